@@ -44,7 +44,8 @@ public static class WorkerPool
 
     /// <summary>
     /// Runs <c>task.Execute(i)</c> for every i in [0, count) and returns when all are done. The
-    /// calling thread takes part. Nested or concurrent calls run on the caller alone.
+    /// calling thread takes part. Nested or concurrent calls run on the caller alone. An exception thrown by a
+    /// piece is rethrown here after the other pieces have stopped.
     /// </summary>
     public static void Run(ParallelTask task, int count)
     {
@@ -56,6 +57,7 @@ public static class WorkerPool
             for (int i = 0; i < count; i++) task.Execute(i);
             return;
         }
+        Exception? failure;
         try
         {
             s_task = task;
@@ -85,15 +87,17 @@ public static class WorkerPool
             var spinner = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0) spinner.SpinOnce(-1);
             s_task = null;
+            failure = s_failure;
+            s_failure = null;
         }
         finally
         {
             Monitor.Exit(s_runLock);
         }
-        if (Volatile.Read(ref s_failure) is { } failure)
+        if (failure is not null)
         {
-            s_failure = null;
-            throw new AggregateException("A parallel kernel failed.", failure);
+            // Same exception whether the piece ran on the caller or a worker.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
