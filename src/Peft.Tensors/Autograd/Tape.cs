@@ -70,8 +70,9 @@ internal static class Tape
                 ref var e = ref span[i];
                 if (e.Output.Grad is null) continue;
                 e.Op.Backward(ref e);
-                // Intermediate gradients are dead once propagated; free them for the pool.
-                if (!e.Output.IsLeaf) e.Output.Grad = null;
+                // Intermediate gradients are dead once propagated (ops with several inputs, like
+                // Concat, record consecutive entries sharing one output: keep it for the rest).
+                if (!e.Output.IsLeaf && (i == 0 || !ReferenceEquals(span[i - 1].Output, e.Output))) e.Output.Grad = null;
             }
         }
         finally

@@ -19,6 +19,13 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>Total number of elements (product of the dimensions; 1 for a scalar).</summary>
     public int ElementCount { get; }
 
+    /// <summary>The scalar shape: rank 0, one element.</summary>
+    public Shape()
+    {
+        Rank = 0;
+        ElementCount = 1;
+    }
+
     /// <summary>Creates a shape from its dimensions.</summary>
     /// <exception cref="ArgumentException">A dimension is negative, the rank exceeds <see cref="MaxRank"/>, or the element count overflows.</exception>
     public Shape(params ReadOnlySpan<int> dims)

@@ -1,0 +1,193 @@
+using System.Numerics.Tensors;
+using Peft.Tensors.Kernels;
+using Peft.Tensors.Threading;
+
+namespace Peft.Tensors;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Scaled dot-product attention as Hugging Face's eager attention computes it:
+    /// softmax(scale·Q·Kᵀ + mask + bias)·V, per batch row and head, in float32.
+    /// </summary>
+    /// <param name="queries">[batch, Hq, Tq, D].</param>
+    /// <param name="keys">[batch, Hkv, Tk, D]; Hq must be a multiple of Hkv (grouped-query attention: query head h reads key head h / (Hq/Hkv)). Any prefix or cached positions are rows in front of the new ones.</param>
+    /// <param name="values">[batch, Hkv, Tk, Dv].</param>
+    /// <param name="additiveMask">Added to the scores: [batch or 1, 1 or Hq, Tq, Tk], typically 0 or float.MinValue (see the models' mask builders); null for none. Not differentiated.</param>
+    /// <param name="positionBias">Added to the scores and differentiated (T5's relative bias): [batch or 1, Hq, Tq, Tk], or null.</param>
+    /// <param name="scale">Multiplies Q·Kᵀ (1/√D for most models, 1 for T5).</param>
+    /// <returns>[batch, Hq, Tq, Dv].</returns>
+    public static Tensor ScaledDotProductAttention(Tensor queries, Tensor keys, Tensor values, Tensor? additiveMask, Tensor? positionBias, float scale)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(values);
+        const string op = "ScaledDotProductAttention";
+        if (queries.Rank != 4 || keys.Rank != 4 || values.Rank != 4)
+            throw ShapeError(op, $"queries {queries.Shape}, keys {keys.Shape} and values {values.Shape} must all be [batch, heads, length, headDim].");
+        int b = queries.Shape[0], hq = queries.Shape[1], tq = queries.Shape[2], d = queries.Shape[3];
+        int hkv = keys.Shape[1], tk = keys.Shape[2], dv = values.Shape[3];
+        if (keys.Shape[0] != b || values.Shape[0] != b)
+            throw ShapeError(op, $"batch sizes differ: queries {queries.Shape}, keys {keys.Shape}, values {values.Shape}.");
+        if (keys.Shape[3] != d)
+            throw ShapeError(op, $"queries {queries.Shape} and keys {keys.Shape} have different head sizes.");
+        if (values.Shape[1] != hkv || values.Shape[2] != tk)
+            throw ShapeError(op, $"keys {keys.Shape} and values {values.Shape} must share heads and length.");
+        if (hkv == 0 || hq % hkv != 0)
+            throw ShapeError(op, $"query heads {hq} must be a multiple of key/value heads {hkv}.");
+        CheckScoreOperand(op, "additiveMask", additiveMask, b, hq, tq, tk, allowHeadOne: true);
+        CheckScoreOperand(op, "positionBias", positionBias, b, hq, tq, tk, allowHeadOne: false);
+
+        var output = Tensor.Uninitialized(new Shape(b, hq, tq, dv));
+        var probabilities = Tensor.Uninitialized(new Shape(b, hq, tq, tk));
+        var task = AttentionTask.ForThread;
+        task.Set(queries, keys, values, additiveMask, positionBias, scale, output, probabilities, backward: false, null);
+        WorkerPool.Run(task, b * hkv);
+        task.Clear();
+        if (Tape.Needs(queries, keys, values, positionBias))
+            Tape.Record(new TapeEntry { Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = probabilities, Float0 = scale });
+        return output;
+    }
+
+    private static void CheckScoreOperand(string op, string name, Tensor? t, int b, int hq, int tq, int tk, bool allowHeadOne)
+    {
+        if (t is null) return;
+        bool ok = t.Rank == 4 && (t.Shape[0] == b || t.Shape[0] == 1) && (t.Shape[1] == hq || (allowHeadOne && t.Shape[1] == 1)) && t.Shape[2] == tq && t.Shape[3] == tk;
+        if (!ok)
+            throw ShapeError(op, $"{name} {t.Shape} must be [{b} or 1, {(allowHeadOne ? hq + " or 1" : hq.ToString(System.Globalization.CultureInfo.InvariantCulture))}, {tq}, {tk}].");
+    }
+
+    /// <summary>Work for one (batch row, key/value head): every query head of its group, forward or backward.</summary>
+    private sealed class AttentionTask : ParallelTask
+    {
+        [ThreadStatic] private static AttentionTask? t_instance;
+        [ThreadStatic] private static float[]? t_scratch;
+
+        private Tensor? _q, _k, _v, _mask, _bias, _out, _p, _gradOut;
+        private float _scale;
+        private bool _backward;
+        private bool _serialBiasGrad;
+
+        public static AttentionTask ForThread => t_instance ??= new AttentionTask();
+
+        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, Tensor output, Tensor p, bool backward, Tensor? gradOut)
+        {
+            (_q, _k, _v, _mask, _bias, _scale, _out, _p, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, p, backward, gradOut);
+            _serialBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
+        }
+
+        public bool NeedsSerialBiasGrad => _serialBiasGrad;
+
+        public void Clear() => (_q, _k, _v, _mask, _bias, _out, _p, _gradOut) = (null, null, null, null, null, null, null, null);
+
+        private static Span<float> Scratch(int length)
+        {
+            var s = t_scratch;
+            if (s is null || s.Length < length) t_scratch = s = new float[length];
+            return s.AsSpan(0, length);
+        }
+
+        public override void Execute(int index)
+        {
+            Tensor q = _q!, k = _k!, v = _v!;
+            int hq = q.Shape[1], tq = q.Shape[2], d = q.Shape[3];
+            int hkv = k.Shape[1], tk = k.Shape[2], dv = v.Shape[3];
+            int group = hq / hkv;
+            int batch = index / hkv, kvHead = index % hkv;
+            var kBlock = k.Span.Slice((batch * hkv + kvHead) * tk * d, tk * d);
+            var vBlock = v.Span.Slice((batch * hkv + kvHead) * tk * dv, tk * dv);
+            for (int g = 0; g < group; g++)
+            {
+                int head = kvHead * group + g;
+                int bh = batch * hq + head;
+                var qBlock = q.Span.Slice(bh * tq * d, tq * d);
+                var pBlock = _p!.Span.Slice(bh * tq * tk, tq * tk);
+                if (!_backward) Forward(qBlock, kBlock, vBlock, pBlock, batch, head, tq, tk, d, dv, _out!.Span.Slice(bh * tq * dv, tq * dv));
+                else Backward(qBlock, kBlock, vBlock, pBlock, batch, head, bh, kvHead, tq, tk, d, dv);
+            }
+        }
+
+        private void Forward(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, Span<float> scores,
+            int batch, int head, int tq, int tk, int d, int dv, Span<float> outBlock)
+        {
+            Gemm.Multiply(false, true, tq, tk, d, _scale, qBlock, d, kBlock, d, 0f, scores, tk);
+            AddScoreOperand(_mask, scores, batch, head, tq, tk);
+            AddScoreOperand(_bias, scores, batch, head, tq, tk);
+            for (int i = 0; i < tq; i++)
+            {
+                var row = scores.Slice(i * tk, tk);
+                SoftmaxRow(row, row, log: false);
+            }
+            Gemm.Multiply(false, false, tq, dv, tk, 1f, scores, tk, vBlock, dv, 0f, outBlock, dv);
+        }
+
+        private static void AddScoreOperand(Tensor? operand, Span<float> scores, int batch, int head, int tq, int tk)
+        {
+            if (operand is null) return;
+            int ob = operand.Shape[0] == 1 ? 0 : batch;
+            int oh = operand.Shape[1] == 1 ? 0 : head;
+            var block = operand.Span.Slice(((ob * operand.Shape[1]) + oh) * tq * tk, tq * tk);
+            TensorPrimitives.Add(scores, block, scores);
+        }
+
+        private void Backward(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, ReadOnlySpan<float> p,
+            int batch, int head, int bh, int kvHead, int tq, int tk, int d, int dv)
+        {
+            Tensor q = _q!, k = _k!, v = _v!;
+            var gOut = _gradOut!.Span.Slice(bh * tq * dv, tq * dv);
+            var gq = Tape.GradOf(q);
+            var gk = Tape.GradOf(k);
+            var gv = Tape.GradOf(v);
+            int hkv = k.Shape[1];
+            int kvOffset = (batch * hkv + kvHead) * tk;
+            // dV += Pᵀ·dO
+            if (!gv.IsEmpty) Gemm.Multiply(true, false, tk, dv, tq, 1f, p, tk, gOut, dv, 1f, gv.Slice(kvOffset * dv, tk * dv), dv);
+            bool needScores = !gq.IsEmpty || !gk.IsEmpty || _bias is { RequiresGrad: true };
+            if (!needScores) return;
+            // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+            var ds = Scratch(tq * tk);
+            Gemm.Multiply(false, true, tq, tk, dv, 1f, gOut, dv, vBlock, dv, 0f, ds, tk);
+            for (int i = 0; i < tq; i++)
+            {
+                var dRow = ds.Slice(i * tk, tk);
+                var pRow = p.Slice(i * tk, tk);
+                float dot = TensorPrimitives.Dot(dRow, pRow);
+                TensorPrimitives.Subtract(dRow, dot, dRow);
+                TensorPrimitives.Multiply(dRow, pRow, dRow);
+            }
+            if (_bias is { RequiresGrad: true } bias && !_serialBiasGrad)
+            {
+                int ob = bias.Shape[0] == 1 ? 0 : batch;
+                var gb = Tape.GradOf(bias).Slice((ob * bias.Shape[1] + head) * tq * tk, tq * tk);
+                TensorPrimitives.Add(gb, ds, gb);
+            }
+            else if (_serialBiasGrad)
+            {
+                // Batch-shared bias: accumulate under a lock (rare: T5 training with batch > 1).
+                var gb = Tape.GradOf(_bias).Slice(head * tq * tk, tq * tk);
+                lock (_bias!) TensorPrimitives.Add(gb, ds, gb);
+            }
+            if (!gq.IsEmpty) Gemm.Multiply(false, false, tq, d, tk, _scale, ds, tk, kBlock, d, 1f, gq.Slice(bh * tq * d, tq * d), d);
+            if (!gk.IsEmpty) Gemm.Multiply(true, false, tk, d, tq, _scale, ds, tk, qBlock, d, 1f, gk.Slice(kvOffset * d, tk * d), d);
+        }
+    }
+
+    private sealed class AttentionBackward : IBackward
+    {
+        public static readonly AttentionBackward Instance = new();
+
+        public void Backward(ref TapeEntry e)
+        {
+            Tensor q = e.A!, k = e.B!, v = e.C!;
+            // Touch the gradient buffers here, on the caller, so workers never race to create them.
+            Tape.GradOf(q);
+            Tape.GradOf(k);
+            Tape.GradOf(v);
+            Tape.GradOf(e.D);
+            var task = AttentionTask.ForThread;
+            task.Set(q, k, v, null, e.D, e.Float0, e.Output, e.Saved0!, backward: true, e.Output.Grad);
+            WorkerPool.Run(task, q.Shape[0] * k.Shape[1]);
+            task.Clear();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+
+namespace Peft.Transformers.Models;
+
+/// <summary>
+/// The attention step every family shares once it has its queries, keys and values in head
+/// layout: append to the cache or put the prefix in front, attend with the family's additive
+/// mask (and T5's position bias), and merge the heads back to [batch, length, heads·headDim].
+/// </summary>
+internal static class AttentionCore
+{
+    /// <summary>Splits [batch, length, heads·headDim] into [batch, heads, length, headDim].</summary>
+    public static Tensor SplitHeads(Tensor x, int heads, int headDim)
+    {
+        int batch = x.Shape[0], length = x.Shape[1];
+        return Ops.Permute(Ops.Reshape(x, batch, length, heads, headDim), 0, 2, 1, 3);
+    }
+
+    /// <summary>Merges [batch, heads, length, headDim] into [batch, length, heads·headDim].</summary>
+    public static Tensor MergeHeads(Tensor x)
+    {
+        int batch = x.Shape[0], heads = x.Shape[1], length = x.Shape[2], headDim = x.Shape[3];
+        return Ops.Reshape(Ops.Permute(x, 0, 2, 1, 3), batch, length, heads * headDim);
+    }
+
+    /// <summary>
+    /// Attends queries [batch, Hq, Tq, D] to the layer's keys/values: the cache's contents after
+    /// appending <paramref name="keys"/>/<paramref name="values"/> [batch, Hkv, Tq, D] when a cache
+    /// is given, else the prefix (if any) followed by the new keys/values.
+    /// </summary>
+    public static Tensor Attend(int layer, Tensor queries, Tensor keys, Tensor values, Cache? cache, PrefixKeyValues? prefix,
+        Tensor additiveMask, Tensor? positionBias, float scale)
+    {
+        Tensor k = keys, v = values;
+        if (cache is not null)
+        {
+            cache.Append(layer, keys, values);
+            (k, v) = ValidCacheRows(cache, layer);
+        }
+        else if (prefix is not null)
+        {
+            var (pk, pv) = prefix[layer];
+            k = Ops.Concat([pk, keys], 2);
+            v = Ops.Concat([pv, values], 2);
+        }
+        return Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale);
+    }
+
+    private static (Tensor Keys, Tensor Values) ValidCacheRows(Cache cache, int layer)
+    {
+        var layout = cache.Layout;
+        int length = cache.GetLength(layer), d = layout.HeadDim;
+        var shape = new Shape(layout.BatchSize, layout.KeyValueHeads, length, d);
+        var k = Tensor.Zeros(shape);
+        var v = Tensor.Zeros(shape);
+        var ks = k.Span;
+        var vs = v.Span;
+        for (int b = 0; b < layout.BatchSize; b++)
+        {
+            for (int h = 0; h < layout.KeyValueHeads; h++)
+            {
+                int at = (b * layout.KeyValueHeads + h) * length * d;
+                cache.KeyBlock(layer, b, h).CopyTo(ks.Slice(at));
+                cache.ValueBlock(layer, b, h).CopyTo(vs.Slice(at));
+            }
+        }
+        return (k, v);
+    }
+}

@@ -1,0 +1,126 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Masking;
+using Peft.Transformers.Modules;
+
+namespace Peft.Transformers.Models;
+
+/// <summary>
+/// A decoder-only language model (GPT-2, Llama, Qwen2, Mistral). The forward pass takes every
+/// input as its own parameter with a defined precedence: exactly one of token ids and input
+/// embeddings; a cache and a prefix combine by <see cref="CachePrecedence"/>; position ids
+/// default to the positions that follow what the cache or prefix holds; the attention mask
+/// covers every key (prefix, cached and new positions).
+/// </summary>
+public abstract class CausalLanguageModel
+{
+    /// <summary>Creates the model shell.</summary>
+    protected CausalLanguageModel(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+    }
+
+    /// <summary>The configuration the model was built from.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Every parameter by Hugging Face name.</summary>
+    public ParameterSet Parameters { get; } = new();
+
+    /// <summary>Every linear layer (adapters attach here), by Hugging Face module path.</summary>
+    public abstract IReadOnlyList<LinearLayer> LinearLayers { get; }
+
+    /// <summary>The token embedding table [vocab, hidden].</summary>
+    public abstract Tensor TokenEmbeddings { get; }
+
+    /// <summary>The layout a cache or prefix must have for a batch of <paramref name="batchSize"/>.</summary>
+    public CacheLayout CacheLayoutFor(int batchSize) => new(Config.NumLayers, batchSize, Config.NumKeyValueHeads, Config.HeadDim);
+
+    /// <summary>Looks up token embeddings [batch, length, hidden], checking ids against the vocabulary.</summary>
+    public Tensor Embed(IntTensor inputIds)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        inputIds.CheckRange("input_ids", Config.VocabSize);
+        return Ops.Embedding(inputIds, TokenEmbeddings);
+    }
+
+    /// <summary>Runs the model.</summary>
+    /// <param name="inputIds">Token ids [batch, length]; give this or <paramref name="inputEmbeddings"/>.</param>
+    /// <param name="inputEmbeddings">Input embeddings [batch, length, hidden] (prompt methods prepend virtual tokens here).</param>
+    /// <param name="attentionMask">[batch, keys] with 1 for real and 0 for padding, where keys = prefix + cached + new positions; null = all ones.</param>
+    /// <param name="positionIds">[batch, length]; null = past, past+1, … where past is what the cache or prefix holds.</param>
+    /// <param name="cache">A cache to append to and attend over (generation), or null.</param>
+    /// <param name="prefix">Per-layer prefix key/values (prefix tuning), combined with <paramref name="cache"/> by <see cref="CachePrecedence"/>.</param>
+    /// <param name="labels">[batch, length] targets for the loss (shifted by one inside; -100 ignored), or null.</param>
+    /// <param name="outputHiddenStates">Also return every layer's hidden states.</param>
+    public CausalLMOutput Forward(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
+        IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null, IntTensor? labels = null, bool outputHiddenStates = false)
+    {
+        if ((inputIds is null) == (inputEmbeddings is null))
+            throw new ArgumentException("Forward needs exactly one of inputIds and inputEmbeddings.");
+        Tensor hidden;
+        if (inputIds is not null)
+        {
+            if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
+            hidden = Embed(inputIds);
+        }
+        else
+        {
+            hidden = inputEmbeddings!;
+            if (hidden.Rank != 3 || hidden.Shape[2] != Config.HiddenSize)
+                throw new ArgumentException($"inputs_embeds must be [batch, length, {Config.HiddenSize}]; got {hidden.Shape}.", nameof(inputEmbeddings));
+        }
+        int batch = hidden.Shape[0], length = hidden.Shape[1];
+        if (length == 0) throw new ArgumentException("Forward needs at least one position.");
+
+        var attendPrefix = CachePrecedence.Resolve(cache, prefix, CacheLayoutFor(batch));
+        int past = cache?.Length ?? attendPrefix?.Length ?? 0;
+        int keys = past + length;
+        if (positionIds is null) positionIds = PositionIds.Range(batch, past, length);
+        else if (positionIds.Shape.Rank != 2 || positionIds.Shape[0] != batch || positionIds.Shape[1] != length)
+            throw new ArgumentException($"position_ids {positionIds.Shape} must be [batch {batch}, length {length}].", nameof(positionIds));
+        if (labels is not null && (labels.Shape.Rank != 2 || labels.Shape[0] != batch || labels.Shape[1] != length))
+            throw new ArgumentException($"labels {labels.Shape} must be [batch {batch}, length {length}].", nameof(labels));
+        if (attentionMask is not null && (attentionMask.Shape.Rank != 2 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != keys))
+            throw new ArgumentException($"attention_mask {attentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length} positions).", nameof(attentionMask));
+
+        var mask = AttentionMasks.Causal(batch, length, keys, attentionMask, MaskStyle, SlidingWindow);
+        var hiddenStates = outputHiddenStates ? new List<Tensor>() : null;
+        var last = RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
+        var logits = Head(last);
+        Tensor? loss = labels is null ? null : CausalLoss(logits, labels);
+        return new CausalLMOutput(logits, loss, hiddenStates);
+    }
+
+    /// <summary>How this family's Hugging Face code combines causal and padding masks.</summary>
+    protected abstract MaskStyle MaskStyle { get; }
+
+    /// <summary>Sliding-window span, if the family uses one.</summary>
+    protected virtual int? SlidingWindow => null;
+
+    /// <summary>
+    /// Adds positions to the embeddings (if the family does), runs every block and the final
+    /// norm; appends the embedding output and every block output to <paramref name="hiddenStates"/>.
+    /// </summary>
+    protected abstract Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates);
+
+    /// <summary>Maps final hidden states to logits.</summary>
+    protected abstract Tensor Head(Tensor hidden);
+
+    /// <summary>Hugging Face's causal LM loss: logits[:, :-1] against labels[:, 1:], mean over labels that are not -100.</summary>
+    public static Tensor CausalLoss(Tensor logits, IntTensor labels)
+    {
+        int batch = logits.Shape[0], length = logits.Shape[1], vocab = logits.Shape[2];
+        if (length < 2)
+            throw new ArgumentException($"A causal LM loss needs at least 2 positions; got {length}.", nameof(labels));
+        labels.CheckRange("labels", vocab, allowed: -100);
+        var shifted = Ops.Slice(logits, 1, 0, length - 1);
+        var targets = IntTensor.Zeros(new Shape(batch * (length - 1)));
+        var t = targets.Span;
+        var l = labels.Span;
+        for (int b = 0; b < batch; b++)
+            for (int i = 0; i < length - 1; i++) t[b * (length - 1) + i] = l[b * length + i + 1];
+        return Ops.CrossEntropy(Ops.Reshape(shifted, batch * (length - 1), vocab), targets, -100);
+    }
+}

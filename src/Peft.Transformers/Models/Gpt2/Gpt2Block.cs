@@ -1,0 +1,62 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Modules;
+
+namespace Peft.Transformers.Models.Gpt2;
+
+/// <summary>One GPT-2 block: x + attn(ln_1(x)), then + mlp(ln_2(x)).</summary>
+internal sealed class Gpt2Block
+{
+    private readonly int _index;
+    private readonly int _heads;
+    private readonly int _headDim;
+    private readonly float _eps;
+    private readonly float _scale;
+    private readonly Tensor _ln1Weight, _ln1Bias, _ln2Weight, _ln2Bias;
+
+    public Gpt2Block(int index, Configuration.ModelConfig config, ParameterSet parameters)
+    {
+        _index = index;
+        _heads = config.NumAttentionHeads;
+        _headDim = config.HeadDim;
+        _eps = config.NormEpsilon;
+        float scale = config.ScaleAttentionWeights ? 1f / MathF.Sqrt(_headDim) : 1f;
+        if (config.ScaleAttentionByInverseLayerIndex) scale /= index + 1;
+        _scale = scale;
+        int d = config.HiddenSize, inner = config.IntermediateSize;
+        string p = $"transformer.h.{index}.";
+        _ln1Weight = parameters.Add(p + "ln_1.weight", new Shape(d));
+        _ln1Bias = parameters.Add(p + "ln_1.bias", new Shape(d));
+        Attention = new LinearLayer(p + "attn.c_attn", parameters.Add(p + "attn.c_attn.weight", new Shape(3 * d, d), StoredLayout.TransposedConv1D), parameters.Add(p + "attn.c_attn.bias", new Shape(3 * d)));
+        AttentionOutput = new LinearLayer(p + "attn.c_proj", parameters.Add(p + "attn.c_proj.weight", new Shape(d, d), StoredLayout.TransposedConv1D), parameters.Add(p + "attn.c_proj.bias", new Shape(d)));
+        _ln2Weight = parameters.Add(p + "ln_2.weight", new Shape(d));
+        _ln2Bias = parameters.Add(p + "ln_2.bias", new Shape(d));
+        FeedForwardIn = new LinearLayer(p + "mlp.c_fc", parameters.Add(p + "mlp.c_fc.weight", new Shape(inner, d), StoredLayout.TransposedConv1D), parameters.Add(p + "mlp.c_fc.bias", new Shape(inner)));
+        FeedForwardOut = new LinearLayer(p + "mlp.c_proj", parameters.Add(p + "mlp.c_proj.weight", new Shape(d, inner), StoredLayout.TransposedConv1D), parameters.Add(p + "mlp.c_proj.bias", new Shape(d)));
+    }
+
+    public LinearLayer Attention { get; }
+
+    public LinearLayer AttentionOutput { get; }
+
+    public LinearLayer FeedForwardIn { get; }
+
+    public LinearLayer FeedForwardOut { get; }
+
+    public IEnumerable<LinearLayer> Linears => [Attention, AttentionOutput, FeedForwardIn, FeedForwardOut];
+
+    public Tensor Forward(Tensor x, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
+    {
+        int d = _heads * _headDim;
+        var a = Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps);
+        var qkv = Attention.Forward(a);
+        var q = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, 0, d), _heads, _headDim);
+        var k = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, d, d), _heads, _headDim);
+        var v = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, 2 * d, d), _heads, _headDim);
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale);
+        x = Ops.Add(x, AttentionOutput.Forward(AttentionCore.MergeHeads(attended)));
+        var m = Ops.LayerNorm(x, _ln2Weight, _ln2Bias, _eps);
+        m = FeedForwardOut.Forward(Ops.Gelu(FeedForwardIn.Forward(m), GeluApproximation.Tanh));
+        return Ops.Add(x, m);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+using Peft.Tensors;
+using Peft.Transformers.Loading;
+using Peft.Transformers.SafeTensors;
+
+namespace Peft.Transformers.Models;
+
+/// <summary>
+/// A model's parameters by Hugging Face name, in registration order. Loads them from a
+/// checkpoint with every name and shape checked, saves them back in the checkpoint layout.
+/// </summary>
+public sealed class ParameterSet
+{
+    private readonly List<ModelParameter> _ordered = [];
+    private readonly Dictionary<string, ModelParameter> _byName = new(StringComparer.Ordinal);
+
+    /// <summary>Parameters in registration order.</summary>
+    public IReadOnlyList<ModelParameter> All => _ordered;
+
+    /// <summary>Number of parameters (tensors).</summary>
+    public int Count => _ordered.Count;
+
+    /// <summary>Total number of scalar values.</summary>
+    public long ElementCount => _ordered.Sum(p => (long)p.Tensor.Length);
+
+    /// <summary>The tensor named <paramref name="name"/>.</summary>
+    public Tensor this[string name] => _byName.TryGetValue(name, out var p) ? p.Tensor : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
+
+    /// <summary>True when a parameter of that name exists.</summary>
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>Creates and registers a zero tensor (frozen: RequiresGrad false).</summary>
+    public Tensor Add(string name, Shape shape, StoredLayout layout = StoredLayout.AsIs)
+    {
+        if (_byName.ContainsKey(name)) throw new ArgumentException($"Parameter '{name}' is registered twice.", nameof(name));
+        var tensor = Tensor.Wrap(new float[shape.ElementCount], shape);
+        tensor.Name = name;
+        var p = new ModelParameter(name, tensor, layout);
+        _ordered.Add(p);
+        _byName[name] = p;
+        return tensor;
+    }
+
+    /// <summary>Sets RequiresGrad on every parameter (false freezes the base model).</summary>
+    public void SetRequiresGrad(bool requiresGrad)
+    {
+        foreach (var p in _ordered) p.Tensor.RequiresGrad = requiresGrad;
+    }
+
+    /// <summary>Fills every parameter from <paramref name="checkpoint"/>, checking names and shapes.</summary>
+    /// <exception cref="InvalidDataException">A parameter is missing or has the wrong shape, or (unless allowed) the checkpoint has tensors the model does not use.</exception>
+    public void Load(CheckpointReader checkpoint, LoadOptions options, Func<string, bool> isIgnorable, IReadOnlyDictionary<string, string>? aliases = null)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var missing = new List<string>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in _ordered)
+        {
+            string source = p.Name;
+            if (!checkpoint.Contains(source) && aliases is not null && aliases.TryGetValue(p.Name, out var alias) && checkpoint.Contains(alias))
+                source = alias;
+            if (!checkpoint.Contains(source))
+            {
+                missing.Add(p.Name);
+                continue;
+            }
+            used.Add(source);
+            var info = checkpoint.GetInfo(source);
+            var expected = p.StoredShape;
+            if (!info.Shape.AsSpan().SequenceEqual(expected))
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has shape {info.ShapeText} but the model (from config.json) needs [{string.Join(", ", expected)}].");
+            if (info.DType is not (SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16))
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has dtype {info.DType}; model weights must be F32, F16 or BF16.");
+            if (p.Layout == StoredLayout.AsIs)
+            {
+                checkpoint.ReadFloat32(source, p.Tensor.Span);
+            }
+            else
+            {
+                var stored = new float[p.Tensor.Length];
+                checkpoint.ReadFloat32(source, stored);
+                Transpose(stored, expected[0], expected[1], p.Tensor.Span);
+            }
+        }
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint lacks {missing.Count} parameter(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}.");
+        if (!options.AllowUnexpectedKeys)
+        {
+            var unexpected = checkpoint.Names.Where(n => !used.Contains(n) && !isIgnorable(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            if (unexpected.Count > 0)
+                throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint has {unexpected.Count} tensor(s) the model does not use: {string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}. Set LoadOptions.AllowUnexpectedKeys to ignore them.");
+        }
+    }
+
+    /// <summary>The parameters as safetensors entries in the checkpoint layout (skipping <paramref name="exclude"/>, e.g. tied weights).</summary>
+    public IEnumerable<SafeTensorWriteEntry> ToEntries(Func<string, bool>? exclude = null)
+    {
+        foreach (var p in _ordered)
+        {
+            if (exclude?.Invoke(p.Name) == true) continue;
+            var shape = p.StoredShape;
+            float[] values;
+            if (p.Layout == StoredLayout.AsIs) values = p.Tensor.ToArray();
+            else
+            {
+                values = new float[p.Tensor.Length];
+                Transpose(p.Tensor.Span, p.Tensor.Shape[0], p.Tensor.Shape[1], values);
+            }
+            yield return new SafeTensorWriteEntry(p.Name, SafeTensorDType.F32, shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        }
+    }
+
+    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                destination[c * rows + r] = source[r * cols + c];
+    }
+}
