@@ -1,0 +1,99 @@
+using Peft.Tensors.Tests.Support;
+
+namespace Peft.Tensors.Tests;
+
+[TestClass]
+public sealed class AttentionTests
+{
+    // A direct double-precision transcription of softmax(scale·QKᵀ + mask + bias)·V with GQA.
+    private static double[] Reference(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale)
+    {
+        int b = q.Shape[0], hq = q.Shape[1], tq = q.Shape[2], d = q.Shape[3], hkv = k.Shape[1], tk = k.Shape[2], dv = v.Shape[3];
+        var result = new double[b * hq * tq * dv];
+        for (int bi = 0; bi < b; bi++)
+            for (int h = 0; h < hq; h++)
+            {
+                int kh = h / (hq / hkv);
+                for (int i = 0; i < tq; i++)
+                {
+                    var s = new double[tk];
+                    for (int j = 0; j < tk; j++)
+                    {
+                        double dot = 0;
+                        for (int x = 0; x < d; x++) dot += q.GetAt(bi, h, i, x) * k.GetAt(bi, kh, j, x);
+                        s[j] = scale * dot;
+                        if (mask is not null) s[j] += mask.GetAt(mask.Shape[0] == 1 ? 0 : bi, mask.Shape[1] == 1 ? 0 : h, i, j);
+                        if (bias is not null) s[j] += bias.GetAt(bias.Shape[0] == 1 ? 0 : bi, h, i, j);
+                    }
+                    double max = s.Max();
+                    var p = s.Select(z => Math.Exp(z - max)).ToArray();
+                    double sum = p.Sum();
+                    for (int x = 0; x < dv; x++)
+                    {
+                        double o = 0;
+                        for (int j = 0; j < tk; j++) o += p[j] / sum * v.GetAt(bi, kh, j, x);
+                        result[((bi * hq + h) * tq + i) * dv + x] = o;
+                    }
+                }
+            }
+        return result;
+    }
+
+    private static Tensor CausalMask(int b, int tq, int tk)
+    {
+        var m = Tensor.Zeros(new Shape(b, 1, tq, tk));
+        for (int bi = 0; bi < b; bi++)
+            for (int i = 0; i < tq; i++)
+                for (int j = 0; j < tk; j++)
+                    if (j > tk - tq + i || (bi == 1 && j == 0)) m.Span[((bi * tq) + i) * tk + j] = float.MinValue;
+        return m;
+    }
+
+    [TestMethod]
+    public void MatchesReferenceWithGqaMaskPrefixOffsetAndBias()
+    {
+        var q = GradientCheck.Random(1, -1f, 1f, 2, 4, 3, 5);
+        var k = GradientCheck.Random(2, -1f, 1f, 2, 2, 6, 5);
+        var v = GradientCheck.Random(3, -1f, 1f, 2, 2, 6, 3);
+        var mask = CausalMask(2, 3, 6);
+        var bias = GradientCheck.Random(4, -0.5f, 0.5f, 1, 4, 3, 6);
+        var y = Ops.ScaledDotProductAttention(q, k, v, mask, bias, 0.4f);
+        var expected = Reference(q, k, v, mask, bias, 0.4f);
+        GradientCheck.AssertClose(expected.Select(x => (float)x).ToArray(), y.ToArray(), 1e-5, 1e-5, "attention");
+    }
+
+    [TestMethod]
+    public void FullyMaskedRowAttendsUniformlyLikeHuggingFace()
+    {
+        var q = Tensor.FromArray([1, 2], 1, 1, 1, 2);
+        var k = Tensor.FromArray([1, 0, 0, 1], 1, 1, 2, 2);
+        var v = Tensor.FromArray([2, 0, 0, 4], 1, 1, 2, 2);
+        var mask = Tensor.Full(new Shape(1, 1, 1, 2), float.MinValue);
+        CollectionAssert.AreEqual(new float[] { 1, 2 }, Ops.ScaledDotProductAttention(q, k, v, mask, null, 1f).ToArray());
+    }
+
+    [TestMethod]
+    public void GradientsForQueriesKeysValuesAndBias()
+    {
+        var q = GradientCheck.Random(1, -1f, 1f, 2, 4, 3, 4);
+        var k = GradientCheck.Random(2, -1f, 1f, 2, 2, 5, 4);
+        var v = GradientCheck.Random(3, -1f, 1f, 2, 2, 5, 3);
+        var bias = GradientCheck.Random(4, -0.5f, 0.5f, 1, 4, 3, 5);
+        var mask = CausalMask(2, 3, 5);
+        GradientCheck.Check(t => Ops.ScaledDotProductAttention(t[0], t[1], t[2], mask, t[3], 0.5f), [q, k, v, bias]);
+        var perRowBias = GradientCheck.Random(5, -0.5f, 0.5f, 2, 4, 3, 5);
+        GradientCheck.Check(t => Ops.ScaledDotProductAttention(t[0], t[1], t[2], null, t[3], 1f), [q, k, v, perRowBias]);
+    }
+
+    [TestMethod]
+    public void BadShapesAreNamed()
+    {
+        var q = Tensor.Zeros(new Shape(1, 3, 2, 4));
+        var k = Tensor.Zeros(new Shape(1, 2, 2, 4));
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => Ops.ScaledDotProductAttention(q, k, k, null, null, 1f));
+        StringAssert.Contains(ex.Message, "multiple of key/value heads 2");
+        var mask = Tensor.Zeros(new Shape(1, 1, 2, 3));
+        var q2 = Tensor.Zeros(new Shape(1, 2, 2, 4));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.ScaledDotProductAttention(q2, k, k, mask, null, 1f)).Message, "additiveMask [1, 1, 2, 3]");
+    }
+}

@@ -1,0 +1,54 @@
+using Peft.Tensors.Tests.Support;
+
+namespace Peft.Tensors.Tests;
+
+[TestClass]
+public sealed class NormalizationTests
+{
+    [TestMethod]
+    public void LayerNormOfKnownRow()
+    {
+        // mean 2.5, biased variance 1.25
+        var x = Tensor.FromArray([1, 2, 3, 4], 1, 4);
+        var w = Tensor.FromArray([1, 1, 2, 2], 4);
+        var b = Tensor.FromArray([0, 0, 0, 1], 4);
+        var y = Ops.LayerNorm(x, w, b, 0f).ToArray();
+        double s = 1 / Math.Sqrt(1.25);
+        GradientCheck.AssertClose([(float)(-1.5 * s), (float)(-0.5 * s), (float)(1.0 * s), (float)(3.0 * s + 1)], y, 1e-6);
+    }
+
+    [TestMethod]
+    public void RmsNormOfKnownRow()
+    {
+        var x = Tensor.FromArray([3, 4], 1, 2);
+        var y = Ops.RmsNorm(x, Tensor.FromArray([1, 2], 2), 0f).ToArray();
+        double r = Math.Sqrt(12.5);
+        GradientCheck.AssertClose([(float)(3 / r), (float)(8 / r)], y, 1e-6);
+    }
+
+    [TestMethod]
+    public void LayerNormGradients()
+    {
+        var x = GradientCheck.Random(1, -2f, 2f, 3, 7);
+        var w = GradientCheck.Random(2, 0.5f, 1.5f, 7);
+        var b = GradientCheck.Random(3, -1f, 1f, 7);
+        GradientCheck.Check(t => Ops.LayerNorm(t[0], t[1], t[2], 1e-5f), [x, w, b]);
+    }
+
+    [TestMethod]
+    public void RmsNormGradients()
+    {
+        var x = GradientCheck.Random(1, -2f, 2f, 2, 3, 5);
+        var w = GradientCheck.Random(2, 0.5f, 1.5f, 5);
+        GradientCheck.Check(t => Ops.RmsNorm(t[0], t[1], 1e-6f), [x, w]);
+    }
+
+    [TestMethod]
+    public void WrongWeightShapeIsNamed()
+    {
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => Ops.LayerNorm(Tensor.Zeros(new Shape(2, 4)), Tensor.Zeros(new Shape(3)), null, 1e-5f));
+        StringAssert.Contains(ex.Message, "LayerNorm");
+        StringAssert.Contains(ex.Message, "[3]");
+        StringAssert.Contains(ex.Message, "[2, 4]");
+    }
+}
