@@ -30,6 +30,7 @@ public static class CausalModelLoader
     public static CausalLanguageModel Create(ModelConfig config) => config.Family switch
     {
         ModelFamily.Gpt2 => new Gpt2Model(config),
+        ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Mistral => new Llama.LlamaModel(config),
         _ => throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not a decoder-only model supported here; use gpt2, llama, qwen2 or mistral."),
     };
 

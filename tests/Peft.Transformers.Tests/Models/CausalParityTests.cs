@@ -1,5 +1,7 @@
 using Peft.Tensors;
 using Peft.Transformers.Masking;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Generation;
 using Peft.Transformers.Models;
 
 namespace Peft.Transformers.Tests;
@@ -9,6 +11,7 @@ public sealed class CausalParityTests
 {
     [TestMethod]
     [DataRow("gpt2_base")]
+    [DataRow("llama_base")]
     public void LogitsHiddenStatesAndLossMatchHuggingFace(string caseName)
     {
         using var c = new HfCase(caseName);
@@ -26,5 +29,48 @@ public sealed class CausalParityTests
         var positions = PositionIds.FromAttentionMask(mask, ids.Shape[1]);
         var maskPos = model.Forward(inputIds: ids, attentionMask: mask, positionIds: positions);
         c.AssertClose("logits_maskpos", maskPos.Logits.Span, "logits");
+    }
+
+    [TestMethod]
+    [DataRow("gpt2_base")]
+    [DataRow("llama_base")]
+    public void CacheAfterPromptMatchesHuggingFace(string caseName)
+    {
+        using var c = new HfCase(caseName);
+        var model = CausalModelLoader.Load(c.BaseFolder);
+        var ids = c.Ints("input.input_ids");
+        var mask = c.Ints("input.attention_mask");
+        var cache = new DynamicCache(model.CacheLayoutFor(ids.Shape[0]));
+        using var scope = new TensorScope();
+        // The fixture's cache comes from forward() without position ids (like its logits).
+        model.Forward(inputIds: ids, attentionMask: mask, cache: cache);
+        var layer0 = cache.ToLayerList()[0];
+        c.AssertClose("past.layer0.key", layer0.Keys.Span, "hidden_or_cache");
+        c.AssertClose("past.layer0.value", layer0.Values.Span, "hidden_or_cache");
+    }
+
+    [TestMethod]
+    [DataRow("gpt2_base", false, false)]
+    [DataRow("gpt2_base", true, false)]
+    [DataRow("gpt2_base", true, true)]
+    [DataRow("llama_base", false, false)]
+    [DataRow("llama_base", true, false)]
+    [DataRow("llama_base", true, true)]
+    public void GreedyGenerationMatchesHuggingFaceWithAndWithoutCache(string caseName, bool useCache, bool staticCache)
+    {
+        using var c = new HfCase(caseName);
+        var model = CausalModelLoader.Load(c.BaseFolder);
+        var gen = c.Case.GetProperty("generation");
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = gen.GetProperty("max_new_tokens").GetInt32(),
+            UseCache = useCache,
+            UseStaticCache = staticCache,
+        };
+        var steps = new List<float[]>();
+        var sequences = new CausalGenerator(model).GenerateGreedy(c.Ints("input.input_ids"), c.Ints("input.attention_mask"), options, steps);
+        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        CollectionAssert.AreEqual(c.Expected.ReadInt32(reference), sequences.ToArray(), $"{caseName} sequences");
+        c.AssertClose("generate.step_logits", steps.SelectMany(s => s).ToArray(), "logits");
     }
 }

@@ -1,0 +1,75 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Modules;
+
+namespace Peft.Transformers.Models.Llama;
+
+/// <summary>
+/// One Llama-family decoder layer: x + o_proj(attn(RMSNorm(x))) with RoPE and grouped-query
+/// heads, then + down_proj(silu(gate_proj(h)) ⊙ up_proj(h)) on RMSNorm(x).
+/// </summary>
+internal sealed class LlamaBlock
+{
+    private readonly int _index;
+    private readonly int _heads, _kvHeads, _headDim;
+    private readonly float _eps, _theta, _scale;
+    private readonly Tensor _inputNorm, _postNorm;
+
+    public LlamaBlock(int index, ModelConfig config, ParameterSet parameters)
+    {
+        _index = index;
+        _heads = config.NumAttentionHeads;
+        _kvHeads = config.NumKeyValueHeads;
+        _headDim = config.HeadDim;
+        _eps = config.NormEpsilon;
+        _theta = config.RopeTheta;
+        _scale = 1f / MathF.Sqrt(_headDim);
+        int d = config.HiddenSize, inner = config.IntermediateSize;
+        bool qkvBias = config.AttentionBias;
+        // Qwen2 has biases on q/k/v only; Llama's attention_bias covers o_proj too.
+        bool outBias = config.Family == ModelFamily.Llama && config.AttentionBias;
+        string p = $"model.layers.{index}.";
+        _inputNorm = parameters.Add(p + "input_layernorm.weight", new Shape(d));
+        Query = Linear(parameters, p + "self_attn.q_proj", _heads * _headDim, d, qkvBias);
+        Key = Linear(parameters, p + "self_attn.k_proj", _kvHeads * _headDim, d, qkvBias);
+        Value = Linear(parameters, p + "self_attn.v_proj", _kvHeads * _headDim, d, qkvBias);
+        Output = Linear(parameters, p + "self_attn.o_proj", d, _heads * _headDim, outBias);
+        _postNorm = parameters.Add(p + "post_attention_layernorm.weight", new Shape(d));
+        Gate = Linear(parameters, p + "mlp.gate_proj", inner, d, config.MlpBias);
+        Up = Linear(parameters, p + "mlp.up_proj", inner, d, config.MlpBias);
+        Down = Linear(parameters, p + "mlp.down_proj", d, inner, config.MlpBias);
+    }
+
+    private static LinearLayer Linear(ParameterSet parameters, string name, int outFeatures, int inFeatures, bool bias) =>
+        new(name, parameters.Add(name + ".weight", new Shape(outFeatures, inFeatures)), bias ? parameters.Add(name + ".bias", new Shape(outFeatures)) : null);
+
+    public LinearLayer Query { get; }
+
+    public LinearLayer Key { get; }
+
+    public LinearLayer Value { get; }
+
+    public LinearLayer Output { get; }
+
+    public LinearLayer Gate { get; }
+
+    public LinearLayer Up { get; }
+
+    public LinearLayer Down { get; }
+
+    public IEnumerable<LinearLayer> Linears => [Query, Key, Value, Output, Gate, Up, Down];
+
+    public Tensor Forward(Tensor x, IntTensor positionIds, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
+    {
+        var a = Ops.RmsNorm(x, _inputNorm, _eps);
+        var q = Ops.ApplyRope(AttentionCore.SplitHeads(Query.Forward(a), _heads, _headDim), positionIds, _theta);
+        var k = Ops.ApplyRope(AttentionCore.SplitHeads(Key.Forward(a), _kvHeads, _headDim), positionIds, _theta);
+        var v = AttentionCore.SplitHeads(Value.Forward(a), _kvHeads, _headDim);
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale);
+        x = Ops.Add(x, Output.Forward(AttentionCore.MergeHeads(attended)));
+        var m = Ops.RmsNorm(x, _postNorm, _eps);
+        m = Down.Forward(Ops.Multiply(Ops.Silu(Gate.Forward(m)), Up.Forward(m)));
+        return Ops.Add(x, m);
+    }
+}

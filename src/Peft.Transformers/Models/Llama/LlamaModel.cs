@@ -1,0 +1,64 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Masking;
+using Peft.Transformers.Modules;
+
+namespace Peft.Transformers.Models.Llama;
+
+/// <summary>
+/// Llama, Qwen2 and Mistral (<c>LlamaForCausalLM</c> and relatives): RMSNorm, rotary positions,
+/// grouped-query attention, SwiGLU MLP, optional q/k/v biases and sliding window, untied or tied head.
+/// </summary>
+public sealed class LlamaModel : CausalLanguageModel
+{
+    private readonly LlamaBlock[] _blocks;
+    private readonly Tensor _embed, _norm, _head;
+    private readonly LinearLayer[] _linears;
+
+    /// <summary>Builds the model with zero weights (fill them by loading or initialization).</summary>
+    public LlamaModel(ModelConfig config)
+        : base(config)
+    {
+        if (config.Family is not (ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Mistral))
+            throw new ArgumentException($"LlamaModel needs a llama, qwen2 or mistral config; got model_type '{config.ModelType}'.", nameof(config));
+        if (config.HiddenActivation != "silu")
+            throw new ModelConfigException(config.Source, "hidden_act", $"is '{config.HiddenActivation}'; supported: silu.");
+        _embed = Parameters.Add("model.embed_tokens.weight", new Shape(config.VocabSize, config.HiddenSize));
+        _blocks = new LlamaBlock[config.NumLayers];
+        for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new LlamaBlock(i, config, Parameters);
+        _norm = Parameters.Add("model.norm.weight", new Shape(config.HiddenSize));
+        _head = config.TieWordEmbeddings ? _embed : Parameters.Add("lm_head.weight", new Shape(config.VocabSize, config.HiddenSize));
+        _linears = _blocks.SelectMany(b => b.Linears).ToArray();
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LinearLayer> LinearLayers => _linears;
+
+    /// <inheritdoc/>
+    public override Tensor TokenEmbeddings => _embed;
+
+    /// <inheritdoc/>
+    protected override MaskStyle MaskStyle => MaskStyle.MinValue;
+
+    /// <inheritdoc/>
+    protected override int? SlidingWindow => Config.SlidingWindow;
+
+    /// <inheritdoc/>
+    protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates)
+    {
+        var h = embeddings;
+        hiddenStates?.Add(h);
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            h = _blocks[i].Forward(h, positionIds, additiveMask, cache, prefix);
+            if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
+        }
+        h = Ops.RmsNorm(h, _norm, Config.NormEpsilon);
+        hiddenStates?.Add(h);
+        return h;
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _head);
+}
