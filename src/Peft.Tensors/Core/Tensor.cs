@@ -201,8 +201,17 @@ public sealed class Tensor
     /// </summary>
     public void Backward(Tensor? gradient = null) => Tape.Backward(this, gradient);
 
-    /// <summary>Sets the gradient to null (the next backward pass starts from zero).</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>
+    /// Sets the gradient to null (the next backward pass starts from zero). The buffer is kept
+    /// and reused, zeroed, by the next backward pass, so training loops do not reallocate it.
+    /// </summary>
+    public void ZeroGrad()
+    {
+        if (Grad is { IsPooled: false } g && g.Shape == Shape) _spareGrad = g;
+        Grad = null;
+    }
+
+    private Tensor? _spareGrad;
 
     /// <summary>
     /// The gradient buffer, created zeroed on first use with the same pooling as this tensor.
@@ -211,7 +220,14 @@ public sealed class Tensor
     {
         if (Grad is null)
         {
-            if (IsPooled && TensorScope.IsActive) Grad = Zeros(Shape);
+            // A view of a pooled tensor is as short-lived as its base: pool its gradient too.
+            if ((IsPooled || _viewOf is { IsPooled: true }) && TensorScope.IsActive) Grad = Zeros(Shape);
+            else if (_spareGrad is { } spare)
+            {
+                spare.Span.Clear();
+                Grad = spare;
+                _spareGrad = null;
+            }
             else Grad = new Tensor(new float[Length], Shape, pooled: false);
         }
         return Grad;
