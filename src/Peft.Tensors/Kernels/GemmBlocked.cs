@@ -11,10 +11,11 @@ namespace Peft.Tensors.Kernels;
 internal static unsafe class GemmBlocked
 {
     private const int Kc = 256;
-    private const int NcTarget = 1024;
+    private const int NcTarget = 512;
 
-    [ThreadStatic] private static float[]? t_packedB;
     [ThreadStatic] private static BlockTask? t_task;
+    [ThreadStatic] private static float[]? t_packedB;
+    [ThreadStatic] private static float[]? t_packedA;
 
     public static (int Mr, int Nr) TileOf(GemmIsa isa) => isa switch
     {
@@ -29,31 +30,36 @@ internal static unsafe class GemmBlocked
         var (mr, nr) = TileOf(isa);
         int mc = mr * Math.Max(1, 120 / mr);
         int nc = Math.Min(NcTarget, RoundUp(n, nr));
-        var packedB = Rent(ref t_packedB, Kc * nc);
+        int kc = Math.Min(Kc, k);
+        bool parallel = (long)m * n * k >= 64L * 64 * 64 && WorkerPool.Degree > 1;
+        var packedB = Rent(ref t_packedB, kc * nc);
+        var packedA = Rent(ref t_packedA, RoundUp(m, mr) * kc);
         var task = t_task ??= new BlockTask();
         fixed (float* bp = packedB)
+        fixed (float* ap = packedA)
         {
+            task.Set(isa, transA, transB, m, mc, mr, nr, alpha, a, lda, b, ldb, c, ldc, ap, bp);
             for (int jc = 0; jc < n; jc += nc)
             {
                 int ncCur = Math.Min(nc, n - jc);
                 for (int pc = 0; pc < k; pc += Kc)
                 {
                     int kcCur = Math.Min(Kc, k - pc);
-                    PackB(transB, b, ldb, pc, jc, kcCur, ncCur, nr, bp);
-                    float betaNow = pc == 0 ? beta : 1f;
-                    int mBlocks = (m + mc - 1) / mc;
-                    int slivers = (ncCur + nr - 1) / nr;
-                    int degree = WorkerPool.Degree;
-                    long work = (long)m * ncCur * kcCur;
-                    // Split N too when there are fewer M blocks than threads; stay serial when small.
-                    int nGroups = work < 64L * 64 * 64 || degree == 1 ? 1 : Math.Min(slivers, Math.Max(1, (2 * degree + mBlocks - 1) / mBlocks));
-                    task.Set(isa, transA, m, mc, mr, nr, kcCur, pc, jc, ncCur, slivers, nGroups, alpha, betaNow, a, lda, bp, c, ldc);
-                    int jobs = mBlocks * nGroups;
-                    if (jobs == 1 || work < 64L * 64 * 64) for (int j = 0; j < jobs; j++) task.Execute(j);
-                    else WorkerPool.Run(task, jobs);
+                    // Three phases, each split over the threads: pack B's panel, pack A's rows, multiply.
+                    task.SetPanel(jc, ncCur, pc, kcCur, pc == 0 ? beta : 1f, parallel ? WorkerPool.Degree : 1);
+                    RunPhase(task, BlockTask.Phase.PackB, (ncCur + nr - 1) / nr, parallel);
+                    RunPhase(task, BlockTask.Phase.PackA, (m + mr - 1) / mr, parallel);
+                    RunPhase(task, BlockTask.Phase.Compute, task.ComputeJobs, parallel);
                 }
             }
         }
+    }
+
+    private static void RunPhase(BlockTask task, BlockTask.Phase phase, int count, bool parallel)
+    {
+        task.CurrentPhase = phase;
+        if (!parallel || count == 1) for (int i = 0; i < count; i++) task.Execute(i);
+        else WorkerPool.Run(task, count);
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
@@ -130,55 +136,87 @@ internal static unsafe class GemmBlocked
         }
     }
 
-    /// <summary>One job: an MC block of rows against a group of B slivers of the current panel.</summary>
+    /// <summary>
+    /// The three phases of one (KC × NC) panel: packing B slivers, packing A slivers (one piece
+    /// per sliver), and computing tiles, split into jobs of (row block, column range).
+    /// </summary>
     private sealed class BlockTask : ParallelTask
     {
-        [ThreadStatic] private static float[]? t_packedA;
         [ThreadStatic] private static float[]? t_tile;
 
-        private GemmIsa _isa;
-        private bool _transA;
-        private int _m, _mc, _mr, _nr, _kc, _pc, _jc, _nc, _slivers, _nGroups, _lda, _ldc;
-        private float _alpha, _beta;
-        private float* _a, _bp, _c;
+        public enum Phase { PackB, PackA, Compute }
 
-        public void Set(GemmIsa isa, bool transA, int m, int mc, int mr, int nr, int kc, int pc, int jc, int nc, int slivers, int nGroups,
-            float alpha, float beta, float* a, int lda, float* bp, float* c, int ldc)
+        public Phase CurrentPhase;
+        private GemmIsa _isa;
+        private bool _transA, _transB;
+        private int _m, _mc, _mr, _nr, _lda, _ldb, _ldc;
+        private int _jc, _nc, _pc, _kc, _nGroups;
+        private float _alpha, _beta;
+        private float* _a, _b, _c, _ap, _bp;
+
+        public int ComputeJobs => (_m + _mc - 1) / _mc * _nGroups;
+
+        public void Set(GemmIsa isa, bool transA, bool transB, int m, int mc, int mr, int nr, float alpha,
+            float* a, int lda, float* b, int ldb, float* c, int ldc, float* ap, float* bp)
         {
-            _isa = isa; _transA = transA; _m = m; _mc = mc; _mr = mr; _nr = nr; _kc = kc; _pc = pc; _jc = jc; _nc = nc;
-            _slivers = slivers; _nGroups = nGroups; _alpha = alpha; _beta = beta; _a = a; _lda = lda; _bp = bp; _c = c; _ldc = ldc;
+            _isa = isa; _transA = transA; _transB = transB; _m = m; _mc = mc; _mr = mr; _nr = nr; _alpha = alpha;
+            _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _ap = ap; _bp = bp;
+        }
+
+        public void SetPanel(int jc, int nc, int pc, int kc, float beta, int degree)
+        {
+            _jc = jc; _nc = nc; _pc = pc; _kc = kc; _beta = beta;
+            int slivers = (nc + _nr - 1) / _nr;
+            int mBlocks = (_m + _mc - 1) / _mc;
+            // Enough column groups that every thread has work even with one row block.
+            _nGroups = degree == 1 ? 1 : Math.Min(slivers, Math.Max(1, (2 * degree + mBlocks - 1) / mBlocks));
         }
 
         public override void Execute(int index)
         {
+            switch (CurrentPhase)
+            {
+                case Phase.PackB:
+                {
+                    int js = index * _nr;
+                    PackB(_transB, _b, _ldb, _pc, _jc + js, _kc, Math.Min(_nr, _nc - js), _nr, _bp + (long)index * _kc * _nr);
+                    break;
+                }
+                case Phase.PackA:
+                {
+                    int i0 = index * _mr;
+                    PackA(_transA, _a, _lda, i0, _pc, Math.Min(_mr, _m - i0), _kc, _mr, _ap + (long)index * _kc * _mr);
+                    break;
+                }
+                default:
+                    Compute(index);
+                    break;
+            }
+        }
+
+        private void Compute(int index)
+        {
             int mBlock = index / _nGroups, group = index % _nGroups;
-            int ic = mBlock * _mc;
-            int mcCur = Math.Min(_mc, _m - ic);
-            int sliverStart = (int)((long)_slivers * group / _nGroups);
-            int sliverEnd = (int)((long)_slivers * (group + 1) / _nGroups);
-            if (sliverStart >= sliverEnd) return;
-            var packedA = Rent(ref t_packedA, _mc * _kc);
+            int ic = mBlock * _mc, mcCur = Math.Min(_mc, _m - ic);
+            int slivers = (_nc + _nr - 1) / _nr;
+            int s0 = (int)((long)slivers * group / _nGroups), s1 = (int)((long)slivers * (group + 1) / _nGroups);
             var tileBuffer = Rent(ref t_tile, _mr * _nr);
-            fixed (float* ap = packedA)
             fixed (float* tile = tileBuffer)
             {
-                PackA(_transA, _a, _lda, ic, _pc, mcCur, _kc, _mr, ap);
-                for (int s = sliverStart; s < sliverEnd; s++)
+                for (int s = s0; s < s1; s++)
                 {
                     float* bSliver = _bp + (long)s * _kc * _nr;
-                    int j0 = _jc + s * _nr;
-                    int w = Math.Min(_nr, _jc + _nc - j0);
-                    for (int is_ = 0; is_ < mcCur; is_ += _mr)
+                    int jr = s * _nr, w = Math.Min(_nr, _nc - jr);
+                    for (int ir = 0; ir < mcCur; ir += _mr)
                     {
-                        float* aSliver = ap + (is_ / _mr) * _kc * _mr;
+                        float* aSliver = _ap + (long)((ic + ir) / _mr) * _kc * _mr;
                         switch (_isa)
                         {
                             case GemmIsa.Avx512: GemmMicroKernels.Kernel512(_kc, aSliver, bSliver, tile); break;
                             case GemmIsa.Avx2: GemmMicroKernels.Kernel256(_kc, aSliver, bSliver, tile); break;
                             default: GemmMicroKernels.KernelPortable(_kc, aSliver, bSliver, tile); break;
                         }
-                        int h = Math.Min(_mr, mcCur - is_);
-                        Store(tile, h, w, _c + (long)(ic + is_) * _ldc + j0);
+                        Store(tile, Math.Min(_mr, mcCur - ir), w, _c + (long)(ic + ir) * _ldc + _jc + jr);
                     }
                 }
             }
