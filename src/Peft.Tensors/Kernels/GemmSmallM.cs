@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Peft.Tensors.Threading;
 
 namespace Peft.Tensors.Kernels;
@@ -39,8 +41,39 @@ internal static unsafe class GemmSmallM
         public override void Execute(int index)
         {
             int j0 = index * ColumnsPerJob, j1 = Math.Min(_n, j0 + ColumnsPerJob);
-            if (_transB) DotRows(j0, j1);
+            if (_transB && _m == 1 && Avx512F.IsSupported) DotRowsSingle512(j0, j1);
+            else if (_transB) DotRows(j0, j1);
             else AxpyRows(j0, j1);
+        }
+
+        // One row of A (decoding one token): four rows of B at a time give four independent
+        // accumulator chains, hiding FMA latency while B streams through once.
+        private void DotRowsSingle512(int j0, int j1)
+        {
+            int k = _k;
+            int j = j0;
+            for (; j <= j1 - 4; j += 4)
+            {
+                float* b0 = _b + (long)j * _ldb, b1 = b0 + _ldb, b2 = b1 + _ldb, b3 = b2 + _ldb;
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                int p = 0;
+                for (; p <= k - 16; p += 16)
+                {
+                    var av = Vector512.Load(_a + p);
+                    s0 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b0 + p), s0);
+                    s1 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b1 + p), s1);
+                    s2 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b2 + p), s2);
+                    s3 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b3 + p), s3);
+                }
+                float r0 = Vector512.Sum(s0), r1 = Vector512.Sum(s1), r2 = Vector512.Sum(s2), r3 = Vector512.Sum(s3);
+                for (; p < k; p++)
+                {
+                    float av = _a[p];
+                    r0 += av * b0[p]; r1 += av * b1[p]; r2 += av * b2[p]; r3 += av * b3[p];
+                }
+                Write(0, j, r0); Write(0, j + 1, r1); Write(0, j + 2, r2); Write(0, j + 3, r3);
+            }
+            if (j < j1) DotRows(j, j1);
         }
 
         // C[i, j] = Σ_p A[i, p]·B[j, p]: one pass over each row of B serves every row of A.
