@@ -1,0 +1,43 @@
+using BenchmarkDotNet.Attributes;
+using Peft.Tensors;
+using Peft.Transformers.Masking;
+
+namespace Peft.Benchmarks;
+
+/// <summary>Causal attention forward and forward+backward at (batch 4, heads 12, length 128, head size 64).</summary>
+[Config(typeof(ShortJobConfig))]
+public class AttentionBenchmarks : IFlopCount
+{
+    private const int Batch = 4, Heads = 12, Length = 128, HeadDim = 64;
+    private Tensor _q = null!, _k = null!, _v = null!, _mask = null!;
+
+    // QKᵀ and P·V: 2 products of 2·T·T·D each per (batch, head); backward does 4 more.
+    public double FlopsPerInvocation => 2.0 * 2 * Batch * Heads * Length * Length * HeadDim * (BackwardToo ? 3 : 1);
+
+    [Params(false, true)]
+    public bool BackwardToo { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new SeededRandom(1);
+        var shape = new Shape(Batch, Heads, Length, HeadDim);
+        _q = TensorInit.Normal(shape, 0, 1, random);
+        _k = TensorInit.Normal(shape, 0, 1, random);
+        _v = TensorInit.Normal(shape, 0, 1, random);
+        _mask = AttentionMasks.Causal(Batch, Length, Length, null, MaskStyle.MinValue);
+    }
+
+    [Benchmark]
+    public float Attention()
+    {
+        using var scope = new TensorScope();
+        var y = Ops.ScaledDotProductAttention(_q, _k, _v, _mask, null, 0.125f);
+        if (BackwardToo)
+        {
+            _q.ZeroGrad(); _k.ZeroGrad(); _v.ZeroGrad();
+            Ops.SumAll(y).Backward();
+        }
+        return y.Span[0];
+    }
+}
