@@ -47,7 +47,8 @@ internal static class AttentionCore
         return Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale);
     }
 
-    private static (Tensor Keys, Tensor Values) ValidCacheRows(Cache cache, int layer)
+    /// <summary>The valid rows of one cache layer as contiguous [batch, kvHeads, length, headDim] tensors.</summary>
+    public static (Tensor Keys, Tensor Values) ValidCacheRows(Cache cache, int layer)
     {
         var layout = cache.Layout;
         int length = cache.GetLength(layer), d = layout.HeadDim;

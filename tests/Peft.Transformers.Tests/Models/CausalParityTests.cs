@@ -15,7 +15,7 @@ public sealed class CausalParityTests
     public void LogitsHiddenStatesAndLossMatchHuggingFace(string caseName)
     {
         using var c = new HfCase(caseName);
-        var model = CausalModelLoader.Load(c.BaseFolder);
+        var model = ModelLoader.LoadCausal(c.BaseFolder);
         var ids = c.Ints("input.input_ids");
         var mask = c.Ints("input.attention_mask");
         var labels = c.Ints("input.labels");
@@ -37,7 +37,7 @@ public sealed class CausalParityTests
     public void CacheAfterPromptMatchesHuggingFace(string caseName)
     {
         using var c = new HfCase(caseName);
-        var model = CausalModelLoader.Load(c.BaseFolder);
+        var model = ModelLoader.LoadCausal(c.BaseFolder);
         var ids = c.Ints("input.input_ids");
         var mask = c.Ints("input.attention_mask");
         var cache = new DynamicCache(model.CacheLayoutFor(ids.Shape[0]));
@@ -59,7 +59,7 @@ public sealed class CausalParityTests
     public void GreedyGenerationMatchesHuggingFaceWithAndWithoutCache(string caseName, bool useCache, bool staticCache)
     {
         using var c = new HfCase(caseName);
-        var model = CausalModelLoader.Load(c.BaseFolder);
+        var model = ModelLoader.LoadCausal(c.BaseFolder);
         var gen = c.Case.GetProperty("generation");
         var options = new GenerationOptions
         {

@@ -5,8 +5,8 @@ using Peft.Transformers.SafeTensors;
 
 namespace Peft.Transformers.Models;
 
-/// <summary>Loads and saves decoder-only models in Hugging Face's folder layout.</summary>
-public static class CausalModelLoader
+/// <summary>Loads and saves models in Hugging Face's folder layout (config.json + safetensors).</summary>
+public static class ModelLoader
 {
     /// <summary>
     /// Reads config.json and the safetensors weights of <paramref name="folder"/> into a frozen
@@ -15,19 +15,41 @@ public static class CausalModelLoader
     /// <exception cref="FileNotFoundException">config.json or the weights are missing.</exception>
     /// <exception cref="ModelConfigException">The config is invalid or not a decoder-only family.</exception>
     /// <exception cref="InvalidDataException">A weight is missing, unexpected or wrongly shaped.</exception>
-    public static CausalLanguageModel Load(string folder, LoadOptions? options = null)
+    public static CausalLanguageModel LoadCausal(string folder, LoadOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(folder);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
-        var config = ModelConfig.Load(folder);
-        var model = Create(config);
-        using var checkpoint = CheckpointReader.Open(folder);
-        model.Parameters.Load(checkpoint, options ?? new LoadOptions(), name => IsIgnorable(config, name), Aliases(model));
+        var config = LoadConfig(folder);
+        var model = CreateCausal(config);
+        LoadWeights(folder, config, model.Parameters, options, Aliases(model));
         return model;
     }
 
+    /// <summary>Reads an encoder-decoder (T5) model folder into a frozen model.</summary>
+    /// <exception cref="ModelConfigException">The config is invalid or not an encoder-decoder family.</exception>
+    public static T5.T5Model LoadSeq2Seq(string folder, LoadOptions? options = null)
+    {
+        var config = LoadConfig(folder);
+        if (config.Family != ModelFamily.T5)
+            throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not an encoder-decoder model; supported: t5.");
+        var model = new T5.T5Model(config);
+        LoadWeights(folder, config, model.Parameters, options, null);
+        return model;
+    }
+
+    private static ModelConfig LoadConfig(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        return ModelConfig.Load(folder);
+    }
+
+    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases)
+    {
+        using var checkpoint = CheckpointReader.Open(folder);
+        parameters.Load(checkpoint, options ?? new LoadOptions(), name => IsIgnorable(config, name), aliases);
+    }
+
     /// <summary>Builds a zero-weight model of the config's family.</summary>
-    public static CausalLanguageModel Create(ModelConfig config) => config.Family switch
+    public static CausalLanguageModel CreateCausal(ModelConfig config) => config.Family switch
     {
         ModelFamily.Gpt2 => new Gpt2Model(config),
         ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Mistral => new Llama.LlamaModel(config),
@@ -38,13 +60,23 @@ public static class CausalModelLoader
     public static void Save(CausalLanguageModel model, string folder)
     {
         ArgumentNullException.ThrowIfNull(model);
+        Save(model.Config, model.Parameters, folder);
+    }
+
+    /// <summary>Writes a T5 model's config.json and model.safetensors to <paramref name="folder"/>.</summary>
+    public static void Save(T5.T5Model model, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Save(model.Config, model.Parameters, folder);
+    }
+
+    private static void Save(ModelConfig config, ParameterSet parameters, string folder)
+    {
         ArgumentNullException.ThrowIfNull(folder);
         Directory.CreateDirectory(folder);
-        bool tied = model.Config.TieWordEmbeddings;
-        SafeTensorsWriter.Write(Path.Combine(folder, CheckpointReader.SingleFileName),
-            model.Parameters.ToEntries(name => tied && name == "lm_head.weight"),
+        SafeTensorsWriter.Write(Path.Combine(folder, CheckpointReader.SingleFileName), parameters.ToEntries(),
             new Dictionary<string, string> { ["format"] = "pt" });
-        WriteAtomically(Path.Combine(folder, "config.json"), model.Config.ToJson());
+        WriteAtomically(Path.Combine(folder, "config.json"), config.ToJson());
     }
 
     private static void WriteAtomically(string path, string text)
@@ -66,7 +98,7 @@ public static class CausalModelLoader
     private static bool IsIgnorable(ModelConfig config, string name) =>
         name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal) ||
         name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) ||
-        (config.TieWordEmbeddings && name == "lm_head.weight");
+        (config.TieWordEmbeddings && (name == "lm_head.weight" || name is "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight"));
 
     // GPT2Model checkpoints (no LM head) name parameters without the "transformer." prefix.
     private static Dictionary<string, string>? Aliases(CausalLanguageModel model) =>

@@ -1,0 +1,86 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Models.T5;
+
+namespace Peft.Transformers.Generation;
+
+/// <summary>
+/// Greedy generation for encoder-decoder models: the encoder runs once, the decoder starts from
+/// the decoder start id and extends one token per step (cached or recomputed, same tokens), rows
+/// that emitted an eos id continue with the pad id, and the result is laid out as HF's
+/// <c>generate().sequences</c>: decoder start id followed by the new ids.
+/// </summary>
+public sealed class Seq2SeqGenerator
+{
+    private readonly T5Model _model;
+
+    /// <summary>Creates a generator over <paramref name="model"/>.</summary>
+    public Seq2SeqGenerator(T5Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+    }
+
+    /// <summary>Generates greedily from source ids [batch, length] (mask null = all ones).</summary>
+    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (inputIds.Shape.Rank != 2 || inputIds.Shape[1] == 0)
+            throw new ArgumentException($"input_ids must be [batch, length >= 1]; got {inputIds.Shape}.", nameof(inputIds));
+        int batch = inputIds.Shape[0], vocab = _model.Config.VocabSize;
+        var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
+        int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
+        int start = _model.Config.DecoderStartTokenId ?? pad;
+
+        using var noGrad = Autograd.NoGrad();
+        var encoderOutput = TensorScope.Keep(_model.Encode(inputIds, null, attentionMask));
+        int sourceLength = encoderOutput.Shape[1];
+        EncoderDecoderCache? cache = null;
+        if (options.UseCache)
+        {
+            var selfLayout = _model.DecoderCacheLayoutFor(batch);
+            Cache self = options.UseStaticCache ? new StaticCache(selfLayout, options.MaxNewTokens + 1) : new DynamicCache(selfLayout, Math.Min(options.MaxNewTokens + 1, 256));
+            cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, sourceLength));
+        }
+
+        var sequences = new List<int>[batch];
+        for (int b = 0; b < batch; b++) sequences[b] = [start];
+        var finished = new bool[batch];
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            int total = sequences[0].Count;
+            int feedFrom = cache?.SelfAttention.Length ?? 0;
+            int feed = total - feedFrom;
+            var ids = IntTensor.Zeros(new Shape(batch, feed));
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
+            var next = new float[batch * vocab];
+            using (new TensorScope())
+            {
+                var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache).Logits;
+                for (int b = 0; b < batch; b++) logits.Span.Slice(((b * feed) + feed - 1) * vocab, vocab).CopyTo(next.AsSpan(b * vocab));
+            }
+            stepLogits?.Add(next);
+            for (int b = 0; b < batch; b++)
+            {
+                int token = finished[b] ? pad : ArgMax(next.AsSpan(b * vocab, vocab));
+                sequences[b].Add(token);
+                if (!finished[b] && eos.Contains(token)) finished[b] = true;
+            }
+            if (finished.All(f => f)) break;
+        }
+        int length = sequences[0].Count;
+        var result = IntTensor.Zeros(new Shape(batch, length));
+        for (int b = 0; b < batch; b++) sequences[b].CopyTo(result.Span.Slice(b * length, length));
+        return result;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,60 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Modules;
+
+namespace Peft.Transformers.Models.T5;
+
+/// <summary>T5 attention (self or cross): q/k/v/o projections without bias and without score scaling.</summary>
+internal sealed class T5Attention
+{
+    private readonly int _heads, _headDim;
+
+    public T5Attention(string prefix, int hidden, int heads, int headDim, ParameterSet parameters)
+    {
+        _heads = heads;
+        _headDim = headDim;
+        Query = new LinearLayer(prefix + ".q", parameters.Add(prefix + ".q.weight", new Shape(heads * headDim, hidden)), null);
+        Key = new LinearLayer(prefix + ".k", parameters.Add(prefix + ".k.weight", new Shape(heads * headDim, hidden)), null);
+        Value = new LinearLayer(prefix + ".v", parameters.Add(prefix + ".v.weight", new Shape(heads * headDim, hidden)), null);
+        Output = new LinearLayer(prefix + ".o", parameters.Add(prefix + ".o.weight", new Shape(hidden, heads * headDim)), null);
+    }
+
+    public LinearLayer Query { get; }
+
+    public LinearLayer Key { get; }
+
+    public LinearLayer Value { get; }
+
+    public LinearLayer Output { get; }
+
+    public IEnumerable<LinearLayer> Linears => [Query, Key, Value, Output];
+
+    /// <summary>Self-attention over <paramref name="x"/> (with cache/prefix for the decoder).</summary>
+    public Tensor SelfAttend(int layer, Tensor x, Tensor mask, Tensor bias, Cache? cache, PrefixKeyValues? prefix)
+    {
+        var q = AttentionCore.SplitHeads(Query.Forward(x), _heads, _headDim);
+        var k = AttentionCore.SplitHeads(Key.Forward(x), _heads, _headDim);
+        var v = AttentionCore.SplitHeads(Value.Forward(x), _heads, _headDim);
+        var attended = AttentionCore.Attend(layer, q, k, v, cache, prefix, mask, bias, 1f);
+        return Output.Forward(AttentionCore.MergeHeads(attended));
+    }
+
+    /// <summary>Cross-attention from <paramref name="x"/> to the encoder output (keys/values cached after the first step).</summary>
+    public Tensor CrossAttend(int layer, Tensor x, Tensor encoderOutput, Tensor mask, Cache? crossCache)
+    {
+        var q = AttentionCore.SplitHeads(Query.Forward(x), _heads, _headDim);
+        Tensor k, v;
+        if (crossCache is not null && crossCache.GetLength(layer) > 0)
+        {
+            (k, v) = AttentionCore.ValidCacheRows(crossCache, layer);
+        }
+        else
+        {
+            k = AttentionCore.SplitHeads(Key.Forward(encoderOutput), _heads, _headDim);
+            v = AttentionCore.SplitHeads(Value.Forward(encoderOutput), _heads, _headDim);
+            crossCache?.Append(layer, k, v);
+        }
+        var attended = Ops.ScaledDotProductAttention(q, k, v, mask, null, 1f);
+        return Output.Forward(AttentionCore.MergeHeads(attended));
+    }
+}

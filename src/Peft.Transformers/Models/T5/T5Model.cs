@@ -1,0 +1,192 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Masking;
+using Peft.Transformers.Modules;
+
+namespace Peft.Transformers.Models.T5;
+
+/// <summary>
+/// T5 (<c>T5ForConditionalGeneration</c>, flan-t5 included): an encoder and a decoder of
+/// pre-RMS-norm blocks with relative position bias (computed by the first layer of each stack and
+/// shared), unscaled attention, cross-attention in the decoder, ReLU or gated-GELU feed-forward,
+/// and an output head tied to the shared embedding (scaled by d_model^-0.5 when tied).
+/// </summary>
+public sealed class T5Model
+{
+    private readonly Tensor _shared, _encoderNorm, _decoderNorm, _head;
+    private readonly T5Attention[] _encoderSelf, _decoderSelf, _decoderCross;
+    private readonly T5FeedForward[] _encoderFf, _decoderFf;
+    private readonly Tensor[] _encoderNorms0, _encoderNorms1, _decoderNorms0, _decoderNorms1, _decoderNorms2;
+    private readonly T5RelativePositionBias _encoderBias, _decoderBias;
+    private readonly LinearLayer[] _linears;
+
+    /// <summary>Builds the model with zero weights (fill them by loading or initialization).</summary>
+    public T5Model(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Family != ModelFamily.T5)
+            throw new ArgumentException($"T5Model needs a t5 config; got model_type '{config.ModelType}'.", nameof(config));
+        Config = config;
+        int d = config.HiddenSize, h = config.NumAttentionHeads, dkv = config.HeadDim;
+        _shared = Parameters.Add("shared.weight", new Shape(config.VocabSize, d));
+        int enc = config.NumLayers, dec = config.NumDecoderLayers;
+        _encoderSelf = new T5Attention[enc];
+        _encoderFf = new T5FeedForward[enc];
+        _encoderNorms0 = new Tensor[enc];
+        _encoderNorms1 = new Tensor[enc];
+        Tensor? encoderTable = null;
+        for (int i = 0; i < enc; i++)
+        {
+            string p = $"encoder.block.{i}.layer.";
+            _encoderSelf[i] = new T5Attention(p + "0.SelfAttention", d, h, dkv, Parameters);
+            if (i == 0) encoderTable = Parameters.Add(p + "0.SelfAttention.relative_attention_bias.weight", new Shape(config.RelativeAttentionNumBuckets, h));
+            _encoderNorms0[i] = Parameters.Add(p + "0.layer_norm.weight", new Shape(d));
+            _encoderFf[i] = new T5FeedForward(p + "1.DenseReluDense", config, Parameters);
+            _encoderNorms1[i] = Parameters.Add(p + "1.layer_norm.weight", new Shape(d));
+        }
+        _encoderNorm = Parameters.Add("encoder.final_layer_norm.weight", new Shape(d));
+        _decoderSelf = new T5Attention[dec];
+        _decoderCross = new T5Attention[dec];
+        _decoderFf = new T5FeedForward[dec];
+        _decoderNorms0 = new Tensor[dec];
+        _decoderNorms1 = new Tensor[dec];
+        _decoderNorms2 = new Tensor[dec];
+        Tensor? decoderTable = null;
+        for (int i = 0; i < dec; i++)
+        {
+            string p = $"decoder.block.{i}.layer.";
+            _decoderSelf[i] = new T5Attention(p + "0.SelfAttention", d, h, dkv, Parameters);
+            if (i == 0) decoderTable = Parameters.Add(p + "0.SelfAttention.relative_attention_bias.weight", new Shape(config.RelativeAttentionNumBuckets, h));
+            _decoderNorms0[i] = Parameters.Add(p + "0.layer_norm.weight", new Shape(d));
+            _decoderCross[i] = new T5Attention(p + "1.EncDecAttention", d, h, dkv, Parameters);
+            _decoderNorms1[i] = Parameters.Add(p + "1.layer_norm.weight", new Shape(d));
+            _decoderFf[i] = new T5FeedForward(p + "2.DenseReluDense", config, Parameters);
+            _decoderNorms2[i] = Parameters.Add(p + "2.layer_norm.weight", new Shape(d));
+        }
+        _decoderNorm = Parameters.Add("decoder.final_layer_norm.weight", new Shape(d));
+        _head = config.TieWordEmbeddings ? _shared : Parameters.Add("lm_head.weight", new Shape(config.VocabSize, d));
+        _encoderBias = new T5RelativePositionBias(encoderTable!, bidirectional: true, config.RelativeAttentionNumBuckets, config.RelativeAttentionMaxDistance);
+        _decoderBias = new T5RelativePositionBias(decoderTable!, bidirectional: false, config.RelativeAttentionNumBuckets, config.RelativeAttentionMaxDistance);
+        _linears = [.. Enumerable.Range(0, enc).SelectMany(i => _encoderSelf[i].Linears.Concat(_encoderFf[i].Linears)),
+            .. Enumerable.Range(0, dec).SelectMany(i => _decoderSelf[i].Linears.Concat(_decoderCross[i].Linears).Concat(_decoderFf[i].Linears))];
+    }
+
+    /// <summary>The configuration.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Every parameter by Hugging Face name.</summary>
+    public ParameterSet Parameters { get; } = new();
+
+    /// <summary>Every linear layer, by Hugging Face module path.</summary>
+    public IReadOnlyList<LinearLayer> LinearLayers => _linears;
+
+    /// <summary>The shared token embedding [vocab, d_model].</summary>
+    public Tensor TokenEmbeddings => _shared;
+
+    /// <summary>The layout of the decoder's self-attention cache (and prefix) for a batch.</summary>
+    public CacheLayout DecoderCacheLayoutFor(int batchSize) => new(Config.NumDecoderLayers, batchSize, Config.NumAttentionHeads, Config.HeadDim);
+
+    /// <summary>Looks up token embeddings, checking ids against the vocabulary.</summary>
+    public Tensor Embed(IntTensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ids.CheckRange("input_ids", Config.VocabSize);
+        return Ops.Embedding(ids, _shared);
+    }
+
+    /// <summary>Runs the encoder: exactly one of <paramref name="inputIds"/> and <paramref name="inputEmbeddings"/>; mask [batch, length] or null.</summary>
+    public Tensor Encode(IntTensor? inputIds, Tensor? inputEmbeddings, IntTensor? attentionMask)
+    {
+        if ((inputIds is null) == (inputEmbeddings is null))
+            throw new ArgumentException("Encode needs exactly one of inputIds and inputEmbeddings.");
+        var x = inputEmbeddings ?? Embed(inputIds!);
+        if (x.Rank != 3 || x.Shape[2] != Config.HiddenSize)
+            throw new ArgumentException($"Encoder input must be [batch, length, {Config.HiddenSize}]; got {x.Shape}.");
+        int batch = x.Shape[0], length = x.Shape[1];
+        var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, length)) : AttentionMasks.Padding(batch, length, attentionMask);
+        var bias = _encoderBias.Compute(length, length, 0);
+        for (int i = 0; i < _encoderSelf.Length; i++)
+        {
+            x = Ops.Add(x, _encoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _encoderNorms0[i], Config.NormEpsilon), mask, bias, null, null));
+            x = Ops.Add(x, _encoderFf[i].Forward(Ops.RmsNorm(x, _encoderNorms1[i], Config.NormEpsilon)));
+        }
+        return Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
+    }
+
+    /// <summary>
+    /// Runs the model. The encoder runs unless <paramref name="encoderOutput"/> is given (generation
+    /// encodes once). Decoder inputs default to the labels shifted right (decoder start token first,
+    /// -100 replaced by the pad id), as HF does. A decoder cache and prefix combine by
+    /// <see cref="CachePrecedence"/>.
+    /// </summary>
+    public Seq2SeqLMOutput Forward(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
+        IntTensor? decoderInputIds = null, IntTensor? decoderAttentionMask = null, Tensor? encoderOutput = null,
+        EncoderDecoderCache? cache = null, PrefixKeyValues? decoderPrefix = null, IntTensor? labels = null)
+    {
+        encoderOutput ??= Encode(inputIds, inputEmbeddings, attentionMask);
+        int batch = encoderOutput.Shape[0], sourceLength = encoderOutput.Shape[1];
+        if (attentionMask is not null && (attentionMask.Shape.Rank != 2 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != sourceLength))
+            throw new ArgumentException($"attention_mask {attentionMask.Shape} must be [batch {batch}, source length {sourceLength}].", nameof(attentionMask));
+        if (decoderInputIds is null)
+        {
+            if (labels is null) throw new ArgumentException("Forward needs decoderInputIds or labels (to derive them from).");
+            decoderInputIds = ShiftRight(labels);
+        }
+        if (decoderInputIds.Shape.Rank != 2 || decoderInputIds.Shape[0] != batch)
+            throw new ArgumentException($"decoder_input_ids {decoderInputIds.Shape} must be [batch {batch}, length].", nameof(decoderInputIds));
+        int length = decoderInputIds.Shape[1];
+        if (labels is not null && (labels.Shape.Rank != 2 || labels.Shape[0] != batch || labels.Shape[1] != length))
+            throw new ArgumentException($"labels {labels.Shape} must be [batch {batch}, {length}] like decoder_input_ids.", nameof(labels));
+
+        var selfCache = cache?.SelfAttention;
+        var prefix = CachePrecedence.Resolve(selfCache, decoderPrefix, DecoderCacheLayoutFor(batch));
+        int past = selfCache?.Length ?? prefix?.Length ?? 0;
+        int keys = past + length;
+        if (decoderAttentionMask is not null && (decoderAttentionMask.Shape.Rank != 2 || decoderAttentionMask.Shape[0] != batch || decoderAttentionMask.Shape[1] != keys))
+            throw new ArgumentException($"decoder_attention_mask {decoderAttentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length}).", nameof(decoderAttentionMask));
+        var selfMask = AttentionMasks.Causal(batch, length, keys, decoderAttentionMask, MaskStyle.MinValue);
+        var crossMask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, sourceLength)) : AttentionMasks.Padding(batch, length, attentionMask);
+        var bias = _decoderBias.Compute(length, keys, past);
+
+        var x = Embed(decoderInputIds);
+        for (int i = 0; i < _decoderSelf.Length; i++)
+        {
+            x = Ops.Add(x, _decoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _decoderNorms0[i], Config.NormEpsilon), selfMask, bias, selfCache, prefix));
+            x = Ops.Add(x, _decoderCross[i].CrossAttend(i, Ops.RmsNorm(x, _decoderNorms1[i], Config.NormEpsilon), encoderOutput, crossMask, cache?.CrossAttention));
+            x = Ops.Add(x, _decoderFf[i].Forward(Ops.RmsNorm(x, _decoderNorms2[i], Config.NormEpsilon)));
+        }
+        x = Ops.RmsNorm(x, _decoderNorm, Config.NormEpsilon);
+        if (Config.TieWordEmbeddings) x = Ops.Scale(x, 1f / MathF.Sqrt(Config.HiddenSize));
+        var logits = Ops.Linear(x, _head);
+        Tensor? loss = null;
+        if (labels is not null)
+        {
+            labels.CheckRange("labels", Config.VocabSize, allowed: -100);
+            loss = Ops.CrossEntropy(logits, labels, -100);
+        }
+        return new Seq2SeqLMOutput(logits, loss, encoderOutput);
+    }
+
+    /// <summary>HF's <c>_shift_right</c>: decoder start id first, labels[:-1] after, -100 replaced by the pad id.</summary>
+    public IntTensor ShiftRight(IntTensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Shape.Rank != 2) throw new ArgumentException($"labels must be [batch, length]; got {labels.Shape}.", nameof(labels));
+        int batch = labels.Shape[0], length = labels.Shape[1];
+        int start = Config.DecoderStartTokenId ?? 0, pad = Config.PadTokenId ?? 0;
+        var result = IntTensor.Zeros(labels.Shape);
+        var r = result.Span;
+        var l = labels.Span;
+        for (int b = 0; b < batch; b++)
+        {
+            r[b * length] = start;
+            for (int t = 1; t < length; t++)
+            {
+                int v = l[b * length + t - 1];
+                r[b * length + t] = v == -100 ? pad : v;
+            }
+        }
+        return result;
+    }
+}
