@@ -1,0 +1,4 @@
+namespace Peft.Cli;
+
+/// <summary>Bad usage or bad input: reported as one line on stderr with exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
