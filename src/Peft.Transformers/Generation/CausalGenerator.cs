@@ -23,14 +23,43 @@ public sealed class CausalGenerator
     }
 
     /// <summary>
-    /// Generates greedily. Returns [batch, promptLength + steps]: the prompt as given (with its
+    /// Generates with <paramref name="options"/> (greedy unless <see cref="GenerationOptions.DoSample"/>). Returns [batch, promptLength + steps]: the prompt as given (with its
     /// padding) followed by the new ids, like HF's <c>generate().sequences</c>.
     /// </summary>
     /// <param name="inputIds">[batch, promptLength], left-padded.</param>
     /// <param name="attentionMask">[batch, promptLength] (1 = token, 0 = padding); null = all ones.</param>
     /// <param name="options">Length, stopping and cache settings.</param>
     /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
-    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    {
+        var prompt = Validate(inputIds, ref attentionMask, options);
+        var sequences = prompt.Select(row => new List<int>(row)).ToArray();
+        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits))
+            for (int b = 0; b < step.Length; b++) sequences[b].Add(step[b]);
+        int total = sequences[0].Count;
+        var result = IntTensor.Zeros(new Shape(sequences.Length, total));
+        for (int b = 0; b < sequences.Length; b++) sequences[b].CopyTo(result.Span.Slice(b * total, total));
+        return result;
+    }
+
+    /// <summary>
+    /// Streams the new token ids of a single prompt ([1, length]) as they are generated; stops at
+    /// an eos id (which is yielded), at MaxNewTokens, or when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async IAsyncEnumerable<int> StreamAsync(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var prompt = Validate(inputIds, ref attentionMask, options);
+        if (prompt.Length != 1) throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
+        foreach (var step in Steps(prompt, attentionMask!, options, null))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return step[0];
+            await Task.Yield();
+        }
+    }
+
+    private int[][] Validate(IntTensor inputIds, ref IntTensor? attentionMask, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
@@ -42,29 +71,34 @@ public sealed class CausalGenerator
         attentionMask ??= Ones(batch, promptLength);
         if (attentionMask.Shape.Rank != 2 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != promptLength)
             throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
+        var rows = new int[batch][];
+        for (int b = 0; b < batch; b++) rows[b] = inputIds.Span.Slice(b * promptLength, promptLength).ToArray();
+        return rows;
+    }
 
+    /// <summary>The decoding loop: yields the token chosen for every row at each step.</summary>
+    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits)
+    {
+        int batch = prompt.Length, promptLength = prompt[0].Length;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         int vocab = _model.Config.VocabSize;
-
-        var sequences = new List<int[]>(batch);
-        for (int b = 0; b < batch; b++) sequences.Add(inputIds.Span.Slice(b * promptLength, promptLength).ToArray());
-        var mask = new List<int>(attentionMask.ToArray());
+        var sequences = prompt.Select(row => new List<int>(row)).ToArray();
+        var mask = prompt.Select((_, b) => new List<int>(attentionMask.Span.Slice(b * promptLength, promptLength).ToArray())).ToArray();
         var finished = new bool[batch];
-        int total = promptLength;
-
         Cache? cache = null;
         if (options.UseCache)
         {
             var layout = _model.CacheLayoutFor(batch);
             cache = options.UseStaticCache ? new StaticCache(layout, promptLength + options.MaxNewTokens) : new DynamicCache(layout, promptLength + Math.Min(options.MaxNewTokens, 256));
         }
-
-        using var noGrad = Autograd.NoGrad();
+        var selector = new TokenSelector(options);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
-            var fullMask = IntTensor.FromArray([.. mask], batch, total);
+            int total = sequences[0].Count;
+            var fullMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, total);
             float[] next;
+            using (Autograd.NoGrad())
             using (new TensorScope())
             {
                 // With a cache only the positions it does not hold yet are fed.
@@ -77,30 +111,27 @@ public sealed class CausalGenerator
                 var output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: positions, cache: cache);
                 next = LastPositionLogits(output.Logits, vocab);
             }
-            stepLogits?.Add(next);
+            stepLogits?.Add((float[])next.Clone());
+            var chosen = new int[batch];
             for (int b = 0; b < batch; b++)
             {
-                int token = finished[b] ? pad : ArgMax(next.AsSpan(b * vocab, vocab));
-                var grown = new int[total + 1];
-                sequences[b].CopyTo(grown, 0);
-                grown[total] = token;
-                sequences[b] = grown;
+                int token = finished[b] ? pad : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
+                chosen[b] = token;
+                sequences[b].Add(token);
+                // The mask gains a 1 per row for the new column (HF keeps finished rows attended too).
+                mask[b].Add(1);
                 if (!finished[b] && eos.Contains(token)) finished[b] = true;
             }
-            // The mask gains a 1 per row for the new column (HF keeps finished rows attended too).
-            var newMask = new List<int>(batch * (total + 1));
-            for (int b = 0; b < batch; b++)
-            {
-                newMask.AddRange(mask.GetRange(b * total, total));
-                newMask.Add(1);
-            }
-            mask = newMask;
-            total++;
-            if (finished.All(f => f)) break;
+            yield return chosen;
+            if (finished.All(f => f)) yield break;
         }
-        var result = IntTensor.Zeros(new Shape(batch, total));
-        for (int b = 0; b < batch; b++) sequences[b].CopyTo(result.Span.Slice(b * total, total));
-        return result;
+    }
+
+    /// <summary>Greedy generation (<see cref="Generate"/> with sampling off).</summary>
+    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Generate(inputIds, attentionMask, options with { DoSample = false }, stepLogits);
     }
 
     private static IntTensor Ones(int batch, int length)
@@ -117,13 +148,5 @@ public sealed class CausalGenerator
         for (int b = 0; b < batch; b++)
             logits.Span.Slice(((b * length) + length - 1) * vocab, vocab).CopyTo(result.AsSpan(b * vocab));
         return result;
-    }
-
-    // First maximum, as torch.argmax returns.
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 }

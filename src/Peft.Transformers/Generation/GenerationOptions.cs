@@ -18,8 +18,30 @@ public sealed record GenerationOptions
     /// <summary>Pre-allocate a static cache for prompt + MaxNewTokens positions instead of a growing one.</summary>
     public bool UseStaticCache { get; init; }
 
+    /// <summary>Sample from the (processed) distribution instead of taking the most likely token.</summary>
+    public bool DoSample { get; init; }
+
+    /// <summary>Divides the logits before sampling (HF's temperature warper); 1 leaves them.</summary>
+    public float Temperature { get; init; } = 1f;
+
+    /// <summary>Keep only the k most likely tokens when sampling (0 = off).</summary>
+    public int TopK { get; init; }
+
+    /// <summary>Keep the smallest set of tokens whose probability reaches p when sampling (1 = off).</summary>
+    public float TopP { get; init; } = 1f;
+
+    /// <summary>HF's repetition penalty over every token already in the row (1 = off).</summary>
+    public float RepetitionPenalty { get; init; } = 1f;
+
+    /// <summary>Seed of the sampling generator, so sampled output is reproducible.</summary>
+    public ulong Seed { get; init; }
+
     internal void Validate()
     {
         if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"MaxNewTokens must be >= 0; got {MaxNewTokens}.");
+        if (!(Temperature > 0)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"Temperature must be > 0; got {Temperature}.");
+        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), $"TopK must be >= 0; got {TopK}.");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), $"TopP must be in (0, 1]; got {TopP}.");
+        if (!(RepetitionPenalty > 0)) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"RepetitionPenalty must be > 0; got {RepetitionPenalty}.");
     }
 }

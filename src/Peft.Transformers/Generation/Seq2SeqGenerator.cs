@@ -48,6 +48,7 @@ public sealed class Seq2SeqGenerator
         var sequences = new List<int>[batch];
         for (int b = 0; b < batch; b++) sequences[b] = [start];
         var finished = new bool[batch];
+        var selector = new TokenSelector(options with { DoSample = false });
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
@@ -62,10 +63,10 @@ public sealed class Seq2SeqGenerator
                 var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache).Logits;
                 for (int b = 0; b < batch; b++) logits.Span.Slice(((b * feed) + feed - 1) * vocab, vocab).CopyTo(next.AsSpan(b * vocab));
             }
-            stepLogits?.Add(next);
+            stepLogits?.Add((float[])next.Clone());
             for (int b = 0; b < batch; b++)
             {
-                int token = finished[b] ? pad : ArgMax(next.AsSpan(b * vocab, vocab));
+                int token = finished[b] ? pad : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
                 sequences[b].Add(token);
                 if (!finished[b] && eos.Contains(token)) finished[b] = true;
             }
@@ -75,12 +76,5 @@ public sealed class Seq2SeqGenerator
         var result = IntTensor.Zeros(new Shape(batch, length));
         for (int b = 0; b < batch; b++) sequences[b].CopyTo(result.Span.Slice(b * length, length));
         return result;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 }
