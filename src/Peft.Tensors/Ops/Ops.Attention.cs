@@ -16,8 +16,14 @@ public static partial class Ops
     /// <param name="additiveMask">Added to the scores: [batch or 1, 1 or Hq, Tq, Tk], typically 0 or float.MinValue (see the models' mask builders); null for none. Not differentiated.</param>
     /// <param name="positionBias">Added to the scores and differentiated (T5's relative bias): [batch or 1, Hq, Tq, Tk], or null.</param>
     /// <param name="scale">Multiplies Q·Kᵀ (1/√D for most models, 1 for T5).</param>
+    /// <param name="replaceFutureScores">
+    /// GPT-2's causal masking: the scaled score of every key after the query's own position
+    /// (query i sits at key position Tk − Tq + i) is replaced by float.MinValue before the mask is
+    /// added, so it passes no gradient. Other families add their causal mask instead (false).
+    /// </param>
     /// <returns>[batch, Hq, Tq, Dv].</returns>
-    public static Tensor ScaledDotProductAttention(Tensor queries, Tensor keys, Tensor values, Tensor? additiveMask, Tensor? positionBias, float scale)
+    public static Tensor ScaledDotProductAttention(Tensor queries, Tensor keys, Tensor values, Tensor? additiveMask, Tensor? positionBias, float scale,
+        bool replaceFutureScores = false)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(keys);
@@ -41,11 +47,11 @@ public static partial class Ops
         var output = Tensor.Uninitialized(new Shape(b, hq, tq, dv));
         var probabilities = Tensor.Uninitialized(new Shape(b, hq, tq, tk));
         var task = AttentionTask.ForThread;
-        task.Set(queries, keys, values, additiveMask, positionBias, scale, output, probabilities, backward: false, null);
+        task.Set(queries, keys, values, additiveMask, positionBias, scale, replaceFutureScores, output, probabilities, backward: false, null);
         WorkerPool.Run(task, b * hkv);
         task.Clear();
         if (Tape.Needs(queries, keys, values, positionBias))
-            Tape.Record(new TapeEntry { Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = probabilities, Float0 = scale });
+            Tape.Record(new TapeEntry { Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = probabilities, Float0 = scale, Int0 = replaceFutureScores ? 1 : 0 });
         return output;
     }
 
@@ -65,14 +71,16 @@ public static partial class Ops
 
         private Tensor? _q, _k, _v, _mask, _bias, _out, _p, _gradOut;
         private float _scale;
+        private bool _replaceFuture;
         private bool _backward;
         private bool _serialBiasGrad;
 
         public static AttentionTask ForThread => t_instance ??= new AttentionTask();
 
-        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, Tensor output, Tensor p, bool backward, Tensor? gradOut)
+        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, bool replaceFuture, Tensor output, Tensor p, bool backward, Tensor? gradOut)
         {
             (_q, _k, _v, _mask, _bias, _scale, _out, _p, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, p, backward, gradOut);
+            _replaceFuture = replaceFuture;
             _serialBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
         }
 
@@ -111,6 +119,8 @@ public static partial class Ops
             int batch, int head, int tq, int tk, int d, int dv, Span<float> outBlock)
         {
             Gemm.Multiply(false, true, tq, tk, d, _scale, qBlock, d, kBlock, d, 0f, scores, tk);
+            if (_replaceFuture)
+                for (int i = 0; i < tq; i++) scores.Slice(i * tk, tk)[Math.Min(tk, tk - tq + i + 1)..].Fill(float.MinValue);
             AddScoreOperand(_mask, scores, batch, head, tq, tk);
             AddScoreOperand(_bias, scores, batch, head, tq, tk);
             for (int i = 0; i < tq; i++)
@@ -154,6 +164,8 @@ public static partial class Ops
                 float dot = TensorPrimitives.Dot(dRow, pRow);
                 TensorPrimitives.Subtract(dRow, dot, dRow);
                 TensorPrimitives.Multiply(dRow, pRow, dRow);
+                // Replaced scores are constants: no gradient reaches Q or K through them.
+                if (_replaceFuture) dRow[Math.Min(tk, tk - tq + i + 1)..].Clear();
             }
             if (_bias is { RequiresGrad: true } bias && !_serialBiasGrad)
             {
@@ -185,7 +197,7 @@ public static partial class Ops
             Tape.GradOf(v);
             Tape.GradOf(e.D);
             var task = AttentionTask.ForThread;
-            task.Set(q, k, v, null, e.D, e.Float0, e.Output, e.Saved0!, backward: true, e.Output.Grad);
+            task.Set(q, k, v, null, e.D, e.Float0, e.Int0 == 1, e.Output, e.Saved0!, backward: true, e.Output.Grad);
             WorkerPool.Run(task, q.Shape[0] * k.Shape[1]);
             task.Clear();
         }

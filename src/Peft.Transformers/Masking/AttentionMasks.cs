@@ -14,7 +14,8 @@ public static class AttentionMasks
     public const float MinValue = float.MinValue;
 
     /// <summary>
-    /// A causal mask combined with an optional key padding mask <paramref name="keyMask"/>
+    /// A causal mask (for <see cref="MaskStyle.Gpt2"/> only the padding part: attention replaces
+    /// the causal part itself) combined with an optional key padding mask <paramref name="keyMask"/>
     /// [batch, keys] (1 = attend, 0 = padding), and an optional sliding window (a key more than
     /// window − 1 positions behind the query is hidden).
     /// </summary>
@@ -37,7 +38,7 @@ public static class AttentionMasks
                     bool hidden = k > qPos || (slidingWindow is int w && qPos - k >= w);
                     bool padded = keyMask is not null && pad[b * keys + k] == 0;
                     row[k] = style == MaskStyle.Gpt2
-                        ? (hidden ? MinValue : 0f) + (padded ? MinValue : 0f)
+                        ? (padded ? MinValue : 0f)
                         : hidden || padded ? MinValue : 0f;
                 }
             }

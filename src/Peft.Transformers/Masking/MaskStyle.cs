@@ -7,8 +7,10 @@ namespace Peft.Transformers.Masking;
 public enum MaskStyle
 {
     /// <summary>
-    /// GPT-2 eager attention: causally hidden scores become finfo.min, then (1 − mask)·finfo.min
-    /// is added, so a key that is both hidden and padding gets −∞ (float32 overflow).
+    /// GPT-2 eager attention: causally hidden scores are replaced by finfo.min inside attention
+    /// (no gradient flows through them), then (1 − mask)·finfo.min is added, so a key that is both
+    /// hidden and padding gets −∞ (float32 overflow). The mask built for this style holds only the
+    /// padding part; attention applies the causal part (<c>replaceFutureScores</c>).
     /// </summary>
     Gpt2,
 

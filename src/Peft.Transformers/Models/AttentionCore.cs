@@ -30,7 +30,7 @@ internal static class AttentionCore
     /// is given, else the prefix (if any) followed by the new keys/values.
     /// </summary>
     public static Tensor Attend(int layer, Tensor queries, Tensor keys, Tensor values, Cache? cache, PrefixKeyValues? prefix,
-        Tensor additiveMask, Tensor? positionBias, float scale)
+        Tensor additiveMask, Tensor? positionBias, float scale, bool replaceFutureScores = false)
     {
         Tensor k = keys, v = values;
         if (cache is not null)
@@ -44,7 +44,7 @@ internal static class AttentionCore
             k = Ops.Concat([pk, keys], 2);
             v = Ops.Concat([pv, values], 2);
         }
-        return Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale);
+        return Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores);
     }
 
     /// <summary>The valid rows of one cache layer as contiguous [batch, kvHeads, length, headDim] tensors.</summary>

@@ -4,6 +4,7 @@ using Peft.Tensors.Threading;
 namespace Peft.Tensors.Tests;
 
 [TestClass]
+[DoNotParallelize] // The pool is process-wide: tests running beside it would take its buffers.
 public sealed class SteadyStateAllocationTests
 {
     [TestMethod]

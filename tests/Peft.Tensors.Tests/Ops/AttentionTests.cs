@@ -96,4 +96,17 @@ public sealed class AttentionTests
         var q2 = Tensor.Zeros(new Shape(1, 2, 2, 4));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.ScaledDotProductAttention(q2, k, k, mask, null, 1f)).Message, "additiveMask [1, 1, 2, 3]");
     }
+
+    [TestMethod]
+    public void ReplacedFutureScoresMatchAddedMaskForwardButPassNoGradient()
+    {
+        var q = GradientCheck.Random(1, -1f, 1f, 1, 2, 3, 4);
+        var k = GradientCheck.Random(2, -1f, 1f, 1, 2, 5, 4);
+        var v = GradientCheck.Random(3, -1f, 1f, 1, 2, 5, 4);
+        var causal = Tensor.Zeros(new Shape(1, 1, 3, 5));
+        for (int i = 0; i < 3; i++) for (int j = 2 + i + 1; j < 5; j++) causal.Span[i * 5 + j] = float.MinValue;
+        CollectionAssert.AreEqual(Ops.ScaledDotProductAttention(q, k, v, causal, null, 0.5f).ToArray(),
+            Ops.ScaledDotProductAttention(q, k, v, null, null, 0.5f, replaceFutureScores: true).ToArray());
+        GradientCheck.Check(t => Ops.ScaledDotProductAttention(t[0], t[1], t[2], null, null, 0.5f, replaceFutureScores: true), [q, k, v]);
+    }
 }

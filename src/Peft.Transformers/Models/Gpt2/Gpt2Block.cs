@@ -53,7 +53,7 @@ internal sealed class Gpt2Block
         var q = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, 0, d), _heads, _headDim);
         var k = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, d, d), _heads, _headDim);
         var v = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, 2 * d, d), _heads, _headDim);
-        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale);
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale, replaceFutureScores: true);
         x = Ops.Add(x, AttentionOutput.Forward(AttentionCore.MergeHeads(attended)));
         var m = Ops.LayerNorm(x, _ln2Weight, _ln2Bias, _eps);
         m = FeedForwardOut.Forward(Ops.Gelu(FeedForwardIn.Forward(m), GeluApproximation.Tanh));
