@@ -1,8 +1,5 @@
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using Peft.Tensors;
 using Peft.Transformers.Modules;
-using Peft.Transformers.SafeTensors;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Lora;
@@ -71,52 +68,24 @@ public sealed class LoraAdapter
     /// <summary>Reads adapter_config.json and adapter_model.safetensors from <paramref name="folder"/> and attaches the adapter.</summary>
     public static LoraAdapter Load(string folder, IReadOnlyList<LinearLayer> linearLayers, Action<string>? warn = null)
     {
-        ArgumentNullException.ThrowIfNull(folder);
-        string configPath = Path.Combine(folder, "adapter_config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"No adapter_config.json in {folder}.", configPath);
         LoraConfig config;
-        using (var doc = JsonDocument.Parse(File.ReadAllText(configPath)))
-        {
-            string type = doc.RootElement.TryGetProperty("peft_type", out var t) ? t.GetString() ?? "" : "";
-            if (type != "LORA") throw new AdapterConfigException($"{configPath}: peft_type is '{type}', not LORA.");
+        using (var doc = AdapterFiles.ReadConfig(folder, "LORA"))
             config = LoraConfig.FromJson(doc.RootElement, warn);
-        }
         var adapter = Attach(linearLayers, config);
-        string weightsPath = Path.Combine(folder, "adapter_model.safetensors");
-        using var weights = SafeTensorsFile.Open(weightsPath);
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layer in adapter._layers)
+        try
         {
-            foreach (var p in new[] { layer.A, layer.B })
-            {
-                string key = p.Name!;
-                if (!weights.Contains(key)) throw new InvalidDataException($"{weightsPath}: missing tensor '{key}' for targeted layer '{layer.Target.Name}'.");
-                var info = weights.GetInfo(key);
-                if (!info.Shape.AsSpan().SequenceEqual(p.Shape.ToArray()))
-                    throw new InvalidDataException($"{weightsPath}: tensor '{key}' has shape {info.ShapeText} but r={config.R} on layer '{layer.Target.Name}' needs [{string.Join(", ", p.Shape.ToArray())}] (does the adapter belong to this base model?).");
-                weights.ReadFloat32(key, p.Span);
-                used.Add(key);
-            }
+            AdapterFiles.ReadWeights(folder, adapter.Parameters);
         }
-        var extra = weights.Tensors.Keys.Where(k => !used.Contains(k)).ToList();
-        if (extra.Count > 0)
-            throw new InvalidDataException($"{weightsPath}: tensors for layers this model does not have: {string.Join(", ", extra.Take(5))} (does the adapter belong to this base model?).");
+        catch
+        {
+            adapter.Detach();
+            throw;
+        }
         return adapter;
     }
 
     /// <summary>Writes adapter_config.json and adapter_model.safetensors (each atomically) to <paramref name="folder"/>.</summary>
-    public void Save(string folder)
-    {
-        ArgumentNullException.ThrowIfNull(folder);
-        Directory.CreateDirectory(folder);
-        SafeTensorsWriter.Write(Path.Combine(folder, "adapter_model.safetensors"),
-            Parameters.Select(p => new SafeTensorWriteEntry(p.Name!, SafeTensorDType.F32, p.Shape.ToArray(), MemoryMarshal.AsBytes(p.Span).ToArray())),
-            new Dictionary<string, string> { ["format"] = "pt" });
-        string configPath = Path.Combine(folder, "adapter_config.json");
-        string temp = configPath + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temp, Config.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, configPath, overwrite: true);
-    }
+    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
 
     /// <summary>Removes the adapter from every layer it was attached to.</summary>
     public void Detach()

@@ -1,0 +1,74 @@
+using Peft.Tensors;
+using Peft.Transformers.Modules;
+using Peft.Tuners.Adapters;
+
+namespace Peft.Tuners.Ia3;
+
+/// <summary>An IA3 adapter on every targeted linear layer, in HF PEFT's files (keys <c>base_model.model.&lt;module&gt;.ia3_l</c>).</summary>
+public sealed class Ia3Adapter
+{
+    private readonly List<Ia3Layer> _layers = [];
+
+    private Ia3Adapter(Ia3Config config) => Config = config;
+
+    /// <summary>The settings.</summary>
+    public Ia3Config Config { get; }
+
+    /// <summary>One layer per targeted linear layer.</summary>
+    public IReadOnlyList<Ia3Layer> Layers => _layers;
+
+    /// <summary>The trainable vectors.</summary>
+    public IEnumerable<Tensor> Parameters => _layers.Select(l => l.Scale);
+
+    /// <summary>Creates a fresh adapter (all ones: outputs unchanged) on the targeted layers.</summary>
+    /// <exception cref="AdapterConfigException">No layer matches, or a feed-forward module is not a target.</exception>
+    public static Ia3Adapter Attach(IReadOnlyList<LinearLayer> linearLayers, Ia3Config config)
+    {
+        ArgumentNullException.ThrowIfNull(linearLayers);
+        ArgumentNullException.ThrowIfNull(config);
+        var adapter = new Ia3Adapter(config);
+        foreach (var layer in linearLayers)
+        {
+            bool target = config.TargetModules.Matches(layer.Name);
+            bool feedforward = config.FeedforwardModules.Matches(layer.Name);
+            if (feedforward && !target)
+                throw new AdapterConfigException($"IA3 config: 'feedforward_modules' matches '{layer.Name}', which 'target_modules' does not; feedforward modules must be a subset of the targets.");
+            if (!target) continue;
+            var ia3 = new Ia3Layer(layer, feedforward);
+            layer.AddAdapter(ia3);
+            adapter._layers.Add(ia3);
+        }
+        if (adapter._layers.Count == 0)
+            throw new AdapterConfigException($"IA3 config: 'target_modules' matches no linear layer of the model; its layers are named like {string.Join(", ", linearLayers.Take(8).Select(l => l.Name))}.");
+        return adapter;
+    }
+
+    /// <summary>Loads adapter_config.json + adapter_model.safetensors and attaches the adapter.</summary>
+    public static Ia3Adapter Load(string folder, IReadOnlyList<LinearLayer> linearLayers)
+    {
+        Ia3Config config;
+        using (var doc = AdapterFiles.ReadConfig(folder, "IA3"))
+            config = Ia3Config.FromJson(doc.RootElement);
+        var adapter = Attach(linearLayers, config);
+        try
+        {
+            AdapterFiles.ReadWeights(folder, adapter.Parameters);
+        }
+        catch
+        {
+            adapter.Detach();
+            throw;
+        }
+        return adapter;
+    }
+
+    /// <summary>Writes the adapter in PEFT's layout.</summary>
+    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
+
+    /// <summary>Removes the adapter from its layers.</summary>
+    public void Detach()
+    {
+        foreach (var l in _layers) l.Target.RemoveAdapter(l);
+        _layers.Clear();
+    }
+}
