@@ -30,11 +30,17 @@ public sealed class CausalGenerator
     /// <param name="attentionMask">[batch, promptLength] (1 = token, 0 = padding); null = all ones.</param>
     /// <param name="options">Length, stopping and cache settings.</param>
     /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
-    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    /// <param name="virtualTokens">
+    /// Prompt-learning embeddings [virtualTokens, hidden] placed before every row's prompt (prompt
+    /// tuning, P-tuning), with PEFT's semantics: the mask gains leading ones, positions run
+    /// 0, 1, … over virtual and real tokens alike (no mask-derived positions), and the returned
+    /// sequences hold only real ids.
+    /// </param>
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null, Tensor? virtualTokens = null)
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits))
+        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens))
             for (int b = 0; b < step.Length; b++) sequences[b].Add(step[b]);
         int total = sequences[0].Count;
         var result = IntTensor.Zeros(new Shape(sequences.Length, total));
@@ -51,7 +57,7 @@ public sealed class CausalGenerator
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         if (prompt.Length != 1) throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
-        foreach (var step in Steps(prompt, attentionMask!, options, null))
+        foreach (var step in Steps(prompt, attentionMask!, options, null, null))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return step[0];
@@ -77,38 +83,54 @@ public sealed class CausalGenerator
     }
 
     /// <summary>The decoding loop: yields the token chosen for every row at each step.</summary>
-    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits)
+    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits, Tensor? virtualTokens)
     {
         int batch = prompt.Length, promptLength = prompt[0].Length;
+        int virtualCount = 0;
+        if (virtualTokens is not null)
+        {
+            if (virtualTokens.Rank != 2 || virtualTokens.Shape[1] != _model.Config.HiddenSize)
+                throw new ArgumentException($"virtual token embeddings {virtualTokens.Shape} must be [count, {_model.Config.HiddenSize}].", nameof(virtualTokens));
+            virtualCount = virtualTokens.Shape[0];
+        }
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         int vocab = _model.Config.VocabSize;
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        var mask = prompt.Select((_, b) => new List<int>(attentionMask.Span.Slice(b * promptLength, promptLength).ToArray())).ToArray();
+        var mask = prompt.Select((_, b) => new List<int>(Enumerable.Repeat(1, virtualCount).Concat(attentionMask.Span.Slice(b * promptLength, promptLength).ToArray()))).ToArray();
         var finished = new bool[batch];
         Cache? cache = null;
         if (options.UseCache)
         {
             var layout = _model.CacheLayoutFor(batch);
-            cache = options.UseStaticCache ? new StaticCache(layout, promptLength + options.MaxNewTokens) : new DynamicCache(layout, promptLength + Math.Min(options.MaxNewTokens, 256));
+            int capacity = virtualCount + promptLength + options.MaxNewTokens;
+            cache = options.UseStaticCache ? new StaticCache(layout, capacity) : new DynamicCache(layout, Math.Min(capacity, virtualCount + promptLength + 256));
         }
         var selector = new TokenSelector(options);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
-            var fullMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, total);
+            var fullMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, virtualCount + total);
             float[] next;
             using (Autograd.NoGrad())
             using (new TensorScope())
             {
                 // With a cache only the positions it does not hold yet are fed.
-                int feedFrom = cache?.Length ?? 0;
+                int feedFrom = Math.Max(0, (cache?.Length ?? 0) - virtualCount);
+                bool withVirtual = virtualTokens is not null && (cache?.Length ?? 0) == 0;
                 int feed = total - feedFrom;
                 var ids = IntTensor.Zeros(new Shape(batch, feed));
                 for (int b = 0; b < batch; b++)
                     for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
-                var positions = PositionIds.FromAttentionMask(fullMask, feed);
-                var output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: positions, cache: cache);
+                CausalLMOutput output;
+                if (withVirtual)
+                {
+                    // PEFT prompt learning: virtual embeddings first, default (sequential) positions.
+                    var embeddings = Ops.Concat([RepeatRows(virtualTokens!, batch), _model.Embed(ids)], 1);
+                    output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache);
+                }
+                else if (virtualTokens is not null) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache);
+                else output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache);
                 next = LastPositionLogits(output.Logits, vocab);
             }
             stepLogits?.Add((float[])next.Clone());
@@ -132,6 +154,15 @@ public sealed class CausalGenerator
     {
         ArgumentNullException.ThrowIfNull(options);
         return Generate(inputIds, attentionMask, options with { DoSample = false }, stepLogits);
+    }
+
+    /// <summary>[count, hidden] repeated into [batch, count, hidden] (differentiable).</summary>
+    internal static Tensor RepeatRows(Tensor rows, int batch)
+    {
+        var parts = new Tensor[batch];
+        var one = Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]);
+        for (int b = 0; b < batch; b++) parts[b] = one;
+        return Ops.Concat(parts, 0);
     }
 
     private static IntTensor Ones(int batch, int length)

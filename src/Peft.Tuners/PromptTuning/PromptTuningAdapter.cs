@@ -1,0 +1,109 @@
+using Peft.Tensors;
+using Peft.Transformers.Configuration;
+using Peft.Tuners.Adapters;
+
+namespace Peft.Tuners.PromptTuning;
+
+/// <summary>
+/// Prompt tuning: trainable virtual-token embeddings [virtual·submodules, hidden] (saved as
+/// <c>prompt_embeddings</c>) of which the first <c>num_virtual_tokens</c> rows are prepended to
+/// the input embeddings. For encoder-decoder models PEFT allocates a second block of rows that it
+/// never uses; they are kept (and get zero gradient) so files move both ways.
+/// </summary>
+public sealed class PromptTuningAdapter
+{
+    private PromptTuningAdapter(PromptTuningConfig config, ModelConfig model, Tensor embeddings)
+    {
+        Config = config;
+        Model = model;
+        Embeddings = embeddings;
+    }
+
+    /// <summary>The settings.</summary>
+    public PromptTuningConfig Config { get; }
+
+    /// <summary>The base model's config the sizes were resolved against.</summary>
+    public ModelConfig Model { get; }
+
+    /// <summary>All virtual-token rows (the trainable parameter).</summary>
+    public Tensor Embeddings { get; }
+
+    /// <summary>The trainable tensors.</summary>
+    public IEnumerable<Tensor> Parameters => [Embeddings];
+
+    /// <summary>Creates a fresh adapter for a model with the given token embedding table.</summary>
+    public static PromptTuningAdapter Create(PromptTuningConfig config, ModelConfig model, Tensor tokenEmbeddings, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenEmbeddings);
+        var (dim, _, _, submodules) = config.Resolve(model);
+        var shape = new Shape(config.NumVirtualTokens * submodules, dim);
+        var random = new SeededRandom(seed);
+        Tensor embeddings;
+        switch (config.PromptTuningInit)
+        {
+            case "RANDOM":
+                embeddings = TensorInit.Normal(shape, 0f, 1f, random, "prompt_embeddings");
+                break;
+            case "SAMPLE_VOCAB":
+                var values = new float[shape.ElementCount];
+                for (int r = 0; r < shape[0]; r++)
+                    tokenEmbeddings.Span.Slice(random.NextInt(model.VocabSize) * dim, dim).CopyTo(values.AsSpan(r * dim));
+                embeddings = Tensor.Parameter(values, shape, "prompt_embeddings");
+                break;
+            default:
+                throw new AdapterConfigException($"Prompt tuning config: 'prompt_tuning_init' is '{config.PromptTuningInit}'; supported: RANDOM, SAMPLE_VOCAB.");
+        }
+        return new PromptTuningAdapter(config, model, embeddings);
+    }
+
+    /// <summary>Loads PEFT's adapter folder for a model.</summary>
+    public static PromptTuningAdapter Load(string folder, ModelConfig model, Tensor tokenEmbeddings)
+    {
+        PromptTuningConfig config;
+        using (var doc = AdapterFiles.ReadConfig(folder, "PROMPT_TUNING"))
+            config = PromptTuningConfig.FromJson(doc.RootElement);
+        // The stored values replace the initialization, so TEXT-initialized files load too.
+        var adapter = Create(config with { PromptTuningInit = "RANDOM" }, model, tokenEmbeddings);
+        AdapterFiles.ReadWeights(folder, adapter.Parameters);
+        return new PromptTuningAdapter(config, model, adapter.Embeddings);
+    }
+
+    /// <summary>Writes PEFT's adapter folder.</summary>
+    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(Model), Parameters);
+
+    /// <summary>The virtual tokens that are used: [num_virtual_tokens, hidden] (differentiable).</summary>
+    public Tensor VirtualTokens() =>
+        Embeddings.Shape[0] == Config.NumVirtualTokens ? Embeddings : Ops.Slice(Embeddings, 0, 0, Config.NumVirtualTokens);
+
+    /// <summary>
+    /// PEFT's forward inputs: virtual embeddings before each row's token embeddings, the mask
+    /// extended with ones, labels extended with -100 (causal models only; null stays null).
+    /// </summary>
+    public (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Prepend(Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels)
+    {
+        ArgumentNullException.ThrowIfNull(tokenEmbeddings);
+        int batch = tokenEmbeddings.Shape[0], length = tokenEmbeddings.Shape[1], v = Config.NumVirtualTokens;
+        var virtualRows = Ops.Reshape(VirtualTokens(), 1, v, Embeddings.Shape[1]);
+        var repeated = Ops.Concat(Enumerable.Repeat(virtualRows, batch).ToArray(), 0);
+        var embeddings = Ops.Concat([repeated, tokenEmbeddings], 1);
+        var mask = IntTensor.Zeros(new Shape(batch, v + length));
+        for (int b = 0; b < batch; b++)
+        {
+            mask.Span.Slice(b * (v + length), v).Fill(1);
+            if (attentionMask is null) mask.Span.Slice(b * (v + length) + v, length).Fill(1);
+            else attentionMask.Span.Slice(b * length, length).CopyTo(mask.Span.Slice(b * (v + length) + v));
+        }
+        IntTensor? extendedLabels = null;
+        if (labels is not null)
+        {
+            extendedLabels = IntTensor.Zeros(new Shape(batch, v + length));
+            for (int b = 0; b < batch; b++)
+            {
+                extendedLabels.Span.Slice(b * (v + length), v).Fill(-100);
+                labels.Span.Slice(b * length, length).CopyTo(extendedLabels.Span.Slice(b * (v + length) + v));
+            }
+        }
+        return (embeddings, mask, extendedLabels);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Peft.Transformers.Configuration;
+using Peft.Tuners.Adapters;
+
+namespace Peft.Tuners.PromptTuning;
+
+/// <summary>
+/// Prompt tuning settings with HF PEFT's field names (<c>PromptTuningConfig</c>). The sizes PEFT
+/// asks users to copy by hand (<c>token_dim</c>, <c>num_layers</c>, <c>num_attention_heads</c>,
+/// <c>num_transformer_submodules</c>) are inferred from the model; a value that contradicts the
+/// model fails naming the field, the value given and the right one.
+/// </summary>
+public sealed record PromptTuningConfig
+{
+    /// <summary>Number of virtual tokens prepended to the input.</summary>
+    public int NumVirtualTokens { get; init; } = 8;
+
+    /// <summary>RANDOM (N(0, 1) like nn.Embedding), SAMPLE_VOCAB (rows of the token embedding) or TEXT.</summary>
+    public string PromptTuningInit { get; init; } = "RANDOM";
+
+    /// <summary>Given sizes to check against the model (null = infer).</summary>
+    public int? TokenDim { get; init; }
+
+    /// <summary>Given layer count to check (null = infer).</summary>
+    public int? NumLayers { get; init; }
+
+    /// <summary>Given head count to check (null = infer).</summary>
+    public int? NumAttentionHeads { get; init; }
+
+    /// <summary>1 for decoder-only models, 2 for encoder-decoder ones (PEFT's default); null = infer.</summary>
+    public int? NumTransformerSubmodules { get; init; }
+
+    /// <summary>Task type as PEFT writes it.</summary>
+    public string TaskType { get; init; } = "CAUSAL_LM";
+
+    /// <summary>The sizes this config has on <paramref name="model"/>, checking any given value.</summary>
+    public (int TokenDim, int Layers, int Heads, int Submodules) Resolve(ModelConfig model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (NumVirtualTokens <= 0) throw new AdapterConfigException($"Prompt tuning config: 'num_virtual_tokens' must be positive; got {NumVirtualTokens}.");
+        int submodules = model.IsEncoderDecoder ? 2 : 1;
+        Check("token_dim", TokenDim, model.HiddenSize);
+        Check("num_layers", NumLayers, model.NumLayers);
+        Check("num_attention_heads", NumAttentionHeads, model.NumAttentionHeads);
+        if (NumTransformerSubmodules is int given && given != submodules && !(model.IsEncoderDecoder && given == 1))
+            throw new AdapterConfigException($"Prompt tuning config: 'num_transformer_submodules' is {given} but the model ({model.ModelType}) needs {submodules}.");
+        return (model.HiddenSize, model.NumLayers, model.NumAttentionHeads, NumTransformerSubmodules ?? submodules);
+    }
+
+    private static void Check(string field, int? given, int actual)
+    {
+        if (given is int g && g != actual)
+            throw new AdapterConfigException($"Prompt tuning config: '{field}' is {g} but the model has {actual}; leave it out to infer it or set it to {actual}.");
+    }
+
+    /// <summary>Reads a PROMPT_TUNING adapter_config.json object.</summary>
+    public static PromptTuningConfig FromJson(JsonElement root)
+    {
+        static int? Int(JsonElement r, string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        return new PromptTuningConfig
+        {
+            NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
+            PromptTuningInit = root.TryGetProperty("prompt_tuning_init", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : "RANDOM",
+            TokenDim = Int(root, "token_dim"),
+            NumLayers = Int(root, "num_layers"),
+            NumAttentionHeads = Int(root, "num_attention_heads"),
+            NumTransformerSubmodules = Int(root, "num_transformer_submodules"),
+            TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
+        };
+    }
+
+    /// <summary>The adapter_config.json object PEFT writes, with the resolved sizes.</summary>
+    public JsonObject ToJson(ModelConfig model)
+    {
+        var (dim, layers, heads, submodules) = Resolve(model);
+        return new JsonObject
+        {
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = null,
+            ["inference_mode"] = true,
+            ["num_attention_heads"] = heads,
+            ["num_layers"] = layers,
+            ["num_transformer_submodules"] = submodules,
+            ["num_virtual_tokens"] = NumVirtualTokens,
+            ["peft_type"] = "PROMPT_TUNING",
+            ["prompt_tuning_init"] = PromptTuningInit,
+            ["prompt_tuning_init_text"] = null,
+            ["revision"] = null,
+            ["task_type"] = TaskType,
+            ["token_dim"] = dim,
+            ["tokenizer_kwargs"] = null,
+            ["tokenizer_name_or_path"] = null,
+        };
+    }
+}
