@@ -36,11 +36,19 @@ public sealed class CausalGenerator
     /// 0, 1, … over virtual and real tokens alike (no mask-derived positions), and the returned
     /// sequences hold only real ids.
     /// </param>
-    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null, Tensor? virtualTokens = null)
+    /// <param name="prefix">
+    /// Prefix-tuning key/values for every layer, with PEFT's semantics: written into the cache
+    /// before the prompt (or concatenated on every uncached step), the mask gains leading ones,
+    /// positions continue after the prefix.
+    /// </param>
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null, Tensor? virtualTokens = null,
+        PrefixKeyValues? prefix = null)
     {
+        if (virtualTokens is not null && prefix is not null)
+            throw new ArgumentException("Give virtual token embeddings or a prefix, not both (stack them into one of the two).");
         var prompt = Validate(inputIds, ref attentionMask, options);
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens))
+        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens, prefix))
             for (int b = 0; b < step.Length; b++) sequences[b].Add(step[b]);
         int total = sequences[0].Count;
         var result = IntTensor.Zeros(new Shape(sequences.Length, total));
@@ -57,7 +65,7 @@ public sealed class CausalGenerator
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         if (prompt.Length != 1) throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
-        foreach (var step in Steps(prompt, attentionMask!, options, null, null))
+        foreach (var step in Steps(prompt, attentionMask!, options, null, null, null))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return step[0];
@@ -83,7 +91,7 @@ public sealed class CausalGenerator
     }
 
     /// <summary>The decoding loop: yields the token chosen for every row at each step.</summary>
-    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits, Tensor? virtualTokens)
+    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits, Tensor? virtualTokens, PrefixKeyValues? prefix)
     {
         int batch = prompt.Length, promptLength = prompt[0].Length;
         int virtualCount = 0;
@@ -93,6 +101,7 @@ public sealed class CausalGenerator
                 throw new ArgumentException($"virtual token embeddings {virtualTokens.Shape} must be [count, {_model.Config.HiddenSize}].", nameof(virtualTokens));
             virtualCount = virtualTokens.Shape[0];
         }
+        if (prefix is not null) virtualCount = prefix.Length;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         int vocab = _model.Config.VocabSize;
@@ -129,7 +138,7 @@ public sealed class CausalGenerator
                     var embeddings = Ops.Concat([RepeatRows(virtualTokens!, batch), _model.Embed(ids)], 1);
                     output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache);
                 }
-                else if (virtualTokens is not null) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache);
+                else if (virtualTokens is not null || prefix is not null) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache, prefix: prefix);
                 else output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache);
                 next = LastPositionLogits(output.Logits, vocab);
             }

@@ -1,0 +1,123 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Configuration;
+using Peft.Tuners.Adapters;
+
+namespace Peft.Tuners.PrefixTuning;
+
+/// <summary>
+/// Prefix tuning: per-layer key/value rows in front of every self-attention's keys. The table
+/// [virtual, layers·2·kvHeads·headDim] holds, for virtual token t, the key (chunk 2i) and value
+/// (chunk 2i+1) of layer i, each read as [kvHeads, headDim] — PEFT's layout, so adapters move
+/// both ways. With <c>prefix_projection</c> the table is the output of Linear-Tanh-Linear over a
+/// smaller embedding; PEFT saves only that output, so a loaded projection adapter is fixed.
+/// For encoder-decoder models (HF's mode) the prefix goes in front of the decoder's
+/// self-attention; layer i uses chunks (4i) mod 2L and (4i+1) mod 2L as PEFT does.
+/// </summary>
+public sealed class PrefixTuningAdapter
+{
+    private readonly (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) _sizes;
+
+    private PrefixTuningAdapter(PrefixTuningConfig config, ModelConfig model, Tensor embedding, Tensor[]? transform)
+    {
+        Config = config;
+        Model = model;
+        Embedding = embedding;
+        Transform = transform;
+        _sizes = config.Resolve(model);
+    }
+
+    /// <summary>The settings.</summary>
+    public PrefixTuningConfig Config { get; }
+
+    /// <summary>The base model's config.</summary>
+    public ModelConfig Model { get; }
+
+    /// <summary>The embedding: [virtual, layers·2·tokenDim], or [virtual, tokenDim] before a projection.</summary>
+    public Tensor Embedding { get; }
+
+    /// <summary>The projection (weight0, bias0, weight2, bias2 in nn.Linear layout), or null.</summary>
+    public IReadOnlyList<Tensor>? Transform { get; }
+
+    /// <summary>The trainable tensors.</summary>
+    public IEnumerable<Tensor> Parameters => Transform is null ? [Embedding] : [Embedding, .. Transform];
+
+    /// <summary>Creates a fresh adapter (embedding N(0, 1) like nn.Embedding; projection as nn.Linear).</summary>
+    public static PrefixTuningAdapter Create(PrefixTuningConfig config, ModelConfig model, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var s = config.Resolve(model);
+        var random = new SeededRandom(seed);
+        int width = s.Layers * 2 * s.TokenDim;
+        if (!config.PrefixProjection)
+            return new PrefixTuningAdapter(config, model, TensorInit.Normal(new Shape(config.NumVirtualTokens, width), 0, 1, random, "prompt_embeddings"), null);
+        var embedding = TensorInit.Normal(new Shape(config.NumVirtualTokens, s.TokenDim), 0, 1, random, "prompt_encoder.embedding.weight");
+        Tensor[] transform =
+        [
+            TensorInit.KaimingUniform(new Shape(s.EncoderHidden, s.TokenDim), random, name: "prompt_encoder.transform.0.weight"),
+            TensorInit.Uniform(new Shape(s.EncoderHidden), -1f / MathF.Sqrt(s.TokenDim), 1f / MathF.Sqrt(s.TokenDim), random, "prompt_encoder.transform.0.bias"),
+            TensorInit.KaimingUniform(new Shape(width, s.EncoderHidden), random, name: "prompt_encoder.transform.2.weight"),
+            TensorInit.Uniform(new Shape(width), -1f / MathF.Sqrt(s.EncoderHidden), 1f / MathF.Sqrt(s.EncoderHidden), random, "prompt_encoder.transform.2.bias"),
+        ];
+        return new PrefixTuningAdapter(config, model, embedding, transform);
+    }
+
+    /// <summary>Wraps existing tensors (e.g. a training checkpoint of the projection).</summary>
+    public static PrefixTuningAdapter FromTensors(PrefixTuningConfig config, ModelConfig model, Tensor embedding, IReadOnlyList<Tensor>? transform)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        return new PrefixTuningAdapter(config, model, embedding, transform?.ToArray());
+    }
+
+    /// <summary>
+    /// Loads PEFT's adapter folder. Its <c>prompt_embeddings</c> are the final table (the
+    /// projection's output when <c>prefix_projection</c> is set), used as is.
+    /// </summary>
+    public static PrefixTuningAdapter Load(string folder, ModelConfig model)
+    {
+        PrefixTuningConfig config;
+        using (var doc = AdapterFiles.ReadConfig(folder, "PREFIX_TUNING"))
+            config = PrefixTuningConfig.FromJson(doc.RootElement);
+        var s = config.Resolve(model);
+        var table = Tensor.Parameter(new float[config.NumVirtualTokens * s.Layers * 2 * s.TokenDim], new Shape(config.NumVirtualTokens, s.Layers * 2 * s.TokenDim), "prompt_embeddings");
+        AdapterFiles.ReadWeights(folder, [table]);
+        return new PrefixTuningAdapter(config, model, table, null);
+    }
+
+    /// <summary>Writes PEFT's adapter folder (the final table, as PEFT saves it).</summary>
+    public void Save(string folder)
+    {
+        Tensor table;
+        using (Autograd.NoGrad()) table = TensorScope.Keep(Table());
+        table.Name = "prompt_embeddings";
+        AdapterFiles.Write(folder, Config.ToJson(Model), [table]);
+    }
+
+    /// <summary>The final table [virtual, layers·2·tokenDim] (through the projection when there is one).</summary>
+    public Tensor Table()
+    {
+        if (Transform is null) return Embedding;
+        var h = Ops.Tanh(Ops.Linear(Embedding, Transform[0], Transform[1]));
+        return Ops.Linear(h, Transform[2], Transform[3]);
+    }
+
+    /// <summary>The per-layer prefix for a batch (differentiable, every row the same).</summary>
+    public PrefixKeyValues Prefix(int batch)
+    {
+        var (_, layers, heads, headDim, submodules, _) = _sizes;
+        int v = Config.NumVirtualTokens;
+        // [v, 2L·H·D] -> [v, 2L, H, D] -> [2L, H, v, D]: chunk c is one layer's keys or values.
+        var chunks = Ops.Permute(Ops.Reshape(Table(), v, 2 * layers, heads, headDim), 1, 2, 0, 3);
+        var perLayer = new (Tensor, Tensor)[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            int keyChunk = submodules == 2 ? (4 * i) % (2 * layers) : 2 * i;
+            int valueChunk = submodules == 2 ? (4 * i + 1) % (2 * layers) : 2 * i + 1;
+            perLayer[i] = (RepeatBatch(Ops.Slice(chunks, 0, keyChunk, 1), batch), RepeatBatch(Ops.Slice(chunks, 0, valueChunk, 1), batch));
+        }
+        return new PrefixKeyValues(perLayer);
+    }
+
+    private static Tensor RepeatBatch(Tensor one, int batch) =>
+        batch == 1 ? one : Ops.Concat(Enumerable.Repeat(one, batch).ToArray(), 0);
+}

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Peft.Transformers.Configuration;
+using Peft.Tuners.Adapters;
+
+namespace Peft.Tuners.PrefixTuning;
+
+/// <summary>
+/// Prefix tuning settings with HF PEFT's field names (<c>PrefixTuningConfig</c>). Sizes are
+/// inferred from the model: <c>token_dim</c> = kv heads · head size (PEFT rewrites it for
+/// grouped-query models), <c>num_attention_heads</c> = kv heads, <c>num_layers</c> = decoder layers,
+/// <c>num_transformer_submodules</c> = 1 (decoder-only) or 2 (encoder-decoder). A contradicting
+/// value fails naming the field and the right value.
+/// </summary>
+public sealed record PrefixTuningConfig
+{
+    /// <summary>Virtual positions in front of every layer's keys and values.</summary>
+    public int NumVirtualTokens { get; init; } = 8;
+
+    /// <summary>Reparameterize with Linear-Tanh-Linear (the transform's output is what PEFT saves).</summary>
+    public bool PrefixProjection { get; init; }
+
+    /// <summary>Hidden size of the projection (defaults to token_dim).</summary>
+    public int? EncoderHiddenSize { get; init; }
+
+    /// <summary>Given values to check (null = infer).</summary>
+    public int? TokenDim { get; init; }
+
+    /// <summary>Given value to check (null = infer).</summary>
+    public int? NumLayers { get; init; }
+
+    /// <summary>Given value to check (null = infer).</summary>
+    public int? NumAttentionHeads { get; init; }
+
+    /// <summary>Given value to check (null = infer).</summary>
+    public int? NumTransformerSubmodules { get; init; }
+
+    /// <summary>Task type as PEFT writes it.</summary>
+    public string TaskType { get; init; } = "CAUSAL_LM";
+
+    /// <summary>The sizes on <paramref name="model"/>: per-token width, layers, kv heads, head size, submodules, projection width.</summary>
+    public (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) Resolve(ModelConfig model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (NumVirtualTokens <= 0) throw new AdapterConfigException($"Prefix tuning config: 'num_virtual_tokens' must be positive; got {NumVirtualTokens}.");
+        int heads = model.NumKeyValueHeads, tokenDim = heads * model.HeadDim;
+        int layers = model.IsEncoderDecoder ? model.NumDecoderLayers : model.NumLayers;
+        int submodules = model.IsEncoderDecoder ? 2 : 1;
+        Check("token_dim", TokenDim, tokenDim);
+        Check("num_layers", NumLayers, layers);
+        Check("num_attention_heads", NumAttentionHeads, heads);
+        Check("num_transformer_submodules", NumTransformerSubmodules, submodules);
+        return (tokenDim, layers, heads, model.HeadDim, submodules, EncoderHiddenSize ?? tokenDim);
+    }
+
+    private static void Check(string field, int? given, int actual)
+    {
+        if (given is int g && g != actual)
+            throw new AdapterConfigException($"Prefix tuning config: '{field}' is {g} but the model needs {actual}; leave it out to infer it or set it to {actual}.");
+    }
+
+    /// <summary>Reads a PREFIX_TUNING adapter_config.json object.</summary>
+    public static PrefixTuningConfig FromJson(JsonElement root)
+    {
+        static int? Int(JsonElement r, string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        return new PrefixTuningConfig
+        {
+            NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prefix tuning config: 'num_virtual_tokens' is required."),
+            PrefixProjection = root.TryGetProperty("prefix_projection", out var p) && p.ValueKind == JsonValueKind.True,
+            EncoderHiddenSize = Int(root, "encoder_hidden_size"),
+            TokenDim = Int(root, "token_dim"),
+            NumLayers = Int(root, "num_layers"),
+            NumAttentionHeads = Int(root, "num_attention_heads"),
+            NumTransformerSubmodules = Int(root, "num_transformer_submodules"),
+            TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
+        };
+    }
+
+    /// <summary>The adapter_config.json object PEFT writes, with the resolved sizes.</summary>
+    public JsonObject ToJson(ModelConfig model)
+    {
+        var r = Resolve(model);
+        return new JsonObject
+        {
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = null,
+            ["encoder_hidden_size"] = r.EncoderHidden,
+            ["inference_mode"] = true,
+            ["num_attention_heads"] = r.Heads,
+            ["num_layers"] = r.Layers,
+            ["num_transformer_submodules"] = r.Submodules,
+            ["num_virtual_tokens"] = NumVirtualTokens,
+            ["peft_type"] = "PREFIX_TUNING",
+            ["prefix_projection"] = PrefixProjection,
+            ["revision"] = null,
+            ["task_type"] = TaskType,
+            ["token_dim"] = r.TokenDim,
+        };
+    }
+}
