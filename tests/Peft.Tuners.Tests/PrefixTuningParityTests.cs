@@ -88,4 +88,35 @@ public sealed class PrefixTuningParityTests
         var t5ex = Assert.ThrowsExactly<AdapterConfigException>(() => PrefixTuningAdapter.Create(new PrefixTuningConfig { NumVirtualTokens = 2, NumTransformerSubmodules = 1 }, t5.Config));
         StringAssert.Contains(t5ex.Message, "'num_transformer_submodules' is 1 but the model needs 2");
     }
+
+    [TestMethod]
+    public void Seq2SeqDecoderPrefixMatchesPeftWithoutHandCopiedSizes()
+    {
+        using var c = new HfCase("t5_prefix_tuning");
+        var model = ModelLoader.LoadSeq2Seq(c.BaseFolder);
+        var adapter = PrefixTuningAdapter.Load(Path.Combine(c.Folder, "adapter"), model.Config);
+        var ids = c.Ints("input.input_ids");
+        var mask = c.Ints("input.attention_mask");
+        using (new TensorScope())
+        {
+            var prefix = adapter.Prefix(ids.Shape[0]);
+            c.AssertClose("prefix.layer0.0", prefix[0].Keys.Span, "hidden_or_cache");
+            var output = model.Forward(inputIds: ids, attentionMask: mask, decoderPrefix: prefix, labels: c.Ints("input.labels"));
+            c.AssertClose("logits", output.Logits.Span, "logits");
+            c.AssertClose("encoder_last_hidden_state", output.EncoderLastHiddenState.Span, "hidden_or_cache");
+            c.AssertClose("train.loss", output.Loss!.Span, "loss");
+            output.Loss.Backward();
+        }
+        c.AssertClose("grad.prompt_encoder.default.embedding.weight", adapter.Embedding.Grad!.Span, "grad");
+        foreach (bool useCache in new[] { true, false })
+        {
+            Transformers.Caching.PrefixKeyValues prefix;
+            using (Autograd.NoGrad()) prefix = adapter.Prefix(ids.Shape[0]);
+            var sequences = new Seq2SeqGenerator(model).GenerateGreedy(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache }, decoderPrefix: prefix);
+            CollectionAssert.AreEqual(c.Expected.ReadInt32("generate.ids"), sequences.ToArray(), $"useCache={useCache}");
+        }
+        // The same adapter from a config that gives no sizes at all: everything is inferred.
+        var inferred = PrefixTuningAdapter.Create(new PrefixTuningConfig { NumVirtualTokens = 4 }, model.Config);
+        Assert.AreEqual(adapter.Embedding.Shape, inferred.Embedding.Shape);
+    }
 }

@@ -22,7 +22,14 @@ public sealed class Seq2SeqGenerator
     }
 
     /// <summary>Generates greedily from source ids [batch, length] (mask null = all ones).</summary>
-    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    /// <param name="inputIds">Source ids [batch, length].</param>
+    /// <param name="attentionMask">Source mask, or null for all ones.</param>
+    /// <param name="options">Length, stopping and cache settings.</param>
+    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
+    /// <param name="inputEmbeddings">Encoder input embeddings instead of ids (prompt tuning puts virtual tokens here); ids still give the batch shape.</param>
+    /// <param name="decoderPrefix">Prefix-tuning key/values for the decoder's self-attention (written into the cache first).</param>
+    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null,
+        Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
@@ -35,13 +42,14 @@ public sealed class Seq2SeqGenerator
         int start = _model.Config.DecoderStartTokenId ?? pad;
 
         using var noGrad = Autograd.NoGrad();
-        var encoderOutput = TensorScope.Keep(_model.Encode(inputIds, null, attentionMask));
+        var encoderOutput = TensorScope.Keep(inputEmbeddings is null ? _model.Encode(inputIds, null, attentionMask) : _model.Encode(null, inputEmbeddings, attentionMask));
+        int prefixLength = decoderPrefix?.Length ?? 0;
         int sourceLength = encoderOutput.Shape[1];
         EncoderDecoderCache? cache = null;
         if (options.UseCache)
         {
             var selfLayout = _model.DecoderCacheLayoutFor(batch);
-            Cache self = options.UseStaticCache ? new StaticCache(selfLayout, options.MaxNewTokens + 1) : new DynamicCache(selfLayout, Math.Min(options.MaxNewTokens + 1, 256));
+            Cache self = options.UseStaticCache ? new StaticCache(selfLayout, prefixLength + options.MaxNewTokens + 1) : new DynamicCache(selfLayout, prefixLength + Math.Min(options.MaxNewTokens + 1, 256));
             cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, sourceLength));
         }
 
@@ -52,7 +60,7 @@ public sealed class Seq2SeqGenerator
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
-            int feedFrom = cache?.SelfAttention.Length ?? 0;
+            int feedFrom = Math.Max(0, (cache?.SelfAttention.Length ?? 0) - prefixLength);
             int feed = total - feedFrom;
             var ids = IntTensor.Zeros(new Shape(batch, feed));
             for (int b = 0; b < batch; b++)
@@ -60,7 +68,7 @@ public sealed class Seq2SeqGenerator
             var next = new float[batch * vocab];
             using (new TensorScope())
             {
-                var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache).Logits;
+                var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache, decoderPrefix: decoderPrefix).Logits;
                 for (int b = 0; b < batch; b++) logits.Span.Slice(((b * feed) + feed - 1) * vocab, vocab).CopyTo(next.AsSpan(b * vocab));
             }
             stepLogits?.Add((float[])next.Clone());
