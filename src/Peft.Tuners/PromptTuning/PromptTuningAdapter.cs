@@ -80,30 +80,6 @@ public sealed class PromptTuningAdapter
     /// PEFT's forward inputs: virtual embeddings before each row's token embeddings, the mask
     /// extended with ones, labels extended with -100 (causal models only; null stays null).
     /// </summary>
-    public (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Prepend(Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels)
-    {
-        ArgumentNullException.ThrowIfNull(tokenEmbeddings);
-        int batch = tokenEmbeddings.Shape[0], length = tokenEmbeddings.Shape[1], v = Config.NumVirtualTokens;
-        var virtualRows = Ops.Reshape(VirtualTokens(), 1, v, Embeddings.Shape[1]);
-        var repeated = Ops.Concat(Enumerable.Repeat(virtualRows, batch).ToArray(), 0);
-        var embeddings = Ops.Concat([repeated, tokenEmbeddings], 1);
-        var mask = IntTensor.Zeros(new Shape(batch, v + length));
-        for (int b = 0; b < batch; b++)
-        {
-            mask.Span.Slice(b * (v + length), v).Fill(1);
-            if (attentionMask is null) mask.Span.Slice(b * (v + length) + v, length).Fill(1);
-            else attentionMask.Span.Slice(b * length, length).CopyTo(mask.Span.Slice(b * (v + length) + v));
-        }
-        IntTensor? extendedLabels = null;
-        if (labels is not null)
-        {
-            extendedLabels = IntTensor.Zeros(new Shape(batch, v + length));
-            for (int b = 0; b < batch; b++)
-            {
-                extendedLabels.Span.Slice(b * (v + length), v).Fill(-100);
-                labels.Span.Slice(b * length, length).CopyTo(extendedLabels.Span.Slice(b * (v + length) + v));
-            }
-        }
-        return (embeddings, mask, extendedLabels);
-    }
+    public (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Prepend(Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels) =>
+        VirtualTokenInputs.Prepend(VirtualTokens(), tokenEmbeddings, attentionMask, labels);
 }
