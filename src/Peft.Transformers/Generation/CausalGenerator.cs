@@ -31,7 +31,8 @@ public sealed class CausalGenerator
     /// <param name="options">Length, stopping and cache settings.</param>
     /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
     /// <param name="virtualTokens">
-    /// Prompt-learning embeddings [virtualTokens, hidden] placed before every row's prompt (prompt
+    /// Prompt-learning embeddings [virtualTokens, hidden] (or [batch, virtualTokens, hidden] when
+    /// rows differ, as in multitask prompt tuning) placed before every row's prompt (prompt
     /// tuning, P-tuning), with PEFT's semantics: the mask gains leading ones, positions run
     /// 0, 1, … over virtual and real tokens alike (no mask-derived positions), and the returned
     /// sequences hold only real ids.
@@ -97,9 +98,11 @@ public sealed class CausalGenerator
         int virtualCount = 0;
         if (virtualTokens is not null)
         {
-            if (virtualTokens.Rank != 2 || virtualTokens.Shape[1] != _model.Config.HiddenSize)
-                throw new ArgumentException($"virtual token embeddings {virtualTokens.Shape} must be [count, {_model.Config.HiddenSize}].", nameof(virtualTokens));
-            virtualCount = virtualTokens.Shape[0];
+            bool shared = virtualTokens.Rank == 2 && virtualTokens.Shape[1] == _model.Config.HiddenSize;
+            bool perRow = virtualTokens.Rank == 3 && virtualTokens.Shape[0] == batch && virtualTokens.Shape[2] == _model.Config.HiddenSize;
+            if (!shared && !perRow)
+                throw new ArgumentException($"virtual token embeddings {virtualTokens.Shape} must be [count, {_model.Config.HiddenSize}] or [{batch}, count, {_model.Config.HiddenSize}].", nameof(virtualTokens));
+            virtualCount = virtualTokens.Shape[virtualTokens.Rank - 2];
         }
         if (prefix is not null) virtualCount = prefix.Length;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
@@ -135,7 +138,8 @@ public sealed class CausalGenerator
                 if (withVirtual)
                 {
                     // PEFT prompt learning: virtual embeddings first, default (sequential) positions.
-                    var embeddings = Ops.Concat([RepeatRows(virtualTokens!, batch), _model.Embed(ids)], 1);
+                    var rows = virtualTokens!.Rank == 3 ? virtualTokens : RepeatRows(virtualTokens, batch);
+                    var embeddings = Ops.Concat([rows, _model.Embed(ids)], 1);
                     output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache);
                 }
                 else if (virtualTokens is not null || prefix is not null) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache, prefix: prefix);
