@@ -1,0 +1,88 @@
+using Peft.Tensors.Threading;
+
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// One planned GEMM call, split into row or column chunks that the worker pool runs in parallel.
+/// Each calling thread reuses its own instance, so planning and running allocate nothing.
+/// </summary>
+internal sealed unsafe class GemmTask : ParallelTask
+{
+    [ThreadStatic] private static GemmTask? t_instance;
+
+    /// <summary>The calling thread's reusable task.</summary>
+    public static GemmTask ForCurrentThread => t_instance ??= new GemmTask();
+
+    public GemmArgs Args;
+    public GemmIsa Isa;
+    public GemmPath Path;
+
+    /// <summary>True: chunks are row ranges of C; false: column ranges.</summary>
+    public bool SplitRows;
+
+    /// <summary>Rows or columns per chunk (a multiple of the kernel's tile size).</summary>
+    public int ChunkSize;
+
+    /// <inheritdoc />
+    public override void Execute(int index)
+    {
+        int start = index * ChunkSize;
+        if (SplitRows) RunRange(start, Math.Min(Args.M, start + ChunkSize), 0, Args.N);
+        else RunRange(0, Args.M, start, Math.Min(Args.N, start + ChunkSize));
+    }
+
+    /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C on the current thread.</summary>
+    public void RunRange(int m0, int m1, int n0, int n1)
+    {
+        ref readonly GemmArgs g = ref Args;
+        switch (Path)
+        {
+            case GemmPath.SmallDots:
+                GemmSmallM.Dots(g.M, n1 - n0, g.K, g.A, g.Lda, g.B + n0 * g.Ldb, g.Ldb, g.C + n0, g.Ldc, g.Alpha, g.Beta);
+                return;
+            case GemmPath.SmallStrip:
+                RunStrips(n0, n1);
+                return;
+        }
+        switch (Isa)
+        {
+            case GemmIsa.Avx512: GemmDriver<GemmMicroKernel512>.Run(g, m0, m1, n0, n1); break;
+            case GemmIsa.Avx2: GemmDriver<GemmMicroKernel256>.Run(g, m0, m1, n0, n1); break;
+            default: GemmDriver<GemmMicroKernelPortable>.Run(g, m0, m1, n0, n1); break;
+        }
+    }
+
+    private void RunStrips(int n0, int n1)
+    {
+        ref readonly GemmArgs g = ref Args;
+        const int width = GemmSmallM.StripWidth;
+        for (int j = n0; j < n1; j += width)
+        {
+            int cols = Math.Min(width, n1 - j);
+            if (g.PackedB is not null)
+            {
+                int kc = GemmMicroKernel512.KC;
+                float* sliver = g.PackedB + (j / width) * (nint)kc * width;
+                GemmSmallM.Strip(g.M, g.K, g.A, g.Lda, sliver, width, kc, (nint)kc * g.PackedNPad, g.C + j, g.Ldc, cols, g.Alpha, g.Beta);
+            }
+            else if (cols == width)
+            {
+                GemmSmallM.Strip(g.M, g.K, g.A, g.Lda, g.B + j, g.Ldb, g.K, 0, g.C + j, g.Ldc, cols, g.Alpha, g.Beta);
+            }
+            else
+            {
+                // The last columns of a strided B: a full-width vector read would run past its rows.
+                for (int i = 0; i < g.M; i++)
+                {
+                    for (int jj = j; jj < n1; jj++)
+                    {
+                        float s = 0f;
+                        for (int p = 0; p < g.K; p++) s += g.A[i * g.Lda + p] * g.B[p * g.Ldb + jj];
+                        float* cv = g.C + i * g.Ldc + jj;
+                        *cv = g.Beta == 0f ? g.Alpha * s : g.Alpha * s + g.Beta * *cv;
+                    }
+                }
+            }
+        }
+    }
+}
