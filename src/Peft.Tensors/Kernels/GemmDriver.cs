@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
     private const int NC = 2048;
 
     /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C; n0 is a multiple of NR.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in GemmArgs g, int m0, int m1, int n0, int n1)
     {
         int mr = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC, mcMax = TKernel.MC;

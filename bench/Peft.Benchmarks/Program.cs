@@ -1,0 +1,9 @@
+using BenchmarkDotNet.Running;
+using Peft.Benchmarks;
+
+if (args.Length > 0 && args[0] == "quick")
+{
+    QuickCheck.Run(args);
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(OpenBlas).Assembly).Run(args);
