@@ -14,9 +14,10 @@ internal static unsafe class QuickCheck
     {
         if (args.Length > 1) GemmTask.SmallMBand = int.Parse(args[1]);
         bool smallOnly = args.Length > 2 && args[2] == "small";
+        bool bigOnly = args.Length > 2 && args[2] == "big";
         OpenBlas.Initialize(1);
         Console.WriteLine($"OpenBLAS core: {OpenBlas.CoreName}");
-        foreach (int threads in new[] { 1, 2 })
+        foreach (int threads in bigOnly ? new[] { 1 } : new[] { 1, 2 })
         {
             WorkerPool.SetMaxDegree(threads);
             OpenBlas.Initialize(threads);
@@ -26,6 +27,7 @@ internal static unsafe class QuickCheck
                 (1, 768, 768), (1, 768, 3072), (1, 3072, 768), (8, 768, 768), (8, 768, 3072), (8, 3072, 768) })
             {
                 if (smallOnly && m > 8) continue;
+                if (bigOnly && (m <= 8 || m * k * n < 1 << 28 && m != 128)) continue;
                 var a = Fill(m * k);
                 var b = Fill(k * n);
                 var c = new float[m * n];

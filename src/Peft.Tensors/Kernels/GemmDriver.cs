@@ -31,6 +31,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
             {
                 int kc = Math.Min(kcMax, k - pc);
                 float beta = pc == 0 ? g.Beta : 1f;
+                // With a single row block every B sliver is used by one sweep of A slivers only, so it
+                // is packed just before that sweep, into L1, instead of as a whole panel through L3.
+                bool packPerSliver = g.PackedB is null && m1 - m0 <= mcMax;
                 float* bPanel;
                 nint sliverStride;
                 if (g.PackedB is not null)
@@ -41,9 +44,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
                 }
                 else
                 {
-                    sliverStride = (nint)kc * nr;
+                    sliverStride = packPerSliver ? 0 : (nint)kc * nr;
                     bPanel = scratch.B;
-                    GemmPacking.PackB(nr, g.TransB, g.B, g.Ldb, pc, kc, jc, nc, bPanel, sliverStride);
+                    if (!packPerSliver) GemmPacking.PackB(nr, g.TransB, g.B, g.Ldb, pc, kc, jc, nc, bPanel, sliverStride);
                 }
 
                 for (int ic = m0; ic < m1; ic += mcMax)
@@ -54,6 +57,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
                     {
                         int ncols = Math.Min(nr, nc - jr);
                         float* bs = bPanel + (jr / nr) * sliverStride;
+                        if (packPerSliver) GemmPacking.PackB(nr, g.TransB, g.B, g.Ldb, pc, kc, jc + jr, ncols, bs, 0);
                         float* cCol = g.C + jc + jr;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
