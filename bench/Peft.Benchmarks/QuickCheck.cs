@@ -27,7 +27,7 @@ internal static unsafe class QuickCheck
                 (1, 768, 768), (1, 768, 3072), (1, 3072, 768), (8, 768, 768), (8, 768, 3072), (8, 3072, 768) })
             {
                 if (smallOnly && m > 8) continue;
-                if (bigOnly && (m <= 8 || m * k * n < 1 << 28 && m != 128)) continue;
+                if (bigOnly && (m <= 8 || (long)m * k * n < 1L << 28 && m != 128)) continue;
                 var a = Fill(m * k);
                 var b = Fill(k * n);
                 var c = new float[m * n];
