@@ -115,83 +115,54 @@ internal static unsafe class GemmSmallM
 
     /// <summary>
     /// C[0..m, 0..n) = alpha·A·Wᵀ + beta·C with W stored [n, k] row-major: n dot products of length k
-    /// per row of A, 4 rows of W at a time so each A vector load feeds 4 FMAs. Partial sums live in a
-    /// small stack buffer across k chunks, so for 5-8 rows both row groups find their slice of A and
-    /// of the 4 W rows in L1 instead of re-reading them from L2.
+    /// per row of A, computed for 4 rows of W at a time so each A vector load feeds 4 FMAs.
     /// </summary>
     public static void Dots(int m, int n, int k, float* a, nint lda, float* w, nint ldw, float* c, nint ldc, float alpha, float beta)
     {
-        Vector512<float>* partial = stackalloc Vector512<float>[2 * 16];
-        int vecEnd = k & ~15;
-        int chunk = m <= 4 ? Math.Max(vecEnd, 16) : DotChunk;
         for (int j = 0; j < n; j += DotGroup)
         {
             int group = Math.Min(DotGroup, n - j);
-            float* wj = w + j * ldw;
-            new Span<Vector512<float>>(partial, 2 * 16).Clear();
-            for (int p0 = 0; p0 < vecEnd; p0 += chunk)
+            for (int i = 0; i < m; i += 4)
             {
-                int len = Math.Min(chunk, vecEnd - p0);
-                for (int i = 0; i < m; i += 4)
-                    DotRows(Math.Min(4, m - i), group, len, a + i * lda + p0, lda, wj + p0, ldw, partial + (i / 4) * 16);
-            }
-            for (int i = 0; i < m; i++)
-                Finish(partial + (i / 4) * 16 + (i % 4) * 4, group, a + i * lda, wj, ldw, vecEnd, k, c + i * ldc + j, alpha, beta);
-        }
-    }
-
-    /// <summary>Depth of a k chunk for 5-8 rows: 8 rows of A and 4 of W, 2 KB each, stay in L1.</summary>
-    private const int DotChunk = 512;
-
-    private static void DotRows(int rows, int group, int len, float* a, nint lda, float* w, nint ldw, Vector512<float>* acc)
-    {
-        if (group == DotGroup)
-        {
-            switch (rows)
-            {
-                case 1: Dot<Count1, Count4>(len, a, lda, w, ldw, acc); break;
-                case 2: Dot<Count2, Count4>(len, a, lda, w, ldw, acc); break;
-                case 3: Dot<Count3, Count4>(len, a, lda, w, ldw, acc); break;
-                default: Dot<Count4, Count4>(len, a, lda, w, ldw, acc); break;
-            }
-            return;
-        }
-        for (int q = 0; q < group; q++)
-        {
-            switch (rows)
-            {
-                case 1: Dot<Count1, Count1>(len, a, lda, w + q * ldw, ldw, acc + q); break;
-                case 2: Dot<Count2, Count1>(len, a, lda, w + q * ldw, ldw, acc + q); break;
-                case 3: Dot<Count3, Count1>(len, a, lda, w + q * ldw, ldw, acc + q); break;
-                default: Dot<Count4, Count1>(len, a, lda, w + q * ldw, ldw, acc + q); break;
+                int rows = Math.Min(4, m - i);
+                float* ai = a + i * lda;
+                float* wj = w + j * ldw;
+                float* cij = c + i * ldc + j;
+                if (group == DotGroup)
+                {
+                    switch (rows)
+                    {
+                        case 1: Dot<Count1, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                        case 2: Dot<Count2, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                        case 3: Dot<Count3, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                        default: Dot<Count4, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                    }
+                }
+                else
+                {
+                    for (int q = 0; q < group; q++)
+                    {
+                        switch (rows)
+                        {
+                            case 1: Dot<Count1, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                            case 2: Dot<Count2, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                            case 3: Dot<Count3, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                            default: Dot<Count4, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// <summary>acc[r·4 + q] += A row r · W row q over <paramref name="len"/> (a multiple of 16) elements.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot<TRows, TCols>(int len, float* a, nint lda, float* w, nint ldw, Vector512<float>* acc)
+    private static void Dot<TRows, TCols>(int k, float* a, nint lda, float* w, nint ldw, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IConstant where TCols : struct, IConstant
     {
         Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default, s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
         Vector512<float> x0, x1 = default, x2 = default, x3 = default, w0, w1 = default, w2 = default, w3 = default;
-        s00 = acc[0];
-        if (TCols.Value > 1) s01 = acc[1];
-        if (TCols.Value > 2) s02 = acc[2];
-        if (TCols.Value > 3) s03 = acc[3];
-        if (TRows.Value > 1) s10 = acc[4];
-        if (TRows.Value > 1 && TCols.Value > 1) s11 = acc[5];
-        if (TRows.Value > 1 && TCols.Value > 2) s12 = acc[6];
-        if (TRows.Value > 1 && TCols.Value > 3) s13 = acc[7];
-        if (TRows.Value > 2) s20 = acc[8];
-        if (TRows.Value > 2 && TCols.Value > 1) s21 = acc[9];
-        if (TRows.Value > 2 && TCols.Value > 2) s22 = acc[10];
-        if (TRows.Value > 2 && TCols.Value > 3) s23 = acc[11];
-        if (TRows.Value > 3) s30 = acc[12];
-        if (TRows.Value > 3 && TCols.Value > 1) s31 = acc[13];
-        if (TRows.Value > 3 && TCols.Value > 2) s32 = acc[14];
-        if (TRows.Value > 3 && TCols.Value > 3) s33 = acc[15];
-        for (int p = 0; p < len; p += 16)
+        int vecEnd = k & ~15;
+        for (int p = 0; p < vecEnd; p += 16)
         {
             x0 = Vector512.Load(a + 0 * lda + p);
             if (TRows.Value > 1) x1 = Vector512.Load(a + 1 * lda + p);
@@ -218,63 +189,31 @@ internal static unsafe class GemmSmallM
             if (TRows.Value > 3 && TCols.Value > 2) s32 = Avx512F.FusedMultiplyAdd(x3, w2, s32);
             if (TRows.Value > 3 && TCols.Value > 3) s33 = Avx512F.FusedMultiplyAdd(x3, w3, s33);
         }
-        acc[0] = s00;
-        if (TCols.Value > 1) acc[1] = s01;
-        if (TCols.Value > 2) acc[2] = s02;
-        if (TCols.Value > 3) acc[3] = s03;
-        if (TRows.Value > 1) acc[4] = s10;
-        if (TRows.Value > 1 && TCols.Value > 1) acc[5] = s11;
-        if (TRows.Value > 1 && TCols.Value > 2) acc[6] = s12;
-        if (TRows.Value > 1 && TCols.Value > 3) acc[7] = s13;
-        if (TRows.Value > 2) acc[8] = s20;
-        if (TRows.Value > 2 && TCols.Value > 1) acc[9] = s21;
-        if (TRows.Value > 2 && TCols.Value > 2) acc[10] = s22;
-        if (TRows.Value > 2 && TCols.Value > 3) acc[11] = s23;
-        if (TRows.Value > 3) acc[12] = s30;
-        if (TRows.Value > 3 && TCols.Value > 1) acc[13] = s31;
-        if (TRows.Value > 3 && TCols.Value > 2) acc[14] = s32;
-        if (TRows.Value > 3 && TCols.Value > 3) acc[15] = s33;
+        StoreDot(s00, a + 0 * lda, w + 0 * ldw, vecEnd, k, c + 0 * ldc + 0, alpha, beta);
+        if (TCols.Value > 1) StoreDot(s01, a + 0 * lda, w + 1 * ldw, vecEnd, k, c + 0 * ldc + 1, alpha, beta);
+        if (TCols.Value > 2) StoreDot(s02, a + 0 * lda, w + 2 * ldw, vecEnd, k, c + 0 * ldc + 2, alpha, beta);
+        if (TCols.Value > 3) StoreDot(s03, a + 0 * lda, w + 3 * ldw, vecEnd, k, c + 0 * ldc + 3, alpha, beta);
+        if (TRows.Value > 1) StoreDot(s10, a + 1 * lda, w + 0 * ldw, vecEnd, k, c + 1 * ldc + 0, alpha, beta);
+        if (TRows.Value > 1 && TCols.Value > 1) StoreDot(s11, a + 1 * lda, w + 1 * ldw, vecEnd, k, c + 1 * ldc + 1, alpha, beta);
+        if (TRows.Value > 1 && TCols.Value > 2) StoreDot(s12, a + 1 * lda, w + 2 * ldw, vecEnd, k, c + 1 * ldc + 2, alpha, beta);
+        if (TRows.Value > 1 && TCols.Value > 3) StoreDot(s13, a + 1 * lda, w + 3 * ldw, vecEnd, k, c + 1 * ldc + 3, alpha, beta);
+        if (TRows.Value > 2) StoreDot(s20, a + 2 * lda, w + 0 * ldw, vecEnd, k, c + 2 * ldc + 0, alpha, beta);
+        if (TRows.Value > 2 && TCols.Value > 1) StoreDot(s21, a + 2 * lda, w + 1 * ldw, vecEnd, k, c + 2 * ldc + 1, alpha, beta);
+        if (TRows.Value > 2 && TCols.Value > 2) StoreDot(s22, a + 2 * lda, w + 2 * ldw, vecEnd, k, c + 2 * ldc + 2, alpha, beta);
+        if (TRows.Value > 2 && TCols.Value > 3) StoreDot(s23, a + 2 * lda, w + 3 * ldw, vecEnd, k, c + 2 * ldc + 3, alpha, beta);
+        if (TRows.Value > 3) StoreDot(s30, a + 3 * lda, w + 0 * ldw, vecEnd, k, c + 3 * ldc + 0, alpha, beta);
+        if (TRows.Value > 3 && TCols.Value > 1) StoreDot(s31, a + 3 * lda, w + 1 * ldw, vecEnd, k, c + 3 * ldc + 1, alpha, beta);
+        if (TRows.Value > 3 && TCols.Value > 2) StoreDot(s32, a + 3 * lda, w + 2 * ldw, vecEnd, k, c + 3 * ldc + 2, alpha, beta);
+        if (TRows.Value > 3 && TCols.Value > 3) StoreDot(s33, a + 3 * lda, w + 3 * ldw, vecEnd, k, c + 3 * ldc + 3, alpha, beta);
     }
 
-    /// <summary>
-    /// Reduces one row's partial vectors to sums, adds the scalar k tail and updates C. A full
-    /// group of 4 reduces together (halving, then two horizontal adds) into one 4-float store.
-    /// </summary>
-    private static void Finish(Vector512<float>* acc, int group, float* a, float* w, nint ldw, int vecEnd, int k, float* c, float alpha, float beta)
-    {
-        if (group == DotGroup && Sse3.IsSupported)
-        {
-            var q0 = Half(acc[0]);
-            var q1 = Half(acc[1]);
-            var q2 = Half(acc[2]);
-            var q3 = Half(acc[3]);
-            var sums = Sse3.HorizontalAdd(Sse3.HorizontalAdd(q0, q1), Sse3.HorizontalAdd(q2, q3));
-            if (vecEnd < k) sums += Vector128.Create(Tail(a, w, vecEnd, k), Tail(a, w + ldw, vecEnd, k), Tail(a, w + 2 * ldw, vecEnd, k), Tail(a, w + 3 * ldw, vecEnd, k));
-            sums *= alpha;
-            if (beta != 0f) sums += Vector128.Load(c) * beta;
-            Vector128.Store(sums, c);
-            return;
-        }
-        for (int q = 0; q < group; q++)
-        {
-            float s = Vector512.Sum(acc[q]) + Tail(a, w + q * ldw, vecEnd, k);
-            c[q] = beta == 0f ? alpha * s : alpha * s + beta * c[q];
-        }
-    }
-
-    /// <summary>Adds a zmm's four 128-bit quarters.</summary>
+    /// <summary>Reduces one dot product's vector, adds the scalar k-tail and updates one element of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Half(Vector512<float> v)
+    private static void StoreDot(Vector512<float> sum, float* a, float* w, int vecEnd, int k, float* c, float alpha, float beta)
     {
-        var h = v.GetLower() + v.GetUpper();
-        return h.GetLower() + h.GetUpper();
-    }
-
-    private static float Tail(float* a, float* w, int from, int k)
-    {
-        float s = 0f;
-        for (int p = from; p < k; p++) s += a[p] * w[p];
-        return s;
+        float s = Vector512.Sum(sum);
+        for (int p = vecEnd; p < k; p++) s += a[p] * w[p];
+        *c = beta == 0f ? alpha * s : alpha * s + beta * *c;
     }
 
     /// <summary>A compile-time integer: generic kernels specialised per value fold their row tests away.</summary>
