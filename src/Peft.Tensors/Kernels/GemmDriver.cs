@@ -83,6 +83,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>Adds the valid corner of an edge tile into C (C is only read when beta is not 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MergeTile(float* tile, nint ldt, float* c, nint ldc, int rows, int cols, float beta)
     {
         for (int r = 0; r < rows; r++)

@@ -102,6 +102,7 @@ internal static unsafe class GemmPacking
     /// the reads stay sequential and the strided writes land in a few hot cache lines (a plain
     /// column-at-a-time scatter touches a new line per element and thrashes L1).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* src, nint lds, int rows, int depth, float* dst, nint ldd, float alpha)
     {
         int r0 = 0;

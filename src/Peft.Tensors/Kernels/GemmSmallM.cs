@@ -25,6 +25,7 @@ internal static unsafe class GemmSmallM
     /// (p % blockK)·kStride + j. Strided B uses one block; a packed matrix uses KC-deep blocks.
     /// <paramref name="cols"/> may be below 32 only when B has 32 readable (zero-padded) columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Strip(int m, int k, float* a, nint lda, float* b, nint kStride, int blockK, nint blockStride,
         float* c, nint ldc, int cols, float alpha, float beta)
     {
@@ -117,6 +118,7 @@ internal static unsafe class GemmSmallM
     /// C[0..m, 0..n) = alpha·A·Wᵀ + beta·C with W stored [n, k] row-major: n dot products of length k
     /// per row of A, computed for 4 rows of W at a time so each A vector load feeds 4 FMAs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dots(int m, int n, int k, float* a, nint lda, float* w, nint ldw, float* c, nint ldc, float alpha, float beta)
     {
         for (int j = 0; j < n; j += DotGroup)
