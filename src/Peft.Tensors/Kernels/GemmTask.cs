@@ -14,8 +14,13 @@ internal sealed unsafe class GemmTask : ParallelTask
     /// <summary>The calling thread's reusable task.</summary>
     public static GemmTask ForCurrentThread => t_instance ??= new GemmTask();
 
+    /// <summary>The operands of the call being run.</summary>
     public GemmArgs Args;
+
+    /// <summary>Kernel family of the blocked path.</summary>
     public GemmIsa Isa;
+
+    /// <summary>Which loop structure computes the call.</summary>
     public GemmPath Path;
 
     /// <summary>True: chunks are row ranges of C; false: column ranges.</summary>
