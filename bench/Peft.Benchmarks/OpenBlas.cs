@@ -3,33 +3,46 @@ using System.Runtime.InteropServices;
 namespace Peft.Benchmarks;
 
 /// <summary>
-/// OpenBLAS's cblas_sgemm, the baseline (Debian package libopenblas0-pthread). Only the
-/// benchmark project calls it. OPENBLAS_CORETYPE must be set before the library loads to pick
-/// its AVX-512 kernels (the machine default, Haswell, is AVX2 only).
+/// OpenBLAS (Debian's libopenblas0-pthread) through P/Invoke, the reference the SGEMM kernels are
+/// measured against. OPENBLAS_CORETYPE must be in the native environment before the library
+/// loads, and .NET's Environment.SetEnvironmentVariable does not reach native getenv, so libc's
+/// setenv is called first.
 /// </summary>
-internal static unsafe partial class OpenBlas
+internal static partial class OpenBlas
 {
     private const string Library = "libopenblas.so.0";
-    private const int RowMajor = 101, NoTrans = 111, Trans = 112;
 
-    static OpenBlas()
+    public const int RowMajor = 101;
+    public const int NoTrans = 111;
+    public const int Trans = 112;
+
+    private static bool s_loaded;
+
+    /// <summary>Selects OpenBLAS's AVX-512 kernels, loads the library and sets its thread count.</summary>
+    public static void Initialize(int threads)
     {
-        if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is null)
-            Environment.SetEnvironmentVariable("OPENBLAS_CORETYPE", "Cooperlake");
+        if (!s_loaded)
+        {
+            _ = setenv("OPENBLAS_CORETYPE", "Cooperlake", 1);
+            s_loaded = true;
+        }
+        openblas_set_num_threads(threads);
     }
 
-    [LibraryImport(Library, EntryPoint = "cblas_sgemm")]
-    private static partial void CblasSgemm(int order, int transA, int transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
+    /// <summary>The kernel family OpenBLAS picked, e.g. "Cooperlake".</summary>
+    public static string CoreName => Marshal.PtrToStringAnsi(openblas_get_corename()) ?? "?";
 
-    [LibraryImport(Library, EntryPoint = "openblas_set_num_threads")]
-    public static partial void SetThreads(int threads);
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
 
-    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float[] c, int ldc)
-    {
-        fixed (float* ap = a)
-        fixed (float* bp = b)
-        fixed (float* cp = c)
-            CblasSgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, 1f, ap, lda, bp, ldb, 0f, cp, ldc);
-    }
+    [LibraryImport(Library)]
+    private static partial void openblas_set_num_threads(int threads);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr openblas_get_corename();
+
+    /// <summary>cblas_sgemm: C = alpha·op(A)·op(B) + beta·C.</summary>
+    [LibraryImport(Library)]
+    public static unsafe partial void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
+        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
 }

@@ -1,11 +1,9 @@
 using BenchmarkDotNet.Running;
 using Peft.Benchmarks;
 
-// Full suites:  dotnet run -c Release --project bench/Peft.Benchmarks -- --filter '*Gemm*'
-// Quick check:  dotnet run -c Release --project bench/Peft.Benchmarks -- quick
-if (args is ["quick", ..])
+if (args.Length > 0 && args[0] == "quick")
 {
-    QuickGemm.Run();
+    QuickCheck.Run(args);
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(OpenBlas).Assembly).Run(args);

@@ -63,6 +63,19 @@ public sealed class Tensor
     /// <summary>The accumulated gradient, or null before any backward pass reached this tensor.</summary>
     public Tensor? Grad { get; internal set; }
 
+    /// <summary>Counts <see cref="MarkModified"/> calls; caches derived from the values compare it.</summary>
+    internal int Version { get; private set; }
+
+    /// <summary>A form of the values derived and owned by kernels (a packed frozen weight), checked against <see cref="Version"/>.</summary>
+    internal object? DerivedCache { get; set; }
+
+    /// <summary>
+    /// Call after changing <see cref="Span"/> in place (merging an adapter, loading or updating
+    /// values) so copies derived from the old values, such as the packed form of a frozen weight
+    /// that <c>Ops.Linear</c> keeps, are rebuilt before their next use.
+    /// </summary>
+    public void MarkModified() => Version++;
+
     /// <summary>The elements, row-major.</summary>
     public Span<float> Span => Buffer.AsSpan(0, Shape.ElementCount);
 

@@ -1,24 +1,68 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Peft.Tensors.Threading;
 
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
 /// Single-precision matrix multiply: C = alpha · op(A) · op(B) + beta · C, row-major, where
 /// op(X) is X or Xᵀ. When beta is 0, C is written without being read (it may hold garbage).
-/// Dispatches to a packed, blocked kernel for the widest SIMD the CPU has, or to a streaming
-/// kernel for products of a few rows (generation).
+/// Large products run a packed, cache-blocked kernel (AVX-512, AVX2 or portable, picked at run
+/// time) on all worker threads; products with at most 8 rows stream B once instead.
 /// </summary>
-public static class Gemm
+public static unsafe class Gemm
 {
-    /// <summary>The instruction set chosen for this CPU.</summary>
-    public static GemmIsa DetectedIsa { get; } =
-        Avx512F.IsSupported ? GemmIsa.Avx512 : Avx2.IsSupported && Fma.IsSupported ? GemmIsa.Avx2 : GemmIsa.Portable;
+    // Below ~2M multiply-adds (≈10 µs on one core) waking a second thread costs more than it saves.
+    private const long ParallelWork = 1L << 21;
 
-    /// <summary>For tests and benchmarks: run a given kernel family instead of the detected one (null = detected).</summary>
-    internal static GemmIsa? ForcedIsa { get; set; }
+    // Small-M products are bound by reading B; two cores read faster once B is ~512 KB.
+    private const long ParallelSmallMElements = 1L << 17;
 
-    /// <summary>The kernel family in use.</summary>
-    public static GemmIsa ActiveIsa => ForcedIsa is { } forced && forced <= DetectedIsa ? forced : DetectedIsa;
+    [ThreadStatic] private static GemmIsa t_forcedIsa;
+    [ThreadStatic] private static int t_maxThreads;
+
+    /// <summary>
+    /// Kernel family used by GEMM calls made from the current thread (tests force each one);
+    /// <see cref="GemmIsa.Auto"/> picks the best the CPU supports.
+    /// </summary>
+    internal static GemmIsa ForcedIsa
+    {
+        get => t_forcedIsa;
+        set
+        {
+            if (!IsSupported(value)) throw new PlatformNotSupportedException($"GEMM kernel {value} is not supported on this CPU.");
+            t_forcedIsa = value;
+        }
+    }
+
+    /// <summary>Thread limit for GEMM calls made from the current thread; 0 means <see cref="WorkerPool.Degree"/>.</summary>
+    internal static int MaxThreads
+    {
+        get => t_maxThreads;
+        set => t_maxThreads = Math.Max(0, value);
+    }
+
+    /// <summary>The kernel family the current thread's calls use.</summary>
+    internal static GemmIsa ActiveIsa => t_forcedIsa != GemmIsa.Auto ? t_forcedIsa : BestIsa;
+
+    private static readonly GemmIsa BestIsa =
+        IsSupported(GemmIsa.Avx512) ? GemmIsa.Avx512 : IsSupported(GemmIsa.Avx2) ? GemmIsa.Avx2 : GemmIsa.Portable;
+
+    /// <summary>Whether the CPU can run the given kernel family.</summary>
+    internal static bool IsSupported(GemmIsa isa) => isa switch
+    {
+        GemmIsa.Avx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated,
+        GemmIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>MR, NR and KC of a kernel family.</summary>
+    internal static (int Mr, int Nr, int Kc) Blocking(GemmIsa isa) => isa switch
+    {
+        GemmIsa.Avx512 => (GemmMicroKernel512.MR, GemmMicroKernel512.NR, GemmMicroKernel512.KC),
+        GemmIsa.Avx2 => (GemmMicroKernel256.MR, GemmMicroKernel256.NR, GemmMicroKernel256.KC),
+        _ => (GemmMicroKernelPortable.MR, GemmMicroKernelPortable.NR, GemmMicroKernelPortable.KC),
+    };
 
     /// <summary>Multiplies row-major matrices with leading dimensions (row strides) lda, ldb, ldc.</summary>
     /// <param name="transA">Use Aᵀ: A is stored K×M.</param>
@@ -34,35 +78,134 @@ public static class Gemm
     /// <param name="beta">Scale of C's previous contents (0 = overwrite).</param>
     /// <param name="c">C's elements.</param>
     /// <param name="ldc">Row stride of C.</param>
-    /// <exception cref="ArgumentException">A dimension is negative or a span is too short for its dimensions and stride.</exception>
-    public static unsafe void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a stride is smaller than its row.</exception>
+    /// <exception cref="ArgumentException">An operand span is too short for its shape and stride.</exception>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
-        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"Gemm: dimensions must be non-negative; got m={m}, n={n}, k={k}.");
+        CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
+        CheckOperand(nameof(b), b.Length, transB ? n : k, transB ? k : n, ldb);
+        CheckOperand(nameof(c), c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
-        CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda);
-        CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb);
-        CheckOperand("C", c.Length, m, n, ldc);
-        fixed (float* ap = a)
-        fixed (float* bp = b)
-        fixed (float* cp = c)
+        fixed (float* pa = a, pb = b, pc = c)
         {
-            if (k == 0)
+            var g = new GemmArgs
             {
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < n; j++) cp[(long)i * ldc + j] = beta == 0f ? 0f : beta * cp[(long)i * ldc + j];
-                return;
-            }
-            if (m <= GemmSmallM.MaxRows && !transA) GemmSmallM.Multiply(transB, m, n, k, alpha, ap, lda, bp, ldb, beta, cp, ldc);
-            else GemmBlocked.Multiply(ActiveIsa, transA, transB, m, n, k, alpha, ap, lda, bp, ldb, beta, cp, ldc);
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
+                A = pa, Lda = lda, B = pb, Ldb = ldb, Beta = beta, C = pc, Ldc = ldc,
+            };
+            Execute(g, ActiveIsa);
         }
     }
 
-    private static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    /// <summary>
+    /// C = alpha · op(A) · B + beta · C with B pre-packed (see <see cref="PackedMatrix.Pack"/>);
+    /// B is K×N with K = <c>b.K</c> and N = <c>b.N</c>.
+    /// </summary>
+    /// <param name="transA">Use Aᵀ: A is stored K×M.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">A's elements.</param>
+    /// <param name="lda">Row stride of A as stored.</param>
+    /// <param name="b">The packed right operand.</param>
+    /// <param name="beta">Scale of C's previous contents (0 = overwrite).</param>
+    /// <param name="c">C's elements.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a stride is smaller than its row.</exception>
+    /// <exception cref="ArgumentException">An operand span is too short for its shape and stride.</exception>
+    public static void Multiply(bool transA, int m, float alpha, ReadOnlySpan<float> a, int lda,
+        PackedMatrix b, float beta, Span<float> c, int ldc)
     {
-        if (rows == 0 || cols == 0) return;
-        if (ld < cols) throw new ArgumentException($"Gemm: leading dimension of {name} is {ld}, less than its {cols} stored columns.");
-        long needed = (long)(rows - 1) * ld + cols;
-        if (length < needed) throw new ArgumentException($"Gemm: {name} has {length} elements; a {rows}×{cols} matrix with row stride {ld} needs {needed}.");
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.N, k = b.K;
+        CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
+        CheckOperand(nameof(c), c.Length, m, n, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pc = c)
+        {
+            var g = new GemmArgs
+            {
+                TransA = transA, M = m, N = n, K = k, Alpha = alpha,
+                A = pa, Lda = lda, Beta = beta, C = pc, Ldc = ldc,
+                PackedB = b.Data, PackedNPad = b.NPad,
+            };
+            Execute(g, b.Isa);
+        }
+    }
+
+    /// <summary>Throws unless a rows×cols operand with row stride ld fits in length elements.</summary>
+    internal static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentOutOfRangeException(name, $"Gemm: operand {name} has a negative dimension ({rows}×{cols}).");
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentOutOfRangeException(name, $"Gemm: row stride {ld} of {name} is smaller than its row length {cols}.");
+        long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
+        if (length < needed)
+            throw new ArgumentException($"Gemm: {name} has {length} elements but a {rows}×{cols} operand with row stride {ld} needs {needed}.", name);
+    }
+
+    private static void Execute(in GemmArgs g, GemmIsa isa)
+    {
+        if (g.K == 0 || g.Alpha == 0f)
+        {
+            ScaleC(g);
+            return;
+        }
+        var task = GemmTask.ForCurrentThread;
+        task.Args = g;
+        task.Isa = isa;
+        int threads = t_maxThreads > 0 ? Math.Min(t_maxThreads, WorkerPool.Degree) : WorkerPool.Degree;
+
+        if (isa == GemmIsa.Avx512 && g.M <= GemmSmallM.MaxRows && !g.TransA)
+        {
+            bool dots = g.PackedB is null && g.TransB;
+            task.Path = dots ? GemmPath.SmallDots : GemmPath.SmallStrip;
+            int unit = dots ? GemmSmallM.DotGroup : GemmSmallM.StripWidth;
+            int units = (g.N + unit - 1) / unit;
+            int chunks = (long)g.N * g.K >= ParallelSmallMElements ? Math.Min(threads, units) : 1;
+            RunChunks(task, splitRows: false, g.N, unit, chunks);
+            return;
+        }
+
+        task.Path = GemmPath.Blocked;
+        var (mr, nr, _) = Blocking(isa);
+        int rowUnits = (g.M + mr - 1) / mr, colUnits = (g.N + nr - 1) / nr;
+        if (threads <= 1 || (long)g.M * g.N * g.K < ParallelWork || Math.Max(rowUnits, colUnits) < 2)
+        {
+            task.RunRange(0, g.M, 0, g.N);
+            return;
+        }
+        // Split where the chunks come out most even; a column split repacks A per chunk and a row
+        // split repacks B, so on a tie rows win when B is pre-packed (nothing to repack).
+        double rowBalance = Balance(rowUnits, threads), colBalance = Balance(colUnits, threads);
+        bool splitRows = g.PackedB is not null ? rowBalance + 0.03 >= colBalance : rowBalance > colBalance + 0.03;
+        if (splitRows) RunChunks(task, true, g.M, mr, Math.Min(threads, rowUnits));
+        else RunChunks(task, false, g.N, nr, Math.Min(threads, colUnits));
+    }
+
+    /// <summary>Fraction of the threads' time spent working when units are dealt out evenly.</summary>
+    private static double Balance(int units, int threads) => units / (double)(threads * ((units + threads - 1) / threads));
+
+    private static void RunChunks(GemmTask task, bool splitRows, int extent, int unit, int chunks)
+    {
+        int units = (extent + unit - 1) / unit;
+        int unitsPerChunk = (units + chunks - 1) / chunks;
+        task.SplitRows = splitRows;
+        task.ChunkSize = unitsPerChunk * unit;
+        int count = (units + unitsPerChunk - 1) / unitsPerChunk;
+        if (count == 1) task.Execute(0);
+        else WorkerPool.Run(task, count);
+    }
+
+    /// <summary>C = beta·C for an empty product (k = 0 or alpha = 0); beta 0 clears C without reading it.</summary>
+    private static void ScaleC(in GemmArgs g)
+    {
+        for (int i = 0; i < g.M; i++)
+        {
+            var row = new Span<float>(g.C + i * g.Ldc, g.N);
+            if (g.Beta == 0f) row.Clear();
+            else if (g.Beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, g.Beta, row);
+        }
     }
 }

@@ -1,14 +1,17 @@
 namespace Peft.Tensors.Kernels;
 
-/// <summary>The SIMD instruction sets the matrix kernels are written for.</summary>
-public enum GemmIsa
+/// <summary>Instruction set a GEMM micro-kernel is written for.</summary>
+internal enum GemmIsa
 {
-    /// <summary>Vector128 / scalar code that runs anywhere (ARM included).</summary>
+    /// <summary>Pick the best the CPU supports.</summary>
+    Auto = 0,
+
+    /// <summary>Vector128 multiply-add: runs everywhere, ARM included.</summary>
     Portable,
 
-    /// <summary>AVX2 + FMA with 256-bit vectors.</summary>
+    /// <summary>AVX2 + FMA with Vector256.</summary>
     Avx2,
 
-    /// <summary>AVX-512F with 512-bit vectors.</summary>
+    /// <summary>AVX-512F with Vector512.</summary>
     Avx512,
 }

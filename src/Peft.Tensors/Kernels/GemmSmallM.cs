@@ -1,134 +1,235 @@
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Peft.Tensors.Threading;
 
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
-/// Products with at most <see cref="MaxRows"/> rows (token-by-token generation): memory-bound,
-/// so B is streamed once, split over threads by columns, with every row of A reused from L1.
-/// General blocked GEMM (and most BLAS libraries) lose most of their speed here.
+/// AVX-512 kernels for few rows of A (M = 1..8, token-by-token generation). A general GEMM packs
+/// B and wastes most of its MR-row tiles here; these instead stream B exactly once, keeping all
+/// M rows' accumulators in registers, so the speed is bounded by how fast B can be read.
 /// </summary>
 internal static unsafe class GemmSmallM
 {
+    /// <summary>Largest M these kernels handle (8 rows × 2 zmm = 16 accumulators).</summary>
     public const int MaxRows = 8;
-    private const int ColumnsPerJob = 64;
 
-    [ThreadStatic] private static SmallTask? t_task;
+    /// <summary>Columns per strip of the k-major kernel: two zmm (and one packed sliver of 32).</summary>
+    public const int StripWidth = 32;
 
-    public static void Multiply(bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    /// <summary>Stored B rows (C columns) per group of the dot-product kernel.</summary>
+    public const int DotGroup = 4;
+
+    /// <summary>
+    /// C[0..m, 0..cols) for k-major B: element (p, j) at b + (p / blockK)·blockStride +
+    /// (p % blockK)·kStride + j. Strided B uses one block; a packed matrix uses KC-deep blocks.
+    /// <paramref name="cols"/> may be below 32 only when B has 32 readable (zero-padded) columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Strip(int m, int k, float* a, nint lda, float* b, nint kStride, int blockK, nint blockStride,
+        float* c, nint ldc, int cols, float alpha, float beta)
     {
-        var task = t_task ??= new SmallTask();
-        task.Set(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        int jobs = (n + ColumnsPerJob - 1) / ColumnsPerJob;
-        if ((long)n * k < 32 * 1024) for (int j = 0; j < jobs; j++) task.Execute(j);
-        else WorkerPool.Run(task, jobs);
+        if (cols == StripWidth)
+        {
+            StripRows(m, k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta);
+            return;
+        }
+        // A padded edge sliver: compute the full width into a tile, then keep the valid columns.
+        float* tile = stackalloc float[MaxRows * StripWidth];
+        StripRows(m, k, a, lda, b, kStride, blockK, blockStride, tile, StripWidth, alpha, 0f);
+        GemmDriver<GemmMicroKernel512>.MergeTile(tile, StripWidth, c, ldc, m, cols, beta);
     }
 
-    private sealed class SmallTask : ParallelTask
+    private static void StripRows(int m, int k, float* a, nint lda, float* b, nint kStride, int blockK, nint blockStride,
+        float* c, nint ldc, float alpha, float beta)
     {
-        private bool _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc;
-        private float _alpha, _beta;
-        private float* _a, _b, _c;
-
-        public void Set(bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        switch (m)
         {
-            _transB = transB; _m = m; _n = n; _k = k; _alpha = alpha; _a = a; _lda = lda; _b = b; _ldb = ldb; _beta = beta; _c = c; _ldc = ldc;
-        }
-
-        public override void Execute(int index)
-        {
-            int j0 = index * ColumnsPerJob, j1 = Math.Min(_n, j0 + ColumnsPerJob);
-            if (_transB && _m == 1 && Avx512F.IsSupported) DotRowsSingle512(j0, j1);
-            else if (_transB) DotRows(j0, j1);
-            else AxpyRows(j0, j1);
-        }
-
-        // One row of A (decoding one token): four rows of B at a time give four independent
-        // accumulator chains, hiding FMA latency while B streams through once.
-        private void DotRowsSingle512(int j0, int j1)
-        {
-            int k = _k;
-            int j = j0;
-            for (; j <= j1 - 4; j += 4)
-            {
-                float* b0 = _b + (long)j * _ldb, b1 = b0 + _ldb, b2 = b1 + _ldb, b3 = b2 + _ldb;
-                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                int p = 0;
-                for (; p <= k - 16; p += 16)
-                {
-                    var av = Vector512.Load(_a + p);
-                    s0 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b0 + p), s0);
-                    s1 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b1 + p), s1);
-                    s2 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b2 + p), s2);
-                    s3 = Avx512F.FusedMultiplyAdd(av, Vector512.Load(b3 + p), s3);
-                }
-                float r0 = Vector512.Sum(s0), r1 = Vector512.Sum(s1), r2 = Vector512.Sum(s2), r3 = Vector512.Sum(s3);
-                for (; p < k; p++)
-                {
-                    float av = _a[p];
-                    r0 += av * b0[p]; r1 += av * b1[p]; r2 += av * b2[p]; r3 += av * b3[p];
-                }
-                Write(0, j, r0); Write(0, j + 1, r1); Write(0, j + 2, r2); Write(0, j + 3, r3);
-            }
-            if (j < j1) DotRows(j, j1);
-        }
-
-        // C[i, j] = Σ_p A[i, p]·B[j, p]: one pass over each row of B serves every row of A.
-        private void DotRows(int j0, int j1)
-        {
-            int m = _m, k = _k, w = Vector<float>.Count;
-            Span<float> sums = stackalloc float[MaxRows];
-            for (int j = j0; j < j1; j++)
-            {
-                float* bRow = _b + (long)j * _ldb;
-                Vector<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-                int p = 0;
-                for (; p <= k - w; p += w)
-                {
-                    var bv = *(Vector<float>*)(bRow + p);
-                    s0 += *(Vector<float>*)(_a + p) * bv;
-                    if (m > 1) s1 += *(Vector<float>*)(_a + _lda + p) * bv;
-                    if (m > 2) s2 += *(Vector<float>*)(_a + 2L * _lda + p) * bv;
-                    if (m > 3) s3 += *(Vector<float>*)(_a + 3L * _lda + p) * bv;
-                    if (m > 4) s4 += *(Vector<float>*)(_a + 4L * _lda + p) * bv;
-                    if (m > 5) s5 += *(Vector<float>*)(_a + 5L * _lda + p) * bv;
-                    if (m > 6) s6 += *(Vector<float>*)(_a + 6L * _lda + p) * bv;
-                    if (m > 7) s7 += *(Vector<float>*)(_a + 7L * _lda + p) * bv;
-                }
-                sums[0] = Vector.Sum(s0); sums[1] = Vector.Sum(s1); sums[2] = Vector.Sum(s2); sums[3] = Vector.Sum(s3);
-                sums[4] = Vector.Sum(s4); sums[5] = Vector.Sum(s5); sums[6] = Vector.Sum(s6); sums[7] = Vector.Sum(s7);
-                for (; p < k; p++)
-                    for (int i = 0; i < m; i++) sums[i] += _a[(long)i * _lda + p] * bRow[p];
-                for (int i = 0; i < m; i++) Write(i, j, sums[i]);
-            }
-        }
-
-        // C[i, j0..j1] = Σ_p A[i, p]·B[p, j0..j1]: rows of B are streamed, a column block at a time.
-        private void AxpyRows(int j0, int j1)
-        {
-            int width = j1 - j0, k = _k;
-            Span<float> acc = stackalloc float[ColumnsPerJob];
-            for (int i = 0; i < _m; i++)
-            {
-                acc.Clear();
-                var accSlice = acc[..width];
-                float* aRow = _a + (long)i * _lda;
-                for (int p = 0; p < k; p++)
-                {
-                    var bRow = new ReadOnlySpan<float>(_b + (long)p * _ldb + j0, width);
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(bRow, aRow[p], accSlice, accSlice);
-                }
-                for (int j = 0; j < width; j++) Write(i, j0 + j, accSlice[j]);
-            }
-        }
-
-        private void Write(int i, int j, float value)
-        {
-            float* target = _c + (long)i * _ldc + j;
-            *target = _beta == 0f ? _alpha * value : _alpha * value + _beta * *target;
+            case 1: Strip<Count1>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 2: Strip<Count2>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 3: Strip<Count3>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 4: Strip<Count4>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 5: Strip<Count5>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 6: Strip<Count6>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 7: Strip<Count7>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            case 8: Strip<Count8>(k, a, lda, b, kStride, blockK, blockStride, c, ldc, alpha, beta); break;
+            default: throw new ArgumentOutOfRangeException(nameof(m), $"Small-M kernels take 1..{MaxRows} rows; got {m}.");
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Strip<TRows>(int k, float* a, nint lda, float* b, nint kStride, int blockK, nint blockStride,
+        float* c, nint ldc, float alpha, float beta) where TRows : struct, IConstant
+    {
+        Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
+        Vector512<float> av;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        for (int p0 = 0; p0 < k; p0 += blockK, b += blockStride)
+        {
+            int pEnd = Math.Min(k, p0 + blockK);
+            float* bp = b;
+            for (int p = p0; p < pEnd; p++, bp += kStride)
+            {
+                Vector512<float> b0 = Vector512.Load(bp);
+                Vector512<float> b1 = Vector512.Load(bp + 16);
+                    { av = Vector512.Create(a[p]); c0a = Avx512F.FusedMultiplyAdd(av, b0, c0a); c0b = Avx512F.FusedMultiplyAdd(av, b1, c0b); }
+                    if (TRows.Value > 1) { av = Vector512.Create(a1[p]); c1a = Avx512F.FusedMultiplyAdd(av, b0, c1a); c1b = Avx512F.FusedMultiplyAdd(av, b1, c1b); }
+                    if (TRows.Value > 2) { av = Vector512.Create(a2[p]); c2a = Avx512F.FusedMultiplyAdd(av, b0, c2a); c2b = Avx512F.FusedMultiplyAdd(av, b1, c2b); }
+                    if (TRows.Value > 3) { av = Vector512.Create(a3[p]); c3a = Avx512F.FusedMultiplyAdd(av, b0, c3a); c3b = Avx512F.FusedMultiplyAdd(av, b1, c3b); }
+                    if (TRows.Value > 4) { av = Vector512.Create(a4[p]); c4a = Avx512F.FusedMultiplyAdd(av, b0, c4a); c4b = Avx512F.FusedMultiplyAdd(av, b1, c4b); }
+                    if (TRows.Value > 5) { av = Vector512.Create(a5[p]); c5a = Avx512F.FusedMultiplyAdd(av, b0, c5a); c5b = Avx512F.FusedMultiplyAdd(av, b1, c5b); }
+                    if (TRows.Value > 6) { av = Vector512.Create(a6[p]); c6a = Avx512F.FusedMultiplyAdd(av, b0, c6a); c6b = Avx512F.FusedMultiplyAdd(av, b1, c6b); }
+                    if (TRows.Value > 7) { av = Vector512.Create(a7[p]); c7a = Avx512F.FusedMultiplyAdd(av, b0, c7a); c7b = Avx512F.FusedMultiplyAdd(av, b1, c7b); }
+            }
+        }
+        var alphaV = Vector512.Create(alpha);
+        StoreRow(c0a, c0b, c + 0 * ldc, alphaV, beta);
+        if (TRows.Value > 1) StoreRow(c1a, c1b, c + 1 * ldc, alphaV, beta);
+        if (TRows.Value > 2) StoreRow(c2a, c2b, c + 2 * ldc, alphaV, beta);
+        if (TRows.Value > 3) StoreRow(c3a, c3b, c + 3 * ldc, alphaV, beta);
+        if (TRows.Value > 4) StoreRow(c4a, c4b, c + 4 * ldc, alphaV, beta);
+        if (TRows.Value > 5) StoreRow(c5a, c5b, c + 5 * ldc, alphaV, beta);
+        if (TRows.Value > 6) StoreRow(c6a, c6b, c + 6 * ldc, alphaV, beta);
+        if (TRows.Value > 7) StoreRow(c7a, c7b, c + 7 * ldc, alphaV, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(Vector512<float> lo, Vector512<float> hi, float* c, Vector512<float> alpha, float beta)
+    {
+        lo *= alpha;
+        hi *= alpha;
+        if (beta != 0f)
+        {
+            var bv = Vector512.Create(beta);
+            lo = Avx512F.FusedMultiplyAdd(Vector512.Load(c), bv, lo);
+            hi = Avx512F.FusedMultiplyAdd(Vector512.Load(c + 16), bv, hi);
+        }
+        Vector512.Store(lo, c);
+        Vector512.Store(hi, c + 16);
+    }
+
+    /// <summary>
+    /// C[0..m, 0..n) = alpha·A·Wᵀ + beta·C with W stored [n, k] row-major: n dot products of length k
+    /// per row of A, computed for 4 rows of W at a time so each A vector load feeds 4 FMAs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Dots(int m, int n, int k, float* a, nint lda, float* w, nint ldw, float* c, nint ldc, float alpha, float beta)
+    {
+        for (int j = 0; j < n; j += DotGroup)
+        {
+            int group = Math.Min(DotGroup, n - j);
+            for (int i = 0; i < m; i += 4)
+            {
+                int rows = Math.Min(4, m - i);
+                float* ai = a + i * lda;
+                float* wj = w + j * ldw;
+                float* cij = c + i * ldc + j;
+                if (group == DotGroup)
+                {
+                    switch (rows)
+                    {
+                        case 1: Dot<Count1, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                        case 2: Dot<Count2, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                        case 3: Dot<Count3, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                        default: Dot<Count4, Count4>(k, ai, lda, wj, ldw, cij, ldc, alpha, beta); break;
+                    }
+                }
+                else
+                {
+                    for (int q = 0; q < group; q++)
+                    {
+                        switch (rows)
+                        {
+                            case 1: Dot<Count1, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                            case 2: Dot<Count2, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                            case 3: Dot<Count3, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                            default: Dot<Count4, Count1>(k, ai, lda, wj + q * ldw, ldw, cij + q, ldc, alpha, beta); break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot<TRows, TCols>(int k, float* a, nint lda, float* w, nint ldw, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IConstant where TCols : struct, IConstant
+    {
+        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default, s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        Vector512<float> x0, x1 = default, x2 = default, x3 = default, w0, w1 = default, w2 = default, w3 = default;
+        int vecEnd = k & ~15;
+        for (int p = 0; p < vecEnd; p += 16)
+        {
+            x0 = Vector512.Load(a + 0 * lda + p);
+            if (TRows.Value > 1) x1 = Vector512.Load(a + 1 * lda + p);
+            if (TRows.Value > 2) x2 = Vector512.Load(a + 2 * lda + p);
+            if (TRows.Value > 3) x3 = Vector512.Load(a + 3 * lda + p);
+            w0 = Vector512.Load(w + 0 * ldw + p);
+            if (TCols.Value > 1) w1 = Vector512.Load(w + 1 * ldw + p);
+            if (TCols.Value > 2) w2 = Vector512.Load(w + 2 * ldw + p);
+            if (TCols.Value > 3) w3 = Vector512.Load(w + 3 * ldw + p);
+            s00 = Avx512F.FusedMultiplyAdd(x0, w0, s00);
+            if (TCols.Value > 1) s01 = Avx512F.FusedMultiplyAdd(x0, w1, s01);
+            if (TCols.Value > 2) s02 = Avx512F.FusedMultiplyAdd(x0, w2, s02);
+            if (TCols.Value > 3) s03 = Avx512F.FusedMultiplyAdd(x0, w3, s03);
+            if (TRows.Value > 1) s10 = Avx512F.FusedMultiplyAdd(x1, w0, s10);
+            if (TRows.Value > 1 && TCols.Value > 1) s11 = Avx512F.FusedMultiplyAdd(x1, w1, s11);
+            if (TRows.Value > 1 && TCols.Value > 2) s12 = Avx512F.FusedMultiplyAdd(x1, w2, s12);
+            if (TRows.Value > 1 && TCols.Value > 3) s13 = Avx512F.FusedMultiplyAdd(x1, w3, s13);
+            if (TRows.Value > 2) s20 = Avx512F.FusedMultiplyAdd(x2, w0, s20);
+            if (TRows.Value > 2 && TCols.Value > 1) s21 = Avx512F.FusedMultiplyAdd(x2, w1, s21);
+            if (TRows.Value > 2 && TCols.Value > 2) s22 = Avx512F.FusedMultiplyAdd(x2, w2, s22);
+            if (TRows.Value > 2 && TCols.Value > 3) s23 = Avx512F.FusedMultiplyAdd(x2, w3, s23);
+            if (TRows.Value > 3) s30 = Avx512F.FusedMultiplyAdd(x3, w0, s30);
+            if (TRows.Value > 3 && TCols.Value > 1) s31 = Avx512F.FusedMultiplyAdd(x3, w1, s31);
+            if (TRows.Value > 3 && TCols.Value > 2) s32 = Avx512F.FusedMultiplyAdd(x3, w2, s32);
+            if (TRows.Value > 3 && TCols.Value > 3) s33 = Avx512F.FusedMultiplyAdd(x3, w3, s33);
+        }
+        StoreDot(s00, a + 0 * lda, w + 0 * ldw, vecEnd, k, c + 0 * ldc + 0, alpha, beta);
+        if (TCols.Value > 1) StoreDot(s01, a + 0 * lda, w + 1 * ldw, vecEnd, k, c + 0 * ldc + 1, alpha, beta);
+        if (TCols.Value > 2) StoreDot(s02, a + 0 * lda, w + 2 * ldw, vecEnd, k, c + 0 * ldc + 2, alpha, beta);
+        if (TCols.Value > 3) StoreDot(s03, a + 0 * lda, w + 3 * ldw, vecEnd, k, c + 0 * ldc + 3, alpha, beta);
+        if (TRows.Value > 1) StoreDot(s10, a + 1 * lda, w + 0 * ldw, vecEnd, k, c + 1 * ldc + 0, alpha, beta);
+        if (TRows.Value > 1 && TCols.Value > 1) StoreDot(s11, a + 1 * lda, w + 1 * ldw, vecEnd, k, c + 1 * ldc + 1, alpha, beta);
+        if (TRows.Value > 1 && TCols.Value > 2) StoreDot(s12, a + 1 * lda, w + 2 * ldw, vecEnd, k, c + 1 * ldc + 2, alpha, beta);
+        if (TRows.Value > 1 && TCols.Value > 3) StoreDot(s13, a + 1 * lda, w + 3 * ldw, vecEnd, k, c + 1 * ldc + 3, alpha, beta);
+        if (TRows.Value > 2) StoreDot(s20, a + 2 * lda, w + 0 * ldw, vecEnd, k, c + 2 * ldc + 0, alpha, beta);
+        if (TRows.Value > 2 && TCols.Value > 1) StoreDot(s21, a + 2 * lda, w + 1 * ldw, vecEnd, k, c + 2 * ldc + 1, alpha, beta);
+        if (TRows.Value > 2 && TCols.Value > 2) StoreDot(s22, a + 2 * lda, w + 2 * ldw, vecEnd, k, c + 2 * ldc + 2, alpha, beta);
+        if (TRows.Value > 2 && TCols.Value > 3) StoreDot(s23, a + 2 * lda, w + 3 * ldw, vecEnd, k, c + 2 * ldc + 3, alpha, beta);
+        if (TRows.Value > 3) StoreDot(s30, a + 3 * lda, w + 0 * ldw, vecEnd, k, c + 3 * ldc + 0, alpha, beta);
+        if (TRows.Value > 3 && TCols.Value > 1) StoreDot(s31, a + 3 * lda, w + 1 * ldw, vecEnd, k, c + 3 * ldc + 1, alpha, beta);
+        if (TRows.Value > 3 && TCols.Value > 2) StoreDot(s32, a + 3 * lda, w + 2 * ldw, vecEnd, k, c + 3 * ldc + 2, alpha, beta);
+        if (TRows.Value > 3 && TCols.Value > 3) StoreDot(s33, a + 3 * lda, w + 3 * ldw, vecEnd, k, c + 3 * ldc + 3, alpha, beta);
+    }
+
+    /// <summary>Reduces one dot product's vector, adds the scalar k-tail and updates one element of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDot(Vector512<float> sum, float* a, float* w, int vecEnd, int k, float* c, float alpha, float beta)
+    {
+        float s = Vector512.Sum(sum);
+        for (int p = vecEnd; p < k; p++) s += a[p] * w[p];
+        *c = beta == 0f ? alpha * s : alpha * s + beta * *c;
+    }
+
+    /// <summary>A compile-time integer: generic kernels specialised per value fold their row tests away.</summary>
+    internal interface IConstant
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct Count1 : IConstant { public static int Value => 1; }
+    private readonly struct Count2 : IConstant { public static int Value => 2; }
+    private readonly struct Count3 : IConstant { public static int Value => 3; }
+    private readonly struct Count4 : IConstant { public static int Value => 4; }
+    private readonly struct Count5 : IConstant { public static int Value => 5; }
+    private readonly struct Count6 : IConstant { public static int Value => 6; }
+    private readonly struct Count7 : IConstant { public static int Value => 7; }
+    private readonly struct Count8 : IConstant { public static int Value => 8; }
 }

@@ -62,7 +62,8 @@ public static partial class Ops
     /// <summary>
     /// Fully connected layer: x·Wᵀ + bias, with x [..., in], weight [out, in] (PyTorch's layout)
     /// and bias [out] or null. A weight that does not require gradients gets no weight-gradient
-    /// GEMM in backward.
+    /// GEMM in backward, and is multiplied through a packed copy made on first use (call
+    /// <see cref="Tensor.MarkModified"/> after changing such a weight in place).
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
@@ -78,7 +79,10 @@ public static partial class Ops
         int rows = x.Length / inF;
         var y = Tensor.Uninitialized(x.Shape.With(-1, outF));
         var ys = y.Span;
-        Gemm.Multiply(false, true, rows, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, ys, outF);
+        if (PackedWeightCache.Applies(weight))
+            Gemm.Multiply(false, rows, 1f, x.Span, inF, PackedWeightCache.Forward(weight), 0f, ys, outF);
+        else
+            Gemm.Multiply(false, true, rows, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, ys, outF);
         if (bias is not null)
         {
             var bs = bias.Span;
@@ -148,7 +152,13 @@ public static partial class Ops
             int rows = e.Int0, inF = e.Int1, outF = e.Int2;
             ReadOnlySpan<float> g = e.Output.Grad!.Span;
             var gx = Tape.GradOf(x);
-            if (!gx.IsEmpty) Gemm.Multiply(false, false, rows, inF, outF, 1f, g, outF, w.Span, inF, 1f, gx, inF);
+            if (!gx.IsEmpty)
+            {
+                if (PackedWeightCache.Applies(w))
+                    Gemm.Multiply(false, rows, 1f, g, outF, PackedWeightCache.Backward(w), 1f, gx, inF);
+                else
+                    Gemm.Multiply(false, false, rows, inF, outF, 1f, g, outF, w.Span, inF, 1f, gx, inF);
+            }
             // Frozen weights (no RequiresGrad) skip this GEMM entirely: that is PEFT's saving.
             var gw = Tape.GradOf(w);
             if (!gw.IsEmpty) Gemm.Multiply(true, false, outF, inF, rows, 1f, g, outF, x.Span, inF, 1f, gw, inF);

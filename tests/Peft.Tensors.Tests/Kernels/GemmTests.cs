@@ -1,95 +1,164 @@
 using Peft.Tensors.Kernels;
-using Peft.Tensors.Threading;
 
 namespace Peft.Tensors.Tests;
 
+/// <summary>
+/// Gemm.Multiply against a double-precision reference, for every kernel family this CPU runs
+/// and for 1 and 2 threads. ISA and thread limits are per calling thread, so these tests can run
+/// in parallel with others.
+/// </summary>
 [TestClass]
-[DoNotParallelize] // Forces the ISA and thread count process-wide.
 public sealed class GemmTests
 {
-    private static IEnumerable<object[]> Cases()
+    public static IEnumerable<object[]> IsaAndThreads()
     {
-        int[][] shapes = [[1, 1, 1], [7, 13, 5], [1, 96, 64], [3, 50, 17], [8, 33, 40], [9, 31, 70], [12, 32, 256], [300, 257, 129], [130, 70, 600], [64, 1100, 40]];
-        foreach (var isa in new[] { GemmIsa.Portable, GemmIsa.Avx2, GemmIsa.Avx512 })
-            foreach (var s in shapes)
-                yield return [isa, s[0], s[1], s[2]];
-    }
-
-    private static float[] Random(int count, int seed)
-    {
-        var r = new Random(seed);
-        var v = new float[count];
-        for (int i = 0; i < count; i++) v[i] = (float)(r.NextDouble() * 2 - 1);
-        return v;
-    }
-
-    [TestMethod]
-    [DynamicData(nameof(Cases))]
-    public void MatchesDoubleReferenceForEveryLayoutBetaAndThreadCount(GemmIsa isa, int m, int n, int k)
-    {
-        if (isa > Gemm.DetectedIsa) return; // this CPU lacks the instructions; the detected path is covered
-        try
-        {
-            Gemm.ForcedIsa = isa;
+        foreach (var isa in new[] { GemmIsa.Avx512, GemmIsa.Avx2, GemmIsa.Portable })
             foreach (int threads in new[] { 1, 2 })
-            {
-                WorkerPool.SetMaxDegree(threads);
-                foreach (bool ta in new[] { false, true })
-                    foreach (bool tb in new[] { false, true })
-                        foreach (float beta in new[] { 0f, 1f, 0.5f })
-                            Check(ta, tb, m, n, k, beta, extraStride: (m + n) % 3);
-            }
-        }
-        finally
-        {
-            Gemm.ForcedIsa = null;
-            WorkerPool.SetMaxDegree(Environment.ProcessorCount);
-        }
+                yield return [(int)isa, threads];
     }
 
-    private static void Check(bool ta, bool tb, int m, int n, int k, float beta, int extraStride)
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (7, 13, 5), (13, 7, 5), (1, 33, 17), (2, 64, 40), (3, 31, 9), (4, 100, 50), (5, 47, 33),
+        (6, 70, 128), (7, 129, 64), (8, 96, 31), (9, 65, 19), (12, 32, 16), (25, 67, 401), (37, 130, 1),
+        (300, 257, 129), (130, 300, 777),
+    ];
+
+    [TestMethod]
+    [DynamicData(nameof(IsaAndThreads))]
+    public void MatchesReferenceForAllTransposesAndBetas(int isa, int threads)
     {
-        int lda = (ta ? m : k) + extraStride, ldb = (tb ? k : n) + extraStride, ldc = n + extraStride;
-        var a = Random((ta ? k : m) * lda, 1);
-        var b = Random((tb ? n : k) * ldb, 2);
-        var c = Random(m * ldc, 3);
-        if (beta == 0f) for (int i = 0; i < c.Length; i += 7) c[i] = float.NaN; // must not be read
-        var original = (float[])c.Clone();
-        const float alpha = 0.75f;
-        Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        double tolerance = 1e-5 * Math.Sqrt(k) * 4;
+        using var _ = Force((GemmIsa)isa, threads);
+        var rng = new Random(isa * 10 + threads);
+        foreach (var (m, n, k) in Shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (float beta in new[] { 0f, 1f, 0.5f })
+                        CheckCase(rng, ta, tb, m, n, k, alpha: 1f, beta, pad: 0);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(IsaAndThreads))]
+    public void HonoursLeadingDimensionsAndAlpha(int isa, int threads)
+    {
+        using var _ = Force((GemmIsa)isa, threads);
+        var rng = new Random(7);
+        foreach (var (m, n, k) in new[] { (1, 40, 20), (8, 33, 70), (9, 50, 21), (61, 45, 300) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    CheckCase(rng, ta, tb, m, n, k, alpha: -0.75f, beta: 0f, pad: 3);
+                    CheckCase(rng, ta, tb, m, n, k, alpha: 2f, beta: 0.5f, pad: 5);
+                }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(IsaAndThreads))]
+    public void EmptyInnerDimensionScalesC(int isa, int threads)
+    {
+        using var _ = Force((GemmIsa)isa, threads);
+        var c = new float[] { 1, 2, 3, 4, 5, 6 };
+        Gemm.Multiply(false, false, 2, 3, 0, 1f, [], 1, [], 3, 0.5f, c, 3);
+        CollectionAssert.AreEqual(new float[] { 0.5f, 1, 1.5f, 2, 2.5f, 3 }, c);
+        c.AsSpan().Fill(float.NaN);
+        Gemm.Multiply(true, true, 2, 3, 0, 1f, [], 2, [], 1, 0f, c, 3);
+        CollectionAssert.AreEqual(new float[6], c);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(IsaAndThreads))]
+    public void PackedMatrixMatchesUnpacked(int isa, int threads)
+    {
+        using var _ = Force((GemmIsa)isa, threads);
+        var rng = new Random(11);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 768, 300), (3, 45, 800), (8, 100, 97), (9, 33, 16), (128, 200, 770), (300, 70, 129) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (float beta in new[] { 0f, 0.5f })
+                    {
+                        var a = RandomArray(rng, m * k);
+                        var b = RandomArray(rng, k * n);
+                        int lda = ta ? m : k, ldb = tb ? k : n;
+                        var packed = PackedMatrix.Pack(tb, k, n, b, ldb);
+                        var expected = RandomArray(rng, m * n);
+                        var actual = (float[])expected.Clone();
+                        if (beta == 0f) actual.AsSpan().Fill(float.NaN);
+                        Gemm.Multiply(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, expected, n);
+                        Gemm.Multiply(ta, m, 1.5f, a, lda, packed, beta, actual, n);
+                        AssertClose(expected, actual, k, $"packed m={m} n={n} k={k} ta={ta} tb={tb} beta={beta}");
+                    }
+    }
+
+    [TestMethod]
+    public void RejectsOperandsTooShortForTheirShape()
+    {
+        var ex = Assert.ThrowsExactly<ArgumentException>(() =>
+            Gemm.Multiply(false, false, 2, 2, 2, 1f, new float[3], 2, new float[4], 2, 0f, new float[4], 2));
+        StringAssert.Contains(ex.Message, "a has 3 elements");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            Gemm.Multiply(false, false, 2, 2, 2, 1f, new float[4], 1, new float[4], 2, 0f, new float[4], 2));
+    }
+
+    private static void CheckCase(Random rng, bool ta, bool tb, int m, int n, int k, float alpha, float beta, int pad)
+    {
+        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        var a = RandomArray(rng, Math.Max(0, (ta ? k : m) * lda));
+        var b = RandomArray(rng, Math.Max(0, (tb ? n : k) * ldb));
+        var c = RandomArray(rng, m * ldc);
+        var expected = new double[m * ldc];
         for (int i = 0; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < ldc; j++)
             {
-                double sum = 0;
+                if (j >= n) { expected[i * ldc + j] = c[i * ldc + j]; continue; }
+                double s = 0;
                 for (int p = 0; p < k; p++)
-                    sum += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-                double expected = alpha * sum + (beta == 0f ? 0 : beta * (double)original[i * ldc + j]);
-                double actual = c[i * ldc + j];
-                if (!(Math.Abs(expected - actual) <= tolerance * (1 + Math.Abs(expected))))
-                    Assert.Fail($"{Gemm.ActiveIsa} ta={ta} tb={tb} {m}x{n}x{k} beta={beta} threads={WorkerPool.Degree}: C[{i},{j}] expected {expected} got {actual}");
+                    s += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                expected[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * (double)c[i * ldc + j]);
             }
-            for (int j = n; j < ldc; j++)
-                Assert.AreEqual(original[i * ldc + j], c[i * ldc + j], "padding beyond n must be untouched");
+        if (beta == 0f)
+            for (int i = 0; i < m; i++) c.AsSpan(i * ldc, n).Fill(float.NaN);
+        Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        string label = $"m={m} n={n} k={k} ta={ta} tb={tb} alpha={alpha} beta={beta} pad={pad} isa={Gemm.ActiveIsa}";
+        double tol = 1e-5 * Math.Sqrt(Math.Max(k, 1)) * 4;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double diff = Math.Abs(expected[i] - c[i]);
+            Assert.IsLessThanOrEqualTo(tol * (1 + Math.Abs(expected[i])), diff, $"{label}: element {i} is {c[i]}, expected {expected[i]}");
         }
     }
 
-    [TestMethod]
-    public void ZeroInnerDimensionScalesC()
+    internal static void AssertClose(float[] expected, float[] actual, int k, string label)
     {
-        var c = new float[] { 1, 2, float.NaN, 4 };
-        Gemm.Multiply(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0f, c, 2);
-        CollectionAssert.AreEqual(new float[] { 0, 0, 0, 0 }, c);
-        var d = new float[] { 1, 2, 3, 4 };
-        Gemm.Multiply(false, false, 2, 2, 0, 1f, [], 1, [], 2, 2f, d, 2);
-        CollectionAssert.AreEqual(new float[] { 2, 4, 6, 8 }, d);
+        double tol = 1e-5 * Math.Sqrt(Math.Max(k, 1)) * 4;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double diff = Math.Abs((double)expected[i] - actual[i]);
+            Assert.IsLessThanOrEqualTo(tol * (1 + Math.Abs(expected[i])), diff, $"{label}: element {i} is {actual[i]}, expected {expected[i]}");
+        }
     }
 
-    [TestMethod]
-    public void ShortSpansAreRejectedWithTheOperandName()
+    internal static float[] RandomArray(Random rng, int length)
     {
-        var ex = Assert.ThrowsExactly<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, 1f, new float[3], 2, new float[4], 2, 0f, new float[4], 2));
-        StringAssert.Contains(ex.Message, "A has 3 elements");
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    /// <summary>Forces a kernel family and thread limit for this thread until disposed.</summary>
+    internal static IDisposable Force(GemmIsa isa, int threads)
+    {
+        if (!Gemm.IsSupported(isa)) Assert.Inconclusive($"{isa} kernels are not supported on this CPU.");
+        Gemm.ForcedIsa = isa;
+        Gemm.MaxThreads = threads;
+        return new Restore();
+    }
+
+    private sealed class Restore : IDisposable
+    {
+        public void Dispose()
+        {
+            Gemm.ForcedIsa = GemmIsa.Auto;
+            Gemm.MaxThreads = 0;
+        }
     }
 }

@@ -1,0 +1,28 @@
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// One GEMM call's operands as raw pointers (the caller keeps them pinned for the call), shared by
+/// every chunk of a parallel run. B is either strided (b, ldb, transB) or pre-packed (packedB).
+/// </summary>
+internal unsafe struct GemmArgs
+{
+    public bool TransA;
+    public bool TransB;
+    public int M;
+    public int N;
+    public int K;
+    public float Alpha;
+    public float* A;
+    public nint Lda;
+    public float* B;
+    public nint Ldb;
+    public float Beta;
+    public float* C;
+    public nint Ldc;
+
+    /// <summary>Start of a <see cref="PackedMatrix"/>'s panels, or null when B is strided.</summary>
+    public float* PackedB;
+
+    /// <summary>N rounded up to the packed sliver width (row length of a packed block).</summary>
+    public int PackedNPad;
+}

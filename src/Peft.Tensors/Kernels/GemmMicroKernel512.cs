@@ -1,0 +1,125 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// AVX-512 micro-kernel: a 12×32 tile of C held in 24 zmm accumulators (of 32), two B vectors and
+/// one broadcast A value per step, so each step issues 24 independent FMAs against 14 loads.
+/// </summary>
+internal readonly unsafe struct GemmMicroKernel512 : IGemmMicroKernel
+{
+    public static int MR => 12;
+    public static int NR => 32;
+
+    // A 384×32 B sliver is 48 KB: it streams from L1/L2 while the 12-row A sliver (18 KB) stays in L1.
+    public static int KC => 384;
+
+    // 144 rows × 384 × 4 B = 221 KB of packed A in L2; 144 ≥ 128 keeps a 128-token batch in one
+    // block, whose B slivers can then be packed just in time (see GemmDriver). Measured no slower
+    // than 240 or 480 at 512-1024 rows.
+    public static int MC => 144;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* c, nint ldc, float beta)
+    {
+        Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
+        Vector512<float> av;
+        // Start fetching the C tile now: it is read/written only after the k loop, and for large C
+        // (beyond L2/L3) those misses would otherwise stall the end of every call.
+        Sse.Prefetch0(c + 0 * ldc); Sse.Prefetch0(c + 0 * ldc + 31);
+        Sse.Prefetch0(c + 1 * ldc); Sse.Prefetch0(c + 1 * ldc + 31);
+        Sse.Prefetch0(c + 2 * ldc); Sse.Prefetch0(c + 2 * ldc + 31);
+        Sse.Prefetch0(c + 3 * ldc); Sse.Prefetch0(c + 3 * ldc + 31);
+        Sse.Prefetch0(c + 4 * ldc); Sse.Prefetch0(c + 4 * ldc + 31);
+        Sse.Prefetch0(c + 5 * ldc); Sse.Prefetch0(c + 5 * ldc + 31);
+        Sse.Prefetch0(c + 6 * ldc); Sse.Prefetch0(c + 6 * ldc + 31);
+        Sse.Prefetch0(c + 7 * ldc); Sse.Prefetch0(c + 7 * ldc + 31);
+        Sse.Prefetch0(c + 8 * ldc); Sse.Prefetch0(c + 8 * ldc + 31);
+        Sse.Prefetch0(c + 9 * ldc); Sse.Prefetch0(c + 9 * ldc + 31);
+        Sse.Prefetch0(c + 10 * ldc); Sse.Prefetch0(c + 10 * ldc + 31);
+        Sse.Prefetch0(c + 11 * ldc); Sse.Prefetch0(c + 11 * ldc + 31);
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.LoadAligned(b);
+            Vector512<float> b1 = Vector512.LoadAligned(b + 16);
+            av = Vector512.Create(a[0]);
+            c0a = Avx512F.FusedMultiplyAdd(av, b0, c0a);
+            c0b = Avx512F.FusedMultiplyAdd(av, b1, c0b);
+            av = Vector512.Create(a[1]);
+            c1a = Avx512F.FusedMultiplyAdd(av, b0, c1a);
+            c1b = Avx512F.FusedMultiplyAdd(av, b1, c1b);
+            av = Vector512.Create(a[2]);
+            c2a = Avx512F.FusedMultiplyAdd(av, b0, c2a);
+            c2b = Avx512F.FusedMultiplyAdd(av, b1, c2b);
+            av = Vector512.Create(a[3]);
+            c3a = Avx512F.FusedMultiplyAdd(av, b0, c3a);
+            c3b = Avx512F.FusedMultiplyAdd(av, b1, c3b);
+            av = Vector512.Create(a[4]);
+            c4a = Avx512F.FusedMultiplyAdd(av, b0, c4a);
+            c4b = Avx512F.FusedMultiplyAdd(av, b1, c4b);
+            av = Vector512.Create(a[5]);
+            c5a = Avx512F.FusedMultiplyAdd(av, b0, c5a);
+            c5b = Avx512F.FusedMultiplyAdd(av, b1, c5b);
+            av = Vector512.Create(a[6]);
+            c6a = Avx512F.FusedMultiplyAdd(av, b0, c6a);
+            c6b = Avx512F.FusedMultiplyAdd(av, b1, c6b);
+            av = Vector512.Create(a[7]);
+            c7a = Avx512F.FusedMultiplyAdd(av, b0, c7a);
+            c7b = Avx512F.FusedMultiplyAdd(av, b1, c7b);
+            av = Vector512.Create(a[8]);
+            c8a = Avx512F.FusedMultiplyAdd(av, b0, c8a);
+            c8b = Avx512F.FusedMultiplyAdd(av, b1, c8b);
+            av = Vector512.Create(a[9]);
+            c9a = Avx512F.FusedMultiplyAdd(av, b0, c9a);
+            c9b = Avx512F.FusedMultiplyAdd(av, b1, c9b);
+            av = Vector512.Create(a[10]);
+            c10a = Avx512F.FusedMultiplyAdd(av, b0, c10a);
+            c10b = Avx512F.FusedMultiplyAdd(av, b1, c10b);
+            av = Vector512.Create(a[11]);
+            c11a = Avx512F.FusedMultiplyAdd(av, b0, c11a);
+            c11b = Avx512F.FusedMultiplyAdd(av, b1, c11b);
+            a += 12;
+            b += 32;
+        }
+        if (beta == 0)
+        {
+            Vector512.Store(c0a, c + 0 * ldc); Vector512.Store(c0b, c + 0 * ldc + 16);
+            Vector512.Store(c1a, c + 1 * ldc); Vector512.Store(c1b, c + 1 * ldc + 16);
+            Vector512.Store(c2a, c + 2 * ldc); Vector512.Store(c2b, c + 2 * ldc + 16);
+            Vector512.Store(c3a, c + 3 * ldc); Vector512.Store(c3b, c + 3 * ldc + 16);
+            Vector512.Store(c4a, c + 4 * ldc); Vector512.Store(c4b, c + 4 * ldc + 16);
+            Vector512.Store(c5a, c + 5 * ldc); Vector512.Store(c5b, c + 5 * ldc + 16);
+            Vector512.Store(c6a, c + 6 * ldc); Vector512.Store(c6b, c + 6 * ldc + 16);
+            Vector512.Store(c7a, c + 7 * ldc); Vector512.Store(c7b, c + 7 * ldc + 16);
+            Vector512.Store(c8a, c + 8 * ldc); Vector512.Store(c8b, c + 8 * ldc + 16);
+            Vector512.Store(c9a, c + 9 * ldc); Vector512.Store(c9b, c + 9 * ldc + 16);
+            Vector512.Store(c10a, c + 10 * ldc); Vector512.Store(c10b, c + 10 * ldc + 16);
+            Vector512.Store(c11a, c + 11 * ldc); Vector512.Store(c11b, c + 11 * ldc + 16);
+        }
+        else
+        {
+            var bv = Vector512.Create(beta);
+            Update(c0a, c0b, c + 0 * ldc, bv);
+            Update(c1a, c1b, c + 1 * ldc, bv);
+            Update(c2a, c2b, c + 2 * ldc, bv);
+            Update(c3a, c3b, c + 3 * ldc, bv);
+            Update(c4a, c4b, c + 4 * ldc, bv);
+            Update(c5a, c5b, c + 5 * ldc, bv);
+            Update(c6a, c6b, c + 6 * ldc, bv);
+            Update(c7a, c7b, c + 7 * ldc, bv);
+            Update(c8a, c8b, c + 8 * ldc, bv);
+            Update(c9a, c9b, c + 9 * ldc, bv);
+            Update(c10a, c10b, c + 10 * ldc, bv);
+            Update(c11a, c11b, c + 11 * ldc, bv);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update(Vector512<float> lo, Vector512<float> hi, float* c, Vector512<float> beta)
+    {
+        Vector512.Store(Avx512F.FusedMultiplyAdd(Vector512.Load(c), beta, lo), c);
+        Vector512.Store(Avx512F.FusedMultiplyAdd(Vector512.Load(c + 16), beta, hi), c + 16);
+    }
+}

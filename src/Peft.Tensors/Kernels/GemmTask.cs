@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using Peft.Tensors.Threading;
+
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// One planned GEMM call, split into row or column chunks that the worker pool runs in parallel.
+/// Each calling thread reuses its own instance, so planning and running allocate nothing.
+/// </summary>
+internal sealed unsafe class GemmTask : ParallelTask
+{
+    [ThreadStatic] private static GemmTask? t_instance;
+
+    /// <summary>The calling thread's reusable task.</summary>
+    public static GemmTask ForCurrentThread => t_instance ??= new GemmTask();
+
+    /// <summary>The operands of the call being run.</summary>
+    public GemmArgs Args;
+
+    /// <summary>Kernel family of the blocked path.</summary>
+    public GemmIsa Isa;
+
+    /// <summary>Which loop structure computes the call.</summary>
+    public GemmPath Path;
+
+    /// <summary>True: chunks are row ranges of C; false: column ranges.</summary>
+    public bool SplitRows;
+
+    /// <summary>Rows or columns per chunk (a multiple of the kernel's tile size).</summary>
+    public int ChunkSize;
+
+    /// <inheritdoc />
+    public override void Execute(int index)
+    {
+        int start = index * ChunkSize;
+        if (SplitRows) RunRange(start, Math.Min(Args.M, start + ChunkSize), 0, Args.N);
+        else RunRange(0, Args.M, start, Math.Min(Args.N, start + ChunkSize));
+    }
+
+    /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C on the current thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void RunRange(int m0, int m1, int n0, int n1)
+    {
+        ref readonly GemmArgs g = ref Args;
+        switch (Path)
+        {
+            case GemmPath.SmallDots:
+                GemmSmallM.Dots(g.M, n1 - n0, g.K, g.A, g.Lda, g.B + n0 * g.Ldb, g.Ldb, g.C + n0, g.Ldc, g.Alpha, g.Beta);
+                return;
+            case GemmPath.SmallStrip:
+                RunStrips(n0, n1);
+                return;
+        }
+        switch (Isa)
+        {
+            case GemmIsa.Avx512: GemmDriver<GemmMicroKernel512>.Run(g, m0, m1, n0, n1); break;
+            case GemmIsa.Avx2: GemmDriver<GemmMicroKernel256>.Run(g, m0, m1, n0, n1); break;
+            default: GemmDriver<GemmMicroKernelPortable>.Run(g, m0, m1, n0, n1); break;
+        }
+    }
+
+    /// <summary>Depth of the B row bands the strided small-M path sweeps; 0 = by M (tuned on Zen 5).</summary>
+    internal static int SmallMBand;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunStrips(int n0, int n1)
+    {
+        ref readonly GemmArgs g = ref Args;
+        const int width = GemmSmallM.StripWidth;
+        if (g.PackedB is not null)
+        {
+            // Packed slivers are zero-padded to full width, so the last one may be partial.
+            int kc = GemmMicroKernel512.KC;
+            for (int j = n0; j < n1; j += width)
+            {
+                float* sliver = g.PackedB + (j / width) * (nint)kc * width;
+                GemmSmallM.Strip(g.M, g.K, g.A, g.Lda, sliver, width, kc, (nint)kc * g.PackedNPad, g.C + j, g.Ldc,
+                    Math.Min(width, n1 - j), g.Alpha, g.Beta);
+            }
+            return;
+        }
+
+        // Bands of a few B rows swept across all strips: each band reads B rows sequentially
+        // (a full-depth strip would hop one row stride per step and defeat the prefetchers).
+        int fullEnd = n0 + (n1 - n0) / width * width;
+        // Fewer rows of A leave more of L1 for prefetched B lines: shallower bands stream better.
+        int band = SmallMBand > 0 ? SmallMBand : g.M <= 4 ? 16 : 32;
+        for (int p0 = 0; p0 < g.K; p0 += band)
+        {
+            int depth = Math.Min(band, g.K - p0);
+            float beta = p0 == 0 ? g.Beta : 1f;
+            float* bBand = g.B + p0 * g.Ldb;
+            for (int j = n0; j < fullEnd; j += width)
+                GemmSmallM.Strip(g.M, depth, g.A + p0, g.Lda, bBand + j, g.Ldb, depth, 0, g.C + j, g.Ldc, width, g.Alpha, beta);
+        }
+
+        // The last columns of a strided B: a full-width vector read would run past its rows.
+        for (int i = 0; i < g.M; i++)
+        {
+            for (int j = fullEnd; j < n1; j++)
+            {
+                float s = 0f;
+                for (int p = 0; p < g.K; p++) s += g.A[i * g.Lda + p] * g.B[p * g.Ldb + j];
+                float* cv = g.C + i * g.Ldc + j;
+                *cv = g.Beta == 0f ? g.Alpha * s : g.Alpha * s + g.Beta * *cv;
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// A register-blocked GEMM micro-kernel and the cache blocking that suits it. The blocked driver
+/// is generic over this interface so the JIT specialises it per kernel and folds MR/NR to constants.
+/// </summary>
+internal unsafe interface IGemmMicroKernel
+{
+    /// <summary>Rows of C computed per call (height of a packed A sliver).</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of C computed per call (width of a packed B sliver).</summary>
+    static abstract int NR { get; }
+
+    /// <summary>Depth of a packed block: a B sliver (KC×NR) should stay in L1.</summary>
+    static abstract int KC { get; }
+
+    /// <summary>Rows of a packed A block (MC×KC): sized to sit in L2.</summary>
+    static abstract int MC { get; }
+
+    /// <summary>
+    /// C[0..MR, 0..NR] = A·B + beta·C over <paramref name="kc"/> steps, where A is an MR-row sliver
+    /// packed k-major (MR floats per step) and B an NR-column sliver (NR floats per step, 64-byte
+    /// aligned). beta 0 means C is not read.
+    /// </summary>
+    static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float beta);
+}

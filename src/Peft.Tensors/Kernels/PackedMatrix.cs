@@ -1,0 +1,83 @@
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// A right-hand GEMM operand (K×N, as op(B)) packed once into the sliver layout of the active
+/// micro-kernel, for weights that are multiplied many times and rarely change (frozen base
+/// weights). Multiplying by it skips all B packing; the small-M kernels stream it contiguously.
+/// The packed copy does not follow later changes to the source: pack again after modifying it.
+/// </summary>
+public sealed unsafe class PackedMatrix
+{
+    private readonly float[] _storage;
+    private readonly int _offset;
+
+    private PackedMatrix(int k, int n, GemmIsa isa, int nr, int kc)
+    {
+        K = k;
+        N = n;
+        Isa = isa;
+        SliverWidth = nr;
+        BlockDepth = kc;
+        NPad = (n + nr - 1) / nr * nr;
+        long blocks = Math.Max(1, (k + kc - 1) / kc);
+        long floats = blocks * kc * NPad;
+        if (floats + 16 > Array.MaxLength)
+            throw new ArgumentException($"A {k}×{n} matrix is too large to pack ({floats} floats).");
+        // Pinned so the address is stable; over-allocated so the start can be 64-byte aligned.
+        _storage = GC.AllocateUninitializedArray<float>((int)floats + 16, pinned: true);
+        fixed (float* p = _storage)
+            _offset = (int)(((64 - ((nint)p & 63)) & 63) / sizeof(float));
+    }
+
+    /// <summary>Depth (rows of op(B)).</summary>
+    public int K { get; }
+
+    /// <summary>Columns of op(B) (columns of the product).</summary>
+    public int N { get; }
+
+    /// <summary>Micro-kernel family the layout was made for.</summary>
+    internal GemmIsa Isa { get; }
+
+    /// <summary>Columns per packed sliver (the kernel's NR).</summary>
+    internal int SliverWidth { get; }
+
+    /// <summary>Depth of each packed block (the kernel's KC); every block has this sliver stride.</summary>
+    internal int BlockDepth { get; }
+
+    /// <summary>N rounded up to <see cref="SliverWidth"/>.</summary>
+    internal int NPad { get; }
+
+    /// <summary>First packed float (64-byte aligned; the array is pinned).</summary>
+    internal float* Data
+    {
+        get
+        {
+            fixed (float* p = _storage) return p + _offset;
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B), a K×N matrix: B itself (stored K×N with row stride <paramref name="ldb"/>) or,
+    /// when <paramref name="transposed"/>, Bᵀ of B stored N×K (a PyTorch-layout weight [out, in]).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a stride too small.</exception>
+    /// <exception cref="ArgumentException"><paramref name="b"/> is too short for the shape.</exception>
+    public static PackedMatrix Pack(bool transposed, int k, int n, ReadOnlySpan<float> b, int ldb)
+    {
+        Gemm.CheckOperand(nameof(b), b.Length, transposed ? n : k, transposed ? k : n, ldb);
+        var isa = Gemm.ActiveIsa;
+        var (_, nr, kc) = Gemm.Blocking(isa);
+        var packed = new PackedMatrix(k, n, isa, nr, kc);
+        if (k == 0 || n == 0) return packed;
+        float* dst = packed.Data;
+        fixed (float* src = b)
+        {
+            for (int pc = 0; pc < k; pc += kc)
+            {
+                int depth = Math.Min(kc, k - pc);
+                GemmPacking.PackB(nr, transposed, src, ldb, pc, depth, 0, n, dst + (nint)pc * packed.NPad, (nint)kc * nr);
+            }
+        }
+        return packed;
+    }
+}

@@ -1,0 +1,56 @@
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// The packed forms of a frozen [out, in] weight that <c>Ops.Linear</c> multiplies by: Wᵀ for the
+/// forward x·Wᵀ and W for the input gradient dY·W. Kept in <see cref="Tensor.DerivedCache"/> and
+/// rebuilt when the weight's <see cref="Tensor.Version"/>, buffer or the active kernel changes.
+/// </summary>
+internal sealed class PackedWeightCache
+{
+    private readonly int _version;
+    private readonly float[] _buffer;
+    private readonly Shape _shape;
+    private readonly GemmIsa _isa;
+    private PackedMatrix? _forward;
+    private PackedMatrix? _backward;
+
+    private PackedWeightCache(Tensor weight, GemmIsa isa)
+    {
+        _version = weight.Version;
+        _buffer = weight.Buffer;
+        _shape = weight.Shape;
+        _isa = isa;
+    }
+
+    /// <summary>Wᵀ packed as the right operand of x·Wᵀ (K = in, N = out).</summary>
+    public static PackedMatrix Forward(Tensor weight)
+    {
+        var cache = For(weight);
+        return cache._forward ??= PackedMatrix.Pack(true, weight.Shape[1], weight.Shape[0], weight.Span, weight.Shape[1]);
+    }
+
+    /// <summary>W packed as the right operand of dY·W (K = out, N = in).</summary>
+    public static PackedMatrix Backward(Tensor weight)
+    {
+        var cache = For(weight);
+        return cache._backward ??= PackedMatrix.Pack(false, weight.Shape[0], weight.Shape[1], weight.Span, weight.Shape[1]);
+    }
+
+    /// <summary>
+    /// Whether <c>Ops.Linear</c> should multiply by a packed copy: only for frozen weights that
+    /// own their memory (a pooled temporary would be packed for a single use).
+    /// </summary>
+    public static bool Applies(Tensor weight) => !weight.RequiresGrad && !weight.IsPooled && weight.Rank == 2;
+
+    private static PackedWeightCache For(Tensor weight)
+    {
+        var isa = Gemm.ActiveIsa;
+        if (weight.DerivedCache is PackedWeightCache c && c._version == weight.Version
+            && ReferenceEquals(c._buffer, weight.Buffer) && c._shape == weight.Shape && c._isa == isa)
+            return c;
+        // Racing threads may each build one; either result is valid and the last store wins.
+        var fresh = new PackedWeightCache(weight, isa);
+        weight.DerivedCache = fresh;
+        return fresh;
+    }
+}

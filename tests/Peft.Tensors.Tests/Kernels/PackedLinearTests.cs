@@ -1,0 +1,73 @@
+using Peft.Tensors.Kernels;
+
+namespace Peft.Tensors.Tests;
+
+/// <summary>Ops.Linear through the cached packed copy of a frozen weight.</summary>
+[TestClass]
+public sealed class PackedLinearTests
+{
+    [TestMethod]
+    [DataRow(1, 70, 45)]
+    [DataRow(8, 64, 100)]
+    [DataRow(37, 129, 33)]
+    public void FrozenWeightMatchesTrainableWeight(int rows, int inF, int outF)
+    {
+        foreach (var isa in new[] { GemmIsa.Avx512, GemmIsa.Avx2, GemmIsa.Portable })
+        {
+            if (!Gemm.IsSupported(isa)) continue;
+            using var _ = GemmTests.Force(isa, 2);
+            var rng = new Random(rows + inF);
+            var xValues = GemmTests.RandomArray(rng, rows * inF);
+            var wValues = GemmTests.RandomArray(rng, outF * inF);
+            var gValues = GemmTests.RandomArray(rng, rows * outF);
+
+            var (yFrozen, gxFrozen) = Run(xValues, wValues, gValues, rows, inF, outF, trainable: false);
+            var (yTrainable, gxTrainable) = Run(xValues, wValues, gValues, rows, inF, outF, trainable: true);
+            GemmTests.AssertClose(yTrainable, yFrozen, inF, $"forward {isa}");
+            GemmTests.AssertClose(gxTrainable, gxFrozen, outF, $"input gradient {isa}");
+        }
+    }
+
+    [TestMethod]
+    public void MarkModifiedRepacksTheWeight()
+    {
+        var x = Tensor.FromArray([1, 2, 3], 1, 3);
+        var w = Tensor.FromArray([1, 0, 0, 0, 1, 0], 2, 3);
+        CollectionAssert.AreEqual(new float[] { 1, 2 }, Ops.Linear(x, w).ToArray());
+
+        w.Span[0] = 10;
+        w.MarkModified();
+        CollectionAssert.AreEqual(new float[] { 10, 2 }, Ops.Linear(x, w).ToArray());
+
+        // Without MarkModified the packed copy is stale by contract; with it, it follows again.
+        w.Span[4] = 5;
+        w.MarkModified();
+        CollectionAssert.AreEqual(new float[] { 10, 10 }, Ops.Linear(x, w).ToArray());
+    }
+
+    [TestMethod]
+    public void FrozenWeightBackwardFollowsMarkModified()
+    {
+        var w = Tensor.FromArray([1, 2, 3, 4, 5, 6], 2, 3);
+        float[] InputGradient()
+        {
+            var x = Tensor.Parameter([1, 1, 1], new Shape(1, 3));
+            Ops.Linear(x, w).Backward(Tensor.Ones(new Shape(1, 2)));
+            return x.Grad!.ToArray();
+        }
+        CollectionAssert.AreEqual(new float[] { 5, 7, 9 }, InputGradient());
+        w.Span.Fill(1);
+        w.MarkModified();
+        CollectionAssert.AreEqual(new float[] { 2, 2, 2 }, InputGradient());
+    }
+
+    private static (float[] Y, float[] Gx) Run(float[] xValues, float[] wValues, float[] gValues, int rows, int inF, int outF, bool trainable)
+    {
+        var x = Tensor.Parameter(xValues, new Shape(rows, inF));
+        var w = trainable ? Tensor.Parameter(wValues, new Shape(outF, inF)) : Tensor.FromArray(wValues, outF, inF);
+        var y = Ops.Linear(x, w);
+        y.Backward(Tensor.FromArray(gValues, rows, outF));
+        Assert.AreEqual(trainable, w.Grad is not null);
+        return (y.ToArray(), x.Grad!.ToArray());
+    }
+}
