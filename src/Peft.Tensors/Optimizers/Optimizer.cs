@@ -50,6 +50,7 @@ public abstract class Optimizer
             var p = Parameters[i];
             if (p.Grad is null) continue;
             Update(i, p.Span, p.Grad.Span);
+            p.MarkModified();
         }
     }
 

@@ -21,6 +21,7 @@ public static class ModelInitializer
             if (isNormWeight) values.Fill(1f);
             else if (p.Tensor.Rank == 1) values.Clear();
             else for (int i = 0; i < values.Length; i++) values[i] = std * random.NextNormal();
+            p.Tensor.MarkModified();
         }
     }
 }

@@ -82,6 +82,8 @@ public sealed class ParameterSet
                 Transpose(stored, expected[0], expected[1], p.Tensor.Span);
             }
         }
+        // Kernels may hold packed copies of frozen weights: tell them the values changed.
+        foreach (var p in _ordered) p.Tensor.MarkModified();
         if (missing.Count > 0)
             throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint lacks {missing.Count} parameter(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}.");
         if (!options.AllowUnexpectedKeys)
