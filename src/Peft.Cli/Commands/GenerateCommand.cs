@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using Peft.Tensors;
 using Peft.Transformers.Generation;
+using Peft.Tuners.Adapters;
 
 namespace Peft.Cli.Commands;
 
 /// <summary>
 /// <c>peft generate</c>: greedy generation laid out as HF's <c>generate().sequences</c> (causal:
 /// prompt with its padding + new ids; seq2seq: decoder start id + new ids), written as int64.
+/// Adapters apply as in <c>peft logits</c>; cached and uncached runs give the same ids.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -21,15 +23,31 @@ internal static class GenerateCommand
         string output = args.Required("--out");
         var options = new GenerationOptions { MaxNewTokens = args.PositiveInt("--max-new-tokens", 20), UseCache = !args.Has("--no-cache") };
         var model = LoadedModel.Load(args);
+        int batch = inputs.InputIds.Shape[0];
         var clock = Stopwatch.StartNew();
-        IntTensor sequences = model.Causal is { } causal
-            ? new CausalGenerator(causal).GenerateGreedy(inputs.InputIds, inputs.AttentionMask, options)
-            : new Seq2SeqGenerator(model.Seq2Seq!).GenerateGreedy(inputs.InputIds, inputs.AttentionMask, options);
+        IntTensor sequences;
+        using (Autograd.NoGrad())
+        {
+            var virtualTokens = model.Adapters.VirtualTokens(batch, inputs.TaskIds);
+            var prefix = model.Prefix(batch);
+            if (model.Causal is { } causal)
+            {
+                sequences = new CausalGenerator(causal).Generate(inputs.InputIds, inputs.AttentionMask, options, virtualTokens: virtualTokens, prefix: prefix);
+            }
+            else
+            {
+                var t5 = model.Seq2Seq!;
+                Tensor? embeddings = null;
+                var mask = inputs.AttentionMask;
+                if (virtualTokens is not null)
+                    (embeddings, mask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputs.InputIds), mask, null);
+                sequences = new Seq2SeqGenerator(t5).GenerateGreedy(inputs.InputIds, mask, options, inputEmbeddings: embeddings, decoderPrefix: prefix);
+            }
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         OutputFile.Write(output, [OutputFile.Int64("sequences", sequences)]);
         if (args.Has("--stats"))
         {
-            int batch = inputs.InputIds.Shape[0];
             int newTokens = batch * (sequences.Shape[1] - (model.Causal is null ? 1 : inputs.InputIds.Shape[1]));
             Console.Error.WriteLine($"load {model.LoadTime.TotalSeconds:F3} s; generated {newTokens} tokens in {seconds:F3} s ({newTokens / seconds:F0} tok/s including prefill)");
         }
