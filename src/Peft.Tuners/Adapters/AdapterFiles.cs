@@ -67,6 +67,24 @@ public static class AdapterFiles
             throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} (does the adapter belong to this base model?).");
     }
 
+    /// <summary>
+    /// <see cref="ReadWeights"/> for an adapter already attached to a model: on any failure the
+    /// adapter is detached again, so a bad file leaves the model as it was.
+    /// </summary>
+    public static void ReadWeightsOrDetach(string folder, IEnumerable<Tensor> tensors, Action detach)
+    {
+        ArgumentNullException.ThrowIfNull(detach);
+        try
+        {
+            ReadWeights(folder, tensors);
+        }
+        catch
+        {
+            detach();
+            throw;
+        }
+    }
+
     /// <summary>Writes the config and the named tensors (float32) to <paramref name="folder"/>.</summary>
     public static void Write(string folder, JsonObject config, IEnumerable<Tensor> tensors)
     {

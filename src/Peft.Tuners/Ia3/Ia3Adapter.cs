@@ -50,15 +50,7 @@ public sealed class Ia3Adapter
         using (var doc = AdapterFiles.ReadConfig(folder, "IA3"))
             config = Ia3Config.FromJson(doc.RootElement);
         var adapter = Attach(linearLayers, config);
-        try
-        {
-            AdapterFiles.ReadWeights(folder, adapter.Parameters);
-        }
-        catch
-        {
-            adapter.Detach();
-            throw;
-        }
+        AdapterFiles.ReadWeightsOrDetach(folder, adapter.Parameters, adapter.Detach);
         return adapter;
     }
 

@@ -72,15 +72,7 @@ public sealed class LoraAdapter
         using (var doc = AdapterFiles.ReadConfig(folder, "LORA"))
             config = LoraConfig.FromJson(doc.RootElement, warn);
         var adapter = Attach(linearLayers, config);
-        try
-        {
-            AdapterFiles.ReadWeights(folder, adapter.Parameters);
-        }
-        catch
-        {
-            adapter.Detach();
-            throw;
-        }
+        AdapterFiles.ReadWeightsOrDetach(folder, adapter.Parameters, adapter.Detach);
         return adapter;
     }
 
