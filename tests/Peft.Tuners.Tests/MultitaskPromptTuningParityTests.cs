@@ -15,7 +15,7 @@ public sealed class MultitaskPromptTuningParityTests
     {
         using var c = new HfCase("gpt2_multitask_prompt_tuning");
         var model = ModelLoader.LoadCausal(c.BaseFolder);
-        var adapter = MultitaskPromptTuningAdapter.Load(Path.Combine(c.Folder, "adapter"), model.Config);
+        var adapter = MultitaskPromptTuningAdapter.Load(Path.Combine(c.Folder, "adapter"), model.Config, model.TokenEmbeddings);
         var ids = c.Ints("input.input_ids");
         var mask = c.Ints("input.attention_mask");
         var tasks = c.Ints("input.task_ids");

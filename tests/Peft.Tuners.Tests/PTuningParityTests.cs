@@ -23,7 +23,7 @@ public sealed class PTuningParityTests
 
         using var state = SafeTensorsFile.Open(Path.Combine(c.Folder, "trainable_state.safetensors"));
         Tensor Read(string n) => Tensor.Parameter(state.ReadFloat32("prompt_encoder.default." + n), new Shape(state.GetInfo("prompt_encoder.default." + n).Shape), "prompt_encoder." + n);
-        var trainable = PTuningAdapter.FromTensors(loaded.Config, Read("embedding.weight"),
+        var trainable = PTuningAdapter.FromTensors(loaded.Config, model.Config, Read("embedding.weight"),
             new[] { "mlp_head.0.weight", "mlp_head.0.bias", "mlp_head.2.weight", "mlp_head.2.bias", "mlp_head.4.weight", "mlp_head.4.bias" }.Select(Read).ToArray());
 
         var ids = c.Ints("input.input_ids");

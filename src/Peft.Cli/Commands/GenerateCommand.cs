@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Peft.Tensors;
 using Peft.Transformers.Generation;
-using Peft.Tuners.Adapters;
 
 namespace Peft.Cli.Commands;
 
@@ -25,30 +24,12 @@ internal static class GenerateCommand
         var model = LoadedModel.Load(args);
         int batch = inputs.InputIds.Shape[0];
         var clock = Stopwatch.StartNew();
-        IntTensor sequences;
-        using (Autograd.NoGrad())
-        {
-            var virtualTokens = model.Adapters.VirtualTokens(batch, inputs.TaskIds);
-            var prefix = model.Prefix(batch);
-            if (model.Causal is { } causal)
-            {
-                sequences = new CausalGenerator(causal).Generate(inputs.InputIds, inputs.AttentionMask, options, virtualTokens: virtualTokens, prefix: prefix);
-            }
-            else
-            {
-                var t5 = model.Seq2Seq!;
-                Tensor? embeddings = null;
-                var mask = inputs.AttentionMask;
-                if (virtualTokens is not null)
-                    (embeddings, mask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputs.InputIds), mask, null);
-                sequences = new Seq2SeqGenerator(t5).GenerateGreedy(inputs.InputIds, mask, options, inputEmbeddings: embeddings, decoderPrefix: prefix);
-            }
-        }
+        var sequences = model.Model.Generate(inputs.InputIds, inputs.AttentionMask, options, inputs.TaskIds);
         double seconds = clock.Elapsed.TotalSeconds;
         OutputFile.Write(output, [OutputFile.Int64("sequences", sequences)]);
         if (args.Has("--stats"))
         {
-            int newTokens = batch * (sequences.Shape[1] - (model.Causal is null ? 1 : inputs.InputIds.Shape[1]));
+            int newTokens = batch * (sequences.Shape[1] - (model.Model.Causal is null ? 1 : inputs.InputIds.Shape[1]));
             Console.Error.WriteLine($"load {model.LoadTime.TotalSeconds:F3} s; generated {newTokens} tokens in {seconds:F3} s ({newTokens / seconds:F0} tok/s including prefill)");
         }
         return 0;

@@ -1,32 +1,24 @@
 using System.Diagnostics;
-using Peft.Tensors;
-using Peft.Transformers.Caching;
 using Peft.Transformers.Configuration;
 using Peft.Transformers.Models;
-using Peft.Transformers.Models.T5;
 using Peft.Tuners.Adapters;
+using Peft.Tuners.PeftModels;
 
 namespace Peft.Cli.Commands;
 
 /// <summary>
-/// A model folder loaded as whichever kind its config.json names, with its <c>--adapter</c>
-/// folders applied (in order), and the inputs each kind needs built from the adapters.
+/// A model folder loaded as whichever kind its config.json names, wrapped in a <see cref="PeftModel"/>
+/// with its <c>--adapter</c> folders loaded and active together, stacked in the order given.
 /// </summary>
 internal sealed class LoadedModel
 {
-    private LoadedModel(CausalLanguageModel? causal, T5Model? seq2seq, AdapterStack adapters, TimeSpan loadTime)
+    private LoadedModel(PeftModel model, TimeSpan loadTime)
     {
-        Causal = causal;
-        Seq2Seq = seq2seq;
-        Adapters = adapters;
+        Model = model;
         LoadTime = loadTime;
     }
 
-    public CausalLanguageModel? Causal { get; }
-
-    public T5Model? Seq2Seq { get; }
-
-    public AdapterStack Adapters { get; }
+    public PeftModel Model { get; }
 
     public TimeSpan LoadTime { get; }
 
@@ -34,35 +26,21 @@ internal sealed class LoadedModel
     {
         string folder = args.Required("--model");
         if (!Directory.Exists(folder)) throw new UsageException($"{args.Command}: model folder not found: {folder}");
-        foreach (string adapter in args.All("--adapter"))
+        var adapters = args.All("--adapter");
+        foreach (string adapter in adapters)
             if (!File.Exists(Path.Combine(adapter, AdapterFiles.ConfigFileName)))
                 throw new UsageException($"{args.Command}: --adapter {adapter}: no {AdapterFiles.ConfigFileName} there.");
         var clock = Stopwatch.StartNew();
         var config = ModelConfig.Load(folder);
-        if (config.IsEncoderDecoder)
+        var model = config.IsEncoderDecoder ? new PeftModel(ModelLoader.LoadSeq2Seq(folder)) : new PeftModel(ModelLoader.LoadCausal(folder));
+        var names = new List<string>();
+        foreach (string adapter in adapters)
         {
-            var t5 = ModelLoader.LoadSeq2Seq(folder);
-            var stack = AdapterStack.Load(args.All("--adapter"), t5.Config, t5.TokenEmbeddings, t5.LinearLayers, message => Console.Error.WriteLine($"peft: warning: {message}"));
-            return new LoadedModel(null, t5, stack, clock.Elapsed);
+            string name = $"adapter{names.Count}";
+            model.LoadAdapter(adapter, name, warn: message => Console.Error.WriteLine($"peft: warning: {message}"));
+            names.Add(name);
         }
-        var causal = ModelLoader.LoadCausal(folder);
-        var adapters = AdapterStack.Load(args.All("--adapter"), causal.Config, causal.TokenEmbeddings, causal.LinearLayers, message => Console.Error.WriteLine($"peft: warning: {message}"));
-        return new LoadedModel(causal, null, adapters, clock.Elapsed);
+        if (names.Count > 0) model.SetActiveAdapters([.. names]);
+        return new LoadedModel(model, clock.Elapsed);
     }
-
-    /// <summary>The attention mask with <paramref name="count"/> leading ones per row (PEFT's virtual positions).</summary>
-    public static IntTensor ExtendMask(IntTensor? mask, int batch, int length, int count)
-    {
-        var result = IntTensor.Zeros(new Shape(batch, count + length));
-        for (int b = 0; b < batch; b++)
-        {
-            result.Span.Slice(b * (count + length), count).Fill(1);
-            if (mask is null) result.Span.Slice(b * (count + length) + count, length).Fill(1);
-            else mask.Span.Slice(b * length, length).CopyTo(result.Span.Slice(b * (count + length) + count));
-        }
-        return result;
-    }
-
-    /// <summary>The prefix for a batch (when a prefix adapter is loaded).</summary>
-    public PrefixKeyValues? Prefix(int batch) => Adapters.Prefix(batch);
 }

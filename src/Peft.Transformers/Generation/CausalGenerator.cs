@@ -40,13 +40,11 @@ public sealed class CausalGenerator
     /// <param name="prefix">
     /// Prefix-tuning key/values for every layer, with PEFT's semantics: written into the cache
     /// before the prompt (or concatenated on every uncached step), the mask gains leading ones,
-    /// positions continue after the prefix.
+    /// positions continue after the prefix. With virtual tokens as well, the prefix precedes them.
     /// </param>
     public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null, Tensor? virtualTokens = null,
         PrefixKeyValues? prefix = null)
     {
-        if (virtualTokens is not null && prefix is not null)
-            throw new ArgumentException("Give virtual token embeddings or a prefix, not both (stack them into one of the two).");
         var prompt = Validate(inputIds, ref attentionMask, options);
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
         foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens, prefix))
@@ -104,7 +102,8 @@ public sealed class CausalGenerator
                 throw new ArgumentException($"virtual token embeddings {virtualTokens.Shape} must be [count, {_model.Config.HiddenSize}] or [{batch}, count, {_model.Config.HiddenSize}].", nameof(virtualTokens));
             virtualCount = virtualTokens.Shape[virtualTokens.Rank - 2];
         }
-        if (prefix is not null) virtualCount = prefix.Length;
+        // Both may be given (a prompt adapter stacked with a prefix adapter): the prefix comes first.
+        if (prefix is not null) virtualCount += prefix.Length;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         int vocab = _model.Config.VocabSize;

@@ -13,7 +13,7 @@ namespace Peft.Transformers.Models;
 /// default to the positions that follow what the cache or prefix holds; the attention mask
 /// covers every key (prefix, cached and new positions).
 /// </summary>
-public abstract class CausalLanguageModel
+public abstract class CausalLanguageModel : ILanguageModel
 {
     /// <summary>Creates the model shell.</summary>
     protected CausalLanguageModel(ModelConfig config)

@@ -5,7 +5,7 @@ using Peft.Tuners.Adapters;
 namespace Peft.Tuners.Ia3;
 
 /// <summary>An IA3 adapter on every targeted linear layer, in HF PEFT's files (keys <c>base_model.model.&lt;module&gt;.ia3_l</c>).</summary>
-public sealed class Ia3Adapter
+public sealed class Ia3Adapter : IWeightAdapter
 {
     private readonly List<Ia3Layer> _layers = [];
 
@@ -13,6 +13,18 @@ public sealed class Ia3Adapter
 
     /// <summary>The settings.</summary>
     public Ia3Config Config { get; }
+
+    IPeftConfig IPeftAdapter.Config => Config;
+
+    /// <summary>Whether the adapter takes part in forward passes.</summary>
+    public bool IsActive
+    {
+        get => _layers.Count > 0 && _layers[0].IsActive;
+        set { foreach (var l in _layers) l.IsActive = value; }
+    }
+
+    /// <summary>IA3 has no dropout; kept for the common adapter interface.</summary>
+    public bool Training { get; set; }
 
     /// <summary>One layer per targeted linear layer.</summary>
     public IReadOnlyList<Ia3Layer> Layers => _layers;
@@ -44,11 +56,11 @@ public sealed class Ia3Adapter
     }
 
     /// <summary>Loads adapter_config.json + adapter_model.safetensors and attaches the adapter.</summary>
-    public static Ia3Adapter Load(string folder, IReadOnlyList<LinearLayer> linearLayers)
+    public static Ia3Adapter Load(string folder, IReadOnlyList<LinearLayer> linearLayers, Action<string>? warn = null)
     {
         Ia3Config config;
         using (var doc = AdapterFiles.ReadConfig(folder, "IA3"))
-            config = Ia3Config.FromJson(doc.RootElement);
+            config = Ia3Config.FromJson(doc.RootElement, warn);
         var adapter = Attach(linearLayers, config);
         AdapterFiles.ReadWeightsOrDetach(folder, adapter.Parameters, adapter.Detach);
         return adapter;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Transformers.Configuration;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Ia3;
@@ -8,8 +9,14 @@ namespace Peft.Tuners.Ia3;
 /// IA3 settings with HF PEFT's field names (<c>IA3Config</c>): <c>target_modules</c> get a learned
 /// scaling vector; those also in <c>feedforward_modules</c> scale their input, the others their output.
 /// </summary>
-public sealed record Ia3Config
+public sealed record Ia3Config : IPeftConfig
 {
+    /// <inheritdoc/>
+    public string PeftType => "IA3";
+
+    /// <inheritdoc/>
+    JsonObject IPeftConfig.ToJson(ModelConfig model) => ToJson();
+
     /// <summary>Which linear layers are scaled.</summary>
     public required TargetModules TargetModules { get; init; }
 
@@ -22,9 +29,14 @@ public sealed record Ia3Config
     /// <summary>Task type as PEFT writes it.</summary>
     public string TaskType { get; init; } = "CAUSAL_LM";
 
+    private static readonly HashSet<string> KnownFields = ["target_modules", "feedforward_modules", "fan_in_fan_out", "init_ia3_weights", "modules_to_save"];
+
     /// <summary>Reads an IA3 adapter_config.json object.</summary>
-    public static Ia3Config FromJson(JsonElement root)
+    /// <param name="root">The JSON object.</param>
+    /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
+    public static Ia3Config FromJson(JsonElement root, Action<string>? warn = null)
     {
+        ConfigFields.WarnUnknown(root, KnownFields, warn);
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("IA3 config: 'target_modules' is required.");
         var ff = root.TryGetProperty("feedforward_modules", out var f) && f.ValueKind != JsonValueKind.Null

@@ -9,7 +9,7 @@ namespace Peft.Tuners.Lora;
 /// PEFT's files: adapter_config.json and adapter_model.safetensors with keys
 /// <c>base_model.model.&lt;module&gt;.lora_A.weight</c> / <c>lora_B.weight</c>.
 /// </summary>
-public sealed class LoraAdapter
+public sealed class LoraAdapter : IWeightAdapter
 {
     private readonly List<LoraLayer> _layers = [];
 
@@ -17,6 +17,8 @@ public sealed class LoraAdapter
 
     /// <summary>The settings.</summary>
     public LoraConfig Config { get; }
+
+    IPeftConfig IPeftAdapter.Config => Config;
 
     /// <summary>One LoRA layer per targeted linear layer, in model order.</summary>
     public IReadOnlyList<LoraLayer> Layers => _layers;
@@ -34,6 +36,7 @@ public sealed class LoraAdapter
     /// <summary>Switches dropout on (training) or off.</summary>
     public bool Training
     {
+        get => _layers.Count > 0 && _layers[0].Training;
         set { foreach (var l in _layers) l.Training = value; }
     }
 

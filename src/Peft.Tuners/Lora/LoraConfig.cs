@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Transformers.Configuration;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Lora;
@@ -10,8 +11,14 @@ namespace Peft.Tuners.Lora;
 /// <c>fan_in_fan_out</c>, <c>bias</c>. The update is scaling·B·A with scaling = alpha/r
 /// (alpha/√r with rsLoRA).
 /// </summary>
-public sealed record LoraConfig
+public sealed record LoraConfig : IPeftConfig
 {
+    /// <inheritdoc/>
+    public string PeftType => "LORA";
+
+    /// <inheritdoc/>
+    JsonObject IPeftConfig.ToJson(ModelConfig model) => ToJson();
+
     /// <summary>Rank of the update.</summary>
     public int R { get; init; } = 8;
 

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Peft.Tensors;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.SafeTensors;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.MultitaskPromptTuning;
@@ -11,26 +11,36 @@ namespace Peft.Tuners.MultitaskPromptTuning;
 /// [tasks, r, hidden]; each batch row picks its task by id. PEFT's keys: <c>prompt_embeddings</c>,
 /// <c>prefix_task_cols</c>, <c>prefix_task_rows</c>.
 /// </summary>
-public sealed class MultitaskPromptTuningAdapter
+public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
 {
-    private MultitaskPromptTuningAdapter(int virtualTokens, int tasks, int ranks, Tensor prompt, Tensor cols, Tensor rows)
+    private MultitaskPromptTuningAdapter(MultitaskPromptTuningConfig config, ModelConfig model, Tensor prompt, Tensor cols, Tensor rows)
     {
-        NumVirtualTokens = virtualTokens;
-        NumTasks = tasks;
-        NumRanks = ranks;
+        Config = config;
+        Model = model;
         Prompt = prompt;
         TaskCols = cols;
         TaskRows = rows;
     }
 
-    /// <summary>Virtual tokens per row.</summary>
-    public int NumVirtualTokens { get; }
+    /// <summary>The settings.</summary>
+    public MultitaskPromptTuningConfig Config { get; }
+
+    IPeftConfig IPeftAdapter.Config => Config;
+
+    /// <summary>The base model's config.</summary>
+    public ModelConfig Model { get; }
+
+    /// <inheritdoc/>
+    public int NumVirtualTokens => Config.NumVirtualTokens;
 
     /// <summary>Number of tasks.</summary>
-    public int NumTasks { get; }
+    public int NumTasks => Config.NumTasks;
 
     /// <summary>Rank of each task's modulation.</summary>
-    public int NumRanks { get; }
+    public int NumRanks => Config.NumRanks;
+
+    /// <inheritdoc/>
+    public bool NeedsTaskIds => true;
 
     /// <summary>The shared prompt [virtual, hidden].</summary>
     public Tensor Prompt { get; }
@@ -41,41 +51,118 @@ public sealed class MultitaskPromptTuningAdapter
     /// <summary>Per-task row factors [tasks, ranks, hidden].</summary>
     public Tensor TaskRows { get; }
 
-    /// <summary>The trainable tensors.</summary>
+    /// <inheritdoc/>
     public IEnumerable<Tensor> Parameters => [Prompt, TaskCols, TaskRows];
 
-    /// <summary>Creates a fresh adapter: prompt N(0, 1), factors N(0, 0.02²) as PEFT initializes them.</summary>
-    public static MultitaskPromptTuningAdapter Create(ModelConfig model, int virtualTokens, int tasks, int ranks = 1, ulong seed = 0)
+    /// <summary>
+    /// Creates a fresh adapter: prompt N(0, 1) (or the init text's token embeddings), factors
+    /// N(0, 0.02²) as PEFT initializes them, or values from a source adapter's weights file.
+    /// </summary>
+    /// <param name="config">The settings.</param>
+    /// <param name="model">The base model's config.</param>
+    /// <param name="tokenEmbeddings">The base model's token embeddings (TEXT init reads rows of it).</param>
+    /// <param name="seed">Seed of the random initialization.</param>
+    /// <param name="tokenize">The model's tokenizer, needed for TEXT init.</param>
+    public static MultitaskPromptTuningAdapter Create(MultitaskPromptTuningConfig config, ModelConfig model, Tensor tokenEmbeddings, ulong seed = 0,
+        Func<string, IReadOnlyList<int>>? tokenize = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        if (virtualTokens <= 0 || tasks <= 0 || ranks <= 0)
-            throw new AdapterConfigException($"Multitask prompt tuning config: 'num_virtual_tokens', 'num_tasks' and 'num_ranks' must be positive; got {virtualTokens}, {tasks}, {ranks}.");
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenEmbeddings);
+        int d = config.Resolve(model);
+        int v = config.NumVirtualTokens, tasks = config.NumTasks, ranks = config.NumRanks;
         var random = new SeededRandom(seed);
-        int d = model.HiddenSize;
-        return new MultitaskPromptTuningAdapter(virtualTokens, tasks, ranks,
-            TensorInit.Normal(new Shape(virtualTokens, d), 0, 1, random, "prompt_embeddings"),
-            TensorInit.Normal(new Shape(tasks, virtualTokens, ranks), 0, 0.02f, random, "prefix_task_cols"),
-            TensorInit.Normal(new Shape(tasks, ranks, d), 0, 0.02f, random, "prefix_task_rows"));
+        var prompt = config.PromptTuningInit == "TEXT"
+            ? Tensor.Parameter(TextInitialization.Rows(config.PromptTuningInitText, v, tokenize, tokenEmbeddings), new Shape(v, d), "prompt_embeddings")
+            : TensorInit.Normal(new Shape(v, d), 0, 1, random, "prompt_embeddings");
+        var cols = TensorInit.Normal(new Shape(tasks, v, ranks), 0, 0.02f, random, "prefix_task_cols");
+        var rows = TensorInit.Normal(new Shape(tasks, ranks, d), 0, 0.02f, random, "prefix_task_rows");
+        if (config.PromptTuningInit is "AVERAGE_SOURCE_TASKS" or "EXACT_SOURCE_TASK" or "ONLY_SOURCE_SHARED")
+            InitializeFromSource(config, prompt, cols, rows);
+        return new MultitaskPromptTuningAdapter(config, model, prompt, cols, rows);
     }
 
-    /// <summary>Loads PEFT's MULTITASK_PROMPT_TUNING adapter folder.</summary>
-    public static MultitaskPromptTuningAdapter Load(string folder, ModelConfig model)
+    private static void InitializeFromSource(MultitaskPromptTuningConfig config, Tensor prompt, Tensor cols, Tensor rows)
     {
-        int virtualTokens, tasks, ranks;
-        using (var doc = AdapterFiles.ReadConfig(folder, "MULTITASK_PROMPT_TUNING"))
+        string path = config.PromptTuningInitStateDictPath
+            ?? throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init' is {config.PromptTuningInit} but 'prompt_tuning_init_state_dict_path' is not set; name the source adapter's adapter_model.safetensors.");
+        if (!File.Exists(path)) throw new FileNotFoundException($"Multitask prompt tuning config: 'prompt_tuning_init_state_dict_path' {path} does not exist.", path);
+        using var source = SafeTensorsFile.Open(path);
+        Read(source, path, "prompt_embeddings", prompt.Shape, prompt.Span);
+        if (config.PromptTuningInit == "ONLY_SOURCE_SHARED") return;
+        var sourceCols = source.Contains("prefix_task_cols") ? source.GetInfo("prefix_task_cols").Shape : throw Missing(path, "prefix_task_cols");
+        int sourceTasks = sourceCols[0];
+        int perTaskCols = cols.Length / config.NumTasks, perTaskRows = rows.Length / config.NumTasks;
+        var allCols = new float[sourceTasks * perTaskCols];
+        var allRows = new float[sourceTasks * perTaskRows];
+        Read(source, path, "prefix_task_cols", new Shape(sourceTasks, cols.Shape[1], cols.Shape[2]), allCols);
+        Read(source, path, "prefix_task_rows", new Shape(sourceTasks, rows.Shape[1], rows.Shape[2]), allRows);
+        float[] oneCols, oneRows;
+        if (config.PromptTuningInit == "EXACT_SOURCE_TASK")
         {
-            var root = doc.RootElement;
-            static int Required(JsonElement r, string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
-                ? v.GetInt32() : throw new AdapterConfigException($"Multitask prompt tuning config: '{name}' is required.");
-            virtualTokens = Required(root, "num_virtual_tokens");
-            tasks = Required(root, "num_tasks");
-            ranks = root.TryGetProperty("num_ranks", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetInt32() : 1;
-            if (root.TryGetProperty("token_dim", out var td) && td.ValueKind == JsonValueKind.Number && td.GetInt32() != model.HiddenSize)
-                throw new AdapterConfigException($"Multitask prompt tuning config: 'token_dim' is {td.GetInt32()} but the model has {model.HiddenSize}.");
+            int task = config.PromptTuningInitTask;
+            if ((uint)task >= (uint)sourceTasks)
+                throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init_task' is {task} but the source adapter has {sourceTasks} tasks (0..{sourceTasks - 1}).");
+            oneCols = allCols.AsSpan(task * perTaskCols, perTaskCols).ToArray();
+            oneRows = allRows.AsSpan(task * perTaskRows, perTaskRows).ToArray();
         }
-        var adapter = Create(model, virtualTokens, tasks, ranks);
+        else
+        {
+            oneCols = Mean(allCols, sourceTasks);
+            oneRows = Mean(allRows, sourceTasks);
+        }
+        for (int t = 0; t < config.NumTasks; t++)
+        {
+            oneCols.CopyTo(cols.Span.Slice(t * perTaskCols));
+            oneRows.CopyTo(rows.Span.Slice(t * perTaskRows));
+        }
+    }
+
+    private static float[] Mean(float[] perTask, int tasks)
+    {
+        int n = perTask.Length / tasks;
+        var mean = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            double sum = 0;
+            for (int t = 0; t < tasks; t++) sum += perTask[t * n + i];
+            mean[i] = (float)(sum / tasks);
+        }
+        return mean;
+    }
+
+    private static void Read(SafeTensorsFile file, string path, string key, Shape expected, Span<float> destination)
+    {
+        if (!file.Contains(key)) throw Missing(path, key);
+        var info = file.GetInfo(key);
+        if (!info.Shape.AsSpan().SequenceEqual(expected.ToArray()))
+            throw new InvalidDataException($"{path}: source tensor '{key}' has shape {info.ShapeText} but this adapter needs {expected}.");
+        file.ReadFloat32(key, destination);
+    }
+
+    private static InvalidDataException Missing(string path, string key) =>
+        new($"{path}: the source adapter has no tensor '{key}' (is it a multitask prompt tuning adapter?).");
+
+    /// <summary>Loads PEFT's MULTITASK_PROMPT_TUNING adapter folder.</summary>
+    public static MultitaskPromptTuningAdapter Load(string folder, ModelConfig model, Tensor tokenEmbeddings, Action<string>? warn = null)
+    {
+        MultitaskPromptTuningConfig config;
+        using (var doc = AdapterFiles.ReadConfig(folder, "MULTITASK_PROMPT_TUNING"))
+            config = MultitaskPromptTuningConfig.FromJson(doc.RootElement, warn);
+        // The stored values replace the initialization, so files made with any init load.
+        var adapter = Create(config with { PromptTuningInit = "RANDOM" }, model, tokenEmbeddings);
         AdapterFiles.ReadWeights(folder, adapter.Parameters);
-        return adapter;
+        return new MultitaskPromptTuningAdapter(config, model, adapter.Prompt, adapter.TaskCols, adapter.TaskRows);
+    }
+
+    /// <inheritdoc/>
+    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(Model), Parameters);
+
+    /// <inheritdoc/>
+    public Tensor VirtualTokens(int batch, IntTensor? taskIds)
+    {
+        if (taskIds is null) throw new ArgumentException("A multitask prompt tuning adapter needs task_ids (one per row).", nameof(taskIds));
+        if (taskIds.Length != batch) throw new ArgumentException($"task_ids has {taskIds.Length} entries for a batch of {batch}.", nameof(taskIds));
+        return VirtualTokens(taskIds);
     }
 
     /// <summary>Per-row virtual tokens [batch, virtual, hidden] for the given task ids (differentiable).</summary>

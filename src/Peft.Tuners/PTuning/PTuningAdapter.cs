@@ -10,13 +10,14 @@ namespace Peft.Tuners.PTuning;
 /// encoder's output (<c>prompt_embeddings</c>), so an adapter loaded from PEFT's files is fixed
 /// virtual tokens (inference).
 /// </summary>
-public sealed class PTuningAdapter
+public sealed class PTuningAdapter : IVirtualTokenAdapter
 {
     private readonly Tensor? _fixedOutput;
 
-    private PTuningAdapter(PTuningConfig config, Tensor? embedding, Tensor[] mlp, LstmWeights[] lstm, Tensor? fixedOutput)
+    private PTuningAdapter(PTuningConfig config, ModelConfig model, Tensor? embedding, Tensor[] mlp, LstmWeights[] lstm, Tensor? fixedOutput)
     {
         Config = config;
+        Model = model;
         Embedding = embedding;
         Mlp = mlp;
         Lstm = lstm;
@@ -25,6 +26,17 @@ public sealed class PTuningAdapter
 
     /// <summary>The settings.</summary>
     public PTuningConfig Config { get; }
+
+    IPeftConfig IPeftAdapter.Config => Config;
+
+    /// <summary>The base model's config.</summary>
+    public ModelConfig Model { get; }
+
+    /// <inheritdoc/>
+    public int NumVirtualTokens => Config.NumVirtualTokens;
+
+    /// <inheritdoc/>
+    public bool NeedsTaskIds => false;
 
     /// <summary>The encoder's input embedding, or null for a loaded (inference-only) adapter.</summary>
     public Tensor? Embedding { get; }
@@ -56,7 +68,7 @@ public sealed class PTuningAdapter
                 Weight("prompt_encoder.mlp_head.2.weight", hidden, hidden), Bias("prompt_encoder.mlp_head.2.bias", hidden, hidden),
                 Weight("prompt_encoder.mlp_head.4.weight", dim, hidden), Bias("prompt_encoder.mlp_head.4.bias", dim, hidden),
             ];
-            return new PTuningAdapter(config, embedding, mlp, [], null);
+            return new PTuningAdapter(config, model, embedding, mlp, [], null);
         }
         var lstm = new List<LstmWeights>();
         float bound = 1f / MathF.Sqrt(hidden);
@@ -78,29 +90,45 @@ public sealed class PTuningAdapter
             Weight("prompt_encoder.mlp_head.0.weight", 2 * hidden, 2 * hidden), Bias("prompt_encoder.mlp_head.0.bias", 2 * hidden, 2 * hidden),
             Weight("prompt_encoder.mlp_head.2.weight", dim, 2 * hidden), Bias("prompt_encoder.mlp_head.2.bias", dim, 2 * hidden),
         ];
-        return new PTuningAdapter(config, embedding, head, [.. lstm], null);
+        return new PTuningAdapter(config, model, embedding, head, [.. lstm], null);
     }
 
     /// <summary>Wraps existing encoder tensors (a training checkpoint): MLP head pairs and, for LSTM, its layers.</summary>
-    public static PTuningAdapter FromTensors(PTuningConfig config, Tensor embedding, IReadOnlyList<Tensor> mlp, IReadOnlyList<LstmWeights>? lstm = null)
+    public static PTuningAdapter FromTensors(PTuningConfig config, ModelConfig model, Tensor embedding, IReadOnlyList<Tensor> mlp, IReadOnlyList<LstmWeights>? lstm = null)
     {
         ArgumentNullException.ThrowIfNull(embedding);
         ArgumentNullException.ThrowIfNull(mlp);
-        return new PTuningAdapter(config, embedding, [.. mlp], lstm is null ? [] : [.. lstm], null);
+        return new PTuningAdapter(config, model, embedding, [.. mlp], lstm is null ? [] : [.. lstm], null);
     }
 
     /// <summary>Loads PEFT's files: the saved encoder output becomes fixed virtual tokens.</summary>
-    public static PTuningAdapter Load(string folder, ModelConfig model)
+    public static PTuningAdapter Load(string folder, ModelConfig model, Action<string>? warn = null)
     {
         PTuningConfig config;
         using (var doc = AdapterFiles.ReadConfig(folder, "P_TUNING"))
-            config = PTuningConfig.FromJson(doc.RootElement);
+            config = PTuningConfig.FromJson(doc.RootElement, warn);
         var (dim, _) = config.Resolve(model);
         var table = Tensor.Wrap(new float[config.NumVirtualTokens * dim], new Shape(config.NumVirtualTokens, dim));
         table.Name = "prompt_embeddings";
         AdapterFiles.ReadWeights(folder, [table]);
-        return new PTuningAdapter(config, null, [], [], table);
+        return new PTuningAdapter(config, model, null, [], [], table);
     }
+
+    /// <summary>
+    /// Writes PEFT's adapter folder: like PEFT, only the encoder's output (<c>prompt_embeddings</c>),
+    /// so the saved adapter serves inference; training checkpoints keep the encoder weights.
+    /// </summary>
+    public void Save(string folder)
+    {
+        Tensor table;
+        using (Autograd.NoGrad()) table = TensorScope.Keep(VirtualTokens());
+        if (ReferenceEquals(table, _fixedOutput)) table = table.Detach();
+        table.Name = "prompt_embeddings";
+        AdapterFiles.Write(folder, Config.ToJson(Model), [table]);
+    }
+
+    /// <inheritdoc/>
+    public Tensor VirtualTokens(int batch, IntTensor? taskIds) => VirtualTokens();
 
     /// <summary>The virtual tokens [virtual, token_dim]: the encoder's output (differentiable when trainable).</summary>
     public Tensor VirtualTokens()

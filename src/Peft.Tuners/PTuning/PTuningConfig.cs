@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
 using Peft.Tuners.Adapters;
 
@@ -9,8 +10,11 @@ namespace Peft.Tuners.PTuning;
 /// come from a prompt encoder over trainable embeddings, an MLP (Linear-ReLU-Linear-ReLU-Linear)
 /// or a bidirectional LSTM followed by Linear-ReLU-Linear.
 /// </summary>
-public sealed record PTuningConfig
+public sealed record PTuningConfig : IPeftConfig
 {
+    /// <inheritdoc/>
+    public string PeftType => "P_TUNING";
+
     /// <summary>Number of virtual tokens.</summary>
     public int NumVirtualTokens { get; init; } = 8;
 
@@ -41,10 +45,19 @@ public sealed record PTuningConfig
         return (model.HiddenSize, EncoderHiddenSize ?? model.HiddenSize);
     }
 
+    private static readonly HashSet<string> KnownFields =
+    [
+        "num_virtual_tokens", "encoder_reparameterization_type", "encoder_hidden_size", "encoder_num_layers", "encoder_dropout",
+        "token_dim", "num_layers", "num_attention_heads", "num_transformer_submodules",
+    ];
+
     /// <summary>Reads a P_TUNING adapter_config.json object.</summary>
-    public static PTuningConfig FromJson(JsonElement root)
+    /// <param name="root">The JSON object.</param>
+    /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
+    public static PTuningConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        static int? Int(JsonElement r, string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        static int? Int(JsonElement r, string name) => ConfigFields.Int(r, name);
+        ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PTuningConfig
         {
             NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("P-tuning config: 'num_virtual_tokens' is required."),
@@ -53,6 +66,30 @@ public sealed record PTuningConfig
             EncoderNumLayers = Int(root, "encoder_num_layers") ?? 2,
             TokenDim = Int(root, "token_dim"),
             TaskType = root.TryGetProperty("task_type", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString()! : "CAUSAL_LM",
+        };
+    }
+
+    /// <summary>The adapter_config.json object PEFT writes (PromptEncoderConfig), with the resolved sizes.</summary>
+    public JsonObject ToJson(ModelConfig model)
+    {
+        var (dim, hidden) = Resolve(model);
+        return new JsonObject
+        {
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = null,
+            ["encoder_dropout"] = 0.0,
+            ["encoder_hidden_size"] = hidden,
+            ["encoder_num_layers"] = EncoderNumLayers,
+            ["encoder_reparameterization_type"] = EncoderReparameterizationType,
+            ["inference_mode"] = true,
+            ["num_attention_heads"] = model.NumAttentionHeads,
+            ["num_layers"] = model.NumLayers,
+            ["num_transformer_submodules"] = model.IsEncoderDecoder ? 2 : 1,
+            ["num_virtual_tokens"] = NumVirtualTokens,
+            ["peft_type"] = "P_TUNING",
+            ["revision"] = null,
+            ["task_type"] = TaskType,
+            ["token_dim"] = dim,
         };
     }
 }

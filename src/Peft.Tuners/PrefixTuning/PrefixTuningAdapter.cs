@@ -14,7 +14,7 @@ namespace Peft.Tuners.PrefixTuning;
 /// For encoder-decoder models (HF's mode) the prefix goes in front of the decoder's
 /// self-attention; layer i uses chunks (4i) mod 2L and (4i+1) mod 2L as PEFT does.
 /// </summary>
-public sealed class PrefixTuningAdapter
+public sealed class PrefixTuningAdapter : IPrefixAdapter
 {
     private readonly (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) _sizes;
 
@@ -30,6 +30,11 @@ public sealed class PrefixTuningAdapter
     /// <summary>The settings.</summary>
     public PrefixTuningConfig Config { get; }
 
+    IPeftConfig IPeftAdapter.Config => Config;
+
+    /// <inheritdoc/>
+    public int NumVirtualTokens => Config.NumVirtualTokens;
+
     /// <summary>The base model's config.</summary>
     public ModelConfig Model { get; }
 
@@ -39,7 +44,7 @@ public sealed class PrefixTuningAdapter
     /// <summary>The projection (weight0, bias0, weight2, bias2 in nn.Linear layout), or null.</summary>
     public IReadOnlyList<Tensor>? Transform { get; }
 
-    /// <summary>The trainable tensors.</summary>
+    /// <inheritdoc/>
     public IEnumerable<Tensor> Parameters => Transform is null ? [Embedding] : [Embedding, .. Transform];
 
     /// <summary>Creates a fresh adapter (embedding N(0, 1) like nn.Embedding; projection as nn.Linear).</summary>
@@ -73,11 +78,11 @@ public sealed class PrefixTuningAdapter
     /// Loads PEFT's adapter folder. Its <c>prompt_embeddings</c> are the final table (the
     /// projection's output when <c>prefix_projection</c> is set), used as is.
     /// </summary>
-    public static PrefixTuningAdapter Load(string folder, ModelConfig model)
+    public static PrefixTuningAdapter Load(string folder, ModelConfig model, Action<string>? warn = null)
     {
         PrefixTuningConfig config;
         using (var doc = AdapterFiles.ReadConfig(folder, "PREFIX_TUNING"))
-            config = PrefixTuningConfig.FromJson(doc.RootElement);
+            config = PrefixTuningConfig.FromJson(doc.RootElement, warn);
         var s = config.Resolve(model);
         var table = Tensor.Parameter(new float[config.NumVirtualTokens * s.Layers * 2 * s.TokenDim], new Shape(config.NumVirtualTokens, s.Layers * 2 * s.TokenDim), "prompt_embeddings");
         AdapterFiles.ReadWeights(folder, [table]);
@@ -101,7 +106,7 @@ public sealed class PrefixTuningAdapter
         return Ops.Linear(h, Transform[2], Transform[3]);
     }
 
-    /// <summary>The per-layer prefix for a batch (differentiable, every row the same).</summary>
+    /// <inheritdoc/>
     public PrefixKeyValues Prefix(int batch)
     {
         var (_, layers, heads, headDim, submodules, _) = _sizes;

@@ -12,8 +12,11 @@ namespace Peft.Tuners.PrefixTuning;
 /// <c>num_transformer_submodules</c> = 1 (decoder-only) or 2 (encoder-decoder). A contradicting
 /// value fails naming the field and the right value.
 /// </summary>
-public sealed record PrefixTuningConfig
+public sealed record PrefixTuningConfig : IPeftConfig
 {
+    /// <inheritdoc/>
+    public string PeftType => "PREFIX_TUNING";
+
     /// <summary>Virtual positions in front of every layer's keys and values.</summary>
     public int NumVirtualTokens { get; init; } = 8;
 
@@ -59,10 +62,18 @@ public sealed record PrefixTuningConfig
             throw new AdapterConfigException($"Prefix tuning config: '{field}' is {g} but the model needs {actual}; leave it out to infer it or set it to {actual}.");
     }
 
+    private static readonly HashSet<string> KnownFields =
+    [
+        "num_virtual_tokens", "prefix_projection", "encoder_hidden_size", "token_dim", "num_layers", "num_attention_heads", "num_transformer_submodules",
+    ];
+
     /// <summary>Reads a PREFIX_TUNING adapter_config.json object.</summary>
-    public static PrefixTuningConfig FromJson(JsonElement root)
+    /// <param name="root">The JSON object.</param>
+    /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
+    public static PrefixTuningConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        static int? Int(JsonElement r, string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        static int? Int(JsonElement r, string name) => ConfigFields.Int(r, name);
+        ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PrefixTuningConfig
         {
             NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prefix tuning config: 'num_virtual_tokens' is required."),

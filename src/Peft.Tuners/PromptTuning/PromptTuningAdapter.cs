@@ -10,7 +10,7 @@ namespace Peft.Tuners.PromptTuning;
 /// the input embeddings. For encoder-decoder models PEFT allocates a second block of rows that it
 /// never uses; they are kept (and get zero gradient) so files move both ways.
 /// </summary>
-public sealed class PromptTuningAdapter
+public sealed class PromptTuningAdapter : IVirtualTokenAdapter
 {
     private PromptTuningAdapter(PromptTuningConfig config, ModelConfig model, Tensor embeddings)
     {
@@ -22,17 +22,31 @@ public sealed class PromptTuningAdapter
     /// <summary>The settings.</summary>
     public PromptTuningConfig Config { get; }
 
+    IPeftConfig IPeftAdapter.Config => Config;
+
+    /// <inheritdoc/>
+    public int NumVirtualTokens => Config.NumVirtualTokens;
+
+    /// <inheritdoc/>
+    public bool NeedsTaskIds => false;
+
     /// <summary>The base model's config the sizes were resolved against.</summary>
     public ModelConfig Model { get; }
 
     /// <summary>All virtual-token rows (the trainable parameter).</summary>
     public Tensor Embeddings { get; }
 
-    /// <summary>The trainable tensors.</summary>
+    /// <inheritdoc/>
     public IEnumerable<Tensor> Parameters => [Embeddings];
 
     /// <summary>Creates a fresh adapter for a model with the given token embedding table.</summary>
-    public static PromptTuningAdapter Create(PromptTuningConfig config, ModelConfig model, Tensor tokenEmbeddings, ulong seed = 0)
+    /// <param name="config">The settings.</param>
+    /// <param name="model">The base model's config.</param>
+    /// <param name="tokenEmbeddings">The base model's token embeddings (SAMPLE_VOCAB and TEXT read rows of it).</param>
+    /// <param name="seed">Seed of the random initialization.</param>
+    /// <param name="tokenize">The model's tokenizer (text to ids, special tokens included), needed for TEXT init.</param>
+    public static PromptTuningAdapter Create(PromptTuningConfig config, ModelConfig model, Tensor tokenEmbeddings, ulong seed = 0,
+        Func<string, IReadOnlyList<int>>? tokenize = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenEmbeddings);
@@ -51,26 +65,32 @@ public sealed class PromptTuningAdapter
                     tokenEmbeddings.Span.Slice(random.NextInt(model.VocabSize) * dim, dim).CopyTo(values.AsSpan(r * dim));
                 embeddings = Tensor.Parameter(values, shape, "prompt_embeddings");
                 break;
+            case "TEXT":
+                embeddings = Tensor.Parameter(TextInitialization.Rows(config.PromptTuningInitText, shape[0], tokenize, tokenEmbeddings), shape, "prompt_embeddings");
+                break;
             default:
-                throw new AdapterConfigException($"Prompt tuning config: 'prompt_tuning_init' is '{config.PromptTuningInit}'; supported: RANDOM, SAMPLE_VOCAB.");
+                throw new AdapterConfigException($"Prompt tuning config: 'prompt_tuning_init' is '{config.PromptTuningInit}'; supported: RANDOM, SAMPLE_VOCAB, TEXT.");
         }
         return new PromptTuningAdapter(config, model, embeddings);
     }
 
     /// <summary>Loads PEFT's adapter folder for a model.</summary>
-    public static PromptTuningAdapter Load(string folder, ModelConfig model, Tensor tokenEmbeddings)
+    public static PromptTuningAdapter Load(string folder, ModelConfig model, Tensor tokenEmbeddings, Action<string>? warn = null)
     {
         PromptTuningConfig config;
         using (var doc = AdapterFiles.ReadConfig(folder, "PROMPT_TUNING"))
-            config = PromptTuningConfig.FromJson(doc.RootElement);
+            config = PromptTuningConfig.FromJson(doc.RootElement, warn);
         // The stored values replace the initialization, so TEXT-initialized files load too.
         var adapter = Create(config with { PromptTuningInit = "RANDOM" }, model, tokenEmbeddings);
         AdapterFiles.ReadWeights(folder, adapter.Parameters);
         return new PromptTuningAdapter(config, model, adapter.Embeddings);
     }
 
-    /// <summary>Writes PEFT's adapter folder.</summary>
+    /// <inheritdoc/>
     public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(Model), Parameters);
+
+    /// <inheritdoc/>
+    public Tensor VirtualTokens(int batch, IntTensor? taskIds) => VirtualTokens();
 
     /// <summary>The virtual tokens that are used: [num_virtual_tokens, hidden] (differentiable).</summary>
     public Tensor VirtualTokens() =>

@@ -11,13 +11,19 @@ namespace Peft.Tuners.PromptTuning;
 /// <c>num_transformer_submodules</c>) are inferred from the model; a value that contradicts the
 /// model fails naming the field, the value given and the right one.
 /// </summary>
-public sealed record PromptTuningConfig
+public sealed record PromptTuningConfig : IPeftConfig
 {
+    /// <inheritdoc/>
+    public string PeftType => "PROMPT_TUNING";
+
     /// <summary>Number of virtual tokens prepended to the input.</summary>
     public int NumVirtualTokens { get; init; } = 8;
 
     /// <summary>RANDOM (N(0, 1) like nn.Embedding), SAMPLE_VOCAB (rows of the token embedding) or TEXT.</summary>
     public string PromptTuningInit { get; init; } = "RANDOM";
+
+    /// <summary>The text whose token embeddings initialize the virtual tokens when <see cref="PromptTuningInit"/> is TEXT.</summary>
+    public string? PromptTuningInitText { get; init; }
 
     /// <summary>Given sizes to check against the model (null = infer).</summary>
     public int? TokenDim { get; init; }
@@ -54,14 +60,24 @@ public sealed record PromptTuningConfig
             throw new AdapterConfigException($"Prompt tuning config: '{field}' is {g} but the model has {actual}; leave it out to infer it or set it to {actual}.");
     }
 
+    private static readonly HashSet<string> KnownFields =
+    [
+        "num_virtual_tokens", "prompt_tuning_init", "prompt_tuning_init_text", "token_dim", "num_layers", "num_attention_heads",
+        "num_transformer_submodules", "tokenizer_name_or_path", "tokenizer_kwargs",
+    ];
+
     /// <summary>Reads a PROMPT_TUNING adapter_config.json object.</summary>
-    public static PromptTuningConfig FromJson(JsonElement root)
+    /// <param name="root">The JSON object.</param>
+    /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
+    public static PromptTuningConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        static int? Int(JsonElement r, string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        static int? Int(JsonElement r, string name) => ConfigFields.Int(r, name);
+        ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PromptTuningConfig
         {
             NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
             PromptTuningInit = root.TryGetProperty("prompt_tuning_init", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : "RANDOM",
+            PromptTuningInitText = ConfigFields.String(root, "prompt_tuning_init_text"),
             TokenDim = Int(root, "token_dim"),
             NumLayers = Int(root, "num_layers"),
             NumAttentionHeads = Int(root, "num_attention_heads"),
@@ -85,7 +101,7 @@ public sealed record PromptTuningConfig
             ["num_virtual_tokens"] = NumVirtualTokens,
             ["peft_type"] = "PROMPT_TUNING",
             ["prompt_tuning_init"] = PromptTuningInit,
-            ["prompt_tuning_init_text"] = null,
+            ["prompt_tuning_init_text"] = PromptTuningInitText,
             ["revision"] = null,
             ["task_type"] = TaskType,
             ["token_dim"] = dim,

@@ -12,7 +12,7 @@ namespace Peft.Transformers.Models.T5;
 /// shared), unscaled attention, cross-attention in the decoder, ReLU or gated-GELU feed-forward,
 /// and an output head tied to the shared embedding (scaled by d_model^-0.5 when tied).
 /// </summary>
-public sealed class T5Model
+public sealed class T5Model : ILanguageModel
 {
     private readonly Tensor _shared, _encoderNorm, _decoderNorm, _head;
     private readonly T5Attention[] _encoderSelf, _decoderSelf, _decoderCross;
@@ -88,11 +88,11 @@ public sealed class T5Model
     public CacheLayout DecoderCacheLayoutFor(int batchSize) => new(Config.NumDecoderLayers, batchSize, Config.NumAttentionHeads, Config.HeadDim);
 
     /// <summary>Looks up token embeddings, checking ids against the vocabulary.</summary>
-    public Tensor Embed(IntTensor ids)
+    public Tensor Embed(IntTensor inputIds)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        ids.CheckRange("input_ids", Config.VocabSize);
-        return Ops.Embedding(ids, _shared);
+        ArgumentNullException.ThrowIfNull(inputIds);
+        inputIds.CheckRange("input_ids", Config.VocabSize);
+        return Ops.Embedding(inputIds, _shared);
     }
 
     /// <summary>Runs the encoder: exactly one of <paramref name="inputIds"/> and <paramref name="inputEmbeddings"/>; mask [batch, length] or null.</summary>

@@ -1,0 +1,379 @@
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Generation;
+using Peft.Transformers.Models;
+using Peft.Transformers.Models.T5;
+using Peft.Tuners.Adapters;
+
+namespace Peft.Tuners.PeftModels;
+
+/// <summary>
+/// A base model with named adapters of any PEFT method. Adapters are added fresh or loaded from
+/// HF PEFT folders; one or several are active at once (prompt and prefix adapters stack in the
+/// order given, weight adapters all apply), and they can be switched, disabled for a scope, and
+/// deleted. Only the base model's own parameters are frozen; an adapter trains when it was added
+/// fresh or loaded as trainable and is active.
+/// </summary>
+/// <remarks>
+/// Inputs are explicit. Prompt adapters' virtual tokens enter through the input embeddings,
+/// prefixes through the model's prefix argument, never through a cache; generation writes a
+/// prefix into the cache once, so the cache always knows how much of it is prefix.
+/// </remarks>
+public sealed class PeftModel
+{
+    private readonly List<string> _names = [];
+    private readonly Dictionary<string, IPeftAdapter> _adapters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _trainable = new(StringComparer.Ordinal);
+    private readonly List<string> _active = [];
+    private int _disabledScopes;
+    private bool _enabled = true;
+    private bool _training;
+
+    /// <summary>Wraps a decoder-only model; its parameters are frozen.</summary>
+    public PeftModel(CausalLanguageModel baseModel)
+        : this((ILanguageModel)baseModel) => Causal = baseModel;
+
+    /// <summary>Wraps an encoder-decoder model; its parameters are frozen.</summary>
+    public PeftModel(T5Model baseModel)
+        : this((ILanguageModel)baseModel) => Seq2Seq = baseModel;
+
+    private PeftModel(ILanguageModel baseModel)
+    {
+        ArgumentNullException.ThrowIfNull(baseModel);
+        BaseModel = baseModel;
+        baseModel.Parameters.SetRequiresGrad(false);
+    }
+
+    /// <summary>The base model.</summary>
+    public ILanguageModel BaseModel { get; }
+
+    /// <summary>The base model when it is decoder-only.</summary>
+    public CausalLanguageModel? Causal { get; }
+
+    /// <summary>The base model when it is encoder-decoder.</summary>
+    public T5Model? Seq2Seq { get; }
+
+    /// <summary>Names of all adapters, in the order they were added.</summary>
+    public IReadOnlyList<string> AdapterNames => _names;
+
+    /// <summary>Names of the active adapters, in stacking order.</summary>
+    public IReadOnlyList<string> ActiveAdapters => _active;
+
+    /// <summary>The adapter called <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such adapter; the message lists the names there are.</exception>
+    public IPeftAdapter this[string name] => Get(name);
+
+    /// <summary>
+    /// Whether adapters apply at all (false: the base model alone). <see cref="DisableAdapters"/>
+    /// turns them off for a scope whatever this says.
+    /// </summary>
+    public bool AdaptersEnabled
+    {
+        get => _enabled && _disabledScopes == 0;
+        set
+        {
+            _enabled = value;
+            Refresh();
+        }
+    }
+
+    /// <summary>Training mode (adapter dropout on) or inference mode.</summary>
+    public bool Training
+    {
+        get => _training;
+        set
+        {
+            _training = value;
+            foreach (var adapter in _adapters.Values.OfType<IWeightAdapter>()) adapter.Training = value;
+        }
+    }
+
+    /// <summary>
+    /// Adds a fresh, trainable adapter and, when no adapter is active yet, activates it (as
+    /// <c>get_peft_model</c> does); otherwise activate it with <see cref="SetAdapter"/> or <see cref="SetActiveAdapters"/>.
+    /// </summary>
+    /// <param name="name">A new adapter name.</param>
+    /// <param name="config">The method's settings.</param>
+    /// <param name="seed">Seed of the random initialization.</param>
+    /// <param name="tokenize">The model's tokenizer, needed only for TEXT initialization.</param>
+    public IPeftAdapter AddAdapter(string name, IPeftConfig config, ulong seed = 0, Func<string, IReadOnlyList<int>>? tokenize = null)
+    {
+        CheckNewName(name);
+        var adapter = AdapterFactory.Create(config, BaseModel, seed, tokenize);
+        Register(name, adapter, trainable: true);
+        return adapter;
+    }
+
+    /// <summary>
+    /// Loads an HF PEFT adapter folder under <paramref name="name"/>, frozen unless
+    /// <paramref name="trainable"/> (then training continues from its weights); activates it
+    /// when no adapter is active yet.
+    /// </summary>
+    /// <param name="folder">Folder with adapter_config.json and adapter_model.safetensors.</param>
+    /// <param name="name">A new adapter name.</param>
+    /// <param name="trainable">Whether its weights train (prompt encoders loaded from PEFT files have none).</param>
+    /// <param name="warn">Receives warnings such as unknown config fields.</param>
+    public IPeftAdapter LoadAdapter(string folder, string name, bool trainable = false, Action<string>? warn = null)
+    {
+        CheckNewName(name);
+        var adapter = AdapterFactory.Load(folder, BaseModel, warn);
+        Register(name, adapter, trainable);
+        return adapter;
+    }
+
+    /// <summary>Adds an adapter built elsewhere (e.g. from a training checkpoint); it must belong to this base model.</summary>
+    public void AddAdapter(string name, IPeftAdapter adapter, bool trainable = true)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        CheckNewName(name);
+        Register(name, adapter, trainable);
+    }
+
+    private void Register(string name, IPeftAdapter adapter, bool trainable)
+    {
+        _names.Add(name);
+        _adapters[name] = adapter;
+        if (trainable) _trainable.Add(name);
+        foreach (var p in adapter.Parameters) p.RequiresGrad = trainable;
+        if (adapter is IWeightAdapter weight) weight.Training = _training;
+        if (_active.Count == 0) _active.Add(name);
+        Refresh();
+    }
+
+    private void CheckNewName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("An adapter name must not be empty.", nameof(name));
+        if (_adapters.ContainsKey(name)) throw new ArgumentException($"An adapter named '{name}' already exists; delete it first or choose another name.", nameof(name));
+    }
+
+    private IPeftAdapter Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _adapters.TryGetValue(name, out var adapter) ? adapter
+            : throw new KeyNotFoundException($"No adapter named '{name}'; the model has {(_names.Count == 0 ? "none" : string.Join(", ", _names.Select(n => $"'{n}'")))}.");
+    }
+
+    /// <summary>Makes <paramref name="name"/> the only active adapter.</summary>
+    public void SetAdapter(string name) => SetActiveAdapters(name);
+
+    /// <summary>Activates several adapters at once; prompt and prefix adapters stack in this order.</summary>
+    public void SetActiveAdapters(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (string n in names) Get(n);
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+            throw new ArgumentException($"Adapter names must not repeat: {string.Join(", ", names)}.", nameof(names));
+        _active.Clear();
+        _active.AddRange(names);
+        Refresh();
+    }
+
+    /// <summary>Whether <paramref name="name"/>'s weights train.</summary>
+    public bool IsTrainable(string name)
+    {
+        Get(name);
+        return _trainable.Contains(name);
+    }
+
+    /// <summary>Freezes or unfreezes an adapter's weights (e.g. freeze a domain prefix before training a task prefix on top).</summary>
+    public void SetTrainable(string name, bool trainable)
+    {
+        var adapter = Get(name);
+        if (trainable) _trainable.Add(name);
+        else _trainable.Remove(name);
+        foreach (var p in adapter.Parameters) p.RequiresGrad = trainable;
+    }
+
+    /// <summary>Removes an adapter (detaching weight adapters from their layers).</summary>
+    public void DeleteAdapter(string name)
+    {
+        var adapter = Get(name);
+        if (adapter is IWeightAdapter weight) weight.Detach();
+        _adapters.Remove(name);
+        _names.Remove(name);
+        _trainable.Remove(name);
+        _active.Remove(name);
+        Refresh();
+    }
+
+    /// <summary>
+    /// Turns every adapter off until the returned scope is disposed (scopes nest; the base model
+    /// alone runs inside them), as HF PEFT's <c>with model.disable_adapter():</c>.
+    /// </summary>
+    public IDisposable DisableAdapters()
+    {
+        _disabledScopes++;
+        Refresh();
+        return new DisabledScope(this);
+    }
+
+    private sealed class DisabledScope(PeftModel owner) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            owner._disabledScopes--;
+            owner.Refresh();
+        }
+    }
+
+    /// <summary>Weight adapters apply exactly when enabled and active.</summary>
+    private void Refresh()
+    {
+        bool enabled = AdaptersEnabled;
+        foreach (var (name, adapter) in _adapters)
+            if (adapter is IWeightAdapter weight) weight.IsActive = enabled && _active.Contains(name);
+    }
+
+    /// <summary>The parameters of active, trainable adapters: what an optimizer should update.</summary>
+    public IReadOnlyList<Tensor> TrainableParameters =>
+        _active.Where(_trainable.Contains).SelectMany(n => _adapters[n].Parameters).ToArray();
+
+    /// <summary>Number of trainable values and of all values (base + adapters), as HF's <c>print_trainable_parameters</c>.</summary>
+    public (long Trainable, long Total) CountParameters()
+    {
+        long trainable = TrainableParameters.Sum(p => (long)p.Length);
+        long adapters = _adapters.Values.SelectMany(a => a.Parameters).Sum(p => (long)p.Length);
+        return (trainable, BaseModel.Parameters.ElementCount + adapters);
+    }
+
+    /// <summary>Writes adapter <paramref name="name"/> as an HF PEFT folder.</summary>
+    public void SaveAdapter(string name, string folder) => Get(name).Save(folder);
+
+    private IEnumerable<IPeftAdapter> Applied => AdaptersEnabled ? _active.Select(n => _adapters[n]) : [];
+
+    /// <summary>The stacked virtual tokens of the active prompt adapters, or null: [count, hidden], or [batch, count, hidden] when a multitask adapter needs per-row task ids.</summary>
+    public Tensor? VirtualTokens(int batch, IntTensor? taskIds)
+    {
+        var parts = Applied.OfType<IVirtualTokenAdapter>().Select(a => a.VirtualTokens(batch, taskIds)).ToArray();
+        if (parts.Length == 0) return null;
+        if (parts.Length == 1) return parts[0];
+        if (parts.All(p => p.Rank == 2)) return Ops.Concat(parts, 0);
+        var rows = parts.Select(p => p.Rank == 3 ? p : RepeatRows(p, batch)).ToArray();
+        return Ops.Concat(rows, 1);
+    }
+
+    /// <summary>The stacked prefix of the active prefix adapters (concatenated per layer in stacking order), or null.</summary>
+    public PrefixKeyValues? Prefix(int batch)
+    {
+        var prefixes = Applied.OfType<IPrefixAdapter>().Select(a => a.Prefix(batch)).ToArray();
+        if (prefixes.Length == 0) return null;
+        if (prefixes.Length == 1) return prefixes[0];
+        var layers = new (Tensor, Tensor)[prefixes[0].Layout.Layers];
+        for (int i = 0; i < layers.Length; i++)
+            layers[i] = (Ops.Concat(prefixes.Select(p => p[i].Keys).ToArray(), 2), Ops.Concat(prefixes.Select(p => p[i].Values).ToArray(), 2));
+        return new PrefixKeyValues(layers);
+    }
+
+    /// <summary>True when an active adapter needs task ids.</summary>
+    public bool NeedsTaskIds => Applied.OfType<IVirtualTokenAdapter>().Any(a => a.NeedsTaskIds);
+
+    /// <summary>
+    /// The forward pass with the active adapters, as HF PEFT's <c>model(**inputs)</c> with no
+    /// position ids: virtual tokens before each row (mask extended with ones, labels with -100),
+    /// prefixes in front of every self-attention (mask extended with ones).
+    /// </summary>
+    /// <param name="inputIds">Token ids [batch, length].</param>
+    /// <param name="attentionMask">[batch, length], 1 = token, 0 = padding; null = all ones.</param>
+    /// <param name="labels">Causal: [batch, length] (shifted inside); seq2seq: the target ids [batch, target length]; -100 is ignored.</param>
+    /// <param name="taskIds">[batch] task per row, for multitask prompt tuning.</param>
+    /// <param name="decoderInputIds">Seq2seq decoder inputs; null = labels shifted right.</param>
+    public PeftOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? labels = null, IntTensor? taskIds = null, IntTensor? decoderInputIds = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
+        int batch = inputIds.Shape[0], length = inputIds.Shape[1];
+        if (attentionMask is not null && !attentionMask.Shape.Equals(inputIds.Shape))
+            throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
+        var virtualTokens = VirtualTokens(batch, taskIds);
+        var prefix = Prefix(batch);
+        if (Causal is { } causal)
+        {
+            if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is decoder-only.", nameof(decoderInputIds));
+            if (labels is not null && !labels.Shape.Equals(inputIds.Shape))
+                throw new ArgumentException($"labels {labels.Shape} must match input_ids {inputIds.Shape} (the shift happens inside).", nameof(labels));
+            Tensor? embeddings = null;
+            var mask = attentionMask;
+            if (virtualTokens is not null)
+                (embeddings, mask, labels) = VirtualTokenInputs.Prepend(virtualTokens, causal.Embed(inputIds), mask, labels);
+            if (prefix is not null)
+                mask = LeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
+            var result = embeddings is null
+                ? causal.Forward(inputIds: inputIds, attentionMask: mask, prefix: prefix, labels: labels)
+                : causal.Forward(inputEmbeddings: embeddings, attentionMask: mask, prefix: prefix, labels: labels);
+            return new PeftOutput(result.Logits, result.Loss);
+        }
+        var t5 = Seq2Seq!;
+        if (decoderInputIds is null && labels is null)
+            throw new ArgumentException("An encoder-decoder model needs decoder_input_ids or labels.", nameof(labels));
+        Tensor? sourceEmbeddings = null;
+        var sourceMask = attentionMask;
+        if (virtualTokens is not null)
+            (sourceEmbeddings, sourceMask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), sourceMask, null);
+        var output = sourceEmbeddings is null
+            ? t5.Forward(inputIds: inputIds, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels)
+            : t5.Forward(inputEmbeddings: sourceEmbeddings, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels);
+        return new PeftOutput(output.Logits, output.Loss);
+    }
+
+    /// <summary>
+    /// Generates with the active adapters (greedy unless <see cref="GenerationOptions.DoSample"/>),
+    /// laid out as HF's <c>generate().sequences</c>: causal models return the prompt (with its
+    /// padding) and the new ids; seq2seq models the decoder start id and the new ids. Cached and
+    /// uncached runs give the same greedy tokens.
+    /// </summary>
+    /// <param name="inputIds">Prompt ids [batch, length], left-padded for causal models.</param>
+    /// <param name="attentionMask">[batch, length] or null for all ones.</param>
+    /// <param name="options">Length, stopping, sampling and cache settings.</param>
+    /// <param name="taskIds">[batch] task per row, for multitask prompt tuning.</param>
+    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, IntTensor? taskIds = null, List<float[]>? stepLogits = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(options);
+        if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
+        int batch = inputIds.Shape[0];
+        using var noGrad = Autograd.NoGrad();
+        // Computed once: the adapters' outputs do not change while generating.
+        var virtualTokens = Keep(VirtualTokens(batch, taskIds));
+        var prefix = Prefix(batch);
+        if (prefix is not null) prefix = new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
+        if (Causal is { } causal)
+            return new CausalGenerator(causal).Generate(inputIds, attentionMask, options, stepLogits, virtualTokens, prefix);
+        var t5 = Seq2Seq!;
+        if (options.DoSample) throw new ArgumentException("Encoder-decoder generation is greedy only; set DoSample to false.", nameof(options));
+        Tensor? embeddings = null;
+        var mask = attentionMask;
+        if (virtualTokens is not null)
+        {
+            (embeddings, mask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), mask, null);
+            embeddings = TensorScope.Keep(embeddings);
+        }
+        return new Seq2SeqGenerator(t5).GenerateGreedy(inputIds, mask, options, stepLogits, embeddings, prefix);
+    }
+
+    private static Tensor? Keep(Tensor? t) => t is null ? null : TensorScope.Keep(t);
+
+    /// <summary>[count, hidden] repeated into [batch, count, hidden] (differentiable).</summary>
+    private static Tensor RepeatRows(Tensor rows, int batch)
+    {
+        var one = Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]);
+        return batch == 1 ? one : Ops.Concat(Enumerable.Repeat(one, batch).ToArray(), 0);
+    }
+
+    /// <summary>The mask with <paramref name="count"/> leading ones per row (PEFT's prefix positions).</summary>
+    private static IntTensor LeadingOnes(IntTensor? mask, int batch, int length, int count)
+    {
+        var result = IntTensor.Zeros(new Shape(batch, count + length));
+        for (int b = 0; b < batch; b++)
+        {
+            result.Span.Slice(b * (count + length), count).Fill(1);
+            if (mask is null) result.Span.Slice(b * (count + length) + count, length).Fill(1);
+            else mask.Span.Slice(b * length, length).CopyTo(result.Span.Slice(b * (count + length) + count));
+        }
+        return result;
+    }
+}
