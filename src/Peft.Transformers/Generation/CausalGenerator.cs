@@ -139,7 +139,7 @@ public sealed class CausalGenerator
                     // PEFT prompt learning: virtual embeddings first, default (sequential) positions.
                     var rows = virtualTokens!.Rank == 3 ? virtualTokens : RepeatRows(virtualTokens, batch);
                     var embeddings = Ops.Concat([rows, _model.Embed(ids)], 1);
-                    output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache);
+                    output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache, prefix: prefix);
                 }
                 else if (virtualTokens is not null || prefix is not null) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache, prefix: prefix);
                 else output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache);
