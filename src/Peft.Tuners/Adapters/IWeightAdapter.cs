@@ -9,6 +9,18 @@ public interface IWeightAdapter : IPeftAdapter
     /// <summary>Training mode (dropout on) or inference.</summary>
     bool Training { get; set; }
 
+    /// <summary>Whether the adapter is folded into the base weights.</summary>
+    bool IsMerged { get; }
+
+    /// <summary>Folds the adapter into the base weights (outputs unchanged up to rounding, no extra products).</summary>
+    void Merge();
+
+    /// <summary>Takes the adapter back out of the base weights.</summary>
+    void Unmerge();
+
+    /// <summary>Merges (if not yet merged) and removes the adapter, leaving its effect in the base weights.</summary>
+    void MergeAndUnload();
+
     /// <summary>Removes the adapter from every layer it is attached to (undoing a merge first).</summary>
     void Detach();
 }

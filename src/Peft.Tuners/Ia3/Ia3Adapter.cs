@@ -69,10 +69,41 @@ public sealed class Ia3Adapter : IWeightAdapter
     /// <summary>Writes the adapter in PEFT's layout.</summary>
     public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
 
-    /// <summary>Removes the adapter from its layers.</summary>
+    /// <summary>True when every layer's scaling is folded into its base weight.</summary>
+    public bool IsMerged => _layers.Count > 0 && _layers.All(l => l.IsMerged);
+
+    /// <summary>Folds the scaling into the base weights.</summary>
+    public void Merge()
+    {
+        foreach (var l in _layers) l.Merge();
+    }
+
+    /// <summary>Divides the scaling back out of the base weights.</summary>
+    public void Unmerge()
+    {
+        foreach (var l in _layers) l.Unmerge();
+    }
+
+    /// <summary>Merges (if not yet merged) and removes the adapter, leaving its scaling in the base weights.</summary>
+    public void MergeAndUnload()
+    {
+        foreach (var l in _layers)
+        {
+            if (!l.IsMerged) l.Merge();
+            l.ForgetMerge();
+            l.Target.RemoveAdapter(l);
+        }
+        _layers.Clear();
+    }
+
+    /// <summary>Removes the adapter from its layers, unmerging first where merged.</summary>
     public void Detach()
     {
-        foreach (var l in _layers) l.Target.RemoveAdapter(l);
+        foreach (var l in _layers)
+        {
+            if (l.IsMerged) l.Unmerge();
+            l.Target.RemoveAdapter(l);
+        }
         _layers.Clear();
     }
 }

@@ -82,10 +82,88 @@ public sealed class LoraAdapter : IWeightAdapter
     /// <summary>Writes adapter_config.json and adapter_model.safetensors (each atomically) to <paramref name="folder"/>.</summary>
     public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
 
-    /// <summary>Removes the adapter from every layer it was attached to.</summary>
+    /// <summary>True when every layer's update is folded into its base weight.</summary>
+    public bool IsMerged => _layers.Count > 0 && _layers.All(l => l.IsMerged);
+
+    /// <summary>Folds the update into the base weights (W += scaling·B·A on every layer); outputs are unchanged up to rounding and cost no extra products.</summary>
+    public void Merge()
+    {
+        foreach (var l in _layers) l.Merge();
+    }
+
+    /// <summary>Takes the update back out of the base weights.</summary>
+    public void Unmerge()
+    {
+        foreach (var l in _layers) l.Unmerge();
+    }
+
+    /// <summary>Merges (if not yet merged) and removes the adapter, leaving its update in the base weights.</summary>
+    public void MergeAndUnload()
+    {
+        foreach (var l in _layers)
+        {
+            if (!l.IsMerged) l.Merge();
+            l.ForgetMerge();
+            l.Target.RemoveAdapter(l);
+        }
+        _layers.Clear();
+    }
+
+    /// <summary>Removes the adapter from every layer it was attached to, unmerging first where merged.</summary>
     public void Detach()
     {
-        foreach (var l in _layers) l.Target.RemoveAdapter(l);
+        foreach (var l in _layers)
+        {
+            if (l.IsMerged) l.Unmerge();
+            l.Target.RemoveAdapter(l);
+        }
         _layers.Clear();
+    }
+
+    /// <summary>
+    /// A new adapter whose update is Σ wᵢ·ΔWᵢ exactly (PEFT's "cat" combination): the ranks are
+    /// concatenated, A blocks copied and B blocks scaled by wᵢ·sᵢ/s, where s is the first adapter's
+    /// scaling (so a single adapter with weight 1 is reproduced bit for bit). It targets every layer
+    /// any source targets (zero blocks where a source is absent), is attached to
+    /// <paramref name="linearLayers"/>, and saves as an ordinary LoRA adapter.
+    /// </summary>
+    /// <exception cref="ArgumentException">No sources, or a weight that is not finite.</exception>
+    public static LoraAdapter Combine(IReadOnlyList<(LoraAdapter Adapter, float Weight)> sources, IReadOnlyList<LinearLayer> linearLayers)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(linearLayers);
+        if (sources.Count == 0) throw new ArgumentException("Combining LoRA adapters needs at least one source.", nameof(sources));
+        foreach (var (adapter, weight) in sources)
+        {
+            ArgumentNullException.ThrowIfNull(adapter);
+            if (!float.IsFinite(weight)) throw new ArgumentException($"Combination weights must be finite; got {weight}.", nameof(sources));
+        }
+        var first = sources[0].Adapter.Config;
+        int rank = sources.Sum(s => s.Adapter.Config.R);
+        float alpha = first.UseRsLora ? first.LoraAlpha * MathF.Sqrt((float)rank / first.R) : first.LoraAlpha * rank / first.R;
+        var targets = linearLayers.Where(layer => sources.Any(s => s.Adapter._layers.Any(l => ReferenceEquals(l.Target, layer)))).Select(l => l.Name).ToArray();
+        var config = first with { R = rank, LoraAlpha = alpha, TargetModules = TargetModules.FromNames(targets) };
+        var combined = Attach(linearLayers, config);
+        float scaling = config.Scaling;
+        foreach (var layer in combined._layers)
+        {
+            int inF = layer.Target.InFeatures, outF = layer.Target.OutFeatures, offset = 0;
+            layer.A.Span.Clear();
+            layer.B.Span.Clear();
+            foreach (var (adapter, weight) in sources)
+            {
+                int r = adapter.Config.R;
+                var source = adapter._layers.FirstOrDefault(l => ReferenceEquals(l.Target, layer.Target));
+                if (source is not null)
+                {
+                    source.A.Span.CopyTo(layer.A.Span.Slice(offset * inF, r * inF));
+                    float factor = weight * source.Scaling / scaling;
+                    for (int o = 0; o < outF; o++)
+                        for (int k = 0; k < r; k++) layer.B.Span[o * rank + offset + k] = factor * source.B.Span[o * r + k];
+                }
+                offset += r;
+            }
+        }
+        return combined;
     }
 }

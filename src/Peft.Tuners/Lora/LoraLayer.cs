@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Tensors.Kernels;
 using Peft.Transformers.Modules;
 
 namespace Peft.Tuners.Lora;
@@ -39,8 +40,51 @@ public sealed class LoraLayer : ILinearAdapter
     /// <summary>Whether dropout is applied (training mode).</summary>
     public bool Training { get; set; }
 
-    /// <inheritdoc/>
-    public bool IsActive { get; set; } = true;
+    /// <summary>Whether the update is currently folded into the base weight (then the layer adds nothing itself).</summary>
+    public bool IsMerged { get; private set; }
+
+    /// <summary>Whether the layer takes part in forward passes; deactivating a merged layer unmerges it first, so outputs stay right.</summary>
+    public bool IsActive
+    {
+        get => _active;
+        set
+        {
+            if (!value && IsMerged) Unmerge();
+            _active = value;
+        }
+    }
+
+    private bool _active = true;
+
+    /// <summary>Folds the update into the base weight: W += scaling·B·A. Outputs are unchanged up to rounding; the adapter's own product is skipped.</summary>
+    /// <exception cref="InvalidOperationException">Already merged, or inactive.</exception>
+    public void Merge()
+    {
+        if (IsMerged) throw new InvalidOperationException($"LoRA on '{Target.Name}' is already merged.");
+        if (!_active) throw new InvalidOperationException($"LoRA on '{Target.Name}' is inactive; activate it before merging.");
+        AddDelta(Scaling);
+        IsMerged = true;
+    }
+
+    /// <summary>Takes the update back out of the base weight: W −= scaling·B·A (exact up to rounding, as in PEFT).</summary>
+    /// <exception cref="InvalidOperationException">Not merged.</exception>
+    public void Unmerge()
+    {
+        if (!IsMerged) throw new InvalidOperationException($"LoRA on '{Target.Name}' is not merged.");
+        AddDelta(-Scaling);
+        IsMerged = false;
+    }
+
+    /// <summary>Keeps the merged base weight and forgets that it was merged (merge-and-unload).</summary>
+    internal void ForgetMerge() => IsMerged = false;
+
+    private void AddDelta(float scale)
+    {
+        var w = Target.Weight;
+        int outF = Target.OutFeatures, inF = Target.InFeatures, r = A.Shape[0];
+        Gemm.Multiply(false, false, outF, inF, r, scale, B.Span, r, A.Span, inF, 1f, w.Span, inF);
+        w.MarkModified();
+    }
 
     /// <inheritdoc/>
     public Tensor AdaptInput(LinearLayer layer, Tensor input) => input;
@@ -48,6 +92,7 @@ public sealed class LoraLayer : ILinearAdapter
     /// <inheritdoc/>
     public Tensor AdaptOutput(LinearLayer layer, Tensor input, Tensor output)
     {
+        if (IsMerged) return output;
         var x = Ops.Dropout(input, Dropout, _dropoutRandom, Training);
         var update = Ops.Scale(Ops.Linear(Ops.Linear(x, A), B), Scaling);
         return Ops.Add(output, update);

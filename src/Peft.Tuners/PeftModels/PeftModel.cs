@@ -196,6 +196,53 @@ public sealed class PeftModel
         Refresh();
     }
 
+    /// <summary>Folds weight adapter <paramref name="name"/> (LoRA, IA3) into the base weights; prompt and prefix adapters stay as they are.</summary>
+    /// <exception cref="InvalidOperationException">The adapter is not a weight adapter, or is not active.</exception>
+    public void MergeAdapter(string name) => Weight(name, "merged").Merge();
+
+    /// <summary>Takes weight adapter <paramref name="name"/> back out of the base weights.</summary>
+    public void UnmergeAdapter(string name) => Weight(name, "unmerged").Unmerge();
+
+    /// <summary>
+    /// Merges weight adapter <paramref name="name"/> into the base weights and removes it from the
+    /// model (HF's <c>merge_and_unload</c> for one adapter); other adapters, prompt ones included, stay.
+    /// </summary>
+    public void MergeAndUnload(string name)
+    {
+        Weight(name, "merged").MergeAndUnload();
+        _adapters.Remove(name);
+        _names.Remove(name);
+        _trainable.Remove(name);
+        _active.Remove(name);
+        Refresh();
+    }
+
+    /// <summary>
+    /// Adds LoRA adapter <paramref name="newName"/> whose update is Σ wᵢ·ΔWᵢ of the named LoRA
+    /// adapters (PEFT's <c>add_weighted_adapter</c> with the "cat" combination); a single adapter
+    /// with weight 1 is reproduced exactly. The new adapter is trainable and not yet active.
+    /// </summary>
+    public IPeftAdapter AddWeightedAdapter(IReadOnlyList<string> names, IReadOnlyList<float> weights, string newName)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (names.Count != weights.Count) throw new ArgumentException($"{names.Count} adapter names but {weights.Count} weights; give one weight per adapter.", nameof(weights));
+        CheckNewName(newName);
+        var sources = names.Select((n, i) => (Get(n) as Lora.LoraAdapter ?? throw new ArgumentException($"Adapter '{n}' is {Get(n).Config.PeftType}; only LoRA adapters can be combined.", nameof(names)), weights[i])).ToArray();
+        var combined = Lora.LoraAdapter.Combine(sources, BaseModel.LinearLayers);
+        Register(newName, combined, trainable: true);
+        return combined;
+    }
+
+    private IWeightAdapter Weight(string name, string verb)
+    {
+        var adapter = Get(name);
+        if (adapter is not IWeightAdapter weight)
+            throw new InvalidOperationException($"Adapter '{name}' is {adapter.Config.PeftType}; only LoRA and IA3 adapters can be {verb}.");
+        if (!weight.IsActive) throw new InvalidOperationException($"Adapter '{name}' is not active (or adapters are disabled); activate it first.");
+        return weight;
+    }
+
     /// <summary>
     /// Turns every adapter off until the returned scope is disposed (scopes nest; the base model
     /// alone runs inside them), as HF PEFT's <c>with model.disable_adapter():</c>.
