@@ -22,6 +22,9 @@ public sealed class LoraLayer : ILinearAdapter
         _dropoutRandom = new SeededRandom(random.NextUInt32());
     }
 
+    /// <summary>The dropout mask generator (its state goes into training checkpoints).</summary>
+    internal SeededRandom DropoutRandom => _dropoutRandom;
+
     /// <summary>The adapted layer.</summary>
     public LinearLayer Target { get; }
 

@@ -279,6 +279,13 @@ public sealed class PeftModel
     public IReadOnlyList<Tensor> TrainableParameters =>
         _active.Where(_trainable.Contains).SelectMany(n => _adapters[n].Parameters).ToArray();
 
+    /// <summary>The trainable parameters with their adapter's name (checkpoint keys are "adapter/tensor").</summary>
+    internal IEnumerable<(string Adapter, Tensor Parameter)> NamedTrainableParameters =>
+        _active.Where(_trainable.Contains).SelectMany(n => _adapters[n].Parameters.Select(p => (n, p)));
+
+    /// <summary>The active, trainable adapters.</summary>
+    internal IEnumerable<IPeftAdapter> TrainableAdapters => _active.Where(_trainable.Contains).Select(n => _adapters[n]);
+
     /// <summary>Number of trainable values and of all values (base + adapters), as HF's <c>print_trainable_parameters</c>.</summary>
     public (long Trainable, long Total) CountParameters()
     {
@@ -314,6 +321,9 @@ public sealed class PeftModel
             layers[i] = (Ops.Concat(prefixes.Select(p => p[i].Keys).ToArray(), 2), Ops.Concat(prefixes.Select(p => p[i].Values).ToArray(), 2));
         return new PrefixKeyValues(layers);
     }
+
+    /// <summary>Virtual tokens the active prompt adapters put in front of every row (0 without any).</summary>
+    public int VirtualTokenCount => Applied.OfType<IVirtualTokenAdapter>().Sum(a => a.NumVirtualTokens);
 
     /// <summary>True when an active adapter needs task ids.</summary>
     public bool NeedsTaskIds => Applied.OfType<IVirtualTokenAdapter>().Any(a => a.NeedsTaskIds);

@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using Peft.Tensors;
+using Peft.Tensors.Optimizers;
+using Peft.Tuners.Lora;
+using Peft.Tuners.PeftModels;
+
+namespace Peft.Tuners.Training;
+
+/// <summary>
+/// Trains the active, trainable adapters of a <see cref="PeftModel"/> (the base stays frozen) with
+/// AdamW, warmup and a decay schedule, gradient accumulation and clipping; evaluates loss and
+/// perplexity, stops early, reports progress, honours cancellation, and writes checkpoints from
+/// which a resumed run reaches exactly the weights an uninterrupted one would.
+/// </summary>
+/// <remarks>
+/// Optimizer step s of a run always sees the same micro-batches (epoch s / stepsPerEpoch of a
+/// shuffle seeded by <see cref="TrainerOptions.Seed"/> and the epoch), so resuming needs only the
+/// step, the optimizer state and the dropout generators. The loss of a step is the mean over its
+/// target tokens, however they are spread over micro-batches and padding.
+/// </remarks>
+public sealed class Trainer
+{
+    private TrainingCheckpoint.State? _resumeState;
+    private (int Steps, float[][] M, float[][] V)? _resumeOptimizer;
+    private AdamW? _optimizer;
+    private TrainingCheckpoint.State? _current;
+
+    /// <summary>Creates a trainer for <paramref name="model"/>'s active, trainable adapters.</summary>
+    public Trainer(PeftModel model, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Model = model;
+        Options = options ?? new TrainerOptions();
+        Options.Validate();
+    }
+
+    /// <summary>The model whose adapters train.</summary>
+    public PeftModel Model { get; }
+
+    /// <summary>The settings.</summary>
+    public TrainerOptions Options { get; }
+
+    private bool EncoderDecoder => Model.Seq2Seq is not null;
+
+    private int PadId => Options.PadTokenId ?? Model.BaseModel.Config.PadTokenId ?? 0;
+
+    /// <summary>
+    /// Loads a checkpoint written by a run with the same options, data and active adapters; the
+    /// next <see cref="Train"/> continues from its step.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Not a checkpoint folder.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint does not match the trainable adapters (names, shapes) or is corrupt.</exception>
+    public void ResumeFrom(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var (state, steps, m, v) = TrainingCheckpoint.Load(folder, Named());
+        if (state.Seed != Options.Seed)
+            throw new InvalidDataException($"{folder}: the checkpoint was written with Seed {state.Seed} but these options have {Options.Seed}; resume with the same options.");
+        _resumeState = state;
+        _resumeOptimizer = (steps, m, v);
+    }
+
+    /// <summary>Writes a checkpoint of the run in progress (or just finished) to <paramref name="folder"/>.</summary>
+    /// <exception cref="InvalidOperationException">No run has started yet.</exception>
+    public void SaveCheckpoint(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        if (_optimizer is null || _current is null) throw new InvalidOperationException("Nothing to checkpoint yet: call Train first.");
+        TrainingCheckpoint.Save(folder, _current with { RandomStates = RandomStates() }, Named(), _optimizer);
+    }
+
+    private List<(string Key, Tensor Tensor)> Named() =>
+        Model.NamedTrainableParameters.Select(p => ($"{p.Adapter}/{p.Parameter.Name}", p.Parameter)).ToList();
+
+    private IEnumerable<SeededRandom> DropoutGenerators() =>
+        Model.TrainableAdapters.OfType<LoraAdapter>().SelectMany(a => a.Layers).Select(l => l.DropoutRandom);
+
+    private List<(uint, uint, uint, uint)> RandomStates() => DropoutGenerators().Select(r => r.State).ToList();
+
+    /// <summary>Runs training.</summary>
+    /// <param name="train">Training rows (not empty).</param>
+    /// <param name="evaluation">Evaluation rows for loss/perplexity, early stopping and best-weights tracking, or null.</param>
+    /// <param name="progress">Receives a report every <see cref="TrainerOptions.LogEverySteps"/> steps and after each evaluation.</param>
+    /// <param name="cancellationToken">Checked between steps; on cancellation a checkpoint is written (when a folder is set) and <see cref="OperationCanceledException"/> thrown.</param>
+    /// <exception cref="ArgumentException">Empty data, or a bad row (named by index).</exception>
+    /// <exception cref="InvalidOperationException">No active adapter is trainable.</exception>
+    public TrainingResult Train(IReadOnlyList<TrainingExample> train, IReadOnlyList<TrainingExample>? evaluation = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.Count == 0) throw new ArgumentException("The training data is empty; give at least one row.", nameof(train));
+        if (evaluation is { Count: 0 }) throw new ArgumentException("The evaluation data is empty; pass null to train without evaluation.", nameof(evaluation));
+        var named = Named();
+        if (named.Count == 0)
+            throw new InvalidOperationException("No active adapter is trainable: add one with AddAdapter, or load one with trainable: true, and activate it.");
+        var parameters = named.Select(p => p.Tensor).ToArray();
+
+        int microPerEpoch = (train.Count + Options.BatchSize - 1) / Options.BatchSize;
+        int stepsPerEpoch = (microPerEpoch + Options.GradientAccumulationSteps - 1) / Options.GradientAccumulationSteps;
+        int total = Options.MaxSteps ?? Options.Epochs * stepsPerEpoch;
+        int warmup = Options.WarmupSteps > 0 ? Math.Min(Options.WarmupSteps, total) : (int)Math.Ceiling(Options.WarmupRatio * total);
+        var schedule = Options.Schedule switch
+        {
+            LearningRateScheduleKind.Constant => LearningRateSchedule.Constant(Options.LearningRate, warmup),
+            LearningRateScheduleKind.Cosine => LearningRateSchedule.Cosine(Options.LearningRate, warmup, total),
+            _ => LearningRateSchedule.Linear(Options.LearningRate, warmup, total),
+        };
+        var optimizer = new AdamW(parameters, Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        var state = new TrainingCheckpoint.State(0, total, Options.Seed, null, null, 0, 0, []);
+        if (_resumeState is { } resume && _resumeOptimizer is { } saved)
+        {
+            if (resume.TotalSteps != total)
+                throw new InvalidDataException($"The checkpoint's run has {resume.TotalSteps} steps but these options and data give {total}; resume with the same options and data.");
+            state = resume;
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                saved.M[i].CopyTo(optimizer.FirstMoment(i));
+                saved.V[i].CopyTo(optimizer.SecondMoment(i));
+            }
+            optimizer.RestoreStepCount(saved.Steps);
+            var generators = DropoutGenerators().ToArray();
+            if (generators.Length != resume.RandomStates.Count)
+                throw new InvalidDataException($"The checkpoint has {resume.RandomStates.Count} dropout generator states but the adapters have {generators.Length}.");
+            for (int i = 0; i < generators.Length; i++) generators[i].Restore(resume.RandomStates[i]);
+            _resumeState = null;
+            _resumeOptimizer = null;
+        }
+        _optimizer = optimizer;
+        _current = state;
+
+        float[][]? best = null;
+        bool stoppedEarly = false;
+        var clock = Stopwatch.StartNew();
+        int startStep = state.Step;
+        double windowLoss = 0;
+        long windowTargets = 0, windowTokens = 0;
+        float lastLoss = float.NaN;
+        double windowStart = 0;
+        bool wasTraining = Model.Training;
+        Model.Training = true;
+        try
+        {
+            int[]? order = null;
+            int orderEpoch = -1;
+            for (int step = state.Step; step < total; step++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    if (Options.CheckpointFolder is { } folder) SaveCheckpoint(folder);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                int epoch = step / stepsPerEpoch, inEpoch = step % stepsPerEpoch;
+                if (epoch != orderEpoch)
+                {
+                    order = Order(train.Count, epoch);
+                    orderEpoch = epoch;
+                }
+                var batches = new List<TrainingBatch>();
+                int firstMicro = inEpoch * Options.GradientAccumulationSteps;
+                int lastMicro = Math.Min(firstMicro + Options.GradientAccumulationSteps, microPerEpoch);
+                for (int micro = firstMicro; micro < lastMicro; micro++)
+                {
+                    int from = micro * Options.BatchSize, to = Math.Min(from + Options.BatchSize, train.Count);
+                    batches.Add(Collate(train, order!.AsSpan(from, to - from).ToArray(), "training"));
+                }
+                var targets = batches.Select(b => b.TargetTokens(EncoderDecoder, Model.VirtualTokenCount)).ToArray();
+                long stepTargets = targets.Sum();
+                optimizer.LearningRate = schedule.LearningRateAt(step);
+                optimizer.ZeroGrad();
+                double stepLoss = 0;
+                for (int i = 0; i < batches.Count; i++)
+                {
+                    if (targets[i] == 0) continue;
+                    using var scope = new TensorScope();
+                    var loss = Forward(batches[i]);
+                    stepLoss += (double)loss.Item() * targets[i];
+                    Ops.Scale(loss, (float)targets[i] / stepTargets).Backward();
+                }
+                // A step whose rows have no target at all (every label -100) changes nothing.
+                if (stepTargets > 0)
+                {
+                    if (Options.MaxGradNorm > 0) GradientClipping.ClipGlobalNorm(parameters, Options.MaxGradNorm);
+                    optimizer.Step();
+                }
+                state = state with { Step = step + 1 };
+                _current = state;
+                windowLoss += stepLoss;
+                windowTargets += stepTargets;
+                windowTokens += batches.Sum(b => b.InputTokens);
+                bool log = (step + 1) % Options.LogEverySteps == 0 || step + 1 == total;
+                if (log)
+                {
+                    lastLoss = windowTargets == 0 ? float.NaN : (float)(windowLoss / windowTargets);
+                    double seconds = clock.Elapsed.TotalSeconds;
+                    progress?.Report(Report(step + 1, total, stepsPerEpoch, lastLoss, optimizer.LearningRate, windowTokens / Math.Max(1e-9, seconds - windowStart), clock.Elapsed, startStep, null));
+                    windowLoss = 0;
+                    windowTargets = windowTokens = 0;
+                    windowStart = seconds;
+                }
+                bool evaluate = evaluation is not null && ((Options.EvalEverySteps > 0 && (step + 1) % Options.EvalEverySteps == 0)
+                    || (Options.EvalEverySteps == 0 && (step + 1) % stepsPerEpoch == 0) || step + 1 == total);
+                if (evaluate)
+                {
+                    var result = Evaluate(evaluation!, cancellationToken);
+                    Model.Training = true;
+                    if (state.BestLoss is not double bestLoss || result.Loss < bestLoss - Options.EarlyStoppingThreshold)
+                    {
+                        state = state with { BestLoss = result.Loss, BestStep = step + 1, BestTokens = result.Tokens, EvaluationsWithoutImprovement = 0 };
+                        if (Options.LoadBestAtEnd) best = parameters.Select(p => p.ToArray()).ToArray();
+                    }
+                    else state = state with { EvaluationsWithoutImprovement = state.EvaluationsWithoutImprovement + 1 };
+                    _current = state;
+                    progress?.Report(Report(step + 1, total, stepsPerEpoch, lastLoss, optimizer.LearningRate, 0, clock.Elapsed, startStep, (float)result.Loss));
+                    if (Options.EarlyStoppingPatience is int patience && state.EvaluationsWithoutImprovement >= patience)
+                    {
+                        stoppedEarly = true;
+                        break;
+                    }
+                }
+                if (Options.CheckpointEverySteps > 0 && (step + 1) % Options.CheckpointEverySteps == 0)
+                    SaveCheckpoint(Options.CheckpointFolder!);
+            }
+        }
+        finally
+        {
+            Model.Training = wasTraining;
+        }
+        if (Options.CheckpointFolder is { } final) SaveCheckpoint(final);
+        if (best is not null)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                best[i].CopyTo(parameters[i].Span);
+                parameters[i].MarkModified();
+            }
+        }
+        var bestEvaluation = state.BestLoss is double bestValue ? new EvaluationResult(bestValue, Math.Exp(bestValue), state.BestTokens) : null;
+        return new TrainingResult(state.Step, lastLoss, bestEvaluation, state.BestStep, stoppedEarly);
+    }
+
+    private TrainingProgress Report(int step, int total, int stepsPerEpoch, float loss, float learningRate, double tokensPerSecond, TimeSpan elapsed, int startStep, float? evaluationLoss)
+    {
+        int done = step - startStep;
+        var remaining = done > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - step))) : TimeSpan.Zero;
+        return new TrainingProgress(step, total, (double)step / stepsPerEpoch, loss, learningRate, tokensPerSecond, elapsed, remaining, evaluationLoss);
+    }
+
+    /// <summary>The mean loss per target token over <paramref name="data"/> and its perplexity (no gradients, adapters in inference mode).</summary>
+    /// <exception cref="ArgumentException">Empty data, or a bad row (named by index).</exception>
+    public EvaluationResult Evaluate(IReadOnlyList<TrainingExample> data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count == 0) throw new ArgumentException("The evaluation data is empty.", nameof(data));
+        bool wasTraining = Model.Training;
+        Model.Training = false;
+        double sum = 0;
+        long tokens = 0;
+        try
+        {
+            using var noGrad = Autograd.NoGrad();
+            for (int from = 0; from < data.Count; from += Options.BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var indices = Enumerable.Range(from, Math.Min(Options.BatchSize, data.Count - from)).ToArray();
+                var batch = Collate(data, indices, "evaluation");
+                long targets = batch.TargetTokens(EncoderDecoder, Model.VirtualTokenCount);
+                if (targets == 0) continue;
+                using var scope = new TensorScope();
+                sum += (double)Forward(batch).Item() * targets;
+                tokens += targets;
+            }
+        }
+        finally
+        {
+            Model.Training = wasTraining;
+        }
+        if (tokens == 0) throw new ArgumentException("The evaluation rows have no target tokens (every label is -100).", nameof(data));
+        double loss = sum / tokens;
+        return new EvaluationResult(loss, Math.Exp(loss), tokens);
+    }
+
+    private TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, int[] indices, string name) =>
+        TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name);
+
+    private Tensor Forward(TrainingBatch batch) =>
+        Model.Forward(batch.InputIds, batch.AttentionMask, batch.Labels, batch.TaskIds).Loss
+        ?? throw new InvalidOperationException("The model returned no loss for a batch with labels.");
+
+    /// <summary>The row order of <paramref name="epoch"/>: a Fisher-Yates shuffle seeded by the seed and the epoch.</summary>
+    private int[] Order(int count, int epoch)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        if (!Options.Shuffle) return order;
+        var random = new SeededRandom(Options.Seed * 1_000_003UL + (ulong)epoch);
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = random.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+}
