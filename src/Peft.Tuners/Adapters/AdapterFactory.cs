@@ -32,7 +32,7 @@ public static class AdapterFactory
             PromptTuningConfig prompt => PromptTuningAdapter.Create(prompt, model.Config, model.TokenEmbeddings, seed, tokenize),
             PTuningConfig pTuning => PTuningAdapter.Create(pTuning, model.Config, seed),
             MultitaskPromptTuningConfig multitask => MultitaskPromptTuningAdapter.Create(multitask, model.Config, model.TokenEmbeddings, seed, tokenize),
-            PrefixTuningConfig prefix => PrefixTuningAdapter.Create(prefix, model.Config, seed),
+            PrefixTuningConfig prefix => PrefixTuningAdapter.Create(prefix, model, seed, tokenize),
             _ => throw new AdapterConfigException($"peft_type '{config.PeftType}' is not supported; supported: {string.Join(", ", SupportedTypes)}."),
         };
     }

@@ -1,6 +1,8 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
+using Peft.Transformers.Models.T5;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.PrefixTuning;
@@ -47,16 +49,31 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
     /// <inheritdoc/>
     public IEnumerable<Tensor> Parameters => Transform is null ? [Embedding] : [Embedding, .. Transform];
 
-    /// <summary>Creates a fresh adapter (embedding N(0, 1) like nn.Embedding; projection as nn.Linear).</summary>
+    /// <summary>
+    /// Creates a fresh adapter: embedding N(0, 1) like nn.Embedding (or zeros, per
+    /// <see cref="PrefixTuningConfig.Initialization"/>), projection as nn.Linear. TEXT initialization
+    /// needs the model itself: use <see cref="Create(PrefixTuningConfig, ILanguageModel, ulong, Func{string, IReadOnlyList{int}})"/>.
+    /// </summary>
     public static PrefixTuningAdapter Create(PrefixTuningConfig config, ModelConfig model, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(config);
         var s = config.Resolve(model);
+        if (config.Initialization is not ("RANDOM" or "ZERO" or "TEXT"))
+            throw new AdapterConfigException($"Prefix tuning: initialization '{config.Initialization}' is not supported; supported: RANDOM, ZERO, TEXT.");
+        if (config.Initialization == "TEXT")
+            throw new AdapterConfigException("Prefix tuning: TEXT initialization runs the base model on the text; call the overload that takes the model and a tokenizer.");
         var random = new SeededRandom(seed);
         int width = s.Layers * 2 * s.TokenDim;
         if (!config.PrefixProjection)
-            return new PrefixTuningAdapter(config, model, TensorInit.Normal(new Shape(config.NumVirtualTokens, width), 0, 1, random, "prompt_embeddings"), null);
-        var embedding = TensorInit.Normal(new Shape(config.NumVirtualTokens, s.TokenDim), 0, 1, random, "prompt_encoder.embedding.weight");
+        {
+            var table = config.Initialization == "ZERO"
+                ? Tensor.Parameter(new float[config.NumVirtualTokens * width], new Shape(config.NumVirtualTokens, width), "prompt_embeddings")
+                : TensorInit.Normal(new Shape(config.NumVirtualTokens, width), 0, 1, random, "prompt_embeddings");
+            return new PrefixTuningAdapter(config, model, table, null);
+        }
+        var embedding = config.Initialization == "ZERO"
+            ? Tensor.Parameter(new float[config.NumVirtualTokens * s.TokenDim], new Shape(config.NumVirtualTokens, s.TokenDim), "prompt_encoder.embedding.weight")
+            : TensorInit.Normal(new Shape(config.NumVirtualTokens, s.TokenDim), 0, 1, random, "prompt_encoder.embedding.weight");
         Tensor[] transform =
         [
             TensorInit.KaimingUniform(new Shape(s.EncoderHidden, s.TokenDim), random, name: "prompt_encoder.transform.0.weight"),
@@ -65,6 +82,85 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
             TensorInit.Uniform(new Shape(width), -1f / MathF.Sqrt(s.EncoderHidden), 1f / MathF.Sqrt(s.EncoderHidden), random, "prompt_encoder.transform.2.bias"),
         ];
         return new PrefixTuningAdapter(config, model, embedding, transform);
+    }
+
+    /// <summary>
+    /// Creates a fresh adapter on <paramref name="model"/>; with TEXT initialization the prefix
+    /// starts as the key/values the frozen model computes for the first num_virtual_tokens tokens of
+    /// <see cref="PrefixTuningConfig.InitText"/> (HF PEFT's <c>initialize_kv_prefix_from_text</c>), so
+    /// training starts from keys and values of the model's own scale rather than N(0, 1) noise.
+    /// </summary>
+    /// <param name="config">The settings.</param>
+    /// <param name="model">The base model.</param>
+    /// <param name="seed">Seed of the random initialization.</param>
+    /// <param name="tokenize">The model's tokenizer (TEXT only).</param>
+    public static PrefixTuningAdapter Create(PrefixTuningConfig config, ILanguageModel model, ulong seed = 0, Func<string, IReadOnlyList<int>>? tokenize = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(model);
+        if (config.Initialization != "TEXT") return Create(config, model.Config, seed);
+        if (config.PrefixProjection)
+            throw new AdapterConfigException("Prefix tuning: TEXT initialization sets the key/values directly, so 'prefix_projection' must be false.");
+        if (string.IsNullOrEmpty(config.InitText)) throw new AdapterConfigException("Prefix tuning: initialization is TEXT but InitText is empty.");
+        if (tokenize is null) throw new AdapterConfigException("Prefix tuning: initialization is TEXT; pass the model's tokenizer so InitText can be turned into token ids.");
+        var ids = tokenize(config.InitText);
+        int v = config.NumVirtualTokens;
+        if (ids.Count < v)
+            throw new AdapterConfigException($"Prefix tuning: InitText has {ids.Count} tokens but num_virtual_tokens is {v}; give a longer text or fewer virtual tokens.");
+        var adapter = Create(config with { Initialization = "ZERO" }, model.Config, seed);
+        adapter.SetFromKeyValues(KeyValuesOf(model, ids.Take(v).ToArray()));
+        return new PrefixTuningAdapter(config, model.Config, adapter.Embedding, null);
+    }
+
+    /// <summary>The frozen model's per-layer self-attention key/values [1, kvHeads, count, headDim] for <paramref name="ids"/>.</summary>
+    private static IReadOnlyList<(Tensor Keys, Tensor Values)> KeyValuesOf(ILanguageModel model, int[] ids)
+    {
+        var input = IntTensor.FromArray(ids, 1, ids.Length);
+        input.CheckRange("InitText token ids", model.Config.VocabSize);
+        using var noGrad = Autograd.NoGrad();
+        switch (model)
+        {
+            case CausalLanguageModel causal:
+            {
+                var cache = new DynamicCache(causal.CacheLayoutFor(1), ids.Length);
+                using (new TensorScope()) causal.Forward(inputIds: input, cache: cache);
+                return cache.ToLayerList();
+            }
+            case T5Model t5:
+            {
+                var layout = t5.DecoderCacheLayoutFor(1);
+                var cache = new EncoderDecoderCache(new DynamicCache(layout, ids.Length), new DynamicCache(layout, ids.Length));
+                using (new TensorScope()) t5.Forward(inputIds: input, decoderInputIds: input, cache: cache);
+                return cache.SelfAttention.ToLayerList();
+            }
+            default:
+                throw new ArgumentException($"Prefix tuning: TEXT initialization does not know model type {model.GetType().Name}.", nameof(model));
+        }
+    }
+
+    /// <summary>
+    /// Writes per-layer key/values [1, kvHeads, virtual, headDim] into the table (no projection):
+    /// layer i's keys and values go to the chunks PEFT reads them from (for encoder-decoder models,
+    /// where PEFT's layout makes layers share chunks, later layers win).
+    /// </summary>
+    private void SetFromKeyValues(IReadOnlyList<(Tensor Keys, Tensor Values)> perLayer)
+    {
+        var (_, layers, heads, headDim, submodules, _) = _sizes;
+        int v = Config.NumVirtualTokens, width = 2 * layers * heads * headDim;
+        var table = Embedding.Span;
+        for (int i = 0; i < layers; i++)
+        {
+            int keyChunk = submodules == 2 ? (4 * i) % (2 * layers) : 2 * i;
+            int valueChunk = submodules == 2 ? (4 * i + 1) % (2 * layers) : 2 * i + 1;
+            foreach (var (chunk, source) in new[] { (keyChunk, perLayer[i].Keys), (valueChunk, perLayer[i].Values) })
+            {
+                int length = source.Shape[2];
+                for (int h = 0; h < heads; h++)
+                    for (int t = 0; t < v; t++)
+                        source.Span.Slice((h * length + t) * headDim, headDim).CopyTo(table.Slice(t * width + (chunk * heads + h) * headDim, headDim));
+            }
+        }
+        Embedding.MarkModified();
     }
 
     /// <summary>Wraps existing tensors (e.g. a training checkpoint of the projection).</summary>

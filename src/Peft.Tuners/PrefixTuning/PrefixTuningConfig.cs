@@ -26,6 +26,16 @@ public sealed record PrefixTuningConfig : IPeftConfig
     /// <summary>Hidden size of the projection (defaults to token_dim).</summary>
     public int? EncoderHiddenSize { get; init; }
 
+    /// <summary>
+    /// How a fresh prefix starts (not part of PEFT's file, which holds the values): RANDOM (N(0, 1),
+    /// PEFT's nn.Embedding default), ZERO, or TEXT (the key/values the frozen model computes for
+    /// <see cref="InitText"/>'s first tokens; without projection only).
+    /// </summary>
+    public string Initialization { get; init; } = "RANDOM";
+
+    /// <summary>The text for TEXT initialization; it must have at least num_virtual_tokens tokens.</summary>
+    public string? InitText { get; init; }
+
     /// <summary>Given values to check (null = infer).</summary>
     public int? TokenDim { get; init; }
 
