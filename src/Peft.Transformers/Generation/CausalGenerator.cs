@@ -42,12 +42,13 @@ public sealed class CausalGenerator
     /// before the prompt (or concatenated on every uncached step), the mask gains leading ones,
     /// positions continue after the prefix. With virtual tokens as well, the prefix precedes them.
     /// </param>
+    /// <param name="placement">Where virtual tokens go in left-padded rows and how positions count (HF PEFT's layout by default).</param>
     public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null, Tensor? virtualTokens = null,
-        PrefixKeyValues? prefix = null)
+        PrefixKeyValues? prefix = null, VirtualTokenPlacement placement = VirtualTokenPlacement.BeforePadding)
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens, prefix))
+        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens, prefix, placement))
             for (int b = 0; b < step.Length; b++) sequences[b].Add(step[b]);
         int total = sequences[0].Count;
         var result = IntTensor.Zeros(new Shape(sequences.Length, total));
@@ -64,7 +65,7 @@ public sealed class CausalGenerator
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         if (prompt.Length != 1) throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
-        foreach (var step in Steps(prompt, attentionMask!, options, null, null, null))
+        foreach (var step in Steps(prompt, attentionMask!, options, null, null, null, VirtualTokenPlacement.BeforePadding))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return step[0];
@@ -90,10 +91,12 @@ public sealed class CausalGenerator
     }
 
     /// <summary>The decoding loop: yields the token chosen for every row at each step.</summary>
-    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits, Tensor? virtualTokens, PrefixKeyValues? prefix)
+    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits, Tensor? virtualTokens, PrefixKeyValues? prefix,
+        VirtualTokenPlacement placement)
     {
         int batch = prompt.Length, promptLength = prompt[0].Length;
         int virtualCount = 0;
+        bool nextToInput = placement == VirtualTokenPlacement.NextToInput;
         if (virtualTokens is not null)
         {
             bool shared = virtualTokens.Rank == 2 && virtualTokens.Shape[1] == _model.Config.HiddenSize;
@@ -103,12 +106,22 @@ public sealed class CausalGenerator
             virtualCount = virtualTokens.Shape[virtualTokens.Rank - 2];
         }
         // Both may be given (a prompt adapter stacked with a prefix adapter): the prefix comes first.
+        int promptVirtual = virtualCount, prefixLength = prefix?.Length ?? 0;
         if (prefix is not null) virtualCount += prefix.Length;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         int vocab = _model.Config.VocabSize;
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        var mask = prompt.Select((_, b) => new List<int>(Enumerable.Repeat(1, virtualCount).Concat(attentionMask.Span.Slice(b * promptLength, promptLength).ToArray()))).ToArray();
+        // Mask columns follow the key order: prefix, then (HF) virtual tokens and the prompt, or
+        // (next to input) the row's left padding, its virtual tokens and the rest of the prompt.
+        var leftPadding = new int[batch];
+        var mask = new List<int>[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            var row = attentionMask.Span.Slice(b * promptLength, promptLength).ToArray();
+            if (nextToInput) while (leftPadding[b] < promptLength - 1 && row[leftPadding[b]] == 0) leftPadding[b]++;
+            mask[b] = [.. Enumerable.Repeat(1, prefixLength), .. row.Take(leftPadding[b]), .. Enumerable.Repeat(1, promptVirtual), .. row.Skip(leftPadding[b])];
+        }
         var finished = new bool[batch];
         Cache? cache = null;
         if (options.UseCache)
@@ -134,14 +147,32 @@ public sealed class CausalGenerator
                 for (int b = 0; b < batch; b++)
                     for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
                 CausalLMOutput output;
-                if (withVirtual)
+                if (withVirtual && nextToInput)
+                {
+                    // Each row's virtual tokens after its padding; positions from the mask.
+                    var rows = virtualTokens!.Rank == 3 ? virtualTokens : RepeatRows(virtualTokens, batch);
+                    var embedded = _model.Embed(ids);
+                    var perRow = new Tensor[batch];
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var tokens = Ops.Slice(embedded, 0, b, 1);
+                        var own = Ops.Slice(rows, 0, b, 1);
+                        int f = leftPadding[b];
+                        perRow[b] = f == 0 ? Ops.Concat([own, tokens], 1) : Ops.Concat([Ops.Slice(tokens, 1, 0, f), own, Ops.Slice(tokens, 1, f, feed - f)], 1);
+                    }
+                    var embeddings = Ops.Concat(perRow, 0);
+                    output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, promptVirtual + feed), cache: cache, prefix: prefix);
+                }
+                else if (withVirtual)
                 {
                     // PEFT prompt learning: virtual embeddings first, default (sequential) positions.
                     var rows = virtualTokens!.Rank == 3 ? virtualTokens : RepeatRows(virtualTokens, batch);
                     var embeddings = Ops.Concat([rows, _model.Embed(ids)], 1);
                     output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache, prefix: prefix);
                 }
-                else if (virtualTokens is not null || prefix is not null) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache, prefix: prefix);
+                else if ((virtualTokens is not null || prefix is not null) && !nextToInput) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache, prefix: prefix);
+                else if (virtualTokens is not null || prefix is not null)
+                    output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache, prefix: prefix);
                 else output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache);
                 next = LastPositionLogits(output.Logits, vocab);
             }

@@ -45,4 +45,46 @@ public static class VirtualTokenInputs
         }
         return (embeddings, mask, extended);
     }
+
+    /// <summary>
+    /// Like <see cref="Prepend"/> but each row's virtual tokens go right before its first real token
+    /// (after any left padding): [padding][virtual][tokens]. Pair it with positions counted from the
+    /// mask, so a left-padded row gives what it gives alone.
+    /// </summary>
+    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) InsertNextToInput(Tensor virtualTokens, Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels)
+    {
+        ArgumentNullException.ThrowIfNull(virtualTokens);
+        ArgumentNullException.ThrowIfNull(tokenEmbeddings);
+        var (_, hfMask, hfLabels) = Prepend(virtualTokens, tokenEmbeddings, attentionMask, labels);
+        int batch = tokenEmbeddings.Shape[0], length = tokenEmbeddings.Shape[1];
+        int v = hfMask.Shape[1] - length;
+        var perRowTokens = virtualTokens.Rank == 3 ? virtualTokens : null;
+        var rows = new Tensor[batch];
+        var mask = IntTensor.Zeros(hfMask.Shape);
+        var extended = labels is null ? null : IntTensor.Zeros(hfMask.Shape);
+        for (int b = 0; b < batch; b++)
+        {
+            int f = 0;
+            if (attentionMask is not null)
+                while (f < length - 1 && attentionMask.Span[b * length + f] == 0) f++;
+            var tokens = Ops.Slice(tokenEmbeddings, 0, b, 1);
+            var own = perRowTokens is null ? Ops.Reshape(virtualTokens, 1, v, virtualTokens.Shape[1]) : Ops.Slice(perRowTokens, 0, b, 1);
+            rows[b] = f == 0 ? Ops.Concat([own, tokens], 1) : Ops.Concat([Ops.Slice(tokens, 1, 0, f), own, Ops.Slice(tokens, 1, f, length - f)], 1);
+            var hf = hfMask.Span.Slice(b * (v + length), v + length);
+            var row = mask.Span.Slice(b * (v + length), v + length);
+            // HF row: [virtual ones][row mask]; here: [row mask up to f][virtual ones][rest].
+            hf.Slice(v, f).CopyTo(row);
+            row.Slice(f, v).Fill(1);
+            hf.Slice(v + f).CopyTo(row.Slice(f + v));
+            if (extended is not null)
+            {
+                var hl = hfLabels!.Span.Slice(b * (v + length), v + length);
+                var el = extended.Span.Slice(b * (v + length), v + length);
+                hl.Slice(v, f).CopyTo(el);
+                el.Slice(f, v).Fill(-100);
+                hl.Slice(v + f).CopyTo(el.Slice(f + v));
+            }
+        }
+        return (batch == 1 ? rows[0] : Ops.Concat(rows, 0), mask, extended);
+    }
 }

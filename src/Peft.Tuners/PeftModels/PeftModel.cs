@@ -1,6 +1,7 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Masking;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.T5;
 using Peft.Tuners.Adapters;
@@ -76,6 +77,14 @@ public sealed class PeftModel
             Refresh();
         }
     }
+
+    /// <summary>
+    /// Where virtual tokens go in left-padded rows of a decoder-only model and how positions count:
+    /// HF PEFT's layout (default, so adapters move both ways) or next to each row's input, so a
+    /// left-padded batch gives what each row gives alone. Applies to prompt and prefix adapters,
+    /// in <see cref="Forward"/> and <see cref="Generate"/>.
+    /// </summary>
+    public VirtualTokenPlacement Placement { get; set; } = VirtualTokenPlacement.BeforePadding;
 
     /// <summary>Training mode (adapter dropout on) or inference mode.</summary>
     public bool Training
@@ -354,13 +363,22 @@ public sealed class PeftModel
                 throw new ArgumentException($"labels {labels.Shape} must match input_ids {inputIds.Shape} (the shift happens inside).", nameof(labels));
             Tensor? embeddings = null;
             var mask = attentionMask;
+            bool nextToInput = Placement == VirtualTokenPlacement.NextToInput;
             if (virtualTokens is not null)
-                (embeddings, mask, labels) = VirtualTokenInputs.Prepend(virtualTokens, causal.Embed(inputIds), mask, labels);
+            {
+                (embeddings, mask, labels) = nextToInput
+                    ? VirtualTokenInputs.InsertNextToInput(virtualTokens, causal.Embed(inputIds), mask, labels)
+                    : VirtualTokenInputs.Prepend(virtualTokens, causal.Embed(inputIds), mask, labels);
+            }
+            int fed = embeddings?.Shape[1] ?? length;
             if (prefix is not null)
                 mask = LeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
+            // HF counts positions over every column; next to input they skip each row's padding.
+            IntTensor? positions = nextToInput && (virtualTokens is not null || prefix is not null)
+                ? PositionIds.FromAttentionMask(mask ?? LeadingOnes(null, batch, fed, 0), fed) : null;
             var result = embeddings is null
-                ? causal.Forward(inputIds: inputIds, attentionMask: mask, prefix: prefix, labels: labels)
-                : causal.Forward(inputEmbeddings: embeddings, attentionMask: mask, prefix: prefix, labels: labels);
+                ? causal.Forward(inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels)
+                : causal.Forward(inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels);
             return new PeftOutput(result.Logits, result.Loss);
         }
         var t5 = Seq2Seq!;
@@ -399,7 +417,7 @@ public sealed class PeftModel
         var prefix = Prefix(batch);
         if (prefix is not null) prefix = new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
         if (Causal is { } causal)
-            return new CausalGenerator(causal).Generate(inputIds, attentionMask, options, stepLogits, virtualTokens, prefix);
+            return new CausalGenerator(causal).Generate(inputIds, attentionMask, options, stepLogits, virtualTokens, prefix, Placement);
         var t5 = Seq2Seq!;
         if (options.DoSample) throw new ArgumentException("Encoder-decoder generation is greedy only; set DoSample to false.", nameof(options));
         Tensor? embeddings = null;
