@@ -57,6 +57,25 @@ public abstract class CausalLanguageModel : ILanguageModel
     public CausalLMOutput Forward(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
         IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null, IntTensor? labels = null, bool outputHiddenStates = false)
     {
+        var hiddenStates = outputHiddenStates ? new List<Tensor>() : null;
+        var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, labels, hiddenStates);
+        var logits = Head(last);
+        Tensor? loss = labels is null ? null : CausalLoss(logits, labels);
+        return new CausalLMOutput(logits, loss, hiddenStates);
+    }
+
+    /// <summary>
+    /// The final hidden states [batch, length, hidden] (after the last norm, before the LM head),
+    /// with the same inputs and semantics as <see cref="Forward"/>; heads other than the LM head
+    /// (sequence classification) start here.
+    /// </summary>
+    public Tensor LastHiddenState(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
+        IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null) =>
+        Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, null, null);
+
+    private Tensor Run(IntTensor? inputIds, Tensor? inputEmbeddings, IntTensor? attentionMask, IntTensor? positionIds, Cache? cache,
+        PrefixKeyValues? prefix, IntTensor? labels, List<Tensor>? hiddenStates)
+    {
         if ((inputIds is null) == (inputEmbeddings is null))
             throw new ArgumentException("Forward needs exactly one of inputIds and inputEmbeddings.");
         Tensor hidden;
@@ -86,11 +105,7 @@ public abstract class CausalLanguageModel : ILanguageModel
             throw new ArgumentException($"attention_mask {attentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length} positions).", nameof(attentionMask));
 
         var mask = AttentionMasks.Causal(batch, length, keys, attentionMask, MaskStyle, SlidingWindow);
-        var hiddenStates = outputHiddenStates ? new List<Tensor>() : null;
-        var last = RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
-        var logits = Head(last);
-        Tensor? loss = labels is null ? null : CausalLoss(logits, labels);
-        return new CausalLMOutput(logits, loss, hiddenStates);
+        return RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
     }
 
     /// <summary>How this family's Hugging Face code combines causal and padding masks.</summary>

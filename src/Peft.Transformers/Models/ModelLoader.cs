@@ -35,6 +35,51 @@ public static class ModelLoader
         return model;
     }
 
+    /// <summary>
+    /// Reads a decoder-only model folder as a sequence classifier: Hugging Face's
+    /// <c>*ForSequenceClassification</c> checkpoints (with <c>score.weight</c>, label count from
+    /// <c>id2label</c>) or a plain causal LM checkpoint, whose new head is drawn N(0, 0.02²) from
+    /// <paramref name="seed"/>. The LM head may be absent; it is not used.
+    /// </summary>
+    /// <param name="folder">The model folder.</param>
+    /// <param name="numLabels">Number of classes; null = from config.json's id2label (or num_labels).</param>
+    /// <param name="options">Loading options.</param>
+    /// <param name="seed">Seed of a new head.</param>
+    /// <exception cref="ModelConfigException">No label count, or one that contradicts the checkpoint's head.</exception>
+    public static Classification.SequenceClassificationModel LoadSequenceClassifier(string folder, int? numLabels = null, LoadOptions? options = null, ulong seed = 0)
+    {
+        var config = LoadConfig(folder);
+        var backbone = CreateCausal(config);
+        int? fromConfig = LabelCount(config.Source);
+        using var checkpoint = CheckpointReader.Open(folder);
+        const string score = Classification.SequenceClassificationModel.ScoreName;
+        backbone.Parameters.Load(checkpoint, options ?? new LoadOptions(), name => name == score || IsIgnorable(config, name), Aliases(backbone),
+            mayBeMissing: name => name == "lm_head.weight");
+        int labels = numLabels ?? fromConfig
+            ?? throw new ModelConfigException(config.Source, "id2label", "is missing, so the number of classes is unknown; pass numLabels.");
+        if (numLabels is int given && fromConfig is int configured && given != configured)
+            throw new ModelConfigException(config.Source, "id2label", $"names {configured} classes but numLabels is {given}.");
+        Tensors.Tensor? head = null;
+        if (checkpoint.Contains(score))
+        {
+            var info = checkpoint.GetInfo(score);
+            if (info.Shape.Length != 2 || info.Shape[0] != labels || info.Shape[1] != config.HiddenSize)
+                throw new InvalidDataException($"{folder}: '{score}' has shape {info.ShapeText} but {labels} classes need [{labels}, {config.HiddenSize}].");
+            head = Tensors.Tensor.Zeros(new Tensors.Shape(labels, config.HiddenSize));
+            checkpoint.ReadFloat32(score, head.Span);
+        }
+        return new Classification.SequenceClassificationModel(backbone, labels, head, seed);
+    }
+
+    private static int? LabelCount(string configPath)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(configPath));
+        var root = doc.RootElement;
+        if (root.TryGetProperty("id2label", out var map) && map.ValueKind == System.Text.Json.JsonValueKind.Object) return map.EnumerateObject().Count();
+        if (root.TryGetProperty("num_labels", out var n) && n.ValueKind == System.Text.Json.JsonValueKind.Number) return n.GetInt32();
+        return null;
+    }
+
     private static ModelConfig LoadConfig(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

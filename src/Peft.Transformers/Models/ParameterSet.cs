@@ -49,7 +49,8 @@ public sealed class ParameterSet
 
     /// <summary>Fills every parameter from <paramref name="checkpoint"/>, checking names and shapes.</summary>
     /// <exception cref="InvalidDataException">A parameter is missing or has the wrong shape, or (unless allowed) the checkpoint has tensors the model does not use.</exception>
-    public void Load(CheckpointReader checkpoint, LoadOptions options, Func<string, bool> isIgnorable, IReadOnlyDictionary<string, string>? aliases = null)
+    public void Load(CheckpointReader checkpoint, LoadOptions options, Func<string, bool> isIgnorable, IReadOnlyDictionary<string, string>? aliases = null,
+        Func<string, bool>? mayBeMissing = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var missing = new List<string>();
@@ -61,7 +62,7 @@ public sealed class ParameterSet
                 source = alias;
             if (!checkpoint.Contains(source))
             {
-                missing.Add(p.Name);
+                if (mayBeMissing?.Invoke(p.Name) != true) missing.Add(p.Name);
                 continue;
             }
             used.Add(source);

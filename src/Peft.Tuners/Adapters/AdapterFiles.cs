@@ -62,7 +62,8 @@ public static class AdapterFiles
             file.ReadFloat32(key, t.Span);
             used.Add(key);
         }
-        var extra = file.Tensors.Keys.Where(k => !used.Contains(k)).ToList();
+        // A classification head saved with the adapter (modules_to_save) belongs to the PeftModel, which reads it.
+        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k)).ToList();
         if (extra.Count > 0)
             throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} (does the adapter belong to this base model?).");
     }
@@ -85,6 +86,44 @@ public static class AdapterFiles
         }
     }
 
+    /// <summary>Module names whose copies HF PEFT saves with a sequence-classification adapter (<c>modules_to_save</c>).</summary>
+    public static IReadOnlyList<string> ClassificationModules { get; } = ["score", "classifier"];
+
+    /// <summary>True for a key of a classification head saved with the adapter, e.g. <c>base_model.model.score.weight</c>.</summary>
+    public static bool IsModuleToSaveKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        string path = key.StartsWith("base_model.model.", StringComparison.Ordinal) ? key["base_model.model.".Length..]
+            : key.StartsWith("base_model.", StringComparison.Ordinal) ? key["base_model.".Length..] : key;
+        return ClassificationModules.Any(m => path.StartsWith(m + ".", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Adds a module saved with the adapter (a classification head) to an adapter folder written
+    /// by <see cref="Write"/>: the tensor under <paramref name="key"/>, and, when
+    /// <paramref name="listInConfig"/>, its module in the config's <c>modules_to_save</c>. Each file
+    /// is replaced atomically.
+    /// </summary>
+    public static void AddModuleToSave(string folder, string key, string module, Tensor tensor, bool listInConfig)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(tensor);
+        string weights = Path.Combine(folder, WeightsFileName);
+        var entries = new List<SafeTensorWriteEntry>();
+        using (var file = SafeTensorsFile.Open(weights))
+        {
+            foreach (var (name, info) in file.Tensors)
+                if (name != key) entries.Add(new SafeTensorWriteEntry(name, info.DType, info.Shape, file.GetBytes(name).ToArray()));
+        }
+        entries.Add(new SafeTensorWriteEntry(key, SafeTensorDType.F32, tensor.Shape.ToArray(), MemoryMarshal.AsBytes(tensor.Span).ToArray()));
+        SafeTensorsWriter.Write(weights, entries, new Dictionary<string, string> { ["format"] = "pt" });
+        if (!listInConfig) return;
+        string configPath = Path.Combine(folder, ConfigFileName);
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["modules_to_save"] = new JsonArray(JsonValue.Create(module));
+        WriteJsonAtomically(configPath, config);
+    }
+
     /// <summary>Writes the config and the named tensors (float32) to <paramref name="folder"/>.</summary>
     public static void Write(string folder, JsonObject config, IEnumerable<Tensor> tensors)
     {
@@ -93,12 +132,16 @@ public static class AdapterFiles
         SafeTensorsWriter.Write(Path.Combine(folder, WeightsFileName),
             tensors.Select(p => new SafeTensorWriteEntry(p.Name!, SafeTensorDType.F32, p.Shape.ToArray(), MemoryMarshal.AsBytes(p.Span).ToArray())),
             new Dictionary<string, string> { ["format"] = "pt" });
-        string configPath = Path.Combine(folder, ConfigFileName);
-        string temp = configPath + $".{Guid.NewGuid():N}.tmp";
+        WriteJsonAtomically(Path.Combine(folder, ConfigFileName), config);
+    }
+
+    private static void WriteJsonAtomically(string path, JsonObject config)
+    {
+        string temp = path + $".{Guid.NewGuid():N}.tmp";
         try
         {
             File.WriteAllText(temp, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(temp, configPath, overwrite: true);
+            File.Move(temp, path, overwrite: true);
         }
         catch
         {

@@ -22,6 +22,22 @@ internal static class ConfigFields
 
     public static string TaskType(JsonElement root) => String(root, "task_type") ?? "CAUSAL_LM";
 
+    /// <summary>
+    /// Checks <c>modules_to_save</c>: the classification heads a PeftModel keeps per adapter are
+    /// supported; other modules (e.g. lm_head) are an error naming them.
+    /// </summary>
+    public static void CheckModulesToSave(JsonElement root, string method)
+    {
+        if (!root.TryGetProperty("modules_to_save", out var modules) || modules.ValueKind == JsonValueKind.Null) return;
+        if (modules.ValueKind != JsonValueKind.Array) throw new AdapterConfigException($"{method} config: 'modules_to_save' must be a list of module names.");
+        foreach (var m in modules.EnumerateArray())
+        {
+            string name = m.GetString() ?? "";
+            if (!AdapterFiles.ClassificationModules.Contains(name))
+                throw new AdapterConfigException($"{method} config: 'modules_to_save' names '{name}'; supported: the classification heads {string.Join(", ", AdapterFiles.ClassificationModules)}.");
+        }
+    }
+
     /// <summary>Calls <paramref name="warn"/> once per field that is neither common nor in <paramref name="known"/>.</summary>
     public static void WarnUnknown(JsonElement root, IReadOnlyCollection<string> known, Action<string>? warn)
     {

@@ -37,6 +37,7 @@ public sealed record Ia3Config : IPeftConfig
     public static Ia3Config FromJson(JsonElement root, Action<string>? warn = null)
     {
         ConfigFields.WarnUnknown(root, KnownFields, warn);
+        ConfigFields.CheckModulesToSave(root, "IA3");
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("IA3 config: 'target_modules' is required.");
         var ff = root.TryGetProperty("feedforward_modules", out var f) && f.ValueKind != JsonValueKind.Null

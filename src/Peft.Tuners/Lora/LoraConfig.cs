@@ -68,6 +68,7 @@ public sealed record LoraConfig : IPeftConfig
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("LoRA config: 'target_modules' is required (a list of module names or a regular expression).");
         string bias = root.TryGetProperty("bias", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "none";
+        ConfigFields.CheckModulesToSave(root, "LoRA");
         if (bias != "none") throw new AdapterConfigException($"LoRA config: 'bias' is '{bias}'; this version supports 'none'.");
         if (root.TryGetProperty("use_dora", out var dora) && dora.ValueKind == JsonValueKind.True)
             throw new AdapterConfigException("LoRA config: 'use_dora' is true; DoRA is not supported.");

@@ -3,6 +3,8 @@ using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
 using Peft.Transformers.Masking;
 using Peft.Transformers.Models;
+using Peft.Transformers.Models.Classification;
+using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Models.T5;
 using Peft.Tuners.Adapters;
 
@@ -26,6 +28,7 @@ public sealed class PeftModel
     private readonly Dictionary<string, IPeftAdapter> _adapters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _trainable = new(StringComparer.Ordinal);
     private readonly List<string> _active = [];
+    private readonly Dictionary<string, Tensor> _heads = new(StringComparer.Ordinal);
     private int _disabledScopes;
     private bool _enabled = true;
     private bool _training;
@@ -37,6 +40,17 @@ public sealed class PeftModel
     /// <summary>Wraps an encoder-decoder model; its parameters are frozen.</summary>
     public PeftModel(T5Model baseModel)
         : this((ILanguageModel)baseModel) => Seq2Seq = baseModel;
+
+    /// <summary>
+    /// Wraps a sequence classifier; its parameters are frozen, and every adapter gets its own
+    /// trainable copy of the classification head (HF PEFT's <c>modules_to_save</c>), saved with it.
+    /// </summary>
+    public PeftModel(SequenceClassificationModel baseModel)
+        : this((ILanguageModel)baseModel)
+    {
+        Classifier = baseModel;
+        baseModel.Score.RequiresGrad = false;
+    }
 
     private PeftModel(ILanguageModel baseModel)
     {
@@ -53,6 +67,9 @@ public sealed class PeftModel
 
     /// <summary>The base model when it is encoder-decoder.</summary>
     public T5Model? Seq2Seq { get; }
+
+    /// <summary>The base model when it is a sequence classifier.</summary>
+    public SequenceClassificationModel? Classifier { get; }
 
     /// <summary>Names of all adapters, in the order they were added.</summary>
     public IReadOnlyList<string> AdapterNames => _names;
@@ -125,10 +142,37 @@ public sealed class PeftModel
     public IPeftAdapter LoadAdapter(string folder, string name, bool trainable = false, Action<string>? warn = null)
     {
         CheckNewName(name);
+        string? headKey = HeadKeyIn(folder);
+        if (headKey is not null && Classifier is null)
+            throw new AdapterConfigException($"{folder}: the adapter carries a classification head ('{headKey}'); load it on a PeftModel over a SequenceClassificationModel.");
         var adapter = AdapterFactory.Load(folder, BaseModel, warn);
         Register(name, adapter, trainable);
+        if (headKey is not null)
+        {
+            using var file = SafeTensorsFile.Open(Path.Combine(folder, AdapterFiles.WeightsFileName));
+            var head = _heads[name];
+            var info = file.GetInfo(headKey);
+            if (!info.Shape.AsSpan().SequenceEqual(head.Shape.ToArray()))
+            {
+                DeleteAdapter(name);
+                throw new InvalidDataException($"{folder}: classification head '{headKey}' has shape {info.ShapeText} but this classifier's is {head.Shape}.");
+            }
+            file.ReadFloat32(headKey, head.Span);
+            head.MarkModified();
+        }
         return adapter;
     }
+
+    private static string? HeadKeyIn(string folder)
+    {
+        string path = Path.Combine(folder, AdapterFiles.WeightsFileName);
+        if (!File.Exists(path)) return null;
+        using var file = SafeTensorsFile.Open(path);
+        return file.Tensors.Keys.FirstOrDefault(AdapterFiles.IsModuleToSaveKey);
+    }
+
+    /// <summary>The file key HF PEFT gives an adapter's head copy: under base_model.model for tuners (LoRA, IA3), base_model for prompt methods.</summary>
+    private static string HeadKey(IPeftAdapter adapter) => adapter is IWeightAdapter ? "base_model.model.score.weight" : "base_model.score.weight";
 
     /// <summary>Adds an adapter built elsewhere (e.g. from a training checkpoint); it must belong to this base model.</summary>
     public void AddAdapter(string name, IPeftAdapter adapter, bool trainable = true)
@@ -144,6 +188,12 @@ public sealed class PeftModel
         _adapters[name] = adapter;
         if (trainable) _trainable.Add(name);
         foreach (var p in adapter.Parameters) p.RequiresGrad = trainable;
+        if (Classifier is not null)
+        {
+            var head = Tensor.Parameter(Classifier.Score.Span, Classifier.Score.Shape, SequenceClassificationModel.ScoreName);
+            head.RequiresGrad = trainable;
+            _heads[name] = head;
+        }
         if (adapter is IWeightAdapter weight) weight.Training = _training;
         if (_active.Count == 0) _active.Add(name);
         Refresh();
@@ -191,6 +241,7 @@ public sealed class PeftModel
         if (trainable) _trainable.Add(name);
         else _trainable.Remove(name);
         foreach (var p in adapter.Parameters) p.RequiresGrad = trainable;
+        if (_heads.TryGetValue(name, out var head)) head.RequiresGrad = trainable;
     }
 
     /// <summary>Removes an adapter (detaching weight adapters from their layers).</summary>
@@ -198,6 +249,7 @@ public sealed class PeftModel
     {
         var adapter = Get(name);
         if (adapter is IWeightAdapter weight) weight.Detach();
+        _heads.Remove(name);
         _adapters.Remove(name);
         _names.Remove(name);
         _trainable.Remove(name);
@@ -218,6 +270,8 @@ public sealed class PeftModel
     /// </summary>
     public void MergeAndUnload(string name)
     {
+        if (_heads.ContainsKey(name))
+            throw new InvalidOperationException($"Adapter '{name}' has its own classification head; merging it away would lose the head. Merge with MergeAdapter instead.");
         Weight(name, "merged").MergeAndUnload();
         _adapters.Remove(name);
         _names.Remove(name);
@@ -286,11 +340,19 @@ public sealed class PeftModel
 
     /// <summary>The parameters of active, trainable adapters: what an optimizer should update.</summary>
     public IReadOnlyList<Tensor> TrainableParameters =>
-        _active.Where(_trainable.Contains).SelectMany(n => _adapters[n].Parameters).ToArray();
+        _active.Where(_trainable.Contains).SelectMany(AllParameters).ToArray();
+
+    /// <summary>An adapter's parameters and, on a classifier, its head.</summary>
+    private IEnumerable<Tensor> AllParameters(string name) =>
+        _heads.TryGetValue(name, out var head) ? _adapters[name].Parameters.Append(head) : _adapters[name].Parameters;
+
+    /// <summary>The head of the last active adapter (or the base head when adapters are off).</summary>
+    private Tensor? ActiveHead => Classifier is null ? null
+        : AdaptersEnabled && _active.Count > 0 ? _heads[_active[^1]] : Classifier.Score;
 
     /// <summary>The trainable parameters with their adapter's name (checkpoint keys are "adapter/tensor").</summary>
     internal IEnumerable<(string Adapter, Tensor Parameter)> NamedTrainableParameters =>
-        _active.Where(_trainable.Contains).SelectMany(n => _adapters[n].Parameters.Select(p => (n, p)));
+        _active.Where(_trainable.Contains).SelectMany(n => AllParameters(n).Select(p => (n, p)));
 
     /// <summary>The active, trainable adapters.</summary>
     internal IEnumerable<IPeftAdapter> TrainableAdapters => _active.Where(_trainable.Contains).Select(n => _adapters[n]);
@@ -299,12 +361,18 @@ public sealed class PeftModel
     public (long Trainable, long Total) CountParameters()
     {
         long trainable = TrainableParameters.Sum(p => (long)p.Length);
-        long adapters = _adapters.Values.SelectMany(a => a.Parameters).Sum(p => (long)p.Length);
+        long adapters = _names.SelectMany(AllParameters).Sum(p => (long)p.Length);
         return (trainable, BaseModel.Parameters.ElementCount + adapters);
     }
 
     /// <summary>Writes adapter <paramref name="name"/> as an HF PEFT folder.</summary>
-    public void SaveAdapter(string name, string folder) => Get(name).Save(folder);
+    public void SaveAdapter(string name, string folder)
+    {
+        var adapter = Get(name);
+        adapter.Save(folder);
+        if (_heads.TryGetValue(name, out var head))
+            AdapterFiles.AddModuleToSave(folder, HeadKey(adapter), "score", head, listInConfig: adapter is IWeightAdapter);
+    }
 
     private IEnumerable<IPeftAdapter> Applied => AdaptersEnabled ? _active.Select(n => _adapters[n]) : [];
 
@@ -356,26 +424,23 @@ public sealed class PeftModel
             throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
         var virtualTokens = VirtualTokens(batch, taskIds);
         var prefix = Prefix(batch);
+        if (Classifier is { } classifier)
+        {
+            if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is a classifier.", nameof(decoderInputIds));
+            if (labels is not null && (labels.Shape.Rank != 1 || labels.Shape[0] != batch))
+                throw new ArgumentException($"labels {labels.Shape} must be [batch {batch}]: one class per row.", nameof(labels));
+            var (embeddings, mask, positions) = CausalInputs(classifier.Backbone, inputIds, attentionMask, virtualTokens, prefix, ref labels, classify: true);
+            var result = embeddings is null
+                ? classifier.Forward(inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels, score: ActiveHead)
+                : classifier.Forward(inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels, score: ActiveHead);
+            return new PeftOutput(result.Logits, result.Loss);
+        }
         if (Causal is { } causal)
         {
             if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is decoder-only.", nameof(decoderInputIds));
             if (labels is not null && !labels.Shape.Equals(inputIds.Shape))
                 throw new ArgumentException($"labels {labels.Shape} must match input_ids {inputIds.Shape} (the shift happens inside).", nameof(labels));
-            Tensor? embeddings = null;
-            var mask = attentionMask;
-            bool nextToInput = Placement == VirtualTokenPlacement.NextToInput;
-            if (virtualTokens is not null)
-            {
-                (embeddings, mask, labels) = nextToInput
-                    ? VirtualTokenInputs.InsertNextToInput(virtualTokens, causal.Embed(inputIds), mask, labels)
-                    : VirtualTokenInputs.Prepend(virtualTokens, causal.Embed(inputIds), mask, labels);
-            }
-            int fed = embeddings?.Shape[1] ?? length;
-            if (prefix is not null)
-                mask = LeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
-            // HF counts positions over every column; next to input they skip each row's padding.
-            IntTensor? positions = nextToInput && (virtualTokens is not null || prefix is not null)
-                ? PositionIds.FromAttentionMask(mask ?? LeadingOnes(null, batch, fed, 0), fed) : null;
+            var (embeddings, mask, positions) = CausalInputs(causal, inputIds, attentionMask, virtualTokens, prefix, ref labels, classify: false);
             var result = embeddings is null
                 ? causal.Forward(inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels)
                 : causal.Forward(inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels);
@@ -395,6 +460,35 @@ public sealed class PeftModel
     }
 
     /// <summary>
+    /// The decoder-only model's inputs with the adapters': virtual tokens in the embeddings (mask
+    /// and causal labels extended), prefix ones in the mask, and positions for the placement.
+    /// </summary>
+    private (Tensor? Embeddings, IntTensor? Mask, IntTensor? Positions) CausalInputs(CausalLanguageModel model, IntTensor inputIds, IntTensor? attentionMask,
+        Tensor? virtualTokens, PrefixKeyValues? prefix, ref IntTensor? labels, bool classify)
+    {
+        int batch = inputIds.Shape[0], length = inputIds.Shape[1];
+        Tensor? embeddings = null;
+        var mask = attentionMask;
+        bool nextToInput = Placement == VirtualTokenPlacement.NextToInput;
+        if (virtualTokens is not null)
+        {
+            // Class labels are per row; only token labels grow with the virtual positions.
+            var tokenLabels = classify ? null : labels;
+            (embeddings, mask, tokenLabels) = nextToInput
+                ? VirtualTokenInputs.InsertNextToInput(virtualTokens, model.Embed(inputIds), mask, tokenLabels)
+                : VirtualTokenInputs.Prepend(virtualTokens, model.Embed(inputIds), mask, tokenLabels);
+            if (!classify) labels = tokenLabels;
+        }
+        int fed = embeddings?.Shape[1] ?? length;
+        if (prefix is not null)
+            mask = LeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
+        // HF counts positions over every column; next to input they skip each row's padding.
+        IntTensor? positions = nextToInput && (virtualTokens is not null || prefix is not null)
+            ? PositionIds.FromAttentionMask(mask ?? LeadingOnes(null, batch, fed, 0), fed) : null;
+        return (embeddings, mask, positions);
+    }
+
+    /// <summary>
     /// Generates with the active adapters (greedy unless <see cref="GenerationOptions.DoSample"/>),
     /// laid out as HF's <c>generate().sequences</c>: causal models return the prompt (with its
     /// padding) and the new ids; seq2seq models the decoder start id and the new ids. Cached and
@@ -411,6 +505,7 @@ public sealed class PeftModel
         ArgumentNullException.ThrowIfNull(options);
         if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
         int batch = inputIds.Shape[0];
+        if (Classifier is not null) throw new InvalidOperationException("A sequence classifier does not generate text; use Forward for class logits.");
         using var noGrad = Autograd.NoGrad();
         // Computed once: the adapters' outputs do not change while generating.
         var virtualTokens = Keep(VirtualTokens(batch, taskIds));

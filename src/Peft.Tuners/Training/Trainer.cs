@@ -280,7 +280,7 @@ public sealed class Trainer
     }
 
     private TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, int[] indices, string name) =>
-        TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name);
+        TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name, Model.Classifier?.NumLabels);
 
     private Tensor Forward(TrainingBatch batch) =>
         Model.Forward(batch.InputIds, batch.AttentionMask, batch.Labels, batch.TaskIds).Loss

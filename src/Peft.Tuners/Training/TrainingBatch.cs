@@ -11,9 +11,19 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     /// labels train on their input ids.
     /// </summary>
     /// <exception cref="ArgumentException">An empty row, an id outside the vocabulary, labels of the wrong length, or a missing task id; the message names the row.</exception>
+    /// <param name="rows">All rows.</param>
+    /// <param name="indices">The rows of this batch.</param>
+    /// <param name="encoderDecoder">Labels are target ids of their own length.</param>
+    /// <param name="padId">Input padding id.</param>
+    /// <param name="maxLength">Row length limit, or null.</param>
+    /// <param name="vocabSize">Ids must be below this.</param>
+    /// <param name="needsTaskIds">Every row must have a task id.</param>
+    /// <param name="dataName">"training" or "evaluation", for messages.</param>
+    /// <param name="classes">For a classifier: the number of classes (each row has one label); else null.</param>
     public static TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, IReadOnlyList<int> indices, bool encoderDecoder, int padId, int? maxLength,
-        int vocabSize, bool needsTaskIds, string dataName)
+        int vocabSize, bool needsTaskIds, string dataName, int? classes = null)
     {
+        if (classes is int classCount) return CollateClasses(rows, indices, padId, maxLength, vocabSize, needsTaskIds, dataName, classCount);
         int batch = indices.Count;
         int length = 0, labelLength = 0, tokens = 0;
         foreach (int index in indices)
@@ -65,6 +75,27 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
         return new TrainingBatch(ids, mask, labels, taskIds, tokens);
     }
 
+    /// <summary>Rows with one class label each: labels [batch].</summary>
+    private static TrainingBatch CollateClasses(IReadOnlyList<TrainingExample> rows, IReadOnlyList<int> indices, int padId, int? maxLength,
+        int vocabSize, bool needsTaskIds, string dataName, int classes)
+    {
+        var inputs = new List<TrainingExample>();
+        var labels = IntTensor.Zeros(new Shape(indices.Count));
+        for (int b = 0; b < indices.Count; b++)
+        {
+            var row = rows[indices[b]] ?? throw new ArgumentException($"{dataName} row {indices[b]} is null.");
+            if (row.Labels is not { Count: 1 })
+                throw new ArgumentException($"{dataName} row {indices[b]} needs exactly one label (its class) for a sequence classifier; got {row.Labels?.Count ?? 0}.");
+            int label = row.Labels[0];
+            if (label != -100 && (uint)label >= (uint)classes)
+                throw new ArgumentException($"{dataName} row {indices[b]}: class {label} is outside 0..{classes - 1}.");
+            labels.Span[b] = label;
+            inputs.Add(row with { Labels = null });
+        }
+        var tokens = Collate(inputs, Enumerable.Range(0, inputs.Count).ToArray(), false, padId, maxLength, vocabSize, needsTaskIds, dataName);
+        return tokens with { Labels = labels };
+    }
+
     private static int Cut(int count, int? maxLength) => maxLength is int max ? Math.Min(count, max) : count;
 
     /// <summary>
@@ -73,6 +104,13 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     /// </summary>
     public long TargetTokens(bool encoderDecoder, int virtualTokens)
     {
+        if (Labels.Shape.Rank == 1)
+        {
+            // Class labels: one target per row.
+            long rows = 0;
+            foreach (int label in Labels.Span) if (label != -100) rows++;
+            return rows;
+        }
         int batch = Labels.Shape[0], length = Labels.Shape[1];
         int from = encoderDecoder || virtualTokens > 0 ? 0 : 1;
         long count = 0;
