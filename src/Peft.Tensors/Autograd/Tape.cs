@@ -34,6 +34,28 @@ internal static class Tape
     public static Span<float> GradOf(Tensor? t) =>
         t is { RequiresGrad: true } ? t.EnsureGrad().Span : default;
 
+    /// <summary>
+    /// Runs <paramref name="action"/> with a fresh, empty tape and recording on, then puts the
+    /// caller's tape and no-grad depth back (gradient checkpointing recomputes a layer this way in
+    /// the middle of an outer backward pass).
+    /// </summary>
+    public static void RunNested(Action action)
+    {
+        var outer = t_entries;
+        int depth = t_noGradDepth;
+        t_entries = new List<TapeEntry>(64);
+        t_noGradDepth = 0;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            t_entries = outer;
+            t_noGradDepth = depth;
+        }
+    }
+
     public static void TruncateTo(int count)
     {
         var entries = t_entries;

@@ -14,6 +14,7 @@ public static partial class Ops
         if (!(probability >= 0 && probability < 1))
             throw new ArgumentOutOfRangeException(nameof(probability), $"Dropout probability must be in [0, 1); got {probability}.");
         if (!training || probability == 0) return x;
+        DropoutReplay.BeforeDraw(random);
         float keepScale = 1f / (1f - probability);
         var mask = Tensor.Uninitialized(x.Shape);
         var y = Tensor.Uninitialized(x.Shape);

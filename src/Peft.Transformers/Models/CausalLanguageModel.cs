@@ -37,6 +37,16 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <summary>The layout a cache or prefix must have for a batch of <paramref name="batchSize"/>.</summary>
     public CacheLayout CacheLayoutFor(int batchSize) => new(Config.NumLayers, batchSize, Config.NumKeyValueHeads, Config.HeadDim);
 
+    /// <inheritdoc/>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>True when a block should run checkpointed (enabled, no cache to fill).</summary>
+    protected bool Checkpointed(Cache? cache) => GradientCheckpointing && cache is null;
+
+    /// <summary>The tensors with gradients a checkpointed block reads besides its input: its layer's prefix.</summary>
+    protected static IReadOnlyList<Tensor>? SideInputs(PrefixKeyValues? prefix, int layer) =>
+        prefix is null ? null : [prefix[layer].Keys, prefix[layer].Values];
+
     /// <summary>Looks up token embeddings [batch, length, hidden], checking ids against the vocabulary.</summary>
     public Tensor Embed(IntTensor inputIds)
     {

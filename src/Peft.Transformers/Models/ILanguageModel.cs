@@ -22,6 +22,12 @@ public interface ILanguageModel
     /// <summary>The token embedding table [vocab, hidden].</summary>
     Tensor TokenEmbeddings { get; }
 
+    /// <summary>
+    /// Recompute each block's activations during backward instead of keeping them (less memory
+    /// for one extra forward pass per block; same gradients). Only passes without a cache use it.
+    /// </summary>
+    bool GradientCheckpointing { get; set; }
+
     /// <summary>Looks up token embeddings [batch, length, hidden], checking ids against the vocabulary.</summary>
     Tensor Embed(IntTensor inputIds);
 }

@@ -136,8 +136,9 @@ public sealed class Trainer
         long windowTargets = 0, windowTokens = 0;
         float lastLoss = float.NaN;
         double windowStart = 0;
-        bool wasTraining = Model.Training;
+        bool wasTraining = Model.Training, wasCheckpointing = Model.BaseModel.GradientCheckpointing;
         Model.Training = true;
+        Model.BaseModel.GradientCheckpointing = Options.GradientCheckpointing;
         try
         {
             int[]? order = null;
@@ -224,6 +225,7 @@ public sealed class Trainer
         finally
         {
             Model.Training = wasTraining;
+            Model.BaseModel.GradientCheckpointing = wasCheckpointing;
         }
         if (Options.CheckpointFolder is { } final) SaveCheckpoint(final);
         if (best is not null)

@@ -54,6 +54,9 @@ public sealed record TrainerOptions
     /// <summary>At the end, put back the adapter weights of the best evaluation.</summary>
     public bool LoadBestAtEnd { get; init; }
 
+    /// <summary>Recompute each block's activations in backward (less memory, one extra forward per block, same gradients).</summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>Seed of the data order (each epoch is a seeded shuffle).</summary>
     public ulong Seed { get; init; } = 42;
 

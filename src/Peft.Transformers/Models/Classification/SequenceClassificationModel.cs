@@ -60,6 +60,13 @@ public sealed class SequenceClassificationModel : ILanguageModel
     /// <inheritdoc/>
     public Tensor Embed(IntTensor inputIds) => Backbone.Embed(inputIds);
 
+    /// <inheritdoc/>
+    public bool GradientCheckpointing
+    {
+        get => Backbone.GradientCheckpointing;
+        set => Backbone.GradientCheckpointing = value;
+    }
+
     /// <summary>Classifies each row.</summary>
     /// <param name="inputIds">Token ids [batch, length], or null when <paramref name="inputEmbeddings"/> are given.</param>
     /// <param name="inputEmbeddings">Input embeddings [batch, length, hidden].</param>

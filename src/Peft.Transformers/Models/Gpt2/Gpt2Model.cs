@@ -51,7 +51,10 @@ public sealed class Gpt2Model : CausalLanguageModel
         hiddenStates?.Add(h);
         for (int i = 0; i < _blocks.Length; i++)
         {
-            h = _blocks[i].Forward(h, additiveMask, cache, prefix);
+            var block = _blocks[i];
+            h = Checkpointed(cache)
+                ? Ops.Checkpoint(x => block.Forward(x, additiveMask, null, prefix), h, SideInputs(prefix, i))
+                : block.Forward(h, additiveMask, cache, prefix);
             if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
         }
         h = Ops.LayerNorm(h, _lnFWeight, _lnFBias, Config.NormEpsilon);

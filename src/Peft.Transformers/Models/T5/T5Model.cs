@@ -108,11 +108,27 @@ public sealed class T5Model : ILanguageModel
         var bias = _encoderBias.Compute(length, length, 0);
         for (int i = 0; i < _encoderSelf.Length; i++)
         {
-            x = Ops.Add(x, _encoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _encoderNorms0[i], Config.NormEpsilon), mask, bias, null, null));
-            x = Ops.Add(x, _encoderFf[i].Forward(Ops.RmsNorm(x, _encoderNorms1[i], Config.NormEpsilon)));
+            int layer = i;
+            x = GradientCheckpointing ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias), x) : EncoderBlock(layer, x, mask, bias);
         }
         return Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
     }
+
+    private Tensor EncoderBlock(int i, Tensor x, Tensor mask, Tensor bias)
+    {
+        x = Ops.Add(x, _encoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _encoderNorms0[i], Config.NormEpsilon), mask, bias, null, null));
+        return Ops.Add(x, _encoderFf[i].Forward(Ops.RmsNorm(x, _encoderNorms1[i], Config.NormEpsilon)));
+    }
+
+    private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput, Tensor crossMask, Cache? crossCache)
+    {
+        x = Ops.Add(x, _decoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _decoderNorms0[i], Config.NormEpsilon), selfMask, bias, selfCache, prefix));
+        x = Ops.Add(x, _decoderCross[i].CrossAttend(i, Ops.RmsNorm(x, _decoderNorms1[i], Config.NormEpsilon), encoderOutput, crossMask, crossCache));
+        return Ops.Add(x, _decoderFf[i].Forward(Ops.RmsNorm(x, _decoderNorms2[i], Config.NormEpsilon)));
+    }
+
+    /// <inheritdoc/>
+    public bool GradientCheckpointing { get; set; }
 
     /// <summary>
     /// Runs the model. The encoder runs unless <paramref name="encoderOutput"/> is given (generation
@@ -152,9 +168,13 @@ public sealed class T5Model : ILanguageModel
         var x = Embed(decoderInputIds);
         for (int i = 0; i < _decoderSelf.Length; i++)
         {
-            x = Ops.Add(x, _decoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _decoderNorms0[i], Config.NormEpsilon), selfMask, bias, selfCache, prefix));
-            x = Ops.Add(x, _decoderCross[i].CrossAttend(i, Ops.RmsNorm(x, _decoderNorms1[i], Config.NormEpsilon), encoderOutput, crossMask, cache?.CrossAttention));
-            x = Ops.Add(x, _decoderFf[i].Forward(Ops.RmsNorm(x, _decoderNorms2[i], Config.NormEpsilon)));
+            int layer = i;
+            if (GradientCheckpointing && cache is null)
+            {
+                Tensor[] side = prefix is null ? [encoderOutput] : [encoderOutput, prefix[layer].Keys, prefix[layer].Values];
+                x = Ops.Checkpoint(h => DecoderBlock(layer, h, selfMask, bias, null, prefix, encoderOutput, crossMask, null), x, side);
+            }
+            else x = DecoderBlock(layer, x, selfMask, bias, selfCache, prefix, encoderOutput, crossMask, cache?.CrossAttention);
         }
         x = Ops.RmsNorm(x, _decoderNorm, Config.NormEpsilon);
         if (Config.TieWordEmbeddings) x = Ops.Scale(x, 1f / MathF.Sqrt(Config.HiddenSize));
