@@ -28,8 +28,10 @@ public sealed class Seq2SeqGenerator
     /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
     /// <param name="inputEmbeddings">Encoder input embeddings instead of ids (prompt tuning puts virtual tokens here); ids still give the batch shape.</param>
     /// <param name="decoderPrefix">Prefix-tuning key/values for the decoder's self-attention (written into the cache first).</param>
+    /// <param name="encoderPrefix">Key/values in front of the encoder's self-attention (paper-mode prefix tuning).</param>
+    /// <param name="crossAttentionPrefix">Key/values in front of the encoder output in cross-attention (paper mode; cached with it).</param>
     public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null,
-        Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null)
+        Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null, PrefixKeyValues? encoderPrefix = null, PrefixKeyValues? crossAttentionPrefix = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
@@ -42,7 +44,7 @@ public sealed class Seq2SeqGenerator
         int start = _model.Config.DecoderStartTokenId ?? pad;
 
         using var noGrad = Autograd.NoGrad();
-        var encoderOutput = TensorScope.Keep(inputEmbeddings is null ? _model.Encode(inputIds, null, attentionMask) : _model.Encode(null, inputEmbeddings, attentionMask));
+        var encoderOutput = TensorScope.Keep(inputEmbeddings is null ? _model.Encode(inputIds, null, attentionMask, encoderPrefix) : _model.Encode(null, inputEmbeddings, attentionMask, encoderPrefix));
         int prefixLength = decoderPrefix?.Length ?? 0;
         int sourceLength = encoderOutput.Shape[1];
         EncoderDecoderCache? cache = null;
@@ -50,7 +52,7 @@ public sealed class Seq2SeqGenerator
         {
             var selfLayout = _model.DecoderCacheLayoutFor(batch);
             Cache self = options.UseStaticCache ? new StaticCache(selfLayout, prefixLength + options.MaxNewTokens + 1) : new DynamicCache(selfLayout, prefixLength + Math.Min(options.MaxNewTokens + 1, 256));
-            cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, sourceLength));
+            cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, (crossAttentionPrefix?.Length ?? 0) + sourceLength));
         }
 
         var sequences = new List<int>[batch];
@@ -68,7 +70,8 @@ public sealed class Seq2SeqGenerator
             var next = new float[batch * vocab];
             using (new TensorScope())
             {
-                var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache, decoderPrefix: decoderPrefix).Logits;
+                var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache, decoderPrefix: decoderPrefix,
+                    crossAttentionPrefix: crossAttentionPrefix).Logits;
                 for (int b = 0; b < batch; b++) logits.Span.Slice(((b * feed) + feed - 1) * vocab, vocab).CopyTo(next.AsSpan(b * vocab));
             }
             stepLogits?.Add((float[])next.Clone());

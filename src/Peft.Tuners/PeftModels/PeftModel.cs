@@ -388,9 +388,16 @@ public sealed class PeftModel
     }
 
     /// <summary>The stacked prefix of the active prefix adapters (concatenated per layer in stacking order), or null.</summary>
-    public PrefixKeyValues? Prefix(int batch)
+    public PrefixKeyValues? Prefix(int batch) => Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.Prefix(batch)).ToArray());
+
+    /// <summary>The stacked encoder self-attention prefix (paper-mode prefix adapters on encoder-decoder models), or null.</summary>
+    public PrefixKeyValues? EncoderPrefix(int batch) => Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.EncoderPrefix(batch)).OfType<PrefixKeyValues>().ToArray());
+
+    /// <summary>The stacked cross-attention prefix (paper-mode prefix adapters on encoder-decoder models), or null.</summary>
+    public PrefixKeyValues? CrossAttentionPrefix(int batch) => Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.CrossAttentionPrefix(batch)).OfType<PrefixKeyValues>().ToArray());
+
+    private static PrefixKeyValues? Stack(PrefixKeyValues[] prefixes)
     {
-        var prefixes = Applied.OfType<IPrefixAdapter>().Select(a => a.Prefix(batch)).ToArray();
         if (prefixes.Length == 0) return null;
         if (prefixes.Length == 1) return prefixes[0];
         var layers = new (Tensor, Tensor)[prefixes[0].Layout.Layers];
@@ -453,9 +460,11 @@ public sealed class PeftModel
         var sourceMask = attentionMask;
         if (virtualTokens is not null)
             (sourceEmbeddings, sourceMask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), sourceMask, null);
+        var encoderPrefix = EncoderPrefix(batch);
+        var crossPrefix = CrossAttentionPrefix(batch);
         var output = sourceEmbeddings is null
-            ? t5.Forward(inputIds: inputIds, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels)
-            : t5.Forward(inputEmbeddings: sourceEmbeddings, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels);
+            ? t5.Forward(inputIds: inputIds, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels, encoderPrefix: encoderPrefix, crossAttentionPrefix: crossPrefix)
+            : t5.Forward(inputEmbeddings: sourceEmbeddings, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels, encoderPrefix: encoderPrefix, crossAttentionPrefix: crossPrefix);
         return new PeftOutput(output.Logits, output.Loss);
     }
 
@@ -509,8 +518,7 @@ public sealed class PeftModel
         using var noGrad = Autograd.NoGrad();
         // Computed once: the adapters' outputs do not change while generating.
         var virtualTokens = Keep(VirtualTokens(batch, taskIds));
-        var prefix = Prefix(batch);
-        if (prefix is not null) prefix = new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
+        var prefix = KeepAll(Prefix(batch));
         if (Causal is { } causal)
             return new CausalGenerator(causal).Generate(inputIds, attentionMask, options, stepLogits, virtualTokens, prefix, Placement);
         var t5 = Seq2Seq!;
@@ -522,8 +530,11 @@ public sealed class PeftModel
             (embeddings, mask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), mask, null);
             embeddings = TensorScope.Keep(embeddings);
         }
-        return new Seq2SeqGenerator(t5).GenerateGreedy(inputIds, mask, options, stepLogits, embeddings, prefix);
+        return new Seq2SeqGenerator(t5).GenerateGreedy(inputIds, mask, options, stepLogits, embeddings, prefix, KeepAll(EncoderPrefix(batch)), KeepAll(CrossAttentionPrefix(batch)));
     }
+
+    private static PrefixKeyValues? KeepAll(PrefixKeyValues? prefix) => prefix is null ? null
+        : new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
 
     private static Tensor? Keep(Tensor? t) => t is null ? null : TensorScope.Keep(t);
 

@@ -63,7 +63,7 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         if (config.Initialization == "TEXT")
             throw new AdapterConfigException("Prefix tuning: TEXT initialization runs the base model on the text; call the overload that takes the model and a tokenizer.");
         var random = new SeededRandom(seed);
-        int width = s.Layers * 2 * s.TokenDim;
+        int width = config.ChunkPlan(model).Chunks * s.TokenDim;
         if (!config.PrefixProjection)
         {
             var table = config.Initialization == "ZERO"
@@ -101,6 +101,8 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         if (config.Initialization != "TEXT") return Create(config, model.Config, seed);
         if (config.PrefixProjection)
             throw new AdapterConfigException("Prefix tuning: TEXT initialization sets the key/values directly, so 'prefix_projection' must be false.");
+        if (config.Seq2SeqPrefix == "ALL")
+            throw new AdapterConfigException("Prefix tuning: TEXT initialization fills the decoder's self-attention key/values; with 'peft_mlnet_seq2seq_prefix' ALL use RANDOM or ZERO.");
         if (string.IsNullOrEmpty(config.InitText)) throw new AdapterConfigException("Prefix tuning: initialization is TEXT but InitText is empty.");
         if (tokenize is null) throw new AdapterConfigException("Prefix tuning: initialization is TEXT; pass the model's tokenizer so InitText can be turned into token ids.");
         var ids = tokenize(config.InitText);
@@ -180,7 +182,8 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         using (var doc = AdapterFiles.ReadConfig(folder, "PREFIX_TUNING"))
             config = PrefixTuningConfig.FromJson(doc.RootElement, warn);
         var s = config.Resolve(model);
-        var table = Tensor.Parameter(new float[config.NumVirtualTokens * s.Layers * 2 * s.TokenDim], new Shape(config.NumVirtualTokens, s.Layers * 2 * s.TokenDim), "prompt_embeddings");
+        int width = config.ChunkPlan(model).Chunks * s.TokenDim;
+        var table = Tensor.Parameter(new float[config.NumVirtualTokens * width], new Shape(config.NumVirtualTokens, width), "prompt_embeddings");
         AdapterFiles.ReadWeights(folder, [table]);
         return new PrefixTuningAdapter(config, model, table, null);
     }
@@ -203,19 +206,23 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
     }
 
     /// <inheritdoc/>
-    public PrefixKeyValues Prefix(int batch)
+    public PrefixKeyValues Prefix(int batch) => PrefixFor(batch, Config.ChunkPlan(Model).Self);
+
+    /// <inheritdoc/>
+    public PrefixKeyValues? EncoderPrefix(int batch) => Config.ChunkPlan(Model).Encoder is { } plan ? PrefixFor(batch, plan) : null;
+
+    /// <inheritdoc/>
+    public PrefixKeyValues? CrossAttentionPrefix(int batch) => Config.ChunkPlan(Model).Cross is { } plan ? PrefixFor(batch, plan) : null;
+
+    private PrefixKeyValues PrefixFor(int batch, (int Key, int Value)[] plan)
     {
-        var (_, layers, heads, headDim, submodules, _) = _sizes;
-        int v = Config.NumVirtualTokens;
-        // [v, 2L·H·D] -> [v, 2L, H, D] -> [2L, H, v, D]: chunk c is one layer's keys or values.
-        var chunks = Ops.Permute(Ops.Reshape(Table(), v, 2 * layers, heads, headDim), 1, 2, 0, 3);
-        var perLayer = new (Tensor, Tensor)[layers];
-        for (int i = 0; i < layers; i++)
-        {
-            int keyChunk = submodules == 2 ? (4 * i) % (2 * layers) : 2 * i;
-            int valueChunk = submodules == 2 ? (4 * i + 1) % (2 * layers) : 2 * i + 1;
-            perLayer[i] = (RepeatBatch(Ops.Slice(chunks, 0, keyChunk, 1), batch), RepeatBatch(Ops.Slice(chunks, 0, valueChunk, 1), batch));
-        }
+        var (_, _, heads, headDim, _, _) = _sizes;
+        int v = Config.NumVirtualTokens, count = Config.ChunkPlan(Model).Chunks;
+        // [v, C·H·D] -> [v, C, H, D] -> [C, H, v, D]: chunk c is one layer's keys or values.
+        var chunks = Ops.Permute(Ops.Reshape(Table(), v, count, heads, headDim), 1, 2, 0, 3);
+        var perLayer = new (Tensor, Tensor)[plan.Length];
+        for (int i = 0; i < plan.Length; i++)
+            perLayer[i] = (RepeatBatch(Ops.Slice(chunks, 0, plan[i].Key, 1), batch), RepeatBatch(Ops.Slice(chunks, 0, plan[i].Value, 1), batch));
         return new PrefixKeyValues(perLayer);
     }
 

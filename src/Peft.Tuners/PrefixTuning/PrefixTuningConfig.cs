@@ -36,6 +36,15 @@ public sealed record PrefixTuningConfig : IPeftConfig
     /// <summary>The text for TEXT initialization; it must have at least num_virtual_tokens tokens.</summary>
     public string? InitText { get; init; }
 
+    /// <summary>
+    /// For encoder-decoder models: DECODER (HF PEFT's mode, what HF adapters expect: a prefix in
+    /// front of the decoder's self-attention only) or ALL (the prefix-tuning paper's: separate
+    /// prefixes for the encoder's self-attention, the decoder's self-attention and its
+    /// cross-attention; written to adapter_config.json as <c>peft_mlnet_seq2seq_prefix</c>, which HF
+    /// PEFT does not read).
+    /// </summary>
+    public string Seq2SeqPrefix { get; init; } = "DECODER";
+
     /// <summary>Given values to check (null = infer).</summary>
     public int? TokenDim { get; init; }
 
@@ -63,6 +72,10 @@ public sealed record PrefixTuningConfig : IPeftConfig
         Check("num_layers", NumLayers, layers);
         Check("num_attention_heads", NumAttentionHeads, heads);
         Check("num_transformer_submodules", NumTransformerSubmodules, submodules);
+        if (Seq2SeqPrefix is not ("DECODER" or "ALL"))
+            throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' is '{Seq2SeqPrefix}'; supported: DECODER (HF PEFT's), ALL (the paper's).");
+        if (Seq2SeqPrefix == "ALL" && !model.IsEncoderDecoder)
+            throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' ALL is for encoder-decoder models; {model.ModelType} is decoder-only, use DECODER.");
         return (tokenDim, layers, heads, model.HeadDim, submodules, EncoderHiddenSize ?? tokenDim);
     }
 
@@ -75,7 +88,30 @@ public sealed record PrefixTuningConfig : IPeftConfig
     private static readonly HashSet<string> KnownFields =
     [
         "num_virtual_tokens", "prefix_projection", "encoder_hidden_size", "token_dim", "num_layers", "num_attention_heads", "num_transformer_submodules",
+        "peft_mlnet_seq2seq_prefix",
     ];
+
+    /// <summary>
+    /// Which chunks of the table ([virtual, chunks·tokenDim]) hold each layer's keys and values, per
+    /// attention the prefix feeds: decoder (or decoder-only) self-attention, and in ALL mode the
+    /// encoder's self-attention and the cross-attention. HF's encoder-decoder layout reads layer i
+    /// from chunks (4i) mod 2L and (4i+1) mod 2L.
+    /// </summary>
+    internal (int Chunks, (int Key, int Value)[] Self, (int Key, int Value)[]? Encoder, (int Key, int Value)[]? Cross) ChunkPlan(ModelConfig model)
+    {
+        var (_, layers, _, _, submodules, _) = Resolve(model);
+        if (Seq2SeqPrefix == "ALL")
+        {
+            int encoder = model.NumLayers;
+            var enc = Enumerable.Range(0, encoder).Select(i => (2 * i, 2 * i + 1)).ToArray();
+            var self = Enumerable.Range(0, layers).Select(i => (2 * encoder + 2 * i, 2 * encoder + 2 * i + 1)).ToArray();
+            var cross = Enumerable.Range(0, layers).Select(i => (2 * encoder + 2 * layers + 2 * i, 2 * encoder + 2 * layers + 2 * i + 1)).ToArray();
+            return (2 * encoder + 4 * layers, self, enc, cross);
+        }
+        var plan = Enumerable.Range(0, layers)
+            .Select(i => submodules == 2 ? ((4 * i) % (2 * layers), (4 * i + 1) % (2 * layers)) : (2 * i, 2 * i + 1)).ToArray();
+        return (2 * layers, plan, null, null);
+    }
 
     /// <summary>Reads a PREFIX_TUNING adapter_config.json object.</summary>
     /// <param name="root">The JSON object.</param>
@@ -93,6 +129,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
             NumLayers = Int(root, "num_layers"),
             NumAttentionHeads = Int(root, "num_attention_heads"),
             NumTransformerSubmodules = Int(root, "num_transformer_submodules"),
+            Seq2SeqPrefix = ConfigFields.String(root, "peft_mlnet_seq2seq_prefix") ?? "DECODER",
             TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
         };
     }
@@ -101,7 +138,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
     public JsonObject ToJson(ModelConfig model)
     {
         var r = Resolve(model);
-        return new JsonObject
+        var json = new JsonObject
         {
             ["auto_mapping"] = null,
             ["base_model_name_or_path"] = null,
@@ -117,5 +154,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
             ["task_type"] = TaskType,
             ["token_dim"] = r.TokenDim,
         };
+        if (Seq2SeqPrefix != "DECODER") json["peft_mlnet_seq2seq_prefix"] = Seq2SeqPrefix;
+        return json;
     }
 }

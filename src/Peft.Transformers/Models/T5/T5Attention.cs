@@ -39,8 +39,11 @@ internal sealed class T5Attention
         return Output.Forward(AttentionCore.MergeHeads(attended));
     }
 
-    /// <summary>Cross-attention from <paramref name="x"/> to the encoder output (keys/values cached after the first step).</summary>
-    public Tensor CrossAttend(int layer, Tensor x, Tensor encoderOutput, Tensor mask, Cache? crossCache)
+    /// <summary>
+    /// Cross-attention from <paramref name="x"/> to the encoder output (keys/values cached after the
+    /// first step), with an optional prefix in front of the encoder's keys/values.
+    /// </summary>
+    public Tensor CrossAttend(int layer, Tensor x, Tensor encoderOutput, Tensor mask, Cache? crossCache, PrefixKeyValues? prefix = null)
     {
         var q = AttentionCore.SplitHeads(Query.Forward(x), _heads, _headDim);
         Tensor k, v;
@@ -52,6 +55,11 @@ internal sealed class T5Attention
         {
             k = AttentionCore.SplitHeads(Key.Forward(encoderOutput), _heads, _headDim);
             v = AttentionCore.SplitHeads(Value.Forward(encoderOutput), _heads, _headDim);
+            if (prefix is not null)
+            {
+                k = Ops.Concat([prefix[layer].Keys, k], 2);
+                v = Ops.Concat([prefix[layer].Values, v], 2);
+            }
             crossCache?.Append(layer, k, v);
         }
         var attended = Ops.ScaledDotProductAttention(q, k, v, mask, null, 1f);

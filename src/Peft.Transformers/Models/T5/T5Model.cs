@@ -95,8 +95,15 @@ public sealed class T5Model : ILanguageModel
         return Ops.Embedding(inputIds, _shared);
     }
 
+    /// <summary>The layout of an encoder self-attention prefix for a batch.</summary>
+    public CacheLayout EncoderPrefixLayoutFor(int batchSize) => new(Config.NumLayers, batchSize, Config.NumAttentionHeads, Config.HeadDim);
+
     /// <summary>Runs the encoder: exactly one of <paramref name="inputIds"/> and <paramref name="inputEmbeddings"/>; mask [batch, length] or null.</summary>
-    public Tensor Encode(IntTensor? inputIds, Tensor? inputEmbeddings, IntTensor? attentionMask)
+    /// <param name="inputIds">Source ids [batch, length].</param>
+    /// <param name="inputEmbeddings">Source embeddings [batch, length, hidden].</param>
+    /// <param name="attentionMask">Source mask [batch, length], or null.</param>
+    /// <param name="encoderPrefix">Key/values in front of every encoder self-attention (prefix tuning's paper mode), always attended; or null.</param>
+    public Tensor Encode(IntTensor? inputIds, Tensor? inputEmbeddings, IntTensor? attentionMask, PrefixKeyValues? encoderPrefix = null)
     {
         if ((inputIds is null) == (inputEmbeddings is null))
             throw new ArgumentException("Encode needs exactly one of inputIds and inputEmbeddings.");
@@ -104,26 +111,46 @@ public sealed class T5Model : ILanguageModel
         if (x.Rank != 3 || x.Shape[2] != Config.HiddenSize)
             throw new ArgumentException($"Encoder input must be [batch, length, {Config.HiddenSize}]; got {x.Shape}.");
         int batch = x.Shape[0], length = x.Shape[1];
-        var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, length)) : AttentionMasks.Padding(batch, length, attentionMask);
-        var bias = _encoderBias.Compute(length, length, 0);
+        if (encoderPrefix is not null) EncoderPrefixLayoutFor(batch).CheckMatches(encoderPrefix.Layout, "Encoder prefix key/values");
+        int p = encoderPrefix?.Length ?? 0;
+        var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, p + length)) : AttentionMasks.Padding(batch, length, LeadingOnes(attentionMask, p));
+        // Prefix keys take positions 0..p-1 and the tokens p.., as the decoder's prefix does.
+        var bias = _encoderBias.Compute(length, p + length, p);
         for (int i = 0; i < _encoderSelf.Length; i++)
         {
             int layer = i;
-            x = GradientCheckpointing ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias), x) : EncoderBlock(layer, x, mask, bias);
+            x = GradientCheckpointing
+                ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias, encoderPrefix), x, encoderPrefix is null ? null : [encoderPrefix[layer].Keys, encoderPrefix[layer].Values])
+                : EncoderBlock(layer, x, mask, bias, encoderPrefix);
         }
         return Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
     }
 
-    private Tensor EncoderBlock(int i, Tensor x, Tensor mask, Tensor bias)
+    /// <summary>The mask [batch, count + length] with <paramref name="count"/> leading ones per row.</summary>
+    private static IntTensor LeadingOnes(IntTensor mask, int count)
     {
-        x = Ops.Add(x, _encoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _encoderNorms0[i], Config.NormEpsilon), mask, bias, null, null));
+        if (count == 0) return mask;
+        int batch = mask.Shape[0], length = mask.Shape[1];
+        var result = IntTensor.Zeros(new Shape(batch, count + length));
+        for (int b = 0; b < batch; b++)
+        {
+            result.Span.Slice(b * (count + length), count).Fill(1);
+            mask.Span.Slice(b * length, length).CopyTo(result.Span.Slice(b * (count + length) + count));
+        }
+        return result;
+    }
+
+    private Tensor EncoderBlock(int i, Tensor x, Tensor mask, Tensor bias, PrefixKeyValues? prefix)
+    {
+        x = Ops.Add(x, _encoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _encoderNorms0[i], Config.NormEpsilon), mask, bias, null, prefix));
         return Ops.Add(x, _encoderFf[i].Forward(Ops.RmsNorm(x, _encoderNorms1[i], Config.NormEpsilon)));
     }
 
-    private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput, Tensor crossMask, Cache? crossCache)
+    private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput, Tensor crossMask, Cache? crossCache,
+        PrefixKeyValues? crossPrefix)
     {
         x = Ops.Add(x, _decoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _decoderNorms0[i], Config.NormEpsilon), selfMask, bias, selfCache, prefix));
-        x = Ops.Add(x, _decoderCross[i].CrossAttend(i, Ops.RmsNorm(x, _decoderNorms1[i], Config.NormEpsilon), encoderOutput, crossMask, crossCache));
+        x = Ops.Add(x, _decoderCross[i].CrossAttend(i, Ops.RmsNorm(x, _decoderNorms1[i], Config.NormEpsilon), encoderOutput, crossMask, crossCache, crossPrefix));
         return Ops.Add(x, _decoderFf[i].Forward(Ops.RmsNorm(x, _decoderNorms2[i], Config.NormEpsilon)));
     }
 
@@ -136,11 +163,23 @@ public sealed class T5Model : ILanguageModel
     /// -100 replaced by the pad id), as HF does. A decoder cache and prefix combine by
     /// <see cref="CachePrecedence"/>.
     /// </summary>
+    /// <param name="inputIds">Source ids, or null with <paramref name="inputEmbeddings"/> or <paramref name="encoderOutput"/>.</param>
+    /// <param name="inputEmbeddings">Source embeddings.</param>
+    /// <param name="attentionMask">Source mask [batch, source length], or null.</param>
+    /// <param name="decoderInputIds">Decoder ids; null = labels shifted right.</param>
+    /// <param name="decoderAttentionMask">[batch, prefix/cached + decoder length], or null.</param>
+    /// <param name="encoderOutput">A precomputed encoder output (generation encodes once).</param>
+    /// <param name="cache">Decoder caches (self and cross attention), or null.</param>
+    /// <param name="decoderPrefix">Key/values in front of the decoder's self-attention (HF PEFT's prefix tuning).</param>
+    /// <param name="labels">Target ids for the loss (-100 ignored), or null.</param>
+    /// <param name="encoderPrefix">Key/values in front of the encoder's self-attention (paper mode), or null; ignored when <paramref name="encoderOutput"/> is given.</param>
+    /// <param name="crossAttentionPrefix">Key/values in front of the encoder output in every cross-attention (paper mode), or null; a cache stores them with the encoder's.</param>
     public Seq2SeqLMOutput Forward(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
         IntTensor? decoderInputIds = null, IntTensor? decoderAttentionMask = null, Tensor? encoderOutput = null,
-        EncoderDecoderCache? cache = null, PrefixKeyValues? decoderPrefix = null, IntTensor? labels = null)
+        EncoderDecoderCache? cache = null, PrefixKeyValues? decoderPrefix = null, IntTensor? labels = null,
+        PrefixKeyValues? encoderPrefix = null, PrefixKeyValues? crossAttentionPrefix = null)
     {
-        encoderOutput ??= Encode(inputIds, inputEmbeddings, attentionMask);
+        encoderOutput ??= Encode(inputIds, inputEmbeddings, attentionMask, encoderPrefix);
         int batch = encoderOutput.Shape[0], sourceLength = encoderOutput.Shape[1];
         if (attentionMask is not null && (attentionMask.Shape.Rank != 2 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != sourceLength))
             throw new ArgumentException($"attention_mask {attentionMask.Shape} must be [batch {batch}, source length {sourceLength}].", nameof(attentionMask));
@@ -162,7 +201,11 @@ public sealed class T5Model : ILanguageModel
         if (decoderAttentionMask is not null && (decoderAttentionMask.Shape.Rank != 2 || decoderAttentionMask.Shape[0] != batch || decoderAttentionMask.Shape[1] != keys))
             throw new ArgumentException($"decoder_attention_mask {decoderAttentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length}).", nameof(decoderAttentionMask));
         var selfMask = AttentionMasks.Causal(batch, length, keys, decoderAttentionMask, MaskStyle.MinValue);
-        var crossMask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, sourceLength)) : AttentionMasks.Padding(batch, length, attentionMask);
+        if (crossAttentionPrefix is not null) DecoderCacheLayoutFor(batch).CheckMatches(crossAttentionPrefix.Layout, "Cross-attention prefix key/values");
+        int crossPrefixLength = crossAttentionPrefix?.Length ?? 0;
+        var crossMask = attentionMask is null
+            ? Tensor.Zeros(new Shape(batch, 1, length, crossPrefixLength + sourceLength))
+            : AttentionMasks.Padding(batch, length, LeadingOnes(attentionMask, crossPrefixLength));
         var bias = _decoderBias.Compute(length, keys, past);
 
         var x = Embed(decoderInputIds);
@@ -172,9 +215,10 @@ public sealed class T5Model : ILanguageModel
             if (GradientCheckpointing && cache is null)
             {
                 Tensor[] side = prefix is null ? [encoderOutput] : [encoderOutput, prefix[layer].Keys, prefix[layer].Values];
-                x = Ops.Checkpoint(h => DecoderBlock(layer, h, selfMask, bias, null, prefix, encoderOutput, crossMask, null), x, side);
+                if (crossAttentionPrefix is not null) side = [.. side, crossAttentionPrefix[layer].Keys, crossAttentionPrefix[layer].Values];
+                x = Ops.Checkpoint(h => DecoderBlock(layer, h, selfMask, bias, null, prefix, encoderOutput, crossMask, null, crossAttentionPrefix), x, side);
             }
-            else x = DecoderBlock(layer, x, selfMask, bias, selfCache, prefix, encoderOutput, crossMask, cache?.CrossAttention);
+            else x = DecoderBlock(layer, x, selfMask, bias, selfCache, prefix, encoderOutput, crossMask, cache?.CrossAttention, crossAttentionPrefix);
         }
         x = Ops.RmsNorm(x, _decoderNorm, Config.NormEpsilon);
         if (Config.TieWordEmbeddings) x = Ops.Scale(x, 1f / MathF.Sqrt(Config.HiddenSize));
