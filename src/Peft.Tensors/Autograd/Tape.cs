@@ -94,7 +94,13 @@ internal static class Tape
                 e.Op.Backward(ref e);
                 // Intermediate gradients are dead once propagated (ops with several inputs, like
                 // Concat, record consecutive entries sharing one output: keep it for the rest).
-                if (!e.Output.IsLeaf && (i == 0 || !ReferenceEquals(span[i - 1].Output, e.Output))) e.Output.Grad = null;
+                if (!e.Output.IsLeaf && (i == 0 || !ReferenceEquals(span[i - 1].Output, e.Output)))
+                {
+                    // A pooled gradient goes back to the pool now (its scope's later return is a
+                    // no-op), so the rest of backward reuses it: backward's peak stays near one layer's.
+                    e.Output.Grad?.ReturnToPool();
+                    e.Output.Grad = null;
+                }
             }
         }
         finally

@@ -79,7 +79,7 @@ public static partial class Ops
         int rows = x.Length / inF;
         var y = Tensor.Uninitialized(x.Shape.With(-1, outF));
         var ys = y.Span;
-        if (PackedWeightCache.Applies(weight))
+        if (PackedWeightCache.Applies(weight, rows))
             Gemm.Multiply(false, rows, 1f, x.Span, inF, PackedWeightCache.Forward(weight), 0f, ys, outF);
         else
             Gemm.Multiply(false, true, rows, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, ys, outF);
@@ -154,7 +154,7 @@ public static partial class Ops
             var gx = Tape.GradOf(x);
             if (!gx.IsEmpty)
             {
-                if (PackedWeightCache.Applies(w))
+                if (PackedWeightCache.Applies(w, rows))
                     Gemm.Multiply(false, rows, 1f, g, outF, PackedWeightCache.Backward(w), 1f, gx, inF);
                 else
                     Gemm.Multiply(false, false, rows, inF, outF, 1f, g, outF, w.Span, inF, 1f, gx, inF);

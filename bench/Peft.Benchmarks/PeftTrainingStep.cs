@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Peft.Tensors;
+using Peft.Tensors.Optimizers;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
+using Peft.Tuners.Adapters;
+using Peft.Tuners.Ia3;
+using Peft.Tuners.Lora;
+using Peft.Tuners.PeftModels;
+using Peft.Tuners.PrefixTuning;
+using Peft.Tuners.PromptTuning;
+using Peft.Tuners.PTuning;
+
+namespace Peft.Benchmarks;
+
+/// <summary>
+/// One PEFT training step (forward, backward, AdamW on the adapter only) on a gpt2-small-shaped
+/// model (12 layers, d=768, vocab 50257, random weights) at batch 4 × 128, the setting of
+/// ../shared/bench/torch_gpt_peft.py: prefix 20 tokens, LoRA r=8 on c_attn, and the other methods.
+/// </summary>
+internal sealed class PeftTrainingStep
+{
+    public const int Batch = 4, Length = 128;
+
+    private readonly PeftModel _model;
+    private readonly AdamW _optimizer;
+    private readonly IntTensor _ids;
+
+    public PeftTrainingStep(string method, bool checkpointing = false)
+    {
+        var config = ModelConfig.Parse(new JsonObject
+        {
+            ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
+        }.ToJsonString(), "gpt2-small benchmark config");
+        var baseModel = ModelLoader.CreateCausal(config);
+        ModelInitializer.InitializeRandom(baseModel.Parameters, 1);
+        _model = new PeftModel(baseModel);
+        _model.AddAdapter(method, Config(method), seed: 2);
+        if (_model[method] is LoraAdapter lora) foreach (var l in lora.Layers) l.B.Span.Fill(0.01f);
+        baseModel.GradientCheckpointing = checkpointing;
+        _optimizer = new AdamW(_model.TrainableParameters, 1e-3f);
+        var r = new Random(1);
+        _ids = IntTensor.FromArray(Enumerable.Range(0, Batch * Length).Select(_ => r.Next(50257)).ToArray(), Batch, Length);
+    }
+
+    public static string[] Methods => ["prefix", "lora", "prompt", "p_tuning", "ia3"];
+
+    private static IPeftConfig Config(string method) => method switch
+    {
+        "prefix" => new PrefixTuningConfig { NumVirtualTokens = 20 },
+        "lora" => new LoraConfig { R = 8, LoraAlpha = 16, TargetModules = TargetModules.FromNames("c_attn") },
+        "prompt" => new PromptTuningConfig { NumVirtualTokens = 20 },
+        "p_tuning" => new PTuningConfig { NumVirtualTokens = 20, EncoderHiddenSize = 768 },
+        "ia3" => new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") },
+        _ => throw new ArgumentException($"Unknown method '{method}'; use one of {string.Join(", ", Methods)}."),
+    };
+
+    public long TrainableParameters => _model.CountParameters().Trainable;
+
+    public float Step()
+    {
+        using var scope = new TensorScope();
+        _optimizer.ZeroGrad();
+        var loss = _model.Forward(_ids, labels: _ids).Loss!;
+        loss.Backward();
+        _optimizer.Step();
+        return loss.Item();
+    }
+}
