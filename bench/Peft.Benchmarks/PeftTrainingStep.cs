@@ -57,6 +57,24 @@ internal sealed class PeftTrainingStep
 
     public long TrainableParameters => _model.CountParameters().Trainable;
 
+    /// <summary>Seconds of the forward pass alone, the forward with the tape, and the backward pass (one step each).</summary>
+    public (double Inference, double Forward, double Backward) Phases()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (Autograd.NoGrad())
+        using (new TensorScope())
+            _model.Forward(_ids, labels: _ids);
+        double inference = clock.Elapsed.TotalSeconds;
+        using var scope = new TensorScope();
+        _optimizer.ZeroGrad();
+        clock.Restart();
+        var loss = _model.Forward(_ids, labels: _ids).Loss!;
+        double forward = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        loss.Backward();
+        return (inference, forward, clock.Elapsed.TotalSeconds);
+    }
+
     public float Step()
     {
         using var scope = new TensorScope();

@@ -47,17 +47,10 @@ public static partial class Ops
             case UnaryKind.Tanh: TensorPrimitives.Tanh(xs, ys); break;
             case UnaryKind.Sigmoid: TensorPrimitives.Sigmoid(xs, ys); break;
             case UnaryKind.Silu:
-                TensorPrimitives.Sigmoid(xs, ys);
-                TensorPrimitives.Multiply(xs, ys, ys);
+                ActivationKernels.Forward(ActivationKernels.Kind.Silu, x.Buffer, y.Buffer, x.Length);
                 break;
             case UnaryKind.GeluTanh:
-                for (int i = 0; i < xs.Length; i++)
-                {
-                    float v = xs[i];
-                    ys[i] = GeluTanhScale * (v + GeluCubic * v * v * v);
-                }
-                TensorPrimitives.Tanh(ys, ys);
-                for (int i = 0; i < xs.Length; i++) ys[i] = 0.5f * xs[i] * (1f + ys[i]);
+                ActivationKernels.Forward(ActivationKernels.Kind.GeluTanh, x.Buffer, y.Buffer, x.Length);
                 break;
             default:
                 for (int i = 0; i < xs.Length; i++) ys[i] = 0.5f * xs[i] * (1f + Erf(xs[i] * 0.70710678118654752f));
@@ -129,20 +122,10 @@ public static partial class Ops
                     for (int i = 0; i < g.Length; i++) gx[i] += g[i] * y[i] * (1f - y[i]);
                     break;
                 case UnaryKind.Silu:
-                    for (int i = 0; i < g.Length; i++)
-                    {
-                        float s = 1f / (1f + MathF.Exp(-x[i]));
-                        gx[i] += g[i] * s * (1f + x[i] * (1f - s));
-                    }
+                    ActivationKernels.Backward(ActivationKernels.Kind.Silu, e.A!.Buffer, e.Output.Grad!.Buffer, e.A!.Grad!.Buffer, g.Length);
                     break;
                 case UnaryKind.GeluTanh:
-                    for (int i = 0; i < g.Length; i++)
-                    {
-                        float v = x[i];
-                        float t = MathF.Tanh(GeluTanhScale * (v + GeluCubic * v * v * v));
-                        float d = 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * GeluTanhScale * (1f + 3f * GeluCubic * v * v);
-                        gx[i] += g[i] * d;
-                    }
+                    ActivationKernels.Backward(ActivationKernels.Kind.GeluTanh, e.A!.Buffer, e.Output.Grad!.Buffer, e.A!.Grad!.Buffer, g.Length);
                     break;
                 default:
                     for (int i = 0; i < g.Length; i++)
