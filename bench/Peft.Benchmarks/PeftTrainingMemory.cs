@@ -65,6 +65,8 @@ internal static class PeftTrainingMemory
         {
             var (inference, forward, backward) = step.Phases();
             Console.WriteLine($"  phases: forward without tape {inference:F3} s, forward with tape {forward:F3} s, backward {backward:F3} s");
+            var (body, full) = step.ForwardSplit();
+            Console.WriteLine($"  forward without tape: layers {body:F3} s, layers + head + loss {full:F3} s");
         }
         var process = Process.GetCurrentProcess();
         process.Refresh();

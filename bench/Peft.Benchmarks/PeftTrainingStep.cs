@@ -75,6 +75,18 @@ internal sealed class PeftTrainingStep
         return (inference, forward, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>Seconds of the body (final hidden states) and of body + LM head + loss, without a tape.</summary>
+    public (double Body, double Full) ForwardSplit()
+    {
+        using var noGrad = Autograd.NoGrad();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (new TensorScope()) _model.Causal!.LastHiddenState(inputIds: _ids);
+        double body = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        using (new TensorScope()) _model.Causal!.Forward(inputIds: _ids, labels: _ids);
+        return (body, clock.Elapsed.TotalSeconds);
+    }
+
     public float Step()
     {
         using var scope = new TensorScope();

@@ -23,6 +23,9 @@ public sealed class IntTensor
     /// <summary>The elements, row-major.</summary>
     public Span<int> Span => _data.AsSpan(0, Shape.ElementCount);
 
+    /// <summary>The backing array (kernels that split work over threads index it directly).</summary>
+    internal int[] Buffer => _data;
+
     /// <summary>A tensor holding a copy of <paramref name="values"/>.</summary>
     /// <exception cref="ArgumentException">The number of values does not match the shape.</exception>
     public static IntTensor FromSpan(ReadOnlySpan<int> values, Shape shape)

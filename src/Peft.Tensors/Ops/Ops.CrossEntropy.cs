@@ -17,23 +17,18 @@ public static partial class Ops
         if (targets.Length != rows || targets.Shape.Rank != logits.Rank - 1)
             throw ShapeError("CrossEntropy", $"targets {targets.Shape} must match logits {logits.Shape} without its last dimension.");
         targets.CheckRange("CrossEntropy targets", classes, ignoreIndex);
-        ReadOnlySpan<float> ls = logits.Span;
-        ReadOnlySpan<int> ts = targets.Span;
         // Keep the per-row log-sum-exp for backward.
         var lse = Tensor.Uninitialized(new Shape(rows));
-        var lseSpan = lse.Span;
+        var terms = Tensor.Uninitialized(new Shape(rows));
+        CrossEntropyKernel.Forward(logits.Buffer, targets.Buffer, rows, classes, ignoreIndex, lse.Buffer, terms.Buffer);
+        ReadOnlySpan<int> ts = targets.Span;
+        ReadOnlySpan<float> termSpan = terms.Span;
         double total = 0;
         int count = 0;
         for (int r = 0; r < rows; r++)
         {
-            var row = ls.Slice(r * classes, classes);
-            float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
-            double sum = 0;
-            for (int c = 0; c < classes; c++) sum += MathF.Exp(row[c] - max);
-            float logSumExp = max + (float)Math.Log(sum);
-            lseSpan[r] = logSumExp;
             if (ts[r] == ignoreIndex) continue;
-            total += logSumExp - row[ts[r]];
+            total += termSpan[r];
             count++;
         }
         var y = Tensor.Uninitialized(new Shape());
@@ -52,19 +47,9 @@ public static partial class Ops
             var gl = Tape.GradOf(e.A);
             if (gl.IsEmpty || e.Int1 == 0) return;
             int classes = e.A!.Shape.Last;
-            ReadOnlySpan<float> ls = e.A.Span, lse = e.Saved0!.Span;
-            ReadOnlySpan<int> ts = ((IntTensor)e.State!).Span;
+            var targets = (IntTensor)e.State!;
             float scale = e.Output.Grad!.Span[0] / e.Int1;
-            for (int r = 0; r < ts.Length; r++)
-            {
-                if (ts[r] == e.Int0) continue;
-                var row = ls.Slice(r * classes, classes);
-                var grow = gl.Slice(r * classes, classes);
-                float l = lse[r];
-                // softmax − one-hot, times the upstream gradient over the count.
-                for (int c = 0; c < classes; c++) grow[c] += scale * MathF.Exp(row[c] - l);
-                grow[ts[r]] -= scale;
-            }
+            CrossEntropyKernel.Backward(e.A.Buffer, targets.Buffer, targets.Length, classes, e.Int0, e.Saved0!.Buffer, e.A.Grad!.Buffer, scale);
         }
     }
 }

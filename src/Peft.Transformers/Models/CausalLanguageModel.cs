@@ -140,12 +140,16 @@ public abstract class CausalLanguageModel : ILanguageModel
         if (length < 2)
             throw new ArgumentException($"A causal LM loss needs at least 2 positions; got {length}.", nameof(labels));
         labels.CheckRange("labels", vocab, allowed: -100);
-        var shifted = Ops.Slice(logits, 1, 0, length - 1);
-        var targets = IntTensor.Zeros(new Shape(batch * (length - 1)));
+        // Position t predicts label t+1; each row's last position predicts nothing (-100), so the
+        // logits are used in place rather than sliced (a copy of the largest tensor of a step).
+        var targets = IntTensor.Zeros(new Shape(batch * length));
         var t = targets.Span;
         var l = labels.Span;
         for (int b = 0; b < batch; b++)
-            for (int i = 0; i < length - 1; i++) t[b * (length - 1) + i] = l[b * length + i + 1];
-        return Ops.CrossEntropy(Ops.Reshape(shifted, batch * (length - 1), vocab), targets, -100);
+        {
+            for (int i = 0; i < length - 1; i++) t[b * length + i] = l[b * length + i + 1];
+            t[b * length + length - 1] = -100;
+        }
+        return Ops.CrossEntropy(Ops.Reshape(logits, batch * length, vocab), targets, -100);
     }
 }
