@@ -5,7 +5,8 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// Peak resident memory and step time of one method in a fresh process (peak RSS is per process):
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- train-memory prefix [steps] [checkpointing]</c>.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- train-memory prefix [steps] [checkpointing] [phases]</c>
+/// (<c>phases</c> then times forward and backward separately; <c>train-memory gemm</c> times the step's products).
 /// </summary>
 internal static class PeftTrainingMemory
 {
@@ -48,7 +49,7 @@ internal static class PeftTrainingMemory
         }
         string method = args.Length > 1 ? args[1] : "prefix";
         int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
-        bool checkpointing = args.Length > 3 && args[3] == "checkpointing";
+        bool checkpointing = args.Contains("checkpointing");
         var step = new PeftTrainingStep(method, checkpointing);
         long afterLoad = Process.GetCurrentProcess().WorkingSet64;
         step.Step();
@@ -61,16 +62,16 @@ internal static class PeftTrainingMemory
             times.Add(clock.Elapsed.TotalSeconds);
         }
         times.Sort();
-        for (int i = 0; i < 2; i++)
-        {
-            var (inference, forward, backward) = step.Phases();
-            Console.WriteLine($"  phases: forward without tape {inference:F3} s, forward with tape {forward:F3} s, backward {backward:F3} s");
-            var (body, full) = step.ForwardSplit();
-            Console.WriteLine($"  forward without tape: layers {body:F3} s, layers + head + loss {full:F3} s");
-        }
         var process = Process.GetCurrentProcess();
         process.Refresh();
         Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}: trainable {step.TrainableParameters:N0}, step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
             $"peak RSS {process.PeakWorkingSet64 / 1048576.0:F0} MiB (after model build {afterLoad / 1048576.0:F0} MiB)");
+        if (!args.Contains("phases")) return;
+        for (int i = 0; i < 2; i++)
+        {
+            var (inference, forward, backward) = step.Phases();
+            var (body, full) = step.ForwardSplit();
+            Console.WriteLine($"  phases: forward without tape {inference:F3} s, with tape {forward:F3} s, backward {backward:F3} s; without tape: layers {body:F3} s, layers + head + loss {full:F3} s");
+        }
     }
 }
