@@ -5,7 +5,7 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// Peak resident memory and step time of one method in a fresh process (peak RSS is per process):
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- train-memory prefix [steps] [checkpointing] [phases]</c>
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- train-memory prefix [steps] [checkpointing] [chunked] [phases]</c>
 /// (<c>phases</c> then times forward and backward separately; <c>train-memory gemm</c> times the step's products).
 /// </summary>
 internal static class PeftTrainingMemory
@@ -50,7 +50,8 @@ internal static class PeftTrainingMemory
         string method = args.Length > 1 ? args[1] : "prefix";
         int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
         bool checkpointing = args.Contains("checkpointing");
-        var step = new PeftTrainingStep(method, checkpointing);
+        bool chunked = args.Contains("chunked");
+        var step = new PeftTrainingStep(method, checkpointing, chunked);
         long afterLoad = Process.GetCurrentProcess().WorkingSet64;
         step.Step();
         step.Step();
@@ -64,7 +65,7 @@ internal static class PeftTrainingMemory
         times.Sort();
         var process = Process.GetCurrentProcess();
         process.Refresh();
-        Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}: trainable {step.TrainableParameters:N0}, step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
+        Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}{(chunked ? " +chunked loss" : "")}: trainable {step.TrainableParameters:N0}, step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
             $"peak RSS {process.PeakWorkingSet64 / 1048576.0:F0} MiB (after model build {afterLoad / 1048576.0:F0} MiB)");
         if (!args.Contains("phases")) return;
         for (int i = 0; i < 2; i++)

@@ -26,8 +26,11 @@ internal sealed class PeftTrainingStep
     private readonly AdamW _optimizer;
     private readonly IntTensor _ids;
 
-    public PeftTrainingStep(string method, bool checkpointing = false)
+    private readonly bool _chunkedLoss;
+
+    public PeftTrainingStep(string method, bool checkpointing = false, bool chunkedLoss = false)
     {
+        _chunkedLoss = chunkedLoss;
         var config = ModelConfig.Parse(new JsonObject
         {
             ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
@@ -91,7 +94,7 @@ internal sealed class PeftTrainingStep
     {
         using var scope = new TensorScope();
         _optimizer.ZeroGrad();
-        var loss = _model.Forward(_ids, labels: _ids).Loss!;
+        var loss = _chunkedLoss ? _model.Loss(_ids, _ids) : _model.Forward(_ids, labels: _ids).Loss!;
         loss.Backward();
         _optimizer.Step();
         return loss.Item();

@@ -130,6 +130,40 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// </summary>
     protected abstract Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates);
 
+    /// <summary>The LM head's weight [vocab, hidden] (for losses computed without materialized logits).</summary>
+    protected abstract Tensor HeadWeight { get; }
+
+    /// <summary>
+    /// The causal LM loss of <see cref="Forward"/> with the same inputs, computed without holding the
+    /// [batch, length, vocab] logits (<see cref="Ops.LinearCrossEntropy"/>): less memory for one
+    /// extra LM-head product in backward. For training loops that need only the loss.
+    /// </summary>
+    public Tensor Loss(IntTensor labels, IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
+        IntTensor? positionIds = null, PrefixKeyValues? prefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var hidden = Run(inputIds, inputEmbeddings, attentionMask, positionIds, null, prefix, labels, null);
+        int batch = hidden.Shape[0], length = hidden.Shape[1];
+        if (length < 2) throw new ArgumentException($"A causal LM loss needs at least 2 positions; got {length}.", nameof(labels));
+        labels.CheckRange("labels", Config.VocabSize, allowed: -100);
+        var targets = ShiftedTargets(labels, batch, length);
+        return Ops.LinearCrossEntropy(Ops.Reshape(hidden, batch * length, Config.HiddenSize), HeadWeight, targets, -100);
+    }
+
+    /// <summary>Position t's target is label t+1; each row's last position has none (-100).</summary>
+    private static IntTensor ShiftedTargets(IntTensor labels, int batch, int length)
+    {
+        var targets = IntTensor.Zeros(new Shape(batch * length));
+        var t = targets.Span;
+        var l = labels.Span;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int i = 0; i < length - 1; i++) t[b * length + i] = l[b * length + i + 1];
+            t[b * length + length - 1] = -100;
+        }
+        return targets;
+    }
+
     /// <summary>Maps final hidden states to logits.</summary>
     protected abstract Tensor Head(Tensor hidden);
 
@@ -142,14 +176,7 @@ public abstract class CausalLanguageModel : ILanguageModel
         labels.CheckRange("labels", vocab, allowed: -100);
         // Position t predicts label t+1; each row's last position predicts nothing (-100), so the
         // logits are used in place rather than sliced (a copy of the largest tensor of a step).
-        var targets = IntTensor.Zeros(new Shape(batch * length));
-        var t = targets.Span;
-        var l = labels.Span;
-        for (int b = 0; b < batch; b++)
-        {
-            for (int i = 0; i < length - 1; i++) t[b * length + i] = l[b * length + i + 1];
-            t[b * length + length - 1] = -100;
-        }
+        var targets = ShiftedTargets(labels, batch, length);
         return Ops.CrossEntropy(Ops.Reshape(logits, batch * length, vocab), targets, -100);
     }
 }

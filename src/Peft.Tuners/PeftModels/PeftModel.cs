@@ -469,6 +469,28 @@ public sealed class PeftModel
     }
 
     /// <summary>
+    /// The loss of <see cref="Forward"/> for the same inputs. On a decoder-only language model it is
+    /// computed without holding the vocabulary-sized logits (one extra LM-head product in backward);
+    /// other models return Forward's loss.
+    /// </summary>
+    public Tensor Loss(IntTensor inputIds, IntTensor labels, IntTensor? attentionMask = null, IntTensor? taskIds = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (Causal is not { } causal || inputIds.Shape.Rank != 2 || !labels.Shape.Equals(inputIds.Shape))
+            return Forward(inputIds, attentionMask, labels, taskIds).Loss!;
+        if (attentionMask is not null && !attentionMask.Shape.Equals(inputIds.Shape))
+            throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
+        int batch = inputIds.Shape[0];
+        var prefix = Prefix(batch);
+        IntTensor? tokenLabels = labels;
+        var (embeddings, mask, positions) = CausalInputs(causal, inputIds, attentionMask, VirtualTokens(batch, taskIds), prefix, ref tokenLabels, classify: false);
+        return embeddings is null
+            ? causal.Loss(tokenLabels!, inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix)
+            : causal.Loss(tokenLabels!, inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix);
+    }
+
+    /// <summary>
     /// The decoder-only model's inputs with the adapters': virtual tokens in the embeddings (mask
     /// and causal labels extended), prefix ones in the mask, and positions for the placement.
     /// </summary>

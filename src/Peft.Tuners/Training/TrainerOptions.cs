@@ -57,6 +57,12 @@ public sealed record TrainerOptions
     /// <summary>Recompute each block's activations in backward (less memory, one extra forward per block, same gradients).</summary>
     public bool GradientCheckpointing { get; init; }
 
+    /// <summary>
+    /// Compute a causal LM's loss without holding the [batch, length, vocab] logits (chunked LM head
+    /// and cross-entropy): far less memory for large vocabularies, one extra LM-head product per step.
+    /// </summary>
+    public bool ChunkedLoss { get; init; }
+
     /// <summary>Seed of the data order (each epoch is a seeded shuffle).</summary>
     public ulong Seed { get; init; } = 42;
 

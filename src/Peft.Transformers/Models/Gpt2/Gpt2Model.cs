@@ -64,4 +64,7 @@ public sealed class Gpt2Model : CausalLanguageModel
 
     /// <inheritdoc/>
     protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _wte);
+
+    /// <inheritdoc/>
+    protected override Tensor HeadWeight => _wte;
 }

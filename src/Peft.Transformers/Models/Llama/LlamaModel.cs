@@ -64,4 +64,7 @@ public sealed class LlamaModel : CausalLanguageModel
 
     /// <inheritdoc/>
     protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _head);
+
+    /// <inheritdoc/>
+    protected override Tensor HeadWeight => _head;
 }
