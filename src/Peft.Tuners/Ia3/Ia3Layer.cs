@@ -1,6 +1,7 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Peft.Tensors;
 using Peft.Transformers.Modules;
+using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Ia3;
 
@@ -9,7 +10,7 @@ namespace Peft.Tuners.Ia3;
 /// (y = base(x) ⊙ l, bias included; stored [out, 1]) or, on feed-forward layers, the input
 /// (y = base(x ⊙ l); stored [1, in]).
 /// </summary>
-public sealed class Ia3Layer : ILinearAdapter
+public sealed class Ia3Layer : IMergeableLayer
 {
     internal Ia3Layer(LinearLayer target, bool feedforward)
     {
@@ -68,7 +69,7 @@ public sealed class Ia3Layer : ILinearAdapter
     }
 
     /// <summary>Keeps the merged base weight and forgets that it was merged (merge-and-unload).</summary>
-    internal void ForgetMerge() => IsMerged = false;
+    void IMergeableLayer.ForgetMerge() => IsMerged = false;
 
     private void Apply(bool divide)
     {

@@ -83,42 +83,19 @@ public sealed class LoraAdapter : IWeightAdapter
     public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
 
     /// <summary>True when every layer's update is folded into its base weight.</summary>
-    public bool IsMerged => _layers.Count > 0 && _layers.All(l => l.IsMerged);
+    public bool IsMerged => MergeableLayers.AllMerged(_layers);
 
-    /// <summary>Folds the update into the base weights (W += scaling·B·A on every layer); outputs are unchanged up to rounding and cost no extra products.</summary>
-    public void Merge()
-    {
-        foreach (var l in _layers) l.Merge();
-    }
+    /// <summary>Folds the update into the base weights (outputs unchanged up to rounding, no extra products).</summary>
+    public void Merge() => MergeableLayers.Merge(_layers);
 
     /// <summary>Takes the update back out of the base weights.</summary>
-    public void Unmerge()
-    {
-        foreach (var l in _layers) l.Unmerge();
-    }
+    public void Unmerge() => MergeableLayers.Unmerge(_layers);
 
     /// <summary>Merges (if not yet merged) and removes the adapter, leaving its update in the base weights.</summary>
-    public void MergeAndUnload()
-    {
-        foreach (var l in _layers)
-        {
-            if (!l.IsMerged) l.Merge();
-            l.ForgetMerge();
-            l.Target.RemoveAdapter(l);
-        }
-        _layers.Clear();
-    }
+    public void MergeAndUnload() => MergeableLayers.MergeAndUnload(_layers);
 
     /// <summary>Removes the adapter from every layer it was attached to, unmerging first where merged.</summary>
-    public void Detach()
-    {
-        foreach (var l in _layers)
-        {
-            if (l.IsMerged) l.Unmerge();
-            l.Target.RemoveAdapter(l);
-        }
-        _layers.Clear();
-    }
+    public void Detach() => MergeableLayers.Detach(_layers);
 
     /// <summary>
     /// A new adapter whose update is Σ wᵢ·ΔWᵢ exactly (PEFT's "cat" combination): the ranks are

@@ -1,6 +1,7 @@
 using Peft.Tensors;
 using Peft.Tensors.Kernels;
 using Peft.Transformers.Modules;
+using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Lora;
 
@@ -8,7 +9,7 @@ namespace Peft.Tuners.Lora;
 /// The LoRA update on one linear layer: y = base(x) + scaling·B·A·dropout(x), with A [r, in]
 /// (Kaiming-uniform like PEFT) and B [out, r] (zeros, so a new adapter starts as the identity).
 /// </summary>
-public sealed class LoraLayer : ILinearAdapter
+public sealed class LoraLayer : IMergeableLayer
 {
     private readonly SeededRandom _dropoutRandom;
 
@@ -79,7 +80,7 @@ public sealed class LoraLayer : ILinearAdapter
     }
 
     /// <summary>Keeps the merged base weight and forgets that it was merged (merge-and-unload).</summary>
-    internal void ForgetMerge() => IsMerged = false;
+    void IMergeableLayer.ForgetMerge() => IsMerged = false;
 
     private void AddDelta(float scale)
     {

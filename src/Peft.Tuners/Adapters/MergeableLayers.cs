@@ -1,0 +1,57 @@
+using Peft.Transformers.Modules;
+
+namespace Peft.Tuners.Adapters;
+
+/// <summary>A weight adapter's part on one linear layer that can be folded into the layer's weight (LoRA, IA3).</summary>
+internal interface IMergeableLayer : ILinearAdapter
+{
+    LinearLayer Target { get; }
+
+    bool IsMerged { get; }
+
+    void Merge();
+
+    void Unmerge();
+
+    /// <summary>Keeps the merged weight and forgets that it was merged (merge-and-unload).</summary>
+    void ForgetMerge();
+}
+
+/// <summary>The merge bookkeeping LoRA and IA3 adapters share over their layers.</summary>
+internal static class MergeableLayers
+{
+    public static bool AllMerged<T>(List<T> layers) where T : IMergeableLayer => layers.Count > 0 && layers.All(l => l.IsMerged);
+
+    public static void Merge<T>(List<T> layers) where T : IMergeableLayer
+    {
+        foreach (var l in layers) l.Merge();
+    }
+
+    public static void Unmerge<T>(List<T> layers) where T : IMergeableLayer
+    {
+        foreach (var l in layers) l.Unmerge();
+    }
+
+    /// <summary>Merges where needed, then removes every layer's adapter, leaving its effect in the weights.</summary>
+    public static void MergeAndUnload<T>(List<T> layers) where T : IMergeableLayer
+    {
+        foreach (var l in layers)
+        {
+            if (!l.IsMerged) l.Merge();
+            l.ForgetMerge();
+            l.Target.RemoveAdapter(l);
+        }
+        layers.Clear();
+    }
+
+    /// <summary>Removes every layer's adapter, unmerging first where merged.</summary>
+    public static void Detach<T>(List<T> layers) where T : IMergeableLayer
+    {
+        foreach (var l in layers)
+        {
+            if (l.IsMerged) l.Unmerge();
+            l.Target.RemoveAdapter(l);
+        }
+        layers.Clear();
+    }
+}
