@@ -94,7 +94,7 @@ internal sealed class PeftTrainingStep
     {
         using var scope = new TensorScope();
         _optimizer.ZeroGrad();
-        var loss = _chunkedLoss ? _model.Loss(_ids, _ids) : _model.Forward(_ids, labels: _ids).Loss!;
+        var loss = _model.Loss(_ids, _ids, chunked: _chunkedLoss);
         loss.Backward();
         _optimizer.Step();
         return loss.Item();

@@ -134,12 +134,21 @@ public abstract class CausalLanguageModel : ILanguageModel
     protected abstract Tensor HeadWeight { get; }
 
     /// <summary>
-    /// The causal LM loss of <see cref="Forward"/> with the same inputs, computed without holding the
-    /// [batch, length, vocab] logits (<see cref="Ops.LinearCrossEntropy"/>): less memory for one
-    /// extra LM-head product in backward. For training loops that need only the loss.
+    /// The causal LM loss of <see cref="Forward"/> with the same inputs, for training loops that need
+    /// only the loss: the LM head runs only on positions that have a target (not on padding, prompt
+    /// tokens labelled -100 or virtual tokens), and with <paramref name="chunked"/> the
+    /// [positions, vocab] logits are never held (<see cref="Ops.LinearCrossEntropy"/>: far less
+    /// memory for one extra LM-head product in backward).
     /// </summary>
+    /// <param name="labels">[batch, length] labels as for <see cref="Forward"/>.</param>
+    /// <param name="inputIds">Token ids [batch, length], or null with <paramref name="inputEmbeddings"/>.</param>
+    /// <param name="inputEmbeddings">Input embeddings [batch, length, hidden].</param>
+    /// <param name="attentionMask">As for <see cref="Forward"/>.</param>
+    /// <param name="positionIds">As for <see cref="Forward"/>.</param>
+    /// <param name="prefix">As for <see cref="Forward"/>.</param>
+    /// <param name="chunked">Compute the head and cross-entropy in chunks without holding the logits.</param>
     public Tensor Loss(IntTensor labels, IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
-        IntTensor? positionIds = null, PrefixKeyValues? prefix = null)
+        IntTensor? positionIds = null, PrefixKeyValues? prefix = null, bool chunked = false)
     {
         ArgumentNullException.ThrowIfNull(labels);
         var hidden = Run(inputIds, inputEmbeddings, attentionMask, positionIds, null, prefix, labels, null);
@@ -147,7 +156,26 @@ public abstract class CausalLanguageModel : ILanguageModel
         if (length < 2) throw new ArgumentException($"A causal LM loss needs at least 2 positions; got {length}.", nameof(labels));
         labels.CheckRange("labels", Config.VocabSize, allowed: -100);
         var targets = ShiftedTargets(labels, batch, length);
-        return Ops.LinearCrossEntropy(Ops.Reshape(hidden, batch * length, Config.HiddenSize), HeadWeight, targets, -100);
+        var rows = Ops.Reshape(hidden, batch * length, Config.HiddenSize);
+        int used = 0;
+        foreach (int t in targets.Span) if (t != -100) used++;
+        if (used > 0 && used < targets.Length)
+        {
+            // Gather the positions that have a target; the rest would only feed ignored logits.
+            var index = IntTensor.Zeros(new Shape(used));
+            var kept = IntTensor.Zeros(new Shape(used));
+            for (int i = 0, j = 0; i < targets.Length; i++)
+            {
+                if (targets.Span[i] == -100) continue;
+                index.Span[j] = i;
+                kept.Span[j++] = targets.Span[i];
+            }
+            rows = Ops.Embedding(index, rows);
+            targets = kept;
+        }
+        return chunked
+            ? Ops.LinearCrossEntropy(rows, HeadWeight, targets, -100)
+            : Ops.CrossEntropy(Ops.Linear(rows, HeadWeight), targets, -100);
     }
 
     /// <summary>Position t's target is label t+1; each row's last position has none (-100).</summary>

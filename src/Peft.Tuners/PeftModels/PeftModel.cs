@@ -469,11 +469,12 @@ public sealed class PeftModel
     }
 
     /// <summary>
-    /// The loss of <see cref="Forward"/> for the same inputs. On a decoder-only language model it is
-    /// computed without holding the vocabulary-sized logits (one extra LM-head product in backward);
-    /// other models return Forward's loss.
+    /// The loss of <see cref="Forward"/> for the same inputs, for training. On a decoder-only
+    /// language model the LM head runs only on positions with a target (see
+    /// <see cref="CausalLanguageModel.Loss"/>), and <paramref name="chunked"/> avoids holding the
+    /// vocabulary-sized logits; other models return Forward's loss.
     /// </summary>
-    public Tensor Loss(IntTensor inputIds, IntTensor labels, IntTensor? attentionMask = null, IntTensor? taskIds = null)
+    public Tensor Loss(IntTensor inputIds, IntTensor labels, IntTensor? attentionMask = null, IntTensor? taskIds = null, bool chunked = false)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(labels);
@@ -486,8 +487,8 @@ public sealed class PeftModel
         IntTensor? tokenLabels = labels;
         var (embeddings, mask, positions) = CausalInputs(causal, inputIds, attentionMask, VirtualTokens(batch, taskIds), prefix, ref tokenLabels, classify: false);
         return embeddings is null
-            ? causal.Loss(tokenLabels!, inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix)
-            : causal.Loss(tokenLabels!, inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix);
+            ? causal.Loss(tokenLabels!, inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, chunked: chunked)
+            : causal.Loss(tokenLabels!, inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, chunked: chunked);
     }
 
     /// <summary>

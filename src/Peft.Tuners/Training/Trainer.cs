@@ -284,10 +284,8 @@ public sealed class Trainer
     private TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, int[] indices, string name) =>
         TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name, Model.Classifier?.NumLabels);
 
-    private Tensor Forward(TrainingBatch batch) => Options.ChunkedLoss
-        ? Model.Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TaskIds)
-        : Model.Forward(batch.InputIds, batch.AttentionMask, batch.Labels, batch.TaskIds).Loss
-            ?? throw new InvalidOperationException("The model returned no loss for a batch with labels.");
+    // The loss-only path: the LM head skips positions without a target (and holds no logits when chunked).
+    private Tensor Forward(TrainingBatch batch) => Model.Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TaskIds, Options.ChunkedLoss);
 
     /// <summary>The row order of <paramref name="epoch"/>: a Fisher-Yates shuffle seeded by the seed and the epoch.</summary>
     private int[] Order(int count, int epoch)
