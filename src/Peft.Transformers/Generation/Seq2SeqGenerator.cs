@@ -21,7 +21,7 @@ public sealed class Seq2SeqGenerator
         _model = model;
     }
 
-    /// <summary>Generates greedily from source ids [batch, length] (mask null = all ones).</summary>
+    /// <summary>Generates greedily (<see cref="Generate"/> with sampling off).</summary>
     /// <param name="inputIds">Source ids [batch, length].</param>
     /// <param name="attentionMask">Source mask, or null for all ones.</param>
     /// <param name="options">Length, stopping and cache settings.</param>
@@ -33,18 +33,77 @@ public sealed class Seq2SeqGenerator
     public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null,
         Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null, PrefixKeyValues? encoderPrefix = null, PrefixKeyValues? crossAttentionPrefix = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        return Generate(inputIds, attentionMask, options with { DoSample = false }, stepLogits, inputEmbeddings, decoderPrefix, encoderPrefix, crossAttentionPrefix);
+    }
+
+    /// <summary>
+    /// Generates from source ids [batch, length] (greedy unless <see cref="GenerationOptions.DoSample"/>;
+    /// sampling, temperature, top-k/p and repetition penalty as for causal models). Returns
+    /// [batch, 1 + steps]: the decoder start id and the new ids, as HF's <c>generate().sequences</c>.
+    /// </summary>
+    /// <param name="inputIds">Source ids [batch, length].</param>
+    /// <param name="attentionMask">Source mask, or null for all ones.</param>
+    /// <param name="options">Length, stopping, sampling and cache settings.</param>
+    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
+    /// <param name="inputEmbeddings">Encoder input embeddings instead of ids; ids still give the batch shape.</param>
+    /// <param name="decoderPrefix">Prefix-tuning key/values for the decoder's self-attention.</param>
+    /// <param name="encoderPrefix">Key/values in front of the encoder's self-attention (paper mode).</param>
+    /// <param name="crossAttentionPrefix">Key/values in front of the encoder output in cross-attention (paper mode).</param>
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null,
+        Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null, PrefixKeyValues? encoderPrefix = null, PrefixKeyValues? crossAttentionPrefix = null)
+    {
+        Validate(inputIds, options);
+        int batch = inputIds.Shape[0];
+        int start = _model.Config.DecoderStartTokenId ?? options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
+        var sequences = new List<int>[batch];
+        for (int b = 0; b < batch; b++) sequences[b] = [start];
+        foreach (var step in Steps(inputIds, attentionMask, options, stepLogits, inputEmbeddings, decoderPrefix, encoderPrefix, crossAttentionPrefix))
+            for (int b = 0; b < batch; b++) sequences[b].Add(step[b]);
+        int length = sequences[0].Count;
+        var result = IntTensor.Zeros(new Shape(batch, length));
+        for (int b = 0; b < batch; b++) sequences[b].CopyTo(result.Span.Slice(b * length, length));
+        return result;
+    }
+
+    /// <summary>
+    /// Streams the new ids for one source row ([1, length]) as they are generated; stops after an
+    /// eos id (which is yielded), at MaxNewTokens, or when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async IAsyncEnumerable<int> StreamAsync(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Validate(inputIds, options);
+        if (inputIds.Shape[0] != 1) throw new ArgumentException($"StreamAsync takes one source row; got a batch of {inputIds.Shape[0]}. Use Generate for batches.", nameof(inputIds));
+        foreach (var step in Steps(inputIds, attentionMask, options, null, null, null, null, null))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return step[0];
+            await Task.Yield();
+        }
+    }
+
+    private void Validate(IntTensor inputIds, GenerationOptions options)
+    {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (inputIds.Shape.Rank != 2 || inputIds.Shape[1] == 0)
             throw new ArgumentException($"input_ids must be [batch, length >= 1]; got {inputIds.Shape}.", nameof(inputIds));
+    }
+
+    /// <summary>The decoding loop: the encoder runs once, then each step yields every row's new token.</summary>
+    private IEnumerable<int[]> Steps(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits,
+        Tensor? inputEmbeddings, PrefixKeyValues? decoderPrefix, PrefixKeyValues? encoderPrefix, PrefixKeyValues? crossAttentionPrefix)
+    {
         int batch = inputIds.Shape[0], vocab = _model.Config.VocabSize;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
         int start = _model.Config.DecoderStartTokenId ?? pad;
 
-        using var noGrad = Autograd.NoGrad();
-        var encoderOutput = TensorScope.Keep(inputEmbeddings is null ? _model.Encode(inputIds, null, attentionMask, encoderPrefix) : _model.Encode(null, inputEmbeddings, attentionMask, encoderPrefix));
+        Tensor encoderOutput;
+        using (Autograd.NoGrad())
+            encoderOutput = TensorScope.Keep(inputEmbeddings is null ? _model.Encode(inputIds, null, attentionMask, encoderPrefix) : _model.Encode(null, inputEmbeddings, attentionMask, encoderPrefix));
         int prefixLength = decoderPrefix?.Length ?? 0;
         int sourceLength = encoderOutput.Shape[1];
         EncoderDecoderCache? cache = null;
@@ -58,7 +117,7 @@ public sealed class Seq2SeqGenerator
         var sequences = new List<int>[batch];
         for (int b = 0; b < batch; b++) sequences[b] = [start];
         var finished = new bool[batch];
-        var selector = new TokenSelector(options with { DoSample = false });
+        var selector = new TokenSelector(options);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
@@ -68,6 +127,7 @@ public sealed class Seq2SeqGenerator
             for (int b = 0; b < batch; b++)
                 for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
             var next = new float[batch * vocab];
+            using (Autograd.NoGrad())
             using (new TensorScope())
             {
                 var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache, decoderPrefix: decoderPrefix,
@@ -75,17 +135,16 @@ public sealed class Seq2SeqGenerator
                 for (int b = 0; b < batch; b++) logits.Span.Slice(((b * feed) + feed - 1) * vocab, vocab).CopyTo(next.AsSpan(b * vocab));
             }
             stepLogits?.Add((float[])next.Clone());
+            var chosen = new int[batch];
             for (int b = 0; b < batch; b++)
             {
                 int token = finished[b] ? pad : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
+                chosen[b] = token;
                 sequences[b].Add(token);
                 if (!finished[b] && eos.Contains(token)) finished[b] = true;
             }
-            if (finished.All(f => f)) break;
+            yield return chosen;
+            if (finished.All(f => f)) yield break;
         }
-        int length = sequences[0].Count;
-        var result = IntTensor.Zeros(new Shape(batch, length));
-        for (int b = 0; b < batch; b++) sequences[b].CopyTo(result.Span.Slice(b * length, length));
-        return result;
     }
 }

@@ -545,7 +545,6 @@ public sealed class PeftModel
         if (Causal is { } causal)
             return new CausalGenerator(causal).Generate(inputIds, attentionMask, options, stepLogits, virtualTokens, prefix, Placement);
         var t5 = Seq2Seq!;
-        if (options.DoSample) throw new ArgumentException("Encoder-decoder generation is greedy only; set DoSample to false.", nameof(options));
         Tensor? embeddings = null;
         var mask = attentionMask;
         if (virtualTokens is not null)
@@ -553,7 +552,7 @@ public sealed class PeftModel
             (embeddings, mask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), mask, null);
             embeddings = TensorScope.Keep(embeddings);
         }
-        return new Seq2SeqGenerator(t5).GenerateGreedy(inputIds, mask, options, stepLogits, embeddings, prefix, KeepAll(EncoderPrefix(batch)), KeepAll(CrossAttentionPrefix(batch)));
+        return new Seq2SeqGenerator(t5).Generate(inputIds, mask, options, stepLogits, embeddings, prefix, KeepAll(EncoderPrefix(batch)), KeepAll(CrossAttentionPrefix(batch)));
     }
 
     private static PrefixKeyValues? KeepAll(PrefixKeyValues? prefix) => prefix is null ? null
