@@ -36,6 +36,15 @@ public sealed record GenerationOptions
     /// <summary>Seed of the sampling generator, so sampled output is reproducible.</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// Texts that end a row once its generated text contains one (the tokens that complete it are
+    /// kept, as in HF's <c>stop_strings</c>); needs <see cref="TextDecoder"/>.
+    /// </summary>
+    public IReadOnlyList<string>? StopStrings { get; init; }
+
+    /// <summary>Turns generated ids into text (the model's tokenizer's decode), for <see cref="StopStrings"/>.</summary>
+    public Func<IReadOnlyList<int>, string>? TextDecoder { get; init; }
+
     internal void Validate()
     {
         if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"MaxNewTokens must be >= 0; got {MaxNewTokens}.");
@@ -43,5 +52,11 @@ public sealed record GenerationOptions
         if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), $"TopK must be >= 0; got {TopK}.");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), $"TopP must be in (0, 1]; got {TopP}.");
         if (!(RepetitionPenalty > 0)) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"RepetitionPenalty must be > 0; got {RepetitionPenalty}.");
+        if (StopStrings is { Count: > 0 })
+        {
+            if (TextDecoder is null)
+                throw new ArgumentException("StopStrings need TextDecoder (the tokenizer's decode) to see the generated text.", nameof(TextDecoder));
+            if (StopStrings.Any(string.IsNullOrEmpty)) throw new ArgumentException("StopStrings must not contain an empty string.", nameof(StopStrings));
+        }
     }
 }
