@@ -1,0 +1,149 @@
+namespace Peft.Tokenizers.Models;
+
+/// <summary>
+/// Byte-pair encoding by merge rank: a piece starts as characters (or, with byte fallback, the
+/// &lt;0xXX&gt; tokens of characters the vocabulary lacks) and the adjacent pair with the lowest
+/// rank merges until none is left; a min-heap over pair ranks keeps long pieces linear-logarithmic.
+/// Results are cached per piece.
+/// </summary>
+internal sealed class BpeModel : ITokenizerModel
+{
+    private readonly Dictionary<string, int> _vocab;
+    private readonly string[] _idToToken;
+    private readonly Dictionary<(int, int), (int Rank, int Id)> _merges;
+    private readonly string? _unk;
+    private readonly bool _fuseUnk, _byteFallback, _ignoreMerges;
+    private readonly string _prefix, _suffix;
+    private readonly Dictionary<string, (int[] Ids, string[] Tokens)> _cache = new(StringComparer.Ordinal);
+    private const int CacheLimit = 100_000;
+
+    public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? unk, bool fuseUnk, bool byteFallback,
+        bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix, string source)
+    {
+        _vocab = vocab;
+        int size = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
+        _idToToken = new string[size];
+        foreach (var (token, id) in vocab) _idToToken[id] = token;
+        _unk = unk;
+        _fuseUnk = fuseUnk;
+        _byteFallback = byteFallback;
+        _ignoreMerges = ignoreMerges;
+        _prefix = continuingSubwordPrefix ?? "";
+        _suffix = endOfWordSuffix ?? "";
+        _merges = new Dictionary<(int, int), (int, int)>(merges.Count);
+        for (int rank = 0; rank < merges.Count; rank++)
+        {
+            var (left, right) = merges[rank];
+            if (!vocab.TryGetValue(left, out int a) || !vocab.TryGetValue(right, out int b))
+                throw new TokenizerFormatException($"{source}: model.merges[{rank}] \"{left} {right}\" uses a token that is not in the vocabulary.");
+            string merged = left + (right.StartsWith(_prefix, StringComparison.Ordinal) ? right[_prefix.Length..] : right);
+            if (!vocab.TryGetValue(merged, out int id))
+                throw new TokenizerFormatException($"{source}: model.merges[{rank}] \"{left} {right}\" makes \"{merged}\", which is not in the vocabulary.");
+            _merges.TryAdd((a, b), (rank, id));
+        }
+    }
+
+    public int VocabularySize => _idToToken.Length;
+
+    public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
+
+    public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;
+
+    public void Tokenize(string piece, List<int> ids, List<string> tokens)
+    {
+        if (piece.Length == 0) return;
+        if (_cache.TryGetValue(piece, out var cached))
+        {
+            ids.AddRange(cached.Ids);
+            tokens.AddRange(cached.Tokens);
+            return;
+        }
+        var (resultIds, resultTokens) = Merge(piece);
+        if (_cache.Count >= CacheLimit) _cache.Clear();
+        if (piece.Length <= 256) _cache[piece] = (resultIds, resultTokens);
+        ids.AddRange(resultIds);
+        tokens.AddRange(resultTokens);
+    }
+
+    private (int[] Ids, string[] Tokens) Merge(string piece)
+    {
+        if (_ignoreMerges && _vocab.TryGetValue(piece + _suffix, out int whole)) return ([whole], [piece + _suffix]);
+        var symbols = InitialSymbols(piece);
+        int n = symbols.Count;
+        var id = new int[n];
+        var prev = new int[n];
+        var next = new int[n];
+        var alive = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            id[i] = symbols[i];
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+            alive[i] = true;
+        }
+        // Heap of candidate merges (rank, left position); stale entries are skipped when popped.
+        var heap = new PriorityQueue<(int Left, int LeftId, int RightId), (int Rank, int Left)>();
+        for (int i = 0; i + 1 < n; i++) Push(heap, i, id[i], id[i + 1]);
+        while (heap.TryDequeue(out var candidate, out _))
+        {
+            int left = candidate.Left;
+            if (!alive[left] || id[left] != candidate.LeftId) continue;
+            int right = next[left];
+            if (right < 0 || id[right] != candidate.RightId) continue;
+            id[left] = _merges[(candidate.LeftId, candidate.RightId)].Id;
+            alive[right] = false;
+            next[left] = next[right];
+            if (next[right] >= 0) prev[next[right]] = left;
+            if (prev[left] >= 0) Push(heap, prev[left], id[prev[left]], id[left]);
+            if (next[left] >= 0) Push(heap, left, id[left], id[next[left]]);
+        }
+        var ids = new List<int>();
+        for (int i = 0; i >= 0 && i < n; i = next[i]) if (alive[i]) ids.Add(id[i]);
+        return (ids.ToArray(), ids.Select(t => _idToToken[t]).ToArray());
+    }
+
+    private void Push(PriorityQueue<(int, int, int), (int, int)> heap, int left, int a, int b)
+    {
+        if (_merges.TryGetValue((a, b), out var merge)) heap.Enqueue((left, a, b), (merge.Rank, left));
+    }
+
+    /// <summary>The piece's characters as ids (with prefix/suffix rules, byte fallback and unk).</summary>
+    private List<int> InitialSymbols(string piece)
+    {
+        var result = new List<int>(piece.Length);
+        bool lastWasUnk = false;
+        int i = 0;
+        while (i < piece.Length)
+        {
+            int length = char.IsHighSurrogate(piece[i]) && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]) ? 2 : 1;
+            string ch = piece.Substring(i, length);
+            bool isFirst = i == 0, isLast = i + length == piece.Length;
+            string symbol = (isFirst ? "" : _prefix) + ch + (isLast ? _suffix : "");
+            i += length;
+            if (_vocab.TryGetValue(symbol, out int sid))
+            {
+                result.Add(sid);
+                lastWasUnk = false;
+                continue;
+            }
+            if (_byteFallback)
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(ch);
+                var byteIds = new List<int>();
+                foreach (byte b in bytes)
+                    if (_vocab.TryGetValue($"<0x{b:X2}>", out int bid)) byteIds.Add(bid);
+                if (byteIds.Count == bytes.Length)
+                {
+                    result.AddRange(byteIds);
+                    lastWasUnk = false;
+                    continue;
+                }
+            }
+            if (_unk is null || !_vocab.TryGetValue(_unk, out int unkId))
+                throw new ArgumentException($"The text contains '{ch}', which the vocabulary cannot represent (no unk token).");
+            if (!(_fuseUnk && lastWasUnk)) result.Add(unkId);
+            lastWasUnk = true;
+        }
+        return result;
+    }
+}

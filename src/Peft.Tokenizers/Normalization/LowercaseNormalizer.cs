@@ -1,0 +1,7 @@
+namespace Peft.Tokenizers.Normalization;
+
+/// <summary>Lower-cases with invariant rules.</summary>
+internal sealed class LowercaseNormalizer : INormalizer
+{
+    public string Normalize(string text) => text.ToLowerInvariant();
+}

@@ -1,0 +1,33 @@
+namespace Peft.Tokenizers.PreTokenization;
+
+/// <summary>
+/// GPT-2's reversible byte-to-character map: printable Latin-1 bytes stand for themselves, the
+/// other 68 bytes for the characters from U+0100 on, so any byte string is a printable string.
+/// </summary>
+internal static class ByteLevelAlphabet
+{
+    public static readonly char[] ByteToChar = Build();
+    public static readonly Dictionary<char, byte> CharToByte = ByteToChar.Select((c, b) => (c, (byte)b)).ToDictionary(p => p.c, p => p.Item2);
+
+    private static char[] Build()
+    {
+        var map = new char[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            map[b] = printable ? (char)b : (char)next++;
+        }
+        return map;
+    }
+
+    /// <summary>The UTF-8 bytes of <paramref name="text"/> written with the byte characters.</summary>
+    public static string Encode(string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        return string.Create(bytes.Length, bytes, static (span, b) =>
+        {
+            for (int i = 0; i < b.Length; i++) span[i] = ByteToChar[b[i]];
+        });
+    }
+}

@@ -1,0 +1,11 @@
+using System.Text.RegularExpressions;
+
+namespace Peft.Tokenizers.PreTokenization;
+
+/// <summary>tokenizers' Punctuation: each punctuation character split off with a behaviour (default Isolated).</summary>
+internal sealed class PunctuationPreTokenizer(SplitBehavior behavior) : IPreTokenizer
+{
+    private static readonly Regex Pattern = new(@"[\p{P}\$\+<=>\^`\|~]", RegexOptions.Compiled);
+
+    public void Split(string text, bool first, List<string> output) => PatternSplitter.Split(text, Pattern, behavior, false, output);
+}

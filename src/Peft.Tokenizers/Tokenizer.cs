@@ -1,0 +1,225 @@
+using System.Text.Json;
+using Peft.Tokenizers.AddedTokens;
+using Peft.Tokenizers.Decoding;
+using Peft.Tokenizers.Loading;
+using Peft.Tokenizers.Models;
+using Peft.Tokenizers.Normalization;
+using Peft.Tokenizers.PostProcessing;
+using Peft.Tokenizers.PreTokenization;
+
+namespace Peft.Tokenizers;
+
+/// <summary>
+/// A Hugging Face <c>tokenizer.json</c> tokenizer with the Rust library's semantics: added tokens
+/// matched in the raw text, then per stretch normalizer, pre-tokenizer and model (BPE, Unigram,
+/// WordPiece), then the post-processor's special tokens; decoding through the decoder chain.
+/// </summary>
+public sealed class Tokenizer
+{
+    /// <summary>The tokenizer file name in a model folder.</summary>
+    public const string FileName = "tokenizer.json";
+
+    private readonly INormalizer? _normalizer;
+    private readonly IPreTokenizer? _preTokenizer;
+    private readonly ITokenizerModel _model;
+    private readonly IPostProcessor? _postProcessor;
+    private readonly IDecoder? _decoder;
+    private readonly AddedVocabulary _added;
+
+    private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder, AddedVocabulary added)
+    {
+        _normalizer = normalizer;
+        _preTokenizer = preTokenizer;
+        _model = model;
+        _postProcessor = postProcessor;
+        _decoder = decoder;
+        _added = added;
+        VocabularySize = Math.Max(model.VocabularySize, added.All.Count == 0 ? 0 : added.All.Max(t => t.Id) + 1);
+    }
+
+    /// <summary>Number of ids (model vocabulary and added tokens).</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>The beginning-of-sequence id from tokenizer_config.json, when known.</summary>
+    public int? BosTokenId { get; private set; }
+
+    /// <summary>The end-of-sequence id from tokenizer_config.json, when known.</summary>
+    public int? EosTokenId { get; private set; }
+
+    /// <summary>The padding id from tokenizer_config.json, when known.</summary>
+    public int? PadTokenId { get; private set; }
+
+    /// <summary>The unknown-token id from tokenizer_config.json, when known.</summary>
+    public int? UnkTokenId { get; private set; }
+
+    /// <summary>Loads a tokenizer.json file, or the one in a folder (with tokenizer_config.json beside it when present).</summary>
+    /// <exception cref="FileNotFoundException">No tokenizer.json there.</exception>
+    /// <exception cref="TokenizerFormatException">Malformed JSON or an unsupported component; the message names the file and the JSON path.</exception>
+    public static Tokenizer Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string file = Directory.Exists(path) ? Path.Combine(path, FileName) : path;
+        if (!File.Exists(file)) throw new FileNotFoundException($"No {FileName} at {path}.", file);
+        var tokenizer = FromJson(File.ReadAllText(file), file);
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
+        if (File.Exists(config)) tokenizer.ReadSpecialTokens(config);
+        return tokenizer;
+    }
+
+    /// <summary>The tokenizer of a model folder, or null when it has no tokenizer.json.</summary>
+    public static Tokenizer? TryLoad(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        return File.Exists(Path.Combine(folder, FileName)) ? Load(folder) : null;
+    }
+
+    /// <summary>Builds a tokenizer from tokenizer.json text; <paramref name="source"/> names it in messages.</summary>
+    public static Tokenizer FromJson(string json, string source = "<tokenizer.json>")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new TokenizerFormatException($"{source}: not valid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine} ({ex.Message}).", ex);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var modelJson))
+                throw new TokenizerFormatException($"{source}: not a tokenizer.json (no 'model' object).");
+            var reader = new TokenizerJsonReader(source);
+            try
+            {
+                var model = reader.Model(modelJson, "model");
+                var added = new AddedVocabulary(reader.AddedTokens(root));
+                int? IdOf(string token) => added.ByContent(token)?.Id ?? model.TokenToId(token);
+                return new Tokenizer(
+                    root.TryGetProperty("normalizer", out var n) ? reader.Normalizer(n, "normalizer") : null,
+                    root.TryGetProperty("pre_tokenizer", out var p) ? reader.PreTokenizer(p, "pre_tokenizer") : null,
+                    model,
+                    root.TryGetProperty("post_processor", out var pp) ? reader.PostProcessor(pp, "post_processor", IdOf) : null,
+                    root.TryGetProperty("decoder", out var d) ? reader.Decoder(d, "decoder") : null,
+                    added);
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new TokenizerFormatException($"{source}: a field has the wrong type or is missing ({ex.Message}).", ex);
+            }
+        }
+    }
+
+    private void ReadSpecialTokens(string configPath)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+        int? Id(string name)
+        {
+            if (!doc.RootElement.TryGetProperty(name, out var v)) return null;
+            string? content = v.ValueKind switch
+            {
+                JsonValueKind.String => v.GetString(),
+                JsonValueKind.Object when v.TryGetProperty("content", out var c) => c.GetString(),
+                _ => null,
+            };
+            return content is null ? null : TokenToId(content);
+        }
+        BosTokenId = Id("bos_token");
+        EosTokenId = Id("eos_token");
+        PadTokenId = Id("pad_token");
+        UnkTokenId = Id("unk_token");
+    }
+
+    /// <summary>The id of a token string (added tokens first), or null.</summary>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return _added.ByContent(token)?.Id ?? _model.TokenToId(token);
+    }
+
+    /// <summary>The token string of an id, or null.</summary>
+    public string? IdToToken(int id) => _added.ById(id)?.Content ?? _model.IdToToken(id);
+
+    /// <summary>True when <paramref name="id"/> is a special added token.</summary>
+    public bool IsSpecial(int id) => _added.ById(id)?.Special == true;
+
+    /// <summary>Encodes <paramref name="text"/> (with the post-processor's special tokens when <paramref name="addSpecialTokens"/>).</summary>
+    public Encoding Encode(string text, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>();
+        var tokens = new List<string>();
+        var pieces = new List<string>();
+        bool first = true;
+        foreach (var (segment, token) in _added.Split(text))
+        {
+            if (token is not null)
+            {
+                ids.Add(token.Id);
+                tokens.Add(token.Content);
+                first = false;
+                continue;
+            }
+            string normalized = _normalizer?.Normalize(segment) ?? segment;
+            pieces.Clear();
+            if (_preTokenizer is null) pieces.Add(normalized);
+            else _preTokenizer.Split(normalized, first, pieces);
+            foreach (string piece in pieces) _model.Tokenize(piece, ids, tokens);
+            first = false;
+        }
+        if (addSpecialTokens) _postProcessor?.Process(ids, tokens);
+        return new Encoding(ids, tokens);
+    }
+
+    /// <summary>Decodes ids to text through the decoder chain (no clean-up of spaces).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is not in the vocabulary.</exception>
+    public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var tokens = new List<string>(ids.Count);
+        foreach (int id in ids)
+        {
+            var added = _added.ById(id);
+            if (added is not null)
+            {
+                if (!(skipSpecialTokens && added.Special)) tokens.Add(added.Content);
+                continue;
+            }
+            tokens.Add(_model.IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary of {VocabularySize}."));
+        }
+        if (tokens.Count == 0) return "";
+        return _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.DecodeChain(tokens));
+    }
+
+    /// <summary>
+    /// Encodes several texts into rectangular ids and attention masks: rows longer than
+    /// <paramref name="maxLength"/> are cut, shorter ones padded on <paramref name="side"/> with the
+    /// pad id (<paramref name="padTokenId"/>, else the tokenizer's, else 0).
+    /// </summary>
+    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true, PaddingSide side = PaddingSide.Right, int? maxLength = null, int? padTokenId = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (maxLength is < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be at least 1.");
+        var rows = texts.Select(t => Encode(t, addSpecialTokens).Ids).Select(ids => maxLength is int m && ids.Count > m ? ids.Take(m).ToArray() : ids.ToArray()).ToArray();
+        int length = rows.Length == 0 ? 0 : rows.Max(r => r.Length);
+        int pad = padTokenId ?? PadTokenId ?? 0;
+        var ids = new int[rows.Length, length];
+        var mask = new int[rows.Length, length];
+        for (int b = 0; b < rows.Length; b++)
+        {
+            int offset = side == PaddingSide.Left ? length - rows[b].Length : 0;
+            for (int t = 0; t < length; t++) ids[b, t] = pad;
+            for (int t = 0; t < rows[b].Length; t++)
+            {
+                ids[b, offset + t] = rows[b][t];
+                mask[b, offset + t] = 1;
+            }
+        }
+        return new BatchEncoding(ids, mask);
+    }
+
+    /// <summary>A decoder for ids arriving one at a time (generation) that only releases complete characters.</summary>
+    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);
+}
