@@ -11,8 +11,6 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
     /// <summary>GPT-2's pattern (Oniguruma and .NET agree on its classes).</summary>
     public static readonly Regex Gpt2Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
-    private readonly List<string> _scratch = [];
-
     public void Split(string text, bool first, List<string> output)
     {
         if (addPrefixSpace && first && text.Length > 0 && text[0] != ' ') text = " " + text;
@@ -21,8 +19,8 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
             output.Add(ByteLevelAlphabet.Encode(text));
             return;
         }
-        _scratch.Clear();
-        PatternSplitter.Split(text, Gpt2Pattern, SplitBehavior.Isolated, false, _scratch);
-        foreach (string piece in _scratch) output.Add(ByteLevelAlphabet.Encode(piece));
+        int from = output.Count;
+        PatternSplitter.Split(text, Gpt2Pattern, SplitBehavior.Isolated, false, output);
+        for (int i = from; i < output.Count; i++) output[i] = ByteLevelAlphabet.Encode(output[i]);
     }
 }
