@@ -12,7 +12,7 @@ namespace Peft.Cli;
 public static class PeftCommand
 {
     /// <summary>The help text.</summary>
-    public const string Help = "usage:\n  " + LogitsCommand.Usage + "\n  " + GenerateCommand.Usage;
+    public const string Help = "usage:\n  " + LogitsCommand.Usage + "\n  " + GenerateCommand.Usage + "\n  " + TokenizeCommand.Usage;
 
     /// <summary>Runs the command line <paramref name="args"/>, writing messages to <paramref name="stderr"/>.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -30,11 +30,12 @@ public static class PeftCommand
             {
                 "logits" => LogitsCommand.Run(rest),
                 "generate" => GenerateCommand.Run(rest),
-                _ => throw new UsageException($"unknown command '{args[0]}'; commands: logits, generate (see peft --help)."),
+                "tokenize" => TokenizeCommand.Run(rest, stdout),
+                _ => throw new UsageException($"unknown command '{args[0]}'; commands: logits, generate, tokenize (see peft --help)."),
             };
         }
         catch (Exception ex) when (ex is UsageException or ModelConfigException or SafeTensorsFormatException or Peft.Tuners.Adapters.AdapterConfigException or FileNotFoundException
-            or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+            or DirectoryNotFoundException or InvalidDataException or ArgumentException or Peft.Tokenizers.TokenizerFormatException)
         {
             stderr.WriteLine($"peft: {ex.Message.ReplaceLineEndings(" ")}");
             return 2;
