@@ -73,6 +73,32 @@ public sealed class CausalGenerator
         }
     }
 
+    /// <summary>
+    /// Streams the text generated after <paramref name="prompt"/> as it becomes complete: the prompt
+    /// is encoded with <paramref name="tokenizer"/> (special tokens as its post-processor adds them),
+    /// new ids are decoded incrementally, so a character split over several tokens comes out whole;
+    /// the tokenizer's eos id stops generation unless the options name others.
+    /// </summary>
+    public async IAsyncEnumerable<string> StreamTextAsync(Peft.Tokenizers.Tokenizer tokenizer, string prompt, GenerationOptions options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(options);
+        var ids = tokenizer.Encode(prompt, addSpecialTokens: true).Ids;
+        if (ids.Count == 0) throw new ArgumentException("The prompt encodes to no tokens.", nameof(prompt));
+        if (options.EosTokenIds is null && tokenizer.EosTokenId is int eos) options = options with { EosTokenIds = [eos] };
+        options = options with { TextDecoder = options.TextDecoder ?? (generated => tokenizer.Decode(generated, skipSpecialTokens: true)) };
+        var decoder = tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
+        await foreach (int id in StreamAsync(IntTensor.FromArray([.. ids], 1, ids.Count), null, options, cancellationToken))
+        {
+            string text = decoder.Add(id);
+            if (text.Length > 0) yield return text;
+        }
+        string rest = decoder.Flush();
+        if (rest.Length > 0) yield return rest;
+    }
+
     private int[][] Validate(IntTensor inputIds, ref IntTensor? attentionMask, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
