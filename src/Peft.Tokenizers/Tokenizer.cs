@@ -146,7 +146,7 @@ public sealed class Tokenizer
     public bool IsSpecial(int id) => _added.ById(id)?.Special == true;
 
     /// <summary>Encodes <paramref name="text"/> (with the post-processor's special tokens when <paramref name="addSpecialTokens"/>).</summary>
-    public Encoding Encode(string text, bool addSpecialTokens = true)
+    public EncodedText Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>();
@@ -170,7 +170,7 @@ public sealed class Tokenizer
             first = false;
         }
         if (addSpecialTokens) _postProcessor?.Process(ids, tokens);
-        return new Encoding(ids, tokens);
+        return new EncodedText(ids, tokens);
     }
 
     /// <summary>Decodes ids to text through the decoder chain (no clean-up of spaces).</summary>

@@ -3,4 +3,4 @@ namespace Peft.Tokenizers;
 /// <summary>The result of encoding one text: token ids and the tokens' strings, in order.</summary>
 /// <param name="Ids">Token ids.</param>
 /// <param name="Tokens">The vocabulary string of each id.</param>
-public sealed record Encoding(IReadOnlyList<int> Ids, IReadOnlyList<string> Tokens);
+public sealed record EncodedText(IReadOnlyList<int> Ids, IReadOnlyList<string> Tokens);
