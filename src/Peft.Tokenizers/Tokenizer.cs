@@ -151,26 +151,35 @@ public sealed class Tokenizer
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>();
         var tokens = new List<string>();
-        var pieces = new List<string>();
+        var offsets = new List<(int Start, int End)>();
+        var pieces = new List<AlignedText>();
+        var spans = new List<(int Start, int End)>();
         bool first = true;
-        foreach (var (segment, token) in _added.Split(text))
+        foreach (var (start, length, token) in _added.Split(text))
         {
             if (token is not null)
             {
                 ids.Add(token.Id);
                 tokens.Add(token.Content);
+                offsets.Add((start, start + length));
                 first = false;
                 continue;
             }
-            string normalized = _normalizer?.Normalize(segment) ?? segment;
+            var segment = AlignedText.Identity(text.Substring(start, length), start);
+            var normalized = _normalizer?.Normalize(segment) ?? segment;
             pieces.Clear();
             if (_preTokenizer is null) pieces.Add(normalized);
             else _preTokenizer.Split(normalized, first, pieces);
-            foreach (string piece in pieces) _model.Tokenize(piece, ids, tokens);
+            foreach (var piece in pieces)
+            {
+                spans.Clear();
+                _model.Tokenize(piece.Text, ids, tokens, spans);
+                foreach (var (from, to) in spans) offsets.Add(piece.Span(from, to));
+            }
             first = false;
         }
-        if (addSpecialTokens) _postProcessor?.Process(ids, tokens);
-        return new EncodedText(ids, tokens);
+        if (addSpecialTokens) _postProcessor?.Process(ids, tokens, offsets);
+        return new EncodedText(ids, tokens, offsets);
     }
 
     /// <summary>Decodes ids to text through the decoder chain (no clean-up of spaces).</summary>

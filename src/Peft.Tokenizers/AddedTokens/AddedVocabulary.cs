@@ -31,13 +31,13 @@ internal sealed class AddedVocabulary
 
     public AddedToken? ByContent(string content) => _byContent.GetValueOrDefault(content);
 
-    /// <summary>Segments of <paramref name="text"/>: (plain text, null) or (matched text, token).</summary>
-    public List<(string Text, AddedToken? Token)> Split(string text)
+    /// <summary>Segments of <paramref name="text"/> as (start, length, token): plain text where token is null.</summary>
+    public List<(int Start, int Length, AddedToken? Token)> Split(string text)
     {
-        var result = new List<(string, AddedToken?)>();
+        var result = new List<(int, int, AddedToken?)>();
         if (_byFirstChar.Count == 0)
         {
-            result.Add((text, null));
+            if (text.Length > 0) result.Add((0, text.Length, null));
             return result;
         }
         int plainStart = 0, i = 0;
@@ -59,11 +59,11 @@ internal sealed class AddedVocabulary
             int start = i, end = i + match.Content.Length;
             if (match.LeftStrip) while (start > plainStart && WhitespaceSplitPreTokenizer.IsWhiteSpace(text[start - 1])) start--;
             if (match.RightStrip) while (end < text.Length && WhitespaceSplitPreTokenizer.IsWhiteSpace(text[end])) end++;
-            if (start > plainStart) result.Add((text[plainStart..start], null));
-            result.Add((text[start..end], match));
+            if (start > plainStart) result.Add((plainStart, start - plainStart, null));
+            result.Add((start, end - start, match));
             plainStart = i = end;
         }
-        if (plainStart < text.Length) result.Add((text[plainStart..], null));
+        if (plainStart < text.Length) result.Add((plainStart, text.Length - plainStart, null));
         return result;
     }
 

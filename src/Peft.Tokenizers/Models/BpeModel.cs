@@ -15,7 +15,7 @@ internal sealed class BpeModel : ITokenizerModel
     private readonly bool _fuseUnk, _byteFallback, _ignoreMerges;
     private readonly string _prefix, _suffix;
     // Tokenizers are shared across threads (serving), so the piece cache is concurrent.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens)> _cache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens, (int, int)[] Spans)> _cache = new(StringComparer.Ordinal);
     private const int CacheLimit = 100_000;
 
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? unk, bool fuseUnk, bool byteFallback,
@@ -50,34 +50,33 @@ internal sealed class BpeModel : ITokenizerModel
 
     public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;
 
-    public void Tokenize(string piece, List<int> ids, List<string> tokens)
+    public void Tokenize(string piece, List<int> ids, List<string> tokens, List<(int Start, int End)> spans)
     {
         if (piece.Length == 0) return;
-        if (_cache.TryGetValue(piece, out var cached))
+        if (!_cache.TryGetValue(piece, out var result))
         {
-            ids.AddRange(cached.Ids);
-            tokens.AddRange(cached.Tokens);
-            return;
+            result = Merge(piece);
+            if (_cache.Count >= CacheLimit) _cache.Clear();
+            if (piece.Length <= 256) _cache[piece] = result;
         }
-        var (resultIds, resultTokens) = Merge(piece);
-        if (_cache.Count >= CacheLimit) _cache.Clear();
-        if (piece.Length <= 256) _cache[piece] = (resultIds, resultTokens);
-        ids.AddRange(resultIds);
-        tokens.AddRange(resultTokens);
+        ids.AddRange(result.Ids);
+        tokens.AddRange(result.Tokens);
+        spans.AddRange(result.Spans);
     }
 
-    private (int[] Ids, string[] Tokens) Merge(string piece)
+    private (int[] Ids, string[] Tokens, (int, int)[] Spans) Merge(string piece)
     {
-        if (_ignoreMerges && _vocab.TryGetValue(piece + _suffix, out int whole)) return ([whole], [piece + _suffix]);
+        if (_ignoreMerges && _vocab.TryGetValue(piece + _suffix, out int whole)) return ([whole], [piece + _suffix], [(0, piece.Length)]);
         var symbols = InitialSymbols(piece);
         int n = symbols.Count;
         var id = new int[n];
+        var span = new (int Start, int End)[n];
         var prev = new int[n];
         var next = new int[n];
         var alive = new bool[n];
         for (int i = 0; i < n; i++)
         {
-            id[i] = symbols[i];
+            (id[i], span[i]) = symbols[i];
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
             alive[i] = true;
@@ -92,6 +91,7 @@ internal sealed class BpeModel : ITokenizerModel
             int right = next[left];
             if (right < 0 || id[right] != candidate.RightId) continue;
             id[left] = _merges[(candidate.LeftId, candidate.RightId)].Id;
+            span[left] = (span[left].Start, span[right].End);
             alive[right] = false;
             next[left] = next[right];
             if (next[right] >= 0) prev[next[right]] = left;
@@ -99,8 +99,14 @@ internal sealed class BpeModel : ITokenizerModel
             if (next[left] >= 0) Push(heap, left, id[left], id[next[left]]);
         }
         var ids = new List<int>();
-        for (int i = 0; i >= 0 && i < n; i = next[i]) if (alive[i]) ids.Add(id[i]);
-        return (ids.ToArray(), ids.Select(t => _idToToken[t]).ToArray());
+        var spans = new List<(int, int)>();
+        for (int i = 0; i >= 0 && i < n; i = next[i])
+            if (alive[i])
+            {
+                ids.Add(id[i]);
+                spans.Add(span[i]);
+            }
+        return (ids.ToArray(), ids.Select(t => _idToToken[t]).ToArray(), spans.ToArray());
     }
 
     private void Push(PriorityQueue<(int, int, int), (int, int)> heap, int left, int a, int b)
@@ -108,10 +114,10 @@ internal sealed class BpeModel : ITokenizerModel
         if (_merges.TryGetValue((a, b), out var merge)) heap.Enqueue((left, a, b), (merge.Rank, left));
     }
 
-    /// <summary>The piece's characters as ids (with prefix/suffix rules, byte fallback and unk).</summary>
-    private List<int> InitialSymbols(string piece)
+    /// <summary>The piece's characters as ids with their spans (with prefix/suffix rules, byte fallback and unk).</summary>
+    private List<(int Id, (int Start, int End) Span)> InitialSymbols(string piece)
     {
-        var result = new List<int>(piece.Length);
+        var result = new List<(int, (int, int))>(piece.Length);
         bool lastWasUnk = false;
         int i = 0;
         while (i < piece.Length)
@@ -120,10 +126,11 @@ internal sealed class BpeModel : ITokenizerModel
             string ch = piece.Substring(i, length);
             bool isFirst = i == 0, isLast = i + length == piece.Length;
             string symbol = (isFirst ? "" : _prefix) + ch + (isLast ? _suffix : "");
+            var charSpan = (i, i + length);
             i += length;
             if (_vocab.TryGetValue(symbol, out int sid))
             {
-                result.Add(sid);
+                result.Add((sid, charSpan));
                 lastWasUnk = false;
                 continue;
             }
@@ -135,14 +142,15 @@ internal sealed class BpeModel : ITokenizerModel
                     if (_vocab.TryGetValue($"<0x{b:X2}>", out int bid)) byteIds.Add(bid);
                 if (byteIds.Count == bytes.Length)
                 {
-                    result.AddRange(byteIds);
+                    foreach (int bid in byteIds) result.Add((bid, charSpan));
                     lastWasUnk = false;
                     continue;
                 }
             }
             if (_unk is null || !_vocab.TryGetValue(_unk, out int unkId))
                 throw new ArgumentException($"The text contains '{ch}', which the vocabulary cannot represent (no unk token).");
-            if (!(_fuseUnk && lastWasUnk)) result.Add(unkId);
+            if (_fuseUnk && lastWasUnk) result[^1] = (unkId, (result[^1].Item2.Item1, charSpan.Item2));
+            else result.Add((unkId, charSpan));
             lastWasUnk = true;
         }
         return result;

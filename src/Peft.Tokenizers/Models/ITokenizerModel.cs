@@ -3,8 +3,8 @@ namespace Peft.Tokenizers.Models;
 /// <summary>Turns one pre-tokenized piece into vocabulary tokens.</summary>
 internal interface ITokenizerModel
 {
-    /// <summary>Appends the ids and token strings of <paramref name="piece"/>.</summary>
-    void Tokenize(string piece, List<int> ids, List<string> tokens);
+    /// <summary>Appends the ids, token strings and character spans within <paramref name="piece"/> of its tokens.</summary>
+    void Tokenize(string piece, List<int> ids, List<string> tokens, List<(int Start, int End)> spans);
 
     /// <summary>The token string of an id, or null.</summary>
     string? IdToToken(int id);

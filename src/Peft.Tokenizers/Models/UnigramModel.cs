@@ -40,7 +40,7 @@ internal sealed class UnigramModel : ITokenizerModel
 
     public int? TokenToId(string token) => _pieces.TryGetValue(token, out var p) ? p.Id : null;
 
-    public void Tokenize(string piece, List<int> ids, List<string> tokens)
+    public void Tokenize(string piece, List<int> ids, List<string> tokens, List<(int Start, int End)> spans)
     {
         int n = piece.Length;
         if (n == 0) return;
@@ -87,6 +87,7 @@ internal sealed class UnigramModel : ITokenizerModel
             {
                 ids.Add(id);
                 tokens.Add(_idToToken[id]);
+                spans.Add((start, end));
                 lastUnk = false;
                 continue;
             }
@@ -98,6 +99,7 @@ internal sealed class UnigramModel : ITokenizerModel
                     int bid = _pieces.TryGetValue(byteToken, out var bp) ? bp.Id : _unkId;
                     ids.Add(bid);
                     tokens.Add(_idToToken[bid]);
+                    spans.Add((start, end));
                 }
                 lastUnk = false;
                 continue;
@@ -107,10 +109,12 @@ internal sealed class UnigramModel : ITokenizerModel
             if (lastUnk)
             {
                 tokens[^1] += piece[start..end];
+                spans[^1] = (spans[^1].Start, end);
                 continue;
             }
             ids.Add(_unkId);
             tokens.Add(piece[start..end]);
+            spans.Add((start, end));
             lastUnk = true;
         }
     }

@@ -18,10 +18,10 @@ internal sealed class WordPieceModel(Dictionary<string, int> vocab, string unk, 
 
     public int? TokenToId(string token) => vocab.TryGetValue(token, out int id) ? id : null;
 
-    public void Tokenize(string piece, List<int> ids, List<string> tokens)
+    public void Tokenize(string piece, List<int> ids, List<string> tokens, List<(int Start, int End)> spans)
     {
         if (piece.Length == 0) return;
-        var found = new List<(int, string)>();
+        var found = new List<(int, string, int, int)>();
         bool bad = piece.Length > maxInputCharsPerWord;
         for (int start = 0; !bad && start < piece.Length;)
         {
@@ -40,7 +40,7 @@ internal sealed class WordPieceModel(Dictionary<string, int> vocab, string unk, 
             if (match is null) bad = true;
             else
             {
-                found.Add(match.Value);
+                found.Add((match.Value.Id, match.Value.Token, start, end));
                 start = end;
             }
         }
@@ -49,12 +49,14 @@ internal sealed class WordPieceModel(Dictionary<string, int> vocab, string unk, 
             if (!vocab.TryGetValue(unk, out int unkId)) throw new ArgumentException($"WordPiece: '{piece}' cannot be tokenized and the unk token '{unk}' is not in the vocabulary.");
             ids.Add(unkId);
             tokens.Add(unk);
+            spans.Add((0, piece.Length));
             return;
         }
-        foreach (var (id, token) in found)
+        foreach (var (id, token, start, end) in found)
         {
             ids.Add(id);
             tokens.Add(token);
+            spans.Add((start, end));
         }
     }
 }

@@ -1,7 +1,7 @@
 namespace Peft.Tokenizers.Normalization;
 
-/// <summary>Rewrites text before it is split (Unicode forms, case, replacements).</summary>
+/// <summary>Rewrites text before it is split (Unicode forms, case, replacements), keeping each character's original span.</summary>
 internal interface INormalizer
 {
-    string Normalize(string text);
+    AlignedText Normalize(AlignedText text);
 }

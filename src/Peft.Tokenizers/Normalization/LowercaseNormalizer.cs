@@ -1,7 +1,7 @@
 namespace Peft.Tokenizers.Normalization;
 
-/// <summary>Lower-cases with invariant rules.</summary>
+/// <summary>Lower-cases with invariant rules (one character for one).</summary>
 internal sealed class LowercaseNormalizer : INormalizer
 {
-    public string Normalize(string text) => text.ToLowerInvariant();
+    public AlignedText Normalize(AlignedText text) => new(text.Text.ToLowerInvariant(), text.Starts, text.Ends);
 }

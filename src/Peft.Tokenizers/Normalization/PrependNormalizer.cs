@@ -1,7 +1,14 @@
 namespace Peft.Tokenizers.Normalization;
 
-/// <summary>Puts a string in front of any non-empty text (SentencePiece's "▁").</summary>
+/// <summary>Puts a string in front of any non-empty text (SentencePiece's "▁"), aligned to the first character.</summary>
 internal sealed class PrependNormalizer(string prefix) : INormalizer
 {
-    public string Normalize(string text) => text.Length == 0 ? text : prefix + text;
+    public AlignedText Normalize(AlignedText text)
+    {
+        if (text.Length == 0) return text;
+        var builder = new AlignedTextBuilder(text.Length + prefix.Length);
+        builder.Append(prefix, text.Starts[0], text.Ends[0]);
+        for (int i = 0; i < text.Length; i++) builder.Append(text.Text[i], text.Starts[i], text.Ends[i]);
+        return builder.Build();
+    }
 }

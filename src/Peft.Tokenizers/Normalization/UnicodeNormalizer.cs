@@ -1,6 +1,8 @@
+using System.Globalization;
+
 namespace Peft.Tokenizers.Normalization;
 
-/// <summary>NFC, NFD, NFKC or NFKD.</summary>
+/// <summary>NFC, NFD, NFKC or NFKD, applied per cluster (a character and the marks after it) so offsets stay exact per cluster.</summary>
 internal sealed class UnicodeNormalizer : INormalizer
 {
     private readonly System.Text.NormalizationForm _form;
@@ -13,5 +15,22 @@ internal sealed class UnicodeNormalizer : INormalizer
         _form = form;
     }
 
-    public string Normalize(string text) => text.Normalize(_form);
+    public AlignedText Normalize(AlignedText text)
+    {
+        string s = text.Text;
+        if (s.IsNormalized(_form)) return text;
+        var builder = new AlignedTextBuilder(s.Length);
+        int i = 0;
+        while (i < s.Length)
+        {
+            int end = i + (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1);
+            while (end < s.Length && IsMark(s, end)) end += char.IsHighSurrogate(s[end]) && end + 1 < s.Length ? 2 : 1;
+            builder.Append(s[i..end].Normalize(_form), text.Starts[i], text.Ends[end - 1]);
+            i = end;
+        }
+        return builder.Build();
+    }
+
+    private static bool IsMark(string s, int index) => CharUnicodeInfo.GetUnicodeCategory(s, index)
+        is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 }

@@ -21,13 +21,19 @@ internal static class ByteLevelAlphabet
         return map;
     }
 
-    /// <summary>The UTF-8 bytes of <paramref name="text"/> written with the byte characters.</summary>
-    public static string Encode(string text)
+    /// <summary>The UTF-8 bytes of <paramref name="text"/> written with the byte characters; each byte keeps its character's span.</summary>
+    public static AlignedText Encode(AlignedText text)
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        return string.Create(bytes.Length, bytes, static (span, b) =>
+        string s = text.Text;
+        var builder = new AlignedTextBuilder(s.Length * 2);
+        Span<byte> bytes = stackalloc byte[4];
+        for (int i = 0; i < s.Length;)
         {
-            for (int i = 0; i < b.Length; i++) span[i] = ByteToChar[b[i]];
-        });
+            int length = char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
+            int count = System.Text.Encoding.UTF8.GetBytes(s.AsSpan(i, length), bytes);
+            for (int b = 0; b < count; b++) builder.Append(ByteToChar[bytes[b]], text.Starts[i], text.Ends[i + length - 1]);
+            i += length;
+        }
+        return builder.Build();
     }
 }

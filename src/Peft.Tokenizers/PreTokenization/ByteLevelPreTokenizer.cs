@@ -11,9 +11,15 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
     /// <summary>GPT-2's pattern (Oniguruma and .NET agree on its classes).</summary>
     public static readonly Regex Gpt2Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
-    public void Split(string text, bool first, List<string> output)
+    public void Split(AlignedText text, bool first, List<AlignedText> output)
     {
-        if (addPrefixSpace && first && text.Length > 0 && text[0] != ' ') text = " " + text;
+        if (addPrefixSpace && first && text.Length > 0 && text.Text[0] != ' ')
+        {
+            var builder = new AlignedTextBuilder(text.Length + 1);
+            builder.Append(' ', text.Starts[0], text.Starts[0]);
+            for (int i = 0; i < text.Length; i++) builder.Append(text.Text[i], text.Starts[i], text.Ends[i]);
+            text = builder.Build();
+        }
         if (!useRegex)
         {
             output.Add(ByteLevelAlphabet.Encode(text));

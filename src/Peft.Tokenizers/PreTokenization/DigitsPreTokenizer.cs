@@ -8,6 +8,6 @@ internal sealed class DigitsPreTokenizer(bool individualDigits) : IPreTokenizer
     private static readonly Regex Single = new(@"\p{Nd}", RegexOptions.Compiled);
     private static readonly Regex Runs = new(@"\p{Nd}+", RegexOptions.Compiled);
 
-    public void Split(string text, bool first, List<string> output) =>
+    public void Split(AlignedText text, bool first, List<AlignedText> output) =>
         PatternSplitter.Split(text, individualDigits ? Single : Runs, SplitBehavior.Isolated, false, output);
 }

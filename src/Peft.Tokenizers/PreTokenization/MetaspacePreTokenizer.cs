@@ -7,23 +7,25 @@ namespace Peft.Tokenizers.PreTokenization;
 /// </summary>
 internal sealed class MetaspacePreTokenizer(char replacement, string prependScheme, bool split) : IPreTokenizer
 {
-    public void Split(string text, bool first, List<string> output)
+    public void Split(AlignedText text, bool first, List<AlignedText> output)
     {
-        text = text.Replace(' ', replacement);
-        bool prepend = prependScheme == "always" || (prependScheme == "first" && first);
-        if (prepend && text.Length > 0 && text[0] != replacement) text = replacement + text;
+        bool prepend = (prependScheme == "always" || (prependScheme == "first" && first)) && text.Length > 0 && text.Text[0] != ' ' && text.Text[0] != replacement;
+        var builder = new AlignedTextBuilder(text.Length + 1);
+        if (prepend) builder.Append(replacement, text.Starts[0], text.Starts[0]);
+        for (int i = 0; i < text.Length; i++) builder.Append(text.Text[i] == ' ' ? replacement : text.Text[i], text.Starts[i], text.Ends[i]);
+        var replaced = builder.Build();
         if (!split)
         {
-            if (text.Length > 0) output.Add(text);
+            if (replaced.Length > 0) output.Add(replaced);
             return;
         }
         int start = 0;
-        for (int i = 1; i < text.Length; i++)
+        for (int i = 1; i < replaced.Length; i++)
         {
-            if (text[i] != replacement) continue;
-            output.Add(text[start..i]);
+            if (replaced.Text[i] != replacement) continue;
+            output.Add(replaced.Slice(start, i - start));
             start = i;
         }
-        if (start < text.Length) output.Add(text[start..]);
+        if (start < replaced.Length) output.Add(replaced.Slice(start, replaced.Length - start));
     }
 }

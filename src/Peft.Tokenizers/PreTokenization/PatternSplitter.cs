@@ -5,8 +5,9 @@ namespace Peft.Tokenizers.PreTokenization;
 /// <summary>Splits text at the matches of a regex (or a literal string) with one of the split behaviours.</summary>
 internal static class PatternSplitter
 {
-    public static void Split(string text, Regex pattern, SplitBehavior behavior, bool invert, List<string> output)
+    public static void Split(AlignedText aligned, Regex pattern, SplitBehavior behavior, bool invert, List<AlignedText> output)
     {
+        string text = aligned.Text;
         // Spans with a flag telling whether they matched the pattern (inverted: the matches are the content).
         var spans = new List<(int Start, int Length, bool Match)>();
         int at = 0;
@@ -18,18 +19,20 @@ internal static class PatternSplitter
             at = m.Index + m.Length;
         }
         if (at < text.Length) spans.Add((at, text.Length - at, invert));
-        Emit(text, spans, behavior, output);
+        var pieces = new List<(int Start, int End)>();
+        Emit(spans, behavior, pieces);
+        foreach (var (start, end) in pieces) output.Add(aligned.Slice(start, end - start));
     }
 
-    private static void Emit(string text, List<(int Start, int Length, bool Match)> spans, SplitBehavior behavior, List<string> output)
+    private static void Emit(List<(int Start, int Length, bool Match)> spans, SplitBehavior behavior, List<(int Start, int End)> output)
     {
         switch (behavior)
         {
             case SplitBehavior.Removed:
-                foreach (var s in spans) if (!s.Match) output.Add(text.Substring(s.Start, s.Length));
+                foreach (var s in spans) if (!s.Match) output.Add((s.Start, s.Start + s.Length));
                 break;
             case SplitBehavior.Isolated:
-                foreach (var s in spans) output.Add(text.Substring(s.Start, s.Length));
+                foreach (var s in spans) output.Add((s.Start, s.Start + s.Length));
                 break;
             case SplitBehavior.Contiguous:
                 for (int i = 0; i < spans.Count;)
@@ -38,7 +41,7 @@ internal static class PatternSplitter
                     bool match = spans[i].Match;
                     int j = i + 1;
                     while (match && j < spans.Count && spans[j].Match) end = spans[j].Start + spans[j++].Length;
-                    output.Add(text[start..end]);
+                    output.Add((start, end));
                     i = j;
                 }
                 break;
@@ -49,14 +52,14 @@ internal static class PatternSplitter
                 {
                     if (s.Match)
                     {
-                        output.Add(start >= 0 ? text[start..(s.Start + s.Length)] : text.Substring(s.Start, s.Length));
+                        output.Add(start >= 0 ? (start, (s.Start + s.Length)) : (s.Start, s.Start + s.Length));
                         start = -1;
                         continue;
                     }
-                    if (start >= 0) output.Add(text[start..end]);
+                    if (start >= 0) output.Add((start, end));
                     (start, end) = (s.Start, s.Start + s.Length);
                 }
-                if (start >= 0) output.Add(text[start..end]);
+                if (start >= 0) output.Add((start, end));
                 break;
             }
             case SplitBehavior.MergedWithNext:
@@ -66,15 +69,15 @@ internal static class PatternSplitter
                 {
                     if (s.Match)
                     {
-                        if (pending >= 0) output.Add(text[pending..s.Start]);
+                        if (pending >= 0) output.Add((pending, s.Start));
                         pending = s.Start;
                         continue;
                     }
                     int start = pending >= 0 ? pending : s.Start;
-                    output.Add(text[start..(s.Start + s.Length)]);
+                    output.Add((start, (s.Start + s.Length)));
                     pending = -1;
                 }
-                if (pending >= 0) output.Add(text[pending..]);
+                if (pending >= 0) output.Add((pending, spans[^1].Start + spans[^1].Length));
                 break;
             }
         }

@@ -7,5 +7,5 @@ internal sealed class PunctuationPreTokenizer(SplitBehavior behavior) : IPreToke
 {
     private static readonly Regex Pattern = new(@"[\p{P}\$\+<=>\^`\|~]", RegexOptions.Compiled);
 
-    public void Split(string text, bool first, List<string> output) => PatternSplitter.Split(text, Pattern, behavior, false, output);
+    public void Split(AlignedText text, bool first, List<AlignedText> output) => PatternSplitter.Split(text, Pattern, behavior, false, output);
 }

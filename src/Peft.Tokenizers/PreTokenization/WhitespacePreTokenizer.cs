@@ -7,8 +7,8 @@ internal sealed class WhitespacePreTokenizer : IPreTokenizer
 {
     private static readonly Regex Pattern = new(@"\w+|[^\w\s]+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
-    public void Split(string text, bool first, List<string> output)
+    public void Split(AlignedText text, bool first, List<AlignedText> output)
     {
-        for (var m = Pattern.Match(text); m.Success; m = m.NextMatch()) output.Add(m.Value);
+        for (var m = Pattern.Match(text.Text); m.Success; m = m.NextMatch()) output.Add(text.Slice(m.Index, m.Length));
     }
 }
