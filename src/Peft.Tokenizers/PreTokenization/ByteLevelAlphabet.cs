@@ -25,15 +25,26 @@ internal static class ByteLevelAlphabet
     public static AlignedText Encode(AlignedText text)
     {
         string s = text.Text;
-        var builder = new AlignedTextBuilder(s.Length * 2);
+        int count = System.Text.Encoding.UTF8.GetByteCount(s);
+        var chars = new char[count];
+        var starts = new int[count];
+        var ends = new int[count];
         Span<byte> bytes = stackalloc byte[4];
+        int at = 0;
         for (int i = 0; i < s.Length;)
         {
             int length = char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
-            int count = System.Text.Encoding.UTF8.GetBytes(s.AsSpan(i, length), bytes);
-            for (int b = 0; b < count; b++) builder.Append(ByteToChar[bytes[b]], text.Starts[i], text.Ends[i + length - 1]);
+            int n = s[i] < 0x80 ? 1 : System.Text.Encoding.UTF8.GetBytes(s.AsSpan(i, length), bytes);
+            if (n == 1 && s[i] < 0x80) bytes[0] = (byte)s[i];
+            int start = text.Starts[i], end = text.Ends[i + length - 1];
+            for (int b = 0; b < n; b++, at++)
+            {
+                chars[at] = ByteToChar[bytes[b]];
+                starts[at] = start;
+                ends[at] = end;
+            }
             i += length;
         }
-        return builder.Build();
+        return new AlignedText(new string(chars), starts, ends);
     }
 }

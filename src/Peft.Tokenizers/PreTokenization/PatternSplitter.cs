@@ -11,7 +11,8 @@ internal static class PatternSplitter
         // Spans with a flag telling whether they matched the pattern (inverted: the matches are the content).
         var spans = new List<(int Start, int Length, bool Match)>();
         int at = 0;
-        for (var m = pattern.Match(text); m.Success; m = m.NextMatch())
+        // ValueMatch enumeration allocates no Match objects.
+        foreach (var m in pattern.EnumerateMatches(text))
         {
             if (m.Length == 0) continue;
             if (m.Index > at) spans.Add((at, m.Index - at, invert));
