@@ -14,7 +14,7 @@ namespace Peft.Benchmarks;
 /// <summary>
 /// Stopwatch sweep of the quantized kernels and of gpt2-small decoding on float32, int8 and NF4
 /// weights, for tuning between BenchmarkDotNet runs:
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode]</c>.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode|error]</c>.
 /// </summary>
 internal static class QuantizedQuickCheck
 {
@@ -23,6 +23,69 @@ internal static class QuantizedQuickCheck
         string what = args.Length > 1 ? args[1] : "all";
         if (what is "all" or "kernels") Kernels();
         if (what is "all" or "decode") Decode();
+        if (what is "all" or "error") LogitError();
+    }
+
+    /// <summary>Max |Δlogit| and mean KL(float ‖ quantized) of the fixture base models' logits.</summary>
+    private static void LogitError()
+    {
+        string root = FindFixtures();
+        foreach (var name in new[] { "gpt2_base", "llama_base", "t5_base" })
+        {
+            string folder = Path.Combine(root, name);
+            using var expected = Peft.Transformers.SafeTensors.SafeTensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
+            IntTensor Ints(string key) => IntTensor.FromArray(expected.ReadInt32(key), expected.GetInfo(key).Shape);
+            float[] Logits(LoadOptions? options)
+            {
+                using var scope = new TensorScope();
+                string baseFolder = Path.Combine(folder, "base");
+                if (name.StartsWith("t5", StringComparison.Ordinal))
+                    return ModelLoader.LoadSeq2Seq(baseFolder, options).Forward(inputIds: Ints("input.input_ids"), attentionMask: Ints("input.attention_mask"), labels: Ints("input.labels")).Logits.ToArray();
+                return ModelLoader.LoadCausal(baseFolder, options).Forward(inputIds: Ints("input.input_ids"), attentionMask: Ints("input.attention_mask")).Logits.ToArray();
+            }
+            int vocab = ModelConfig.Load(Path.Combine(folder, "base")).VocabSize;
+            var reference = Logits(null);
+            foreach (var (label, options) in new[] { ("int8", new LoadOptions { Quantization = QuantizationFormat.Int8 }), ("nf4", new LoadOptions { Quantization = QuantizationFormat.Nf4 }),
+                ("nf4+dq", new LoadOptions { Quantization = QuantizationFormat.Nf4, DoubleQuantization = true }) })
+            {
+                var q = Logits(options);
+                double maxAbs = 0, kl = 0;
+                int rows = reference.Length / vocab;
+                for (int r = 0; r < rows; r++)
+                {
+                    var p = Softmax(reference.AsSpan(r * vocab, vocab));
+                    var pq = Softmax(q.AsSpan(r * vocab, vocab));
+                    for (int i = 0; i < vocab; i++)
+                    {
+                        maxAbs = Math.Max(maxAbs, Math.Abs(reference[r * vocab + i] - q[r * vocab + i]));
+                        if (p[i] > 0) kl += p[i] * Math.Log(p[i] / pq[i]);
+                    }
+                }
+                double range = reference.Max() - reference.Min();
+                Console.WriteLine($"{name,-10} {label,-6}: max |Δlogit| {maxAbs:G3} (logit range {range:F2}), mean KL {kl / rows:G3} over {rows} positions");
+            }
+        }
+    }
+
+    private static double[] Softmax(ReadOnlySpan<float> logits)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float v in logits) max = Math.Max(max, v);
+        var e = new double[logits.Length];
+        double sum = 0;
+        for (int i = 0; i < e.Length; i++) sum += e[i] = Math.Exp(logits[i] - max);
+        for (int i = 0; i < e.Length; i++) e[i] /= sum;
+        return e;
+    }
+
+    private static string FindFixtures()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "fixtures", "hf"), Path.Combine(dir.FullName, "..", "shared", "fixtures", "hf") })
+                if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
+        }
+        throw new DirectoryNotFoundException("../shared/fixtures/hf not found beside the repository.");
     }
 
     private static void Kernels()
