@@ -14,7 +14,7 @@ namespace Peft.Benchmarks;
 /// <summary>
 /// Stopwatch sweep of the quantized kernels and of gpt2-small decoding on float32, int8 and NF4
 /// weights, for tuning between BenchmarkDotNet runs:
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode|error]</c>.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode [threads]|error]</c>.
 /// </summary>
 internal static class QuantizedQuickCheck
 {
@@ -22,7 +22,14 @@ internal static class QuantizedQuickCheck
     {
         string what = args.Length > 1 ? args[1] : "all";
         if (what is "all" or "kernels") Kernels();
-        if (what is "all" or "decode") Decode();
+        if (what is "all" or "decode")
+        {
+            // An optional thread count (quant decode 1) measures one core alone, steadier on a shared machine.
+            if (args.Length > 2) WorkerPool.SetMaxDegree(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+            Console.WriteLine($"--- decode on {WorkerPool.Degree} thread(s)");
+            Decode();
+            WorkerPool.SetMaxDegree(Environment.ProcessorCount);
+        }
         if (what is "all" or "error") LogitError();
     }
 
@@ -128,6 +135,7 @@ internal static class QuantizedQuickCheck
             double floatRate = 0;
             foreach (var format in new[] { QuantizationFormat.None, QuantizationFormat.Int8, QuantizationFormat.Nf4 })
             {
+                long baseline = GC.GetTotalMemory(forceFullCollection: true);
                 var model = Gpt2Small();
                 if (format != QuantizationFormat.None) ModelQuantization.Quantize(model, format);
                 GC.Collect();
@@ -144,10 +152,13 @@ internal static class QuantizedQuickCheck
                     best = Math.Min(best, sw.Elapsed.TotalSeconds);
                 }
                 double rate = batch * 32 / best;
+                // Managed heap with the model alive after decoding: weights plus the packed copies kernels keep.
+                long heap = GC.GetTotalMemory(forceFullCollection: true) - baseline;
+                GC.KeepAlive(generator);
                 if (format == QuantizationFormat.None) floatRate = rate;
                 long linear = model.Parameters.Quantized.Sum(q => q.Matrix.ByteSize) +
                     4L * model.LinearLayers.Where(l => !l.IsQuantized).Sum(l => (long)l.InFeatures * l.OutFeatures);
-                Console.WriteLine($"gpt2-small batch {batch} {format,-5}: {rate,7:F1} tok/s ({rate / floatRate:F2}x float)  weights {model.Parameters.ResidentBytes / 1e6,7:F1} MB, block linear weights {linear / 1e6,6:F1} MB");
+                Console.WriteLine($"gpt2-small batch {batch} {format,-5}: {rate,7:F1} tok/s ({rate / floatRate:F2}x float)  weights {model.Parameters.ResidentBytes / 1e6,7:F1} MB, block linear weights {linear / 1e6,6:F1} MB, heap after decoding {heap / 1e6,7:F1} MB");
             }
         }
     }
