@@ -16,4 +16,9 @@ if (args.Length > 0 && args[0] == "quick")
     QuickCheck.Run(args);
     return;
 }
+if (args.Length > 0 && args[0] == "quant")
+{
+    QuantizedQuickCheck.Run(args);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(OpenBlas).Assembly).Run(args);

@@ -98,6 +98,9 @@ public sealed class CheckpointReader : IDisposable
     /// <summary>Reads a floating-point tensor as float32 into <paramref name="destination"/>.</summary>
     public void ReadFloat32(string name, Span<float> destination) => FileOf(name).ReadFloat32(name, destination);
 
+    /// <summary>The raw bytes of a tensor as stored (little-endian), for integer and quantized data.</summary>
+    public ReadOnlySpan<byte> GetBytes(string name) => FileOf(name).GetBytes(name);
+
     private SafeTensorsFile FileOf(string name) =>
         _byName.TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"The checkpoint in {Folder} has no tensor named '{name}'.");
 

@@ -1,3 +1,5 @@
+using Peft.Tensors.Quantization;
+
 namespace Peft.Transformers.Models;
 
 /// <summary>Options for loading a model from a Hugging Face folder.</summary>
@@ -9,4 +11,20 @@ public sealed record LoadOptions
     /// masks, rotary inv_freq) are always ignored.
     /// </summary>
     public bool AllowUnexpectedKeys { get; init; }
+
+    /// <summary>
+    /// Quantize the linear layers of the transformer blocks on load (the base model is frozen).
+    /// Embeddings, the LM head and norms stay float. A folder saved quantized loads quantized
+    /// whatever this says.
+    /// </summary>
+    public QuantizationFormat Quantization { get; init; }
+
+    /// <summary>With <see cref="QuantizationFormat.Nf4"/>: store block scales as int8 too (QLoRA's double quantization).</summary>
+    public bool DoubleQuantization { get; init; }
+
+    /// <summary>
+    /// Module names kept float, matched against the end of each linear layer's name on a dot
+    /// boundary (<c>c_proj</c> matches <c>h.0.mlp.c_proj</c>; a full name matches itself).
+    /// </summary>
+    public IReadOnlyCollection<string> QuantizationExcludedModules { get; init; } = [];
 }

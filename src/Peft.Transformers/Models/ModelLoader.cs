@@ -1,6 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Peft.Tensors.Quantization;
 using Peft.Transformers.Configuration;
 using Peft.Transformers.Loading;
 using Peft.Transformers.Models.Gpt2;
+using Peft.Transformers.Modules;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Transformers.Models;
@@ -10,7 +14,9 @@ public static class ModelLoader
 {
     /// <summary>
     /// Reads config.json and the safetensors weights of <paramref name="folder"/> into a frozen
-    /// model (no parameter requires gradients).
+    /// model (no parameter requires gradients). A folder saved with quantized weights (config.json
+    /// has a <c>quantization_config</c>) loads them quantized; <see cref="LoadOptions.Quantization"/>
+    /// quantizes a float folder's linear layers on load.
     /// </summary>
     /// <exception cref="FileNotFoundException">config.json or the weights are missing.</exception>
     /// <exception cref="ModelConfigException">The config is invalid or not a decoder-only family.</exception>
@@ -19,7 +25,7 @@ public static class ModelLoader
     {
         var config = LoadConfig(folder);
         var model = CreateCausal(config);
-        LoadWeights(folder, config, model.Parameters, options, Aliases(model));
+        LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model));
         return model;
     }
 
@@ -31,7 +37,7 @@ public static class ModelLoader
         if (config.Family != ModelFamily.T5)
             throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not an encoder-decoder model; supported: t5.");
         var model = new T5.T5Model(config);
-        LoadWeights(folder, config, model.Parameters, options, null);
+        LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, null);
         return model;
     }
 
@@ -87,10 +93,26 @@ public static class ModelLoader
         return ModelConfig.Load(folder);
     }
 
-    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases)
+    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases)
     {
+        options ??= new LoadOptions();
         using var checkpoint = CheckpointReader.Open(folder);
-        parameters.Load(checkpoint, options ?? new LoadOptions(), name => IsIgnorable(config, name), aliases);
+        var stored = config.GetRawField("quantization_config") is { } node ? QuantizationConfig.Parse(node, config.Source) : null;
+        if (stored is not null)
+        {
+            foreach (var layer in layers)
+            {
+                string name = layer.Weight.Name ?? layer.Name + ".weight";
+                if (!QuantizedWeightFile.IsQuantized(checkpoint, name)) continue;
+                var q = QuantizedWeightFile.Read(checkpoint, name, layer.OutFeatures, layer.InFeatures, stored);
+                layer.UseQuantizedWeight(q);
+                parameters.ReplaceWithQuantized(name, q);
+            }
+        }
+        parameters.Load(checkpoint, options, name => IsIgnorable(config, name), aliases);
+        // A quantized folder keeps the layers it saved float (its excluded modules) as they are.
+        if (stored is null && options.Quantization != QuantizationFormat.None)
+            ModelQuantization.Quantize(layers, parameters, options.Quantization, options.DoubleQuantization, options.QuantizationExcludedModules);
     }
 
     /// <summary>Builds a zero-weight model of the config's family.</summary>
@@ -121,7 +143,16 @@ public static class ModelLoader
         Directory.CreateDirectory(folder);
         SafeTensorsWriter.Write(Path.Combine(folder, CheckpointReader.SingleFileName), parameters.ToEntries(),
             new Dictionary<string, string> { ["format"] = "pt" });
-        WriteAtomically(Path.Combine(folder, "config.json"), config.ToJson());
+        WriteAtomically(Path.Combine(folder, "config.json"), ConfigJson(config, parameters));
+    }
+
+    // config.json with a quantization_config describing the quantized weights (none when all are float).
+    private static string ConfigJson(ModelConfig config, ParameterSet parameters)
+    {
+        var json = (JsonObject)JsonNode.Parse(config.ToJson())!;
+        json.Remove("quantization_config");
+        if (ModelQuantization.Describe(parameters) is { } q) json["quantization_config"] = q.ToJson();
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     private static void WriteAtomically(string path, string text)

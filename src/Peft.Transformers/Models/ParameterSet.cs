@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Peft.Tensors;
+using Peft.Tensors.Quantization;
 using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 
@@ -14,8 +15,36 @@ public sealed class ParameterSet
     private readonly List<ModelParameter> _ordered = [];
     private readonly Dictionary<string, ModelParameter> _byName = new(StringComparer.Ordinal);
 
-    /// <summary>Parameters in registration order.</summary>
+    private readonly List<QuantizedParameter> _quantized = [];
+    private readonly HashSet<string> _quantizedEntryNames = new(StringComparer.Ordinal);
+
+    /// <summary>Float parameters in registration order (quantized weights are in <see cref="Quantized"/>).</summary>
     public IReadOnlyList<ModelParameter> All => _ordered;
+
+    /// <summary>Weights replaced by quantized matrices, in the order they were replaced.</summary>
+    public IReadOnlyList<QuantizedParameter> Quantized => _quantized;
+
+    /// <summary>Bytes held by the weights: 4 per float value plus the quantized matrices' codes and scales.</summary>
+    public long ResidentBytes => 4 * ElementCount + _quantized.Sum(q => q.Matrix.ByteSize);
+
+    /// <summary>
+    /// Replaces float parameter <paramref name="name"/> by <paramref name="matrix"/>: the float
+    /// tensor leaves the set (its memory can be freed) and saving writes the quantized entries.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No float parameter has that name.</exception>
+    /// <exception cref="ArgumentException">The matrix shape differs from the parameter's.</exception>
+    public void ReplaceWithQuantized(string name, QuantizedMatrix matrix)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        if (!_byName.TryGetValue(name, out var p)) throw new KeyNotFoundException($"The model has no float parameter named '{name}' to quantize.");
+        if (p.Tensor.Rank != 2 || p.Tensor.Shape[0] != matrix.Rows || p.Tensor.Shape[1] != matrix.Columns)
+            throw new ArgumentException($"Parameter '{name}' {p.Tensor.Shape} cannot be replaced by a {matrix.Format} matrix [{matrix.Rows}, {matrix.Columns}].", nameof(matrix));
+        _ordered.Remove(p);
+        _byName.Remove(name);
+        var q = new QuantizedParameter(name, matrix);
+        _quantized.Add(q);
+        foreach (var entry in QuantizedWeightFile.EntryNames(name, matrix)) _quantizedEntryNames.Add(entry);
+    }
 
     /// <summary>Number of parameters (tensors).</summary>
     public int Count => _ordered.Count;
@@ -68,10 +97,11 @@ public sealed class ParameterSet
             used.Add(source);
             var info = checkpoint.GetInfo(source);
             var expected = p.StoredShape;
+            if (info.DType is not (SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16))
+                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has dtype {info.DType}; model weights must be F32, F16 or BF16" +
+                    (info.DType is SafeTensorDType.I8 or SafeTensorDType.U8 ? " (quantized weights need a quantization_config in config.json naming their format)." : "."));
             if (!info.Shape.AsSpan().SequenceEqual(expected))
                 throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has shape {info.ShapeText} but the model (from config.json) needs [{string.Join(", ", expected)}].");
-            if (info.DType is not (SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16))
-                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has dtype {info.DType}; model weights must be F32, F16 or BF16.");
             if (p.Layout == StoredLayout.AsIs)
             {
                 checkpoint.ReadFloat32(source, p.Tensor.Span);
@@ -89,7 +119,7 @@ public sealed class ParameterSet
             throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint lacks {missing.Count} parameter(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}.");
         if (!options.AllowUnexpectedKeys)
         {
-            var unexpected = checkpoint.Names.Where(n => !used.Contains(n) && !isIgnorable(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            var unexpected = checkpoint.Names.Where(n => !used.Contains(n) && !_quantizedEntryNames.Contains(n) && !isIgnorable(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
             if (unexpected.Count > 0)
                 throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint has {unexpected.Count} tensor(s) the model does not use: {string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}. Set LoadOptions.AllowUnexpectedKeys to ignore them.");
         }
@@ -98,6 +128,11 @@ public sealed class ParameterSet
     /// <summary>The parameters as safetensors entries in the checkpoint layout (skipping <paramref name="exclude"/>, e.g. tied weights).</summary>
     public IEnumerable<SafeTensorWriteEntry> ToEntries(Func<string, bool>? exclude = null)
     {
+        foreach (var q in _quantized)
+        {
+            if (exclude?.Invoke(q.Name) == true) continue;
+            foreach (var entry in QuantizedWeightFile.ToEntries(q.Name, q.Matrix)) yield return entry;
+        }
         foreach (var p in _ordered)
         {
             if (exclude?.Invoke(p.Name) == true) continue;

@@ -1,0 +1,263 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Peft.Tensors.Quantization;
+using Peft.Tensors.Threading;
+
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
+/// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
+/// kernels read the codes (int8 with AVX-VNNI at every M, NF4 with AVX-512 for M ≤ 8), and the
+/// fallback dequantizes one tile at a time into a per-thread buffer for the float GEMM.
+/// </summary>
+public static unsafe class QuantizedGemm
+{
+    // Weights smaller than this (in values) are not worth waking a second thread for at small M.
+    private const long ParallelElements = 1L << 17;
+
+    // Rows of W dequantized per tile (forward) and columns per tile (input gradient).
+    private const int TileRows = 64;
+    private const int TileColumns = 64;
+
+    [ThreadStatic] private static QuantizedIsa t_forcedIsa;
+
+    /// <summary>Kernel choice for calls from the current thread (tests force each path); Auto picks by CPU.</summary>
+    internal static QuantizedIsa ForcedIsa
+    {
+        get => t_forcedIsa;
+        set
+        {
+            if (value == QuantizedIsa.Vnni && !VnniSupported)
+                throw new PlatformNotSupportedException("The direct quantized kernels need AVX-512F and AVX-VNNI, which this CPU lacks.");
+            t_forcedIsa = value;
+        }
+    }
+
+    /// <summary>True when the direct kernels can run here.</summary>
+    internal static bool VnniSupported =>
+#if NET9_0_OR_GREATER
+        Avx512F.IsSupported && AvxVnni.IsSupported && Vector512.IsHardwareAccelerated;
+#else
+        false;
+#endif
+
+    /// <summary>The path the current thread's calls take.</summary>
+    internal static QuantizedIsa ActiveIsa => t_forcedIsa != QuantizedIsa.Auto ? t_forcedIsa : VnniSupported ? QuantizedIsa.Vnni : QuantizedIsa.DequantizedTiles;
+
+    /// <summary>
+    /// y [m, w.Rows] = x [m, w.Columns] · Wᵀ. For int8 on the VNNI path the activations are
+    /// quantized per row to int8 (absmax / 127), which adds at most scale_x/2 · Σ|w| per output.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short for the shapes.</exception>
+    public static void MultiplyTransposed(int m, ReadOnlySpan<float> x, QuantizedMatrix w, Span<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        int n = w.Rows, k = w.Columns;
+        Check("QuantizedGemm.MultiplyTransposed", m, x.Length, k, "x", w);
+        Check("QuantizedGemm.MultiplyTransposed", m, y.Length, n, "y", w);
+        if (m == 0) return;
+        var isa = ActiveIsa;
+        fixed (float* px = x, py = y)
+        {
+#if NET9_0_OR_GREATER
+            if (isa == QuantizedIsa.Vnni && w is Int8Matrix i8) { Int8Forward(m, px, i8, py); return; }
+#endif
+            if (isa == QuantizedIsa.Vnni && w is Nf4Matrix nf4 && m <= GemmSmallM.MaxRows) { Nf4SmallForward(m, px, nf4, py); return; }
+            var task = TileForwardTask.ForCurrentThread;
+            task.Set(m, px, w, py);
+            RunChunks(task, n, TileRows, (long)m * n * k >= (1L << 21) || (long)n * k >= ParallelElements);
+        }
+    }
+
+    /// <summary>dx [m, w.Columns] += dy [m, w.Rows] · W (the input gradient of a Linear layer), at float precision.</summary>
+    /// <exception cref="ArgumentException">A span is too short for the shapes.</exception>
+    public static void MultiplyAccumulate(int m, ReadOnlySpan<float> dy, QuantizedMatrix w, Span<float> dx)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        Check("QuantizedGemm.MultiplyAccumulate", m, dy.Length, w.Rows, "dy", w);
+        Check("QuantizedGemm.MultiplyAccumulate", m, dx.Length, w.Columns, "dx", w);
+        if (m == 0) return;
+        fixed (float* pdy = dy, pdx = dx)
+        {
+            var task = TileBackwardTask.ForCurrentThread;
+            task.Set(m, pdy, w, pdx);
+            RunChunks(task, w.Columns, TileColumns, (long)m * w.Rows * w.Columns >= (1L << 21) || (long)w.Rows * w.Columns >= ParallelElements);
+        }
+    }
+
+    private static void Check(string op, int m, int length, int columns, string name, QuantizedMatrix w)
+    {
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"{op}: row count {m} is negative.");
+        if (length < (long)m * columns)
+            throw new ArgumentException($"{op}: {name} holds {length} values but {m} rows of {columns} are needed for weight [{w.Rows}, {w.Columns}] ({w.Format}).", name);
+    }
+
+#if NET9_0_OR_GREATER
+    private static void Int8Forward(int m, float* x, Int8Matrix w, float* y)
+    {
+        int kp = w.Stride;
+        var xq = QuantizedScratch.Bytes((long)m * kp);
+        var xs = QuantizedScratch.RowScales(m);
+        fixed (byte* pq = xq)
+        fixed (float* ps = xs)
+        fixed (sbyte* pw = w.PaddedValues)
+        fixed (float* pws = w.ScaleArray)
+        fixed (int* sums = w.RowSums)
+        {
+            Int8VnniKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps);
+            var task = Int8Task.ForCurrentThread;
+            task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps; task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
+            RunChunks(task, w.Rows, 4, (long)m * w.Rows * kp >= (1L << 22) || (long)w.Rows * kp >= ParallelElements);
+            task.Xq = null; task.Y = null;
+        }
+    }
+#endif
+
+    private static void Nf4SmallForward(int m, float* x, Nf4Matrix w, float* y)
+    {
+        int k = w.Columns, stride = w.Stride;
+        float* xs = x;
+        int ldx = k;
+        float[]? padded = null;
+        if (stride != k)
+        {
+            // The kernel reads whole 64-value blocks: give it zero-padded copies of the rows.
+            padded = QuantizedScratch.Rows((long)m * stride);
+            for (int i = 0; i < m; i++)
+            {
+                new ReadOnlySpan<float>(x + (long)i * k, k).CopyTo(padded.AsSpan(i * stride, k));
+                padded.AsSpan(i * stride + k, stride - k).Clear();
+            }
+            ldx = stride;
+        }
+        fixed (float* pp = padded)
+        fixed (byte* codes = w.CodeArray)
+        {
+            var task = Nf4Task.ForCurrentThread;
+            task.M = m; task.X = padded is null ? xs : pp; task.Ldx = ldx; task.W = w; task.Codes = codes; task.Y = y;
+            RunChunks(task, w.Rows, 4, (long)w.Rows * stride >= ParallelElements);
+            task.W = null; task.X = null; task.Y = null;
+        }
+    }
+
+    private static void RunChunks(ChunkedTask task, int extent, int unit, bool parallel)
+    {
+        int units = (extent + unit - 1) / unit;
+        int threads = Gemm.MaxThreads > 0 ? Math.Min(Gemm.MaxThreads, WorkerPool.Degree) : WorkerPool.Degree;
+        int chunks = parallel ? Math.Min(threads, units) : 1;
+        int perChunk = (units + chunks - 1) / chunks;
+        task.Extent = extent;
+        task.ChunkSize = perChunk * unit;
+        int count = (units + perChunk - 1) / perChunk;
+        if (count == 1) task.Execute(0);
+        else WorkerPool.Run(task, count);
+    }
+
+    /// <summary>Work split into ranges [index·ChunkSize, ...) of one dimension.</summary>
+    private abstract class ChunkedTask : ParallelTask
+    {
+        public int Extent;
+        public int ChunkSize;
+
+        public override void Execute(int index)
+        {
+            int start = index * ChunkSize;
+            Run(start, Math.Min(Extent, start + ChunkSize));
+        }
+
+        protected abstract void Run(int start, int end);
+    }
+
+#if NET9_0_OR_GREATER
+    private sealed class Int8Task : ChunkedTask
+    {
+        [ThreadStatic] private static Int8Task? t_instance;
+        public static Int8Task ForCurrentThread => t_instance ??= new Int8Task();
+
+        public int M, Kp, N;
+        public byte* Xq;
+        public float* Xs, Ws, Y;
+        public sbyte* W;
+        public int* Sums;
+
+        protected override void Run(int start, int end) =>
+            Int8VnniKernel.Multiply(M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
+    }
+#endif
+
+    private sealed class Nf4Task : ChunkedTask
+    {
+        [ThreadStatic] private static Nf4Task? t_instance;
+        public static Nf4Task ForCurrentThread => t_instance ??= new Nf4Task();
+
+        public int M, Ldx;
+        public float* X, Y;
+        public Nf4Matrix? W;
+        public byte* Codes;
+
+        protected override void Run(int start, int end) =>
+            Nf4SmallMKernel.Multiply(M, X, Ldx, W!, Codes, start, end, Y, W!.Rows);
+    }
+
+    /// <summary>Y[:, rows of the tile] = X · tileᵀ, one dequantized tile of W rows at a time.</summary>
+    private sealed class TileForwardTask : ChunkedTask
+    {
+        [ThreadStatic] private static TileForwardTask? t_instance;
+        public static TileForwardTask ForCurrentThread => t_instance ??= new TileForwardTask();
+
+        private int _m;
+        private float* _x, _y;
+        private QuantizedMatrix? _w;
+
+        public void Set(int m, float* x, QuantizedMatrix w, float* y) { _m = m; _x = x; _w = w; _y = y; }
+
+        protected override void Run(int start, int end)
+        {
+            var w = _w!;
+            int k = w.Columns, n = w.Rows;
+            var tile = QuantizedScratch.Tile((long)TileRows * k);
+            fixed (float* t = tile)
+            {
+                for (int j = start; j < end; j += TileRows)
+                {
+                    int rows = Math.Min(TileRows, end - j);
+                    w.DequantizeTile(j, rows, 0, k, t, k);
+                    // Nested inside a worker-pool piece, the GEMM runs on this thread only.
+                    Gemm.Multiply(false, true, _m, rows, k, 1f, new ReadOnlySpan<float>(_x, _m * k), k,
+                        new ReadOnlySpan<float>(t, rows * k), k, 0f, new Span<float>(_y + j, (_m - 1) * n + rows), n);
+                }
+            }
+        }
+    }
+
+    /// <summary>dX[:, tile columns] += dY · tile, one dequantized column tile (all W rows) at a time.</summary>
+    private sealed class TileBackwardTask : ChunkedTask
+    {
+        [ThreadStatic] private static TileBackwardTask? t_instance;
+        public static TileBackwardTask ForCurrentThread => t_instance ??= new TileBackwardTask();
+
+        private int _m;
+        private float* _dy, _dx;
+        private QuantizedMatrix? _w;
+
+        public void Set(int m, float* dy, QuantizedMatrix w, float* dx) { _m = m; _dy = dy; _w = w; _dx = dx; }
+
+        protected override void Run(int start, int end)
+        {
+            var w = _w!;
+            int k = w.Columns, n = w.Rows;
+            var tile = QuantizedScratch.Tile((long)n * TileColumns);
+            fixed (float* t = tile)
+            {
+                for (int c = start; c < end; c += TileColumns)
+                {
+                    int cols = Math.Min(TileColumns, end - c);
+                    w.DequantizeTile(0, n, c, cols, t, cols);
+                    Gemm.Multiply(false, false, _m, cols, n, 1f, new ReadOnlySpan<float>(_dy, _m * n), n,
+                        new ReadOnlySpan<float>(t, n * cols), cols, 1f, new Span<float>(_dx + c, (_m - 1) * k + cols), k);
+                }
+            }
+        }
+    }
+}

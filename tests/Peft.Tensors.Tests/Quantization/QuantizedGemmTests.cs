@@ -1,0 +1,200 @@
+using Peft.Tensors.Kernels;
+using Peft.Tensors.Quantization;
+using Peft.Tensors.Tests.Support;
+
+namespace Peft.Tensors.Tests;
+
+/// <summary>
+/// QuantizedGemm against a double-precision reference computed on the dequantized weights, for
+/// both kernel paths this CPU runs and 1 and 2 threads. Tolerances:
+/// float accumulation 2e-5·Σ|x||w| (+1e-6); the int8 VNNI path also quantizes each activation row
+/// to int8 with scale s = max|x|/127, adding at most s/2·Σ_k|w[n, k]| to output n.
+/// </summary>
+[TestClass]
+public sealed class QuantizedGemmTests
+{
+    public static IEnumerable<object[]> Cases()
+    {
+        foreach (var isa in new[] { QuantizedIsa.DequantizedTiles, QuantizedIsa.Vnni })
+            foreach (int threads in new[] { 1, 2 })
+                foreach (var format in new[] { "int8", "nf4", "nf4-dq" })
+                    yield return [(int)isa, threads, format];
+    }
+
+    private static readonly (int N, int K)[] WeightShapes = [(1, 1), (5, 7), (33, 65), (70, 130), (257, 200), (1030, 96)];
+    private static readonly int[] RowCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64, 130];
+
+    internal static QuantizedMatrix Make(string format, Tensor w) => format switch
+    {
+        "int8" => Int8Matrix.Quantize(w),
+        "nf4" => Nf4Matrix.Quantize(w),
+        _ => Nf4Matrix.Quantize(w, doubleQuantization: true),
+    };
+
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void ForwardMatchesReferenceOnDequantizedWeights(int isa, int threads, string format)
+    {
+        using var _ = Force((QuantizedIsa)isa, threads);
+        var rng = new Random(isa * 100 + threads);
+        foreach (var (n, k) in WeightShapes)
+        {
+            var q = Make(format, QuantizedMatrixTests.RandomWeight(n * 7 + k, n, k));
+            var wd = q.Dequantize().ToArray();
+            foreach (int m in RowCounts)
+            {
+                if ((long)m * n * k > 4_000_000) continue;
+                var x = RandomArray(rng, m * k);
+                var y = new float[m * n];
+                Array.Fill(y, float.NaN);
+                QuantizedGemm.MultiplyTransposed(m, x, q, y);
+                bool activationQuantized = (QuantizedIsa)isa == QuantizedIsa.Vnni && q is Int8Matrix;
+                for (int i = 0; i < m; i++)
+                {
+                    double xScale = x.AsSpan(i * k, k).ToArray().Max(Math.Abs) / 127.0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = 0, magnitude = 0, wAbs = 0;
+                        for (int p = 0; p < k; p++)
+                        {
+                            sum += (double)x[i * k + p] * wd[j * k + p];
+                            magnitude += Math.Abs((double)x[i * k + p] * wd[j * k + p]);
+                            wAbs += Math.Abs(wd[j * k + p]);
+                        }
+                        double tol = 2e-5 * magnitude + 1e-6 + (activationQuantized ? 0.5 * xScale * wAbs * 1.001 : 0);
+                        double err = Math.Abs(sum - y[i * n + j]);
+                        if (!(err <= tol))
+                            Assert.Fail($"{format} {(QuantizedIsa)isa} M={m} N={n} K={k} y[{i},{j}]: expected {sum:G7} got {y[i * n + j]:G7} (tolerance {tol:G3})");
+                    }
+                }
+            }
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void InputGradientMatchesReferenceAndAccumulates(int isa, int threads, string format)
+    {
+        using var _ = Force((QuantizedIsa)isa, threads);
+        var rng = new Random(isa * 10 + threads + 1);
+        foreach (var (n, k) in WeightShapes)
+        {
+            var q = Make(format, QuantizedMatrixTests.RandomWeight(n + k, n, k));
+            var wd = q.Dequantize().ToArray();
+            foreach (int m in new[] { 1, 3, 9, 64 })
+            {
+                var dy = RandomArray(rng, m * n);
+                var dx = RandomArray(rng, m * k);
+                var before = (float[])dx.Clone();
+                QuantizedGemm.MultiplyAccumulate(m, dy, q, dx);
+                for (int i = 0; i < m; i++)
+                    for (int p = 0; p < k; p++)
+                    {
+                        double sum = before[i * k + p], magnitude = Math.Abs(sum);
+                        for (int j = 0; j < n; j++)
+                        {
+                            sum += (double)dy[i * n + j] * wd[j * k + p];
+                            magnitude += Math.Abs((double)dy[i * n + j] * wd[j * k + p]);
+                        }
+                        double tol = 2e-5 * magnitude + 1e-6;
+                        Assert.IsLessThanOrEqualTo(tol, Math.Abs(sum - dx[i * k + p]), $"{format} M={m} N={n} K={k} dx[{i},{p}]");
+                    }
+            }
+        }
+    }
+
+    [TestMethod]
+    [DataRow("int8")]
+    [DataRow("nf4")]
+    [DataRow("nf4-dq")]
+    public void QuantizedLinearInputAndBiasGradientsMatchFiniteDifferences(string format)
+    {
+        // The float tile path is smooth in x (no activation rounding), so finite differences apply.
+        using var _ = Force(QuantizedIsa.DequantizedTiles, 0);
+        var q = Make(format, QuantizedMatrixTests.RandomWeight(5, 12, 70, scale: 1f));
+        var x = GradientCheck.Random(1, -1, 1, 3, 2, 70);
+        var bias = GradientCheck.Random(2, -1, 1, 12);
+        GradientCheck.Check(inputs => Ops.QuantizedLinear(inputs[0], q, inputs[1]), [x, bias]);
+
+        // And the op's output equals the float Linear on the dequantized weight.
+        var expected = Ops.Linear(x.Detach(), q.Dequantize(), bias.Detach()).ToArray();
+        GradientCheck.AssertClose(expected, Ops.QuantizedLinear(x.Detach(), q, bias.Detach()).ToArray(), atol: 1e-4, rtol: 1e-4, what: format);
+    }
+
+    [TestMethod]
+    public void VnniAndTilePathsAgreeForNf4AndStayCloseForInt8()
+    {
+        if (!QuantizedGemm.VnniSupported) Assert.Inconclusive("AVX-VNNI is not supported on this CPU.");
+        var w = QuantizedMatrixTests.RandomWeight(11, 300, 256);
+        var x = RandomArray(new Random(4), 3 * 256);
+        foreach (var format in new[] { "int8", "nf4" })
+        {
+            var q = Make(format, w);
+            var a = new float[3 * 300];
+            var b = new float[3 * 300];
+            using (Force(QuantizedIsa.Vnni, 0)) QuantizedGemm.MultiplyTransposed(3, x, q, a);
+            using (Force(QuantizedIsa.DequantizedTiles, 0)) QuantizedGemm.MultiplyTransposed(3, x, q, b);
+            GradientCheck.AssertClose(b, a, atol: format == "int8" ? 0.05 : 1e-4, rtol: 1e-3, what: format);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("int8", 1)]
+    [DataRow("nf4", 1)]
+    [DataRow("int8", 64)]
+    [DataRow("nf4", 64)]
+    public void SteadyStateAllocatesNothing(string format, int m)
+    {
+        using var _ = Force(QuantizedIsa.Auto, 1);
+        var q = Make(format, QuantizedMatrixTests.RandomWeight(1, 256, 192));
+        var x = RandomArray(new Random(1), m * 192);
+        var y = new float[m * 256];
+        var dx = new float[m * 192];
+        QuantizedGemm.MultiplyTransposed(m, x, q, y);
+        QuantizedGemm.MultiplyAccumulate(m, y, q, dx);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            QuantizedGemm.MultiplyTransposed(m, x, q, y);
+            QuantizedGemm.MultiplyAccumulate(m, y, q, dx);
+        }
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [TestMethod]
+    public void ShapeMismatchNamesTheOpAndShapes()
+    {
+        var q = Int8Matrix.Quantize(Tensor.Zeros(new Shape(4, 6)));
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => Ops.QuantizedLinear(Tensor.Zeros(new Shape(2, 5)), q));
+        StringAssert.Contains(ex.Message, "QuantizedLinear");
+        StringAssert.Contains(ex.Message, "[4, 6]");
+        ex = Assert.ThrowsExactly<ArgumentException>(() => Ops.QuantizedLinear(Tensor.Zeros(new Shape(2, 6)), q, Tensor.Zeros(new Shape(3))));
+        StringAssert.Contains(ex.Message, "bias");
+        Assert.ThrowsExactly<ArgumentException>(() => QuantizedGemm.MultiplyTransposed(2, new float[11], q, new float[8]));
+    }
+
+    private static float[] RandomArray(Random rng, int length)
+    {
+        var v = new float[length];
+        for (int i = 0; i < length; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    /// <summary>Forces a quantized kernel path and a thread limit (0 = all) for this thread until disposed.</summary>
+    internal static IDisposable Force(QuantizedIsa isa, int threads)
+    {
+        if (isa == QuantizedIsa.Vnni && !QuantizedGemm.VnniSupported) Assert.Inconclusive("AVX-VNNI is not supported on this CPU.");
+        QuantizedGemm.ForcedIsa = isa;
+        Gemm.MaxThreads = threads;
+        return new Restore();
+    }
+
+    private sealed class Restore : IDisposable
+    {
+        public void Dispose()
+        {
+            QuantizedGemm.ForcedIsa = QuantizedIsa.Auto;
+            Gemm.MaxThreads = 0;
+        }
+    }
+}
