@@ -57,10 +57,10 @@ public static class ModelLoader
         var config = LoadConfig(folder);
         var backbone = CreateCausal(config);
         int? fromConfig = LabelCount(config.Source);
-        using var checkpoint = CheckpointReader.Open(folder);
         const string score = Classification.SequenceClassificationModel.ScoreName;
-        backbone.Parameters.Load(checkpoint, options ?? new LoadOptions(), name => name == score || IsIgnorable(config, name), Aliases(backbone),
-            mayBeMissing: name => name == "lm_head.weight");
+        // Quantization applies as for LoadCausal; the head stays float.
+        LoadWeights(folder, config, backbone.Parameters, backbone.LinearLayers, options, Aliases(backbone), name => name == score, name => name == "lm_head.weight");
+        using var checkpoint = CheckpointReader.Open(folder);
         int labels = numLabels ?? fromConfig
             ?? throw new ModelConfigException(config.Source, "id2label", "is missing, so the number of classes is unknown; pass numLabels.");
         if (numLabels is int given && fromConfig is int configured && given != configured)
@@ -93,7 +93,8 @@ public static class ModelLoader
         return ModelConfig.Load(folder);
     }
 
-    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases)
+    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases,
+        Func<string, bool>? alsoIgnorable = null, Func<string, bool>? mayBeMissing = null)
     {
         options ??= new LoadOptions();
         using var checkpoint = CheckpointReader.Open(folder);
@@ -109,7 +110,7 @@ public static class ModelLoader
                 parameters.ReplaceWithQuantized(name, q);
             }
         }
-        parameters.Load(checkpoint, options, name => IsIgnorable(config, name), aliases);
+        parameters.Load(checkpoint, options, name => IsIgnorable(config, name) || alsoIgnorable?.Invoke(name) == true, aliases, mayBeMissing);
         // A quantized folder keeps the layers it saved float (its excluded modules) as they are.
         if (stored is null && options.Quantization != QuantizationFormat.None)
             ModelQuantization.Quantize(layers, parameters, options.Quantization, options.DoubleQuantization, options.QuantizationExcludedModules);

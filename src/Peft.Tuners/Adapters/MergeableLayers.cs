@@ -24,7 +24,16 @@ internal static class MergeableLayers
 
     public static void Merge<T>(List<T> layers) where T : IMergeableLayer
     {
+        CheckFloat(layers);
         foreach (var l in layers) l.Merge();
+    }
+
+    /// <summary>All or nothing: a quantized target anywhere stops the merge before any weight changes.</summary>
+    private static void CheckFloat<T>(List<T> layers) where T : IMergeableLayer
+    {
+        foreach (var l in layers)
+            if (l.Target.IsQuantized && !l.IsMerged)
+                throw new InvalidOperationException($"'{l.Target.Name}' has a {l.Target.QuantizedWeight!.Format}-quantized base weight; merging needs float weights. Keep the adapter unmerged (it runs in float beside the quantized base), or load the base in float32 to merge.");
     }
 
     public static void Unmerge<T>(List<T> layers) where T : IMergeableLayer
@@ -35,6 +44,7 @@ internal static class MergeableLayers
     /// <summary>Merges where needed, then removes every layer's adapter, leaving its effect in the weights.</summary>
     public static void MergeAndUnload<T>(List<T> layers) where T : IMergeableLayer
     {
+        CheckFloat(layers);
         foreach (var l in layers)
         {
             if (!l.IsMerged) l.Merge();
