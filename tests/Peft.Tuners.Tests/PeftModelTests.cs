@@ -77,6 +77,8 @@ public sealed class PeftModelTests
         Assert.AreEqual(0, model.ActiveAdapters.Count);
         CollectionAssert.AreEqual(baseLogits, Logits(model, ids), "a deleted LoRA is detached from its layers");
         StringAssert.Contains(Assert.ThrowsExactly<KeyNotFoundException>(() => model.SetAdapter("a")).Message, "'b'");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => new PeftModel(model.Causal!)).Message, "already has weight adapters",
+            "a second PeftModel over a base with attached adapters would add both updates silently");
         Assert.ThrowsExactly<ArgumentException>(() => model.AddAdapter("b", new PromptTuningConfig { NumVirtualTokens = 2 }));
     }
 

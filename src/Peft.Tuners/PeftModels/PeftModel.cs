@@ -55,6 +55,9 @@ public sealed class PeftModel
     private PeftModel(ILanguageModel baseModel)
     {
         ArgumentNullException.ThrowIfNull(baseModel);
+        // Two PeftModels over one base would both wrap its layers and add their updates silently.
+        if (baseModel.LinearLayers.FirstOrDefault(l => l.Adapters.Count > 0) is { } wrapped)
+            throw new InvalidOperationException($"The base model already has weight adapters attached (e.g. on '{wrapped.Name}'), probably by another PeftModel; delete them there (DeleteAdapter) or load a fresh base.");
         BaseModel = baseModel;
         baseModel.Parameters.SetRequiresGrad(false);
     }
