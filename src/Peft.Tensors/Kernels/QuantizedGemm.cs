@@ -16,9 +16,16 @@ public static unsafe class QuantizedGemm
     // Weights smaller than this (in values) are not worth waking a second thread for at small M.
     private const long ParallelElements = 1L << 17;
 
-    // Rows of W dequantized per tile (forward) and columns per tile (input gradient).
+    // Work is dealt to threads in units of 64 rows (forward) or 64 columns (input gradient) of W.
     private const int TileRows = 64;
     private const int TileColumns = 64;
+
+    // A dequantized tile holds up to ~2 MB of floats: wide enough that the float GEMM's repacking of
+    // the activations (once per tile) stays small next to the multiply, small enough to stay in L2/L3.
+    private const int TileFloats = 1 << 19;
+
+    /// <summary>Tile extent (a multiple of 64) along one dimension of W when the other has <paramref name="other"/> values.</summary>
+    private static int TileExtent(int other) => Math.Clamp(TileFloats / Math.Max(1, other) / 64 * 64, 64, 1024);
 
     [ThreadStatic] private static QuantizedIsa t_forcedIsa;
 
@@ -216,12 +223,13 @@ public static unsafe class QuantizedGemm
         {
             var w = _w!;
             int k = w.Columns, n = w.Rows;
-            var tile = QuantizedScratch.Tile((long)TileRows * k);
+            int extent = TileExtent(k);
+            var tile = QuantizedScratch.Tile((long)extent * k);
             fixed (float* t = tile)
             {
-                for (int j = start; j < end; j += TileRows)
+                for (int j = start; j < end; j += extent)
                 {
-                    int rows = Math.Min(TileRows, end - j);
+                    int rows = Math.Min(extent, end - j);
                     w.DequantizeTile(j, rows, 0, k, t, k);
                     // Nested inside a worker-pool piece, the GEMM runs on this thread only.
                     Gemm.Multiply(false, true, _m, rows, k, 1f, new ReadOnlySpan<float>(_x, _m * k), k,
@@ -247,12 +255,13 @@ public static unsafe class QuantizedGemm
         {
             var w = _w!;
             int k = w.Columns, n = w.Rows;
-            var tile = QuantizedScratch.Tile((long)n * TileColumns);
+            int extent = TileExtent(n);
+            var tile = QuantizedScratch.Tile((long)n * extent);
             fixed (float* t = tile)
             {
-                for (int c = start; c < end; c += TileColumns)
+                for (int c = start; c < end; c += extent)
                 {
-                    int cols = Math.Min(TileColumns, end - c);
+                    int cols = Math.Min(extent, end - c);
                     w.DequantizeTile(0, n, c, cols, t, cols);
                     Gemm.Multiply(false, false, _m, cols, n, 1f, new ReadOnlySpan<float>(_dy, _m * n), n,
                         new ReadOnlySpan<float>(t, n * cols), cols, 1f, new Span<float>(_dx + c, (_m - 1) * k + cols), k);

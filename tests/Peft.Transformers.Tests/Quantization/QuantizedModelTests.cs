@@ -217,4 +217,49 @@ public sealed class QuantizedModelTests
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
+
+    [TestMethod]
+    public void TruncatedOrMissingScaleEntriesAreNamed()
+    {
+        using var c = new HfCase("llama_base");
+        string folder = Path.Combine(Path.GetTempPath(), $"peft-quant-{Guid.NewGuid():N}");
+        try
+        {
+            ModelLoader.Save(ModelLoader.LoadCausal(c.BaseFolder, Options("nf4")), folder);
+            string weights = Path.Combine(folder, "model.safetensors");
+            List<SafeTensors.SafeTensorWriteEntry> entries;
+            using (var file = SafeTensors.SafeTensorsFile.Open(weights))
+                entries = file.Tensors.Values.Select(t => new SafeTensors.SafeTensorWriteEntry(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
+            const string scale = "model.layers.0.self_attn.q_proj.weight_absmax";
+
+            // A scale tensor one block short.
+            var shortened = entries.Select(e => e.Name == scale ? e with { Shape = [e.Shape[0] - 1], Data = e.Data[..^4] } : e).ToList();
+            SafeTensors.SafeTensorsWriter.Write(weights, shortened);
+            var ex = Assert.Throws<InvalidDataException>(() => ModelLoader.LoadCausal(folder));
+            StringAssert.Contains(ex.Message, scale);
+            StringAssert.Contains(ex.Message, "needs F32");
+
+            // The scale tensor missing altogether.
+            SafeTensors.SafeTensorsWriter.Write(weights, entries.Where(e => e.Name != scale));
+            ex = Assert.Throws<InvalidDataException>(() => ModelLoader.LoadCausal(folder));
+            StringAssert.Contains(ex.Message, "lacks '" + scale + "'");
+
+            // A negative absmax.
+            var negative = entries.Select(e => e.Name == scale ? e with { Data = Negate(e.Data) } : e).ToList();
+            SafeTensors.SafeTensorsWriter.Write(weights, negative);
+            ex = Assert.Throws<InvalidDataException>(() => ModelLoader.LoadCausal(folder));
+            StringAssert.Contains(ex.Message, "non-negative");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+
+        static ReadOnlyMemory<byte> Negate(ReadOnlyMemory<byte> data)
+        {
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data.Span).ToArray();
+            for (int i = 0; i < values.Length; i++) values[i] = -1f - values[i];
+            return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        }
+    }
 }
