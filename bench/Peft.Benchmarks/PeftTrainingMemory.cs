@@ -5,7 +5,7 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// Peak resident memory and step time of one method in a fresh process (peak RSS is per process):
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- train-memory prefix [steps] [checkpointing] [chunked] [phases]</c>
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- train-memory prefix [steps] [checkpointing] [chunked] [int8|nf4] [phases]</c>
 /// (<c>phases</c> then times forward and backward separately; <c>train-memory gemm</c> times the step's products).
 /// </summary>
 internal static class PeftTrainingMemory
@@ -51,7 +51,9 @@ internal static class PeftTrainingMemory
         int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
         bool checkpointing = args.Contains("checkpointing");
         bool chunked = args.Contains("chunked");
-        var step = new PeftTrainingStep(method, checkpointing, chunked);
+        var format = args.Contains("int8") ? Peft.Tensors.Quantization.QuantizationFormat.Int8
+            : args.Contains("nf4") ? Peft.Tensors.Quantization.QuantizationFormat.Nf4 : Peft.Tensors.Quantization.QuantizationFormat.None;
+        var step = new PeftTrainingStep(method, checkpointing, chunked, format);
         long afterLoad = Process.GetCurrentProcess().WorkingSet64;
         step.Step();
         step.Step();
@@ -65,7 +67,7 @@ internal static class PeftTrainingMemory
         times.Sort();
         var process = Process.GetCurrentProcess();
         process.Refresh();
-        Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}{(chunked ? " +chunked loss" : "")}: trainable {step.TrainableParameters:N0}, step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
+        Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}{(chunked ? " +chunked loss" : "")}{(format != Peft.Tensors.Quantization.QuantizationFormat.None ? " on " + format : "")}: trainable {step.TrainableParameters:N0}, step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
             $"peak RSS {process.PeakWorkingSet64 / 1048576.0:F0} MiB (after model build {afterLoad / 1048576.0:F0} MiB)");
         if (!args.Contains("phases")) return;
         for (int i = 0; i < 2; i++)

@@ -28,7 +28,8 @@ internal sealed class PeftTrainingStep
 
     private readonly bool _chunkedLoss;
 
-    public PeftTrainingStep(string method, bool checkpointing = false, bool chunkedLoss = false)
+    public PeftTrainingStep(string method, bool checkpointing = false, bool chunkedLoss = false,
+        Peft.Tensors.Quantization.QuantizationFormat quantization = Peft.Tensors.Quantization.QuantizationFormat.None)
     {
         _chunkedLoss = chunkedLoss;
         var config = ModelConfig.Parse(new JsonObject
@@ -37,6 +38,7 @@ internal sealed class PeftTrainingStep
         }.ToJsonString(), "gpt2-small benchmark config");
         var baseModel = ModelLoader.CreateCausal(config);
         ModelInitializer.InitializeRandom(baseModel.Parameters, 1);
+        if (quantization != Peft.Tensors.Quantization.QuantizationFormat.None) ModelQuantization.Quantize(baseModel, quantization);
         _model = new PeftModel(baseModel);
         _model.AddAdapter(method, Config(method), seed: 2);
         if (_model[method] is LoraAdapter lora) foreach (var l in lora.Layers) l.B.Span.Fill(0.01f);

@@ -14,7 +14,7 @@ namespace Peft.Benchmarks;
 /// <summary>
 /// Stopwatch sweep of the quantized kernels and of gpt2-small decoding on float32, int8 and NF4
 /// weights, for tuning between BenchmarkDotNet runs:
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode [threads]|error]</c>.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode [threads]|error|ppl]</c>.
 /// </summary>
 internal static class QuantizedQuickCheck
 {
@@ -22,6 +22,7 @@ internal static class QuantizedQuickCheck
     {
         string what = args.Length > 1 ? args[1] : "all";
         if (what is "all" or "kernels") Kernels();
+        if (what is "all" or "ppl") Perplexity();
         if (what is "all" or "decode")
         {
             // An optional thread count (quant decode 1) measures one core alone, steadier on a shared machine.
@@ -34,6 +35,60 @@ internal static class QuantizedQuickCheck
     }
 
     /// <summary>Max |Δlogit| and mean KL(float ‖ quantized) of the fixture base models' logits.</summary>
+    /// <summary>
+    /// Perplexity of a held-out text (an English paragraph's bytes, modulo the vocabulary) under the
+    /// float32 model and its int8/NF4 versions: the fixture models and a gpt2-small-shaped random one.
+    /// Random models have near-uniform predictions, so the relative change is the figure to read.
+    /// </summary>
+    private static void Perplexity()
+    {
+        const string Text = "Parameter-efficient fine-tuning trains a few extra weights on top of a frozen language model. " +
+            "Quantizing the frozen base to eight or four bits keeps its memory small while the adapters stay in float, " +
+            "which is how a laptop can fine-tune a model that would otherwise not fit.";
+        var bytes = System.Text.Encoding.ASCII.GetBytes(Text);
+        double Ppl(Func<IntTensor, Tensor> loss, int vocab, int maxLength)
+        {
+            int n = Math.Min(bytes.Length, maxLength);
+            var ids = IntTensor.FromArray(bytes.Take(n).Select(b => b % vocab).ToArray(), 1, n);
+            using var noGrad = Autograd.NoGrad();
+            using var scope = new TensorScope();
+            return Math.Exp(loss(ids).Item());
+        }
+        string root = FindFixtures();
+        foreach (var name in new[] { "gpt2_base", "llama_base", "t5_base", "gpt2-small (random)" })
+        {
+            var results = new List<string>();
+            double reference = 0;
+            foreach (var (label, options) in new[] { ("float32", (LoadOptions?)null), ("int8", new LoadOptions { Quantization = QuantizationFormat.Int8 }), ("nf4", new LoadOptions { Quantization = QuantizationFormat.Nf4 }) })
+            {
+                double ppl;
+                if (name.StartsWith("gpt2-small", StringComparison.Ordinal))
+                {
+                    var model = Gpt2Small();
+                    if (options is not null) ModelQuantization.Quantize(model, options.Quantization);
+                    ppl = Ppl(ids => model.Forward(inputIds: ids, labels: ids).Loss!, 50257, 1024);
+                }
+                else if (name.StartsWith("t5", StringComparison.Ordinal))
+                {
+                    var t5 = ModelLoader.LoadSeq2Seq(Path.Combine(root, name, "base"), options);
+                    ppl = Ppl(ids =>
+                    {
+                        int half = ids.Length / 2;
+                        return t5.Forward(inputIds: IntTensor.FromArray(ids.ToArray()[..half], 1, half), labels: IntTensor.FromArray(ids.ToArray()[half..], 1, ids.Length - half)).Loss!;
+                    }, t5.Config.VocabSize, 128);
+                }
+                else
+                {
+                    var causal = ModelLoader.LoadCausal(Path.Combine(root, name, "base"), options);
+                    ppl = Ppl(ids => causal.Forward(inputIds: ids, labels: ids).Loss!, causal.Config.VocabSize, causal.Config.MaxPositionEmbeddings);
+                }
+                if (options is null) reference = ppl;
+                results.Add(options is null ? $"{label} {ppl:F3}" : $"{label} {ppl:F3} ({100 * (ppl - reference) / reference:+0.000;-0.000}%)");
+            }
+            Console.WriteLine($"{name}: perplexity {string.Join(", ", results)}");
+        }
+    }
+
     private static void LogitError()
     {
         string root = FindFixtures();
@@ -133,11 +188,13 @@ internal static class QuantizedQuickCheck
         foreach (int batch in new[] { 1, 8 })
         {
             double floatRate = 0;
-            foreach (var format in new[] { QuantizationFormat.None, QuantizationFormat.Int8, QuantizationFormat.Nf4 })
+            foreach (var (format, head) in new[] { (QuantizationFormat.None, false), (QuantizationFormat.Int8, false), (QuantizationFormat.Nf4, false), (QuantizationFormat.Int8, true), (QuantizationFormat.Nf4, true) })
             {
                 long baseline = GC.GetTotalMemory(forceFullCollection: true);
                 var model = Gpt2Small();
                 if (format != QuantizationFormat.None) ModelQuantization.Quantize(model, format);
+                // With a quantized head copy the logits product reads the head in the same format (LoadOptions.QuantizeLmHead).
+                if (head) model.QuantizeHead(format);
                 GC.Collect();
                 var generator = new CausalGenerator(model);
                 var r = new Random(1);
@@ -158,7 +215,7 @@ internal static class QuantizedQuickCheck
                 if (format == QuantizationFormat.None) floatRate = rate;
                 long linear = model.Parameters.Quantized.Sum(q => q.Matrix.ByteSize) +
                     4L * model.LinearLayers.Where(l => !l.IsQuantized).Sum(l => (long)l.InFeatures * l.OutFeatures);
-                Console.WriteLine($"gpt2-small batch {batch} {format,-5}: {rate,7:F1} tok/s ({rate / floatRate:F2}x float)  weights {model.Parameters.ResidentBytes / 1e6,7:F1} MB, block linear weights {linear / 1e6,6:F1} MB, heap after decoding {heap / 1e6,7:F1} MB");
+                Console.WriteLine($"gpt2-small batch {batch} {format + (head ? "+head" : ""),-10}: {rate,7:F1} tok/s ({rate / floatRate:F2}x float)  weights {model.Parameters.ResidentBytes / 1e6,7:F1} MB, block linear weights {linear / 1e6,6:F1} MB, heap after decoding {heap / 1e6,7:F1} MB");
             }
         }
     }

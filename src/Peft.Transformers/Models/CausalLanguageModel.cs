@@ -69,7 +69,7 @@ public abstract class CausalLanguageModel : ILanguageModel
     {
         var hiddenStates = outputHiddenStates ? new List<Tensor>() : null;
         var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, labels, hiddenStates);
-        var logits = Head(last);
+        var logits = QuantizedHead is { } quantized ? Ops.QuantizedLinear(last, quantized) : Head(last);
         Tensor? loss = labels is null ? null : CausalLoss(logits, labels);
         return new CausalLMOutput(logits, loss, hiddenStates);
     }
@@ -190,6 +190,23 @@ public abstract class CausalLanguageModel : ILanguageModel
             t[b * length + length - 1] = -100;
         }
         return targets;
+    }
+
+    /// <summary>A quantized copy of the LM head that logits are computed with, or null (see <see cref="QuantizeHead"/>).</summary>
+    public Tensors.Quantization.QuantizedMatrix? QuantizedHead { get; private set; }
+
+    /// <summary>
+    /// Computes logits with a quantized copy of the LM head from now on (decoding reads far fewer
+    /// bytes per token); the float head stays for lookups (tied embeddings) and the chunked loss.
+    /// </summary>
+    public void QuantizeHead(Tensors.Quantization.QuantizationFormat format, bool doubleQuantization = false)
+    {
+        QuantizedHead = format switch
+        {
+            Tensors.Quantization.QuantizationFormat.Int8 => Tensors.Quantization.Int8Matrix.Quantize(HeadWeight),
+            Tensors.Quantization.QuantizationFormat.Nf4 => Tensors.Quantization.Nf4Matrix.Quantize(HeadWeight, doubleQuantization),
+            _ => throw new ArgumentException($"QuantizeHead: format {format} is not a quantized format; use Int8 or Nf4.", nameof(format)),
+        };
     }
 
     /// <summary>Maps final hidden states to logits.</summary>

@@ -27,4 +27,12 @@ public sealed record LoadOptions
     /// boundary (<c>c_proj</c> matches <c>h.0.mlp.c_proj</c>; a full name matches itself).
     /// </summary>
     public IReadOnlyCollection<string> QuantizationExcludedModules { get; init; } = [];
+
+    /// <summary>
+    /// With <see cref="Quantization"/>: also multiply by a quantized copy of the LM head (decoder-only
+    /// models). The float head (tied to the embeddings in GPT-2) stays for token lookups and the
+    /// chunked loss; the copy makes decoding read a quarter (int8) of the head's bytes per token, at
+    /// the price of approximate logits. Not stored when saving: pass it again when loading.
+    /// </summary>
+    public bool QuantizeLmHead { get; init; }
 }

@@ -26,6 +26,12 @@ public static class ModelLoader
         var config = LoadConfig(folder);
         var model = CreateCausal(config);
         LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model));
+        if (options is { QuantizeLmHead: true })
+        {
+            if (options.Quantization == QuantizationFormat.None)
+                throw new ArgumentException("LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8 or Nf4) to say the format.", nameof(options));
+            model.QuantizeHead(options.Quantization, options.DoubleQuantization);
+        }
         return model;
     }
 
