@@ -47,3 +47,39 @@ public sealed class QuantizedPeftModelTests
             Assert.IsTrue(float.IsFinite(model.Forward(IntTensor.FromArray([1, 2, 3], 1, 3)).Logits.Span[0]), "the unmerged adapter still runs");
     }
 }
+
+[TestClass]
+public sealed class QuantizedSeq2SeqMethodTests
+{
+    [TestMethod]
+    [DataRow("p_tuning", 1)]
+    [DataRow("p_tuning", 2)]
+    [DataRow("multitask", 1)]
+    [DataRow("multitask", 2)]
+    [DataRow("prefix_proj", 1)]
+    [DataRow("prefix_paper", 2)]
+    public void T5MethodsWithoutFixturesTrainAndGenerateOnQuantizedBases(string method, int format)
+    {
+        var t5 = ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base"), new LoadOptions { Quantization = (QuantizationFormat)format });
+        Assert.IsTrue(t5.LinearLayers.All(l => l.IsQuantized));
+        var model = new PeftModel(t5);
+        IPeftConfig config = method switch
+        {
+            "p_tuning" => new PTuning.PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8, TaskType = "SEQ_2_SEQ_LM" },
+            "multitask" => new MultitaskPromptTuning.MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2, TaskType = "SEQ_2_SEQ_LM" },
+            "prefix_proj" => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8, TaskType = "SEQ_2_SEQ_LM" },
+            _ => new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = "ALL", TaskType = "SEQ_2_SEQ_LM" },
+        };
+        model.AddAdapter("a", config, seed: 3);
+        var before = model.TrainableParameters.Select(p => p.ToArray()).ToArray();
+        var rows = Enumerable.Range(0, 4).Select(i => new TrainingExample([5 + i, 9, 13], [7 + i, 1], TaskId: i % 2)).ToList();
+        new Trainer(model, new TrainerOptions { MaxSteps = 1, BatchSize = 4, LearningRate = 0.01f }).Train(rows);
+        var after = model.TrainableParameters.Select(p => p.ToArray()).ToArray();
+        Assert.IsTrue(before.Zip(after).Any(p => !p.First.SequenceEqual(p.Second)), "the adapter moved");
+        Assert.IsTrue(t5.Parameters.All.All(p => p.Tensor.Grad is null), "nothing of the base got a gradient");
+        var ids = IntTensor.FromArray([5, 9, 13, 6, 10, 14], 2, 3);
+        var taskIds = IntTensor.FromArray([0, 1], 2);
+        var options = new Transformers.Generation.GenerationOptions { MaxNewTokens = 5, EosTokenIds = [] };
+        CollectionAssert.AreEqual(model.Generate(ids, null, options with { UseCache = false }, taskIds).ToArray(), model.Generate(ids, null, options, taskIds).ToArray());
+    }
+}
