@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Globalization;
+using Peft.Tensors;
+
+namespace Peft.Benchmarks;
+
+/// <summary>
+/// Prefill (the prompt's forward pass, filling a cache) tokens/s of a gpt2-small-shaped random model:
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- prefill [batch] [length]</c>; best of 5 after a warm-up.
+/// </summary>
+internal static class PrefillThroughput
+{
+    public static void Run(string[] args)
+    {
+        int batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
+        int length = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 512;
+        var model = QuantizedQuickCheck.Gpt2Small();
+        var r = new Random(1);
+        var ids = IntTensor.FromArray(Enumerable.Range(0, batch * length).Select(_ => r.Next(50257)).ToArray(), batch, length);
+        double best = double.MaxValue;
+        for (int i = 0; i < 6; i++)
+        {
+            var cache = new Peft.Transformers.Caching.DynamicCache(model.CacheLayoutFor(batch), length);
+            var clock = Stopwatch.StartNew();
+            using (Autograd.NoGrad())
+            using (new TensorScope())
+                model.Forward(inputIds: ids, cache: cache);
+            if (i > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        Console.WriteLine($"gpt2-small prefill, batch {batch} x {length}: {batch * length / best:F0} tok/s ({best * 1000:F0} ms)");
+    }
+}
