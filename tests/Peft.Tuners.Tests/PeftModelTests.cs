@@ -230,6 +230,12 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
         var shared = (MultitaskPromptTuningAdapter)model.AddAdapter("shared", baseConfig with { PromptTuningInit = "ONLY_SOURCE_SHARED" });
         CollectionAssert.AreEqual(sourcePrompt, shared.Prompt.ToArray());
 
+        // A plain prompt-tuning adapter is a valid source of the shared prompt.
+        string promptSource = Fixtures.Hf("gpt2_prompt_tuning", "adapter", AdapterFiles.WeightsFileName);
+        var fromPrompt = (MultitaskPromptTuningAdapter)model.AddAdapter("from-prompt", baseConfig with { PromptTuningInit = "ONLY_SOURCE_SHARED", PromptTuningInitStateDictPath = promptSource });
+        using (var promptFile = SafeTensorsFile.Open(promptSource))
+            CollectionAssert.AreEqual(promptFile.ReadFloat32("prompt_embeddings"), fromPrompt.Prompt.ToArray());
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.AddAdapter("no-factors", baseConfig with { PromptTuningInit = "AVERAGE_SOURCE_TASKS", PromptTuningInitStateDictPath = promptSource })).Message, "prefix_task_cols");
         StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("bad", baseConfig with { PromptTuningInit = "EXACT_SOURCE_TASK", PromptTuningInitTask = tasks })).Message, "prompt_tuning_init_task");
         StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("none", baseConfig with { PromptTuningInit = "AVERAGE_SOURCE_TASKS", PromptTuningInitStateDictPath = null })).Message, "prompt_tuning_init_state_dict_path");
     }
