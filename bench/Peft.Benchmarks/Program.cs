@@ -1,6 +1,11 @@
 using BenchmarkDotNet.Running;
 using Peft.Benchmarks;
 
+if (args.Length > 0 && args[0] == "decode-alloc")
+{
+    DecodeAllocations.Run();
+    return;
+}
 if (args.Length > 0 && args[0] == "prefill")
 {
     PrefillThroughput.Run(args);

@@ -1,8 +1,10 @@
 namespace Peft.Tensors;
 
 /// <summary>
-/// Recycles float buffers by exact length. Training repeats the same shapes every step, so after
-/// the first step every intermediate buffer comes from here and the GC sees no new large arrays.
+/// Recycles float buffers by size class (the length rounded up to at most 1/8 more). Training
+/// repeats the same shapes every step, and decoding grows its attention tensors a row at a time:
+/// either way, after warm-up every intermediate buffer comes from here and the GC sees no new large
+/// arrays. A rented buffer can be longer than asked; tensors use only their shape's elements.
 /// </summary>
 public static class TensorPool
 {
@@ -16,20 +18,24 @@ public static class TensorPool
         get { lock (s_lock) return s_pooledElements; }
     }
 
-    /// <summary>Rents a buffer of exactly <paramref name="length"/> elements; its contents are undefined unless <paramref name="clear"/>.</summary>
+    /// <summary>
+    /// Rents a buffer of at least <paramref name="length"/> elements (its size class); its contents
+    /// are undefined unless <paramref name="clear"/>.
+    /// </summary>
     public static float[] Rent(int length, bool clear)
     {
+        int size = SizeClass(length);
         float[]? buffer = null;
         lock (s_lock)
         {
-            if (s_free.TryGetValue(length, out var stack) && stack.Count > 0)
+            if (s_free.TryGetValue(size, out var stack) && stack.Count > 0)
             {
                 buffer = stack.Pop();
-                s_pooledElements -= length;
+                s_pooledElements -= size;
             }
         }
         if (buffer is null)
-            return new float[length];
+            return new float[size];
         if (clear)
             Array.Clear(buffer);
         return buffer;
@@ -48,6 +54,15 @@ public static class TensorPool
             stack.Push(buffer);
             s_pooledElements += buffer.Length;
         }
+    }
+
+    /// <summary>The length rounded up to keep its top four bits (at most 1/8 more; 64 at least).</summary>
+    internal static int SizeClass(int length)
+    {
+        if (length <= 64) return 64;
+        int shift = 31 - System.Numerics.BitOperations.LeadingZeroCount((uint)length) - 3;
+        long rounded = ((long)length + (1L << shift) - 1) >> shift << shift;
+        return rounded > Array.MaxLength ? length : (int)rounded;
     }
 
     /// <summary>Drops every pooled buffer so the GC can reclaim it (e.g. after training ends).</summary>

@@ -158,11 +158,13 @@ public sealed class CausalGenerator
         }
         var selector = new TokenSelector(options);
         var stops = new StopStrings(options);
+        float[]? next = null;
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
             var fullMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, virtualCount + total);
-            float[] next;
+            // One logits buffer for the whole loop (its rows are vocabulary-sized: 200 KB for GPT-2).
+            next ??= new float[batch * vocab];
             using (Autograd.NoGrad())
             using (new TensorScope())
             {
@@ -201,7 +203,7 @@ public sealed class CausalGenerator
                 else if (virtualTokens is not null || prefix is not null)
                     output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache, prefix: prefix);
                 else output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache);
-                next = LastPositionLogits(output.Logits, vocab);
+                LastPositionLogits(output.Logits, vocab, next);
             }
             stepLogits?.Add((float[])next.Clone());
             var chosen = new int[batch];
@@ -242,12 +244,10 @@ public sealed class CausalGenerator
         return t;
     }
 
-    private static float[] LastPositionLogits(Tensor logits, int vocab)
+    private static void LastPositionLogits(Tensor logits, int vocab, float[] result)
     {
         int batch = logits.Shape[0], length = logits.Shape[1];
-        var result = new float[batch * vocab];
         for (int b = 0; b < batch; b++)
             logits.Span.Slice(((b * length) + length - 1) * vocab, vocab).CopyTo(result.AsSpan(b * vocab));
-        return result;
     }
 }
