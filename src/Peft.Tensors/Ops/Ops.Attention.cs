@@ -21,9 +21,14 @@ public static partial class Ops
     /// (query i sits at key position Tk − Tq + i) is replaced by float.MinValue before the mask is
     /// added, so it passes no gradient. Other families add their causal mask instead (false).
     /// </param>
+    /// <param name="validKeys">
+    /// When set, <paramref name="keys"/> and <paramref name="values"/> are a cache's storage
+    /// [batch, Hkv, capacity, D] of which only the first <paramref name="validKeys"/> rows of each
+    /// head are attended, read in place (no copy). Inference only: nothing here may need a gradient.
+    /// </param>
     /// <returns>[batch, Hq, Tq, Dv].</returns>
     public static Tensor ScaledDotProductAttention(Tensor queries, Tensor keys, Tensor values, Tensor? additiveMask, Tensor? positionBias, float scale,
-        bool replaceFutureScores = false)
+        bool replaceFutureScores = false, int validKeys = -1)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(keys);
@@ -32,12 +37,17 @@ public static partial class Ops
         if (queries.Rank != 4 || keys.Rank != 4 || values.Rank != 4)
             throw ShapeError(op, $"queries {queries.Shape}, keys {keys.Shape} and values {values.Shape} must all be [batch, heads, length, headDim].");
         int b = queries.Shape[0], hq = queries.Shape[1], tq = queries.Shape[2], d = queries.Shape[3];
-        int hkv = keys.Shape[1], tk = keys.Shape[2], dv = values.Shape[3];
+        int hkv = keys.Shape[1], keyRows = keys.Shape[2], dv = values.Shape[3];
+        if (validKeys > keyRows)
+            throw ShapeError(op, $"validKeys {validKeys} exceeds the {keyRows} rows of keys {keys.Shape}.");
+        int tk = validKeys >= 0 ? validKeys : keyRows;
+        if (validKeys >= 0 && Tape.Needs(queries, keys, values, positionBias))
+            throw new ArgumentException($"{op}: validKeys reads a cache in place and is for inference; a gradient is needed here (run under Autograd.NoGrad()).", nameof(validKeys));
         if (keys.Shape[0] != b || values.Shape[0] != b)
             throw ShapeError(op, $"batch sizes differ: queries {queries.Shape}, keys {keys.Shape}, values {values.Shape}.");
         if (keys.Shape[3] != d)
             throw ShapeError(op, $"queries {queries.Shape} and keys {keys.Shape} have different head sizes.");
-        if (values.Shape[1] != hkv || values.Shape[2] != tk)
+        if (values.Shape[1] != hkv || values.Shape[2] != keyRows)
             throw ShapeError(op, $"keys {keys.Shape} and values {values.Shape} must share heads and length.");
         if (hkv == 0 || hq % hkv != 0)
             throw ShapeError(op, $"query heads {hq} must be a multiple of key/value heads {hkv}.");
@@ -48,6 +58,7 @@ public static partial class Ops
         var probabilities = Tensor.Uninitialized(new Shape(b, hq, tq, tk));
         var task = AttentionTask.ForThread;
         task.Set(queries, keys, values, additiveMask, positionBias, scale, replaceFutureScores, output, probabilities, backward: false, null);
+        task.SetKeyRows(tk, keyRows);
         WorkerPool.Run(task, b * hkv);
         task.Clear();
         if (Tape.Needs(queries, keys, values, positionBias))
@@ -74,6 +85,10 @@ public static partial class Ops
         private bool _replaceFuture;
         private bool _backward;
         private bool _serialBiasGrad;
+        private int _validKeys = -1, _keyRows = -1;
+
+        /// <summary>Attend the first <paramref name="valid"/> of every head's <paramref name="rows"/> key rows (a cache read in place).</summary>
+        public void SetKeyRows(int valid, int rows) => (_validKeys, _keyRows) = (valid, rows);
 
         public static AttentionTask ForThread => t_instance ??= new AttentionTask();
 
@@ -86,7 +101,11 @@ public static partial class Ops
 
         public bool NeedsSerialBiasGrad => _serialBiasGrad;
 
-        public void Clear() => (_q, _k, _v, _mask, _bias, _out, _p, _gradOut) = (null, null, null, null, null, null, null, null);
+        public void Clear()
+        {
+            (_q, _k, _v, _mask, _bias, _out, _p, _gradOut) = (null, null, null, null, null, null, null, null);
+            (_validKeys, _keyRows) = (-1, -1);
+        }
 
         private static Span<float> Scratch(int length)
         {
@@ -99,11 +118,12 @@ public static partial class Ops
         {
             Tensor q = _q!, k = _k!, v = _v!;
             int hq = q.Shape[1], tq = q.Shape[2], d = q.Shape[3];
-            int hkv = k.Shape[1], tk = k.Shape[2], dv = v.Shape[3];
+            int hkv = k.Shape[1], dv = v.Shape[3];
+            int rows = _keyRows >= 0 ? _keyRows : k.Shape[2], tk = _validKeys >= 0 ? _validKeys : rows;
             int group = hq / hkv;
             int batch = index / hkv, kvHead = index % hkv;
-            var kBlock = k.Span.Slice((batch * hkv + kvHead) * tk * d, tk * d);
-            var vBlock = v.Span.Slice((batch * hkv + kvHead) * tk * dv, tk * dv);
+            var kBlock = k.Span.Slice((batch * hkv + kvHead) * rows * d, tk * d);
+            var vBlock = v.Span.Slice((batch * hkv + kvHead) * rows * dv, tk * dv);
             for (int g = 0; g < group; g++)
             {
                 int head = kvHead * group + g;

@@ -120,6 +120,9 @@ public abstract class Cache
         return list;
     }
 
+    /// <summary>A layer's whole storage [batch, kvHeads, capacity, headDim] as tensors over the cache's own buffers (valid rows first in each head).</summary>
+    internal (Tensor Keys, Tensor Values) Storage(int layer) => (Layer(layer).Keys, Layer(layer).Values);
+
     /// <summary>The valid keys of one (batch row, head) block, contiguous [length, headDim].</summary>
     public ReadOnlySpan<float> KeyBlock(int layer, int batch, int head) => Layer(layer).KeyBlock(batch * Layout.KeyValueHeads + head);
 

@@ -36,6 +36,12 @@ internal static class AttentionCore
         if (cache is not null)
         {
             cache.Append(layer, keys, values);
+            // Inference reads the cache's storage in place; a pass that needs gradients gets a copy.
+            if (!queries.RequiresGrad && !keys.RequiresGrad && !values.RequiresGrad && positionBias is not { RequiresGrad: true })
+            {
+                var (storedKeys, storedValues) = cache.Storage(layer);
+                return Ops.ScaledDotProductAttention(queries, storedKeys, storedValues, additiveMask, positionBias, scale, replaceFutureScores, cache.GetLength(layer));
+            }
             (k, v) = ValidCacheRows(cache, layer);
         }
         else if (prefix is not null)

@@ -49,6 +49,12 @@ internal sealed class T5Attention
         Tensor k, v;
         if (crossCache is not null && crossCache.GetLength(layer) > 0)
         {
+            if (!q.RequiresGrad)
+            {
+                var (storedKeys, storedValues) = crossCache.Storage(layer);
+                var inPlace = Ops.ScaledDotProductAttention(q, storedKeys, storedValues, mask, null, 1f, validKeys: crossCache.GetLength(layer));
+                return Output.Forward(AttentionCore.MergeHeads(inPlace));
+            }
             (k, v) = AttentionCore.ValidCacheRows(crossCache, layer);
         }
         else
