@@ -46,6 +46,25 @@ public static class AttentionMasks
         return mask;
     }
 
+    /// <summary>
+    /// A key mask [batch, count + length] with <paramref name="count"/> always-attended columns in
+    /// front of <paramref name="keyMask"/> [batch, length] (all ones when null): the columns of a
+    /// prefix's or virtual tokens' positions.
+    /// </summary>
+    public static IntTensor WithLeadingOnes(IntTensor? keyMask, int batch, int length, int count)
+    {
+        if (keyMask is not null && (keyMask.Shape.Rank != 2 || keyMask.Shape[0] != batch || keyMask.Shape[1] != length))
+            throw new ArgumentException($"Attention mask {keyMask.Shape} must be [batch {batch}, {length}].", nameof(keyMask));
+        var result = IntTensor.Zeros(new Shape(batch, count + length));
+        for (int b = 0; b < batch; b++)
+        {
+            result.Span.Slice(b * (count + length), count).Fill(1);
+            if (keyMask is null) result.Span.Slice(b * (count + length) + count, length).Fill(1);
+            else keyMask.Span.Slice(b * length, length).CopyTo(result.Span.Slice(b * (count + length) + count));
+        }
+        return result;
+    }
+
     /// <summary>A padding-only mask (encoder self-attention, cross-attention): hidden keys get finfo.min.</summary>
     public static Tensor Padding(int batch, int queries, IntTensor keyMask)
     {

@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Transformers.Masking;
 
 namespace Peft.Tuners.Adapters;
 
@@ -26,13 +27,7 @@ public static class VirtualTokenInputs
         else throw new ArgumentException($"Virtual tokens {virtualTokens.Shape} must be [count, {hidden}] or [{batch}, count, {hidden}].", nameof(virtualTokens));
         int v = perRow.Shape[1];
         var embeddings = Ops.Concat([perRow, tokenEmbeddings], 1);
-        var mask = IntTensor.Zeros(new Shape(batch, v + length));
-        for (int b = 0; b < batch; b++)
-        {
-            mask.Span.Slice(b * (v + length), v).Fill(1);
-            if (attentionMask is null) mask.Span.Slice(b * (v + length) + v, length).Fill(1);
-            else attentionMask.Span.Slice(b * length, length).CopyTo(mask.Span.Slice(b * (v + length) + v));
-        }
+        var mask = AttentionMasks.WithLeadingOnes(attentionMask, batch, length, v);
         IntTensor? extended = null;
         if (labels is not null)
         {

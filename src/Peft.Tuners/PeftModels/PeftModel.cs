@@ -516,10 +516,10 @@ public sealed class PeftModel
         }
         int fed = embeddings?.Shape[1] ?? length;
         if (prefix is not null)
-            mask = LeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
+            mask = AttentionMasks.WithLeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
         // HF counts positions over every column; next to input they skip each row's padding.
         IntTensor? positions = nextToInput && (virtualTokens is not null || prefix is not null)
-            ? PositionIds.FromAttentionMask(mask ?? LeadingOnes(null, batch, fed, 0), fed) : null;
+            ? PositionIds.FromAttentionMask(mask ?? AttentionMasks.WithLeadingOnes(null, batch, fed, 0), fed) : null;
         return (embeddings, mask, positions);
     }
 
@@ -568,18 +568,5 @@ public sealed class PeftModel
     {
         var one = Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]);
         return batch == 1 ? one : Ops.Concat(Enumerable.Repeat(one, batch).ToArray(), 0);
-    }
-
-    /// <summary>The mask with <paramref name="count"/> leading ones per row (PEFT's prefix positions).</summary>
-    private static IntTensor LeadingOnes(IntTensor? mask, int batch, int length, int count)
-    {
-        var result = IntTensor.Zeros(new Shape(batch, count + length));
-        for (int b = 0; b < batch; b++)
-        {
-            result.Span.Slice(b * (count + length), count).Fill(1);
-            if (mask is null) result.Span.Slice(b * (count + length) + count, length).Fill(1);
-            else mask.Span.Slice(b * length, length).CopyTo(result.Span.Slice(b * (count + length) + count));
-        }
-        return result;
     }
 }

@@ -113,7 +113,7 @@ public sealed class T5Model : ILanguageModel
         int batch = x.Shape[0], length = x.Shape[1];
         if (encoderPrefix is not null) EncoderPrefixLayoutFor(batch).CheckMatches(encoderPrefix.Layout, "Encoder prefix key/values");
         int p = encoderPrefix?.Length ?? 0;
-        var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, p + length)) : AttentionMasks.Padding(batch, length, LeadingOnes(attentionMask, p));
+        var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, p + length)) : AttentionMasks.Padding(batch, length, p == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, length, p));
         // Prefix keys take positions 0..p-1 and the tokens p.., as the decoder's prefix does.
         var bias = _encoderBias.Compute(length, p + length, p);
         for (int i = 0; i < _encoderSelf.Length; i++)
@@ -124,20 +124,6 @@ public sealed class T5Model : ILanguageModel
                 : EncoderBlock(layer, x, mask, bias, encoderPrefix);
         }
         return Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
-    }
-
-    /// <summary>The mask [batch, count + length] with <paramref name="count"/> leading ones per row.</summary>
-    private static IntTensor LeadingOnes(IntTensor mask, int count)
-    {
-        if (count == 0) return mask;
-        int batch = mask.Shape[0], length = mask.Shape[1];
-        var result = IntTensor.Zeros(new Shape(batch, count + length));
-        for (int b = 0; b < batch; b++)
-        {
-            result.Span.Slice(b * (count + length), count).Fill(1);
-            mask.Span.Slice(b * length, length).CopyTo(result.Span.Slice(b * (count + length) + count));
-        }
-        return result;
     }
 
     private Tensor EncoderBlock(int i, Tensor x, Tensor mask, Tensor bias, PrefixKeyValues? prefix)
@@ -205,7 +191,7 @@ public sealed class T5Model : ILanguageModel
         int crossPrefixLength = crossAttentionPrefix?.Length ?? 0;
         var crossMask = attentionMask is null
             ? Tensor.Zeros(new Shape(batch, 1, length, crossPrefixLength + sourceLength))
-            : AttentionMasks.Padding(batch, length, LeadingOnes(attentionMask, crossPrefixLength));
+            : AttentionMasks.Padding(batch, length, crossPrefixLength == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, sourceLength, crossPrefixLength));
         var bias = _decoderBias.Compute(length, keys, past);
 
         var x = Embed(decoderInputIds);
