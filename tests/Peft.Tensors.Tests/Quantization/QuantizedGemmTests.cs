@@ -156,14 +156,22 @@ public sealed class QuantizedGemmTests
             QuantizedGemm.MultiplyTransposed(m, x, q, y);
             QuantizedGemm.MultiplyAccumulate(m, y, q, dx);
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        // Tier-up can still land late when the test run keeps both cores busy (its call-counting
+        // stubs allocate on this thread once), so take the quietest of several rounds: a kernel
+        // that allocated per call would show in every round.
+        long quietest = long.MaxValue;
+        for (int round = 0; round < 5; round++)
         {
-            QuantizedGemm.MultiplyTransposed(m, x, q, y);
-            QuantizedGemm.MultiplyAccumulate(m, y, q, dx);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                QuantizedGemm.MultiplyTransposed(m, x, q, y);
+                QuantizedGemm.MultiplyAccumulate(m, y, q, dx);
+            }
+            quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
         // A kernel that allocated per call would take at least its m×k activations (kilobytes) each time.
-        Assert.IsLessThan(1024L, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.IsLessThan(1024L, quietest);
     }
 
     [TestMethod]
