@@ -11,4 +11,11 @@ internal interface IBackward
     /// <see cref="Tensor.RequiresGrad"/> is set (use <see cref="Tape.GradOf"/>).
     /// </summary>
     void Backward(ref TapeEntry entry);
+
+    /// <summary>
+    /// Which of the entry's tensors <see cref="Backward"/> reads the values of (as opposed to only
+    /// routing a gradient to them). Buffers no entry reads can go back to the pool as soon as their
+    /// owner releases them (<see cref="TensorScope.Release"/>). Asked once, when the entry is recorded.
+    /// </summary>
+    TapeSlots Reads(in TapeEntry entry) => TapeSlots.All;
 }

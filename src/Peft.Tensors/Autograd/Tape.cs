@@ -27,7 +27,38 @@ internal static class Tape
     {
         entry.Output.IsLeaf = false;
         entry.Output.RequiresGrad = true;
-        (t_entries ??= new List<TapeEntry>(256)).Add(entry);
+        var recorded = entry;
+        recorded.Reads = entry.Op.Reads(entry);
+        CountReaders(recorded, +1);
+        (t_entries ??= new List<TapeEntry>(256)).Add(recorded);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the reader count of every buffer the entry's backward reads;
+    /// a buffer whose owner released it goes back to the pool when its count reaches zero.
+    /// </summary>
+    private static void CountReaders(in TapeEntry e, int delta)
+    {
+        var reads = e.Reads;
+        if (reads == TapeSlots.None) return;
+        if ((reads & TapeSlots.Output) != 0) CountReader(e.Output, delta);
+        if ((reads & TapeSlots.A) != 0) CountReader(e.A, delta);
+        if ((reads & TapeSlots.B) != 0) CountReader(e.B, delta);
+        if ((reads & TapeSlots.C) != 0) CountReader(e.C, delta);
+        if ((reads & TapeSlots.D) != 0) CountReader(e.D, delta);
+        if ((reads & TapeSlots.Saved0) != 0) CountReader(e.Saved0, delta);
+        if ((reads & TapeSlots.Saved1) != 0) CountReader(e.Saved1, delta);
+        if ((reads & TapeSlots.Saved2) != 0) CountReader(e.Saved2, delta);
+    }
+
+    private static void CountReader(Tensor? t, int delta)
+    {
+        if (t is null) return;
+        var owner = t.ViewOf ?? t;
+        // Only pooled buffers are ever released early; parameters are not counted at all.
+        if (!owner.IsPooled) return;
+        owner.BackwardReaders += delta;
+        if (owner.BackwardReaders == 0 && owner.ReleaseRequested) owner.ReturnToPool();
     }
 
     /// <summary>The gradient buffer of <paramref name="t"/>, zeroed on first use, or an empty span if it needs none.</summary>
@@ -60,6 +91,8 @@ internal static class Tape
     {
         var entries = t_entries;
         if (entries is null || entries.Count <= count) return;
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries);
+        for (int i = span.Length - 1; i >= count; i--) CountReaders(span[i], -1);
         entries.RemoveRange(count, entries.Count - count);
     }
 
@@ -85,16 +118,23 @@ internal static class Tape
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries);
         // Operations run with grad recording off: backward kernels are plain computations.
         t_noGradDepth++;
+        int next = span.Length - 1;
         try
         {
-            for (int i = span.Length - 1; i >= 0; i--)
+            for (; next >= 0; next--)
             {
-                ref var e = ref span[i];
-                if (e.Output.Grad is null) continue;
+                ref var e = ref span[next];
+                if (e.Output.Grad is null)
+                {
+                    CountReaders(e, -1);
+                    continue;
+                }
                 e.Op.Backward(ref e);
+                // Buffers released by their owner go back to the pool once their last reader has run.
+                CountReaders(e, -1);
                 // Intermediate gradients are dead once propagated (ops with several inputs, like
                 // Concat, record consecutive entries sharing one output: keep it for the rest).
-                if (!e.Output.IsLeaf && (i == 0 || !ReferenceEquals(span[i - 1].Output, e.Output)))
+                if (!e.Output.IsLeaf && (next == 0 || !ReferenceEquals(span[next - 1].Output, e.Output)))
                 {
                     // A pooled gradient goes back to the pool now (its scope's later return is a
                     // no-op), so the rest of backward reuses it: backward's peak stays near one layer's.
@@ -106,6 +146,8 @@ internal static class Tape
         finally
         {
             t_noGradDepth--;
+            // After an exception, the entries not yet run give up their reads too.
+            for (; next >= 0; next--) CountReaders(span[next], -1);
             entries.Clear();
         }
     }

@@ -23,4 +23,6 @@ internal struct TapeEntry
     public float Float0;
     public float Float1;
     public object? State;
+    /// <summary>What <see cref="IBackward.Reads"/> answered at record time (the reader counts it added).</summary>
+    public TapeSlots Reads;
 }

@@ -80,7 +80,7 @@ public sealed class Tensor
     public Span<float> Span => Buffer.AsSpan(0, Shape.ElementCount);
 
     /// <summary>The underlying array (may be longer than <see cref="Length"/> only for views created by reshaping).</summary>
-    internal float[] Buffer => _viewOf is not null ? _viewOf.Buffer : _data ?? throw new ObjectDisposedException(nameof(Tensor), $"Tensor{(Name is null ? "" : " '" + Name + "'")} of shape {Shape} was released when its TensorScope ended; call TensorScope.Keep on results used afterwards.");
+    internal float[] Buffer => _viewOf is not null ? _viewOf.Buffer : _data ?? throw new ObjectDisposedException(nameof(Tensor), $"Tensor{(Name is null ? "" : " '" + Name + "'")} of shape {Shape} was released (its TensorScope ended, or TensorScope.Release gave it back early); call TensorScope.Keep on results used afterwards.");
 
     /// <summary>A reference to the first element, for kernels.</summary>
     internal ref float Ref0 => ref MemoryMarshal.GetArrayDataReference(Buffer);
@@ -244,6 +244,24 @@ public sealed class Tensor
             else Grad = new Tensor(new float[Length], Shape, pooled: false);
         }
         return Grad;
+    }
+
+    /// <summary>How many recorded backward steps still read this buffer's values (counted on the buffer's owner, never a view).</summary>
+    internal int BackwardReaders { get; set; }
+
+    /// <summary>Set by <see cref="TensorScope.Release"/>: return the buffer once <see cref="BackwardReaders"/> drops to zero.</summary>
+    internal bool ReleaseRequested { get; private set; }
+
+    /// <summary>
+    /// Gives the buffer (a view's: its owner's) back to the pool as soon as no recorded backward
+    /// step reads it: at once when none does, else when the last one has run.
+    /// </summary>
+    internal void RequestRelease()
+    {
+        var owner = _viewOf ?? this;
+        if (!owner.IsPooled) return;
+        owner.ReleaseRequested = true;
+        if (owner.BackwardReaders == 0) owner.ReturnToPool();
     }
 
     internal void ReturnToPool()

@@ -11,12 +11,23 @@ public static class TensorPool
     private static readonly Dictionary<int, Stack<float[]>> s_free = new();
     private static readonly object s_lock = new();
     private static long s_pooledElements;
+    [ThreadStatic] private static long t_rentedElements;
+    [ThreadStatic] private static long t_peakRentedElements;
 
     /// <summary>Number of float elements currently held by the pool (not in use).</summary>
     public static long PooledElements
     {
         get { lock (s_lock) return s_pooledElements; }
     }
+
+    /// <summary>Float elements rented by this thread and not yet returned (what its live intermediates hold).</summary>
+    public static long RentedOnThisThread => t_rentedElements;
+
+    /// <summary>The most elements this thread has held rented at once since <see cref="ResetPeakOnThisThread"/>.</summary>
+    public static long PeakRentedOnThisThread => t_peakRentedElements;
+
+    /// <summary>Starts a new peak measurement for <see cref="PeakRentedOnThisThread"/> from what is rented now.</summary>
+    public static void ResetPeakOnThisThread() => t_peakRentedElements = t_rentedElements;
 
     /// <summary>
     /// Rents a buffer of at least <paramref name="length"/> elements (its size class); its contents
@@ -34,6 +45,7 @@ public static class TensorPool
                 s_pooledElements -= size;
             }
         }
+        if ((t_rentedElements += size) > t_peakRentedElements) t_peakRentedElements = t_rentedElements;
         if (buffer is null)
             return new float[size];
         if (clear)
@@ -44,6 +56,8 @@ public static class TensorPool
     /// <summary>Returns a buffer rented with <see cref="Rent"/>.</summary>
     public static void Return(float[] buffer)
     {
+        ArgumentNullException.ThrowIfNull(buffer);
+        t_rentedElements -= buffer.Length;
         lock (s_lock)
         {
             if (!s_free.TryGetValue(buffer.Length, out var stack))

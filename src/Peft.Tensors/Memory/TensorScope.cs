@@ -56,6 +56,24 @@ public sealed class TensorScope : IDisposable
         throw new InvalidOperationException("The tensor belongs to a scope of another thread or was already released.");
     }
 
+    /// <summary>
+    /// Declares that the caller will not read <paramref name="tensor"/>'s values again, so its
+    /// buffer can go back to the pool before the scope ends: at once when no recorded backward
+    /// step reads it (a frozen linear layer's input, anything computed under NoGrad), otherwise
+    /// right after the last such step has run during <see cref="Tensor.Backward"/>. Gradients
+    /// still flow through it. A view releases the tensor it views. Tensors that are not pooled
+    /// (parameters, tensors made outside a scope or kept) are left alone.
+    /// </summary>
+    /// <remarks>
+    /// Model code calls this on the intermediates of each layer, which is what lets a training step
+    /// hold only the activations backward needs instead of every activation of the forward pass.
+    /// </remarks>
+    public static void Release(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        tensor.RequestRelease();
+    }
+
     /// <summary>Returns every buffer of the tensors created in this scope to the pool.</summary>
     public void Dispose()
     {

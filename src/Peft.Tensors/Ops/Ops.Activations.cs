@@ -105,12 +105,18 @@ public static partial class Ops
     {
         public static readonly UnaryBackward Instance = new();
 
+        // Tanh and sigmoid differentiate through their output, the others through their input.
+        public TapeSlots Reads(in TapeEntry e) =>
+            (UnaryKind)e.Int0 is UnaryKind.Tanh or UnaryKind.Sigmoid ? TapeSlots.Output : TapeSlots.A;
+
         public void Backward(ref TapeEntry e)
         {
             var gx = Tape.GradOf(e.A);
             if (gx.IsEmpty) return;
-            ReadOnlySpan<float> g = e.Output.Grad!.Span, x = e.A!.Span, y = e.Output.Span;
-            switch ((UnaryKind)e.Int0)
+            var kind = (UnaryKind)e.Int0;
+            bool fromOutput = kind is UnaryKind.Tanh or UnaryKind.Sigmoid;
+            ReadOnlySpan<float> g = e.Output.Grad!.Span, x = fromOutput ? default : e.A!.Span, y = fromOutput ? e.Output.Span : default;
+            switch (kind)
             {
                 case UnaryKind.Relu:
                     for (int i = 0; i < g.Length; i++) if (x[i] > 0) gx[i] += g[i];

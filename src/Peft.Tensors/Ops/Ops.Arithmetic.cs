@@ -89,6 +89,8 @@ public static partial class Ops
     {
         public static readonly ScaleBackward Instance = new();
 
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
+
         public void Backward(ref TapeEntry e)
         {
             var gx = Tape.GradOf(e.A);
@@ -100,21 +102,31 @@ public static partial class Ops
     {
         public static readonly BinaryBackward Instance = new();
 
+        public TapeSlots Reads(in TapeEntry e) => (BinaryKind)e.Int0 switch
+        {
+            BinaryKind.Add or BinaryKind.Subtract => TapeSlots.None,
+            BinaryKind.Multiply => (e.B!.RequiresGrad ? TapeSlots.A : TapeSlots.None) | (e.A!.RequiresGrad ? TapeSlots.B : TapeSlots.None),
+            _ => (e.B!.RequiresGrad ? TapeSlots.A : TapeSlots.None) | TapeSlots.B,
+        };
+
         public void Backward(ref TapeEntry e)
         {
             var kind = (BinaryKind)e.Int0;
             Tensor a = e.A!, b = e.B!;
-            ReadOnlySpan<float> g = e.Output.Grad!.Span, av = a.Span, bv = b.Span;
             var ga = Tape.GradOf(a);
             var gb = Tape.GradOf(b);
+            // Values are read only where a gradient needs them (see Reads): released operands stay untouched.
+            bool needA = kind is BinaryKind.Multiply or BinaryKind.Divide && !gb.IsEmpty;
+            bool needB = kind == BinaryKind.Divide || (kind == BinaryKind.Multiply && !ga.IsEmpty);
+            ReadOnlySpan<float> g = e.Output.Grad!.Span, av = needA ? a.Span : default, bv = needB ? b.Span : default;
             int inner = Math.Min(a.Length, b.Length);
             if (inner == 0) return;
             int reps = g.Length / inner;
             for (int r = 0; r < reps; r++)
             {
                 var gr = g.Slice(r * inner, inner);
-                var ar = a.Length == inner ? av : av.Slice(r * inner, inner);
-                var br = b.Length == inner ? bv : bv.Slice(r * inner, inner);
+                var ar = !needA || a.Length == inner ? av : av.Slice(r * inner, inner);
+                var br = !needB || b.Length == inner ? bv : bv.Slice(r * inner, inner);
                 var gar = ga.IsEmpty ? default : a.Length == inner ? ga : ga.Slice(r * inner, inner);
                 var gbr = gb.IsEmpty ? default : b.Length == inner ? gb : gb.Slice(r * inner, inner);
                 switch (kind)

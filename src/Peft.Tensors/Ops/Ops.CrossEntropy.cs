@@ -35,12 +35,16 @@ public static partial class Ops
         y.Span[0] = count == 0 ? float.NaN : (float)(total / count);
         if (Tape.Needs(logits))
             Tape.Record(new TapeEntry { Op = CrossEntropyBackward.Instance, Output = y, A = logits, Saved0 = lse, State = targets, Int0 = ignoreIndex, Int1 = count });
+        terms.RequestRelease();
+        lse.RequestRelease();
         return y;
     }
 
     private sealed class CrossEntropyBackward : IBackward
     {
         public static readonly CrossEntropyBackward Instance = new();
+
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.A | TapeSlots.Saved0;
 
         public void Backward(ref TapeEntry e)
         {

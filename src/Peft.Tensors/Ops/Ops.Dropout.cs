@@ -28,12 +28,15 @@ public static partial class Ops
         }
         if (Tape.Needs(x))
             Tape.Record(new TapeEntry { Op = DropoutBackward.Instance, Output = y, A = x, Saved0 = mask });
+        mask.RequestRelease();
         return y;
     }
 
     private sealed class DropoutBackward : IBackward
     {
         public static readonly DropoutBackward Instance = new();
+
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.Saved0;
 
         public void Backward(ref TapeEntry e)
         {

@@ -31,6 +31,8 @@ public static partial class Ops
     {
         public static readonly EmbeddingBackward Instance = new();
 
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
+
         public void Backward(ref TapeEntry e)
         {
             var gt = Tape.GradOf(e.A);

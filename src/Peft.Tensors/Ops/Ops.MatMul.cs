@@ -98,14 +98,19 @@ public static partial class Ops
     {
         public static readonly MatMulBackward Instance = new();
 
+        // dA needs B's values and dB needs A's: a frozen weight's input is not kept for backward.
+        public TapeSlots Reads(in TapeEntry e) =>
+            (e.B!.RequiresGrad ? TapeSlots.A : TapeSlots.None) | (e.A!.RequiresGrad ? TapeSlots.B : TapeSlots.None);
+
         public void Backward(ref TapeEntry e)
         {
             Tensor a = e.A!, b = e.B!;
             int m = e.Int0, n = e.Int1, k = e.Int2;
             bool ta = (e.Int3 & 1) != 0, tb = (e.Int3 & 2) != 0;
-            ReadOnlySpan<float> g = e.Output.Grad!.Span, av = a.Span, bv = b.Span;
             var ga = Tape.GradOf(a);
             var gb = Tape.GradOf(b);
+            // dA reads only B and dB only A (a released operand is never touched).
+            ReadOnlySpan<float> g = e.Output.Grad!.Span, av = gb.IsEmpty ? default : a.Span, bv = ga.IsEmpty ? default : b.Span;
             int lda = a.Shape[-1], ldb = b.Shape[-1];
             bool sharedB = b.Rank == 2;
             int batch = g.Length / (m * n);
@@ -124,16 +129,16 @@ public static partial class Ops
             for (int p = 0; p < batch; p++)
             {
                 var gp = g.Slice(p * m * n, m * n);
-                var ap = av.Slice(p * m * k, m * k);
-                var bp = sharedB ? bv : bv.Slice(p * k * n, k * n);
                 if (!ga.IsEmpty)
                 {
+                    var bp = sharedB ? bv : bv.Slice(p * k * n, k * n);
                     var gap = ga.Slice(p * m * k, m * k);
                     if (!ta) Gemm.Multiply(false, !tb, m, k, n, 1f, gp, n, bp, ldb, 1f, gap, lda);
                     else Gemm.Multiply(tb, true, k, m, n, 1f, bp, ldb, gp, n, 1f, gap, lda);
                 }
                 if (!gb.IsEmpty)
                 {
+                    var ap = av.Slice(p * m * k, m * k);
                     var gbp = sharedB ? gb : gb.Slice(p * k * n, k * n);
                     if (!tb) Gemm.Multiply(!ta, false, k, n, m, 1f, ap, lda, gp, n, 1f, gbp, ldb);
                     else Gemm.Multiply(true, ta, n, k, m, 1f, gp, n, ap, lda, 1f, gbp, ldb);
@@ -145,6 +150,10 @@ public static partial class Ops
     private sealed class LinearBackward : IBackward
     {
         public static readonly LinearBackward Instance = new();
+
+        // dA needs B's values and dB needs A's: a frozen weight's input is not kept for backward.
+        public TapeSlots Reads(in TapeEntry e) =>
+            (e.B!.RequiresGrad ? TapeSlots.A : TapeSlots.None) | (e.A!.RequiresGrad ? TapeSlots.B : TapeSlots.None);
 
         public void Backward(ref TapeEntry e)
         {

@@ -56,12 +56,16 @@ public static partial class Ops
         }
         if (Tape.Needs(x, weight, bias))
             Tape.Record(new TapeEntry { Op = NormalizeBackward.Instance, Output = y, A = x, B = weight, C = bias, Saved0 = stats, Int0 = rms ? 1 : 0 });
+        // The statistics are this op's own: back to the pool after backward (at once without one).
+        stats.RequestRelease();
         return y;
     }
 
     private sealed class NormalizeBackward : IBackward
     {
         public static readonly NormalizeBackward Instance = new();
+
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.A | TapeSlots.B | TapeSlots.Saved0;
 
         public void Backward(ref TapeEntry e)
         {
@@ -93,9 +97,11 @@ public static partial class Ops
                 else TensorPrimitives.Multiply(gr, w, dxhat);
                 float meanDot = TensorPrimitives.Dot(dxhat, xhat) / d;
                 float meanD = rms ? 0f : TensorPrimitives.Sum(dxhat) / d;
+                // gx += rstd·(dxhat − meanD − xhat·meanDot), in three vector passes over L1-resident rows.
                 var gxr = gx.Slice(r * d, d);
-                for (int i = 0; i < d; i++)
-                    gxr[i] += rstd * (dxhat[i] - meanD - xhat[i] * meanDot);
+                if (meanD != 0f) TensorPrimitives.Subtract(dxhat, meanD, dxhat);
+                TensorPrimitives.MultiplyAdd(xhat, -meanDot, dxhat, dxhat);
+                TensorPrimitives.MultiplyAdd(dxhat, rstd, gxr, gxr);
             }
         }
     }

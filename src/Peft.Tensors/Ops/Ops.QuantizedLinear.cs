@@ -39,6 +39,9 @@ public static partial class Ops
     {
         public static readonly QuantizedLinearBackward Instance = new();
 
+        // The quantized weight is frozen: backward multiplies by it (held in State) and reads no input.
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
+
         public void Backward(ref TapeEntry e)
         {
             var w = (QuantizedMatrix)e.State!;

@@ -41,6 +41,8 @@ public static partial class Ops
     {
         public static readonly ReshapeBackward Instance = new();
 
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
+
         public void Backward(ref TapeEntry e)
         {
             var gx = Tape.GradOf(e.A);

@@ -83,6 +83,9 @@ public static partial class Ops
     {
         public static readonly RopeBackward Instance = new();
 
+        // Rotation is linear: backward rotates the gradient back with the table alone.
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.Saved0;
+
         public void Backward(ref TapeEntry e)
         {
             var gx = Tape.GradOf(e.A);

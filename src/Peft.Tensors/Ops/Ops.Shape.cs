@@ -154,6 +154,8 @@ public static partial class Ops
     {
         public static readonly PermuteBackward Instance = new();
 
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
+
         public void Backward(ref TapeEntry e)
         {
             var gx = Tape.GradOf(e.A);
@@ -170,6 +172,8 @@ public static partial class Ops
     private sealed class SliceBackward : IBackward
     {
         public static readonly SliceBackward Instance = new();
+
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
 
         public void Backward(ref TapeEntry e)
         {
@@ -191,6 +195,8 @@ public static partial class Ops
     private sealed class SliceOfBackward : IBackward
     {
         public static readonly SliceOfBackward Instance = new();
+
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.None;
 
         public void Backward(ref TapeEntry e)
         {
