@@ -55,14 +55,15 @@ public static partial class Ops
         CheckScoreOperand(op, "positionBias", positionBias, b, hq, tq, tk, allowHeadOne: false);
 
         var output = Tensor.Uninitialized(new Shape(b, hq, tq, dv));
-        var probabilities = Tensor.Uninitialized(new Shape(b, hq, tq, tk));
         var task = AttentionTask.ForThread;
-        task.Set(queries, keys, values, additiveMask, positionBias, scale, replaceFutureScores, output, probabilities, backward: false, null);
+        task.Set(queries, keys, values, additiveMask, positionBias, scale, replaceFutureScores, output, backward: false, null);
         task.SetKeyRows(tk, keyRows);
         WorkerPool.Run(task, b * hkv);
         task.Clear();
+        // Backward recomputes the probabilities head by head from Q, K and the mask instead of
+        // keeping them ([batch, heads, Tq, Tk] per layer, the largest activation of a training step).
         if (Tape.Needs(queries, keys, values, positionBias))
-            Tape.Record(new TapeEntry { Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = probabilities, Float0 = scale, Int0 = replaceFutureScores ? 1 : 0 });
+            Tape.Record(new TapeEntry { Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = additiveMask, Float0 = scale, Int0 = replaceFutureScores ? 1 : 0 });
         return output;
     }
 
@@ -80,7 +81,7 @@ public static partial class Ops
         [ThreadStatic] private static AttentionTask? t_instance;
         [ThreadStatic] private static float[]? t_scratch;
 
-        private Tensor? _q, _k, _v, _mask, _bias, _out, _p, _gradOut;
+        private Tensor? _q, _k, _v, _mask, _bias, _out, _gradOut;
         private float _scale;
         private bool _replaceFuture;
         private bool _backward;
@@ -92,9 +93,9 @@ public static partial class Ops
 
         public static AttentionTask ForThread => t_instance ??= new AttentionTask();
 
-        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, bool replaceFuture, Tensor output, Tensor p, bool backward, Tensor? gradOut)
+        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, bool replaceFuture, Tensor? output, bool backward, Tensor? gradOut)
         {
-            (_q, _k, _v, _mask, _bias, _scale, _out, _p, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, p, backward, gradOut);
+            (_q, _k, _v, _mask, _bias, _scale, _out, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, backward, gradOut);
             _replaceFuture = replaceFuture;
             _serialBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
         }
@@ -103,7 +104,7 @@ public static partial class Ops
 
         public void Clear()
         {
-            (_q, _k, _v, _mask, _bias, _out, _p, _gradOut) = (null, null, null, null, null, null, null, null);
+            (_q, _k, _v, _mask, _bias, _out, _gradOut) = (null, null, null, null, null, null, null);
             (_validKeys, _keyRows) = (-1, -1);
         }
 
@@ -129,14 +130,17 @@ public static partial class Ops
                 int head = kvHead * group + g;
                 int bh = batch * hq + head;
                 var qBlock = q.Span.Slice(bh * tq * d, tq * d);
-                var pBlock = _p!.Span.Slice(bh * tq * tk, tq * tk);
-                if (!_backward) Forward(qBlock, kBlock, vBlock, pBlock, batch, head, tq, tk, d, dv, _out!.Span.Slice(bh * tq * dv, tq * dv));
-                else Backward(qBlock, kBlock, vBlock, pBlock, batch, head, bh, kvHead, tq, tk, d, dv);
+                // One head's probabilities live only in this worker's scratch (backward recomputes them).
+                var scratch = Scratch(_backward ? 2 * tq * tk : tq * tk);
+                var pBlock = scratch.Slice(0, tq * tk);
+                Probabilities(qBlock, kBlock, pBlock, batch, head, tq, tk, d);
+                if (!_backward) Gemm.Multiply(false, false, tq, dv, tk, 1f, pBlock, tk, vBlock, dv, 0f, _out!.Span.Slice(bh * tq * dv, tq * dv), dv);
+                else Backward(qBlock, kBlock, vBlock, pBlock, scratch.Slice(tq * tk, tq * tk), batch, head, bh, kvHead, tq, tk, d, dv);
             }
         }
 
-        private void Forward(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, Span<float> scores,
-            int batch, int head, int tq, int tk, int d, int dv, Span<float> outBlock)
+        /// <summary>softmax(scale·Q·Kᵀ (future scores replaced) + mask + bias) of one head, into <paramref name="scores"/>.</summary>
+        private void Probabilities(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, Span<float> scores, int batch, int head, int tq, int tk, int d)
         {
             Gemm.Multiply(false, true, tq, tk, d, _scale, qBlock, d, kBlock, d, 0f, scores, tk);
             if (_replaceFuture)
@@ -148,7 +152,6 @@ public static partial class Ops
                 var row = scores.Slice(i * tk, tk);
                 SoftmaxRow(row, row, log: false);
             }
-            Gemm.Multiply(false, false, tq, dv, tk, 1f, scores, tk, vBlock, dv, 0f, outBlock, dv);
         }
 
         private static void AddScoreOperand(Tensor? operand, Span<float> scores, int batch, int head, int tq, int tk)
@@ -160,7 +163,7 @@ public static partial class Ops
             TensorPrimitives.Add(scores, block, scores);
         }
 
-        private void Backward(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, ReadOnlySpan<float> p,
+        private void Backward(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, ReadOnlySpan<float> p, Span<float> ds,
             int batch, int head, int bh, int kvHead, int tq, int tk, int d, int dv)
         {
             Tensor q = _q!, k = _k!, v = _v!;
@@ -175,7 +178,6 @@ public static partial class Ops
             bool needScores = !gq.IsEmpty || !gk.IsEmpty || _bias is { RequiresGrad: true };
             if (!needScores) return;
             // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-            var ds = Scratch(tq * tk);
             Gemm.Multiply(false, true, tq, tk, dv, 1f, gOut, dv, vBlock, dv, 0f, ds, tk);
             for (int i = 0; i < tq; i++)
             {
@@ -208,6 +210,9 @@ public static partial class Ops
     {
         public static readonly AttentionBackward Instance = new();
 
+        // Recomputing the probabilities needs Q, K and the mask; the output itself is never read.
+        public TapeSlots Reads(in TapeEntry e) => TapeSlots.A | TapeSlots.B | TapeSlots.C | TapeSlots.D | TapeSlots.Saved0;
+
         public void Backward(ref TapeEntry e)
         {
             Tensor q = e.A!, k = e.B!, v = e.C!;
@@ -217,7 +222,7 @@ public static partial class Ops
             Tape.GradOf(v);
             Tape.GradOf(e.D);
             var task = AttentionTask.ForThread;
-            task.Set(q, k, v, null, e.D, e.Float0, e.Int0 == 1, e.Output, e.Saved0!, backward: true, e.Output.Grad);
+            task.Set(q, k, v, e.Saved0, e.D, e.Float0, e.Int0 == 1, null, backward: true, e.Output.Grad);
             WorkerPool.Run(task, q.Shape[0] * k.Shape[1]);
             task.Clear();
         }
