@@ -6,10 +6,12 @@ public static partial class Ops
 {
     /// <summary>
     /// <c>CrossEntropy(Linear(hidden, weight), targets)</c> without ever holding the [rows, classes]
-    /// logits: rows go through in chunks whose logits live only in a scratch buffer, and backward
-    /// recomputes each chunk's logits (one extra product with <paramref name="weight"/>). For a
-    /// language model's head, whose logits are the largest tensors of a training step, this trades
-    /// that memory for about a third more head work.
+    /// logits: rows go through in chunks whose logits live only in a scratch buffer. When the
+    /// weight is frozen (a PEFT base's LM head) and a gradient is recorded, each chunk's gradient
+    /// with respect to <paramref name="hidden"/> is computed right there, from the logits already
+    /// in the scratch buffer, so backward only scales it: the same two head products as the
+    /// unchunked loss, without its two [rows, classes] tensors. A trainable weight instead has its
+    /// chunks' logits recomputed in backward (one extra head product).
     /// </summary>
     /// <param name="hidden">[rows, features].</param>
     /// <param name="weight">[classes, features] (the LM head; may train).</param>
@@ -29,72 +31,112 @@ public static partial class Ops
             throw ShapeError("LinearCrossEntropy", $"targets {targets.Shape} must be [{rows}].");
         if (chunkRows < 1) throw new ArgumentOutOfRangeException(nameof(chunkRows), $"chunkRows must be at least 1; got {chunkRows}.");
         targets.CheckRange("LinearCrossEntropy targets", classes, ignoreIndex);
+        int count = 0;
+        foreach (int t in targets.Span) if (t != ignoreIndex) count++;
+        bool record = Tape.Needs(hidden, weight);
+        // Frozen head: the gradient for hidden (for an upstream gradient of 1) is made in forward.
+        bool gradientNow = record && count > 0 && !weight.RequiresGrad;
+        var hiddenGradient = gradientNow ? Tensor.Zeros(hidden.Shape) : null;
         var lse = Tensor.Uninitialized(new Shape(rows));
-        var terms = new float[rows];
-        var scratch = Tensor.Uninitialized(new Shape(Math.Min(chunkRows, rows), classes));
-        var chunkTargets = new int[Math.Min(chunkRows, rows)];
-        var chunkLse = new float[chunkTargets.Length];
-        var chunkTerms = new float[chunkTargets.Length];
+        var terms = Tensor.Uninitialized(new Shape(rows));
+        var chunk = new ChunkBuffers(Math.Min(chunkRows, rows), classes);
         for (int start = 0; start < rows; start += chunkRows)
         {
             int n = Math.Min(chunkRows, rows - start);
-            Gemm.Multiply(false, true, n, classes, features, 1f, hidden.Span.Slice(start * features, n * features), features, weight.Span, features, 0f, scratch.Span, classes);
-            targets.Span.Slice(start, n).CopyTo(chunkTargets);
-            CrossEntropyKernel.Forward(scratch.Buffer, chunkTargets, n, classes, ignoreIndex, chunkLse, chunkTerms);
-            chunkLse.AsSpan(0, n).CopyTo(lse.Span.Slice(start, n));
-            chunkTerms.AsSpan(0, n).CopyTo(terms.AsSpan(start, n));
+            var h = hidden.Span.Slice(start * features, n * features);
+            Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, chunk.Logits.Span, classes);
+            targets.Span.Slice(start, n).CopyTo(chunk.Targets);
+            CrossEntropyKernel.Forward(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms);
+            chunk.Lse.AsSpan(0, n).CopyTo(lse.Span.Slice(start, n));
+            chunk.Terms.AsSpan(0, n).CopyTo(terms.Span.Slice(start, n));
+            if (hiddenGradient is not null)
+                chunk.HiddenGradient(h, weight, n, features, ignoreIndex, 1f / count, hiddenGradient.Span.Slice(start * features, n * features), default);
         }
+        chunk.Release();
         double total = 0;
-        int count = 0;
+        ReadOnlySpan<int> ts = targets.Span;
+        ReadOnlySpan<float> termSpan = terms.Span;
         for (int r = 0; r < rows; r++)
-        {
-            if (targets.Span[r] == ignoreIndex) continue;
-            total += terms[r];
-            count++;
-        }
+            if (ts[r] != ignoreIndex) total += termSpan[r];
+        terms.RequestRelease();
         var y = Tensor.Uninitialized(new Shape());
         y.Span[0] = count == 0 ? float.NaN : (float)(total / count);
-        if (Tape.Needs(hidden, weight))
+        if (record)
             Tape.Record(new TapeEntry
             {
-                Op = LinearCrossEntropyBackward.Instance, Output = y, A = hidden, B = weight, Saved0 = lse, Saved1 = scratch, State = targets,
+                Op = LinearCrossEntropyBackward.Instance, Output = y, A = hidden, B = weight, Saved0 = lse, Saved1 = hiddenGradient, State = targets,
                 Int0 = ignoreIndex, Int1 = count, Int2 = chunkRows,
             });
+        lse.RequestRelease();
+        hiddenGradient?.RequestRelease();
         return y;
+    }
+
+    /// <summary>One chunk's logits and per-row scratch, and the step from its logits to the gradients.</summary>
+    private readonly struct ChunkBuffers(int rows, int classes)
+    {
+        public Tensor Logits { get; } = Tensor.Uninitialized(new Shape(rows, classes));
+
+        public int[] Targets { get; } = new int[rows];
+
+        public float[] Lse { get; } = new float[rows];
+
+        public float[] Terms { get; } = new float[rows];
+
+        /// <summary>
+        /// Turns the chunk's logits (with <see cref="Lse"/> filled) into scale·(softmax − one-hot)
+        /// in place, then accumulates dHidden += dLogits·W and dW += dLogitsᵀ·h where asked.
+        /// </summary>
+        public void HiddenGradient(ReadOnlySpan<float> h, Tensor weight, int n, int features, int ignore, float scale, Span<float> hiddenGradient, Span<float> weightGradient)
+        {
+            int classes = weight.Shape[0];
+            var logits = Logits.Span.Slice(0, n * classes);
+            for (int r = 0; r < n; r++)
+                if (Targets[r] == ignore) logits.Slice(r * classes, classes).Clear();
+            CrossEntropyKernel.SoftmaxGradientInPlace(Logits.Buffer, Targets, n, classes, ignore, Lse, scale);
+            if (!hiddenGradient.IsEmpty)
+                Gemm.Multiply(false, false, n, features, classes, 1f, logits, classes, weight.Span, features, 1f, hiddenGradient, features);
+            if (!weightGradient.IsEmpty)
+                Gemm.Multiply(true, false, classes, features, n, 1f, logits, classes, h, features, 1f, weightGradient, features);
+        }
+
+        public void Release() => Logits.RequestRelease();
     }
 
     private sealed class LinearCrossEntropyBackward : IBackward
     {
         public static readonly LinearCrossEntropyBackward Instance = new();
 
+        // With a gradient made in forward (Saved1) neither hidden nor the weight is read again.
+        public TapeSlots Reads(in TapeEntry e) =>
+            e.Saved1 is not null ? TapeSlots.Saved1 : TapeSlots.A | TapeSlots.B | TapeSlots.Saved0;
+
         public void Backward(ref TapeEntry e)
         {
             if (e.Int1 == 0) return;
-            Tensor hidden = e.A!, weight = e.B!, scratch = e.Saved1!;
-            var targets = (IntTensor)e.State!;
-            int rows = hidden.Shape[0], features = hidden.Shape[1], classes = weight.Shape[0], chunkRows = e.Int2, ignore = e.Int0;
-            float scale = e.Output.Grad!.Span[0] / e.Int1;
+            Tensor hidden = e.A!, weight = e.B!;
+            float upstream = e.Output.Grad!.Span[0];
             var gh = Tape.GradOf(hidden);
+            if (e.Saved1 is { } precomputed)
+            {
+                if (!gh.IsEmpty) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(precomputed.Span, upstream, gh, gh);
+                return;
+            }
+            var targets = (IntTensor)e.State!;
+            int rows = hidden.Shape[0], features = hidden.Shape[1], classes = weight.Shape[0], chunkRows = e.Int2;
             var gw = Tape.GradOf(weight);
-            var chunkTargets = new int[Math.Min(chunkRows, rows)];
-            var chunkLse = new float[chunkTargets.Length];
+            var chunk = new ChunkBuffers(Math.Min(chunkRows, rows), classes);
             for (int start = 0; start < rows; start += chunkRows)
             {
                 int n = Math.Min(chunkRows, rows - start);
                 var h = hidden.Span.Slice(start * features, n * features);
-                Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, scratch.Span, classes);
-                targets.Span.Slice(start, n).CopyTo(chunkTargets);
-                e.Saved0!.Span.Slice(start, n).CopyTo(chunkLse);
-                // The chunk's logits become its gradient in place: scale·(softmax − one-hot), 0 on ignored rows.
-                var logits = scratch.Span.Slice(0, n * classes);
-                for (int r = 0; r < n; r++)
-                    if (chunkTargets[r] == ignore) logits.Slice(r * classes, classes).Clear();
-                CrossEntropyKernel.SoftmaxGradientInPlace(scratch.Buffer, chunkTargets, n, classes, ignore, chunkLse, scale);
-                if (!gh.IsEmpty)
-                    Gemm.Multiply(false, false, n, features, classes, 1f, logits, classes, weight.Span, features, 1f, gh.Slice(start * features, n * features), features);
-                if (!gw.IsEmpty)
-                    Gemm.Multiply(true, false, classes, features, n, 1f, logits, classes, h, features, 1f, gw, features);
+                Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, chunk.Logits.Span, classes);
+                targets.Span.Slice(start, n).CopyTo(chunk.Targets);
+                e.Saved0!.Span.Slice(start, n).CopyTo(chunk.Lse);
+                chunk.HiddenGradient(h, weight, n, features, e.Int0, upstream / e.Int1,
+                    gh.IsEmpty ? default : gh.Slice(start * features, n * features), gw);
             }
+            chunk.Release();
         }
     }
 }
