@@ -35,6 +35,23 @@ public sealed class ShapeOpsTests
     }
 
     [TestMethod]
+    public void SplitAndMergeHeadsEqualSliceReshapePermuteWithGradients()
+    {
+        // [batch 2, length 3, width 10]: heads 2 × headDim 3 taken from column 4.
+        var x = GradientCheck.Random(4, -1f, 1f, 2, 3, 10);
+        var split = Ops.SplitHeads(x, 4, 2, 3);
+        var reference = Ops.Permute(Ops.Reshape(Ops.Slice(x, 2, 4, 6), 2, 3, 2, 3), 0, 2, 1, 3);
+        Assert.AreEqual(reference.Shape, split.Shape);
+        CollectionAssert.AreEqual(reference.ToArray(), split.ToArray());
+        var merged = Ops.MergeHeads(split);
+        CollectionAssert.AreEqual(Ops.Slice(x, 2, 4, 6).ToArray(), merged.ToArray());
+        GradientCheck.Check(t => Ops.SplitHeads(t[0], 4, 2, 3), [x]);
+        GradientCheck.Check(t => Ops.MergeHeads(t[0]), [GradientCheck.Random(5, -1f, 1f, 2, 2, 3, 3)]);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.SplitHeads(x, 6, 2, 3)).Message, "SplitHeads");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.MergeHeads(x)).Message, "MergeHeads");
+    }
+
+    [TestMethod]
     public void BadArgumentsAreNamed()
     {
         var a = Tensor.Zeros(new Shape(2, 3));
