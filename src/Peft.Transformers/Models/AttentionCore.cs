@@ -11,18 +11,32 @@ namespace Peft.Transformers.Models;
 internal static class AttentionCore
 {
     /// <summary>Splits [batch, length, heads·headDim] into [batch, heads, length, headDim].</summary>
-    public static Tensor SplitHeads(Tensor x, int heads, int headDim)
+    public static Tensor SplitHeads(Tensor x, int heads, int headDim) => Ops.SplitHeads(x, 0, heads, headDim);
+
+    /// <summary>Projects <paramref name="x"/> and splits the result into heads, releasing the projection's flat copy.</summary>
+    public static Tensor ProjectToHeads(Modules.LinearLayer projection, Tensor x, int heads, int headDim)
     {
-        int batch = x.Shape[0], length = x.Shape[1];
-        return Ops.Permute(Ops.Reshape(x, batch, length, heads, headDim), 0, 2, 1, 3);
+        var flat = projection.Forward(x);
+        var split = SplitHeads(flat, heads, headDim);
+        TensorScope.Release(flat);
+        return split;
+    }
+
+    /// <summary>
+    /// Merges attended heads [batch, heads, length, headDim] and applies the output projection,
+    /// releasing the merged copy (the projection's frozen weight does not need it in backward).
+    /// </summary>
+    public static Tensor ProjectHeads(Modules.LinearLayer projection, Tensor attended)
+    {
+        var merged = MergeHeads(attended);
+        var projected = projection.Forward(merged);
+        TensorScope.Release(merged);
+        TensorScope.Release(attended);
+        return projected;
     }
 
     /// <summary>Merges [batch, heads, length, headDim] into [batch, length, heads·headDim].</summary>
-    public static Tensor MergeHeads(Tensor x)
-    {
-        int batch = x.Shape[0], heads = x.Shape[1], length = x.Shape[2], headDim = x.Shape[3];
-        return Ops.Reshape(Ops.Permute(x, 0, 2, 1, 3), batch, length, heads * headDim);
-    }
+    public static Tensor MergeHeads(Tensor x) => Ops.MergeHeads(x);
 
     /// <summary>
     /// Attends queries [batch, Hq, Tq, D] to the layer's keys/values: the cache's contents after
@@ -33,24 +47,40 @@ internal static class AttentionCore
         Tensor additiveMask, Tensor? positionBias, float scale, bool replaceFutureScores = false)
     {
         Tensor k = keys, v = values;
-        if (cache is not null)
+        Tensor attended;
+        if (cache is not null && !queries.RequiresGrad && !keys.RequiresGrad && !values.RequiresGrad && positionBias is not { RequiresGrad: true })
         {
-            cache.Append(layer, keys, values);
             // Inference reads the cache's storage in place; a pass that needs gradients gets a copy.
-            if (!queries.RequiresGrad && !keys.RequiresGrad && !values.RequiresGrad && positionBias is not { RequiresGrad: true })
-            {
-                var (storedKeys, storedValues) = cache.Storage(layer);
-                return Ops.ScaledDotProductAttention(queries, storedKeys, storedValues, additiveMask, positionBias, scale, replaceFutureScores, cache.GetLength(layer));
-            }
-            (k, v) = ValidCacheRows(cache, layer);
+            cache.Append(layer, keys, values);
+            var (storedKeys, storedValues) = cache.Storage(layer);
+            attended = Ops.ScaledDotProductAttention(queries, storedKeys, storedValues, additiveMask, positionBias, scale, replaceFutureScores, cache.GetLength(layer));
         }
-        else if (prefix is not null)
+        else
         {
-            var (pk, pv) = prefix[layer];
-            k = Ops.Concat([pk, keys], 2);
-            v = Ops.Concat([pv, values], 2);
+            if (cache is not null)
+            {
+                cache.Append(layer, keys, values);
+                (k, v) = ValidCacheRows(cache, layer);
+            }
+            else if (prefix is not null)
+            {
+                var (pk, pv) = prefix[layer];
+                k = Ops.Concat([pk, keys], 2);
+                v = Ops.Concat([pv, values], 2);
+            }
+            attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores);
         }
-        return Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores);
+        // The caller's queries, keys and values, and any copies made here, are used up (backward
+        // keeps what it reads); the cache holds its own copy.
+        TensorScope.Release(queries);
+        TensorScope.Release(keys);
+        TensorScope.Release(values);
+        if (!ReferenceEquals(k, keys))
+        {
+            TensorScope.Release(k);
+            TensorScope.Release(v);
+        }
+        return attended;
     }
 
     /// <summary>The valid rows of one cache layer as contiguous [batch, kvHeads, length, headDim] tensors.</summary>

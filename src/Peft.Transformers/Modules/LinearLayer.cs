@@ -84,11 +84,19 @@ public sealed class LinearLayer
         ArgumentNullException.ThrowIfNull(x);
         var input = x;
         foreach (var a in _adapters)
-            if (a.IsActive) input = a.AdaptInput(this, input);
+            if (a.IsActive) input = Replace(input, a.AdaptInput(this, input), keep: x);
         var y = QuantizedWeight is { } q ? Ops.QuantizedLinear(input, q, Bias) : Ops.Linear(input, _weight!, Bias);
+        if (!ReferenceEquals(input, x)) TensorScope.Release(input);
         foreach (var a in _adapters)
-            if (a.IsActive) y = a.AdaptOutput(this, x, y);
+            if (a.IsActive) y = Replace(y, a.AdaptOutput(this, x, y), keep: null);
         return y;
+    }
+
+    /// <summary>An adapter's replacement for an intermediate: the replaced one is used up (the caller's input is kept).</summary>
+    private static Tensor Replace(Tensor old, Tensor replacement, Tensor? keep)
+    {
+        if (!ReferenceEquals(old, replacement) && !ReferenceEquals(old, keep)) TensorScope.Release(old);
+        return replacement;
     }
 
     /// <summary>

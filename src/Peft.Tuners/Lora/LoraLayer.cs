@@ -100,7 +100,14 @@ public sealed class LoraLayer : IMergeableLayer
     {
         if (IsMerged) return output;
         var x = Ops.Dropout(input, Dropout, _dropoutRandom, Training);
-        var update = Ops.Scale(Ops.Linear(Ops.Linear(x, A), B), Scaling);
-        return Ops.Add(output, update);
+        var down = Ops.Linear(x, A);
+        if (!ReferenceEquals(x, input)) TensorScope.Release(x);
+        var up = Ops.Linear(down, B);
+        TensorScope.Release(down);
+        var update = Ops.Scale(up, Scaling);
+        TensorScope.Release(up);
+        var y = Ops.Add(output, update);
+        TensorScope.Release(update);
+        return y;
     }
 }

@@ -45,18 +45,34 @@ internal sealed class Gpt2Block
 
     public IEnumerable<LinearLayer> Linears => [Attention, AttentionOutput, FeedForwardIn, FeedForwardOut];
 
+    /// <summary>
+    /// Runs the block. Every intermediate is released as soon as it is used up (see
+    /// <see cref="TensorScope.Release"/>), so a training step keeps only what backward reads.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
     {
         int d = _heads * _headDim;
         var a = Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps);
         var qkv = Attention.Forward(a);
-        var q = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, 0, d), _heads, _headDim);
-        var k = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, d, d), _heads, _headDim);
-        var v = AttentionCore.SplitHeads(Ops.Slice(qkv, 2, 2 * d, d), _heads, _headDim);
+        TensorScope.Release(a);
+        var q = Ops.SplitHeads(qkv, 0, _heads, _headDim);
+        var k = Ops.SplitHeads(qkv, d, _heads, _headDim);
+        var v = Ops.SplitHeads(qkv, 2 * d, _heads, _headDim);
+        TensorScope.Release(qkv);
         var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale, replaceFutureScores: true);
-        x = Ops.Add(x, AttentionOutput.Forward(AttentionCore.MergeHeads(attended)));
-        var m = Ops.LayerNorm(x, _ln2Weight, _ln2Bias, _eps);
-        m = FeedForwardOut.Forward(Ops.Gelu(FeedForwardIn.Forward(m), GeluApproximation.Tanh));
-        return Ops.Add(x, m);
+        var projected = AttentionCore.ProjectHeads(AttentionOutput, attended);
+        var mid = Ops.Add(x, projected);
+        TensorScope.Release(projected);
+        var m = Ops.LayerNorm(mid, _ln2Weight, _ln2Bias, _eps);
+        var inner = FeedForwardIn.Forward(m);
+        TensorScope.Release(m);
+        var activated = Ops.Gelu(inner, GeluApproximation.Tanh);
+        TensorScope.Release(inner);
+        var output = FeedForwardOut.Forward(activated);
+        TensorScope.Release(activated);
+        var y = Ops.Add(mid, output);
+        TensorScope.Release(output);
+        TensorScope.Release(mid);
+        return y;
     }
 }

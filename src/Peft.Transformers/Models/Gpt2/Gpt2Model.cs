@@ -47,17 +47,24 @@ public sealed class Gpt2Model : CausalLanguageModel
     protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates)
     {
         positionIds.CheckRange("position_ids", Config.MaxPositionEmbeddings);
-        var h = Ops.Add(embeddings, Ops.Embedding(positionIds, _wpe));
+        var positions = Ops.Embedding(positionIds, _wpe);
+        var h = Ops.Add(embeddings, positions);
+        TensorScope.Release(positions);
         hiddenStates?.Add(h);
         for (int i = 0; i < _blocks.Length; i++)
         {
             var block = _blocks[i];
+            var input = h;
             h = Checkpointed(cache)
                 ? Ops.Checkpoint(x => block.Forward(x, additiveMask, null, prefix), h, SideInputs(prefix, i))
                 : block.Forward(h, additiveMask, cache, prefix);
-            if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
+            // A block's input is used up once the next one has it (unless the caller asked for it).
+            if (hiddenStates is null) TensorScope.Release(input);
+            else if (i < _blocks.Length - 1) hiddenStates.Add(h);
         }
+        var last = h;
         h = Ops.LayerNorm(h, _lnFWeight, _lnFBias, Config.NormEpsilon);
+        if (hiddenStates is null) TensorScope.Release(last);
         hiddenStates?.Add(h);
         return h;
     }

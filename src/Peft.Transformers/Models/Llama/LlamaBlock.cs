@@ -62,14 +62,37 @@ internal sealed class LlamaBlock
 
     public Tensor Forward(Tensor x, IntTensor positionIds, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
     {
+        // Intermediates are released as soon as they are used up, so training keeps only what backward reads.
         var a = Ops.RmsNorm(x, _inputNorm, _eps);
-        var q = Ops.ApplyRope(AttentionCore.SplitHeads(Query.Forward(a), _heads, _headDim), positionIds, _theta);
-        var k = Ops.ApplyRope(AttentionCore.SplitHeads(Key.Forward(a), _kvHeads, _headDim), positionIds, _theta);
-        var v = AttentionCore.SplitHeads(Value.Forward(a), _kvHeads, _headDim);
+        var q = Rotated(AttentionCore.ProjectToHeads(Query, a, _heads, _headDim), positionIds);
+        var k = Rotated(AttentionCore.ProjectToHeads(Key, a, _kvHeads, _headDim), positionIds);
+        var v = AttentionCore.ProjectToHeads(Value, a, _kvHeads, _headDim);
+        TensorScope.Release(a);
         var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale);
-        x = Ops.Add(x, Output.Forward(AttentionCore.MergeHeads(attended)));
-        var m = Ops.RmsNorm(x, _postNorm, _eps);
-        m = Down.Forward(Ops.Multiply(Ops.Silu(Gate.Forward(m)), Up.Forward(m)));
-        return Ops.Add(x, m);
+        var projected = AttentionCore.ProjectHeads(Output, attended);
+        var mid = Ops.Add(x, projected);
+        TensorScope.Release(projected);
+        var m = Ops.RmsNorm(mid, _postNorm, _eps);
+        var gate = Gate.Forward(m);
+        var up = Up.Forward(m);
+        TensorScope.Release(m);
+        var activated = Ops.Silu(gate);
+        TensorScope.Release(gate);
+        var gated = Ops.Multiply(activated, up);
+        TensorScope.Release(activated);
+        TensorScope.Release(up);
+        var down = Down.Forward(gated);
+        TensorScope.Release(gated);
+        var y = Ops.Add(mid, down);
+        TensorScope.Release(down);
+        TensorScope.Release(mid);
+        return y;
+    }
+
+    private Tensor Rotated(Tensor heads, IntTensor positionIds)
+    {
+        var rotated = Ops.ApplyRope(heads, positionIds, _theta);
+        TensorScope.Release(heads);
+        return rotated;
     }
 }

@@ -52,12 +52,17 @@ public sealed class LlamaModel : CausalLanguageModel
         for (int i = 0; i < _blocks.Length; i++)
         {
             var block = _blocks[i];
+            var input = h;
             h = Checkpointed(cache)
                 ? Ops.Checkpoint(x => block.Forward(x, positionIds, additiveMask, null, prefix), h, SideInputs(prefix, i))
                 : block.Forward(h, positionIds, additiveMask, cache, prefix);
-            if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
+            // A block's input is used up once the next one has it (the embeddings may be the caller's: kept).
+            if (hiddenStates is null && i > 0) TensorScope.Release(input);
+            else if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
         }
+        var last = h;
         h = Ops.RmsNorm(h, _norm, Config.NormEpsilon);
+        if (hiddenStates is null && _blocks.Length > 0) TensorScope.Release(last);
         hiddenStates?.Add(h);
         return h;
     }

@@ -32,11 +32,11 @@ internal sealed class T5Attention
     /// <summary>Self-attention over <paramref name="x"/> (with cache/prefix for the decoder).</summary>
     public Tensor SelfAttend(int layer, Tensor x, Tensor mask, Tensor bias, Cache? cache, PrefixKeyValues? prefix)
     {
-        var q = AttentionCore.SplitHeads(Query.Forward(x), _heads, _headDim);
-        var k = AttentionCore.SplitHeads(Key.Forward(x), _heads, _headDim);
-        var v = AttentionCore.SplitHeads(Value.Forward(x), _heads, _headDim);
+        var q = AttentionCore.ProjectToHeads(Query, x, _heads, _headDim);
+        var k = AttentionCore.ProjectToHeads(Key, x, _heads, _headDim);
+        var v = AttentionCore.ProjectToHeads(Value, x, _heads, _headDim);
         var attended = AttentionCore.Attend(layer, q, k, v, cache, prefix, mask, bias, 1f);
-        return Output.Forward(AttentionCore.MergeHeads(attended));
+        return AttentionCore.ProjectHeads(Output, attended);
     }
 
     /// <summary>
@@ -45,7 +45,7 @@ internal sealed class T5Attention
     /// </summary>
     public Tensor CrossAttend(int layer, Tensor x, Tensor encoderOutput, Tensor mask, Cache? crossCache, PrefixKeyValues? prefix = null)
     {
-        var q = AttentionCore.SplitHeads(Query.Forward(x), _heads, _headDim);
+        var q = AttentionCore.ProjectToHeads(Query, x, _heads, _headDim);
         Tensor k, v;
         if (crossCache is not null && crossCache.GetLength(layer) > 0)
         {
@@ -53,22 +53,29 @@ internal sealed class T5Attention
             {
                 var (storedKeys, storedValues) = crossCache.Storage(layer);
                 var inPlace = Ops.ScaledDotProductAttention(q, storedKeys, storedValues, mask, null, 1f, validKeys: crossCache.GetLength(layer));
-                return Output.Forward(AttentionCore.MergeHeads(inPlace));
+                TensorScope.Release(q);
+                return AttentionCore.ProjectHeads(Output, inPlace);
             }
             (k, v) = AttentionCore.ValidCacheRows(crossCache, layer);
         }
         else
         {
-            k = AttentionCore.SplitHeads(Key.Forward(encoderOutput), _heads, _headDim);
-            v = AttentionCore.SplitHeads(Value.Forward(encoderOutput), _heads, _headDim);
+            k = AttentionCore.ProjectToHeads(Key, encoderOutput, _heads, _headDim);
+            v = AttentionCore.ProjectToHeads(Value, encoderOutput, _heads, _headDim);
             if (prefix is not null)
             {
+                var (unprefixedKeys, unprefixedValues) = (k, v);
                 k = Ops.Concat([prefix[layer].Keys, k], 2);
                 v = Ops.Concat([prefix[layer].Values, v], 2);
+                TensorScope.Release(unprefixedKeys);
+                TensorScope.Release(unprefixedValues);
             }
             crossCache?.Append(layer, k, v);
         }
         var attended = Ops.ScaledDotProductAttention(q, k, v, mask, null, 1f);
-        return Output.Forward(AttentionCore.MergeHeads(attended));
+        TensorScope.Release(q);
+        TensorScope.Release(k);
+        TensorScope.Release(v);
+        return AttentionCore.ProjectHeads(Output, attended);
     }
 }

@@ -29,15 +29,33 @@ internal sealed class T5FeedForward
 
     public Tensor Forward(Tensor x)
     {
-        var h = _wi is not null ? Activate(_wi.Forward(x)) : Ops.Multiply(Activate(_wi0!.Forward(x)), _wi1!.Forward(x));
-        return Out.Forward(h);
+        // Each intermediate is released once used up (backward keeps what it reads).
+        Tensor h;
+        if (_wi is not null) h = Activate(_wi.Forward(x));
+        else
+        {
+            var gate = Activate(_wi0!.Forward(x));
+            var linear = _wi1!.Forward(x);
+            h = Ops.Multiply(gate, linear);
+            TensorScope.Release(gate);
+            TensorScope.Release(linear);
+        }
+        var y = Out.Forward(h);
+        TensorScope.Release(h);
+        return y;
     }
 
-    private Tensor Activate(Tensor x) => _activation switch
+    /// <summary>The activation of a projection's output, releasing that output.</summary>
+    private Tensor Activate(Tensor x)
     {
-        "relu" => Ops.Relu(x),
-        "gelu" => Ops.Gelu(x, GeluApproximation.Erf),
-        "gelu_new" => Ops.Gelu(x, GeluApproximation.Tanh),
-        _ => Ops.Silu(x),
-    };
+        var y = _activation switch
+        {
+            "relu" => Ops.Relu(x),
+            "gelu" => Ops.Gelu(x, GeluApproximation.Erf),
+            "gelu_new" => Ops.Gelu(x, GeluApproximation.Tanh),
+            _ => Ops.Silu(x),
+        };
+        TensorScope.Release(x);
+        return y;
+    }
 }

@@ -119,25 +119,47 @@ public sealed class T5Model : ILanguageModel
         for (int i = 0; i < _encoderSelf.Length; i++)
         {
             int layer = i;
+            var input = x;
             x = GradientCheckpointing
                 ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias, encoderPrefix), x, encoderPrefix is null ? null : [encoderPrefix[layer].Keys, encoderPrefix[layer].Values])
                 : EncoderBlock(layer, x, mask, bias, encoderPrefix);
+            // A block's input is used up once the next one has it (the embeddings may be the caller's: kept).
+            if (i > 0) TensorScope.Release(input);
         }
-        return Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
+        var encoded = Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
+        if (_encoderSelf.Length > 0) TensorScope.Release(x);
+        return encoded;
     }
 
+    // Blocks release each intermediate once used up (TensorScope.Release): training keeps only what backward reads.
     private Tensor EncoderBlock(int i, Tensor x, Tensor mask, Tensor bias, PrefixKeyValues? prefix)
     {
-        x = Ops.Add(x, _encoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _encoderNorms0[i], Config.NormEpsilon), mask, bias, null, prefix));
-        return Ops.Add(x, _encoderFf[i].Forward(Ops.RmsNorm(x, _encoderNorms1[i], Config.NormEpsilon)));
+        var mid = Residual(x, _encoderNorms0[i], n => _encoderSelf[i].SelfAttend(i, n, mask, bias, null, prefix));
+        var y = Residual(mid, _encoderNorms1[i], _encoderFf[i].Forward);
+        TensorScope.Release(mid);
+        return y;
+    }
+
+    /// <summary>x + sublayer(norm(x)), releasing the normalized input and the sublayer's output.</summary>
+    private Tensor Residual(Tensor x, Tensor normWeight, Func<Tensor, Tensor> sublayer)
+    {
+        var normalized = Ops.RmsNorm(x, normWeight, Config.NormEpsilon);
+        var update = sublayer(normalized);
+        TensorScope.Release(normalized);
+        var y = Ops.Add(x, update);
+        TensorScope.Release(update);
+        return y;
     }
 
     private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput, Tensor crossMask, Cache? crossCache,
         PrefixKeyValues? crossPrefix)
     {
-        x = Ops.Add(x, _decoderSelf[i].SelfAttend(i, Ops.RmsNorm(x, _decoderNorms0[i], Config.NormEpsilon), selfMask, bias, selfCache, prefix));
-        x = Ops.Add(x, _decoderCross[i].CrossAttend(i, Ops.RmsNorm(x, _decoderNorms1[i], Config.NormEpsilon), encoderOutput, crossMask, crossCache, crossPrefix));
-        return Ops.Add(x, _decoderFf[i].Forward(Ops.RmsNorm(x, _decoderNorms2[i], Config.NormEpsilon)));
+        var afterSelf = Residual(x, _decoderNorms0[i], n => _decoderSelf[i].SelfAttend(i, n, selfMask, bias, selfCache, prefix));
+        var afterCross = Residual(afterSelf, _decoderNorms1[i], n => _decoderCross[i].CrossAttend(i, n, encoderOutput, crossMask, crossCache, crossPrefix));
+        TensorScope.Release(afterSelf);
+        var y = Residual(afterCross, _decoderNorms2[i], _decoderFf[i].Forward);
+        TensorScope.Release(afterCross);
+        return y;
     }
 
     /// <inheritdoc/>
@@ -198,6 +220,7 @@ public sealed class T5Model : ILanguageModel
         for (int i = 0; i < _decoderSelf.Length; i++)
         {
             int layer = i;
+            var input = x;
             if (GradientCheckpointing && cache is null)
             {
                 Tensor[] side = prefix is null ? [encoderOutput] : [encoderOutput, prefix[layer].Keys, prefix[layer].Values];
@@ -205,8 +228,11 @@ public sealed class T5Model : ILanguageModel
                 x = Ops.Checkpoint(h => DecoderBlock(layer, h, selfMask, bias, null, prefix, encoderOutput, crossMask, null, crossAttentionPrefix), x, side);
             }
             else x = DecoderBlock(layer, x, selfMask, bias, selfCache, prefix, encoderOutput, crossMask, cache?.CrossAttention, crossAttentionPrefix);
+            if (i > 0) TensorScope.Release(input);
         }
+        var decoded = x;
         x = Ops.RmsNorm(x, _decoderNorm, Config.NormEpsilon);
+        if (_decoderSelf.Length > 0) TensorScope.Release(decoded);
         if (Config.TieWordEmbeddings) x = Ops.Scale(x, 1f / MathF.Sqrt(Config.HiddenSize));
         var logits = Ops.Linear(x, _head);
         Tensor? loss = null;
