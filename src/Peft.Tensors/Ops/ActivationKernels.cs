@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Peft.Tensors.Threading;
 
@@ -45,6 +46,53 @@ internal sealed class ActivationKernels : ParallelTask
         (task._x, task._y, task._g, task._gx) = ([], [], [], []);
     }
 
+    /// <summary>gx += g·(0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)), given x² and t.</summary>
+    private static void GeluTanhGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> xSquared, ReadOnlySpan<float> t, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var half = new Vector<float>(0.5f);
+            var one = Vector<float>.One;
+            var scale = new Vector<float>(GeluTanhScale);
+            var cubic3 = new Vector<float>(3f * GeluCubic);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var tv = new Vector<float>(t[i..]);
+                var xv = new Vector<float>(x[i..]);
+                var d = half * (one + tv) + half * xv * (one - tv * tv) * scale * (one + cubic3 * new Vector<float>(xSquared[i..]));
+                (new Vector<float>(gx[i..]) + new Vector<float>(g[i..]) * d).CopyTo(gx[i..]);
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            float tv = t[i], v = x[i];
+            float d = 0.5f * (1f + tv) + 0.5f * v * (1f - tv * tv) * GeluTanhScale * (1f + 3f * GeluCubic * xSquared[i]);
+            gx[i] += g[i] * d;
+        }
+    }
+
+    /// <summary>gx += g·s·(1 + x·(1 − s)), given s = sigmoid(x).</summary>
+    private static void SiluGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> sigmoid, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<float>.One;
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var sv = new Vector<float>(sigmoid[i..]);
+                var d = sv * (one + new Vector<float>(x[i..]) * (one - sv));
+                (new Vector<float>(gx[i..]) + new Vector<float>(g[i..]) * d).CopyTo(gx[i..]);
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            float sv = sigmoid[i];
+            gx[i] += g[i] * sv * (1f + x[i] * (1f - sv));
+        }
+    }
+
     public override void Execute(int index)
     {
         int from = index * _chunk, to = Math.Min(_length, from + _chunk);
@@ -73,14 +121,7 @@ internal sealed class ActivationKernels : ParallelTask
                     continue;
                 }
                 // d = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)
-                var g = _g.AsSpan(start, n);
-                var gx = _gx.AsSpan(start, n);
-                for (int i = 0; i < n; i++)
-                {
-                    float t = b[i], v = x[i];
-                    float d = 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * GeluTanhScale * (1f + 3f * GeluCubic * a[i]);
-                    gx[i] += g[i] * d;
-                }
+                GeluTanhGradient(x, a, b, _g.AsSpan(start, n), _gx.AsSpan(start, n));
             }
             else
             {
@@ -91,13 +132,7 @@ internal sealed class ActivationKernels : ParallelTask
                     continue;
                 }
                 // d = s·(1 + x·(1 − s))
-                var g = _g.AsSpan(start, n);
-                var gx = _gx.AsSpan(start, n);
-                for (int i = 0; i < n; i++)
-                {
-                    float s = a[i];
-                    gx[i] += g[i] * s * (1f + x[i] * (1f - s));
-                }
+                SiluGradient(x, a, _g.AsSpan(start, n), _gx.AsSpan(start, n));
             }
         }
     }
