@@ -138,7 +138,7 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// only the loss: the LM head runs only on positions that have a target (not on padding, prompt
     /// tokens labelled -100 or virtual tokens), and with <paramref name="chunked"/> the
     /// [positions, vocab] logits are never held (<see cref="Ops.LinearCrossEntropy"/>: far less
-    /// memory for one extra LM-head product in backward).
+    /// memory, and no extra work while the LM head is frozen).
     /// </summary>
     /// <param name="labels">[batch, length] labels as for <see cref="Forward"/>.</param>
     /// <param name="inputIds">Token ids [batch, length], or null with <paramref name="inputEmbeddings"/>.</param>
