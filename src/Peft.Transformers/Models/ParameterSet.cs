@@ -84,6 +84,8 @@ public sealed class ParameterSet
         ArgumentNullException.ThrowIfNull(checkpoint);
         var missing = new List<string>();
         var used = new HashSet<string>(StringComparer.Ordinal);
+        // One buffer, grown as needed, for weights stored transposed (no per-weight garbage).
+        float[] stored = [];
         foreach (var p in _ordered)
         {
             string source = p.Name;
@@ -108,9 +110,9 @@ public sealed class ParameterSet
             }
             else
             {
-                var stored = new float[p.Tensor.Length];
-                checkpoint.ReadFloat32(source, stored);
-                Transpose(stored, expected[0], expected[1], p.Tensor.Span);
+                if (stored.Length < p.Tensor.Length) stored = new float[p.Tensor.Length];
+                checkpoint.ReadFloat32(source, stored.AsSpan(0, p.Tensor.Length));
+                Transpose(stored.AsSpan(0, p.Tensor.Length), expected[0], expected[1], p.Tensor.Span);
             }
         }
         // Kernels may hold packed copies of frozen weights: tell them the values changed.
@@ -148,10 +150,22 @@ public sealed class ParameterSet
         }
     }
 
+    // Fully optimized at once: a load runs it a few dozen times, never long enough to tier up.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
     {
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                destination[c * rows + r] = source[r * cols + c];
+        // In 32×32 tiles, so both sides stay in cache (a plain loop misses on every column write).
+        const int Tile = 32;
+        for (int r0 = 0; r0 < rows; r0 += Tile)
+        {
+            int r1 = Math.Min(rows, r0 + Tile);
+            for (int c0 = 0; c0 < cols; c0 += Tile)
+            {
+                int c1 = Math.Min(cols, c0 + Tile);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++)
+                        destination[c * rows + r] = source[r * cols + c];
+            }
+        }
     }
 }

@@ -18,18 +18,21 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
     private readonly byte* _base;
     private readonly byte[]? _bytes;
     private readonly long _dataStart;
     private readonly Dictionary<string, SafeTensorInfo> _tensors;
     private bool _disposed;
 
-    private SafeTensorsFile(string path, byte[]? bytes, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePointer, long length)
+    private SafeTensorsFile(string path, byte[]? bytes, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePointer, long length,
+        Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null)
     {
         Path = path;
         _bytes = bytes;
         _map = map;
         _view = view;
+        _handle = handle;
         _base = basePointer;
         try
         {
@@ -64,16 +67,22 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw new SafeTensorsFormatException(path, $"file is {length} bytes, shorter than the 8-byte header length prefix.");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;
+        Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null;
         try
         {
             view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            // Float weights are read with positioned reads straight into their destination: copying
+            // them out of the mapping would also count every touched page in the process's memory,
+            // doubling the peak of a load. The mapping serves the header and raw byte views.
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
             p += view.PointerOffset;
-            return new SafeTensorsFile(path, null, map, view, p, length);
+            return new SafeTensorsFile(path, null, map, view, p, length, handle);
         }
         catch
         {
+            handle?.Dispose();
             view?.Dispose();
             map.Dispose();
             throw;
@@ -111,6 +120,11 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         var info = GetInfo(name);
         if (destination.Length != info.ElementCount)
             throw new ArgumentException($"{Path}: tensor '{name}' has {info.ElementCount} elements {info.ShapeText}; destination has {destination.Length}.", nameof(destination));
+        if (_handle is not null)
+        {
+            ReadFromFile(info, name, destination);
+            return;
+        }
         var src = GetBytes(name);
         switch (info.DType)
         {
@@ -128,6 +142,48 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 break;
             default:
                 throw new InvalidDataException($"{Path}: tensor '{name}' has dtype {info.DType}, not a floating-point type (F32, F16, BF16).");
+        }
+    }
+
+    /// <summary>ReadFloat32 from the file with positioned reads: F32 lands in place, F16/BF16 go through a small buffer.</summary>
+    private void ReadFromFile(SafeTensorInfo info, string name, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long offset = _dataStart + info.DataOffset;
+        switch (info.DType)
+        {
+            case SafeTensorDType.F32:
+                ReadExactly(MemoryMarshal.AsBytes(destination), offset);
+                return;
+            case SafeTensorDType.F16:
+            case SafeTensorDType.BF16:
+                const int ChunkElements = 1 << 18;
+                var buffer = new ushort[Math.Min(ChunkElements, destination.Length)];
+                for (int done = 0; done < destination.Length; done += buffer.Length)
+                {
+                    int n = Math.Min(buffer.Length, destination.Length - done);
+                    var chunk = buffer.AsSpan(0, n);
+                    ReadExactly(MemoryMarshal.AsBytes(chunk), offset + 2L * done);
+                    var target = destination.Slice(done, n);
+                    if (info.DType == SafeTensorDType.F16)
+                        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(chunk), target);
+                    else
+                        for (int i = 0; i < n; i++) target[i] = BitConverter.Int32BitsToSingle(chunk[i] << 16);
+                }
+                return;
+            default:
+                throw new InvalidDataException($"{Path}: tensor '{name}' has dtype {info.DType}, not a floating-point type (F32, F16, BF16).");
+        }
+    }
+
+    private void ReadExactly(Span<byte> destination, long offset)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(_handle!, destination, offset);
+            if (read <= 0) throw new SafeTensorsFormatException(Path, $"the file ended at byte {offset} while reading tensor data (truncated while open?).");
+            destination = destination[read..];
+            offset += read;
         }
     }
 
@@ -269,5 +325,6 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             _view.Dispose();
         }
         _map?.Dispose();
+        _handle?.Dispose();
     }
 }

@@ -53,6 +53,39 @@ public sealed class SafeTensorsTests
         }
     }
 
+    [TestMethod]
+    public void LargeTensorsReadFromDiskEqualTheInMemoryImage()
+    {
+        // Files are read with positioned reads (half types in chunks of 2^18 elements); an in-memory
+        // image is read from its bytes: both must agree, across chunk boundaries and at odd offsets.
+        const int n = 600_001;
+        var rng = new Random(3);
+        var floats = new byte[4 * n];
+        var halves = new byte[2 * n];
+        var bf16 = new byte[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            float v = (float)(rng.NextDouble() * 200 - 100);
+            BitConverter.TryWriteBytes(floats.AsSpan(4 * i), v);
+            BitConverter.TryWriteBytes(halves.AsSpan(2 * i), (Half)v);
+            BitConverter.TryWriteBytes(bf16.AsSpan(2 * i), (ushort)(BitConverter.SingleToInt32Bits(v) >> 16));
+        }
+        string path = TempPath();
+        try
+        {
+            SafeTensorsWriter.Write(path, [new("odd", SafeTensorDType.F16, [1], halves[..2]), new("f", SafeTensorDType.F32, [n], floats),
+                new("h", SafeTensorDType.F16, [n], halves), new("b", SafeTensorDType.BF16, [n], bf16)]);
+            using var file = SafeTensorsFile.Open(path);
+            using var image = SafeTensorsFile.FromBytes(File.ReadAllBytes(path));
+            foreach (var name in new[] { "f", "h", "b" })
+                CollectionAssert.AreEqual(image.ReadFloat32(name), file.ReadFloat32(name), name);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static byte[] Image(string headerJson, int dataBytes)
     {
         var header = Encoding.UTF8.GetBytes(headerJson);
