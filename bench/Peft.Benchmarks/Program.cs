@@ -6,6 +6,11 @@ if (args.Length > 0 && args[0] == "decode-alloc")
     DecodeAllocations.Run();
     return;
 }
+if (args.Length > 0 && args[0] == "load-memory")
+{
+    LoadMemory.Run(args);
+    return;
+}
 if (args.Length > 0 && args[0] == "prefill")
 {
     PrefillThroughput.Run(args);
