@@ -229,13 +229,7 @@ public sealed class CausalGenerator
     }
 
     /// <summary>[count, hidden] repeated into [batch, count, hidden] (differentiable).</summary>
-    internal static Tensor RepeatRows(Tensor rows, int batch)
-    {
-        var parts = new Tensor[batch];
-        var one = Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]);
-        for (int b = 0; b < batch; b++) parts[b] = one;
-        return Ops.Concat(parts, 0);
-    }
+    private static Tensor RepeatRows(Tensor rows, int batch) => Ops.Repeat(Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]), batch);
 
     private static IntTensor Ones(int batch, int length)
     {

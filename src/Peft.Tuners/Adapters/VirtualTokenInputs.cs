@@ -21,7 +21,7 @@ public static class VirtualTokenInputs
         if (virtualTokens.Rank == 2 && virtualTokens.Shape[1] == hidden)
         {
             var one = Ops.Reshape(virtualTokens, 1, virtualTokens.Shape[0], hidden);
-            perRow = batch == 1 ? one : Ops.Concat(Enumerable.Repeat(one, batch).ToArray(), 0);
+            perRow = Ops.Repeat(one, batch);
         }
         else if (virtualTokens.Rank == 3 && virtualTokens.Shape[0] == batch && virtualTokens.Shape[2] == hidden) perRow = virtualTokens;
         else throw new ArgumentException($"Virtual tokens {virtualTokens.Shape} must be [count, {hidden}] or [{batch}, count, {hidden}].", nameof(virtualTokens));

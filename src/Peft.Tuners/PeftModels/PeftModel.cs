@@ -386,7 +386,7 @@ public sealed class PeftModel
         if (parts.Length == 0) return null;
         if (parts.Length == 1) return parts[0];
         if (parts.All(p => p.Rank == 2)) return Ops.Concat(parts, 0);
-        var rows = parts.Select(p => p.Rank == 3 ? p : RepeatRows(p, batch)).ToArray();
+        var rows = parts.Select(p => p.Rank == 3 ? p : Ops.Repeat(Ops.Reshape(p, 1, p.Shape[0], p.Shape[1]), batch)).ToArray();
         return Ops.Concat(rows, 1);
     }
 
@@ -562,11 +562,4 @@ public sealed class PeftModel
         : new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
 
     private static Tensor? Keep(Tensor? t) => t is null ? null : TensorScope.Keep(t);
-
-    /// <summary>[count, hidden] repeated into [batch, count, hidden] (differentiable).</summary>
-    private static Tensor RepeatRows(Tensor rows, int batch)
-    {
-        var one = Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]);
-        return batch == 1 ? one : Ops.Concat(Enumerable.Repeat(one, batch).ToArray(), 0);
-    }
 }

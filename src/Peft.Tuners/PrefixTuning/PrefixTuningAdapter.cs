@@ -19,6 +19,8 @@ namespace Peft.Tuners.PrefixTuning;
 public sealed class PrefixTuningAdapter : IPrefixAdapter
 {
     private readonly (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) _sizes;
+    // Which table chunks are each layer's keys and values (self, encoder and cross attention): fixed by config and model.
+    private readonly (int Chunks, (int Key, int Value)[] Self, (int Key, int Value)[]? Encoder, (int Key, int Value)[]? Cross) _plan;
 
     private PrefixTuningAdapter(PrefixTuningConfig config, ModelConfig model, Tensor embedding, Tensor[]? transform)
     {
@@ -27,6 +29,7 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         Embedding = embedding;
         Transform = transform;
         _sizes = config.Resolve(model);
+        _plan = config.ChunkPlan(model);
     }
 
     /// <summary>The settings.</summary>
@@ -206,26 +209,23 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
     }
 
     /// <inheritdoc/>
-    public PrefixKeyValues Prefix(int batch) => PrefixFor(batch, Config.ChunkPlan(Model).Self);
+    public PrefixKeyValues Prefix(int batch) => PrefixFor(batch, _plan.Self);
 
     /// <inheritdoc/>
-    public PrefixKeyValues? EncoderPrefix(int batch) => Config.ChunkPlan(Model).Encoder is { } plan ? PrefixFor(batch, plan) : null;
+    public PrefixKeyValues? EncoderPrefix(int batch) => _plan.Encoder is { } plan ? PrefixFor(batch, plan) : null;
 
     /// <inheritdoc/>
-    public PrefixKeyValues? CrossAttentionPrefix(int batch) => Config.ChunkPlan(Model).Cross is { } plan ? PrefixFor(batch, plan) : null;
+    public PrefixKeyValues? CrossAttentionPrefix(int batch) => _plan.Cross is { } plan ? PrefixFor(batch, plan) : null;
 
     private PrefixKeyValues PrefixFor(int batch, (int Key, int Value)[] plan)
     {
         var (_, _, heads, headDim, _, _) = _sizes;
-        int v = Config.NumVirtualTokens, count = Config.ChunkPlan(Model).Chunks;
+        int v = Config.NumVirtualTokens, count = _plan.Chunks;
         // [v, C·H·D] -> [v, C, H, D] -> [C, H, v, D]: chunk c is one layer's keys or values.
         var chunks = Ops.Permute(Ops.Reshape(Table(), v, count, heads, headDim), 1, 2, 0, 3);
         var perLayer = new (Tensor, Tensor)[plan.Length];
         for (int i = 0; i < plan.Length; i++)
-            perLayer[i] = (RepeatBatch(Ops.Slice(chunks, 0, plan[i].Key, 1), batch), RepeatBatch(Ops.Slice(chunks, 0, plan[i].Value, 1), batch));
+            perLayer[i] = (Ops.Repeat(Ops.Slice(chunks, 0, plan[i].Key, 1), batch), Ops.Repeat(Ops.Slice(chunks, 0, plan[i].Value, 1), batch));
         return new PrefixKeyValues(perLayer);
     }
-
-    private static Tensor RepeatBatch(Tensor one, int batch) =>
-        batch == 1 ? one : Ops.Concat(Enumerable.Repeat(one, batch).ToArray(), 0);
 }

@@ -52,6 +52,19 @@ public sealed class ShapeOpsTests
     }
 
     [TestMethod]
+    public void RepeatCopiesAlongAxisZeroAndSumsGradients()
+    {
+        var x = Tensor.FromArray([1, 2, 3, 4, 5, 6], 1, 2, 3);
+        var y = Ops.Repeat(x, 3);
+        Assert.AreEqual(new Shape(3, 2, 3), y.Shape);
+        CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6 }, y.ToArray());
+        Assert.AreSame(x, Ops.Repeat(x, 1));
+        GradientCheck.Check(t => Ops.Repeat(t[0], 3), [GradientCheck.Random(6, -1f, 1f, 2, 3)]);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ops.Repeat(x, 0));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.Repeat(Tensor.Scalar(1f), 2)).Message, "Repeat");
+    }
+
+    [TestMethod]
     public void BadArgumentsAreNamed()
     {
         var a = Tensor.Zeros(new Shape(2, 3));
