@@ -56,16 +56,15 @@ public sealed record PTuningConfig : IPeftConfig
     /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
     public static PTuningConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        static int? Int(JsonElement r, string name) => ConfigFields.Int(r, name);
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PTuningConfig
         {
-            NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("P-tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("P-tuning config: 'num_virtual_tokens' is required."),
             EncoderReparameterizationType = root.TryGetProperty("encoder_reparameterization_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "MLP",
-            EncoderHiddenSize = Int(root, "encoder_hidden_size"),
-            EncoderNumLayers = Int(root, "encoder_num_layers") ?? 2,
-            TokenDim = Int(root, "token_dim"),
-            TaskType = root.TryGetProperty("task_type", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString()! : "CAUSAL_LM",
+            EncoderHiddenSize = ConfigFields.Int(root, "encoder_hidden_size"),
+            EncoderNumLayers = ConfigFields.Int(root, "encoder_num_layers") ?? 2,
+            TokenDim = ConfigFields.Int(root, "token_dim"),
+            TaskType = ConfigFields.TaskType(root),
         };
     }
 

@@ -118,19 +118,18 @@ public sealed record PrefixTuningConfig : IPeftConfig
     /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
     public static PrefixTuningConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        static int? Int(JsonElement r, string name) => ConfigFields.Int(r, name);
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PrefixTuningConfig
         {
-            NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prefix tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prefix tuning config: 'num_virtual_tokens' is required."),
             PrefixProjection = root.TryGetProperty("prefix_projection", out var p) && p.ValueKind == JsonValueKind.True,
-            EncoderHiddenSize = Int(root, "encoder_hidden_size"),
-            TokenDim = Int(root, "token_dim"),
-            NumLayers = Int(root, "num_layers"),
-            NumAttentionHeads = Int(root, "num_attention_heads"),
-            NumTransformerSubmodules = Int(root, "num_transformer_submodules"),
+            EncoderHiddenSize = ConfigFields.Int(root, "encoder_hidden_size"),
+            TokenDim = ConfigFields.Int(root, "token_dim"),
+            NumLayers = ConfigFields.Int(root, "num_layers"),
+            NumAttentionHeads = ConfigFields.Int(root, "num_attention_heads"),
+            NumTransformerSubmodules = ConfigFields.Int(root, "num_transformer_submodules"),
             Seq2SeqPrefix = ConfigFields.String(root, "peft_mlnet_seq2seq_prefix") ?? "DECODER",
-            TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
+            TaskType = ConfigFields.TaskType(root),
         };
     }
 

@@ -71,18 +71,17 @@ public sealed record PromptTuningConfig : IPeftConfig
     /// <param name="warn">Receives a message per unknown field (a newer PEFT's), which is otherwise ignored.</param>
     public static PromptTuningConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        static int? Int(JsonElement r, string name) => ConfigFields.Int(r, name);
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PromptTuningConfig
         {
-            NumVirtualTokens = Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
             PromptTuningInit = root.TryGetProperty("prompt_tuning_init", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : "RANDOM",
             PromptTuningInitText = ConfigFields.String(root, "prompt_tuning_init_text"),
-            TokenDim = Int(root, "token_dim"),
-            NumLayers = Int(root, "num_layers"),
-            NumAttentionHeads = Int(root, "num_attention_heads"),
-            NumTransformerSubmodules = Int(root, "num_transformer_submodules"),
-            TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
+            TokenDim = ConfigFields.Int(root, "token_dim"),
+            NumLayers = ConfigFields.Int(root, "num_layers"),
+            NumAttentionHeads = ConfigFields.Int(root, "num_attention_heads"),
+            NumTransformerSubmodules = ConfigFields.Int(root, "num_transformer_submodules"),
+            TaskType = ConfigFields.TaskType(root),
         };
     }
 
