@@ -7,6 +7,9 @@ internal interface IMergeableLayer : ILinearAdapter
 {
     LinearLayer Target { get; }
 
+    /// <summary>The method's name in messages ("LoRA", "IA3").</summary>
+    string MethodName { get; }
+
     bool IsMerged { get; }
 
     void Merge();
@@ -32,8 +35,14 @@ internal static class MergeableLayers
     private static void CheckFloat<T>(List<T> layers) where T : IMergeableLayer
     {
         foreach (var l in layers)
-            if (l.Target.IsQuantized && !l.IsMerged)
-                throw new InvalidOperationException($"'{l.Target.Name}' has a {l.Target.QuantizedWeight!.Format}-quantized base weight; merging needs float weights. Keep the adapter unmerged (it runs in float beside the quantized base), or load the base in float32 to merge.");
+            if (!l.IsMerged) RequireFloatTarget(l.MethodName, l.Target);
+    }
+
+    /// <summary>Merging folds an update into a float weight: a quantized target is refused with the way out.</summary>
+    public static void RequireFloatTarget(string method, LinearLayer target)
+    {
+        if (target.IsQuantized)
+            throw new InvalidOperationException($"{method} on '{target.Name}': the base weight is {target.QuantizedWeight!.Format}-quantized; merging would need a float weight. Keep the adapter unmerged (it runs in float beside the quantized base), or load the base in float32 to merge.");
     }
 
     public static void Unmerge<T>(List<T> layers) where T : IMergeableLayer

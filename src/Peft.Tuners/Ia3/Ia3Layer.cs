@@ -24,6 +24,9 @@ public sealed class Ia3Layer : IMergeableLayer
     /// <summary>The scaled layer.</summary>
     public LinearLayer Target { get; }
 
+    /// <inheritdoc/>
+    public string MethodName => "IA3";
+
     /// <summary>True when the input is scaled.</summary>
     public bool IsFeedforward { get; }
 
@@ -52,8 +55,7 @@ public sealed class Ia3Layer : IMergeableLayer
     {
         if (IsMerged) throw new InvalidOperationException($"IA3 on '{Target.Name}' is already merged.");
         if (!_active) throw new InvalidOperationException($"IA3 on '{Target.Name}' is inactive; activate it before merging.");
-        if (Target.IsQuantized)
-            throw new InvalidOperationException($"IA3 on '{Target.Name}': the base weight is {Target.QuantizedWeight!.Format}-quantized; merging would need a float weight. Keep the adapter unmerged (it runs in float beside the quantized base), or load the base in float32 to merge.");
+        MergeableLayers.RequireFloatTarget(MethodName, Target);
         Apply(divide: false);
         IsMerged = true;
     }

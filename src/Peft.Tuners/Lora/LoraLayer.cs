@@ -29,6 +29,9 @@ public sealed class LoraLayer : IMergeableLayer
     /// <summary>The adapted layer.</summary>
     public LinearLayer Target { get; }
 
+    /// <inheritdoc/>
+    public string MethodName => "LoRA";
+
     /// <summary>Down projection [r, in].</summary>
     public Tensor A { get; }
 
@@ -66,8 +69,7 @@ public sealed class LoraLayer : IMergeableLayer
     {
         if (IsMerged) throw new InvalidOperationException($"LoRA on '{Target.Name}' is already merged.");
         if (!_active) throw new InvalidOperationException($"LoRA on '{Target.Name}' is inactive; activate it before merging.");
-        if (Target.IsQuantized)
-            throw new InvalidOperationException($"LoRA on '{Target.Name}': the base weight is {Target.QuantizedWeight!.Format}-quantized; merging would need a float weight. Keep the adapter unmerged (it runs in float beside the quantized base), or load the base in float32 to merge.");
+        MergeableLayers.RequireFloatTarget(MethodName, Target);
         AddDelta(Scaling);
         IsMerged = true;
     }
