@@ -62,10 +62,20 @@ public static class AdapterFiles
             file.ReadFloat32(key, t.Span);
             used.Add(key);
         }
-        // A classification head saved with the adapter (modules_to_save) belongs to the PeftModel, which reads it.
-        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k)).ToList();
+        // Modules saved with the adapter (a classification head, modules_to_save copies) belong to the PeftModel, which reads them.
+        var modulesToSave = ModulesToSaveIn(folder);
+        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave)).ToList();
         if (extra.Count > 0)
             throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} (does the adapter belong to this base model?).");
+    }
+
+    /// <summary>The modules_to_save list of the folder's config, or null.</summary>
+    private static IReadOnlyList<string>? ModulesToSaveIn(string folder)
+    {
+        string path = Path.Combine(folder, ConfigFileName);
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.ValueKind == JsonValueKind.Object ? ConfigFields.ModulesToSave(doc.RootElement, "adapter") : null;
     }
 
     /// <summary>
@@ -90,37 +100,50 @@ public static class AdapterFiles
     public static IReadOnlyList<string> ClassificationModules { get; } = ["score", "classifier"];
 
     /// <summary>True for a key of a classification head saved with the adapter, e.g. <c>base_model.model.score.weight</c>.</summary>
-    public static bool IsModuleToSaveKey(string key)
+    public static bool IsModuleToSaveKey(string key) => IsModuleToSaveKey(key, null);
+
+    /// <summary>
+    /// True for a key of a module saved with the adapter: a classification head, or a parameter of a
+    /// module in <paramref name="modulesToSave"/> (its path equal to the name or ending in "." + name).
+    /// </summary>
+    public static bool IsModuleToSaveKey(string key, IReadOnlyList<string>? modulesToSave)
     {
         ArgumentNullException.ThrowIfNull(key);
         string path = key.StartsWith("base_model.model.", StringComparison.Ordinal) ? key["base_model.model.".Length..]
             : key.StartsWith("base_model.", StringComparison.Ordinal) ? key["base_model.".Length..] : key;
-        return ClassificationModules.Any(m => path.StartsWith(m + ".", StringComparison.Ordinal));
+        if (ClassificationModules.Any(m => path.StartsWith(m + ".", StringComparison.Ordinal))) return true;
+        int dot = path.LastIndexOf('.');
+        string module = dot < 0 ? path : path[..dot];
+        return modulesToSave is not null && modulesToSave.Any(m => module == m || module.EndsWith("." + m, StringComparison.Ordinal));
     }
 
     /// <summary>
-    /// Adds a module saved with the adapter (a classification head) to an adapter folder written
-    /// by <see cref="Write"/>: the tensor under <paramref name="key"/>, and, when
-    /// <paramref name="listInConfig"/>, its module in the config's <c>modules_to_save</c>. Each file
-    /// is replaced atomically.
+    /// Adds modules saved with the adapter (a classification head, <c>modules_to_save</c> copies) to
+    /// an adapter folder written by <see cref="Write"/>: each tensor under its key, and, when
+    /// <paramref name="listHeadInConfig"/>, the head ("score") in the config's <c>modules_to_save</c>
+    /// beside the modules already listed there. Each file is replaced atomically.
     /// </summary>
-    public static void AddModuleToSave(string folder, string key, string module, Tensor tensor, bool listInConfig)
+    public static void AddModulesToSave(string folder, IReadOnlyList<(string Key, Tensor Values)> modules, bool listHeadInConfig)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(modules);
         string weights = Path.Combine(folder, WeightsFileName);
+        var keys = modules.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
         var entries = new List<SafeTensorWriteEntry>();
         using (var file = SafeTensorsFile.Open(weights))
         {
             foreach (var (name, info) in file.Tensors)
-                if (name != key) entries.Add(new SafeTensorWriteEntry(name, info.DType, info.Shape, file.GetBytes(name).ToArray()));
+                if (!keys.Contains(name)) entries.Add(new SafeTensorWriteEntry(name, info.DType, info.Shape, file.GetBytes(name).ToArray()));
         }
-        entries.Add(new SafeTensorWriteEntry(key, SafeTensorDType.F32, tensor.Shape.ToArray(), MemoryMarshal.AsBytes(tensor.Span).ToArray()));
+        foreach (var (key, values) in modules)
+            entries.Add(new SafeTensorWriteEntry(key, SafeTensorDType.F32, values.Shape.ToArray(), MemoryMarshal.AsBytes(values.Span).ToArray()));
         SafeTensorsWriter.Write(weights, entries, new Dictionary<string, string> { ["format"] = "pt" });
-        if (!listInConfig) return;
+        if (!listHeadInConfig) return;
         string configPath = Path.Combine(folder, ConfigFileName);
         var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
-        config["modules_to_save"] = new JsonArray(JsonValue.Create(module));
+        var listed = config["modules_to_save"] is JsonArray existing ? existing.Select(n => n!.GetValue<string>()).ToList() : [];
+        if (!listed.Contains("score")) listed.Add("score");
+        config["modules_to_save"] = new JsonArray(listed.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
         WriteJsonAtomically(configPath, config);
     }
 

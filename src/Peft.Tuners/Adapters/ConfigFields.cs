@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Peft.Tuners.Adapters;
 
@@ -23,20 +24,26 @@ internal static class ConfigFields
     public static string TaskType(JsonElement root) => String(root, "task_type") ?? "CAUSAL_LM";
 
     /// <summary>
-    /// Checks <c>modules_to_save</c>: the classification heads a PeftModel keeps per adapter are
-    /// supported; other modules (e.g. lm_head) are an error naming them.
+    /// Reads <c>modules_to_save</c> (null when absent): a list of module names whose whole weights
+    /// each adapter trains and saves a copy of (checked against the model when the adapter is attached).
     /// </summary>
-    public static void CheckModulesToSave(JsonElement root, string method)
+    public static IReadOnlyList<string>? ModulesToSave(JsonElement root, string method)
     {
-        if (!root.TryGetProperty("modules_to_save", out var modules) || modules.ValueKind == JsonValueKind.Null) return;
+        if (!root.TryGetProperty("modules_to_save", out var modules) || modules.ValueKind == JsonValueKind.Null) return null;
         if (modules.ValueKind != JsonValueKind.Array) throw new AdapterConfigException($"{method} config: 'modules_to_save' must be a list of module names.");
+        var names = new List<string>();
         foreach (var m in modules.EnumerateArray())
         {
-            string name = m.GetString() ?? "";
-            if (!AdapterFiles.ClassificationModules.Contains(name))
-                throw new AdapterConfigException($"{method} config: 'modules_to_save' names '{name}'; supported: the classification heads {string.Join(", ", AdapterFiles.ClassificationModules)}.");
+            string? name = m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+            if (string.IsNullOrWhiteSpace(name)) throw new AdapterConfigException($"{method} config: 'modules_to_save' must hold module names (non-empty strings); found {m.GetRawText()}.");
+            names.Add(name);
         }
+        return names;
     }
+
+    /// <summary>The JSON of a <c>modules_to_save</c> list (null when there is none).</summary>
+    public static JsonNode? ModulesToSaveJson(IReadOnlyList<string>? modules) =>
+        modules is null ? null : new JsonArray(modules.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray());
 
     /// <summary>Calls <paramref name="warn"/> once per field that is neither common nor in <paramref name="known"/>.</summary>
     public static void WarnUnknown(JsonElement root, IReadOnlyCollection<string> known, Action<string>? warn)

@@ -29,6 +29,9 @@ public sealed record Ia3Config : IPeftConfig
     /// <summary>Task type as PEFT writes it.</summary>
     public string TaskType { get; init; } = "CAUSAL_LM";
 
+    /// <summary>Base modules whose whole weights the adapter trains and saves as its own copy (see <see cref="Lora.LoraConfig.ModulesToSave"/>); null for none.</summary>
+    public IReadOnlyList<string>? ModulesToSave { get; init; }
+
     private static readonly HashSet<string> KnownFields = ["target_modules", "feedforward_modules", "fan_in_fan_out", "init_ia3_weights", "modules_to_save"];
 
     /// <summary>Reads an IA3 adapter_config.json object.</summary>
@@ -37,7 +40,7 @@ public sealed record Ia3Config : IPeftConfig
     public static Ia3Config FromJson(JsonElement root, Action<string>? warn = null)
     {
         ConfigFields.WarnUnknown(root, KnownFields, warn);
-        ConfigFields.CheckModulesToSave(root, "IA3");
+        var modulesToSave = ConfigFields.ModulesToSave(root, "IA3");
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("IA3 config: 'target_modules' is required.");
         var ff = root.TryGetProperty("feedforward_modules", out var f) && f.ValueKind != JsonValueKind.Null
@@ -47,7 +50,8 @@ public sealed record Ia3Config : IPeftConfig
             TargetModules = TargetModules.Parse(tm, "target_modules"),
             FeedforwardModules = ff,
             FanInFanOut = root.TryGetProperty("fan_in_fan_out", out var fi) && fi.ValueKind == JsonValueKind.True,
-            TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
+            TaskType = ConfigFields.TaskType(root),
+            ModulesToSave = modulesToSave,
         };
     }
 
@@ -60,7 +64,7 @@ public sealed record Ia3Config : IPeftConfig
         ["feedforward_modules"] = Json(FeedforwardModules),
         ["inference_mode"] = true,
         ["init_ia3_weights"] = true,
-        ["modules_to_save"] = null,
+        ["modules_to_save"] = ConfigFields.ModulesToSaveJson(ModulesToSave),
         ["peft_type"] = "IA3",
         ["revision"] = null,
         ["target_modules"] = Json(TargetModules),

@@ -40,6 +40,13 @@ public sealed record LoraConfig : IPeftConfig
     /// <summary>Task type as PEFT writes it (CAUSAL_LM, SEQ_2_SEQ_LM, SEQ_CLS).</summary>
     public string TaskType { get; init; } = "CAUSAL_LM";
 
+    /// <summary>
+    /// Base modules (names as HF gives them, e.g. <c>lm_head</c>, <c>embed_tokens</c>, <c>ln_f</c>)
+    /// whose whole weights the adapter trains as its own copy and saves with it (HF PEFT's
+    /// <c>modules_to_save</c>); a classifier's head is always kept that way. Null for none.
+    /// </summary>
+    public IReadOnlyList<string>? ModulesToSave { get; init; }
+
     /// <summary>The scale applied to B·A·x.</summary>
     public float Scaling => UseRsLora ? LoraAlpha / MathF.Sqrt(R) : LoraAlpha / R;
 
@@ -68,7 +75,7 @@ public sealed record LoraConfig : IPeftConfig
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("LoRA config: 'target_modules' is required (a list of module names or a regular expression).");
         string bias = root.TryGetProperty("bias", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "none";
-        ConfigFields.CheckModulesToSave(root, "LoRA");
+        var modulesToSave = ConfigFields.ModulesToSave(root, "LoRA");
         if (bias != "none") throw new AdapterConfigException($"LoRA config: 'bias' is '{bias}'; this version supports 'none'.");
         if (root.TryGetProperty("use_dora", out var dora) && dora.ValueKind == JsonValueKind.True)
             throw new AdapterConfigException("LoRA config: 'use_dora' is true; DoRA is not supported.");
@@ -87,7 +94,8 @@ public sealed record LoraConfig : IPeftConfig
             TargetModules = TargetModules.Parse(tm, "target_modules"),
             UseRsLora = root.TryGetProperty("use_rslora", out var rs) && rs.ValueKind == JsonValueKind.True,
             FanInFanOut = root.TryGetProperty("fan_in_fan_out", out var f) && f.ValueKind == JsonValueKind.True,
-            TaskType = root.TryGetProperty("task_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "CAUSAL_LM",
+            TaskType = ConfigFields.TaskType(root),
+            ModulesToSave = modulesToSave,
             UnknownFields = unknown,
         };
         config.Validate();
@@ -114,7 +122,7 @@ public sealed record LoraConfig : IPeftConfig
             ["lora_dropout"] = LoraDropout,
             ["megatron_config"] = null,
             ["megatron_core"] = "megatron.core",
-            ["modules_to_save"] = null,
+            ["modules_to_save"] = ConfigFields.ModulesToSaveJson(ModulesToSave),
             ["peft_type"] = "LORA",
             ["r"] = R,
             ["rank_pattern"] = new JsonObject(),

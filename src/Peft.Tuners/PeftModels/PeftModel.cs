@@ -29,6 +29,7 @@ public sealed class PeftModel
     private readonly HashSet<string> _trainable = new(StringComparer.Ordinal);
     private readonly List<string> _active = [];
     private readonly Dictionary<string, Tensor> _heads = new(StringComparer.Ordinal);
+    private readonly ModuleCopies _modules;
     private int _disabledScopes;
     private bool _enabled = true;
     private bool _training;
@@ -60,6 +61,7 @@ public sealed class PeftModel
             throw new InvalidOperationException($"The base model already has weight adapters attached (e.g. on '{wrapped.Name}'), probably by another PeftModel; delete them there (DeleteAdapter) or load a fresh base.");
         BaseModel = baseModel;
         baseModel.Parameters.SetRequiresGrad(false);
+        _modules = new ModuleCopies(baseModel);
     }
 
     /// <summary>The base model.</summary>
@@ -163,7 +165,49 @@ public sealed class PeftModel
             file.ReadFloat32(headKey, head.Span);
             head.MarkModified();
         }
+        if (_modules.Has(name))
+        {
+            try
+            {
+                ReadModuleCopies(folder, name, adapter);
+            }
+            catch
+            {
+                DeleteAdapter(name);
+                throw;
+            }
+        }
         return adapter;
+    }
+
+    /// <summary>Fills an adapter's module copies from its file (keys as HF PEFT writes them, in the checkpoint layout).</summary>
+    private void ReadModuleCopies(string folder, string name, IPeftAdapter adapter)
+    {
+        string path = Path.Combine(folder, AdapterFiles.WeightsFileName);
+        using var file = SafeTensorsFile.Open(path);
+        foreach (var p in _modules.ParametersOf(name))
+        {
+            string key = ModuleKey(adapter, p.Name);
+            if (!file.Contains(key)) throw new InvalidDataException($"{path}: modules_to_save lists '{ModuleCopies.ModulePath(p.Name)}' but the file has no '{key}'.");
+            var info = file.GetInfo(key);
+            if (!info.Shape.AsSpan().SequenceEqual(p.StoredShape))
+                throw new InvalidDataException($"{path}: '{key}' has shape {info.ShapeText} but this model's '{p.Name}' is [{string.Join(", ", p.StoredShape)}].");
+            var values = file.ReadFloat32(key);
+            _modules.SetValues(name, p.Name, p.Layout == StoredLayout.TransposedConv1D ? Transposed(values, p.StoredShape[0], p.StoredShape[1]) : values);
+        }
+    }
+
+    /// <summary>HF PEFT's key for a module copy: the base parameter's name under base_model.model (tuners) or base_model (prompt methods).</summary>
+    private static string ModuleKey(IPeftAdapter adapter, string parameterName) =>
+        (adapter is IWeightAdapter ? "base_model.model." : "base_model.") + parameterName;
+
+    private static float[] Transposed(ReadOnlySpan<float> values, int rows, int cols)
+    {
+        var result = new float[values.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                result[c * rows + r] = values[r * cols + c];
+        return result;
     }
 
     private static string? HeadKeyIn(string folder)
@@ -187,6 +231,8 @@ public sealed class PeftModel
 
     private void Register(string name, IPeftAdapter adapter, bool trainable)
     {
+        // Module copies are checked against the model before anything is attached.
+        var moduleParameters = ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : [];
         _names.Add(name);
         _adapters[name] = adapter;
         if (trainable) _trainable.Add(name);
@@ -198,8 +244,23 @@ public sealed class PeftModel
             _heads[name] = head;
         }
         if (adapter is IWeightAdapter weight) weight.Training = _training;
+        _modules.Add(name, moduleParameters);
         if (_active.Count == 0) _active.Add(name);
         Refresh();
+    }
+
+    /// <summary>The config's modules_to_save other than a classifier's head (which every adapter of a classifier keeps anyway).</summary>
+    private IReadOnlyList<string>? ModulesToSave(IPeftConfig config)
+    {
+        var modules = config switch
+        {
+            Lora.LoraConfig l => l.ModulesToSave,
+            Ia3.Ia3Config i => i.ModulesToSave,
+            _ => null,
+        };
+        if (modules is null) return null;
+        var generic = modules.Where(m => Classifier is null || !AdapterFiles.ClassificationModules.Contains(m)).ToArray();
+        return generic.Length == 0 ? null : generic;
     }
 
     private void CheckNewName(string name)
@@ -245,6 +306,7 @@ public sealed class PeftModel
         else _trainable.Remove(name);
         foreach (var p in adapter.Parameters) p.RequiresGrad = trainable;
         if (_heads.TryGetValue(name, out var head)) head.RequiresGrad = trainable;
+        Refresh();
     }
 
     /// <summary>Removes an adapter (detaching weight adapters from their layers).</summary>
@@ -252,6 +314,7 @@ public sealed class PeftModel
     {
         var adapter = Get(name);
         if (adapter is IWeightAdapter weight) weight.Detach();
+        _modules.Remove(name);
         _heads.Remove(name);
         _adapters.Remove(name);
         _names.Remove(name);
@@ -276,6 +339,8 @@ public sealed class PeftModel
         if (_heads.ContainsKey(name))
             throw new InvalidOperationException($"Adapter '{name}' has its own classification head; merging it away would lose the head. Merge with MergeAdapter instead.");
         Weight(name, "merged").MergeAndUnload();
+        // Like HF's merge_and_unload, the adapter's module copies become the modules.
+        _modules.Bake(name);
         _adapters.Remove(name);
         _names.Remove(name);
         _trainable.Remove(name);
@@ -339,15 +404,16 @@ public sealed class PeftModel
         bool enabled = AdaptersEnabled;
         foreach (var (name, adapter) in _adapters)
             if (adapter is IWeightAdapter weight) weight.IsActive = enabled && _active.Contains(name);
+        _modules.Apply(enabled ? _active : [], _trainable);
     }
 
     /// <summary>The parameters of active, trainable adapters: what an optimizer should update.</summary>
     public IReadOnlyList<Tensor> TrainableParameters =>
         _active.Where(_trainable.Contains).SelectMany(AllParameters).ToArray();
 
-    /// <summary>An adapter's parameters and, on a classifier, its head.</summary>
+    /// <summary>An adapter's parameters, on a classifier its head, and the base tensors holding its module copies now.</summary>
     private IEnumerable<Tensor> AllParameters(string name) =>
-        _heads.TryGetValue(name, out var head) ? _adapters[name].Parameters.Append(head) : _adapters[name].Parameters;
+        (_heads.TryGetValue(name, out var head) ? _adapters[name].Parameters.Append(head) : _adapters[name].Parameters).Concat(_modules.Owned(name));
 
     /// <summary>The head of the last active adapter (or the base head when adapters are off).</summary>
     private Tensor? ActiveHead => Classifier is null ? null
@@ -364,17 +430,25 @@ public sealed class PeftModel
     public (long Trainable, long Total) CountParameters()
     {
         long trainable = TrainableParameters.Sum(p => (long)p.Length);
-        long adapters = _names.SelectMany(AllParameters).Sum(p => (long)p.Length);
-        return (trainable, BaseModel.Parameters.ElementCount + adapters);
+        long adapters = _names.Sum(n => _adapters[n].Parameters.Sum(p => (long)p.Length) + (_heads.TryGetValue(n, out var h) ? h.Length : 0));
+        return (trainable, BaseModel.Parameters.ElementCount + adapters + _modules.CopyElements);
     }
 
     /// <summary>Writes adapter <paramref name="name"/> as an HF PEFT folder.</summary>
     public void SaveAdapter(string name, string folder)
     {
         var adapter = Get(name);
+        var extra = new List<(string Key, Tensor Values)>();
+        if (_heads.TryGetValue(name, out var head)) extra.Add((HeadKey(adapter), head));
+        foreach (var p in _modules.ParametersOf(name))
+        {
+            var values = _modules.Values(name, p.Name).ToArray();
+            if (p.Layout == StoredLayout.TransposedConv1D) values = Transposed(values, p.Tensor.Shape[0], p.Tensor.Shape[1]);
+            extra.Add((ModuleKey(adapter, p.Name), Tensor.Wrap(values, new Shape(p.StoredShape))));
+        }
         adapter.Save(folder);
-        if (_heads.TryGetValue(name, out var head))
-            AdapterFiles.AddModuleToSave(folder, HeadKey(adapter), "score", head, listInConfig: adapter is IWeightAdapter);
+        if (extra.Count > 0)
+            AdapterFiles.AddModulesToSave(folder, extra, listHeadInConfig: adapter is IWeightAdapter && head is not null);
     }
 
     private IEnumerable<IPeftAdapter> Applied => AdaptersEnabled ? _active.Select(n => _adapters[n]) : [];
