@@ -63,19 +63,21 @@ public static class AdapterFiles
             used.Add(key);
         }
         // Modules saved with the adapter (a classification head, modules_to_save copies) belong to the PeftModel, which reads them.
-        var modulesToSave = ModulesToSaveIn(folder);
-        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave)).ToList();
+        var (modulesToSave, biases) = SavedWithAdapterIn(folder);
+        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave) && !(biases && k.EndsWith(".bias", StringComparison.Ordinal))).ToList();
         if (extra.Count > 0)
             throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} (does the adapter belong to this base model?).");
     }
 
-    /// <summary>The modules_to_save list of the folder's config, or null.</summary>
-    private static IReadOnlyList<string>? ModulesToSaveIn(string folder)
+    /// <summary>The folder config's modules_to_save list (or null), and whether it trains biases (LoRA's bias "all"/"lora_only").</summary>
+    private static (IReadOnlyList<string>? Modules, bool Biases) SavedWithAdapterIn(string folder)
     {
         string path = Path.Combine(folder, ConfigFileName);
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path)) return (null, false);
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.ValueKind == JsonValueKind.Object ? ConfigFields.ModulesToSave(doc.RootElement, "adapter") : null;
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, false);
+        bool biases = ConfigFields.String(doc.RootElement, "bias") is "all" or "lora_only";
+        return (ConfigFields.ModulesToSave(doc.RootElement, "adapter"), biases);
     }
 
     /// <summary>

@@ -40,6 +40,17 @@ public sealed record LoraConfig : IPeftConfig
     /// <summary>Task type as PEFT writes it (CAUSAL_LM, SEQ_2_SEQ_LM, SEQ_CLS).</summary>
     public string TaskType { get; init; } = "CAUSAL_LM";
 
+    /// <summary>How A and B start (PEFT's <c>init_lora_weights</c>: true, "gaussian" or false).</summary>
+    public LoraInit InitLoraWeights { get; init; } = LoraInit.KaimingUniform;
+
+    /// <summary>
+    /// PEFT's <c>bias</c>: "none" (default), "all" (every bias of the base model trains with the
+    /// adapter) or "lora_only" (the biases of the adapted layers). Here each adapter trains its own
+    /// copy of those biases, saved with it, so turning the adapter off gives the base model back
+    /// (in PEFT the base's biases themselves change).
+    /// </summary>
+    public string Bias { get; init; } = "none";
+
     /// <summary>
     /// Base modules (names as HF gives them, e.g. <c>lm_head</c>, <c>embed_tokens</c>, <c>ln_f</c>)
     /// whose whole weights the adapter trains as its own copy and saves with it (HF PEFT's
@@ -58,6 +69,7 @@ public sealed record LoraConfig : IPeftConfig
     {
         if (R <= 0) throw new AdapterConfigException($"LoRA config: 'r' must be a positive integer; got {R}.");
         if (!(LoraDropout >= 0 && LoraDropout < 1)) throw new AdapterConfigException($"LoRA config: 'lora_dropout' must be in [0, 1); got {LoraDropout}.");
+        if (Bias is not ("none" or "all" or "lora_only")) throw new AdapterConfigException($"LoRA config: 'bias' is '{Bias}'; supported: none, all, lora_only.");
     }
 
     private static readonly HashSet<string> KnownFields =
@@ -75,8 +87,18 @@ public sealed record LoraConfig : IPeftConfig
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("LoRA config: 'target_modules' is required (a list of module names or a regular expression).");
         string bias = root.TryGetProperty("bias", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "none";
+        var init = LoraInit.KaimingUniform;
+        if (root.TryGetProperty("init_lora_weights", out var iw))
+        {
+            init = iw.ValueKind switch
+            {
+                JsonValueKind.True or JsonValueKind.Null => LoraInit.KaimingUniform,
+                JsonValueKind.False => LoraInit.Random,
+                JsonValueKind.String when iw.GetString() == "gaussian" => LoraInit.Gaussian,
+                _ => throw new AdapterConfigException($"LoRA config: 'init_lora_weights' is {iw.GetRawText()}; supported: true, false, \"gaussian\"."),
+            };
+        }
         var modulesToSave = ConfigFields.ModulesToSave(root, "LoRA");
-        if (bias != "none") throw new AdapterConfigException($"LoRA config: 'bias' is '{bias}'; this version supports 'none'.");
         if (root.TryGetProperty("use_dora", out var dora) && dora.ValueKind == JsonValueKind.True)
             throw new AdapterConfigException("LoRA config: 'use_dora' is true; DoRA is not supported.");
         var unknown = new Dictionary<string, JsonNode?>();
@@ -96,6 +118,8 @@ public sealed record LoraConfig : IPeftConfig
             FanInFanOut = root.TryGetProperty("fan_in_fan_out", out var f) && f.ValueKind == JsonValueKind.True,
             TaskType = ConfigFields.TaskType(root),
             ModulesToSave = modulesToSave,
+            Bias = bias,
+            InitLoraWeights = init,
             UnknownFields = unknown,
         };
         config.Validate();
@@ -110,10 +134,10 @@ public sealed record LoraConfig : IPeftConfig
             ["alpha_pattern"] = new JsonObject(),
             ["auto_mapping"] = null,
             ["base_model_name_or_path"] = null,
-            ["bias"] = "none",
+            ["bias"] = Bias,
             ["fan_in_fan_out"] = FanInFanOut,
             ["inference_mode"] = true,
-            ["init_lora_weights"] = true,
+            ["init_lora_weights"] = InitLoraWeights switch { LoraInit.Gaussian => JsonValue.Create("gaussian"), LoraInit.Random => JsonValue.Create(false), _ => JsonValue.Create(true) },
             ["layer_replication"] = null,
             ["layers_pattern"] = null,
             ["layers_to_transform"] = null,

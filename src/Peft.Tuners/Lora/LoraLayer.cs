@@ -18,8 +18,14 @@ public sealed class LoraLayer : IMergeableLayer
         Target = target;
         Scaling = config.Scaling;
         Dropout = config.LoraDropout;
-        A = TensorInit.KaimingUniform(new Shape(config.R, target.InFeatures), random, name: $"base_model.model.{target.Name}.lora_A.weight");
-        B = Tensor.Parameter(new float[target.OutFeatures * config.R], new Shape(target.OutFeatures, config.R), $"base_model.model.{target.Name}.lora_B.weight");
+        var aShape = new Shape(config.R, target.InFeatures);
+        string aName = $"base_model.model.{target.Name}.lora_A.weight", bName = $"base_model.model.{target.Name}.lora_B.weight";
+        A = config.InitLoraWeights == LoraInit.Gaussian
+            ? TensorInit.Normal(aShape, 0f, 1f / config.R, random, aName)
+            : TensorInit.KaimingUniform(aShape, random, name: aName);
+        B = config.InitLoraWeights == LoraInit.Random
+            ? TensorInit.KaimingUniform(new Shape(target.OutFeatures, config.R), random, name: bName)
+            : Tensor.Parameter(new float[target.OutFeatures * config.R], new Shape(target.OutFeatures, config.R), bName);
         _dropoutRandom = new SeededRandom(random.NextUInt32());
     }
 

@@ -185,10 +185,18 @@ public sealed class PeftModel
     {
         string path = Path.Combine(folder, AdapterFiles.WeightsFileName);
         using var file = SafeTensorsFile.Open(path);
+        var listed = ModulesToSave(adapter.Config) ?? [];
         foreach (var p in _modules.ParametersOf(name))
         {
             string key = ModuleKey(adapter, p.Name);
-            if (!file.Contains(key)) throw new InvalidDataException($"{path}: modules_to_save lists '{ModuleCopies.ModulePath(p.Name)}' but the file has no '{key}'.");
+            if (!file.Contains(key) && file.Contains(PlainKey(adapter, p.Name))) key = PlainKey(adapter, p.Name);
+            if (!file.Contains(key))
+            {
+                // A listed module must be there; a trained bias may be absent (PEFT's "lora_only" files carry none): it starts from the base's.
+                if (listed.Any(m => ModuleCopies.Matches(ModuleCopies.ModulePath(p.Name), m)))
+                    throw new InvalidDataException($"{path}: modules_to_save lists '{ModuleCopies.ModulePath(p.Name)}' but the file has no '{key}'.");
+                continue;
+            }
             var info = file.GetInfo(key);
             if (!info.Shape.AsSpan().SequenceEqual(p.StoredShape))
                 throw new InvalidDataException($"{path}: '{key}' has shape {info.ShapeText} but this model's '{p.Name}' is [{string.Join(", ", p.StoredShape)}].");
@@ -197,8 +205,19 @@ public sealed class PeftModel
         }
     }
 
-    /// <summary>HF PEFT's key for a module copy: the base parameter's name under base_model.model (tuners) or base_model (prompt methods).</summary>
-    private static string ModuleKey(IPeftAdapter adapter, string parameterName) =>
+    /// <summary>
+    /// HF PEFT's key for a module copy: the base parameter's name under base_model.model (tuners) or
+    /// base_model (prompt methods); a layer LoRA wraps keeps its own weights under "base_layer".
+    /// </summary>
+    private static string ModuleKey(IPeftAdapter adapter, string parameterName)
+    {
+        string module = ModuleCopies.ModulePath(parameterName);
+        return adapter is Lora.LoraAdapter lora && lora.Layers.Any(l => l.Target.Name == module)
+            ? $"base_model.model.{module}.base_layer{parameterName[module.Length..]}"
+            : PlainKey(adapter, parameterName);
+    }
+
+    private static string PlainKey(IPeftAdapter adapter, string parameterName) =>
         (adapter is IWeightAdapter ? "base_model.model." : "base_model.") + parameterName;
 
     private static float[] Transposed(ReadOnlySpan<float> values, int rows, int cols)
@@ -232,7 +251,7 @@ public sealed class PeftModel
     private void Register(string name, IPeftAdapter adapter, bool trainable)
     {
         // Module copies are checked against the model before anything is attached.
-        var moduleParameters = ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : [];
+        var moduleParameters = (ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : []).Union(TrainedBiases(adapter)).ToArray();
         _names.Add(name);
         _adapters[name] = adapter;
         if (trainable) _trainable.Add(name);
@@ -247,6 +266,18 @@ public sealed class PeftModel
         _modules.Add(name, moduleParameters);
         if (_active.Count == 0) _active.Add(name);
         Refresh();
+    }
+
+    /// <summary>
+    /// The base biases a LoRA adapter with <c>bias</c> "all" (every parameter named like a bias, as
+    /// PEFT selects them) or "lora_only" (its layers' biases) trains; it keeps its own copies.
+    /// </summary>
+    private IEnumerable<ModelParameter> TrainedBiases(IPeftAdapter adapter)
+    {
+        if (adapter is not Lora.LoraAdapter { Config.Bias: not "none" } lora) return [];
+        if (lora.Config.Bias == "all") return BaseModel.Parameters.All.Where(p => p.Name.Contains("bias", StringComparison.Ordinal));
+        var layerBiases = lora.Layers.Select(l => l.Target.Bias).OfType<Tensor>().ToHashSet();
+        return BaseModel.Parameters.All.Where(p => layerBiases.Contains(p.Tensor));
     }
 
     /// <summary>The config's modules_to_save other than a classifier's head (which every adapter of a classifier keeps anyway).</summary>

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Peft.Tensors;
+using Peft.Tensors.Optimizers;
+using Peft.Transformers.Models;
+using Peft.Transformers.SafeTensors;
+using Peft.Transformers.Tests;
+using Peft.Tuners.Adapters;
+using Peft.Tuners.Lora;
+using Peft.Tuners.PeftModels;
+
+namespace Peft.Tuners.Tests;
+
+/// <summary>LoRA's <c>bias</c> modes (each adapter trains its own bias copies) and <c>init_lora_weights</c>.</summary>
+[TestClass]
+public sealed class LoraBiasAndInitTests
+{
+    private static readonly IntTensor Ids = IntTensor.FromArray([3, 9, 13, 2, 44, 7, 8, 21], 2, 4);
+
+    private static PeftModel Gpt2() => new(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
+
+    private static float[] Logits(PeftModel model)
+    {
+        using var scope = new TensorScope();
+        return model.Forward(Ids).Logits.ToArray();
+    }
+
+    private static void Train(PeftModel model)
+    {
+        var optimizer = new AdamW(model.TrainableParameters, learningRate: 0.05f, weightDecay: 0f);
+        for (int i = 0; i < 2; i++)
+        {
+            using var scope = new TensorScope();
+            optimizer.ZeroGrad();
+            model.Loss(Ids, Ids).Backward();
+            optimizer.Step();
+        }
+    }
+
+    [TestMethod]
+    [DataRow("all")]
+    [DataRow("lora_only")]
+    public void BiasModesTrainTheirBiasesSaveThemUnderHfKeysAndGiveTheBaseBackWhenOff(string bias)
+    {
+        var model = Gpt2();
+        var baseLogits = Logits(model);
+        model.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), Bias = bias }, seed: 1);
+        var parameters = model.BaseModel.Parameters.All;
+        var expectedBiases = parameters.Where(p => bias == "all" ? p.Name.Contains("bias", StringComparison.Ordinal) : p.Name.EndsWith("attn.c_attn.bias", StringComparison.Ordinal)).ToList();
+        Assert.IsNotEmpty(expectedBiases);
+        var trainable = model.TrainableParameters;
+        foreach (var p in expectedBiases) CollectionAssert.Contains(trainable.ToList(), p.Tensor, p.Name);
+        Assert.IsFalse(trainable.Contains(parameters.First(p => p.Name == "transformer.h.0.attn.c_attn.weight").Tensor));
+        Train(model);
+        var trained = Logits(model);
+        using (model.DisableAdapters()) CollectionAssert.AreEqual(baseLogits, Logits(model), "off: the base's own biases");
+        string folder = Path.Combine(Path.GetTempPath(), "peft-lora-bias-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            model.SaveAdapter("a", folder);
+            using (var file = SafeTensorsFile.Open(Path.Combine(folder, AdapterFiles.WeightsFileName)))
+            {
+                // PEFT keeps a wrapped layer's own weights under base_layer.
+                Assert.IsTrue(file.Contains("base_model.model.transformer.h.0.attn.c_attn.base_layer.bias"));
+                Assert.AreEqual(bias == "all", file.Contains("base_model.model.transformer.h.0.ln_1.bias"));
+            }
+            using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, AdapterFiles.ConfigFileName))))
+                Assert.AreEqual(bias, doc.RootElement.GetProperty("bias").GetString());
+            var fresh = Gpt2();
+            fresh.LoadAdapter(folder, "a", trainable: true);
+            CollectionAssert.AreEqual(trained, Logits(fresh));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void InitModesFollowPeft()
+    {
+        var model = Gpt2();
+        var gaussian = (LoraAdapter)model.AddAdapter("g", new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("c_attn"), InitLoraWeights = LoraInit.Gaussian }, seed: 3);
+        var a = gaussian.Layers.SelectMany(l => l.A.ToArray()).ToArray();
+        double std = Math.Sqrt(a.Select(v => (double)v * v).Average());
+        Assert.AreEqual(0.25, std, 0.02, "gaussian: A ~ N(0, 1/r)");
+        Assert.IsTrue(gaussian.Layers.All(l => l.B.ToArray().All(v => v == 0f)), "B starts at zero");
+
+        var baseLogits = Logits(model);
+        model.AddAdapter("r", new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("c_attn"), InitLoraWeights = LoraInit.Random }, seed: 3);
+        model.SetAdapter("r");
+        Assert.IsFalse(baseLogits.SequenceEqual(Logits(model)), "init false: B is random, outputs change at once");
+
+        foreach (var (json, expected) in new[] { ("true", LoraInit.KaimingUniform), ("false", LoraInit.Random), ("\"gaussian\"", LoraInit.Gaussian) })
+        {
+            using var doc = JsonDocument.Parse($$"""{"peft_type":"LORA","r":2,"target_modules":["c_attn"],"init_lora_weights":{{json}}}""");
+            var config = LoraConfig.FromJson(doc.RootElement);
+            Assert.AreEqual(expected, config.InitLoraWeights);
+            Assert.AreEqual(JsonNode.Parse(json)!.ToJsonString(), config.ToJson()["init_lora_weights"]!.ToJsonString());
+        }
+        using var bad = JsonDocument.Parse("""{"peft_type":"LORA","r":2,"target_modules":["c_attn"],"init_lora_weights":"pissa"}""");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => LoraConfig.FromJson(bad.RootElement)).Message, "gaussian");
+        using var badBias = JsonDocument.Parse("""{"peft_type":"LORA","r":2,"target_modules":["c_attn"],"bias":"some"}""");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => LoraConfig.FromJson(badBias.RootElement)).Message, "lora_only");
+    }
+}
