@@ -36,7 +36,7 @@ public static partial class Ops
         bool record = Tape.Needs(hidden, weight);
         // Frozen head: the gradient for hidden (for an upstream gradient of 1) is made in forward.
         bool gradientNow = record && count > 0 && !weight.RequiresGrad;
-        var hiddenGradient = gradientNow ? Tensor.Zeros(hidden.Shape) : null;
+        var hiddenGradient = gradientNow ? Tensor.Uninitialized(hidden.Shape) : null;
         var lse = Tensor.Uninitialized(new Shape(rows));
         var terms = Tensor.Uninitialized(new Shape(rows));
         var chunk = new ChunkBuffers(Math.Min(chunkRows, rows), classes);
@@ -46,11 +46,16 @@ public static partial class Ops
             var h = hidden.Span.Slice(start * features, n * features);
             Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, chunk.Logits.Span, classes);
             targets.Span.Slice(start, n).CopyTo(chunk.Targets);
-            CrossEntropyKernel.Forward(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms);
+            if (hiddenGradient is not null)
+            {
+                // The loss terms and the logits' gradient in one pass, then dHidden = dLogits·W.
+                CrossEntropyKernel.ForwardWithGradientInPlace(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms, 1f / count);
+                Gemm.Multiply(false, false, n, features, classes, 1f, chunk.Logits.Span[..(n * classes)], classes, weight.Span, features, 0f,
+                    hiddenGradient.Span.Slice(start * features, n * features), features);
+            }
+            else CrossEntropyKernel.Forward(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms);
             chunk.Lse.AsSpan(0, n).CopyTo(lse.Span.Slice(start, n));
             chunk.Terms.AsSpan(0, n).CopyTo(terms.Span.Slice(start, n));
-            if (hiddenGradient is not null)
-                chunk.HiddenGradient(h, weight, n, features, ignoreIndex, 1f / count, hiddenGradient.Span.Slice(start * features, n * features), default);
         }
         chunk.Release();
         double total = 0;
