@@ -52,26 +52,17 @@ internal sealed class Gpt2Block
     public Tensor Forward(Tensor x, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
     {
         int d = _heads * _headDim;
-        var a = Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps);
-        var qkv = Attention.Forward(a);
-        TensorScope.Release(a);
+        var qkv = Intermediates.Through(Attention, Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps));
         var q = Ops.SplitHeads(qkv, 0, _heads, _headDim);
         var k = Ops.SplitHeads(qkv, d, _heads, _headDim);
         var v = Ops.SplitHeads(qkv, 2 * d, _heads, _headDim);
         TensorScope.Release(qkv);
         var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale, replaceFutureScores: true);
-        var projected = AttentionCore.ProjectHeads(AttentionOutput, attended);
-        var mid = Ops.Add(x, projected);
-        TensorScope.Release(projected);
-        var m = Ops.LayerNorm(mid, _ln2Weight, _ln2Bias, _eps);
-        var inner = FeedForwardIn.Forward(m);
-        TensorScope.Release(m);
+        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(AttentionOutput, attended));
+        var inner = Intermediates.Through(FeedForwardIn, Ops.LayerNorm(mid, _ln2Weight, _ln2Bias, _eps));
         var activated = Ops.Gelu(inner, GeluApproximation.Tanh);
         TensorScope.Release(inner);
-        var output = FeedForwardOut.Forward(activated);
-        TensorScope.Release(activated);
-        var y = Ops.Add(mid, output);
-        TensorScope.Release(output);
+        var y = Intermediates.AddTo(mid, Intermediates.Through(FeedForwardOut, activated));
         TensorScope.Release(mid);
         return y;
     }

@@ -69,9 +69,7 @@ internal sealed class LlamaBlock
         var v = AttentionCore.ProjectToHeads(Value, a, _kvHeads, _headDim);
         TensorScope.Release(a);
         var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale);
-        var projected = AttentionCore.ProjectHeads(Output, attended);
-        var mid = Ops.Add(x, projected);
-        TensorScope.Release(projected);
+        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(Output, attended));
         var m = Ops.RmsNorm(mid, _postNorm, _eps);
         var gate = Gate.Forward(m);
         var up = Up.Forward(m);
@@ -81,10 +79,7 @@ internal sealed class LlamaBlock
         var gated = Ops.Multiply(activated, up);
         TensorScope.Release(activated);
         TensorScope.Release(up);
-        var down = Down.Forward(gated);
-        TensorScope.Release(gated);
-        var y = Ops.Add(mid, down);
-        TensorScope.Release(down);
+        var y = Intermediates.AddTo(mid, Intermediates.Through(Down, gated));
         TensorScope.Release(mid);
         return y;
     }

@@ -40,9 +40,7 @@ internal sealed class T5FeedForward
             TensorScope.Release(gate);
             TensorScope.Release(linear);
         }
-        var y = Out.Forward(h);
-        TensorScope.Release(h);
-        return y;
+        return Intermediates.Through(Out, h);
     }
 
     /// <summary>The activation of a projection's output, releasing that output.</summary>

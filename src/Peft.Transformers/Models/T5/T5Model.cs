@@ -146,9 +146,7 @@ public sealed class T5Model : ILanguageModel
         var normalized = Ops.RmsNorm(x, normWeight, Config.NormEpsilon);
         var update = sublayer(normalized);
         TensorScope.Release(normalized);
-        var y = Ops.Add(x, update);
-        TensorScope.Release(update);
-        return y;
+        return Intermediates.AddTo(x, update);
     }
 
     private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput, Tensor crossMask, Cache? crossCache,
