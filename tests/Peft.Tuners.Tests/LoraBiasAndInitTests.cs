@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors;
-using Peft.Tensors.Optimizers;
 using Peft.Transformers.Models;
 using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Tests;
@@ -19,23 +18,9 @@ public sealed class LoraBiasAndInitTests
 
     private static PeftModel Gpt2() => new(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
 
-    private static float[] Logits(PeftModel model)
-    {
-        using var scope = new TensorScope();
-        return model.Forward(Ids).Logits.ToArray();
-    }
+    private static float[] Logits(PeftModel model) => PeftModelRuns.Logits(model, Ids);
 
-    private static void Train(PeftModel model)
-    {
-        var optimizer = new AdamW(model.TrainableParameters, learningRate: 0.05f, weightDecay: 0f);
-        for (int i = 0; i < 2; i++)
-        {
-            using var scope = new TensorScope();
-            optimizer.ZeroGrad();
-            model.Loss(Ids, Ids).Backward();
-            optimizer.Step();
-        }
-    }
+    private static void Train(PeftModel model) => PeftModelRuns.Train(model, Ids, steps: 2);
 
     [TestMethod]
     [DataRow("all")]

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Peft.Tensors;
-using Peft.Tensors.Optimizers;
 using Peft.Transformers.Models;
 using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Tests;
@@ -25,23 +24,9 @@ public sealed class ModulesToSaveTests
     private static LoraConfig Lora(params string[] modules) =>
         new() { R = 2, TargetModules = TargetModules.FromNames("q_proj"), ModulesToSave = modules };
 
-    private static float[] Logits(PeftModel model)
-    {
-        using var scope = new TensorScope();
-        return model.Forward(Ids).Logits.ToArray();
-    }
+    private static float[] Logits(PeftModel model) => PeftModelRuns.Logits(model, Ids);
 
-    private static void Train(PeftModel model, int steps)
-    {
-        var optimizer = new AdamW(model.TrainableParameters, learningRate: 0.05f, weightDecay: 0f);
-        for (int i = 0; i < steps; i++)
-        {
-            using var scope = new TensorScope();
-            optimizer.ZeroGrad();
-            model.Loss(Ids, Ids).Backward();
-            optimizer.Step();
-        }
-    }
+    private static void Train(PeftModel model, int steps) => PeftModelRuns.Train(model, Ids, steps);
 
     [TestMethod]
     public void TheCopyTrainsAloneAndTheBaseComesBackWhenTheAdapterIsOff()
