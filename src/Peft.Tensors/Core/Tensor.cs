@@ -233,8 +233,9 @@ public sealed class Tensor
     {
         if (Grad is null)
         {
-            // A view of a pooled tensor is as short-lived as its base: pool its gradient too.
-            if ((IsPooled || _viewOf is { IsPooled: true }) && TensorScope.IsActive) Grad = Zeros(Shape);
+            // Intermediates (pooled tensors, views of them, and any op result, e.g. a reshaped view
+            // of a parameter) have gradients that die once propagated: pool those too.
+            if ((IsPooled || _viewOf is { IsPooled: true } || !IsLeaf) && TensorScope.IsActive) Grad = Zeros(Shape);
             else if (_spareGrad is { } spare)
             {
                 spare.Span.Clear();

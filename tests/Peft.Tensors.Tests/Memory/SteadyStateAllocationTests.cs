@@ -30,4 +30,27 @@ public sealed class SteadyStateAllocationTests
         Assert.IsLessThan(activationBytes / 10, perStep);
         Assert.IsGreaterThan(0L, TensorPool.PooledElements);
     }
+
+    [TestMethod]
+    public void AReshapedParameterGetsAPooledGradient()
+    {
+        // A prefix table is used through a reshaped view; the view's gradient is an intermediate
+        // that must come from the pool, not a fresh array the size of the parameter every step.
+        var table = Tensor.Parameter(new float[64 * 1024], new Shape(64, 1024));
+        var optimizer = new AdamW([table], learningRate: 1e-3f);
+        void Step()
+        {
+            using var scope = new TensorScope();
+            optimizer.ZeroGrad();
+            var view = Ops.Reshape(table, 64, 16, 64);
+            Ops.Sum(Ops.Reshape(Ops.Scale(view, 2f), 64 * 1024), 0).Backward();
+            optimizer.Step();
+        }
+        for (int i = 0; i < 3; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Step();
+        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 10;
+        Assert.IsLessThan(16 * 1024, perStep, $"allocated {perStep} bytes per step (the parameter is 256 KB)");
+        CollectionAssert.AreEqual(Enumerable.Repeat(2f, 8).ToArray(), table.Grad!.ToArray()[..8]);
+    }
 }
