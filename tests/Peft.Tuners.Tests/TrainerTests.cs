@@ -102,7 +102,8 @@ public sealed class TrainerTests
             {
                 var model = Gpt2();
                 model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 2, PrefixProjection = true, EncoderHiddenSize = 8 }, seed: 2);
-                model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn") }, seed: 3);
+                // Module and bias copies (trained in the base's tensors) must resume too.
+                model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["ln_f"], Bias = "lora_only" }, seed: 3);
                 model.SetActiveAdapters("prefix", "lora");
                 return model;
             }
@@ -112,6 +113,7 @@ public sealed class TrainerTests
             var full = Model();
             new Trainer(full, options).Train(data);
             var expected = Snapshot(full.TrainableParameters);
+            Assert.IsTrue(full.TrainableParameters.Contains(full.BaseModel.Parameters["transformer.ln_f.weight"]));
 
             var first = Model();
             using var cancel = new CancellationTokenSource();
