@@ -135,12 +135,14 @@ public sealed class ModulesToSaveTests
         var ex = Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("a", Lora("no_such_module")));
         StringAssert.Contains(ex.Message, "no_such_module");
         Assert.IsEmpty(model.AdapterNames);
+        Assert.IsTrue(model.BaseModel.LinearLayers.All(l => l.Adapters.Count == 0), "the LoRA layers came off again");
 
         // GPT-2's LM head is its token embedding: a copy of one would silently change the other.
         var gpt2 = new PeftModel(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
         ex = Assert.ThrowsExactly<AdapterConfigException>(() => gpt2.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["wte"] }));
         StringAssert.Contains(ex.Message, "tied");
         Assert.IsEmpty(gpt2.AdapterNames);
+        Assert.IsTrue(gpt2.BaseModel.LinearLayers.All(l => l.Adapters.Count == 0));
 
         var bad = JsonNode.Parse("""{"peft_type":"LORA","r":2,"target_modules":["q_proj"],"modules_to_save":"lm_head"}""")!;
         using var doc = System.Text.Json.JsonDocument.Parse(bad.ToJsonString());

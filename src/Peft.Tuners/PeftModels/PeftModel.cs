@@ -250,8 +250,18 @@ public sealed class PeftModel
 
     private void Register(string name, IPeftAdapter adapter, bool trainable)
     {
-        // Module copies are checked against the model before anything is attached.
-        var moduleParameters = (ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : []).Union(TrainedBiases(adapter)).ToArray();
+        // Module copies are checked against the model before the adapter is registered; a weight
+        // adapter the factory already attached to the layers comes off again, leaving the model as it was.
+        ModelParameter[] moduleParameters;
+        try
+        {
+            moduleParameters = (ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : []).Union(TrainedBiases(adapter)).ToArray();
+        }
+        catch
+        {
+            if (adapter is IWeightAdapter attached) attached.Detach();
+            throw;
+        }
         _names.Add(name);
         _adapters[name] = adapter;
         if (trainable) _trainable.Add(name);
