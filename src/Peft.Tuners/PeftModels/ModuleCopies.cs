@@ -88,6 +88,9 @@ internal sealed class ModuleCopies
                 if (_copies.TryGetValue(applied[i], out var copies) && copies.ContainsKey(name)) wanted = applied[i];
             var tensor = parameter.Tensor;
             string? owner = _owners[name];
+            // Values change when another copy comes in, or may have been trained while the tensor
+            // required gradients: either way kernels' packed copies of it are stale.
+            bool stale = owner != wanted || tensor.RequiresGrad;
             if (owner != wanted)
             {
                 if (owner is not null) tensor.Span.CopyTo(_copies[owner][name]);
@@ -95,8 +98,7 @@ internal sealed class ModuleCopies
                 _owners[name] = wanted;
             }
             tensor.RequiresGrad = wanted is not null && trainable.Contains(wanted);
-            // Training changed the values in place, or new ones were loaded: packed copies are stale.
-            tensor.MarkModified();
+            if (stale) tensor.MarkModified();
         }
     }
 
