@@ -14,13 +14,7 @@ namespace Peft.Tuners.Tests;
 [TestClass]
 public sealed class LoraBiasAndInitTests
 {
-    private static readonly IntTensor Ids = IntTensor.FromArray([3, 9, 13, 2, 44, 7, 8, 21], 2, 4);
-
     private static PeftModel Gpt2() => new(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
-
-    private static float[] Logits(PeftModel model) => PeftModelRuns.Logits(model, Ids);
-
-    private static void Train(PeftModel model) => PeftModelRuns.Train(model, Ids, steps: 2);
 
     [TestMethod]
     [DataRow("all")]
@@ -28,7 +22,7 @@ public sealed class LoraBiasAndInitTests
     public void BiasModesTrainTheirBiasesSaveThemUnderHfKeysAndGiveTheBaseBackWhenOff(string bias)
     {
         var model = Gpt2();
-        var baseLogits = Logits(model);
+        var baseLogits = PeftModelRuns.Logits(model);
         model.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), Bias = bias }, seed: 1);
         var parameters = model.BaseModel.Parameters.All;
         var expectedBiases = parameters.Where(p => bias == "all" ? p.Name.Contains("bias", StringComparison.Ordinal) : p.Name.EndsWith("attn.c_attn.bias", StringComparison.Ordinal)).ToList();
@@ -36,9 +30,9 @@ public sealed class LoraBiasAndInitTests
         var trainable = model.TrainableParameters;
         foreach (var p in expectedBiases) CollectionAssert.Contains(trainable.ToList(), p.Tensor, p.Name);
         Assert.IsFalse(trainable.Contains(parameters.First(p => p.Name == "transformer.h.0.attn.c_attn.weight").Tensor));
-        Train(model);
-        var trained = Logits(model);
-        using (model.DisableAdapters()) CollectionAssert.AreEqual(baseLogits, Logits(model), "off: the base's own biases");
+        PeftModelRuns.Train(model, steps: 2);
+        var trained = PeftModelRuns.Logits(model);
+        using (model.DisableAdapters()) CollectionAssert.AreEqual(baseLogits, PeftModelRuns.Logits(model), "off: the base's own biases");
         string folder = Path.Combine(Path.GetTempPath(), "peft-lora-bias-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -53,7 +47,7 @@ public sealed class LoraBiasAndInitTests
                 Assert.AreEqual(bias, doc.RootElement.GetProperty("bias").GetString());
             var fresh = Gpt2();
             fresh.LoadAdapter(folder, "a", trainable: true);
-            CollectionAssert.AreEqual(trained, Logits(fresh));
+            CollectionAssert.AreEqual(trained, PeftModelRuns.Logits(fresh));
         }
         finally
         {
@@ -71,10 +65,10 @@ public sealed class LoraBiasAndInitTests
         Assert.AreEqual(0.25, std, 0.02, "gaussian: A ~ N(0, 1/r)");
         Assert.IsTrue(gaussian.Layers.All(l => l.B.ToArray().All(v => v == 0f)), "B starts at zero");
 
-        var baseLogits = Logits(model);
+        var baseLogits = PeftModelRuns.Logits(model);
         model.AddAdapter("r", new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("c_attn"), InitLoraWeights = LoraInit.Random }, seed: 3);
         model.SetAdapter("r");
-        Assert.IsFalse(baseLogits.SequenceEqual(Logits(model)), "init false: B is random, outputs change at once");
+        Assert.IsFalse(baseLogits.SequenceEqual(PeftModelRuns.Logits(model)), "init false: B is random, outputs change at once");
 
         foreach (var (json, expected) in new[] { ("true", LoraInit.KaimingUniform), ("false", LoraInit.Random), ("\"gaussian\"", LoraInit.Gaussian) })
         {

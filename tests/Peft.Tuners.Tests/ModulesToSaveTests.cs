@@ -17,16 +17,10 @@ namespace Peft.Tuners.Tests;
 [TestClass]
 public sealed class ModulesToSaveTests
 {
-    private static readonly IntTensor Ids = IntTensor.FromArray([3, 9, 13, 2, 44, 7, 8, 21], 2, 4);
-
     private static PeftModel Llama() => new(ModelLoader.LoadCausal(Fixtures.Hf("llama_base", "base")));
 
     private static LoraConfig Lora(params string[] modules) =>
         new() { R = 2, TargetModules = TargetModules.FromNames("q_proj"), ModulesToSave = modules };
-
-    private static float[] Logits(PeftModel model) => PeftModelRuns.Logits(model, Ids);
-
-    private static void Train(PeftModel model, int steps) => PeftModelRuns.Train(model, Ids, steps);
 
     [TestMethod]
     public void TheCopyTrainsAloneAndTheBaseComesBackWhenTheAdapterIsOff()
@@ -34,19 +28,19 @@ public sealed class ModulesToSaveTests
         var model = Llama();
         var head = model.BaseModel.Parameters["lm_head.weight"];
         var original = head.ToArray();
-        var baseLogits = Logits(model);
+        var baseLogits = PeftModelRuns.Logits(model);
         model.AddAdapter("a", Lora("lm_head"), seed: 1);
         CollectionAssert.Contains(model.TrainableParameters.ToList(), head, "the module copy trains where the model reads it");
-        Train(model, 3);
-        var trained = Logits(model);
+        PeftModelRuns.Train(model, 3);
+        var trained = PeftModelRuns.Logits(model);
         Assert.IsFalse(head.ToArray().SequenceEqual(original), "training moved the head copy");
         using (model.DisableAdapters())
         {
             CollectionAssert.AreEqual(original, head.ToArray(), "adapters off: the base's own head");
-            CollectionAssert.AreEqual(baseLogits, Logits(model));
+            CollectionAssert.AreEqual(baseLogits, PeftModelRuns.Logits(model));
             Assert.IsFalse(head.RequiresGrad);
         }
-        CollectionAssert.AreEqual(trained, Logits(model), "back on: the trained copy again");
+        CollectionAssert.AreEqual(trained, PeftModelRuns.Logits(model), "back on: the trained copy again");
         // The parameter count includes the copy, as PEFT's print_trainable_parameters does.
         var (trainable, total) = model.CountParameters();
         Assert.IsGreaterThanOrEqualTo((long)head.Length, trainable);
@@ -61,10 +55,10 @@ public sealed class ModulesToSaveTests
         var original = norm.ToArray();
         model.AddAdapter("a", Lora("norm"), seed: 1);
         model.AddAdapter("b", new Ia3Config { TargetModules = TargetModules.FromNames("k_proj", "v_proj", "down_proj"), FeedforwardModules = TargetModules.FromNames("down_proj"), ModulesToSave = ["norm"] }, seed: 2);
-        Train(model, 2);
+        PeftModelRuns.Train(model, 2);
         var a = norm.ToArray();
         model.SetAdapter("b");
-        Train(model, 2);
+        PeftModelRuns.Train(model, 2);
         var b = norm.ToArray();
         Assert.IsFalse(a.SequenceEqual(b));
         model.SetAdapter("a");
@@ -85,8 +79,8 @@ public sealed class ModulesToSaveTests
     {
         var model = Llama();
         model.AddAdapter("a", Lora("lm_head", "norm"), seed: 1);
-        Train(model, 2);
-        var expected = Logits(model);
+        PeftModelRuns.Train(model, 2);
+        var expected = PeftModelRuns.Logits(model);
         string folder = Path.Combine(Path.GetTempPath(), "peft-modules-to-save-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -100,12 +94,12 @@ public sealed class ModulesToSaveTests
             CollectionAssert.AreEqual(new[] { "lm_head", "norm" }, config["modules_to_save"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray());
 
             var fresh = Llama();
-            var freshBase = Logits(fresh);
+            var freshBase = PeftModelRuns.Logits(fresh);
             // Trainable like the saved one, so both multiply the head unpacked (a frozen head runs packed, rounding differently).
             fresh.LoadAdapter(folder, "a", trainable: true);
             CollectionAssert.AreEqual(model.BaseModel.Parameters["lm_head.weight"].ToArray(), fresh.BaseModel.Parameters["lm_head.weight"].ToArray());
-            CollectionAssert.AreEqual(expected, Logits(fresh));
-            using (fresh.DisableAdapters()) CollectionAssert.AreEqual(freshBase, Logits(fresh));
+            CollectionAssert.AreEqual(expected, PeftModelRuns.Logits(fresh));
+            using (fresh.DisableAdapters()) CollectionAssert.AreEqual(freshBase, PeftModelRuns.Logits(fresh));
         }
         finally
         {
@@ -119,12 +113,12 @@ public sealed class ModulesToSaveTests
         var model = Llama();
         model.AddAdapter("a", Lora("lm_head"), seed: 1);
         foreach (var l in ((LoraAdapter)model["a"]).Layers) l.B.Span.Fill(0.02f);
-        Train(model, 2);
-        var expected = Logits(model);
+        PeftModelRuns.Train(model, 2);
+        var expected = PeftModelRuns.Logits(model);
         model.MergeAndUnload("a");
         Assert.IsEmpty(model.AdapterNames);
         Assert.IsFalse(model.BaseModel.Parameters["lm_head.weight"].RequiresGrad);
-        var actual = Logits(model);
+        var actual = PeftModelRuns.Logits(model);
         for (int i = 0; i < expected.Length; i++) Assert.AreEqual(expected[i], actual[i], 1e-4f, $"logit {i}");
     }
 
