@@ -19,7 +19,6 @@ internal sealed class CrossEntropyKernel : ParallelTask
     private int[] _targets = [];
     private int _rows, _classes, _ignore, _chunk;
     private float _scale;
-    private bool _inPlace;
     private bool _gradientInForward;
 
     /// <summary>Fills lse[r] and terms[r] (lse − logit of the target, 0 when ignored).</summary>
@@ -37,15 +36,10 @@ internal sealed class CrossEntropyKernel : ParallelTask
     public static void ForwardWithGradientInPlace(float[] logits, int[] targets, int rows, int classes, int ignore, float[] lse, float[] terms, float scale) =>
         Run(false, logits, targets, rows, classes, ignore, lse, terms, [], scale, gradientInForward: true);
 
-    /// <summary>Rewrites each non-ignored row of logits as scale·(softmax − one-hot) (ignored rows are left as they are).</summary>
-    public static void SoftmaxGradientInPlace(float[] logits, int[] targets, int rows, int classes, int ignore, float[] lse, float scale) =>
-        Run(true, logits, targets, rows, classes, ignore, lse, [], logits, scale, inPlace: true);
-
     private static void Run(bool backward, float[] logits, int[] targets, int rows, int classes, int ignore, float[] lse, float[] terms, float[] grad, float scale,
-        bool inPlace = false, bool gradientInForward = false)
+        bool gradientInForward = false)
     {
         var task = t_task ??= new CrossEntropyKernel();
-        task._inPlace = inPlace;
         task._gradientInForward = gradientInForward;
         (task._backward, task._logits, task._targets, task._rows, task._classes, task._ignore) = (backward, logits, targets, rows, classes, ignore);
         (task._lse, task._terms, task._grad, task._scale) = (lse, terms, grad, scale);
@@ -71,8 +65,7 @@ internal sealed class CrossEntropyKernel : ParallelTask
                 var grow = _grad.AsSpan(r * _classes, _classes);
                 TensorPrimitives.Subtract(row, _lse[r], scratch);
                 TensorPrimitives.Exp(scratch, scratch);
-                if (_inPlace) TensorPrimitives.Multiply(scratch, _scale, grow);
-                else TensorPrimitives.MultiplyAdd(scratch, _scale, grow, grow);
+                TensorPrimitives.MultiplyAdd(scratch, _scale, grow, grow);
                 grow[target] -= _scale;
                 continue;
             }

@@ -37,24 +37,15 @@ public static partial class Ops
         // Frozen head: the gradient for hidden (for an upstream gradient of 1) is made in forward.
         bool gradientNow = record && count > 0 && !weight.RequiresGrad;
         var hiddenGradient = gradientNow ? Tensor.Uninitialized(hidden.Shape) : null;
-        var lse = Tensor.Uninitialized(new Shape(rows));
         var terms = Tensor.Uninitialized(new Shape(rows));
         var chunk = new ChunkBuffers(Math.Min(chunkRows, rows), classes);
         for (int start = 0; start < rows; start += chunkRows)
         {
             int n = Math.Min(chunkRows, rows - start);
-            var h = hidden.Span.Slice(start * features, n * features);
-            Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, chunk.Logits.Span, classes);
-            targets.Span.Slice(start, n).CopyTo(chunk.Targets);
+            var h = chunk.ComputeLogits(hidden, weight, targets, start, n);
             if (hiddenGradient is not null)
-            {
-                // The loss terms and the logits' gradient in one pass, then dHidden = dLogits·W.
-                CrossEntropyKernel.ForwardWithGradientInPlace(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms, 1f / count);
-                Gemm.Multiply(false, false, n, features, classes, 1f, chunk.Logits.Span[..(n * classes)], classes, weight.Span, features, 0f,
-                    hiddenGradient.Span.Slice(start * features, n * features), features);
-            }
+                chunk.Gradients(h, weight, n, ignoreIndex, 1f / count, hiddenGradient.Span.Slice(start * features, n * features), accumulate: false, default);
             else CrossEntropyKernel.Forward(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms);
-            chunk.Lse.AsSpan(0, n).CopyTo(lse.Span.Slice(start, n));
             chunk.Terms.AsSpan(0, n).CopyTo(terms.Span.Slice(start, n));
         }
         chunk.Release();
@@ -69,15 +60,14 @@ public static partial class Ops
         if (record)
             Tape.Record(new TapeEntry
             {
-                Op = LinearCrossEntropyBackward.Instance, Output = y, A = hidden, B = weight, Saved0 = lse, Saved1 = hiddenGradient, State = targets,
+                Op = LinearCrossEntropyBackward.Instance, Output = y, A = hidden, B = weight, Saved0 = hiddenGradient, State = targets,
                 Int0 = ignoreIndex, Int1 = count, Int2 = chunkRows,
             });
-        lse.RequestRelease();
         hiddenGradient?.RequestRelease();
         return y;
     }
 
-    /// <summary>One chunk's logits and per-row scratch, and the step from its logits to the gradients.</summary>
+    /// <summary>One chunk's logits and per-row scratch, and the steps from hidden rows to logits and to gradients.</summary>
     private readonly struct ChunkBuffers(int rows, int classes)
     {
         public Tensor Logits { get; } = Tensor.Uninitialized(new Shape(rows, classes));
@@ -88,19 +78,28 @@ public static partial class Ops
 
         public float[] Terms { get; } = new float[rows];
 
-        /// <summary>
-        /// Turns the chunk's logits (with <see cref="Lse"/> filled) into scale·(softmax − one-hot)
-        /// in place, then accumulates dHidden += dLogits·W and dW += dLogitsᵀ·h where asked.
-        /// </summary>
-        public void HiddenGradient(ReadOnlySpan<float> h, Tensor weight, int n, int features, int ignore, float scale, Span<float> hiddenGradient, Span<float> weightGradient)
+        /// <summary>Logits of hidden rows [start, start + n) and their targets into the buffers; returns those hidden rows.</summary>
+        public ReadOnlySpan<float> ComputeLogits(Tensor hidden, Tensor weight, IntTensor targets, int start, int n)
         {
-            int classes = weight.Shape[0];
-            var logits = Logits.Span.Slice(0, n * classes);
-            for (int r = 0; r < n; r++)
-                if (Targets[r] == ignore) logits.Slice(r * classes, classes).Clear();
-            CrossEntropyKernel.SoftmaxGradientInPlace(Logits.Buffer, Targets, n, classes, ignore, Lse, scale);
+            int features = hidden.Shape[1];
+            var h = hidden.Span.Slice(start * features, n * features);
+            Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, Logits.Span, classes);
+            targets.Span.Slice(start, n).CopyTo(Targets);
+            return h;
+        }
+
+        /// <summary>
+        /// From the chunk's logits: the loss terms and scale·(softmax − one-hot) in place in one pass
+        /// (zero on ignored rows), then dHidden (written, or added when <paramref name="accumulate"/>)
+        /// = dLogits·W and, where asked, dW += dLogitsᵀ·h.
+        /// </summary>
+        public void Gradients(ReadOnlySpan<float> h, Tensor weight, int n, int ignore, float scale, Span<float> hiddenGradient, bool accumulate, Span<float> weightGradient)
+        {
+            int features = weight.Shape[1];
+            CrossEntropyKernel.ForwardWithGradientInPlace(Logits.Buffer, Targets, n, classes, ignore, Lse, Terms, scale);
+            var logits = Logits.Span[..(n * classes)];
             if (!hiddenGradient.IsEmpty)
-                Gemm.Multiply(false, false, n, features, classes, 1f, logits, classes, weight.Span, features, 1f, hiddenGradient, features);
+                Gemm.Multiply(false, false, n, features, classes, 1f, logits, classes, weight.Span, features, accumulate ? 1f : 0f, hiddenGradient, features);
             if (!weightGradient.IsEmpty)
                 Gemm.Multiply(true, false, classes, features, n, 1f, logits, classes, h, features, 1f, weightGradient, features);
         }
@@ -112,9 +111,9 @@ public static partial class Ops
     {
         public static readonly LinearCrossEntropyBackward Instance = new();
 
-        // With a gradient made in forward (Saved1) neither hidden nor the weight is read again.
+        // With a gradient made in forward (Saved0) neither hidden nor the weight is read again.
         public TapeSlots Reads(in TapeEntry e) =>
-            e.Saved1 is not null ? TapeSlots.Saved1 : TapeSlots.A | TapeSlots.B | TapeSlots.Saved0;
+            e.Saved0 is not null ? TapeSlots.Saved0 : TapeSlots.A | TapeSlots.B;
 
         public void Backward(ref TapeEntry e)
         {
@@ -122,11 +121,12 @@ public static partial class Ops
             Tensor hidden = e.A!, weight = e.B!;
             float upstream = e.Output.Grad!.Span[0];
             var gh = Tape.GradOf(hidden);
-            if (e.Saved1 is { } precomputed)
+            if (e.Saved0 is { } precomputed)
             {
                 if (!gh.IsEmpty) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(precomputed.Span, upstream, gh, gh);
                 return;
             }
+            // A trainable head: each chunk's logits are recomputed (its log-sum-exp with them).
             var targets = (IntTensor)e.State!;
             int rows = hidden.Shape[0], features = hidden.Shape[1], classes = weight.Shape[0], chunkRows = e.Int2;
             var gw = Tape.GradOf(weight);
@@ -134,12 +134,8 @@ public static partial class Ops
             for (int start = 0; start < rows; start += chunkRows)
             {
                 int n = Math.Min(chunkRows, rows - start);
-                var h = hidden.Span.Slice(start * features, n * features);
-                Gemm.Multiply(false, true, n, classes, features, 1f, h, features, weight.Span, features, 0f, chunk.Logits.Span, classes);
-                targets.Span.Slice(start, n).CopyTo(chunk.Targets);
-                e.Saved0!.Span.Slice(start, n).CopyTo(chunk.Lse);
-                chunk.HiddenGradient(h, weight, n, features, e.Int0, upstream / e.Int1,
-                    gh.IsEmpty ? default : gh.Slice(start * features, n * features), gw);
+                var h = chunk.ComputeLogits(hidden, weight, targets, start, n);
+                chunk.Gradients(h, weight, n, e.Int0, upstream / e.Int1, gh.IsEmpty ? default : gh.Slice(start * features, n * features), accumulate: true, gw);
             }
             chunk.Release();
         }
