@@ -42,6 +42,9 @@ public static unsafe class Gemm
         set => t_maxThreads = Math.Max(0, value);
     }
 
+    /// <summary>How many threads a call from the current thread may split over (<see cref="MaxThreads"/> capped by the pool).</summary>
+    internal static int ThreadsForCall => t_maxThreads > 0 ? Math.Min(t_maxThreads, WorkerPool.Degree) : WorkerPool.Degree;
+
     /// <summary>The kernel family the current thread's calls use.</summary>
     internal static GemmIsa ActiveIsa => t_forcedIsa != GemmIsa.Auto ? t_forcedIsa : BestIsa;
 
@@ -155,7 +158,7 @@ public static unsafe class Gemm
         var task = GemmTask.ForCurrentThread;
         task.Args = g;
         task.Isa = isa;
-        int threads = t_maxThreads > 0 ? Math.Min(t_maxThreads, WorkerPool.Degree) : WorkerPool.Degree;
+        int threads = ThreadsForCall;
 
         if (isa == GemmIsa.Avx512 && g.M <= GemmSmallM.MaxRows && !g.TransA)
         {

@@ -151,8 +151,7 @@ public static unsafe class QuantizedGemm
     private static void RunChunks(ChunkedTask task, int extent, int unit, bool parallel)
     {
         int units = (extent + unit - 1) / unit;
-        int threads = Gemm.MaxThreads > 0 ? Math.Min(Gemm.MaxThreads, WorkerPool.Degree) : WorkerPool.Degree;
-        int chunks = parallel ? Math.Min(threads, units) : 1;
+        int chunks = parallel ? Math.Min(Gemm.ThreadsForCall, units) : 1;
         int perChunk = (units + chunks - 1) / chunks;
         task.Extent = extent;
         task.ChunkSize = perChunk * unit;
