@@ -167,14 +167,14 @@ internal static class QuantizedQuickCheck
                     var x = Fill(m * k, 1f);
                     var y = new float[m * n];
                     double flops = 2.0 * m * n * k;
-                    double f = Best(() => Gemm.Multiply(false, m, 1f, x, k, packed, 0f, y, n), flops);
-                    double q8 = Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
-                    double q4 = Best(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
+                    double f = QuickCheck.Best(() => Gemm.Multiply(false, m, 1f, x, k, packed, 0f, y, n), flops);
+                    double q8 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
+                    double q4 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
                     QuantizedGemm.ForcedIsa = QuantizedIsa.DequantizedTiles;
-                    double t8 = Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
-                    double t4 = Best(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
+                    double t8 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
+                    double t4 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
                     var dx = new float[m * k];
-                    double b4 = Best(() => QuantizedGemm.MultiplyAccumulate(m, y, nf4, dx), flops);
+                    double b4 = QuickCheck.Best(() => QuantizedGemm.MultiplyAccumulate(m, y, nf4, dx), flops);
                     QuantizedGemm.ForcedIsa = QuantizedIsa.Auto;
                     Console.WriteLine($"M={m,4} N={n,5} K={k,5}  float {f,6:F1}  int8 {q8,6:F1} ({q8 / f,4:F2}x)  nf4 {q4,6:F1} ({q4 / f,4:F2}x)   tiles: int8 {t8,6:F1} nf4 {t4,6:F1}  nf4 dX {b4,6:F1}");
                 }
@@ -234,21 +234,5 @@ internal static class QuantizedQuickCheck
         var v = new float[length];
         for (int i = 0; i < v.Length; i++) v[i] = ((float)rng.NextDouble() - 0.5f) * scale;
         return v;
-    }
-
-    private static double Best(Action action, double flops)
-    {
-        action();
-        var sw = Stopwatch.StartNew();
-        action();
-        int reps = (int)Math.Clamp(0.02 / Math.Max(sw.Elapsed.TotalSeconds, 1e-7), 1, 100000);
-        double best = double.MaxValue;
-        for (int t = 0; t < 7; t++)
-        {
-            sw.Restart();
-            for (int r = 0; r < reps; r++) action();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
-        }
-        return flops / best / 1e9;
     }
 }

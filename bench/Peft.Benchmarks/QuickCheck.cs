@@ -57,7 +57,7 @@ internal static unsafe class QuickCheck
     }
 
     /// <summary>Best GFLOP/s over several timed batches of about 20 ms each.</summary>
-    private static double Best(Action action, double flops)
+    internal static double Best(Action action, double flops)
     {
         action();
         int reps = 1;
