@@ -55,7 +55,7 @@ public sealed class Seq2SeqGenerator
     {
         Validate(inputIds, options);
         int batch = inputIds.Shape[0];
-        int start = _model.Config.DecoderStartTokenId ?? options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
+        int start = DecoderStart(options);
         var sequences = new List<int>[batch];
         for (int b = 0; b < batch; b++) sequences[b] = [start];
         foreach (var step in Steps(inputIds, attentionMask, options, stepLogits, inputEmbeddings, decoderPrefix, encoderPrefix, crossAttentionPrefix))
@@ -92,14 +92,19 @@ public sealed class Seq2SeqGenerator
             throw new ArgumentException($"input_ids must be [batch, length >= 1]; got {inputIds.Shape}.", nameof(inputIds));
     }
 
+    private int PadId(GenerationOptions options) => options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
+
+    /// <summary>The id every decoder row starts from (the config's decoder start id, else the pad id).</summary>
+    private int DecoderStart(GenerationOptions options) => _model.Config.DecoderStartTokenId ?? PadId(options);
+
     /// <summary>The decoding loop: the encoder runs once, then each step yields every row's new token.</summary>
     private IEnumerable<int[]> Steps(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits,
         Tensor? inputEmbeddings, PrefixKeyValues? decoderPrefix, PrefixKeyValues? encoderPrefix, PrefixKeyValues? crossAttentionPrefix)
     {
         int batch = inputIds.Shape[0], vocab = _model.Config.VocabSize;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
-        int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
-        int start = _model.Config.DecoderStartTokenId ?? pad;
+        int pad = PadId(options);
+        int start = DecoderStart(options);
 
         Tensor encoderOutput;
         using (Autograd.NoGrad())
@@ -119,6 +124,7 @@ public sealed class Seq2SeqGenerator
         var finished = new bool[batch];
         var selector = new TokenSelector(options);
         var stops = new StopStrings(options);
+        float[]? next = null;
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
@@ -127,7 +133,8 @@ public sealed class Seq2SeqGenerator
             var ids = IntTensor.Zeros(new Shape(batch, feed));
             for (int b = 0; b < batch; b++)
                 for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
-            var next = new float[batch * vocab];
+            // One logits buffer for the whole loop (each row is vocabulary-sized).
+            next ??= new float[batch * vocab];
             using (Autograd.NoGrad())
             using (new TensorScope())
             {
