@@ -114,9 +114,8 @@ public static class AdapterFiles
         string path = key.StartsWith("base_model.model.", StringComparison.Ordinal) ? key["base_model.model.".Length..]
             : key.StartsWith("base_model.", StringComparison.Ordinal) ? key["base_model.".Length..] : key;
         if (ClassificationModules.Any(m => path.StartsWith(m + ".", StringComparison.Ordinal))) return true;
-        int dot = path.LastIndexOf('.');
-        string module = dot < 0 ? path : path[..dot];
-        return modulesToSave is not null && modulesToSave.Any(m => module == m || module.EndsWith("." + m, StringComparison.Ordinal));
+        string module = ModuleNames.ModulePath(path);
+        return modulesToSave is not null && modulesToSave.Any(m => ModuleNames.Matches(module, m));
     }
 
     /// <summary>
@@ -145,7 +144,7 @@ public static class AdapterFiles
         var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
         var listed = config["modules_to_save"] is JsonArray existing ? existing.Select(n => n!.GetValue<string>()).ToList() : [];
         if (!listed.Contains("score")) listed.Add("score");
-        config["modules_to_save"] = new JsonArray(listed.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
+        config["modules_to_save"] = ConfigFields.ModulesToSaveJson(listed);
         WriteJsonAtomically(configPath, config);
     }
 

@@ -31,13 +31,13 @@ internal sealed class ModuleCopies
         var found = new List<ModelParameter>();
         foreach (string module in modules)
         {
-            var matches = _model.Parameters.All.Where(p => Matches(ModulePath(p.Name), module)).ToList();
+            var matches = _model.Parameters.All.Where(p => ModuleNames.Matches(ModuleNames.ModulePath(p.Name), module)).ToList();
             if (matches.Count == 0)
             {
-                bool quantized = _model.Parameters.Quantized.Any(q => Matches(ModulePath(q.Name), module));
+                bool quantized = _model.Parameters.Quantized.Any(q => ModuleNames.Matches(ModuleNames.ModulePath(q.Name), module));
                 throw new AdapterConfigException(quantized
                     ? $"modules_to_save names '{module}', whose weight is quantized here; a trainable copy needs a float module (load the base without quantizing it, e.g. LoadOptions.QuantizationExcludedModules)."
-                    : $"modules_to_save names '{module}', but the model has no module of that name (its modules include {string.Join(", ", _model.Parameters.All.Select(p => ModulePath(p.Name)).Distinct().Take(6))}, ...).");
+                    : $"modules_to_save names '{module}', but the model has no module of that name (its modules include {string.Join(", ", _model.Parameters.All.Select(p => ModuleNames.ModulePath(p.Name)).Distinct().Take(6))}, ...).");
             }
             foreach (var p in matches)
             {
@@ -146,15 +146,4 @@ internal sealed class ModuleCopies
 
     /// <summary>Elements of every adapter's copies (what they add to the model's size, as PEFT counts them).</summary>
     public long CopyElements => _copies.Sum(c => c.Value.Sum(kv => (long)kv.Value.Length));
-
-    /// <summary>"model.embed_tokens.weight" -> "model.embed_tokens".</summary>
-    public static string ModulePath(string parameterName)
-    {
-        int dot = parameterName.LastIndexOf('.');
-        return dot < 0 ? parameterName : parameterName[..dot];
-    }
-
-    /// <summary>PEFT's rule: the module's full path, or a path ending in "." + the name.</summary>
-    public static bool Matches(string modulePath, string module) =>
-        modulePath == module || modulePath.EndsWith("." + module, StringComparison.Ordinal);
 }

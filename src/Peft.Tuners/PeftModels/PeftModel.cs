@@ -193,8 +193,8 @@ public sealed class PeftModel
             if (!file.Contains(key))
             {
                 // A listed module must be there; a trained bias may be absent (PEFT's "lora_only" files carry none): it starts from the base's.
-                if (listed.Any(m => ModuleCopies.Matches(ModuleCopies.ModulePath(p.Name), m)))
-                    throw new InvalidDataException($"{path}: modules_to_save lists '{ModuleCopies.ModulePath(p.Name)}' but the file has no '{key}'.");
+                if (listed.Any(m => ModuleNames.Matches(ModuleNames.ModulePath(p.Name), m)))
+                    throw new InvalidDataException($"{path}: modules_to_save lists '{ModuleNames.ModulePath(p.Name)}' but the file has no '{key}'.");
                 continue;
             }
             var info = file.GetInfo(key);
@@ -211,7 +211,7 @@ public sealed class PeftModel
     /// </summary>
     private static string ModuleKey(IPeftAdapter adapter, string parameterName)
     {
-        string module = ModuleCopies.ModulePath(parameterName);
+        string module = ModuleNames.ModulePath(parameterName);
         return adapter is Lora.LoraAdapter lora && lora.Layers.Any(l => l.Target.Name == module)
             ? $"base_model.model.{module}.base_layer{parameterName[module.Length..]}"
             : PlainKey(adapter, parameterName);
