@@ -108,6 +108,38 @@ public sealed class ModulesToSaveTests
     }
 
     [TestMethod]
+    public void GptConv1DModulesAreSavedInTheCheckpointLayoutAndReloaded()
+    {
+        // GPT-2 keeps Conv1D weights transposed; a saved copy must have HF's [in, out] layout.
+        static PeftModel Gpt2() => new(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
+        var model = Gpt2();
+        model.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["mlp.c_fc"] }, seed: 1);
+        PeftModelRuns.Train(model, 2);
+        var expected = PeftModelRuns.Logits(model);
+        string folder = Path.Combine(Path.GetTempPath(), "peft-modules-to-save-conv1d-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            model.SaveAdapter("a", folder);
+            const string key = "transformer.h.0.mlp.c_fc.weight";
+            using (var saved = SafeTensorsFile.Open(Path.Combine(folder, AdapterFiles.WeightsFileName)))
+            using (var checkpoint = SafeTensorsFile.Open(Path.Combine(Fixtures.Hf("gpt2_base", "base"), "model.safetensors")))
+            {
+                CollectionAssert.AreEqual(checkpoint.GetInfo(key).Shape, saved.GetInfo("base_model.model." + key).Shape);
+                var stored = saved.ReadFloat32("base_model.model." + key);
+                var parameter = model.BaseModel.Parameters.All.Single(p => p.Name == key);
+                CollectionAssert.AreEqual(parameter.ToStored(parameter.Tensor.Span), stored);
+            }
+            var fresh = Gpt2();
+            fresh.LoadAdapter(folder, "a", trainable: true);
+            CollectionAssert.AreEqual(expected, PeftModelRuns.Logits(fresh));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void MergeAndUnloadKeepsTheTrainedModule()
     {
         var model = Llama();

@@ -12,4 +12,50 @@ public sealed record ModelParameter(string Name, Tensor Tensor, StoredLayout Lay
     public int[] StoredShape => Layout == StoredLayout.TransposedConv1D
         ? [Tensor.Shape[1], Tensor.Shape[0]]
         : Tensor.Shape.ToArray();
+
+    /// <summary>Values in this library's layout (as <see cref="Tensor"/> holds them) converted to the checkpoint layout.</summary>
+    /// <exception cref="ArgumentException">The length does not match the parameter.</exception>
+    public float[] ToStored(ReadOnlySpan<float> values)
+    {
+        CheckLength(values.Length, nameof(values));
+        var stored = new float[values.Length];
+        if (Layout == StoredLayout.TransposedConv1D) Transpose(values, Tensor.Shape[0], Tensor.Shape[1], stored);
+        else values.CopyTo(stored);
+        return stored;
+    }
+
+    /// <summary>Checkpoint-layout values converted into <paramref name="destination"/> in this library's layout.</summary>
+    /// <exception cref="ArgumentException">A length does not match the parameter.</exception>
+    public void FromStored(ReadOnlySpan<float> stored, Span<float> destination)
+    {
+        CheckLength(stored.Length, nameof(stored));
+        CheckLength(destination.Length, nameof(destination));
+        if (Layout == StoredLayout.TransposedConv1D) Transpose(stored, StoredShape[0], StoredShape[1], destination);
+        else stored.CopyTo(destination);
+    }
+
+    private void CheckLength(int length, string name)
+    {
+        if (length != Tensor.Length)
+            throw new ArgumentException($"Parameter '{Name}' has {Tensor.Length} values {Tensor.Shape}; got {length}.", name);
+    }
+
+    // Fully optimized at once: a load runs it a few dozen times, never long enough to tier up.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    {
+        // In 32×32 tiles, so both sides stay in cache (a plain loop misses on every column write).
+        const int Tile = 32;
+        for (int r0 = 0; r0 < rows; r0 += Tile)
+        {
+            int r1 = Math.Min(rows, r0 + Tile);
+            for (int c0 = 0; c0 < cols; c0 += Tile)
+            {
+                int c1 = Math.Min(cols, c0 + Tile);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++)
+                        destination[c * rows + r] = source[r * cols + c];
+            }
+        }
+    }
 }

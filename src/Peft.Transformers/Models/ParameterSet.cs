@@ -112,7 +112,7 @@ public sealed class ParameterSet
             {
                 if (stored.Length < p.Tensor.Length) stored = new float[p.Tensor.Length];
                 checkpoint.ReadFloat32(source, stored.AsSpan(0, p.Tensor.Length));
-                Transpose(stored.AsSpan(0, p.Tensor.Length), expected[0], expected[1], p.Tensor.Span);
+                p.FromStored(stored.AsSpan(0, p.Tensor.Length), p.Tensor.Span);
             }
         }
         // Kernels may hold packed copies of frozen weights: tell them the values changed.
@@ -139,33 +139,8 @@ public sealed class ParameterSet
         {
             if (exclude?.Invoke(p.Name) == true) continue;
             var shape = p.StoredShape;
-            float[] values;
-            if (p.Layout == StoredLayout.AsIs) values = p.Tensor.ToArray();
-            else
-            {
-                values = new float[p.Tensor.Length];
-                Transpose(p.Tensor.Span, p.Tensor.Shape[0], p.Tensor.Shape[1], values);
-            }
+            var values = p.ToStored(p.Tensor.Span);
             yield return new SafeTensorWriteEntry(p.Name, SafeTensorDType.F32, shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-        }
-    }
-
-    // Fully optimized at once: a load runs it a few dozen times, never long enough to tier up.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
-    {
-        // In 32×32 tiles, so both sides stay in cache (a plain loop misses on every column write).
-        const int Tile = 32;
-        for (int r0 = 0; r0 < rows; r0 += Tile)
-        {
-            int r1 = Math.Min(rows, r0 + Tile);
-            for (int c0 = 0; c0 < cols; c0 += Tile)
-            {
-                int c1 = Math.Min(cols, c0 + Tile);
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++)
-                        destination[c * rows + r] = source[r * cols + c];
-            }
         }
     }
 }

@@ -200,8 +200,9 @@ public sealed class PeftModel
             var info = file.GetInfo(key);
             if (!info.Shape.AsSpan().SequenceEqual(p.StoredShape))
                 throw new InvalidDataException($"{path}: '{key}' has shape {info.ShapeText} but this model's '{p.Name}' is [{string.Join(", ", p.StoredShape)}].");
-            var values = file.ReadFloat32(key);
-            _modules.SetValues(name, p.Name, p.Layout == StoredLayout.TransposedConv1D ? Transposed(values, p.StoredShape[0], p.StoredShape[1]) : values);
+            var values = new float[p.Tensor.Length];
+            p.FromStored(file.ReadFloat32(key), values);
+            _modules.SetValues(name, p.Name, values);
         }
     }
 
@@ -220,14 +221,6 @@ public sealed class PeftModel
     private static string PlainKey(IPeftAdapter adapter, string parameterName) =>
         (adapter is IWeightAdapter ? "base_model.model." : "base_model.") + parameterName;
 
-    private static float[] Transposed(ReadOnlySpan<float> values, int rows, int cols)
-    {
-        var result = new float[values.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                result[c * rows + r] = values[r * cols + c];
-        return result;
-    }
 
     private static string? HeadKeyIn(string folder)
     {
@@ -483,8 +476,7 @@ public sealed class PeftModel
         if (_heads.TryGetValue(name, out var head)) extra.Add((HeadKey(adapter), head));
         foreach (var p in _modules.ParametersOf(name))
         {
-            var values = _modules.Values(name, p.Name).ToArray();
-            if (p.Layout == StoredLayout.TransposedConv1D) values = Transposed(values, p.Tensor.Shape[0], p.Tensor.Shape[1]);
+            var values = p.ToStored(_modules.Values(name, p.Name));
             extra.Add((ModuleKey(adapter, p.Name), Tensor.Wrap(values, new Shape(p.StoredShape))));
         }
         adapter.Save(folder);
