@@ -224,12 +224,13 @@ internal static unsafe class GemmSmallM
         static abstract int Value { get; }
     }
 
-    private readonly struct Count1 : IConstant { public static int Value => 1; }
-    private readonly struct Count2 : IConstant { public static int Value => 2; }
-    private readonly struct Count3 : IConstant { public static int Value => 3; }
-    private readonly struct Count4 : IConstant { public static int Value => 4; }
-    private readonly struct Count5 : IConstant { public static int Value => 5; }
-    private readonly struct Count6 : IConstant { public static int Value => 6; }
-    private readonly struct Count7 : IConstant { public static int Value => 7; }
-    private readonly struct Count8 : IConstant { public static int Value => 8; }
+    // The row and column counts the small-M kernels (float, int8, NF4) specialise for.
+    internal readonly struct Count1 : IConstant { public static int Value => 1; }
+    internal readonly struct Count2 : IConstant { public static int Value => 2; }
+    internal readonly struct Count3 : IConstant { public static int Value => 3; }
+    internal readonly struct Count4 : IConstant { public static int Value => 4; }
+    internal readonly struct Count5 : IConstant { public static int Value => 5; }
+    internal readonly struct Count6 : IConstant { public static int Value => 6; }
+    internal readonly struct Count7 : IConstant { public static int Value => 7; }
+    internal readonly struct Count8 : IConstant { public static int Value => 8; }
 }

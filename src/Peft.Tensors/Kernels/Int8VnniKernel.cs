@@ -64,10 +64,10 @@ internal static unsafe class Int8VnniKernel
             int j = n0;
             for (; j + 4 <= n1; j += 4)
                 for (int i = i0; i < i1; i += 4)
-                    Tile<Four>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+                    Tile<GemmSmallM.Count4>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
             for (; j < n1; j++)
                 for (int i = i0; i < i1; i += 4)
-                    Tile<One>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+                    Tile<GemmSmallM.Count1>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
         }
     }
 
@@ -76,10 +76,10 @@ internal static unsafe class Int8VnniKernel
     {
         switch (rows)
         {
-            case 1: Dot<One, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
-            case 2: Dot<Two, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
-            case 3: Dot<Three, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
-            default: Dot<Four, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
+            case 1: Dot<GemmSmallM.Count1, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
+            case 2: Dot<GemmSmallM.Count2, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
+            case 3: Dot<GemmSmallM.Count3, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
+            default: Dot<GemmSmallM.Count4, TCols>(kp, x, xs, w, ws, sums, y, ldy); break;
         }
     }
 
@@ -135,10 +135,5 @@ internal static unsafe class Int8VnniKernel
             y[3] = (Vector256.Sum(d) - 128 * sums[3]) * xs * ws[3];
         }
     }
-
-    private readonly struct One : GemmSmallM.IConstant { public static int Value => 1; }
-    private readonly struct Two : GemmSmallM.IConstant { public static int Value => 2; }
-    private readonly struct Three : GemmSmallM.IConstant { public static int Value => 3; }
-    private readonly struct Four : GemmSmallM.IConstant { public static int Value => 4; }
 }
 #endif

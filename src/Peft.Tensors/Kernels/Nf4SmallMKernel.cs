@@ -53,13 +53,13 @@ internal static unsafe class Nf4SmallMKernel
                         switch (Math.Min(RowsPerPass, m - i))
                         {
                             case 1: Row1(count, row, scales, xi, yi, accumulate); break;
-                            case 2: Row<Count2>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
-                            case 3: Row<Count3>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
-                            case 4: Row<Count4>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
-                            case 5: Row<Count5>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
-                            case 6: Row<Count6>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
-                            case 7: Row<Count7>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
-                            default: Row<Count8>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            case 2: Row<GemmSmallM.Count2>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            case 3: Row<GemmSmallM.Count3>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            case 4: Row<GemmSmallM.Count4>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            case 5: Row<GemmSmallM.Count5>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            case 6: Row<GemmSmallM.Count6>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            case 7: Row<GemmSmallM.Count7>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
+                            default: Row<GemmSmallM.Count8>(count, row, scales, xi, ldx, yi, ldy, accumulate); break;
                         }
                     }
                 }
@@ -173,12 +173,4 @@ internal static unsafe class Nf4SmallMKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* y, float sum, bool accumulate) => *y = accumulate ? *y + sum : sum;
-
-    private readonly struct Count2 : GemmSmallM.IConstant { public static int Value => 2; }
-    private readonly struct Count3 : GemmSmallM.IConstant { public static int Value => 3; }
-    private readonly struct Count4 : GemmSmallM.IConstant { public static int Value => 4; }
-    private readonly struct Count5 : GemmSmallM.IConstant { public static int Value => 5; }
-    private readonly struct Count6 : GemmSmallM.IConstant { public static int Value => 6; }
-    private readonly struct Count7 : GemmSmallM.IConstant { public static int Value => 7; }
-    private readonly struct Count8 : GemmSmallM.IConstant { public static int Value => 8; }
 }
