@@ -16,6 +16,22 @@ public abstract class QuantizedMatrix
         Columns = columns;
     }
 
+    /// <summary>
+    /// Quantizes a float [out, in] weight to <paramref name="format"/> (<see cref="Int8Matrix"/> or
+    /// <see cref="Nf4Matrix"/>, the latter optionally with double-quantized scales).
+    /// </summary>
+    /// <param name="weight">The float weight.</param>
+    /// <param name="format">Int8 or Nf4.</param>
+    /// <param name="doubleQuantization">For NF4: quantize the block scales too.</param>
+    /// <param name="what">Names the caller in the error for an unsupported format.</param>
+    /// <exception cref="ArgumentException">The format is <see cref="QuantizationFormat.None"/> or unknown.</exception>
+    public static QuantizedMatrix Quantize(Tensor weight, QuantizationFormat format, bool doubleQuantization, string what) => format switch
+    {
+        QuantizationFormat.Int8 => Int8Matrix.Quantize(weight),
+        QuantizationFormat.Nf4 => Nf4Matrix.Quantize(weight, doubleQuantization),
+        _ => throw new ArgumentException($"{what}: cannot quantize to format {format}; use Int8 or Nf4.", nameof(format)),
+    };
+
     /// <summary>Output features (rows of the [out, in] weight).</summary>
     public int Rows { get; }
 

@@ -201,12 +201,7 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// </summary>
     public void QuantizeHead(Tensors.Quantization.QuantizationFormat format, bool doubleQuantization = false)
     {
-        QuantizedHead = format switch
-        {
-            Tensors.Quantization.QuantizationFormat.Int8 => Tensors.Quantization.Int8Matrix.Quantize(HeadWeight),
-            Tensors.Quantization.QuantizationFormat.Nf4 => Tensors.Quantization.Nf4Matrix.Quantize(HeadWeight, doubleQuantization),
-            _ => throw new ArgumentException($"QuantizeHead: format {format} is not a quantized format; use Int8 or Nf4.", nameof(format)),
-        };
+        QuantizedHead = Tensors.Quantization.QuantizedMatrix.Quantize(HeadWeight, format, doubleQuantization, "QuantizeHead");
     }
 
     /// <summary>Maps final hidden states to logits.</summary>

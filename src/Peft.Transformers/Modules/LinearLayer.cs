@@ -112,12 +112,7 @@ public sealed class LinearLayer
         if (_weight is null) throw new InvalidOperationException($"Linear layer '{Name}' is already quantized ({QuantizedWeight!.Format}).");
         if (_weight.RequiresGrad)
             throw new InvalidOperationException($"Linear layer '{Name}': its weight requires gradients; only frozen weights can be quantized.");
-        QuantizedMatrix q = format switch
-        {
-            QuantizationFormat.Int8 => Int8Matrix.Quantize(_weight),
-            QuantizationFormat.Nf4 => Nf4Matrix.Quantize(_weight, doubleQuantization),
-            _ => throw new ArgumentException($"Linear layer '{Name}': cannot quantize to format {format}; use Int8 or Nf4.", nameof(format)),
-        };
+        var q = QuantizedMatrix.Quantize(_weight, format, doubleQuantization, $"Linear layer '{Name}'");
         UseQuantizedWeight(q);
         return q;
     }
