@@ -49,7 +49,7 @@ public static class ModelQuantization
     internal static bool IsExcluded(string module, IReadOnlyList<string> excluded)
     {
         foreach (var e in excluded)
-            if (module == e || module.EndsWith("." + e, StringComparison.Ordinal)) return true;
+            if (ModuleNames.Matches(module, e)) return true;
         return false;
     }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors;
+using Peft.Transformers.Modules;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Tuners.Adapters;

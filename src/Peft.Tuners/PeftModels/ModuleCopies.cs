@@ -1,5 +1,6 @@
 using Peft.Tensors;
 using Peft.Transformers.Models;
+using Peft.Transformers.Modules;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.PeftModels;

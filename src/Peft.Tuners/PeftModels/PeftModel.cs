@@ -4,8 +4,9 @@ using Peft.Transformers.Generation;
 using Peft.Transformers.Masking;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.Classification;
-using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Models.T5;
+using Peft.Transformers.Modules;
+using Peft.Transformers.SafeTensors;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.PeftModels;
