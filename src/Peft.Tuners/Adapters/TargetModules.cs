@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Peft.Transformers.Modules;
 
 namespace Peft.Tuners.Adapters;
 
@@ -33,7 +34,7 @@ public sealed class TargetModules
 
     /// <summary>Whether <paramref name="modulePath"/> is targeted.</summary>
     public bool Matches(string modulePath) =>
-        _pattern is not null ? _pattern.IsMatch(modulePath) : Names.Any(n => modulePath == n || modulePath.EndsWith("." + n, StringComparison.Ordinal));
+        _pattern is not null ? _pattern.IsMatch(modulePath) : Names.Any(n => ModuleNames.Matches(modulePath, n));
 
     internal static TargetModules Parse(JsonElement element, string field)
     {
