@@ -118,6 +118,18 @@ internal static unsafe class GemmPacking
                 for (; p < depth; p++)
                     for (int r = 0; r < 8; r++) d[p * ldd + r] = alpha * s[r * lds + p];
             }
+            // MR = 12 leaves four rows per A sliver: without this they took the scalar path below,
+            // which cost as much as the eight vector rows.
+            if (r0 + 4 <= rows)
+            {
+                float* s = src + r0 * lds;
+                float* d = dst + r0;
+                int p = 0;
+                for (; p + 8 <= depth; p += 8) Transpose4x8(s + p, lds, d + p * ldd, ldd, scale, alpha != 1f);
+                for (; p < depth; p++)
+                    for (int r = 0; r < 4; r++) d[p * ldd + r] = alpha * s[r * lds + p];
+                r0 += 4;
+            }
         }
         for (; r0 < rows; r0 += 8)
         {
@@ -132,6 +144,36 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>Transposes a 4-row × 8-column block into eight 4-float steps (AVX unpack/shuffle).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x8(float* s, nint lds, float* d, nint ldd, Vector256<float> scale, bool doScale)
+    {
+        var r0 = Avx.LoadVector256(s);
+        var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds);
+        var r3 = Avx.LoadVector256(s + 3 * lds);
+        if (doScale)
+        {
+            r0 *= scale; r1 *= scale; r2 *= scale; r3 *= scale;
+        }
+        var t0 = Avx.UnpackLow(r0, r1);   // a0 b0 a1 b1 | a4 b4 a5 b5
+        var t1 = Avx.UnpackHigh(r0, r1);  // a2 b2 a3 b3 | a6 b6 a7 b7
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); // column 0 | column 4
+        var u1 = Avx.Shuffle(t0, t2, 0xEE); // column 1 | column 5
+        var u2 = Avx.Shuffle(t1, t3, 0x44); // column 2 | column 6
+        var u3 = Avx.Shuffle(t1, t3, 0xEE); // column 3 | column 7
+        Sse.Store(d, u0.GetLower());
+        Sse.Store(d + ldd, u1.GetLower());
+        Sse.Store(d + 2 * ldd, u2.GetLower());
+        Sse.Store(d + 3 * ldd, u3.GetLower());
+        Sse.Store(d + 4 * ldd, u0.GetUpper());
+        Sse.Store(d + 5 * ldd, u1.GetUpper());
+        Sse.Store(d + 6 * ldd, u2.GetUpper());
+        Sse.Store(d + 7 * ldd, u3.GetUpper());
     }
 
     /// <summary>Transposes one 8×8 block with AVX unpack/shuffle/permute (24 shuffles for 64 floats).</summary>
