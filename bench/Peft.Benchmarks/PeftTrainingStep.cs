@@ -68,12 +68,12 @@ internal sealed class PeftTrainingStep
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (Autograd.NoGrad())
         using (new TensorScope())
-            _model.Forward(_ids, labels: _ids);
+            _model.Loss(_ids, _ids, chunked: _chunkedLoss);
         double inference = clock.Elapsed.TotalSeconds;
         using var scope = new TensorScope();
         _optimizer.ZeroGrad();
         clock.Restart();
-        var loss = _model.Forward(_ids, labels: _ids).Loss!;
+        var loss = _model.Loss(_ids, _ids, chunked: _chunkedLoss);
         double forward = clock.Elapsed.TotalSeconds;
         clock.Restart();
         loss.Backward();

@@ -1,3 +1,5 @@
+using Peft.Tensors.Kernels;
+
 namespace Peft.Tensors.Tests;
 
 [TestClass]
@@ -36,6 +38,53 @@ public sealed class LinearCrossEntropyTests
         Assert.AreEqual(expected[0], actual[0], 1e-5f);
         for (int i = 0; i < eh.Length; i++) Assert.AreEqual(eh[i], ah[i], 1e-5f, $"hidden grad {i}");
         for (int i = 0; i < ew.Length; i++) Assert.AreEqual(ew[i], aw[i], 1e-5f, $"weight grad {i}");
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void FrozenHeadMatchesFullLogitsAcrossClassBlocksRowPassesAndThreads(int threads)
+    {
+        // 2600 classes make several 1024-class blocks per thread and 1030 rows two row passes; logits
+        // with a spread of about ±30 move each row's running maximum between blocks.
+        const int rows = 1030, features = 6, classes = 2600;
+        var r = new SeededRandom(11);
+        var hidden = TensorInit.Normal(new Shape(rows, features), 0, 4, r);
+        var weight = TensorInit.Normal(new Shape(classes, features), 0, 1, r);
+        var ids = new int[rows];
+        for (int i = 0; i < rows; i++) ids[i] = i % 7 == 3 ? -100 : (int)(r.NextUInt32() % classes);
+        var targets = IntTensor.FromArray(ids, rows);
+        hidden.RequiresGrad = true;
+        weight.RequiresGrad = false;
+
+        float Loss(bool fused, out float[] gradient)
+        {
+            hidden.Grad = null;
+            float loss;
+            using (new TensorScope())
+            {
+                var l = fused ? Ops.LinearCrossEntropy(hidden, weight, targets) : Ops.CrossEntropy(Ops.Linear(hidden, weight), targets);
+                loss = l.Item();
+                l.Backward();
+            }
+            gradient = hidden.Grad!.ToArray();
+            return loss;
+        }
+        float expected = Loss(false, out var eg);
+        Gemm.MaxThreads = threads;
+        float actual;
+        float[] ag;
+        try
+        {
+            actual = Loss(true, out ag);
+        }
+        finally
+        {
+            Gemm.MaxThreads = 0;
+        }
+        Assert.AreEqual(expected, actual, 1e-5f * Math.Abs(expected), "loss");
+        float scale = eg.Max(Math.Abs);
+        for (int i = 0; i < eg.Length; i++) Assert.AreEqual(eg[i], ag[i], 1e-5f * scale, $"hidden grad {i}");
     }
 
     [TestMethod]

@@ -136,6 +136,37 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// C = op(A) · B + beta · C on the current thread's kernels and thread limit, with B packed by
+    /// <see cref="PackedMatrix.PackInto"/> for <paramref name="isa"/> into a buffer the caller keeps
+    /// pinned. No checks: internal callers size every operand.
+    /// </summary>
+    internal static void MultiplyPacked(bool transA, int m, int n, int k, float* a, nint lda, float* packedB, GemmIsa isa,
+        float beta, float* c, nint ldc)
+    {
+        if (m == 0 || n == 0) return;
+        var (_, nr, _) = Blocking(isa);
+        var g = new GemmArgs
+        {
+            TransA = transA, M = m, N = n, K = k, Alpha = 1f, A = a, Lda = lda, Beta = beta, C = c, Ldc = ldc,
+            PackedB = packedB, PackedNPad = (n + nr - 1) / nr * nr,
+        };
+        Execute(g, isa);
+    }
+
+    /// <summary>C = alpha · op(A) · op(B) + beta · C on raw pointers the caller keeps pinned (no checks).</summary>
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb,
+        float beta, float* c, nint ldc)
+    {
+        if (m == 0 || n == 0) return;
+        var g = new GemmArgs
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = 1f,
+            A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc,
+        };
+        Execute(g, ActiveIsa);
+    }
+
     /// <summary>Throws unless a rows×cols operand with row stride ld fits in length elements.</summary>
     internal static void CheckOperand(string name, int length, int rows, int cols, int ld)
     {

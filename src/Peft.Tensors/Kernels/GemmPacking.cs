@@ -26,6 +26,11 @@ internal static unsafe class GemmPacking
             {
                 // op(A)[i, p] = A[p, i]: each step copies `rows` contiguous floats.
                 float* src = a + (nint)p0 * lda + i0 + s;
+                if (alpha == 1f && rows == mr && mr % 4 == 0)
+                {
+                    for (int p = 0; p < kc; p++, src += lda, d += mr) CopyFull(src, d, mr);
+                    continue;
+                }
                 for (int p = 0; p < kc; p++, src += lda, d += mr)
                 {
                     int r = 0;
@@ -84,7 +89,7 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>Copies <paramref name="count"/> floats (a multiple of 8) with the widest vectors available.</summary>
+    /// <summary>Copies <paramref name="count"/> floats (a multiple of 4) with the widest vectors available.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyFull(float* src, float* dst, int count)
     {

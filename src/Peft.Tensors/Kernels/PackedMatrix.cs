@@ -69,15 +69,30 @@ public sealed unsafe class PackedMatrix
         var (_, nr, kc) = Gemm.Blocking(isa);
         var packed = new PackedMatrix(k, n, isa, nr, kc);
         if (k == 0 || n == 0) return packed;
-        float* dst = packed.Data;
-        fixed (float* src = b)
-        {
-            for (int pc = 0; pc < k; pc += kc)
-            {
-                int depth = Math.Min(kc, k - pc);
-                GemmPacking.PackB(nr, transposed, src, ldb, pc, depth, 0, n, dst + (nint)pc * packed.NPad, (nint)kc * nr);
-            }
-        }
+        fixed (float* src = b) PackInto(transposed, k, n, src, ldb, packed.Data, isa);
         return packed;
+    }
+
+    /// <summary>Floats a packed K×N operand takes for a kernel family (the <see cref="PackInto"/> layout).</summary>
+    internal static long PackedFloats(int k, int n, GemmIsa isa)
+    {
+        var (_, nr, kc) = Gemm.Blocking(isa);
+        return (long)Math.Max(1, (k + kc - 1) / kc) * kc * ((n + nr - 1) / nr * nr);
+    }
+
+    /// <summary>
+    /// Packs op(B) into <paramref name="dst"/> (64-byte aligned, <see cref="PackedFloats"/> long) for
+    /// callers that keep the packed copy in their own buffer for one operation; multiply with
+    /// <see cref="Gemm.MultiplyPacked"/>.
+    /// </summary>
+    internal static void PackInto(bool transposed, int k, int n, float* src, nint ldb, float* dst, GemmIsa isa)
+    {
+        var (_, nr, kc) = Gemm.Blocking(isa);
+        int nPad = (n + nr - 1) / nr * nr;
+        for (int pc = 0; pc < k; pc += kc)
+        {
+            int depth = Math.Min(kc, k - pc);
+            GemmPacking.PackB(nr, transposed, src, ldb, pc, depth, 0, n, dst + (nint)pc * nPad, (nint)kc * nr);
+        }
     }
 }

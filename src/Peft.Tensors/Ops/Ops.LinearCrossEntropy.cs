@@ -6,18 +6,19 @@ public static partial class Ops
 {
     /// <summary>
     /// <c>CrossEntropy(Linear(hidden, weight), targets)</c> without ever holding the [rows, classes]
-    /// logits: rows go through in chunks whose logits live only in a scratch buffer. When the
-    /// weight is frozen (a PEFT base's LM head) and a gradient is recorded, each chunk's gradient
-    /// with respect to <paramref name="hidden"/> is computed right there, from the logits already
-    /// in the scratch buffer, so backward only scales it: the same two head products as the
-    /// unchunked loss, without its two [rows, classes] tensors. A trainable weight instead has its
-    /// chunks' logits recomputed in backward (one extra head product).
+    /// logits: forward goes through the classes in blocks with a running log-sum-exp per row
+    /// (<see cref="VocabularyBlockedCrossEntropy"/>), holding one block of logits per thread. When
+    /// the weight is frozen (a PEFT base's LM head) and a gradient is recorded, the gradient with
+    /// respect to <paramref name="hidden"/> is accumulated in the same pass, so backward only scales
+    /// it: the same two head products as the unchunked loss, without its two [rows, classes]
+    /// tensors. A trainable weight instead has its logits recomputed in backward, in chunks of
+    /// <paramref name="chunkRows"/> rows (one extra head product).
     /// </summary>
     /// <param name="hidden">[rows, features].</param>
     /// <param name="weight">[classes, features] (the LM head; may train).</param>
     /// <param name="targets">[rows] class per row; <paramref name="ignoreIndex"/> rows are skipped.</param>
     /// <param name="ignoreIndex">Target value to skip (-100).</param>
-    /// <param name="chunkRows">Rows per chunk (scratch is chunkRows × classes floats).</param>
+    /// <param name="chunkRows">Rows per chunk of a trainable weight's backward (scratch is chunkRows × classes floats).</param>
     /// <returns>The mean over non-ignored rows (NaN when every row is ignored), a scalar.</returns>
     public static Tensor LinearCrossEntropy(Tensor hidden, Tensor weight, IntTensor targets, int ignoreIndex = -100, int chunkRows = 256)
     {
@@ -38,17 +39,9 @@ public static partial class Ops
         bool gradientNow = record && count > 0 && !weight.RequiresGrad;
         var hiddenGradient = gradientNow ? Tensor.Uninitialized(hidden.Shape) : null;
         var terms = Tensor.Uninitialized(new Shape(rows));
-        var chunk = new ChunkBuffers(Math.Min(chunkRows, rows), classes);
-        for (int start = 0; start < rows; start += chunkRows)
-        {
-            int n = Math.Min(chunkRows, rows - start);
-            var h = chunk.ComputeLogits(hidden, weight, targets, start, n);
-            if (hiddenGradient is not null)
-                chunk.Gradients(h, weight, n, ignoreIndex, 1f / count, hiddenGradient.Span.Slice(start * features, n * features), accumulate: false, default);
-            else CrossEntropyKernel.Forward(chunk.Logits.Buffer, chunk.Targets, n, classes, ignoreIndex, chunk.Lse, chunk.Terms);
-            chunk.Terms.AsSpan(0, n).CopyTo(terms.Span.Slice(start, n));
-        }
-        chunk.Release();
+        if (count > 0)
+            VocabularyBlockedCrossEntropy.Run(hidden.Span, weight.Span, targets.Span, rows, features, classes, ignoreIndex, 1f / count,
+                terms.Span, hiddenGradient is null ? default : hiddenGradient.Span);
         double total = 0;
         ReadOnlySpan<int> ts = targets.Span;
         ReadOnlySpan<float> termSpan = terms.Span;
