@@ -8,7 +8,7 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
 /// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
-/// kernels read the codes (int8 with AVX-VNNI at every M, NF4 with AVX-512 for M ≤ 8), and the
+/// kernels read the codes (int8 with AVX-VNNI or AVX-512BW at every M, NF4 with AVX-512 for M ≤ 8), and the
 /// fallback dequantizes one tile at a time into a per-thread buffer for the float GEMM.
 /// </summary>
 public static unsafe class QuantizedGemm
@@ -35,25 +35,20 @@ public static unsafe class QuantizedGemm
         get => t_forcedIsa;
         set
         {
-            if (value == QuantizedIsa.Vnni && !VnniSupported)
-                throw new PlatformNotSupportedException("The direct quantized kernels need AVX-512F and AVX-VNNI, which this CPU lacks.");
+            if (value == QuantizedIsa.Direct && !DirectSupported)
+                throw new PlatformNotSupportedException("The direct quantized kernels need AVX-512F and AVX-512BW, which this CPU lacks.");
             t_forcedIsa = value;
         }
     }
 
-    /// <summary>True when the direct kernels can run here.</summary>
-    internal static bool VnniSupported =>
-#if NET9_0_OR_GREATER
-        Avx512F.IsSupported && AvxVnni.IsSupported && Vector512.IsHardwareAccelerated;
-#else
-        false;
-#endif
+    /// <summary>True when the direct kernels can run here (on .NET 8, int8 still takes the tiles).</summary>
+    internal static bool DirectSupported => Avx512F.IsSupported && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>The path the current thread's calls take.</summary>
-    internal static QuantizedIsa ActiveIsa => t_forcedIsa != QuantizedIsa.Auto ? t_forcedIsa : VnniSupported ? QuantizedIsa.Vnni : QuantizedIsa.DequantizedTiles;
+    internal static QuantizedIsa ActiveIsa => t_forcedIsa != QuantizedIsa.Auto ? t_forcedIsa : DirectSupported ? QuantizedIsa.Direct : QuantizedIsa.DequantizedTiles;
 
     /// <summary>
-    /// y [m, w.Rows] = x [m, w.Columns] · Wᵀ. For int8 on the VNNI path the activations are
+    /// y [m, w.Rows] = x [m, w.Columns] · Wᵀ. For int8 on the direct path the activations are
     /// quantized per row to int8 (absmax / 127), which adds at most scale_x/2 · Σ|w| per output.
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short for the shapes.</exception>
@@ -68,9 +63,9 @@ public static unsafe class QuantizedGemm
         fixed (float* px = x, py = y)
         {
 #if NET9_0_OR_GREATER
-            if (isa == QuantizedIsa.Vnni && w is Int8Matrix i8) { Int8Forward(m, px, i8, py); return; }
+            if (isa == QuantizedIsa.Direct && w is Int8Matrix i8) { Int8Forward(m, px, i8, py); return; }
 #endif
-            if (isa == QuantizedIsa.Vnni && w is Nf4Matrix nf4 && m <= GemmSmallM.MaxRows) { Nf4SmallForward(m, px, nf4, py); return; }
+            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= GemmSmallM.MaxRows) { Nf4SmallForward(m, px, nf4, py); return; }
             var task = TileForwardTask.ForCurrentThread;
             task.Set(m, px, w, py);
             RunChunks(task, n, TileRows, (long)m * n * k >= (1L << 21) || (long)n * k >= ParallelElements);
@@ -112,7 +107,7 @@ public static unsafe class QuantizedGemm
         fixed (float* pws = w.ScaleArray)
         fixed (int* sums = w.RowSums)
         {
-            Int8VnniKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps);
+            Int8DotKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps);
             var task = Int8Task.ForCurrentThread;
             task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps; task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
             RunChunks(task, w.Rows, 4, (long)m * w.Rows * kp >= (1L << 22) || (long)w.Rows * kp >= ParallelElements);
@@ -188,7 +183,7 @@ public static unsafe class QuantizedGemm
         public int* Sums;
 
         protected override void Run(int start, int end) =>
-            Int8VnniKernel.Multiply(M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
+            Int8DotKernel.Multiply(M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
     }
 #endif
 

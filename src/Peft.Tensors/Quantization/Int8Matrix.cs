@@ -38,7 +38,7 @@ public sealed class Int8Matrix : QuantizedMatrix
     /// <summary>Values [Rows, Stride], zero-padded.</summary>
     internal sbyte[] PaddedValues => _values;
 
-    /// <summary>Σ_c Values[r, c] per row: the correction for activations offset by +128 in the VNNI kernel.</summary>
+    /// <summary>Σ_c Values[r, c] per row: the correction for activations offset by +128 in the direct int8 kernel.</summary>
     internal int[] RowSums => _rowSums;
 
     internal float[] ScaleArray => _scales;

@@ -7,7 +7,7 @@ namespace Peft.Tensors.Tests;
 /// <summary>
 /// QuantizedGemm against a double-precision reference computed on the dequantized weights, for
 /// both kernel paths this CPU runs and 1 and 2 threads. Tolerances:
-/// float accumulation 2e-5·Σ|x||w| (+1e-6); the int8 VNNI path also quantizes each activation row
+/// float accumulation 2e-5·Σ|x||w| (+1e-6); the int8 direct path also quantizes each activation row
 /// to int8 with scale s = max|x|/127, adding at most s/2·Σ_k|w[n, k]| to output n.
 /// </summary>
 [TestClass]
@@ -15,7 +15,7 @@ public sealed class QuantizedGemmTests
 {
     public static IEnumerable<object[]> Cases()
     {
-        foreach (var isa in new[] { QuantizedIsa.DequantizedTiles, QuantizedIsa.Vnni })
+        foreach (var isa in new[] { QuantizedIsa.DequantizedTiles, QuantizedIsa.Direct })
             foreach (int threads in new[] { 1, 2 })
                 foreach (var format in new[] { "int8", "nf4", "nf4-dq" })
                     yield return [(int)isa, threads, format];
@@ -48,7 +48,7 @@ public sealed class QuantizedGemmTests
                 var y = new float[m * n];
                 Array.Fill(y, float.NaN);
                 QuantizedGemm.MultiplyTransposed(m, x, q, y);
-                bool activationQuantized = (QuantizedIsa)isa == QuantizedIsa.Vnni && q is Int8Matrix;
+                bool activationQuantized = (QuantizedIsa)isa == QuantizedIsa.Direct && q is Int8Matrix;
                 for (int i = 0; i < m; i++)
                 {
                     double xScale = x.AsSpan(i * k, k).ToArray().Max(Math.Abs) / 127.0;
@@ -122,9 +122,9 @@ public sealed class QuantizedGemmTests
     }
 
     [TestMethod]
-    public void VnniAndTilePathsAgreeForNf4AndStayCloseForInt8()
+    public void DirectAndTilePathsAgreeForNf4AndStayCloseForInt8()
     {
-        if (!QuantizedGemm.VnniSupported) Assert.Inconclusive("AVX-VNNI is not supported on this CPU.");
+        if (!QuantizedGemm.DirectSupported) Assert.Inconclusive("The direct quantized kernels need AVX-512F and AVX-512BW, which this CPU lacks.");
         var w = QuantizedMatrixTests.RandomWeight(11, 300, 256);
         var x = RandomArray(new Random(4), 3 * 256);
         foreach (var format in new[] { "int8", "nf4" })
@@ -132,9 +132,46 @@ public sealed class QuantizedGemmTests
             var q = Make(format, w);
             var a = new float[3 * 300];
             var b = new float[3 * 300];
-            using (Force(QuantizedIsa.Vnni, 0)) QuantizedGemm.MultiplyTransposed(3, x, q, a);
+            using (Force(QuantizedIsa.Direct, 0)) QuantizedGemm.MultiplyTransposed(3, x, q, a);
             using (Force(QuantizedIsa.DequantizedTiles, 0)) QuantizedGemm.MultiplyTransposed(3, x, q, b);
             GradientCheck.AssertClose(b, a, atol: format == "int8" ? 0.05 : 1e-4, rtol: 1e-3, what: format);
+        }
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Int8DirectKernelGivesExactlyTheIntegerProductOfTheQuantizedRows(bool widening)
+    {
+        using var _ = Force(QuantizedIsa.Direct, 0);
+        if (!widening && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) Assert.Inconclusive("AVX-VNNI is not supported on this CPU (the widening step covers it).");
+        Int8DotKernel.t_forceWidening = widening;
+        try
+        {
+            // 5 rows × 70 outputs × 100 inputs: partial column groups, padded depth, every row count of a tile.
+            const int m = 5, n = 70, k = 100;
+            var q = Int8Matrix.Quantize(QuantizedMatrixTests.RandomWeight(3, n, k));
+            var x = RandomArray(new Random(9), m * k);
+            x[7] = 0.5f / 127f * x.AsSpan(0, k).ToArray().Max(Math.Abs) * 127f; // a value on a rounding midpoint
+            var y = new float[m * n];
+            QuantizedGemm.MultiplyTransposed(m, x, q, y);
+            for (int i = 0; i < m; i++)
+            {
+                float scale = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(x.AsSpan(i * k, k))) / 127f;
+                float inv = 1f / scale;
+                for (int j = 0; j < n; j++)
+                {
+                    int total = 0;
+                    for (int p = 0; p < k; p++)
+                        total += Math.Clamp((int)MathF.Round(x[i * k + p] * inv), -127, 127) * q.PaddedValues[j * q.Stride + p];
+                    float expected = total * scale * q.ScaleArray[j];
+                    Assert.AreEqual(expected, y[i * n + j], $"row {i} output {j}");
+                }
+            }
+        }
+        finally
+        {
+            Int8DotKernel.t_forceWidening = false;
         }
     }
 
@@ -196,7 +233,7 @@ public sealed class QuantizedGemmTests
     /// <summary>Forces a quantized kernel path and a thread limit (0 = all) for this thread until disposed.</summary>
     internal static IDisposable Force(QuantizedIsa isa, int threads)
     {
-        if (isa == QuantizedIsa.Vnni && !QuantizedGemm.VnniSupported) Assert.Inconclusive("AVX-VNNI is not supported on this CPU.");
+        if (isa == QuantizedIsa.Direct && !QuantizedGemm.DirectSupported) Assert.Inconclusive("The direct quantized kernels need AVX-512F and AVX-512BW, which this CPU lacks.");
         QuantizedGemm.ForcedIsa = isa;
         Gemm.MaxThreads = threads;
         return new Restore();

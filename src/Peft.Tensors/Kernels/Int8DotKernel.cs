@@ -1,0 +1,201 @@
+// AVX-VNNI is a preview API on .NET 8: that target uses the dequantized-tile path for int8 instead.
+#if NET9_0_OR_GREATER
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Peft.Tensors.Kernels;
+
+/// <summary>
+/// int8 × int8 products in exact int32 arithmetic. Activations are quantized per row to int8 and
+/// offset by +128 into uint8; the offset's contribution, 128 · Σ_k w[n, k], is subtracted using row
+/// sums precomputed with the weight. The multiply-add is AVX-VNNI's vpdpbusd (uint8 × int8 → int32)
+/// where the CPU has it, else AVX-512BW's vpmaddwd on both operands widened to int16 (AVX-512 CPUs
+/// without AVX-VNNI, e.g. Zen 4, Ice Lake; .NET exposes no EVEX vpdpbusd): the same integers.
+/// </summary>
+internal static unsafe class Int8DotKernel
+{
+    /// <summary>Bytes per vpdpbusd step.</summary>
+    public const int Step = 32;
+
+    /// <summary>
+    /// Quantizes rows of x [m, k] to xq [m, kp] (uint8, value + 128, padding 128) with per-row
+    /// scales absmax/127 in <paramref name="scales"/>.
+    /// </summary>
+    public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            float* row = x + (long)i * ldx;
+            byte* q = xq + (long)i * kp;
+            float absMax = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(row, k));
+            absMax = Math.Abs(absMax);
+            float scale = absMax / 127f;
+            scales[i] = scale;
+            float inv = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+            int c = 0;
+            if (Avx512F.IsSupported)
+            {
+                var invV = Vector512.Create(inv);
+                var offset = Vector512.Create(128);
+                for (; c + 16 <= k; c += 16)
+                {
+                    // Round to nearest even (the default rounding mode), shift into [1, 255], narrow.
+                    var v = Avx512F.ConvertToVector512Int32(Vector512.Load(row + c) * invV) + offset;
+                    Vector128.Store(Avx512F.ConvertToVector128Byte(v), q + c);
+                }
+            }
+            for (; c < k; c++) q[c] = (byte)(Math.Clamp((int)MathF.Round(row[c] * inv), -127, 127) + 128);
+            for (; c < kp; c++) q[c] = 128;
+        }
+    }
+
+    /// <summary>
+    /// y[i, j] = (Σ_k xq[i, k]·w[j, k] − 128·rowSum[j]) · xScale[i] · wScale[j] for rows [0, m) and
+    /// weight rows [n0, n1); kp (a multiple of 32) is the padded row length of xq and w.
+    /// </summary>
+    /// <summary>Whether the widening AVX-512BW step can run here (the VNNI one needs <see cref="AvxVnni"/> too).</summary>
+    public static bool Supported => Avx512F.IsSupported && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>Use the widening step even where AVX-VNNI exists (tests compare the two).</summary>
+    [ThreadStatic] internal static bool t_forceWidening;
+
+    /// <summary>The step the current thread's calls use.</summary>
+    internal static bool UsesVnni => AvxVnni.IsSupported && !t_forceWidening;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums,
+        int n0, int n1, float* y, int ldy)
+    {
+        if (UsesVnni) Multiply<VnniStep, Vector256<byte>, Vector256<sbyte>, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+        else Multiply<WideningStep, Vector512<short>, Vector512<short>, Vector512<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Multiply<TStep, TX, TW, TAcc>(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums,
+        int n0, int n1, float* y, int ldy)
+        where TStep : struct, IStep<TX, TW, TAcc> where TX : struct where TW : struct where TAcc : struct
+    {
+        // Blocks of rows small enough that their quantized activations stay in L1/L2 while every weight row passes.
+        const int rowBlock = 64;
+        for (int i0 = 0; i0 < m; i0 += rowBlock)
+        {
+            int i1 = Math.Min(m, i0 + rowBlock);
+            int j = n0;
+            for (; j + 4 <= n1; j += 4)
+                for (int i = i0; i < i1; i += 4)
+                    Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+            for (; j < n1; j++)
+                for (int i = i0; i < i1; i += 4)
+                    Tile<GemmSmallM.Count1, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+        }
+    }
+
+    private static void Tile<TCols, TStep, TX, TW, TAcc>(int rows, int kp, byte* x, float* xs, sbyte* w, float* ws, int* sums, float* y, int ldy)
+        where TCols : struct, GemmSmallM.IConstant
+        where TStep : struct, IStep<TX, TW, TAcc> where TX : struct where TW : struct where TAcc : struct
+    {
+        switch (rows)
+        {
+            case 1: Dot<GemmSmallM.Count1, TCols, TStep, TX, TW, TAcc>(kp, x, xs, w, ws, sums, y, ldy); break;
+            case 2: Dot<GemmSmallM.Count2, TCols, TStep, TX, TW, TAcc>(kp, x, xs, w, ws, sums, y, ldy); break;
+            case 3: Dot<GemmSmallM.Count3, TCols, TStep, TX, TW, TAcc>(kp, x, xs, w, ws, sums, y, ldy); break;
+            default: Dot<GemmSmallM.Count4, TCols, TStep, TX, TW, TAcc>(kp, x, xs, w, ws, sums, y, ldy); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot<TRows, TCols, TStep, TX, TW, TAcc>(int kp, byte* x, float* xs, sbyte* w, float* ws, int* sums, float* y, int ldy)
+        where TRows : struct, GemmSmallM.IConstant where TCols : struct, GemmSmallM.IConstant
+        where TStep : struct, IStep<TX, TW, TAcc> where TX : struct where TW : struct where TAcc : struct
+    {
+        TAcc s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default,
+            s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        TX x0, x1, x2, x3;
+        TW w0, w1 = default, w2 = default, w3 = default;
+        for (int p = 0; p < kp; p += Step)
+        {
+            w0 = TStep.LoadW(w + p);
+            if (TCols.Value > 1) { w1 = TStep.LoadW(w + kp + p); w2 = TStep.LoadW(w + 2 * kp + p); w3 = TStep.LoadW(w + 3 * kp + p); }
+            x0 = TStep.LoadX(x + p);
+            s00 = TStep.Add(s00, x0, w0);
+            if (TCols.Value > 1) { s01 = TStep.Add(s01, x0, w1); s02 = TStep.Add(s02, x0, w2); s03 = TStep.Add(s03, x0, w3); }
+            if (TRows.Value > 1)
+            {
+                x1 = TStep.LoadX(x + kp + p);
+                s10 = TStep.Add(s10, x1, w0);
+                if (TCols.Value > 1) { s11 = TStep.Add(s11, x1, w1); s12 = TStep.Add(s12, x1, w2); s13 = TStep.Add(s13, x1, w3); }
+            }
+            if (TRows.Value > 2)
+            {
+                x2 = TStep.LoadX(x + 2 * kp + p);
+                s20 = TStep.Add(s20, x2, w0);
+                if (TCols.Value > 1) { s21 = TStep.Add(s21, x2, w1); s22 = TStep.Add(s22, x2, w2); s23 = TStep.Add(s23, x2, w3); }
+            }
+            if (TRows.Value > 3)
+            {
+                x3 = TStep.LoadX(x + 3 * kp + p);
+                s30 = TStep.Add(s30, x3, w0);
+                if (TCols.Value > 1) { s31 = TStep.Add(s31, x3, w1); s32 = TStep.Add(s32, x3, w2); s33 = TStep.Add(s33, x3, w3); }
+            }
+        }
+        Store<TCols, TStep, TX, TW, TAcc>(s00, s01, s02, s03, xs[0], ws, sums, y);
+        if (TRows.Value > 1) Store<TCols, TStep, TX, TW, TAcc>(s10, s11, s12, s13, xs[1], ws, sums, y + ldy);
+        if (TRows.Value > 2) Store<TCols, TStep, TX, TW, TAcc>(s20, s21, s22, s23, xs[2], ws, sums, y + 2 * ldy);
+        if (TRows.Value > 3) Store<TCols, TStep, TX, TW, TAcc>(s30, s31, s32, s33, xs[3], ws, sums, y + 3 * ldy);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TCols, TStep, TX, TW, TAcc>(TAcc a, TAcc b, TAcc c, TAcc d, float xs, float* ws, int* sums, float* y)
+        where TCols : struct, GemmSmallM.IConstant
+        where TStep : struct, IStep<TX, TW, TAcc> where TX : struct where TW : struct where TAcc : struct
+    {
+        y[0] = (TStep.Sum(a) - 128 * sums[0]) * xs * ws[0];
+        if (TCols.Value > 1)
+        {
+            y[1] = (TStep.Sum(b) - 128 * sums[1]) * xs * ws[1];
+            y[2] = (TStep.Sum(c) - 128 * sums[2]) * xs * ws[2];
+            y[3] = (TStep.Sum(d) - 128 * sums[3]) * xs * ws[3];
+        }
+    }
+
+    /// <summary>One 32-byte multiply-add step: operands as loaded (or widened) and the accumulator type.</summary>
+    private interface IStep<TX, TW, TAcc>
+    {
+        static abstract TX LoadX(byte* x);
+
+        static abstract TW LoadW(sbyte* w);
+
+        static abstract TAcc Add(TAcc sum, TX x, TW w);
+
+        static abstract int Sum(TAcc sum);
+    }
+
+    /// <summary>vpdpbusd: 32 uint8 × int8 products summed in fours into eight int32 lanes.</summary>
+    private readonly struct VnniStep : IStep<Vector256<byte>, Vector256<sbyte>, Vector256<int>>
+    {
+        public static Vector256<byte> LoadX(byte* x) => Vector256.Load(x);
+
+        public static Vector256<sbyte> LoadW(sbyte* w) => Vector256.Load(w);
+
+        public static Vector256<int> Add(Vector256<int> sum, Vector256<byte> x, Vector256<sbyte> w) => AvxVnni.MultiplyWideningAndAdd(sum, x, w);
+
+        public static int Sum(Vector256<int> sum) => Vector256.Sum(sum);
+    }
+
+    /// <summary>
+    /// Both operands widened to int16 (uint8 zero-, int8 sign-extended), then vpmaddwd sums products
+    /// in pairs into sixteen int32 lanes: |pair| ≤ 2·255·127, no saturation, the same totals as vpdpbusd.
+    /// </summary>
+    private readonly struct WideningStep : IStep<Vector512<short>, Vector512<short>, Vector512<int>>
+    {
+        public static Vector512<short> LoadX(byte* x) => Avx512BW.ConvertToVector512Int16(Vector256.Load(x));
+
+        public static Vector512<short> LoadW(sbyte* w) => Avx512BW.ConvertToVector512Int16(Vector256.Load(w));
+
+        public static Vector512<int> Add(Vector512<int> sum, Vector512<short> x, Vector512<short> w) => sum + Avx512BW.MultiplyAddAdjacent(x, w);
+
+        public static int Sum(Vector512<int> sum) => Vector512.Sum(sum);
+    }
+}
+#endif
