@@ -58,6 +58,22 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(int nr, bool transB, float* b, nint ldb, int p0, int kc, int j0, int nc, float* dst, nint sliverStride)
     {
+        if (!transB && nc >= 2 * nr && sliverStride != 0)
+        {
+            // Row by row across every full sliver: each B row is read once, front to back, which
+            // the prefetchers follow (a sliver at a time hops one row stride per step instead).
+            int full = nc / nr;
+            float* src = b + (nint)p0 * ldb + j0;
+            for (int p = 0; p < kc; p++, src += ldb)
+            {
+                float* d = dst + (nint)p * nr;
+                for (int s = 0; s < full; s++, d += sliverStride) CopyFull(src + s * nr, d, nr);
+            }
+            if (full * nr == nc) return;
+            // The last, partial sliver (zero-padded) the usual way.
+            PackB(nr, transB, b, ldb, p0, kc, j0 + full * nr, nc - full * nr, dst + full * sliverStride, sliverStride);
+            return;
+        }
         for (int s = 0, js = 0; js < nc; s++, js += nr)
         {
             int cols = Math.Min(nr, nc - js);
