@@ -105,6 +105,28 @@ public sealed class TokenizerBehaviourTests
     [TestMethod]
     [DataRow("gpt2")]
     [DataRow("llama3")]
+    [DataRow("mistral")]
+    [DataRow("qwen3")]
+    [DataRow("unigram_synthetic")]
+    public void StreamedTextEqualsTheWholeDecode(string name)
+    {
+        var tokenizer = TokenizerFixtureTests.Get(name);
+        // Leading and repeated spaces, newlines, accents, emoji (byte fallback / byte-level pieces) and CJK.
+        string text = "  Hello world,\n  naïve café 😀 done.\t日本語 x  y 🙂🙂 end";
+        var ids = tokenizer.Encode(text, false).Ids;
+        foreach (bool skip in new[] { true, false })
+        {
+            var stream = tokenizer.CreateStreamingDecoder(skip);
+            var pieces = ids.Select(stream.Add).ToList();
+            pieces.Add(stream.Flush());
+            Assert.AreEqual(tokenizer.Decode(ids, skip), string.Concat(pieces),
+                $"{name}: " + string.Join(" | ", pieces.Select(p => System.Text.Json.JsonSerializer.Serialize(p))));
+        }
+    }
+
+    [TestMethod]
+    [DataRow("gpt2")]
+    [DataRow("llama3")]
     public void LongInputsCompleteAndRoundTrip(string name)
     {
         var tokenizer = TokenizerFixtureTests.Get(name);

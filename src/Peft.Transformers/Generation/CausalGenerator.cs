@@ -157,7 +157,7 @@ public sealed class CausalGenerator
             cache = options.UseStaticCache ? new StaticCache(layout, capacity) : new DynamicCache(layout, Math.Min(capacity, virtualCount + promptLength + 256));
         }
         var selector = new TokenSelector(options);
-        var stops = new StopStrings(options);
+        var stops = new StopStrings(options, batch);
         float[]? next = null;
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
@@ -214,7 +214,7 @@ public sealed class CausalGenerator
                 sequences[b].Add(token);
                 // The mask gains a 1 per row for the new column (HF keeps finished rows attended too).
                 mask[b].Add(1);
-                if (!finished[b] && (eos.Contains(token) || stops.Hit(sequences[b], promptLength))) finished[b] = true;
+                if (!finished[b] && (eos.Contains(token) || stops.Hit(b, sequences[b], promptLength))) finished[b] = true;
             }
             yield return chosen;
             if (finished.All(f => f)) yield break;

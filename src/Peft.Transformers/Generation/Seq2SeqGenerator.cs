@@ -123,7 +123,7 @@ public sealed class Seq2SeqGenerator
         for (int b = 0; b < batch; b++) sequences[b] = [start];
         var finished = new bool[batch];
         var selector = new TokenSelector(options);
-        var stops = new StopStrings(options);
+        var stops = new StopStrings(options, batch);
         float[]? next = null;
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
@@ -149,7 +149,7 @@ public sealed class Seq2SeqGenerator
                 int token = finished[b] ? pad : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
                 chosen[b] = token;
                 sequences[b].Add(token);
-                if (!finished[b] && (eos.Contains(token) || stops.Hit(sequences[b], 1))) finished[b] = true;
+                if (!finished[b] && (eos.Contains(token) || stops.Hit(b, sequences[b], 1))) finished[b] = true;
             }
             yield return chosen;
             if (finished.All(f => f)) yield break;

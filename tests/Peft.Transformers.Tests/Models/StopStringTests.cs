@@ -33,6 +33,30 @@ public sealed class StopStringTests
     }
 
     [TestMethod]
+    public void EachRowOfABatchStopsOnItsOwnTextAcrossTokens()
+    {
+        var model = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base"));
+        var generator = new CausalGenerator(model);
+        var prompts = IntTensor.FromArray([5, 9, 13, 2, 7, 11], 2, 3);
+        var options = new GenerationOptions { MaxNewTokens = 12, EosTokenIds = [], TextDecoder = Letters, PadTokenId = 0 };
+        var full = generator.Generate(prompts, null, options);
+        int width = full.Shape[1];
+        string[] texts = [.. Enumerable.Range(0, 2).Select(b => Letters(full.ToArray().Skip(b * width + 3).Take(width - 3).ToArray()))];
+        // Three letters = three tokens: the match is only complete on the last of them.
+        string stop = texts[1].Substring(5, 3);
+        var stopped = generator.Generate(prompts, null, options with { StopStrings = [stop] });
+        var got = stopped.ToArray();
+        for (int b = 0; b < 2; b++)
+        {
+            int found = texts[b].IndexOf(stop, StringComparison.Ordinal);
+            int keep = found < 0 ? width - 3 : found + stop.Length;
+            var row = got.Skip(b * stopped.Shape[1] + 3).Take(stopped.Shape[1] - 3).ToArray();
+            CollectionAssert.AreEqual(full.ToArray().Skip(b * width + 3).Take(keep).ToArray(), row.Take(keep).ToArray(), $"row {b}: '{texts[b]}' up to '{stop}'");
+            Assert.IsTrue(row.Skip(keep).All(id => id == 0), $"row {b} is padded after its stop string");
+        }
+    }
+
+    [TestMethod]
     public void StopStringsWithoutADecoderAreRejected()
     {
         var model = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base"));
