@@ -191,6 +191,20 @@ internal static unsafe class GemmSmallM
             if (TRows.Value > 3 && TCols.Value > 2) s32 = Avx512F.FusedMultiplyAdd(x3, w2, s32);
             if (TRows.Value > 3 && TCols.Value > 3) s33 = Avx512F.FusedMultiplyAdd(x3, w3, s33);
         }
+        if (TCols.Value == 4)
+        {
+            // All sixteen horizontal sums at once (lane 4·row + column): a tree of in-lane unpacks,
+            // shuffles and 128-bit lane swaps instead of sixteen separate reductions, which cost a
+            // quarter of the kernel's time at K = 768.
+            var sums = Lanes(
+                Lanes(Quad(Pair(s00, s01), Pair(s02, s03)), Quad(Pair(s10, s11), Pair(s12, s13))),
+                Lanes(Quad(Pair(s20, s21), Pair(s22, s23)), Quad(Pair(s30, s31), Pair(s32, s33))));
+            StoreDots(Avx512F.ExtractVector128(sums, 0), a, w, ldw, vecEnd, k, c, alpha, beta);
+            if (TRows.Value > 1) StoreDots(Avx512F.ExtractVector128(sums, 1), a + lda, w, ldw, vecEnd, k, c + ldc, alpha, beta);
+            if (TRows.Value > 2) StoreDots(Avx512F.ExtractVector128(sums, 2), a + 2 * lda, w, ldw, vecEnd, k, c + 2 * ldc, alpha, beta);
+            if (TRows.Value > 3) StoreDots(Avx512F.ExtractVector128(sums, 3), a + 3 * lda, w, ldw, vecEnd, k, c + 3 * ldc, alpha, beta);
+            return;
+        }
         StoreDot(s00, a + 0 * lda, w + 0 * ldw, vecEnd, k, c + 0 * ldc + 0, alpha, beta);
         if (TCols.Value > 1) StoreDot(s01, a + 0 * lda, w + 1 * ldw, vecEnd, k, c + 0 * ldc + 1, alpha, beta);
         if (TCols.Value > 2) StoreDot(s02, a + 0 * lda, w + 2 * ldw, vecEnd, k, c + 0 * ldc + 2, alpha, beta);
@@ -207,6 +221,39 @@ internal static unsafe class GemmSmallM
         if (TRows.Value > 3 && TCols.Value > 1) StoreDot(s31, a + 3 * lda, w + 1 * ldw, vecEnd, k, c + 3 * ldc + 1, alpha, beta);
         if (TRows.Value > 3 && TCols.Value > 2) StoreDot(s32, a + 3 * lda, w + 2 * ldw, vecEnd, k, c + 3 * ldc + 2, alpha, beta);
         if (TRows.Value > 3 && TCols.Value > 3) StoreDot(s33, a + 3 * lda, w + 3 * ldw, vecEnd, k, c + 3 * ldc + 3, alpha, beta);
+    }
+
+    /// <summary>Per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a, b) + Avx512F.UnpackHigh(a, b);
+
+    /// <summary>Two <see cref="Pair"/> results to [a, b, c, d] per 128-bit lane (each that lane's share of a sum).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quad(Vector512<float> ab, Vector512<float> cd) => Avx512F.Shuffle(ab, cd, 0x44) + Avx512F.Shuffle(ab, cd, 0xEE);
+
+    /// <summary>Lanes [x0+x1, x2+x3, y0+y1, y2+y3] of two vectors' 128-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lanes(Vector512<float> x, Vector512<float> y) => Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
+
+    /// <summary>Adds the scalar k-tails to one row's four dot products and updates C[0..4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDots(Vector128<float> sums, float* a, float* w, nint ldw, int vecEnd, int k, float* c, float alpha, float beta)
+    {
+        if (vecEnd < k)
+        {
+            float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+            for (int p = vecEnd; p < k; p++)
+            {
+                t0 += a[p] * w[p];
+                t1 += a[p] * w[ldw + p];
+                t2 += a[p] * w[2 * ldw + p];
+                t3 += a[p] * w[3 * ldw + p];
+            }
+            sums += Vector128.Create(t0, t1, t2, t3);
+        }
+        sums *= alpha;
+        if (beta != 0f) sums += Vector128.Load(c) * beta;
+        Vector128.Store(sums, c);
     }
 
     /// <summary>Reduces one dot product's vector, adds the scalar k-tail and updates one element of C.</summary>
