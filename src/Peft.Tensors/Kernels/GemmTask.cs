@@ -83,10 +83,11 @@ internal sealed unsafe class GemmTask : ParallelTask
         // Bands of a few B rows swept across all strips: each band reads B rows sequentially
         // (a full-depth strip would hop one row stride per step and defeat the prefetchers).
         int fullEnd = n0 + (n1 - n0) / width * width;
-        // Few rows of A stream B best in shallow bands (more of L1 left for prefetched B lines); at
-        // 5-8 rows the C tile's reload per band costs more, and 128-deep bands measured 8-20 % faster
-        // than 32 on Zen 4 (M = 8, K/N 768-3072, one thread).
-        int band = SmallMBand > 0 ? SmallMBand : g.M <= 4 ? 16 : 128;
+        // Few rows of A stream B best in shallow bands (more of L1 left for prefetched B lines), the
+        // shallower the wider this thread's columns (Zen 4, M = 1: 768 columns 32 GFLOP/s at 16 rows
+        // and 25 at 8, 3072 columns 12 at 16 and 23 at 8); at 5-8 rows the C tile's reload per band
+        // costs more, and 128-deep bands measured 8-20 % faster than 32 (M = 8, K/N 768-3072).
+        int band = SmallMBand > 0 ? SmallMBand : g.M > 4 ? 128 : n1 - n0 > 1024 ? 8 : 16;
         for (int p0 = 0; p0 < g.K; p0 += band)
         {
             int depth = Math.Min(band, g.K - p0);
