@@ -119,36 +119,6 @@ public static class AdapterFiles
         return modulesToSave is not null && modulesToSave.Any(m => ModuleNames.Matches(module, m));
     }
 
-    /// <summary>
-    /// Adds modules saved with the adapter (a classification head, <c>modules_to_save</c> copies) to
-    /// an adapter folder written by <see cref="Write"/>: each tensor under its key, and, when
-    /// <paramref name="listHeadInConfig"/>, the head ("score") in the config's <c>modules_to_save</c>
-    /// beside the modules already listed there. Each file is replaced atomically.
-    /// </summary>
-    public static void AddModulesToSave(string folder, IReadOnlyList<(string Key, Tensor Values)> modules, bool listHeadInConfig)
-    {
-        ArgumentNullException.ThrowIfNull(folder);
-        ArgumentNullException.ThrowIfNull(modules);
-        string weights = Path.Combine(folder, WeightsFileName);
-        var keys = modules.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
-        var entries = new List<SafeTensorWriteEntry>();
-        using (var file = SafeTensorsFile.Open(weights))
-        {
-            foreach (var (name, info) in file.Tensors)
-                if (!keys.Contains(name)) entries.Add(new SafeTensorWriteEntry(name, info.DType, info.Shape, file.GetBytes(name).ToArray()));
-        }
-        foreach (var (key, values) in modules)
-            entries.Add(new SafeTensorWriteEntry(key, SafeTensorDType.F32, values.Shape.ToArray(), MemoryMarshal.AsBytes(values.Span).ToArray()));
-        SafeTensorsWriter.Write(weights, entries, new Dictionary<string, string> { ["format"] = "pt" });
-        if (!listHeadInConfig) return;
-        string configPath = Path.Combine(folder, ConfigFileName);
-        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
-        var listed = config["modules_to_save"] is JsonArray existing ? existing.Select(n => n!.GetValue<string>()).ToList() : [];
-        if (!listed.Contains("score")) listed.Add("score");
-        config["modules_to_save"] = ConfigFields.ModulesToSaveJson(listed);
-        WriteJsonAtomically(configPath, config);
-    }
-
     /// <summary>Writes the config and the named tensors (float32) to <paramref name="folder"/>.</summary>
     public static void Write(string folder, JsonObject config, IEnumerable<Tensor> tensors)
     {

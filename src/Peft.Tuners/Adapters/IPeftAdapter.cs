@@ -16,6 +16,7 @@ public interface IPeftAdapter
     /// <summary>The tensors training updates (empty when the adapter was loaded inference-only).</summary>
     IEnumerable<Tensor> Parameters { get; }
 
-    /// <summary>Writes HF PEFT's adapter folder (adapter_config.json + adapter_model.safetensors), atomically per file.</summary>
-    void Save(string folder);
+    /// <summary>What HF PEFT's adapter folder holds for this adapter: the config and the named tensors.</summary>
+    AdapterFileContents FileContents();
+
 }

@@ -66,8 +66,8 @@ public sealed class Ia3Adapter : IWeightAdapter
         return adapter;
     }
 
-    /// <summary>Writes the adapter in PEFT's layout.</summary>
-    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
+    /// <summary>The config and the scaling vectors under PEFT's keys.</summary>
+    public AdapterFileContents FileContents() => new(Config.ToJson(), [.. Parameters]);
 
     /// <summary>True when every layer's scaling is folded into its base weight.</summary>
     public bool IsMerged => MergeableLayers.AllMerged(_layers);

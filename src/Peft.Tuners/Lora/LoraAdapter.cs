@@ -79,8 +79,8 @@ public sealed class LoraAdapter : IWeightAdapter
         return adapter;
     }
 
-    /// <summary>Writes adapter_config.json and adapter_model.safetensors (each atomically) to <paramref name="folder"/>.</summary>
-    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(), Parameters);
+    /// <summary>The config and the A/B matrices under PEFT's keys.</summary>
+    public AdapterFileContents FileContents() => new(Config.ToJson(), [.. Parameters]);
 
     /// <summary>True when every layer's update is folded into its base weight.</summary>
     public bool IsMerged => MergeableLayers.AllMerged(_layers);

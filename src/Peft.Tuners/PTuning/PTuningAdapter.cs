@@ -115,16 +115,16 @@ public sealed class PTuningAdapter : IVirtualTokenAdapter
     }
 
     /// <summary>
-    /// Writes PEFT's adapter folder: like PEFT, only the encoder's output (<c>prompt_embeddings</c>),
+    /// PEFT's adapter folder: like PEFT, only the encoder's output (<c>prompt_embeddings</c>),
     /// so the saved adapter serves inference; training checkpoints keep the encoder weights.
     /// </summary>
-    public void Save(string folder)
+    public AdapterFileContents FileContents()
     {
         Tensor table;
         using (Autograd.NoGrad()) table = TensorScope.Keep(VirtualTokens());
         if (ReferenceEquals(table, _fixedOutput)) table = table.Detach();
         table.Name = "prompt_embeddings";
-        AdapterFiles.Write(folder, Config.ToJson(Model), [table]);
+        return new(Config.ToJson(Model), [table]);
     }
 
     /// <inheritdoc/>

@@ -473,16 +473,28 @@ public sealed class PeftModel
     public void SaveAdapter(string name, string folder)
     {
         var adapter = Get(name);
-        var extra = new List<(string Key, Tensor Values)>();
-        if (_heads.TryGetValue(name, out var head)) extra.Add((HeadKey(adapter), head));
+        var contents = adapter.FileContents();
+        // Module copies and a classification head go into the same file, written once.
+        var tensors = contents.Tensors.ToList();
+        if (_heads.TryGetValue(name, out var head))
+        {
+            var copy = Tensor.Wrap(head.ToArray(), head.Shape);
+            copy.Name = HeadKey(adapter);
+            tensors.Add(copy);
+            if (adapter is IWeightAdapter)
+            {
+                var listed = contents.Config["modules_to_save"] is System.Text.Json.Nodes.JsonArray existing ? existing.Select(n => n!.GetValue<string>()).ToList() : [];
+                if (!listed.Contains("score")) listed.Add("score");
+                contents.Config["modules_to_save"] = ConfigFields.ModulesToSaveJson(listed);
+            }
+        }
         foreach (var p in _modules.ParametersOf(name))
         {
-            var values = p.ToStored(_modules.Values(name, p.Name));
-            extra.Add((ModuleKey(adapter, p.Name), Tensor.Wrap(values, new Shape(p.StoredShape))));
+            var stored = Tensor.Wrap(p.ToStored(_modules.Values(name, p.Name)), new Shape(p.StoredShape));
+            stored.Name = ModuleKey(adapter, p.Name);
+            tensors.Add(stored);
         }
-        adapter.Save(folder);
-        if (extra.Count > 0)
-            AdapterFiles.AddModulesToSave(folder, extra, listHeadInConfig: adapter is IWeightAdapter && head is not null);
+        AdapterFiles.Write(folder, contents.Config, tensors);
     }
 
     private IEnumerable<IPeftAdapter> Applied => AdaptersEnabled ? _active.Select(n => _adapters[n]) : [];

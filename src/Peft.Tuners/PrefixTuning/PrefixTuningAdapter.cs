@@ -191,13 +191,13 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         return new PrefixTuningAdapter(config, model, table, null);
     }
 
-    /// <summary>Writes PEFT's adapter folder (the final table, as PEFT saves it).</summary>
-    public void Save(string folder)
+    /// <summary>PEFT's adapter folder: the final table, as PEFT saves it.</summary>
+    public AdapterFileContents FileContents()
     {
         Tensor table;
         using (Autograd.NoGrad()) table = TensorScope.Keep(Table());
         table.Name = "prompt_embeddings";
-        AdapterFiles.Write(folder, Config.ToJson(Model), [table]);
+        return new(Config.ToJson(Model), [table]);
     }
 
     /// <summary>The final table [virtual, layers·2·tokenDim] (through the projection when there is one).</summary>

@@ -87,7 +87,7 @@ public sealed class PromptTuningAdapter : IVirtualTokenAdapter
     }
 
     /// <inheritdoc/>
-    public void Save(string folder) => AdapterFiles.Write(folder, Config.ToJson(Model), Parameters);
+    public AdapterFileContents FileContents() => new(Config.ToJson(Model), [.. Parameters]);
 
     /// <inheritdoc/>
     public Tensor VirtualTokens(int batch, IntTensor? taskIds) => VirtualTokens();
