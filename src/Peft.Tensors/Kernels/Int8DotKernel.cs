@@ -10,12 +10,13 @@ namespace Peft.Tensors.Kernels;
 /// int8 × int8 products in exact int32 arithmetic. Activations are quantized per row to int8 and
 /// offset by +128 into uint8; the offset's contribution, 128 · Σ_k w[n, k], is subtracted using row
 /// sums precomputed with the weight. The multiply-add is AVX-VNNI's vpdpbusd (uint8 × int8 → int32)
-/// where the CPU has it, else AVX-512BW's vpmaddwd on both operands widened to int16 (AVX-512 CPUs
-/// without AVX-VNNI, e.g. Zen 4, Ice Lake; .NET exposes no EVEX vpdpbusd): the same integers.
+/// where the CPU has it (Zen 5, Alder Lake and later, even without AVX-512), else vpmaddwd on both
+/// operands widened to int16, 512-bit with AVX-512BW (Zen 4, Ice Lake: .NET exposes no EVEX vpdpbusd)
+/// or 256-bit with AVX2: the same integers every way.
 /// </summary>
 internal static unsafe class Int8DotKernel
 {
-    /// <summary>Bytes per vpdpbusd step.</summary>
+    /// <summary>Bytes per multiply-add step.</summary>
     public const int Step = 32;
 
     /// <summary>
@@ -24,6 +25,8 @@ internal static unsafe class Int8DotKernel
     /// </summary>
     public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales)
     {
+        // The 256-bit step's machines (AVX2 only) take the AVX2 loop; a forced 256-bit step does too, so tests reach it.
+        bool wide = Avx512F.IsSupported && (t_forcedStep ?? BestStep) != Int8DotStep.Widening256;
         for (int i = 0; i < m; i++)
         {
             float* row = x + (long)i * ldx;
@@ -34,7 +37,7 @@ internal static unsafe class Int8DotKernel
             scales[i] = scale;
             float inv = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
             int c = 0;
-            if (Avx512F.IsSupported)
+            if (wide)
             {
                 var invV = Vector512.Create(inv);
                 var offset = Vector512.Create(128);
@@ -45,30 +48,65 @@ internal static unsafe class Int8DotKernel
                     Vector128.Store(Avx512F.ConvertToVector128Byte(v), q + c);
                 }
             }
+            if (Avx2.IsSupported)
+            {
+                var invV = Vector256.Create(inv);
+                var offset = Vector256.Create(128);
+                for (; c + 32 <= k; c += 32)
+                {
+                    // The same rounding as above; values in [1, 255] narrow without saturation.
+                    var a = Avx.ConvertToVector256Int32(Vector256.Load(row + c) * invV) + offset;
+                    var b = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 8) * invV) + offset;
+                    var d = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 16) * invV) + offset;
+                    var e = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 24) * invV) + offset;
+                    var low = Vector256.Narrow(a, b).AsUInt16();
+                    var high = Vector256.Narrow(d, e).AsUInt16();
+                    Vector256.Store(Vector256.Narrow(low, high), q + c);
+                }
+            }
             for (; c < k; c++) q[c] = (byte)(Math.Clamp((int)MathF.Round(row[c] * inv), -127, 127) + 128);
             for (; c < kp; c++) q[c] = 128;
         }
     }
 
+    /// <summary>Whether some multiply-add step runs here (AVX2 at least).</summary>
+    public static bool Supported => Avx2.IsSupported;
+
+    /// <summary>A step for tests to force on the current thread (null: the fastest the CPU has).</summary>
+    [ThreadStatic] internal static Int8DotStep? t_forcedStep;
+
+    /// <summary>The fastest step this CPU runs: vpdpbusd, else 512-bit widening, else 256-bit widening.</summary>
+    internal static Int8DotStep BestStep =>
+        AvxVnni.IsSupported ? Int8DotStep.Vnni : Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? Int8DotStep.Widening512 : Int8DotStep.Widening256;
+
+    /// <summary>Whether <paramref name="step"/> can run on this CPU.</summary>
+    internal static bool CanRun(Int8DotStep step) => step switch
+    {
+        Int8DotStep.Vnni => AvxVnni.IsSupported,
+        Int8DotStep.Widening512 => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated,
+        _ => Avx2.IsSupported,
+    };
+
     /// <summary>
     /// y[i, j] = (Σ_k xq[i, k]·w[j, k] − 128·rowSum[j]) · xScale[i] · wScale[j] for rows [0, m) and
     /// weight rows [n0, n1); kp (a multiple of 32) is the padded row length of xq and w.
     /// </summary>
-    /// <summary>Whether the widening AVX-512BW step can run here (the VNNI one needs <see cref="AvxVnni"/> too).</summary>
-    public static bool Supported => Avx512F.IsSupported && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
-
-    /// <summary>Use the widening step even where AVX-VNNI exists (tests compare the two).</summary>
-    [ThreadStatic] internal static bool t_forceWidening;
-
-    /// <summary>The step the current thread's calls use.</summary>
-    internal static bool UsesVnni => AvxVnni.IsSupported && !t_forceWidening;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums,
         int n0, int n1, float* y, int ldy)
     {
-        if (UsesVnni) Multiply<VnniStep, Vector256<byte>, Vector256<sbyte>, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
-        else Multiply<WideningStep, Vector512<short>, Vector512<short>, Vector512<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+        switch (t_forcedStep ?? BestStep)
+        {
+            case Int8DotStep.Vnni:
+                Multiply<VnniStep, Vector256<byte>, Vector256<sbyte>, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+                break;
+            case Int8DotStep.Widening512:
+                Multiply<WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+                break;
+            default:
+                Multiply<WideningStep256, Halves, Halves, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+                break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -187,7 +225,7 @@ internal static unsafe class Int8DotKernel
     /// Both operands widened to int16 (uint8 zero-, int8 sign-extended), then vpmaddwd sums products
     /// in pairs into sixteen int32 lanes: |pair| ≤ 2·255·127, no saturation, the same totals as vpdpbusd.
     /// </summary>
-    private readonly struct WideningStep : IStep<Vector512<short>, Vector512<short>, Vector512<int>>
+    private readonly struct WideningStep512 : IStep<Vector512<short>, Vector512<short>, Vector512<int>>
     {
         public static Vector512<short> LoadX(byte* x) => Avx512BW.ConvertToVector512Int16(Vector256.Load(x));
 
@@ -197,5 +235,39 @@ internal static unsafe class Int8DotKernel
 
         public static int Sum(Vector512<int> sum) => Vector512.Sum(sum);
     }
+
+    /// <summary>The 32 bytes of a step widened to int16 in two 256-bit halves.</summary>
+    private readonly struct Halves(Vector256<short> low, Vector256<short> high)
+    {
+        public Vector256<short> Low { get; } = low;
+
+        public Vector256<short> High { get; } = high;
+    }
+
+    /// <summary><see cref="WideningStep512"/> on AVX2: two vpmaddwd per 32 bytes into eight int32 lanes.</summary>
+    private readonly struct WideningStep256 : IStep<Halves, Halves, Vector256<int>>
+    {
+        public static Halves LoadX(byte* x) => new(Avx2.ConvertToVector256Int16(Vector128.Load(x)), Avx2.ConvertToVector256Int16(Vector128.Load(x + 16)));
+
+        public static Halves LoadW(sbyte* w) => new(Avx2.ConvertToVector256Int16(Vector128.Load(w)), Avx2.ConvertToVector256Int16(Vector128.Load(w + 16)));
+
+        public static Vector256<int> Add(Vector256<int> sum, Halves x, Halves w) =>
+            sum + Avx2.MultiplyAddAdjacent(x.Low, w.Low) + Avx2.MultiplyAddAdjacent(x.High, w.High);
+
+        public static int Sum(Vector256<int> sum) => Vector256.Sum(sum);
+    }
+}
+
+/// <summary>How <see cref="Int8DotKernel"/> multiplies and adds 32 bytes.</summary>
+internal enum Int8DotStep
+{
+    /// <summary>AVX-VNNI vpdpbusd.</summary>
+    Vnni,
+
+    /// <summary>AVX-512BW widening to int16 and vpmaddwd.</summary>
+    Widening512,
+
+    /// <summary>AVX2 widening to int16 and vpmaddwd.</summary>
+    Widening256,
 }
 #endif

@@ -8,7 +8,7 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
 /// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
-/// kernels read the codes (int8 with AVX-VNNI or AVX-512BW at every M, NF4 with AVX-512 for M ≤ 8), and the
+/// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 8), and the
 /// fallback dequantizes one tile at a time into a per-thread buffer for the float GEMM.
 /// </summary>
 public static unsafe class QuantizedGemm
@@ -36,13 +36,21 @@ public static unsafe class QuantizedGemm
         set
         {
             if (value == QuantizedIsa.Direct && !DirectSupported)
-                throw new PlatformNotSupportedException("The direct quantized kernels need AVX-512F and AVX-512BW, which this CPU lacks.");
+                throw new PlatformNotSupportedException("The direct quantized kernels need AVX2 (int8) or AVX-512F (NF4), which this CPU lacks.");
             t_forcedIsa = value;
         }
     }
 
     /// <summary>True when the direct kernels can run here (on .NET 8, int8 still takes the tiles).</summary>
-    internal static bool DirectSupported => Avx512F.IsSupported && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
+    internal static bool DirectSupported =>
+#if NET9_0_OR_GREATER
+        Int8DotKernel.Supported || Nf4DirectSupported;
+#else
+        Nf4DirectSupported;
+#endif
+
+    /// <summary>True when the NF4 register-decoding kernel (AVX-512F) can run here.</summary>
+    private static bool Nf4DirectSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>The path the current thread's calls take.</summary>
     internal static QuantizedIsa ActiveIsa => t_forcedIsa != QuantizedIsa.Auto ? t_forcedIsa : DirectSupported ? QuantizedIsa.Direct : QuantizedIsa.DequantizedTiles;
@@ -63,9 +71,9 @@ public static unsafe class QuantizedGemm
         fixed (float* px = x, py = y)
         {
 #if NET9_0_OR_GREATER
-            if (isa == QuantizedIsa.Direct && w is Int8Matrix i8) { Int8Forward(m, px, i8, py); return; }
+            if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py); return; }
 #endif
-            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= GemmSmallM.MaxRows) { Nf4SmallForward(m, px, nf4, py); return; }
+            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= GemmSmallM.MaxRows && Nf4DirectSupported) { Nf4SmallForward(m, px, nf4, py); return; }
             var task = TileForwardTask.ForCurrentThread;
             task.Set(m, px, w, py);
             RunChunks(task, n, TileRows, (long)m * n * k >= (1L << 21) || (long)n * k >= ParallelElements);

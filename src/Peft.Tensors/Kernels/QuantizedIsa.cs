@@ -14,9 +14,9 @@ internal enum QuantizedIsa
     DequantizedTiles,
 
     /// <summary>
-    /// Direct kernels on AVX-512: int8 × int8 dot products (activations quantized per row; AVX-VNNI
-    /// where present, else AVX-512BW widening multiply-adds, the same integers), and an NF4 kernel
-    /// that decodes blocks in registers for few rows.
+    /// Direct kernels: int8 × int8 dot products (activations quantized per row; AVX-VNNI where
+    /// present, else AVX-512BW or AVX2 widening multiply-adds, the same integers), and an AVX-512 NF4
+    /// kernel that decodes blocks in registers for few rows (NF4 takes the tiles without AVX-512).
     /// </summary>
     Direct,
 }

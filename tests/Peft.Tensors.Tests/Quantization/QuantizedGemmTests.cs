@@ -139,17 +139,18 @@ public sealed class QuantizedGemmTests
     }
 
     [TestMethod]
-    [DataRow(false)]
-    [DataRow(true)]
-    public void Int8DirectKernelGivesExactlyTheIntegerProductOfTheQuantizedRows(bool widening)
+    [DataRow((int)Int8DotStep.Vnni)]
+    [DataRow((int)Int8DotStep.Widening512)]
+    [DataRow((int)Int8DotStep.Widening256)]
+    public void Int8DirectKernelGivesExactlyTheIntegerProductOfTheQuantizedRows(int step)
     {
         using var _ = Force(QuantizedIsa.Direct, 0);
-        if (!widening && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) Assert.Inconclusive("AVX-VNNI is not supported on this CPU (the widening step covers it).");
-        Int8DotKernel.t_forceWidening = widening;
+        if (!Int8DotKernel.CanRun((Int8DotStep)step)) Assert.Inconclusive($"{(Int8DotStep)step} does not run on this CPU (another step covers it).");
+        Int8DotKernel.t_forcedStep = (Int8DotStep)step;
         try
         {
             // 5 rows × 70 outputs × 100 inputs: partial column groups, padded depth, every row count of a tile.
-            const int m = 5, n = 70, k = 100;
+            const int m = 5, n = 70, k = 100;  // k = 100: the quantizer's 32-wide AVX2 loop, then its scalar tail
             var q = Int8Matrix.Quantize(QuantizedMatrixTests.RandomWeight(3, n, k));
             var x = RandomArray(new Random(9), m * k);
             x[7] = 0.5f / 127f * x.AsSpan(0, k).ToArray().Max(Math.Abs) * 127f; // a value on a rounding midpoint
@@ -171,7 +172,7 @@ public sealed class QuantizedGemmTests
         }
         finally
         {
-            Int8DotKernel.t_forceWidening = false;
+            Int8DotKernel.t_forcedStep = null;
         }
     }
 
