@@ -176,7 +176,15 @@ internal static class QuantizedQuickCheck
                     var dx = new float[m * k];
                     double b4 = QuickCheck.Best(() => QuantizedGemm.MultiplyAccumulate(m, y, nf4, dx), flops);
                     QuantizedGemm.ForcedIsa = QuantizedIsa.Auto;
-                    Console.WriteLine($"M={m,4} N={n,5} K={k,5}  float {f,6:F1}  int8 {q8,6:F1} ({q8 / f,4:F2}x)  nf4 {q4,6:F1} ({q4 / f,4:F2}x)   tiles: int8 {t8,6:F1} nf4 {t4,6:F1}  nf4 dX {b4,6:F1}");
+                    // The int8 kernel with each multiply-add step this CPU runs (the others are what other CPUs get).
+                    var steps = new System.Text.StringBuilder();
+                    foreach (var step in Enum.GetValues<Int8DotStep>().Where(Int8DotKernel.CanRun))
+                    {
+                        Int8DotKernel.t_forcedStep = step;
+                        steps.Append($" {step} {QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops):F1}");
+                    }
+                    Int8DotKernel.t_forcedStep = null;
+                    Console.WriteLine($"M={m,4} N={n,5} K={k,5}  float {f,6:F1}  int8 {q8,6:F1} ({q8 / f,4:F2}x)  nf4 {q4,6:F1} ({q4 / f,4:F2}x)   tiles: int8 {t8,6:F1} nf4 {t4,6:F1}  nf4 dX {b4,6:F1}   int8 steps:{steps}");
                 }
             }
         }

@@ -26,7 +26,7 @@ internal static unsafe class Int8DotKernel
     public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales)
     {
         // The 256-bit step's machines (AVX2 only) take the AVX2 loop; a forced 256-bit step does too, so tests reach it.
-        bool wide = Avx512F.IsSupported && (t_forcedStep ?? BestStep) != Int8DotStep.Widening256;
+        bool wide = Avx512F.IsSupported && ActiveStep != Int8DotStep.Widening256;
         for (int i = 0; i < m; i++)
         {
             float* row = x + (long)i * ldx;
@@ -79,6 +79,9 @@ internal static unsafe class Int8DotKernel
     internal static Int8DotStep BestStep =>
         AvxVnni.IsSupported ? Int8DotStep.Vnni : Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? Int8DotStep.Widening512 : Int8DotStep.Widening256;
 
+    /// <summary>The step calls from the current thread use.</summary>
+    internal static Int8DotStep ActiveStep => t_forcedStep ?? BestStep;
+
     /// <summary>Whether <paramref name="step"/> can run on this CPU.</summary>
     internal static bool CanRun(Int8DotStep step) => step switch
     {
@@ -89,13 +92,14 @@ internal static unsafe class Int8DotKernel
 
     /// <summary>
     /// y[i, j] = (Σ_k xq[i, k]·w[j, k] − 128·rowSum[j]) · xScale[i] · wScale[j] for rows [0, m) and
-    /// weight rows [n0, n1); kp (a multiple of 32) is the padded row length of xq and w.
+    /// weight rows [n0, n1) with the given multiply-add step; kp (a multiple of 32) is the padded row
+    /// length of xq and w.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums,
+    public static void Multiply(Int8DotStep step, int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums,
         int n0, int n1, float* y, int ldy)
     {
-        switch (t_forcedStep ?? BestStep)
+        switch (step)
         {
             case Int8DotStep.Vnni:
                 Multiply<VnniStep, Vector256<byte>, Vector256<sbyte>, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);

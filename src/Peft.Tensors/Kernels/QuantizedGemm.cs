@@ -117,7 +117,7 @@ public static unsafe class QuantizedGemm
         {
             Int8DotKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps);
             var task = Int8Task.ForCurrentThread;
-            task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps; task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
+            task.Step = Int8DotKernel.ActiveStep; task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps; task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
             RunChunks(task, w.Rows, 4, (long)m * w.Rows * kp >= (1L << 22) || (long)w.Rows * kp >= ParallelElements);
             task.Xq = null; task.Y = null;
         }
@@ -185,13 +185,16 @@ public static unsafe class QuantizedGemm
         public static Int8Task ForCurrentThread => t_instance ??= new Int8Task();
 
         public int M, Kp, N;
+
+        // Chosen on the calling thread, so a step a test or benchmark forces there reaches the workers too.
+        public Int8DotStep Step;
         public byte* Xq;
         public float* Xs, Ws, Y;
         public sbyte* W;
         public int* Sums;
 
         protected override void Run(int start, int end) =>
-            Int8DotKernel.Multiply(M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
+            Int8DotKernel.Multiply(Step, M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
     }
 #endif
 
