@@ -162,7 +162,7 @@ internal static class QuantizedQuickCheck
                 var packed = PackedMatrix.Pack(true, k, n, wt.ToArray(), k);
                 var i8 = Int8Matrix.Quantize(wt);
                 var nf4 = Nf4Matrix.Quantize(wt);
-                foreach (int m in new[] { 1, 8, 512 })
+                foreach (int m in new[] { 1, 2, 4, 6, 8, 512 })
                 {
                     var x = Fill(m * k, 1f);
                     var y = new float[m * n];

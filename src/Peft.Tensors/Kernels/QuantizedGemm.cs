@@ -8,7 +8,7 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
 /// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
-/// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 8), and the
+/// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 6), and the
 /// fallback dequantizes one tile at a time into a per-thread buffer for the float GEMM.
 /// </summary>
 public static unsafe class QuantizedGemm
@@ -73,7 +73,7 @@ public static unsafe class QuantizedGemm
 #if NET9_0_OR_GREATER
             if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py); return; }
 #endif
-            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= GemmSmallM.MaxRows && Nf4DirectSupported) { Nf4SmallForward(m, px, nf4, py); return; }
+            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= Nf4SmallMKernel.RowsPerPass && Nf4DirectSupported) { Nf4SmallForward(m, px, nf4, py); return; }
             var task = TileForwardTask.ForCurrentThread;
             task.Set(m, px, w, py);
             RunChunks(task, n, TileRows, (long)m * n * k >= (1L << 21) || (long)n * k >= ParallelElements);
