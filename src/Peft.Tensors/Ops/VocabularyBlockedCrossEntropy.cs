@@ -19,8 +19,11 @@ internal sealed unsafe class VocabularyBlockedCrossEntropy : ParallelTask
     /// <summary>Classes per block: a block's logits are this many × rows floats (4 MB at 1024 rows).</summary>
     private const int BlockClasses = 1024;
 
-    /// <summary>Rows per pass; W is read twice per pass.</summary>
-    private const int RowsPerPass = 1024;
+    /// <summary>Most rows per pass; W is read twice per pass.</summary>
+    private const int MaxRowsPerPass = 1024;
+
+    /// <summary>Floats the extra shares' gradient sums may take together (64 MB), which bounds a pass's rows for wide models on many cores.</summary>
+    private const long ShareSumBudget = 16L << 20;
 
     private const int MaxShares = 8;
 
@@ -57,12 +60,14 @@ internal sealed unsafe class VocabularyBlockedCrossEntropy : ParallelTask
         var isa = Gemm.ActiveIsa;
         int shares = Math.Clamp(Gemm.ThreadsForCall, 1, Math.Min(MaxShares, classes));
         bool gradient = !hiddenGradient.IsEmpty;
+        int rowsPerPass = shares == 1 || !gradient ? MaxRowsPerPass
+            : (int)Math.Clamp(ShareSumBudget / ((long)(shares - 1) * features), 64, MaxRowsPerPass);
         fixed (float* h = hidden, w = weight, gh = hiddenGradient)
         fixed (int* t = targets)
         {
-            for (int start = 0; start < rows; start += RowsPerPass)
+            for (int start = 0; start < rows; start += rowsPerPass)
             {
-                int n = Math.Min(RowsPerPass, rows - start);
+                int n = Math.Min(rowsPerPass, rows - start);
                 try
                 {
                     task.RunPass(h + (nint)start * features, w, t + start, n, features, classes, shares, isa, gradient ? gh + (nint)start * features : null);
