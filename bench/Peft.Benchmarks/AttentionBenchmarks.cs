@@ -17,6 +17,10 @@ public class AttentionBenchmarks : IFlopCount
     [Params(false, true)]
     public bool BackwardToo { get; set; }
 
+    /// <summary>Causal by replaced future scores (GPT-2's way: only visible keys go through the softmax) instead of an added mask.</summary>
+    [Params(false, true)]
+    public bool ReplacedFuture { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -32,7 +36,9 @@ public class AttentionBenchmarks : IFlopCount
     public float Attention()
     {
         using var scope = new TensorScope();
-        var y = Ops.ScaledDotProductAttention(_q, _k, _v, _mask, null, 0.125f);
+        var y = ReplacedFuture
+            ? Ops.ScaledDotProductAttention(_q, _k, _v, null, null, 0.125f, replaceFutureScores: true)
+            : Ops.ScaledDotProductAttention(_q, _k, _v, _mask, null, 0.125f);
         if (BackwardToo)
         {
             _q.ZeroGrad(); _k.ZeroGrad(); _v.ZeroGrad();

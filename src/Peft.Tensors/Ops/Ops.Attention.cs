@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 using Peft.Tensors.Kernels;
 using Peft.Tensors.Threading;
@@ -81,6 +82,9 @@ public static partial class Ops
         [ThreadStatic] private static AttentionTask? t_instance;
         [ThreadStatic] private static float[]? t_scratch;
 
+        // Per query row of the head in hand: whether its softmax covered only its valid keys.
+        [ThreadStatic] private static bool[]? t_trimmed;
+
         private Tensor? _q, _k, _v, _mask, _bias, _out, _gradOut;
         private float _scale;
         private bool _replaceFuture;
@@ -147,11 +151,59 @@ public static partial class Ops
                 for (int i = 0; i < tq; i++) scores.Slice(i * tk, tk)[Math.Min(tk, tk - tq + i + 1)..].Fill(float.MinValue);
             AddScoreOperand(_mask, scores, batch, head, tq, tk);
             AddScoreOperand(_bias, scores, batch, head, tq, tk);
+            var trimmed = Trimmed(tq);
             for (int i = 0; i < tq; i++)
             {
                 var row = scores.Slice(i * tk, tk);
-                SoftmaxRow(row, row, log: false);
+                int valid = ValidKeys(i, tq, tk);
+                trimmed[i] = valid < tk && SoftmaxOfValidKeys(row, valid);
+                if (!trimmed[i]) SoftmaxRow(row, row, log: false);
             }
+        }
+
+        /// <summary>dS = P ⊙ (dP − Σ P·dP) in place, in one pass after the dot (rows are short: call overhead counts).</summary>
+        private static void SoftmaxGradientRow(Span<float> gradient, ReadOnlySpan<float> probabilities)
+        {
+            float dot = TensorPrimitives.Dot(gradient, probabilities);
+            int j = 0;
+            ref float g = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient);
+            ref float pr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(probabilities);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var dotV = Vector512.Create(dot);
+                for (; j + 16 <= gradient.Length; j += 16)
+                    Vector512.StoreUnsafe((Vector512.LoadUnsafe(ref g, (nuint)j) - dotV) * Vector512.LoadUnsafe(ref pr, (nuint)j), ref g, (nuint)j);
+            }
+            for (; j < gradient.Length; j++) gradient[j] = (gradient[j] - dot) * probabilities[j];
+        }
+
+        private static Span<bool> Trimmed(int rows)
+        {
+            var t = t_trimmed;
+            if (t is null || t.Length < rows) t_trimmed = t = new bool[rows];
+            return t.AsSpan(0, rows);
+        }
+
+        /// <summary>Keys row <paramref name="i"/> may see: all, or with future scores replaced, those up to its own position.</summary>
+        private int ValidKeys(int i, int tq, int tk) => _replaceFuture ? Math.Clamp(tk - tq + i + 1, 0, tk) : tk;
+
+        /// <summary>
+        /// Softmax of a causal row over its first <paramref name="valid"/> keys only, zero beyond. The
+        /// replaced future scores sit at float.MinValue, so once a valid score is real their exponentials
+        /// are exactly 0: skipping them changes nothing and halves the work. A row with no real valid
+        /// score (a fully masked padding query) returns false and takes the full-row softmax, as HF does.
+        /// </summary>
+        private static bool SoftmaxOfValidKeys(Span<float> row, int valid)
+        {
+            if (valid == 0) return false;
+            var keys = row[..valid];
+            float max = TensorPrimitives.Max(keys);
+            if (!(max > -1e30f)) return false;
+            TensorPrimitives.Subtract(keys, max, keys);
+            TensorPrimitives.Exp(keys, keys);
+            TensorPrimitives.Multiply(keys, 1f / TensorPrimitives.Sum(keys), keys);
+            row[valid..].Clear();
+            return true;
         }
 
         private static void AddScoreOperand(Tensor? operand, Span<float> scores, int batch, int head, int tq, int tk)
@@ -179,15 +231,16 @@ public static partial class Ops
             if (!needScores) return;
             // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
             Gemm.Multiply(false, true, tq, tk, dv, 1f, gOut, dv, vBlock, dv, 0f, ds, tk);
+            // Set by the Probabilities call that just made p for this head, on this thread.
+            var trimmed = Trimmed(tq);
             for (int i = 0; i < tq; i++)
             {
-                var dRow = ds.Slice(i * tk, tk);
-                var pRow = p.Slice(i * tk, tk);
-                float dot = TensorPrimitives.Dot(dRow, pRow);
-                TensorPrimitives.Subtract(dRow, dot, dRow);
-                TensorPrimitives.Multiply(dRow, pRow, dRow);
+                int valid = ValidKeys(i, tq, tk);
+                // A row whose softmax covered only its valid keys has zero probability beyond them.
+                int n = trimmed[i] ? valid : tk;
+                SoftmaxGradientRow(ds.Slice(i * tk, n), p.Slice(i * tk, n));
                 // Replaced scores are constants: no gradient reaches Q or K through them.
-                if (_replaceFuture) dRow[Math.Min(tk, tk - tq + i + 1)..].Clear();
+                ds.Slice(i * tk + valid, tk - valid).Clear();
             }
             if (_bias is { RequiresGrad: true } bias && !_serialBiasGrad)
             {

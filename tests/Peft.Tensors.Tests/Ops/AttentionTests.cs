@@ -105,8 +105,78 @@ public sealed class AttentionTests
         var v = GradientCheck.Random(3, -1f, 1f, 1, 2, 5, 4);
         var causal = Tensor.Zeros(new Shape(1, 1, 3, 5));
         for (int i = 0; i < 3; i++) for (int j = 2 + i + 1; j < 5; j++) causal.Span[i * 5 + j] = float.MinValue;
-        CollectionAssert.AreEqual(Ops.ScaledDotProductAttention(q, k, v, causal, null, 0.5f).ToArray(),
-            Ops.ScaledDotProductAttention(q, k, v, null, null, 0.5f, replaceFutureScores: true).ToArray());
+        // Equal up to rounding: with replaced scores only each row's visible keys go through the softmax.
+        GradientCheck.AssertClose(Ops.ScaledDotProductAttention(q, k, v, causal, null, 0.5f).ToArray(),
+            Ops.ScaledDotProductAttention(q, k, v, null, null, 0.5f, replaceFutureScores: true).ToArray(), atol: 1e-6, rtol: 1e-6, what: "replaced vs masked");
         GradientCheck.Check(t => Ops.ScaledDotProductAttention(t[0], t[1], t[2], null, null, 0.5f, replaceFutureScores: true), [q, k, v]);
+    }
+
+    [TestMethod]
+    public void ReplacedFutureScoresWithLeftPaddingMatchTheFullRowComputation()
+    {
+        // Keys 0 and 1 are padding: query rows 0 and 1 see only padding, so their softmax runs over the
+        // whole row as HF's does (float.MinValue absorbs the score: uniform over every key not at −∞),
+        // while rows 2 and 3 only need their visible keys. Output and all three gradients against a
+        // scalar float transcription of the full-row computation.
+        const int t = 4, d = 3;
+        const float scale = 0.7f;
+        var q = GradientCheck.Random(11, -1f, 1f, 1, 1, t, d);
+        var k = GradientCheck.Random(12, -1f, 1f, 1, 1, t, d);
+        var v = GradientCheck.Random(13, -1f, 1f, 1, 1, t, d);
+        var upstream = GradientCheck.Random(14, -1f, 1f, 1, 1, t, d);
+        var mask = Tensor.Zeros(new Shape(1, 1, t, t));
+        for (int i = 0; i < t; i++) for (int j = 0; j < 2; j++) mask.Span[i * t + j] = float.MinValue;
+        foreach (var x in new[] { q, k, v }) x.RequiresGrad = true;
+        float[] output;
+        using (new TensorScope())
+        {
+            var y = Ops.ScaledDotProductAttention(q, k, v, mask, null, scale, replaceFutureScores: true);
+            output = y.ToArray();
+            Ops.SumAll(Ops.Multiply(y, upstream)).Backward();
+        }
+
+        float[] Q = q.ToArray(), K = k.ToArray(), V = v.ToArray(), dO = upstream.ToArray();
+        var p = new float[t * t];
+        var expected = new float[t * d];
+        var dq = new float[t * d];
+        var dk = new float[t * d];
+        var dv = new float[t * d];
+        for (int i = 0; i < t; i++)
+        {
+            var s = new float[t];
+            for (int j = 0; j < t; j++)
+            {
+                float dot = 0f;
+                for (int c = 0; c < d; c++) dot += Q[i * d + c] * K[j * d + c];
+                s[j] = (j > i ? float.MinValue : scale * dot) + mask.Span[i * t + j];
+            }
+            float max = s.Max();
+            float sum = s.Sum(z => MathF.Exp(z - max));
+            for (int j = 0; j < t; j++) p[i * t + j] = MathF.Exp(s[j] - max) / sum;
+            var dP = new float[t];
+            for (int j = 0; j < t; j++)
+                for (int c = 0; c < d; c++)
+                {
+                    expected[i * d + c] += p[i * t + j] * V[j * d + c];
+                    dP[j] += dO[i * d + c] * V[j * d + c];
+                    dv[j * d + c] += p[i * t + j] * dO[i * d + c];
+                }
+            float rowDot = 0f;
+            for (int j = 0; j < t; j++) rowDot += p[i * t + j] * dP[j];
+            for (int j = 0; j <= i; j++)
+            {
+                float dS = p[i * t + j] * (dP[j] - rowDot);
+                for (int c = 0; c < d; c++)
+                {
+                    dq[i * d + c] += scale * dS * K[j * d + c];
+                    dk[j * d + c] += scale * dS * Q[i * d + c];
+                }
+            }
+        }
+        Assert.AreEqual(1f / 3f, p[0], 1e-6f, "a padding-only query row is uniform over the keys not at −∞ (0, 2, 3)");
+        GradientCheck.AssertClose(expected, output, atol: 1e-5, rtol: 1e-5, what: "output");
+        GradientCheck.AssertClose(dq, q.Grad!.ToArray(), atol: 1e-5, rtol: 1e-5, what: "dQ");
+        GradientCheck.AssertClose(dk, k.Grad!.ToArray(), atol: 1e-5, rtol: 1e-5, what: "dK");
+        GradientCheck.AssertClose(dv, v.Grad!.ToArray(), atol: 1e-5, rtol: 1e-5, what: "dV");
     }
 }
