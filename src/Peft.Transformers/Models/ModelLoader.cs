@@ -21,11 +21,22 @@ public static class ModelLoader
     /// <exception cref="FileNotFoundException">config.json or the weights are missing.</exception>
     /// <exception cref="ModelConfigException">The config is invalid or not a decoder-only family.</exception>
     /// <exception cref="InvalidDataException">A weight is missing, unexpected or wrongly shaped.</exception>
-    public static CausalLanguageModel LoadCausal(string folder, LoadOptions? options = null)
+    public static CausalLanguageModel LoadCausal(string folder, LoadOptions? options = null) => LoadCausal(folder, options, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="LoadCausal(string, LoadOptions?)"/> off the calling thread: reading and converting
+    /// the weights (seconds for a large checkpoint) does not block a UI or request thread, and
+    /// cancellation stops between tensors (nothing half-loaded is returned).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<CausalLanguageModel> LoadCausalAsync(string folder, LoadOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => LoadCausal(folder, options, cancellationToken), cancellationToken);
+
+    private static CausalLanguageModel LoadCausal(string folder, LoadOptions? options, CancellationToken cancellationToken)
     {
         var config = LoadConfig(folder);
         var model = CreateCausal(config);
-        LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model));
+        LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model), cancellationToken: cancellationToken);
         if (options is { QuantizeLmHead: true })
         {
             if (options.Quantization == QuantizationFormat.None)
@@ -37,13 +48,20 @@ public static class ModelLoader
 
     /// <summary>Reads an encoder-decoder (T5) model folder into a frozen model.</summary>
     /// <exception cref="ModelConfigException">The config is invalid or not an encoder-decoder family.</exception>
-    public static T5.T5Model LoadSeq2Seq(string folder, LoadOptions? options = null)
+    public static T5.T5Model LoadSeq2Seq(string folder, LoadOptions? options = null) => LoadSeq2Seq(folder, options, CancellationToken.None);
+
+    /// <summary><see cref="LoadSeq2Seq(string, LoadOptions?)"/> off the calling thread, cancellable between tensors.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<T5.T5Model> LoadSeq2SeqAsync(string folder, LoadOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => LoadSeq2Seq(folder, options, cancellationToken), cancellationToken);
+
+    private static T5.T5Model LoadSeq2Seq(string folder, LoadOptions? options, CancellationToken cancellationToken)
     {
         var config = LoadConfig(folder);
         if (config.Family != ModelFamily.T5)
             throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not an encoder-decoder model; supported: t5.");
         var model = new T5.T5Model(config);
-        LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, null);
+        LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, null, cancellationToken: cancellationToken);
         return model;
     }
 
@@ -100,7 +118,7 @@ public static class ModelLoader
     }
 
     private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases,
-        Func<string, bool>? alsoIgnorable = null, Func<string, bool>? mayBeMissing = null)
+        Func<string, bool>? alsoIgnorable = null, Func<string, bool>? mayBeMissing = null, CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
         using var checkpoint = CheckpointReader.Open(folder);
@@ -116,7 +134,8 @@ public static class ModelLoader
                 parameters.ReplaceWithQuantized(name, q);
             }
         }
-        parameters.Load(checkpoint, options, name => IsIgnorable(config, name) || alsoIgnorable?.Invoke(name) == true, aliases, mayBeMissing);
+        parameters.Load(checkpoint, options, name => IsIgnorable(config, name) || alsoIgnorable?.Invoke(name) == true, aliases, mayBeMissing, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         // A quantized folder keeps the layers it saved float (its excluded modules) as they are.
         if (stored is null && options.Quantization != QuantizationFormat.None)
             ModelQuantization.Quantize(layers, parameters, options.Quantization, options.DoubleQuantization, options.QuantizationExcludedModules);

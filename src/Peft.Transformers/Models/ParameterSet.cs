@@ -79,7 +79,7 @@ public sealed class ParameterSet
     /// <summary>Fills every parameter from <paramref name="checkpoint"/>, checking names and shapes.</summary>
     /// <exception cref="InvalidDataException">A parameter is missing or has the wrong shape, or (unless allowed) the checkpoint has tensors the model does not use.</exception>
     public void Load(CheckpointReader checkpoint, LoadOptions options, Func<string, bool> isIgnorable, IReadOnlyDictionary<string, string>? aliases = null,
-        Func<string, bool>? mayBeMissing = null)
+        Func<string, bool>? mayBeMissing = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var missing = new List<string>();
@@ -88,6 +88,7 @@ public sealed class ParameterSet
         float[] stored = [];
         foreach (var p in _ordered)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             string source = p.Name;
             if (!checkpoint.Contains(source) && aliases is not null && aliases.TryGetValue(p.Name, out var alias) && checkpoint.Contains(alias))
                 source = alias;

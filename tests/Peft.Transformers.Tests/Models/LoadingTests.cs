@@ -34,6 +34,28 @@ public sealed class LoadingTests
     }
 
     [TestMethod]
+    public async Task AsyncLoadingGivesTheSameWeightsAndHonoursCancellation()
+    {
+        string causal = Fixtures.Hf("gpt2_base", "base"), seq2seq = Fixtures.Hf("t5_base", "base");
+        var expected = ModelLoader.LoadCausal(causal);
+        var loaded = await ModelLoader.LoadCausalAsync(causal);
+        foreach (var p in expected.Parameters.All)
+            CollectionAssert.AreEqual(p.Tensor.ToArray(), loaded.Parameters[p.Name].ToArray(), p.Name);
+        var t5 = await ModelLoader.LoadSeq2SeqAsync(seq2seq);
+        var t5Sync = ModelLoader.LoadSeq2Seq(seq2seq);
+        foreach (var p in t5Sync.Parameters.All)
+            CollectionAssert.AreEqual(p.Tensor.ToArray(), t5.Parameters[p.Name].ToArray(), p.Name);
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAsync<OperationCanceledException>(() => ModelLoader.LoadCausalAsync(causal, null, cancelled.Token));
+        // The loader itself checks between tensors (not only Task.Run before it starts).
+        var model = ModelLoader.CreateCausal(Configuration.ModelConfig.Load(causal));
+        using var checkpoint = Loading.CheckpointReader.Open(causal);
+        Assert.ThrowsExactly<OperationCanceledException>(() => model.Parameters.Load(checkpoint, new LoadOptions(), _ => false, cancellationToken: cancelled.Token));
+    }
+
+    [TestMethod]
     public void ShardedCheckpointLoadsLikeTheSingleFile()
     {
         string source = Fixtures.Hf("llama_base", "base");
