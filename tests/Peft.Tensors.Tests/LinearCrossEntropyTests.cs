@@ -88,6 +88,37 @@ public sealed class LinearCrossEntropyTests
     }
 
     [TestMethod]
+    [DataRow(1, 1)]
+    [DataRow(1, 2)]
+    [DataRow(3, 1)]
+    [DataRow(2, 1025)]
+    public void FrozenHeadHandlesTinyAndOddSizes(int rows, int classes)
+    {
+        // One class (fewer classes than threads), one row, and one class past a block boundary.
+        var r = new SeededRandom((ulong)(rows * 7 + classes));
+        var hidden = TensorInit.Normal(new Shape(rows, 4), 0, 1, r);
+        var weight = TensorInit.Normal(new Shape(classes, 4), 0, 1, r);
+        hidden.RequiresGrad = true;
+        weight.RequiresGrad = false;
+        var targets = IntTensor.FromArray(Enumerable.Range(0, rows).Select(i => (i * 5 + 1) % classes).ToArray(), rows);
+        float[] Run(bool fused, out float loss)
+        {
+            hidden.Grad = null;
+            using (new TensorScope())
+            {
+                var l = fused ? Ops.LinearCrossEntropy(hidden, weight, targets) : Ops.CrossEntropy(Ops.Linear(hidden, weight), targets);
+                loss = l.Item();
+                l.Backward();
+            }
+            return hidden.Grad!.ToArray();
+        }
+        var expected = Run(false, out float expectedLoss);
+        var actual = Run(true, out float actualLoss);
+        Assert.AreEqual(expectedLoss, actualLoss, 1e-5f);
+        for (int i = 0; i < expected.Length; i++) Assert.AreEqual(expected[i], actual[i], 1e-5f, $"hidden grad {i}");
+    }
+
+    [TestMethod]
     public void BadShapesAreRejected()
     {
         var h = Tensor.Zeros(new Shape(2, 3));
