@@ -89,16 +89,7 @@ public static unsafe class Gemm
         CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
         CheckOperand(nameof(b), b.Length, transB ? n : k, transB ? k : n, ldb);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
-        if (m == 0 || n == 0) return;
-        fixed (float* pa = a, pb = b, pc = c)
-        {
-            var g = new GemmArgs
-            {
-                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
-                A = pa, Lda = lda, B = pb, Ldb = ldb, Beta = beta, C = pc, Ldc = ldc,
-            };
-            Execute(g, ActiveIsa);
-        }
+        fixed (float* pa = a, pb = b, pc = c) Multiply(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
     /// <summary>
@@ -123,45 +114,35 @@ public static unsafe class Gemm
         int n = b.N, k = b.K;
         CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
-        if (m == 0 || n == 0) return;
-        fixed (float* pa = a, pc = c)
-        {
-            var g = new GemmArgs
-            {
-                TransA = transA, M = m, N = n, K = k, Alpha = alpha,
-                A = pa, Lda = lda, Beta = beta, C = pc, Ldc = ldc,
-                PackedB = b.Data, PackedNPad = b.NPad,
-            };
-            Execute(g, b.Isa);
-        }
+        fixed (float* pa = a, pc = c) MultiplyPacked(transA, m, n, k, alpha, pa, lda, b.Data, b.Isa, beta, pc, ldc);
     }
 
     /// <summary>
-    /// C = op(A) · B + beta · C on the current thread's kernels and thread limit, with B packed by
-    /// <see cref="PackedMatrix.PackInto"/> for <paramref name="isa"/> into a buffer the caller keeps
-    /// pinned. No checks: internal callers size every operand.
+    /// C = alpha · op(A) · B + beta · C on the current thread's thread limit, with B packed for
+    /// <paramref name="isa"/> (by <see cref="PackedMatrix"/> or <see cref="PackedMatrix.PackInto"/>)
+    /// and every operand pinned by the caller. No checks: callers size every operand.
     /// </summary>
-    internal static void MultiplyPacked(bool transA, int m, int n, int k, float* a, nint lda, float* packedB, GemmIsa isa,
+    internal static void MultiplyPacked(bool transA, int m, int n, int k, float alpha, float* a, nint lda, float* packedB, GemmIsa isa,
         float beta, float* c, nint ldc)
     {
         if (m == 0 || n == 0) return;
         var (_, nr, _) = Blocking(isa);
         var g = new GemmArgs
         {
-            TransA = transA, M = m, N = n, K = k, Alpha = 1f, A = a, Lda = lda, Beta = beta, C = c, Ldc = ldc,
+            TransA = transA, M = m, N = n, K = k, Alpha = alpha, A = a, Lda = lda, Beta = beta, C = c, Ldc = ldc,
             PackedB = packedB, PackedNPad = (n + nr - 1) / nr * nr,
         };
         Execute(g, isa);
     }
 
     /// <summary>C = alpha · op(A) · op(B) + beta · C on raw pointers the caller keeps pinned (no checks).</summary>
-    internal static void Multiply(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb,
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
         float beta, float* c, nint ldc)
     {
         if (m == 0 || n == 0) return;
         var g = new GemmArgs
         {
-            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = 1f,
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
             A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc,
         };
         Execute(g, ActiveIsa);

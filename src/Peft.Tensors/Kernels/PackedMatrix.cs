@@ -19,8 +19,7 @@ public sealed unsafe class PackedMatrix
         SliverWidth = nr;
         BlockDepth = kc;
         NPad = (n + nr - 1) / nr * nr;
-        long blocks = Math.Max(1, (k + kc - 1) / kc);
-        long floats = blocks * kc * NPad;
+        long floats = PackedFloats(k, n, isa);
         if (floats + 16 > Array.MaxLength)
             throw new ArgumentException($"A {k}×{n} matrix is too large to pack ({floats} floats).");
         // Pinned so the address is stable; over-allocated so the start can be 64-byte aligned.

@@ -200,8 +200,7 @@ public static partial class Ops
             float max = TensorPrimitives.Max(keys);
             if (!(max > -1e30f)) return false;
             TensorPrimitives.Subtract(keys, max, keys);
-            TensorPrimitives.Exp(keys, keys);
-            TensorPrimitives.Multiply(keys, 1f / TensorPrimitives.Sum(keys), keys);
+            ExpNormalize(keys);
             row[valid..].Clear();
             return true;
         }

@@ -58,12 +58,14 @@ public static partial class Ops
             for (int i = 0; i < y.Length; i++) sum += MathF.Exp(y[i]);
             TensorPrimitives.Subtract(y, MathF.Log(sum), y);
         }
-        else
-        {
-            TensorPrimitives.Exp(y, y);
-            float sum = TensorPrimitives.Sum(y);
-            TensorPrimitives.Multiply(y, 1f / sum, y);
-        }
+        else ExpNormalize(y);
+    }
+
+    /// <summary>y = exp(y) / Σ exp(y) in place, for y already shifted by its row's maximum.</summary>
+    internal static void ExpNormalize(Span<float> y)
+    {
+        TensorPrimitives.Exp(y, y);
+        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
     }
 
     private sealed class SoftmaxBackward : IBackward

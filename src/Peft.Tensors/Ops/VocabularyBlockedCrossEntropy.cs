@@ -153,7 +153,7 @@ internal sealed unsafe class VocabularyBlockedCrossEntropy : ParallelTask
                 int nb = Math.Min(blockClasses, to - c0);
                 float* block = _weight + (nint)c0 * features;
                 // Logitsᵀ of the block: [nb classes, rows].
-                Gemm.MultiplyPacked(false, nb, rows, features, block, features, _packedHidden, _isa, 0f, logits, rows);
+                Gemm.MultiplyPacked(false, nb, rows, features, 1f, block, features, _packedHidden, _isa, 0f, logits, rows);
                 var z = new Span<float>(logits, nb * rows);
                 for (int r = 0; r < rows; r++)
                 {
@@ -190,7 +190,7 @@ internal sealed unsafe class VocabularyBlockedCrossEntropy : ParallelTask
                             TensorPrimitives.Multiply(acc, factor[r], acc);
                         }
                 // Σ exp(logit − max)·W over the block's classes.
-                Gemm.Multiply(true, false, rows, features, nb, logits, rows, block, features, first ? 0f : 1f, weightedSums, features);
+                Gemm.Multiply(true, false, rows, features, nb, 1f, logits, rows, block, features, first ? 0f : 1f, weightedSums, features);
             }
         }
     }

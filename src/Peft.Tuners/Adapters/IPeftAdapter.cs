@@ -18,5 +18,4 @@ public interface IPeftAdapter
 
     /// <summary>What HF PEFT's adapter folder holds for this adapter: the config and the named tensors.</summary>
     AdapterFileContents FileContents();
-
 }
