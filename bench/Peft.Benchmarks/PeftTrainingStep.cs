@@ -73,7 +73,7 @@ internal sealed class PeftTrainingStep
         using var scope = new TensorScope();
         _optimizer.ZeroGrad();
         clock.Restart();
-        var loss = _model.Loss(_ids, _ids, chunked: _chunkedLoss);
+        var loss = _model.Loss(_ids, _ids, chunked: _chunkedLoss).Loss;
         double forward = clock.Elapsed.TotalSeconds;
         clock.Restart();
         loss.Backward();
@@ -85,10 +85,10 @@ internal sealed class PeftTrainingStep
     {
         using var noGrad = Autograd.NoGrad();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (new TensorScope()) _model.Causal!.LastHiddenState(inputIds: _ids);
+        using (new TensorScope()) ((CausalLanguageModel)_model.BaseModel).LastHiddenState(inputIds: _ids);
         double body = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        using (new TensorScope()) _model.Causal!.Forward(inputIds: _ids, labels: _ids);
+        using (new TensorScope()) ((CausalLanguageModel)_model.BaseModel).Forward(inputIds: _ids, labels: _ids);
         return (body, clock.Elapsed.TotalSeconds);
     }
 
@@ -96,7 +96,7 @@ internal sealed class PeftTrainingStep
     {
         using var scope = new TensorScope();
         _optimizer.ZeroGrad();
-        var loss = _model.Loss(_ids, _ids, chunked: _chunkedLoss);
+        var loss = _model.Loss(_ids, _ids, chunked: _chunkedLoss).Loss;
         loss.Backward();
         _optimizer.Step();
         return loss.Item();

@@ -26,7 +26,7 @@ public sealed class ChunkedLossTests
         float loss;
         using (new TensorScope())
         {
-            var l = mode == 0 ? model.Forward(ids, mask, labels).Loss! : model.Loss(ids, labels, mask, chunked: mode == 2);
+            var l = mode == 0 ? model.Forward(ids, mask, labels).Loss! : model.Loss(ids, labels, mask, chunked: mode == 2).Loss;
             loss = l.Item();
             l.Backward();
         }

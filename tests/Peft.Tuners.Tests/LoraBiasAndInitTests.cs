@@ -17,15 +17,15 @@ public sealed class LoraBiasAndInitTests
     private static PeftModel Gpt2() => new(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
 
     [TestMethod]
-    [DataRow("all")]
-    [DataRow("lora_only")]
-    public void BiasModesTrainTheirBiasesSaveThemUnderHfKeysAndGiveTheBaseBackWhenOff(string bias)
+    [DataRow(LoraBias.All)]
+    [DataRow(LoraBias.LoraOnly)]
+    public void BiasModesTrainTheirBiasesSaveThemUnderHfKeysAndGiveTheBaseBackWhenOff(LoraBias bias)
     {
         var model = Gpt2();
         var baseLogits = PeftModelRuns.Logits(model);
         model.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), Bias = bias }, seed: 1);
         var parameters = model.BaseModel.Parameters.All;
-        var expectedBiases = parameters.Where(p => bias == "all" ? p.Name.Contains("bias", StringComparison.Ordinal) : p.Name.EndsWith("attn.c_attn.bias", StringComparison.Ordinal)).ToList();
+        var expectedBiases = parameters.Where(p => bias == LoraBias.All ? p.Name.Contains("bias", StringComparison.Ordinal) : p.Name.EndsWith("attn.c_attn.bias", StringComparison.Ordinal)).ToList();
         Assert.IsNotEmpty(expectedBiases);
         var trainable = model.TrainableParameters;
         foreach (var p in expectedBiases) CollectionAssert.Contains(trainable.ToList(), p.Tensor, p.Name);
@@ -41,10 +41,10 @@ public sealed class LoraBiasAndInitTests
             {
                 // PEFT keeps a wrapped layer's own weights under base_layer.
                 Assert.IsTrue(file.Contains("base_model.model.transformer.h.0.attn.c_attn.base_layer.bias"));
-                Assert.AreEqual(bias == "all", file.Contains("base_model.model.transformer.h.0.ln_1.bias"));
+                Assert.AreEqual(bias == LoraBias.All, file.Contains("base_model.model.transformer.h.0.ln_1.bias"));
             }
             using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, AdapterFiles.ConfigFileName))))
-                Assert.AreEqual(bias, doc.RootElement.GetProperty("bias").GetString());
+                Assert.AreEqual(bias == LoraBias.All ? "all" : "lora_only", doc.RootElement.GetProperty("bias").GetString(), "HF PEFT's string in the file");
             var fresh = Gpt2();
             fresh.LoadAdapter(folder, "a", trainable: true);
             CollectionAssert.AreEqual(trained, PeftModelRuns.Logits(fresh));

@@ -4,6 +4,7 @@ using Peft.Transformers.Models;
 using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
+using Peft.Tuners.PeftModels;
 using Peft.Tuners.PTuning;
 
 namespace Peft.Tuners.Tests;
@@ -48,9 +49,11 @@ public sealed class PTuningParityTests
         Assert.AreEqual(c.Expected.Tensors.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), count);
 
         string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        var peft = new PeftModel(model);
+        peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
         {
-            var sequences = new CausalGenerator(model).Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache }, virtualTokens: loaded.VirtualTokens());
+            var sequences = peft.Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache });
             CollectionAssert.AreEqual(c.Expected.ReadInt32(reference), sequences.ToArray(), $"useCache={useCache}");
         }
     }

@@ -21,7 +21,7 @@ public sealed class PaperModePrefixTests
     {
         var model = T5();
         var config = model.BaseModel.Config;
-        var prefix = (PrefixTuningAdapter)model.AddAdapter("paper", new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = "ALL", TaskType = "SEQ_2_SEQ_LM" }, seed: 3);
+        var prefix = (PrefixTuningAdapter)model.AddAdapter("paper", new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = "ALL" }, seed: 3);
         int dim = config.NumAttentionHeads * config.HeadDim, encoder = config.NumLayers, decoder = config.NumDecoderLayers;
         Assert.AreEqual((2 * encoder + 4 * decoder) * dim, prefix.Embedding.Shape[1]);
         using (new TensorScope())

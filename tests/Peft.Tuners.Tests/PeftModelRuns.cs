@@ -27,7 +27,7 @@ internal static class PeftModelRuns
         {
             using var scope = new TensorScope();
             optimizer.ZeroGrad();
-            model.Loss(ids, ids).Backward();
+            model.Loss(ids, ids).Loss.Backward();
             optimizer.Step();
         }
     }

@@ -77,7 +77,7 @@ public sealed class PeftModelTests
         Assert.AreEqual(0, model.ActiveAdapters.Count);
         CollectionAssert.AreEqual(baseLogits, Logits(model, ids), "a deleted LoRA is detached from its layers");
         StringAssert.Contains(Assert.ThrowsExactly<KeyNotFoundException>(() => model.SetAdapter("a")).Message, "'b'");
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => new PeftModel(model.Causal!)).Message, "already has weight adapters",
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => new PeftModel(model.BaseModel)).Message, "already has weight adapters",
             "a second PeftModel over a base with attached adapters would add both updates silently");
         Assert.ThrowsExactly<ArgumentException>(() => model.AddAdapter("b", new PromptTuningConfig { NumVirtualTokens = 2 }));
     }
@@ -144,8 +144,8 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
     public void Seq2SeqAdaptersTogetherGenerateTheSameWithAndWithoutCache()
     {
         var model = new PeftModel(ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base")));
-        model.AddAdapter("prompt", new PromptTuningConfig { NumVirtualTokens = 2, TaskType = "SEQ_2_SEQ_LM" }, seed: 1);
-        model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 3, TaskType = "SEQ_2_SEQ_LM" }, seed: 2);
+        model.AddAdapter("prompt", new PromptTuningConfig { NumVirtualTokens = 2 }, seed: 1);
+        model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 3 }, seed: 2);
         NonZeroLora(model, "lora", 0.02f, 3);
         model.SetActiveAdapters("prompt", "prefix", "lora");
         var ids = Ids(2, 5);

@@ -4,6 +4,7 @@ using Peft.Transformers.Models;
 using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
+using Peft.Tuners.PeftModels;
 using Peft.Tuners.PrefixTuning;
 
 namespace Peft.Tuners.Tests;
@@ -58,11 +59,11 @@ public sealed class PrefixTuningParityTests
         Assert.AreEqual(c.Expected.Tensors.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), count);
 
         string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        var peft = new PeftModel(model);
+        peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
         {
-            Transformers.Caching.PrefixKeyValues prefix;
-            using (Autograd.NoGrad()) prefix = loaded.Prefix(ids.Shape[0]);
-            var sequences = new CausalGenerator(model).Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache }, prefix: prefix);
+            var sequences = peft.Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache });
             CollectionAssert.AreEqual(c.Expected.ReadInt32(reference), sequences.ToArray(), $"useCache={useCache}");
         }
     }
@@ -108,11 +109,11 @@ public sealed class PrefixTuningParityTests
             output.Loss.Backward();
         }
         c.AssertClose("grad.prompt_encoder.default.embedding.weight", adapter.Embedding.Grad!.Span, "grad");
+        var peft = new PeftModel(model);
+        peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
         {
-            Transformers.Caching.PrefixKeyValues prefix;
-            using (Autograd.NoGrad()) prefix = adapter.Prefix(ids.Shape[0]);
-            var sequences = new Seq2SeqGenerator(model).GenerateGreedy(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache }, decoderPrefix: prefix);
+            var sequences = peft.Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache });
             CollectionAssert.AreEqual(c.Expected.ReadInt32("generate.ids"), sequences.ToArray(), $"useCache={useCache}");
         }
         // The same adapter from a config that gives no sizes at all: everything is inferred.

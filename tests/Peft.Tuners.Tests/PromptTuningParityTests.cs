@@ -3,6 +3,7 @@ using Peft.Transformers.Generation;
 using Peft.Transformers.Models;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
+using Peft.Tuners.PeftModels;
 using Peft.Tuners.PromptTuning;
 
 namespace Peft.Tuners.Tests;
@@ -33,10 +34,11 @@ public sealed class PromptTuningParityTests
         // Where HF's own cached generate() drops the adapter (llama), the fixture names the
         // full-recompute reference; cached and uncached runs here must both equal it.
         string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
-        var generator = new CausalGenerator(model);
+        var peft = new PeftModel(model);
+        peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
         {
-            var sequences = generator.Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache }, virtualTokens: adapter.VirtualTokens());
+            var sequences = peft.Generate(ids, mask, new GenerationOptions { MaxNewTokens = 8, UseCache = useCache });
             CollectionAssert.AreEqual(c.Expected.ReadInt32(reference), sequences.ToArray(), $"useCache={useCache}");
         }
     }

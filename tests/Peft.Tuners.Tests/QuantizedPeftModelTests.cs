@@ -20,7 +20,7 @@ public sealed class QuantizedPeftModelTests
         var classifier = ModelLoader.LoadSequenceClassifier(Fixtures.Hf("gpt2_base", "base"), numLabels: 2, new LoadOptions { Quantization = QuantizationFormat.Nf4 });
         Assert.IsTrue(classifier.LinearLayers.All(l => l.IsQuantized));
         var model = new PeftModel(classifier);
-        model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2, TaskType = "SEQ_CLS" });
+        model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2 });
         var rows = Enumerable.Range(0, 16).Select(i => new TrainingExample([40 + i % 7, 10 + i % 2], [i % 2])).ToList();
         var trainer = new Trainer(model, new TrainerOptions { Epochs = 10, BatchSize = 8, LearningRate = 0.05f, GradientCheckpointing = true });
         var before = trainer.Evaluate(rows).Loss;
@@ -65,10 +65,10 @@ public sealed class QuantizedSeq2SeqMethodTests
         var model = new PeftModel(t5);
         IPeftConfig config = method switch
         {
-            "p_tuning" => new PTuning.PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8, TaskType = "SEQ_2_SEQ_LM" },
-            "multitask" => new MultitaskPromptTuning.MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2, TaskType = "SEQ_2_SEQ_LM" },
-            "prefix_proj" => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8, TaskType = "SEQ_2_SEQ_LM" },
-            _ => new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = "ALL", TaskType = "SEQ_2_SEQ_LM" },
+            "p_tuning" => new PTuning.PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8 },
+            "multitask" => new MultitaskPromptTuning.MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 },
+            "prefix_proj" => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 },
+            _ => new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = "ALL" },
         };
         model.AddAdapter("a", config, seed: 3);
         var before = model.TrainableParameters.Select(p => p.ToArray()).ToArray();

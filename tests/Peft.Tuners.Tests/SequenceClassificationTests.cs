@@ -65,10 +65,10 @@ public sealed class SequenceClassificationTests
     {
         IPeftConfig config = method switch
         {
-            "PROMPT_TUNING" => new PromptTuningConfig { NumVirtualTokens = 3, TaskType = "SEQ_CLS" },
-            "P_TUNING" => new PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 16, TaskType = "SEQ_CLS" },
-            "PREFIX_TUNING" => new PrefixTuningConfig { NumVirtualTokens = 3, TaskType = "SEQ_CLS" },
-            _ => new LoraConfig { R = 4, LoraAlpha = 8, TargetModules = TargetModules.FromNames("c_attn"), TaskType = "SEQ_CLS" },
+            "PROMPT_TUNING" => new PromptTuningConfig { NumVirtualTokens = 3 },
+            "P_TUNING" => new PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 16 },
+            "PREFIX_TUNING" => new PrefixTuningConfig { NumVirtualTokens = 3 },
+            _ => new LoraConfig { R = 4, LoraAlpha = 8, TargetModules = TargetModules.FromNames("c_attn") },
         };
         var model = new PeftModel(Classifier());
         model.AddAdapter("cls", config, seed: 2);
@@ -110,7 +110,7 @@ public sealed class SequenceClassificationTests
     public void PromptTuningOnRightPaddedRowsClassifiesEachRowAsAlone()
     {
         var model = new PeftModel(Classifier("llama"));
-        model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2, TaskType = "SEQ_CLS" }, seed: 1);
+        model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2 }, seed: 1);
         using var noGrad = Autograd.NoGrad();
         using var scope = new TensorScope();
         var alone = model.Forward(IntTensor.FromArray([9, 33], 1, 2)).Logits.ToArray();
@@ -122,7 +122,7 @@ public sealed class SequenceClassificationTests
     public void BadClassificationInputsAndConfigsFailClearly()
     {
         var model = new PeftModel(Classifier());
-        model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2, TaskType = "SEQ_CLS" });
+        model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2 });
         var trainer = new Trainer(model);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([1, 2], [5])])).Message, "class 5 is outside 0..2");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([1, 2])])).Message, "exactly one label");

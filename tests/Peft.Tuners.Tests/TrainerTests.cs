@@ -103,7 +103,7 @@ public sealed class TrainerTests
                 var model = Gpt2();
                 model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 2, PrefixProjection = true, EncoderHiddenSize = 8 }, seed: 2);
                 // Module and bias copies (trained in the base's tensors) must resume too.
-                model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["ln_f"], Bias = "lora_only" }, seed: 3);
+                model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["ln_f"], Bias = LoraBias.LoraOnly }, seed: 3);
                 model.SetActiveAdapters("prefix", "lora");
                 return model;
             }
@@ -166,7 +166,7 @@ public sealed class TrainerTests
     public void Seq2SeqPrefixTuningTrains()
     {
         var model = new PeftModel(ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base")));
-        model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 4, TaskType = "SEQ_2_SEQ_LM" }, seed: 1);
+        model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 4 }, seed: 1);
         var rows = KeyValueRows(24, 3).Select(r => new TrainingExample(r.InputIds.Take(r.InputIds.Count - 1).ToArray(), [r.InputIds[^1], 1])).ToList();
         var trainer = new Trainer(model, new TrainerOptions { Epochs = 20, BatchSize = 8, LearningRate = 0.05f });
         var before = trainer.Evaluate(rows);

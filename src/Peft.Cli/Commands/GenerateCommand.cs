@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Peft.Tensors;
+using Peft.Transformers.Models;
 using Peft.Transformers.Generation;
 
 namespace Peft.Cli.Commands;
@@ -29,7 +30,7 @@ internal static class GenerateCommand
         OutputFile.Write(output, [OutputFile.Int64("sequences", sequences)]);
         if (args.Has("--stats"))
         {
-            int newTokens = batch * (sequences.Shape[1] - (model.Model.Causal is null ? 1 : inputs.InputIds.Shape[1]));
+            int newTokens = batch * (sequences.Shape[1] - (model.Model.TaskType == ModelTask.Seq2SeqLM ? 1 : inputs.InputIds.Shape[1]));
             Console.Error.WriteLine($"load {model.LoadTime.TotalSeconds:F3} s; generated {newTokens} tokens in {seconds:F3} s ({newTokens / seconds:F0} tok/s including prefill)");
         }
         return 0;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Peft.Tensors;
+using Peft.Transformers.Models;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Cli.Commands;
@@ -24,7 +25,7 @@ internal static class LogitsCommand
         using (Autograd.NoGrad())
         using (new TensorScope())
         {
-            if (model.Model.Seq2Seq is not null && inputs.DecoderInputIds is null && inputs.Labels is null)
+            if (model.Model.TaskType == ModelTask.Seq2SeqLM && inputs.DecoderInputIds is null && inputs.Labels is null)
                 throw new UsageException("logits: a seq2seq model needs decoder_input_ids or labels in the inputs file.");
             var result = model.Model.Forward(inputs.InputIds, inputs.AttentionMask, inputs.Labels, inputs.TaskIds, inputs.DecoderInputIds);
             entries.Add(OutputFile.Float32("logits", result.Logits));

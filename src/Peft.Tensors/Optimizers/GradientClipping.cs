@@ -20,15 +20,7 @@ public static class GradientClipping
         }
         float total = (float)Math.Sqrt(sumSquares);
         float coefficient = maxNorm / (total + 1e-6f);
-        if (coefficient < 1f)
-        {
-            foreach (var p in parameters)
-            {
-                if (p.Grad is null) continue;
-                var g = p.Grad.Span;
-                System.Numerics.Tensors.TensorPrimitives.Multiply(g, coefficient, g);
-            }
-        }
+        if (coefficient < 1f) GradientScaling.Scale(parameters, coefficient);
         return total;
     }
 }

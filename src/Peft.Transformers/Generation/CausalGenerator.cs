@@ -1,25 +1,35 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
-using Peft.Transformers.Masking;
 using Peft.Transformers.Models;
 
 namespace Peft.Transformers.Generation;
 
 /// <summary>
-/// Greedy generation for decoder-only models with Hugging Face's semantics: prompt positions
-/// are cumsum(mask) − 1 (pads at 1), each new token takes the next position, the mask grows by
-/// one column per step, finished rows are filled with the pad id, and generation stops when
-/// every row has finished. Cached and uncached runs give the same tokens.
+/// Generation for decoder-only models (greedy, or sampled with <see cref="GenerationOptions.DoSample"/>)
+/// with Hugging Face's semantics: prompt positions are cumsum(mask) − 1 (pads at 1), each new
+/// token takes the next position, the mask grows by one column per step, finished rows are filled
+/// with the pad id, and generation stops when every row has finished. Cached and uncached runs
+/// give the same tokens. What goes into the model besides the real tokens (PEFT's prefixes and
+/// virtual tokens) is decided by the <see cref="ICausalStep"/> the generator runs.
 /// </summary>
 public sealed class CausalGenerator
 {
     private readonly CausalLanguageModel _model;
+    private readonly ICausalStep _step;
 
-    /// <summary>Creates a generator over <paramref name="model"/>.</summary>
+    /// <summary>Creates a generator over <paramref name="model"/> alone.</summary>
     public CausalGenerator(CausalLanguageModel model)
+        : this(model, new ModelStep(model ?? throw new ArgumentNullException(nameof(model))))
+    {
+    }
+
+    /// <summary>Creates a generator that runs <paramref name="model"/> through <paramref name="step"/> (e.g. a PEFT model's step with its adapters' inputs).</summary>
+    public CausalGenerator(CausalLanguageModel model, ICausalStep step)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(step);
         _model = model;
+        _step = step;
     }
 
     /// <summary>
@@ -27,28 +37,16 @@ public sealed class CausalGenerator
     /// padding) followed by the new ids, like HF's <c>generate().sequences</c>.
     /// </summary>
     /// <param name="inputIds">[batch, promptLength], left-padded.</param>
-    /// <param name="attentionMask">[batch, promptLength] (1 = token, 0 = padding); null = all ones.</param>
-    /// <param name="options">Length, stopping and cache settings.</param>
-    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
-    /// <param name="virtualTokens">
-    /// Prompt-learning embeddings [virtualTokens, hidden] (or [batch, virtualTokens, hidden] when
-    /// rows differ, as in multitask prompt tuning) placed before every row's prompt (prompt
-    /// tuning, P-tuning), with PEFT's semantics: the mask gains leading ones, positions run
-    /// 0, 1, … over virtual and real tokens alike (no mask-derived positions), and the returned
-    /// sequences hold only real ids.
-    /// </param>
-    /// <param name="prefix">
-    /// Prefix-tuning key/values for every layer, with PEFT's semantics: written into the cache
-    /// before the prompt (or concatenated on every uncached step), the mask gains leading ones,
-    /// positions continue after the prefix. With virtual tokens as well, the prefix precedes them.
-    /// </param>
-    /// <param name="placement">Where virtual tokens go in left-padded rows and how positions count (HF PEFT's layout by default).</param>
-    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null, Tensor? virtualTokens = null,
-        PrefixKeyValues? prefix = null, VirtualTokenPlacement placement = VirtualTokenPlacement.BeforePadding)
+    /// <param name="attentionMask">[batch, promptLength] (1 = token, 0 = padding); null = all ones. Every row needs a token.</param>
+    /// <param name="options">Length, stopping, sampling and cache settings.</param>
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => Generate(inputIds, attentionMask, options, null);
+
+    /// <summary>As <see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/>; <paramref name="stepLogits"/> receives each step's next-token logits [batch, vocab] (parity tests).</summary>
+    internal IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits)
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits, virtualTokens, prefix, placement))
+        foreach (var step in Steps(prompt, attentionMask!, options, stepLogits))
             for (int b = 0; b < step.Length; b++) sequences[b].Add(step[b]);
         int total = sequences[0].Count;
         var result = IntTensor.Zeros(new Shape(sequences.Length, total));
@@ -65,7 +63,7 @@ public sealed class CausalGenerator
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
         if (prompt.Length != 1) throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
-        foreach (var step in Steps(prompt, attentionMask!, options, null, null, null, VirtualTokenPlacement.BeforePadding))
+        foreach (var step in Steps(prompt, attentionMask!, options, null))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return step[0];
@@ -104,107 +102,58 @@ public sealed class CausalGenerator
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (inputIds.Shape.Rank != 2 || inputIds.Shape[1] == 0)
-            throw new ArgumentException($"input_ids must be [batch, length >= 1]; got {inputIds.Shape}.", nameof(inputIds));
-        int batch = inputIds.Shape[0], promptLength = inputIds.Shape[1];
+        var (batch, promptLength) = InputShapes.RequireTokenIds(inputIds, nameof(inputIds), nonEmpty: true);
         inputIds.CheckRange("input_ids", _model.Config.VocabSize);
         attentionMask ??= Ones(batch, promptLength);
-        if (attentionMask.Shape.Rank != 2 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != promptLength)
-            throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
+        InputShapes.RequireMatching(attentionMask, inputIds, "attention_mask", nameof(attentionMask));
+        for (int b = 0; b < batch; b++)
+            if (!attentionMask.Span.Slice(b * promptLength, promptLength).ContainsAnyExcept(0))
+                throw new ArgumentException($"attention_mask row {b} is all padding; every prompt needs at least one token.", nameof(attentionMask));
         var rows = new int[batch][];
         for (int b = 0; b < batch; b++) rows[b] = inputIds.Span.Slice(b * promptLength, promptLength).ToArray();
         return rows;
     }
 
     /// <summary>The decoding loop: yields the token chosen for every row at each step.</summary>
-    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits, Tensor? virtualTokens, PrefixKeyValues? prefix,
-        VirtualTokenPlacement placement)
+    private IEnumerable<int[]> Steps(int[][] prompt, IntTensor attentionMask, GenerationOptions options, List<float[]>? stepLogits)
     {
         int batch = prompt.Length, promptLength = prompt[0].Length;
-        int virtualCount = 0;
-        bool nextToInput = placement == VirtualTokenPlacement.NextToInput;
-        if (virtualTokens is not null)
-        {
-            bool shared = virtualTokens.Rank == 2 && virtualTokens.Shape[1] == _model.Config.HiddenSize;
-            bool perRow = virtualTokens.Rank == 3 && virtualTokens.Shape[0] == batch && virtualTokens.Shape[2] == _model.Config.HiddenSize;
-            if (!shared && !perRow)
-                throw new ArgumentException($"virtual token embeddings {virtualTokens.Shape} must be [count, {_model.Config.HiddenSize}] or [{batch}, count, {_model.Config.HiddenSize}].", nameof(virtualTokens));
-            virtualCount = virtualTokens.Shape[virtualTokens.Rank - 2];
-        }
-        // Both may be given (a prompt adapter stacked with a prefix adapter): the prefix comes first.
-        int promptVirtual = virtualCount, prefixLength = prefix?.Length ?? 0;
-        if (prefix is not null) virtualCount += prefix.Length;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
         int pad = options.PadTokenId ?? _model.Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         int vocab = _model.Config.VocabSize;
         var sequences = prompt.Select(row => new List<int>(row)).ToArray();
-        // Mask columns follow the key order: prefix, then (HF) virtual tokens and the prompt, or
-        // (next to input) the row's left padding, its virtual tokens and the rest of the prompt.
-        var leftPadding = new int[batch];
+        // The real tokens' mask; the step adds the columns of whatever else it feeds.
         var mask = new List<int>[batch];
-        for (int b = 0; b < batch; b++)
-        {
-            var row = attentionMask.Span.Slice(b * promptLength, promptLength).ToArray();
-            if (nextToInput) while (leftPadding[b] < promptLength - 1 && row[leftPadding[b]] == 0) leftPadding[b]++;
-            mask[b] = [.. Enumerable.Repeat(1, prefixLength), .. row.Take(leftPadding[b]), .. Enumerable.Repeat(1, promptVirtual), .. row.Skip(leftPadding[b])];
-        }
+        for (int b = 0; b < batch; b++) mask[b] = [.. attentionMask.Span.Slice(b * promptLength, promptLength)];
         var finished = new bool[batch];
         Cache? cache = null;
         if (options.UseCache)
         {
             var layout = _model.CacheLayoutFor(batch);
-            int capacity = virtualCount + promptLength + options.MaxNewTokens;
-            cache = options.UseStaticCache ? new StaticCache(layout, capacity) : new DynamicCache(layout, Math.Min(capacity, virtualCount + promptLength + 256));
+            int ahead = _step.VirtualPositions + promptLength;
+            cache = options.UseStaticCache ? new StaticCache(layout, ahead + options.MaxNewTokens) : new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
         }
         var selector = new TokenSelector(options);
         var stops = new StopStrings(options, batch);
         float[]? next = null;
+        int cached = 0;
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int total = sequences[0].Count;
-            var fullMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, virtualCount + total);
+            var realMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, total);
             // One logits buffer for the whole loop (its rows are vocabulary-sized: 200 KB for GPT-2).
             next ??= new float[batch * vocab];
             using (Autograd.NoGrad())
             using (new TensorScope())
             {
-                // With a cache only the positions it does not hold yet are fed.
-                int feedFrom = Math.Max(0, (cache?.Length ?? 0) - virtualCount);
-                bool withVirtual = virtualTokens is not null && (cache?.Length ?? 0) == 0;
-                int feed = total - feedFrom;
+                // With a cache only the tokens it does not hold yet are fed.
+                int feed = total - cached;
                 var ids = IntTensor.Zeros(new Shape(batch, feed));
                 for (int b = 0; b < batch; b++)
-                    for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
-                CausalLMOutput output;
-                if (withVirtual && nextToInput)
-                {
-                    // Each row's virtual tokens after its padding; positions from the mask.
-                    var rows = virtualTokens!.Rank == 3 ? virtualTokens : RepeatRows(virtualTokens, batch);
-                    var embedded = _model.Embed(ids);
-                    var perRow = new Tensor[batch];
-                    for (int b = 0; b < batch; b++)
-                    {
-                        var tokens = Ops.Slice(embedded, 0, b, 1);
-                        var own = Ops.Slice(rows, 0, b, 1);
-                        int f = leftPadding[b];
-                        perRow[b] = f == 0 ? Ops.Concat([own, tokens], 1) : Ops.Concat([Ops.Slice(tokens, 1, 0, f), own, Ops.Slice(tokens, 1, f, feed - f)], 1);
-                    }
-                    var embeddings = Ops.Concat(perRow, 0);
-                    output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, promptVirtual + feed), cache: cache, prefix: prefix);
-                }
-                else if (withVirtual)
-                {
-                    // PEFT prompt learning: virtual embeddings first, default (sequential) positions.
-                    var rows = virtualTokens!.Rank == 3 ? virtualTokens : RepeatRows(virtualTokens, batch);
-                    var embeddings = Ops.Concat([rows, _model.Embed(ids)], 1);
-                    output = _model.Forward(inputEmbeddings: embeddings, attentionMask: fullMask, cache: cache, prefix: prefix);
-                }
-                else if ((virtualTokens is not null || prefix is not null) && !nextToInput) output = _model.Forward(inputIds: ids, attentionMask: fullMask, cache: cache, prefix: prefix);
-                else if (virtualTokens is not null || prefix is not null)
-                    output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache, prefix: prefix);
-                else output = _model.Forward(inputIds: ids, attentionMask: fullMask, positionIds: PositionIds.FromAttentionMask(fullMask, feed), cache: cache);
-                LastPositionLogits(output.Logits, vocab, next);
+                    for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][cached + t];
+                LastPositionLogits(_step.Logits(ids, realMask, cache), vocab, next);
             }
+            if (cache is not null) cached = total;
             stepLogits?.Add((float[])next.Clone());
             var chosen = new int[batch];
             for (int b = 0; b < batch; b++)
@@ -221,15 +170,12 @@ public sealed class CausalGenerator
         }
     }
 
-    /// <summary>Greedy generation (<see cref="Generate"/> with sampling off).</summary>
-    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null)
+    /// <summary>Greedy generation (<see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/> with sampling off).</summary>
+    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Generate(inputIds, attentionMask, options with { DoSample = false }, stepLogits);
+        return Generate(inputIds, attentionMask, options with { DoSample = false });
     }
-
-    /// <summary>[count, hidden] repeated into [batch, count, hidden] (differentiable).</summary>
-    private static Tensor RepeatRows(Tensor rows, int batch) => Ops.Repeat(Ops.Reshape(rows, 1, rows.Shape[0], rows.Shape[1]), batch);
 
     private static IntTensor Ones(int batch, int length)
     {

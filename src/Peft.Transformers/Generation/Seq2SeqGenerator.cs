@@ -1,40 +1,46 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
+using Peft.Transformers.Models;
 using Peft.Transformers.Models.T5;
 
 namespace Peft.Transformers.Generation;
 
 /// <summary>
-/// Greedy generation for encoder-decoder models: the encoder runs once, the decoder starts from
-/// the decoder start id and extends one token per step (cached or recomputed, same tokens), rows
-/// that emitted an eos id continue with the pad id, and the result is laid out as HF's
-/// <c>generate().sequences</c>: decoder start id followed by the new ids.
+/// Generation for encoder-decoder models (greedy, or sampled with <see cref="GenerationOptions.DoSample"/>):
+/// the encoder runs once, the decoder starts from the decoder start id and extends one token per
+/// step (cached or recomputed, same tokens), rows that emitted an eos id continue with the pad id,
+/// and the result is laid out as HF's <c>generate().sequences</c>: decoder start id followed by the
+/// new ids. What goes in besides the ids (PEFT's virtual tokens and prefixes) is decided by the
+/// <see cref="ISeq2SeqStep"/> the generator runs.
 /// </summary>
 public sealed class Seq2SeqGenerator
 {
     private readonly T5Model _model;
+    private readonly ISeq2SeqStep _step;
 
-    /// <summary>Creates a generator over <paramref name="model"/>.</summary>
+    /// <summary>Creates a generator over <paramref name="model"/> alone.</summary>
     public Seq2SeqGenerator(T5Model model)
+        : this(model, new Seq2SeqModelStep(model ?? throw new ArgumentNullException(nameof(model))))
     {
-        ArgumentNullException.ThrowIfNull(model);
-        _model = model;
     }
 
-    /// <summary>Generates greedily (<see cref="Generate"/> with sampling off).</summary>
+    /// <summary>Creates a generator that runs <paramref name="model"/> through <paramref name="step"/> (e.g. a PEFT model's steps with its adapters' inputs).</summary>
+    public Seq2SeqGenerator(T5Model model, ISeq2SeqStep step)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(step);
+        _model = model;
+        _step = step;
+    }
+
+    /// <summary>Generates greedily (<see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/> with sampling off).</summary>
     /// <param name="inputIds">Source ids [batch, length].</param>
     /// <param name="attentionMask">Source mask, or null for all ones.</param>
     /// <param name="options">Length, stopping and cache settings.</param>
-    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
-    /// <param name="inputEmbeddings">Encoder input embeddings instead of ids (prompt tuning puts virtual tokens here); ids still give the batch shape.</param>
-    /// <param name="decoderPrefix">Prefix-tuning key/values for the decoder's self-attention (written into the cache first).</param>
-    /// <param name="encoderPrefix">Key/values in front of the encoder's self-attention (paper-mode prefix tuning).</param>
-    /// <param name="crossAttentionPrefix">Key/values in front of the encoder output in cross-attention (paper mode; cached with it).</param>
-    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null,
-        Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null, PrefixKeyValues? encoderPrefix = null, PrefixKeyValues? crossAttentionPrefix = null)
+    public IntTensor GenerateGreedy(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Generate(inputIds, attentionMask, options with { DoSample = false }, stepLogits, inputEmbeddings, decoderPrefix, encoderPrefix, crossAttentionPrefix);
+        return Generate(inputIds, attentionMask, options with { DoSample = false });
     }
 
     /// <summary>
@@ -45,20 +51,17 @@ public sealed class Seq2SeqGenerator
     /// <param name="inputIds">Source ids [batch, length].</param>
     /// <param name="attentionMask">Source mask, or null for all ones.</param>
     /// <param name="options">Length, stopping, sampling and cache settings.</param>
-    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
-    /// <param name="inputEmbeddings">Encoder input embeddings instead of ids; ids still give the batch shape.</param>
-    /// <param name="decoderPrefix">Prefix-tuning key/values for the decoder's self-attention.</param>
-    /// <param name="encoderPrefix">Key/values in front of the encoder's self-attention (paper mode).</param>
-    /// <param name="crossAttentionPrefix">Key/values in front of the encoder output in cross-attention (paper mode).</param>
-    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits = null,
-        Tensor? inputEmbeddings = null, PrefixKeyValues? decoderPrefix = null, PrefixKeyValues? encoderPrefix = null, PrefixKeyValues? crossAttentionPrefix = null)
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => Generate(inputIds, attentionMask, options, null);
+
+    /// <summary>As <see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/>; <paramref name="stepLogits"/> receives each step's next-token logits [batch, vocab] (parity tests).</summary>
+    internal IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits)
     {
         Validate(inputIds, options);
         int batch = inputIds.Shape[0];
         int start = DecoderStart(options);
         var sequences = new List<int>[batch];
         for (int b = 0; b < batch; b++) sequences[b] = [start];
-        foreach (var step in Steps(inputIds, attentionMask, options, stepLogits, inputEmbeddings, decoderPrefix, encoderPrefix, crossAttentionPrefix))
+        foreach (var step in Steps(inputIds, attentionMask, options, stepLogits))
             for (int b = 0; b < batch; b++) sequences[b].Add(step[b]);
         int length = sequences[0].Count;
         var result = IntTensor.Zeros(new Shape(batch, length));
@@ -75,7 +78,7 @@ public sealed class Seq2SeqGenerator
     {
         Validate(inputIds, options);
         if (inputIds.Shape[0] != 1) throw new ArgumentException($"StreamAsync takes one source row; got a batch of {inputIds.Shape[0]}. Use Generate for batches.", nameof(inputIds));
-        foreach (var step in Steps(inputIds, attentionMask, options, null, null, null, null, null))
+        foreach (var step in Steps(inputIds, attentionMask, options, null))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return step[0];
@@ -88,8 +91,7 @@ public sealed class Seq2SeqGenerator
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (inputIds.Shape.Rank != 2 || inputIds.Shape[1] == 0)
-            throw new ArgumentException($"input_ids must be [batch, length >= 1]; got {inputIds.Shape}.", nameof(inputIds));
+        InputShapes.RequireTokenIds(inputIds, nameof(inputIds), nonEmpty: true);
     }
 
     private int PadId(GenerationOptions options) => options.PadTokenId ?? _model.Config.PadTokenId ?? 0;
@@ -98,8 +100,7 @@ public sealed class Seq2SeqGenerator
     private int DecoderStart(GenerationOptions options) => _model.Config.DecoderStartTokenId ?? PadId(options);
 
     /// <summary>The decoding loop: the encoder runs once, then each step yields every row's new token.</summary>
-    private IEnumerable<int[]> Steps(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits,
-        Tensor? inputEmbeddings, PrefixKeyValues? decoderPrefix, PrefixKeyValues? encoderPrefix, PrefixKeyValues? crossAttentionPrefix)
+    private IEnumerable<int[]> Steps(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits)
     {
         int batch = inputIds.Shape[0], vocab = _model.Config.VocabSize;
         var eos = options.EosTokenIds ?? _model.Config.EosTokenIds;
@@ -107,16 +108,20 @@ public sealed class Seq2SeqGenerator
         int start = DecoderStart(options);
 
         Tensor encoderOutput;
+        IntTensor? encoderMask;
         using (Autograd.NoGrad())
-            encoderOutput = TensorScope.Keep(inputEmbeddings is null ? _model.Encode(inputIds, null, attentionMask, encoderPrefix) : _model.Encode(null, inputEmbeddings, attentionMask, encoderPrefix));
-        int prefixLength = decoderPrefix?.Length ?? 0;
+        {
+            (encoderOutput, encoderMask) = _step.Encode(inputIds, attentionMask);
+            encoderOutput = TensorScope.Keep(encoderOutput);
+        }
+        int prefixLength = _step.DecoderPrefixLength;
         int sourceLength = encoderOutput.Shape[1];
         EncoderDecoderCache? cache = null;
         if (options.UseCache)
         {
             var selfLayout = _model.DecoderCacheLayoutFor(batch);
             Cache self = options.UseStaticCache ? new StaticCache(selfLayout, prefixLength + options.MaxNewTokens + 1) : new DynamicCache(selfLayout, prefixLength + Math.Min(options.MaxNewTokens + 1, 256));
-            cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, (crossAttentionPrefix?.Length ?? 0) + sourceLength));
+            cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, _step.CrossAttentionPrefixLength + sourceLength));
         }
 
         var sequences = new List<int>[batch];
@@ -138,8 +143,7 @@ public sealed class Seq2SeqGenerator
             using (Autograd.NoGrad())
             using (new TensorScope())
             {
-                var logits = _model.Forward(attentionMask: attentionMask, decoderInputIds: ids, encoderOutput: encoderOutput, cache: cache, decoderPrefix: decoderPrefix,
-                    crossAttentionPrefix: crossAttentionPrefix).Logits;
+                var logits = _step.Logits(ids, encoderOutput, encoderMask, cache);
                 for (int b = 0; b < batch; b++) logits.Span.Slice(((b * feed) + feed - 1) * vocab, vocab).CopyTo(next.AsSpan(b * vocab));
             }
             stepLogits?.Add((float[])next.Clone());

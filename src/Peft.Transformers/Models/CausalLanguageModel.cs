@@ -25,6 +25,9 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <summary>The configuration the model was built from.</summary>
     public ModelConfig Config { get; }
 
+    /// <inheritdoc/>
+    public ModelTask TaskType => ModelTask.CausalLM;
+
     /// <summary>Every parameter by Hugging Face name.</summary>
     public ParameterSet Parameters { get; } = new();
 
@@ -91,7 +94,7 @@ public abstract class CausalLanguageModel : ILanguageModel
         Tensor hidden;
         if (inputIds is not null)
         {
-            if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
+            InputShapes.RequireTokenIds(inputIds, nameof(inputIds));
             hidden = Embed(inputIds);
         }
         else
@@ -147,7 +150,8 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <param name="positionIds">As for <see cref="Forward"/>.</param>
     /// <param name="prefix">As for <see cref="Forward"/>.</param>
     /// <param name="chunked">Compute the head and cross-entropy in chunks without holding the logits.</param>
-    public Tensor Loss(IntTensor labels, IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
+    /// <returns>The mean loss and how many shifted targets it averaged over.</returns>
+    public TargetLoss Loss(IntTensor labels, IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
         IntTensor? positionIds = null, PrefixKeyValues? prefix = null, bool chunked = false)
     {
         ArgumentNullException.ThrowIfNull(labels);
@@ -173,9 +177,10 @@ public abstract class CausalLanguageModel : ILanguageModel
             rows = Ops.Embedding(index, rows);
             targets = kept;
         }
-        return chunked
+        var loss = chunked
             ? Ops.LinearCrossEntropy(rows, HeadWeight, targets, -100)
             : Ops.CrossEntropy(Ops.Linear(rows, HeadWeight), targets, -100);
+        return new TargetLoss(loss, used);
     }
 
     /// <summary>Position t's target is label t+1; each row's last position has none (-100).</summary>

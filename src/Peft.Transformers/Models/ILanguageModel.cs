@@ -13,6 +13,9 @@ public interface ILanguageModel
     /// <summary>The model's configuration.</summary>
     ModelConfig Config { get; }
 
+    /// <summary>What the model is for (decides how adapters feed it and the adapter files' <c>task_type</c>).</summary>
+    ModelTask TaskType { get; }
+
     /// <summary>Every parameter by its Hugging Face name.</summary>
     ParameterSet Parameters { get; }
 

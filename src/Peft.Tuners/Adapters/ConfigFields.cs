@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Transformers.Models;
 
 namespace Peft.Tuners.Adapters;
 
@@ -21,7 +22,8 @@ internal static class ConfigFields
     public static bool Bool(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
 
-    public static string TaskType(JsonElement root) => String(root, "task_type") ?? "CAUSAL_LM";
+    /// <summary>The <c>task_type</c> field, or null when absent (or null).</summary>
+    public static ModelTask? TaskType(JsonElement root) => PeftTaskTypes.Parse(String(root, "task_type"));
 
     /// <summary>
     /// Reads <c>modules_to_save</c> (null when absent): a list of module names whose whole weights

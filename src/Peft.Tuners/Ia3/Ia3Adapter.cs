@@ -7,6 +7,9 @@ namespace Peft.Tuners.Ia3;
 /// <summary>An IA3 adapter on every targeted linear layer, in HF PEFT's files (keys <c>base_model.model.&lt;module&gt;.ia3_l</c>).</summary>
 public sealed class Ia3Adapter : IWeightAdapter
 {
+    /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
+    public static PeftMethod Method { get; } = PeftMethod.Of<Ia3Config>("IA3", (config, model, _, _) => Attach(model.LinearLayers, config), (folder, model, warn) => Load(folder, model.LinearLayers, warn));
+
     private readonly List<Ia3Layer> _layers = [];
 
     private Ia3Adapter(Ia3Config config) => Config = config;
@@ -28,6 +31,9 @@ public sealed class Ia3Adapter : IWeightAdapter
 
     /// <summary>One layer per targeted linear layer.</summary>
     public IReadOnlyList<Ia3Layer> Layers => _layers;
+
+    /// <inheritdoc/>
+    public bool Wraps(string modulePath) => _layers.Any(l => l.Target.Name == modulePath);
 
     /// <summary>The trainable vectors.</summary>
     public IEnumerable<Tensor> Parameters => _layers.Select(l => l.Scale);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Ia3;
@@ -9,7 +10,7 @@ namespace Peft.Tuners.Ia3;
 /// IA3 settings with HF PEFT's field names (<c>IA3Config</c>): <c>target_modules</c> get a learned
 /// scaling vector; those also in <c>feedforward_modules</c> scale their input, the others their output.
 /// </summary>
-public sealed record Ia3Config : IPeftConfig
+public sealed record Ia3Config : IModulesToSaveConfig
 {
     /// <inheritdoc/>
     public string PeftType => "IA3";
@@ -26,8 +27,8 @@ public sealed record Ia3Config : IPeftConfig
     /// <summary>The base layer stores its weight [in, out] (GPT-2 Conv1D).</summary>
     public bool FanInFanOut { get; init; }
 
-    /// <summary>Task type as PEFT writes it.</summary>
-    public string TaskType { get; init; } = "CAUSAL_LM";
+    /// <inheritdoc/>
+    public ModelTask? TaskType { get; init; }
 
     /// <summary>Base modules whose whole weights the adapter trains and saves as its own copy (see <see cref="Lora.LoraConfig.ModulesToSave"/>); null for none.</summary>
     public IReadOnlyList<string>? ModulesToSave { get; init; }
@@ -68,7 +69,7 @@ public sealed record Ia3Config : IPeftConfig
         ["peft_type"] = "IA3",
         ["revision"] = null,
         ["target_modules"] = Json(TargetModules),
-        ["task_type"] = TaskType,
+        ["task_type"] = PeftTaskTypes.ToJson(TaskType),
     };
 
     private static JsonNode Json(TargetModules t) =>

@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Transformers.Models;
 using Peft.Transformers.Modules;
 using Peft.Tuners.Adapters;
 
@@ -9,8 +10,11 @@ namespace Peft.Tuners.Lora;
 /// PEFT's files: adapter_config.json and adapter_model.safetensors with keys
 /// <c>base_model.model.&lt;module&gt;.lora_A.weight</c> / <c>lora_B.weight</c>.
 /// </summary>
-public sealed class LoraAdapter : IWeightAdapter
+public sealed class LoraAdapter : IWeightAdapter, ITrainsBaseParameters, IHasDropout
 {
+    /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
+    public static PeftMethod Method { get; } = PeftMethod.Of<LoraConfig>("LORA", (config, model, seed, _) => Attach(model.LinearLayers, config, seed), (folder, model, warn) => Load(folder, model.LinearLayers, warn));
+
     private readonly List<LoraLayer> _layers = [];
 
     private LoraAdapter(LoraConfig config) => Config = config;
@@ -22,6 +26,25 @@ public sealed class LoraAdapter : IWeightAdapter
 
     /// <summary>One LoRA layer per targeted linear layer, in model order.</summary>
     public IReadOnlyList<LoraLayer> Layers => _layers;
+
+    /// <inheritdoc/>
+    public bool Wraps(string modulePath) => _layers.Any(l => l.Target.Name == modulePath);
+
+    /// <summary>Each layer's dropout generator, in model order.</summary>
+    public IEnumerable<SeededRandom> DropoutGenerators => _layers.Select(l => l.DropoutRandom);
+
+    /// <summary>
+    /// The base biases PEFT's <c>bias</c> trains: "all" every parameter named like a bias (as PEFT
+    /// selects them), "lora_only" the biases of this adapter's layers, "none" none.
+    /// </summary>
+    public IEnumerable<ModelParameter> TrainedBaseParameters(ILanguageModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (Config.Bias == LoraBias.None) return [];
+        if (Config.Bias == LoraBias.All) return model.Parameters.All.Where(p => p.Name.Contains("bias", StringComparison.Ordinal));
+        var layerBiases = _layers.Select(l => l.Target.Bias).OfType<Tensor>().ToHashSet();
+        return model.Parameters.All.Where(p => layerBiases.Contains(p.Tensor));
+    }
 
     /// <summary>Every trainable tensor (A and B of each layer), named by their file keys.</summary>
     public IEnumerable<Tensor> Parameters => _layers.SelectMany(l => new[] { l.A, l.B });

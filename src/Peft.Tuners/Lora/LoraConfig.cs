@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.Lora;
@@ -11,7 +12,7 @@ namespace Peft.Tuners.Lora;
 /// <c>fan_in_fan_out</c>, <c>bias</c>. The update is scaling·B·A with scaling = alpha/r
 /// (alpha/√r with rsLoRA).
 /// </summary>
-public sealed record LoraConfig : IPeftConfig
+public sealed record LoraConfig : IModulesToSaveConfig
 {
     /// <inheritdoc/>
     public string PeftType => "LORA";
@@ -37,8 +38,8 @@ public sealed record LoraConfig : IPeftConfig
     /// <summary>The base layer stores its weight [in, out] (GPT-2 Conv1D); only affects merging in PEFT.</summary>
     public bool FanInFanOut { get; init; }
 
-    /// <summary>Task type as PEFT writes it (CAUSAL_LM, SEQ_2_SEQ_LM, SEQ_CLS).</summary>
-    public string TaskType { get; init; } = "CAUSAL_LM";
+    /// <inheritdoc/>
+    public ModelTask? TaskType { get; init; }
 
     /// <summary>How A and B start (PEFT's <c>init_lora_weights</c>: true, "gaussian" or false).</summary>
     public LoraInit InitLoraWeights { get; init; } = LoraInit.KaimingUniform;
@@ -49,7 +50,7 @@ public sealed record LoraConfig : IPeftConfig
     /// copy of those biases, saved with it, so turning the adapter off gives the base model back
     /// (in PEFT the base's biases themselves change).
     /// </summary>
-    public string Bias { get; init; } = "none";
+    public LoraBias Bias { get; init; } = LoraBias.None;
 
     /// <summary>
     /// Base modules (names as HF gives them, e.g. <c>lm_head</c>, <c>embed_tokens</c>, <c>ln_f</c>)
@@ -69,7 +70,7 @@ public sealed record LoraConfig : IPeftConfig
     {
         if (R <= 0) throw new AdapterConfigException($"LoRA config: 'r' must be a positive integer; got {R}.");
         if (!(LoraDropout >= 0 && LoraDropout < 1)) throw new AdapterConfigException($"LoRA config: 'lora_dropout' must be in [0, 1); got {LoraDropout}.");
-        if (Bias is not ("none" or "all" or "lora_only")) throw new AdapterConfigException($"LoRA config: 'bias' is '{Bias}'; supported: none, all, lora_only.");
+        if (!Enum.IsDefined(Bias)) throw new AdapterConfigException($"LoRA config: 'bias' is {(int)Bias}; supported: none, all, lora_only.");
     }
 
     private static readonly HashSet<string> KnownFields =
@@ -86,7 +87,14 @@ public sealed record LoraConfig : IPeftConfig
         int r = root.TryGetProperty("r", out var rv) && rv.TryGetInt32(out int ri) ? ri : 8;
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("LoRA config: 'target_modules' is required (a list of module names or a regular expression).");
-        string bias = root.TryGetProperty("bias", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "none";
+        string biasName = root.TryGetProperty("bias", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "none";
+        var bias = biasName switch
+        {
+            "none" => LoraBias.None,
+            "all" => LoraBias.All,
+            "lora_only" => LoraBias.LoraOnly,
+            _ => throw new AdapterConfigException($"LoRA config: 'bias' is '{biasName}'; supported: none, all, lora_only."),
+        };
         var init = LoraInit.KaimingUniform;
         if (root.TryGetProperty("init_lora_weights", out var iw))
         {
@@ -134,7 +142,7 @@ public sealed record LoraConfig : IPeftConfig
             ["alpha_pattern"] = new JsonObject(),
             ["auto_mapping"] = null,
             ["base_model_name_or_path"] = null,
-            ["bias"] = Bias,
+            ["bias"] = Bias switch { LoraBias.All => "all", LoraBias.LoraOnly => "lora_only", _ => "none" },
             ["fan_in_fan_out"] = FanInFanOut,
             ["inference_mode"] = true,
             ["init_lora_weights"] = InitLoraWeights switch { LoraInit.Gaussian => JsonValue.Create("gaussian"), LoraInit.Random => JsonValue.Create(false), _ => JsonValue.Create(true) },
@@ -152,7 +160,7 @@ public sealed record LoraConfig : IPeftConfig
             ["rank_pattern"] = new JsonObject(),
             ["revision"] = null,
             ["target_modules"] = TargetModules.Pattern is { } p ? JsonValue.Create(p) : new JsonArray(TargetModules.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
-            ["task_type"] = TaskType,
+            ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["use_dora"] = false,
             ["use_rslora"] = UseRsLora,
         };

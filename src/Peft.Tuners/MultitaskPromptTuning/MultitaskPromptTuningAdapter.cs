@@ -13,6 +13,9 @@ namespace Peft.Tuners.MultitaskPromptTuning;
 /// </summary>
 public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
 {
+    /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
+    public static PeftMethod Method { get; } = PeftMethod.Of<MultitaskPromptTuningConfig>("MULTITASK_PROMPT_TUNING", (config, model, seed, tokenize) => Create(config, model.Config, model.TokenEmbeddings, seed, tokenize), (folder, model, warn) => Load(folder, model.Config, model.TokenEmbeddings, warn));
+
     private MultitaskPromptTuningAdapter(MultitaskPromptTuningConfig config, ModelConfig model, Tensor prompt, Tensor cols, Tensor rows)
     {
         Config = config;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.MultitaskPromptTuning;
@@ -43,7 +44,7 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
     public int? TokenDim { get; init; }
 
     /// <inheritdoc/>
-    public string TaskType { get; init; } = "CAUSAL_LM";
+    public ModelTask? TaskType { get; init; }
 
     private static readonly string[] Inits = ["RANDOM", "TEXT", "AVERAGE_SOURCE_TASKS", "EXACT_SOURCE_TASK", "ONLY_SOURCE_SHARED"];
 
@@ -109,7 +110,7 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
             ["prompt_tuning_init_task"] = PromptTuningInitTask,
             ["prompt_tuning_init_text"] = PromptTuningInitText,
             ["revision"] = null,
-            ["task_type"] = TaskType,
+            ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["token_dim"] = dim,
             ["tokenizer_kwargs"] = null,
             ["tokenizer_name_or_path"] = null,

@@ -12,6 +12,9 @@ namespace Peft.Tuners.PTuning;
 /// </summary>
 public sealed class PTuningAdapter : IVirtualTokenAdapter
 {
+    /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
+    public static PeftMethod Method { get; } = PeftMethod.Of<PTuningConfig>("P_TUNING", (config, model, seed, _) => Create(config, model.Config, seed), (folder, model, warn) => Load(folder, model.Config, warn));
+
     private readonly Tensor? _fixedOutput;
 
     private PTuningAdapter(PTuningConfig config, ModelConfig model, Tensor? embedding, Tensor[] mlp, LstmWeights[] lstm, Tensor? fixedOutput)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.PTuning;
@@ -30,8 +31,8 @@ public sealed record PTuningConfig : IPeftConfig
     /// <summary>Given token width to check (null = infer).</summary>
     public int? TokenDim { get; init; }
 
-    /// <summary>Task type as PEFT writes it.</summary>
-    public string TaskType { get; init; } = "CAUSAL_LM";
+    /// <inheritdoc/>
+    public ModelTask? TaskType { get; init; }
 
     /// <summary>token_dim and encoder hidden size on <paramref name="model"/>.</summary>
     public (int TokenDim, int Hidden) Resolve(ModelConfig model)
@@ -87,7 +88,7 @@ public sealed record PTuningConfig : IPeftConfig
             ["num_virtual_tokens"] = NumVirtualTokens,
             ["peft_type"] = "P_TUNING",
             ["revision"] = null,
-            ["task_type"] = TaskType,
+            ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["token_dim"] = dim,
         };
     }

@@ -31,51 +31,40 @@ public sealed class PeftModel
     private readonly List<string> _active = [];
     private readonly Dictionary<string, Tensor> _heads = new(StringComparer.Ordinal);
     private readonly ModuleCopies _modules;
+    private readonly TaskRunner _runner;
     private int _disabledScopes;
     private bool _enabled = true;
     private bool _training;
 
-    /// <summary>Wraps a decoder-only model; its parameters are frozen.</summary>
-    public PeftModel(CausalLanguageModel baseModel)
-        : this((ILanguageModel)baseModel) => Causal = baseModel;
-
-    /// <summary>Wraps an encoder-decoder model; its parameters are frozen.</summary>
-    public PeftModel(T5Model baseModel)
-        : this((ILanguageModel)baseModel) => Seq2Seq = baseModel;
-
     /// <summary>
-    /// Wraps a sequence classifier; its parameters are frozen, and every adapter gets its own
-    /// trainable copy of the classification head (HF PEFT's <c>modules_to_save</c>), saved with it.
+    /// Wraps <paramref name="baseModel"/> (a <see cref="CausalLanguageModel"/>, a <see cref="T5Model"/>
+    /// or a <see cref="SequenceClassificationModel"/>) and freezes its parameters. On a classifier
+    /// every adapter gets its own trainable copy of the classification head (HF PEFT's
+    /// <c>modules_to_save</c>), saved with it.
     /// </summary>
-    public PeftModel(SequenceClassificationModel baseModel)
-        : this((ILanguageModel)baseModel)
-    {
-        Classifier = baseModel;
-        baseModel.Score.RequiresGrad = false;
-    }
-
-    private PeftModel(ILanguageModel baseModel)
+    /// <exception cref="ArgumentException">A model of another kind.</exception>
+    /// <exception cref="InvalidOperationException">The model already has weight adapters attached (another PeftModel over it).</exception>
+    public PeftModel(ILanguageModel baseModel)
     {
         ArgumentNullException.ThrowIfNull(baseModel);
+        _runner = TaskRunner.For(baseModel, () => ActiveHead);
         // Two PeftModels over one base would both wrap its layers and add their updates silently.
         if (baseModel.LinearLayers.FirstOrDefault(l => l.Adapters.Count > 0) is { } wrapped)
             throw new InvalidOperationException($"The base model already has weight adapters attached (e.g. on '{wrapped.Name}'), probably by another PeftModel; delete them there (DeleteAdapter) or load a fresh base.");
         BaseModel = baseModel;
         baseModel.Parameters.SetRequiresGrad(false);
+        if (Classifier is { } classifier) classifier.Score.RequiresGrad = false;
         _modules = new ModuleCopies(baseModel);
     }
 
     /// <summary>The base model.</summary>
     public ILanguageModel BaseModel { get; }
 
-    /// <summary>The base model when it is decoder-only.</summary>
-    public CausalLanguageModel? Causal { get; }
+    /// <summary>What the base model is for; saved adapters carry it as HF PEFT's <c>task_type</c>.</summary>
+    public ModelTask TaskType => BaseModel.TaskType;
 
-    /// <summary>The base model when it is encoder-decoder.</summary>
-    public T5Model? Seq2Seq { get; }
-
-    /// <summary>The base model when it is a sequence classifier.</summary>
-    public SequenceClassificationModel? Classifier { get; }
+    /// <summary>The base as a classifier (whose adapters keep their own heads), or null.</summary>
+    private SequenceClassificationModel? Classifier => BaseModel as SequenceClassificationModel;
 
     /// <summary>Names of all adapters, in the order they were added.</summary>
     public IReadOnlyList<string> AdapterNames => _names;
@@ -214,7 +203,7 @@ public sealed class PeftModel
     private static string ModuleKey(IPeftAdapter adapter, string parameterName)
     {
         string module = ModuleNames.ModulePath(parameterName);
-        return adapter is Lora.LoraAdapter lora && lora.Layers.Any(l => l.Target.Name == module)
+        return adapter is IWeightAdapter weight && weight.Wraps(module)
             ? $"base_model.model.{module}.base_layer{parameterName[module.Length..]}"
             : PlainKey(adapter, parameterName);
     }
@@ -249,7 +238,8 @@ public sealed class PeftModel
         ModelParameter[] moduleParameters;
         try
         {
-            moduleParameters = (ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : []).Union(TrainedBiases(adapter)).ToArray();
+            var trained = adapter is ITrainsBaseParameters trainer ? trainer.TrainedBaseParameters(BaseModel) : [];
+            moduleParameters = (ModulesToSave(adapter.Config) is { } modules ? _modules.Resolve(modules) : []).Union(trained).ToArray();
         }
         catch
         {
@@ -272,28 +262,10 @@ public sealed class PeftModel
         Refresh();
     }
 
-    /// <summary>
-    /// The base biases a LoRA adapter with <c>bias</c> "all" (every parameter named like a bias, as
-    /// PEFT selects them) or "lora_only" (its layers' biases) trains; it keeps its own copies.
-    /// </summary>
-    private IEnumerable<ModelParameter> TrainedBiases(IPeftAdapter adapter)
-    {
-        if (adapter is not Lora.LoraAdapter { Config.Bias: not "none" } lora) return [];
-        if (lora.Config.Bias == "all") return BaseModel.Parameters.All.Where(p => p.Name.Contains("bias", StringComparison.Ordinal));
-        var layerBiases = lora.Layers.Select(l => l.Target.Bias).OfType<Tensor>().ToHashSet();
-        return BaseModel.Parameters.All.Where(p => layerBiases.Contains(p.Tensor));
-    }
-
     /// <summary>The config's modules_to_save other than a classifier's head (which every adapter of a classifier keeps anyway).</summary>
     private IReadOnlyList<string>? ModulesToSave(IPeftConfig config)
     {
-        var modules = config switch
-        {
-            Lora.LoraConfig l => l.ModulesToSave,
-            Ia3.Ia3Config i => i.ModulesToSave,
-            _ => null,
-        };
-        if (modules is null) return null;
+        if (config is not IModulesToSaveConfig { ModulesToSave: { } modules }) return null;
         var generic = modules.Where(m => Classifier is null || !AdapterFiles.ClassificationModules.Contains(m)).ToArray();
         return generic.Length == 0 ? null : generic;
     }
@@ -474,6 +446,8 @@ public sealed class PeftModel
     {
         var adapter = Get(name);
         var contents = adapter.FileContents();
+        // The base decides the task type, whatever the config said (a contradiction failed when the adapter was added).
+        contents.Config["task_type"] = PeftTaskTypes.ToHf(TaskType);
         // Module copies and a classification head go into the same file, written once.
         var tensors = contents.Tensors.ToList();
         if (_heads.TryGetValue(name, out var head))
@@ -535,6 +509,18 @@ public sealed class PeftModel
     /// <summary>True when an active adapter needs task ids.</summary>
     public bool NeedsTaskIds => Applied.OfType<IVirtualTokenAdapter>().Any(a => a.NeedsTaskIds);
 
+    /// <summary>What the applied adapters add to a batch of <paramref name="batch"/> rows.</summary>
+    private AdapterInputs Inputs(int batch, IntTensor? taskIds) =>
+        new(VirtualTokens(batch, taskIds), Prefix(batch), EncoderPrefix(batch), CrossAttentionPrefix(batch), Placement);
+
+    /// <summary>Checks ids [batch, length] and a mask of the same shape; returns the batch size.</summary>
+    private static int CheckInputs(IntTensor inputIds, IntTensor? attentionMask, bool nonEmpty = false)
+    {
+        var (batch, _) = InputShapes.RequireTokenIds(inputIds, nameof(inputIds), nonEmpty);
+        InputShapes.RequireMatching(attentionMask, inputIds, "attention_mask", nameof(attentionMask));
+        return batch;
+    }
+
     /// <summary>
     /// The forward pass with the active adapters, as HF PEFT's <c>model(**inputs)</c> with no
     /// position ids: virtual tokens before each row (mask extended with ones, labels with -100),
@@ -542,105 +528,32 @@ public sealed class PeftModel
     /// </summary>
     /// <param name="inputIds">Token ids [batch, length].</param>
     /// <param name="attentionMask">[batch, length], 1 = token, 0 = padding; null = all ones.</param>
-    /// <param name="labels">Causal: [batch, length] (shifted inside); seq2seq: the target ids [batch, target length]; -100 is ignored.</param>
+    /// <param name="labels">Causal: [batch, length] (shifted inside); seq2seq: the target ids [batch, target length]; classifier: [batch] classes; -100 is ignored.</param>
     /// <param name="taskIds">[batch] task per row, for multitask prompt tuning.</param>
     /// <param name="decoderInputIds">Seq2seq decoder inputs; null = labels shifted right.</param>
     public PeftOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? labels = null, IntTensor? taskIds = null, IntTensor? decoderInputIds = null)
     {
-        ArgumentNullException.ThrowIfNull(inputIds);
-        if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
-        int batch = inputIds.Shape[0], length = inputIds.Shape[1];
-        if (attentionMask is not null && !attentionMask.Shape.Equals(inputIds.Shape))
-            throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
-        var virtualTokens = VirtualTokens(batch, taskIds);
-        var prefix = Prefix(batch);
-        if (Classifier is { } classifier)
-        {
-            if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is a classifier.", nameof(decoderInputIds));
-            if (labels is not null && (labels.Shape.Rank != 1 || labels.Shape[0] != batch))
-                throw new ArgumentException($"labels {labels.Shape} must be [batch {batch}]: one class per row.", nameof(labels));
-            var (embeddings, mask, positions) = CausalInputs(classifier.Backbone, inputIds, attentionMask, virtualTokens, prefix, ref labels, classify: true);
-            var result = embeddings is null
-                ? classifier.Forward(inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels, score: ActiveHead)
-                : classifier.Forward(inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels, score: ActiveHead);
-            return new PeftOutput(result.Logits, result.Loss);
-        }
-        if (Causal is { } causal)
-        {
-            if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is decoder-only.", nameof(decoderInputIds));
-            if (labels is not null && !labels.Shape.Equals(inputIds.Shape))
-                throw new ArgumentException($"labels {labels.Shape} must match input_ids {inputIds.Shape} (the shift happens inside).", nameof(labels));
-            var (embeddings, mask, positions) = CausalInputs(causal, inputIds, attentionMask, virtualTokens, prefix, ref labels, classify: false);
-            var result = embeddings is null
-                ? causal.Forward(inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels)
-                : causal.Forward(inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, labels: labels);
-            return new PeftOutput(result.Logits, result.Loss);
-        }
-        var t5 = Seq2Seq!;
-        if (decoderInputIds is null && labels is null)
-            throw new ArgumentException("An encoder-decoder model needs decoder_input_ids or labels.", nameof(labels));
-        Tensor? sourceEmbeddings = null;
-        var sourceMask = attentionMask;
-        if (virtualTokens is not null)
-            (sourceEmbeddings, sourceMask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), sourceMask, null);
-        var encoderPrefix = EncoderPrefix(batch);
-        var crossPrefix = CrossAttentionPrefix(batch);
-        var output = sourceEmbeddings is null
-            ? t5.Forward(inputIds: inputIds, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels, encoderPrefix: encoderPrefix, crossAttentionPrefix: crossPrefix)
-            : t5.Forward(inputEmbeddings: sourceEmbeddings, attentionMask: sourceMask, decoderInputIds: decoderInputIds, decoderPrefix: prefix, labels: labels, encoderPrefix: encoderPrefix, crossAttentionPrefix: crossPrefix);
-        return new PeftOutput(output.Logits, output.Loss);
+        int batch = CheckInputs(inputIds, attentionMask);
+        return _runner.Forward(Inputs(batch, taskIds), inputIds, attentionMask, labels, decoderInputIds);
     }
 
     /// <summary>
-    /// The loss of <see cref="Forward"/> for the same inputs, for training. On a decoder-only
-    /// language model the LM head runs only on positions with a target (see
+    /// The loss of <see cref="Forward"/> for the same inputs, for training, with the number of
+    /// targets it averaged over (after the causal shift; what gradient accumulation weighs batches
+    /// by). On a decoder-only language model the LM head runs only on positions with a target (see
     /// <see cref="CausalLanguageModel.Loss"/>), and <paramref name="chunked"/> avoids holding the
-    /// vocabulary-sized logits; other models return Forward's loss.
+    /// vocabulary-sized logits; other models compute Forward's loss.
     /// </summary>
-    public Tensor Loss(IntTensor inputIds, IntTensor labels, IntTensor? attentionMask = null, IntTensor? taskIds = null, bool chunked = false)
+    /// <param name="inputIds">Token ids [batch, length].</param>
+    /// <param name="labels">As for <see cref="Forward"/>.</param>
+    /// <param name="attentionMask">As for <see cref="Forward"/>.</param>
+    /// <param name="taskIds">As for <see cref="Forward"/>.</param>
+    /// <param name="chunked">Compute a causal LM head and cross-entropy in chunks without holding the logits.</param>
+    public TargetLoss Loss(IntTensor inputIds, IntTensor labels, IntTensor? attentionMask = null, IntTensor? taskIds = null, bool chunked = false)
     {
-        ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(labels);
-        if (Causal is not { } causal || inputIds.Shape.Rank != 2 || !labels.Shape.Equals(inputIds.Shape))
-            return Forward(inputIds, attentionMask, labels, taskIds).Loss!;
-        if (attentionMask is not null && !attentionMask.Shape.Equals(inputIds.Shape))
-            throw new ArgumentException($"attention_mask {attentionMask.Shape} must match input_ids {inputIds.Shape}.", nameof(attentionMask));
-        int batch = inputIds.Shape[0];
-        var prefix = Prefix(batch);
-        IntTensor? tokenLabels = labels;
-        var (embeddings, mask, positions) = CausalInputs(causal, inputIds, attentionMask, VirtualTokens(batch, taskIds), prefix, ref tokenLabels, classify: false);
-        return embeddings is null
-            ? causal.Loss(tokenLabels!, inputIds: inputIds, attentionMask: mask, positionIds: positions, prefix: prefix, chunked: chunked)
-            : causal.Loss(tokenLabels!, inputEmbeddings: embeddings, attentionMask: mask, positionIds: positions, prefix: prefix, chunked: chunked);
-    }
-
-    /// <summary>
-    /// The decoder-only model's inputs with the adapters': virtual tokens in the embeddings (mask
-    /// and causal labels extended), prefix ones in the mask, and positions for the placement.
-    /// </summary>
-    private (Tensor? Embeddings, IntTensor? Mask, IntTensor? Positions) CausalInputs(CausalLanguageModel model, IntTensor inputIds, IntTensor? attentionMask,
-        Tensor? virtualTokens, PrefixKeyValues? prefix, ref IntTensor? labels, bool classify)
-    {
-        int batch = inputIds.Shape[0], length = inputIds.Shape[1];
-        Tensor? embeddings = null;
-        var mask = attentionMask;
-        bool nextToInput = Placement == VirtualTokenPlacement.NextToInput;
-        if (virtualTokens is not null)
-        {
-            // Class labels are per row; only token labels grow with the virtual positions.
-            var tokenLabels = classify ? null : labels;
-            (embeddings, mask, tokenLabels) = nextToInput
-                ? VirtualTokenInputs.InsertNextToInput(virtualTokens, model.Embed(inputIds), mask, tokenLabels)
-                : VirtualTokenInputs.Prepend(virtualTokens, model.Embed(inputIds), mask, tokenLabels);
-            if (!classify) labels = tokenLabels;
-        }
-        int fed = embeddings?.Shape[1] ?? length;
-        if (prefix is not null)
-            mask = AttentionMasks.WithLeadingOnes(mask, batch, mask?.Shape[1] ?? length, prefix.Length);
-        // HF counts positions over every column; next to input they skip each row's padding.
-        IntTensor? positions = nextToInput && (virtualTokens is not null || prefix is not null)
-            ? PositionIds.FromAttentionMask(mask ?? AttentionMasks.WithLeadingOnes(null, batch, fed, 0), fed) : null;
-        return (embeddings, mask, positions);
+        int batch = CheckInputs(inputIds, attentionMask);
+        return _runner.Loss(Inputs(batch, taskIds), inputIds, labels, attentionMask, chunked);
     }
 
     /// <summary>
@@ -653,33 +566,34 @@ public sealed class PeftModel
     /// <param name="attentionMask">[batch, length] or null for all ones.</param>
     /// <param name="options">Length, stopping, sampling and cache settings.</param>
     /// <param name="taskIds">[batch] task per row, for multitask prompt tuning.</param>
-    /// <param name="stepLogits">When not null, receives each step's next-token logits [batch, vocab].</param>
-    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, IntTensor? taskIds = null, List<float[]>? stepLogits = null)
+    /// <exception cref="InvalidOperationException">The base is a classifier.</exception>
+    public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, IntTensor? taskIds = null)
     {
-        ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(options);
-        if (inputIds.Shape.Rank != 2) throw new ArgumentException($"input_ids must be [batch, length]; got {inputIds.Shape}.", nameof(inputIds));
-        int batch = inputIds.Shape[0];
-        if (Classifier is not null) throw new InvalidOperationException("A sequence classifier does not generate text; use Forward for class logits.");
+        int batch = CheckInputs(inputIds, attentionMask);
         using var noGrad = Autograd.NoGrad();
         // Computed once: the adapters' outputs do not change while generating.
-        var virtualTokens = Keep(VirtualTokens(batch, taskIds));
-        var prefix = KeepAll(Prefix(batch));
-        if (Causal is { } causal)
-            return new CausalGenerator(causal).Generate(inputIds, attentionMask, options, stepLogits, virtualTokens, prefix, Placement);
-        var t5 = Seq2Seq!;
-        Tensor? embeddings = null;
-        var mask = attentionMask;
-        if (virtualTokens is not null)
-        {
-            (embeddings, mask, _) = VirtualTokenInputs.Prepend(virtualTokens, t5.Embed(inputIds), mask, null);
-            embeddings = TensorScope.Keep(embeddings);
-        }
-        return new Seq2SeqGenerator(t5).Generate(inputIds, mask, options, stepLogits, embeddings, prefix, KeepAll(EncoderPrefix(batch)), KeepAll(CrossAttentionPrefix(batch)));
+        return _runner.Generator(Inputs(batch, taskIds).Kept()).Generate(inputIds, attentionMask, options);
     }
 
-    private static PrefixKeyValues? KeepAll(PrefixKeyValues? prefix) => prefix is null ? null
-        : new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
-
-    private static Tensor? Keep(Tensor? t) => t is null ? null : TensorScope.Keep(t);
+    /// <summary>
+    /// Streams the new ids of one prompt ([1, length]) with the active adapters as they are
+    /// generated; stops after an eos id (which is yielded), at MaxNewTokens, or when
+    /// <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    /// <param name="inputIds">Prompt ids [1, length].</param>
+    /// <param name="attentionMask">[1, length] or null for all ones.</param>
+    /// <param name="options">Length, stopping, sampling and cache settings.</param>
+    /// <param name="taskIds">[1] task, for multitask prompt tuning.</param>
+    /// <param name="cancellationToken">Checked between tokens.</param>
+    /// <exception cref="InvalidOperationException">The base is a classifier.</exception>
+    public IAsyncEnumerable<int> StreamAsync(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, IntTensor? taskIds = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int batch = CheckInputs(inputIds, attentionMask);
+        AdapterInputs kept;
+        using (Autograd.NoGrad()) kept = Inputs(batch, taskIds).Kept();
+        return _runner.Generator(kept).StreamAsync(inputIds, attentionMask, options, cancellationToken);
+    }
 }

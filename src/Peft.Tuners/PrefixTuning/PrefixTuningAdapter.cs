@@ -18,6 +18,9 @@ namespace Peft.Tuners.PrefixTuning;
 /// </summary>
 public sealed class PrefixTuningAdapter : IPrefixAdapter
 {
+    /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
+    public static PeftMethod Method { get; } = PeftMethod.Of<PrefixTuningConfig>("PREFIX_TUNING", (config, model, seed, tokenize) => Create(config, model, seed, tokenize), (folder, model, warn) => Load(folder, model.Config, warn));
+
     private readonly (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) _sizes;
     // Which table chunks are each layer's keys and values (self, encoder and cross attention): fixed by config and model.
     private readonly (int Chunks, (int Key, int Value)[] Self, (int Key, int Value)[]? Encoder, (int Key, int Value)[]? Cross) _plan;

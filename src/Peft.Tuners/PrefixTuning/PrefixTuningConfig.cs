@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.PrefixTuning;
@@ -57,8 +58,8 @@ public sealed record PrefixTuningConfig : IPeftConfig
     /// <summary>Given value to check (null = infer).</summary>
     public int? NumTransformerSubmodules { get; init; }
 
-    /// <summary>Task type as PEFT writes it.</summary>
-    public string TaskType { get; init; } = "CAUSAL_LM";
+    /// <inheritdoc/>
+    public ModelTask? TaskType { get; init; }
 
     /// <summary>The sizes on <paramref name="model"/>: per-token width, layers, kv heads, head size, submodules, projection width.</summary>
     public (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) Resolve(ModelConfig model)
@@ -150,7 +151,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
             ["peft_type"] = "PREFIX_TUNING",
             ["prefix_projection"] = PrefixProjection,
             ["revision"] = null,
-            ["task_type"] = TaskType,
+            ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["token_dim"] = r.TokenDim,
         };
         if (Seq2SeqPrefix != "DECODER") json["peft_mlnet_seq2seq_prefix"] = Seq2SeqPrefix;

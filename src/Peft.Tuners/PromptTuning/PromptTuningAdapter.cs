@@ -12,6 +12,9 @@ namespace Peft.Tuners.PromptTuning;
 /// </summary>
 public sealed class PromptTuningAdapter : IVirtualTokenAdapter
 {
+    /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
+    public static PeftMethod Method { get; } = PeftMethod.Of<PromptTuningConfig>("PROMPT_TUNING", (config, model, seed, tokenize) => Create(config, model.Config, model.TokenEmbeddings, seed, tokenize), (folder, model, warn) => Load(folder, model.Config, model.TokenEmbeddings, warn));
+
     private PromptTuningAdapter(PromptTuningConfig config, ModelConfig model, Tensor embeddings)
     {
         Config = config;

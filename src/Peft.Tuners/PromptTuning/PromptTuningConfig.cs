@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Tuners.PromptTuning;
@@ -37,8 +38,8 @@ public sealed record PromptTuningConfig : IPeftConfig
     /// <summary>1 for decoder-only models, 2 for encoder-decoder ones (PEFT's default); null = infer.</summary>
     public int? NumTransformerSubmodules { get; init; }
 
-    /// <summary>Task type as PEFT writes it.</summary>
-    public string TaskType { get; init; } = "CAUSAL_LM";
+    /// <inheritdoc/>
+    public ModelTask? TaskType { get; init; }
 
     /// <summary>The sizes this config has on <paramref name="model"/>, checking any given value.</summary>
     public (int TokenDim, int Layers, int Heads, int Submodules) Resolve(ModelConfig model)
@@ -102,7 +103,7 @@ public sealed record PromptTuningConfig : IPeftConfig
             ["prompt_tuning_init"] = PromptTuningInit,
             ["prompt_tuning_init_text"] = PromptTuningInitText,
             ["revision"] = null,
-            ["task_type"] = TaskType,
+            ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["token_dim"] = dim,
             ["tokenizer_kwargs"] = null,
             ["tokenizer_name_or_path"] = null,

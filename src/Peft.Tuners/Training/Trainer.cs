@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Peft.Tensors;
 using Peft.Tensors.Optimizers;
-using Peft.Tuners.Lora;
+using Peft.Transformers.Models;
+using Peft.Transformers.Models.Classification;
+using Peft.Tuners.Adapters;
 using Peft.Tuners.PeftModels;
 
 namespace Peft.Tuners.Training;
@@ -40,7 +42,7 @@ public sealed class Trainer
     /// <summary>The settings.</summary>
     public TrainerOptions Options { get; }
 
-    private bool EncoderDecoder => Model.Seq2Seq is not null;
+    private bool EncoderDecoder => Model.TaskType == ModelTask.Seq2SeqLM;
 
     private int PadId => Options.PadTokenId ?? Model.BaseModel.Config.PadTokenId ?? 0;
 
@@ -73,7 +75,7 @@ public sealed class Trainer
         Model.NamedTrainableParameters.Select(p => ($"{p.Adapter}/{p.Parameter.Name}", p.Parameter)).ToList();
 
     private IEnumerable<SeededRandom> DropoutGenerators() =>
-        Model.TrainableAdapters.OfType<LoraAdapter>().SelectMany(a => a.Layers).Select(l => l.DropoutRandom);
+        Model.TrainableAdapters.OfType<IHasDropout>().SelectMany(a => a.DropoutGenerators);
 
     private List<(uint, uint, uint, uint)> RandomStates() => DropoutGenerators().Select(r => r.State).ToList();
 
@@ -164,22 +166,24 @@ public sealed class Trainer
                     int from = micro * Options.BatchSize, to = Math.Min(from + Options.BatchSize, train.Count);
                     batches.Add(Collate(train, order!.AsSpan(from, to - from).ToArray(), "training"));
                 }
-                var targets = batches.Select(b => b.TargetTokens(EncoderDecoder, Model.VirtualTokenCount)).ToArray();
-                long stepTargets = targets.Sum();
                 optimizer.LearningRate = schedule.LearningRateAt(step);
                 optimizer.ZeroGrad();
                 double stepLoss = 0;
-                for (int i = 0; i < batches.Count; i++)
+                long stepTargets = 0;
+                foreach (var batch in batches)
                 {
-                    if (targets[i] == 0) continue;
                     using var scope = new TensorScope();
-                    var loss = Forward(batches[i]);
-                    stepLoss += (double)loss.Item() * targets[i];
-                    Ops.Scale(loss, (float)targets[i] / stepTargets).Backward();
+                    var loss = Forward(batch);
+                    if (loss.Targets == 0) continue;
+                    stepLoss += (double)loss.Loss.Item() * loss.Targets;
+                    stepTargets += loss.Targets;
+                    // Each micro-batch adds its loss summed over its targets; the sum becomes the step's mean below.
+                    Ops.Scale(loss.Loss, loss.Targets).Backward();
                 }
                 // A step whose rows have no target at all (every label -100) changes nothing.
                 if (stepTargets > 0)
                 {
+                    GradientScaling.Scale(parameters, 1f / stepTargets);
                     if (Options.MaxGradNorm > 0) GradientClipping.ClipGlobalNorm(parameters, Options.MaxGradNorm);
                     optimizer.Step();
                 }
@@ -265,11 +269,11 @@ public sealed class Trainer
                 cancellationToken.ThrowIfCancellationRequested();
                 var indices = Enumerable.Range(from, Math.Min(Options.BatchSize, data.Count - from)).ToArray();
                 var batch = Collate(data, indices, "evaluation");
-                long targets = batch.TargetTokens(EncoderDecoder, Model.VirtualTokenCount);
-                if (targets == 0) continue;
                 using var scope = new TensorScope();
-                sum += (double)Forward(batch).Item() * targets;
-                tokens += targets;
+                var batchLoss = Forward(batch);
+                if (batchLoss.Targets == 0) continue;
+                sum += (double)batchLoss.Loss.Item() * batchLoss.Targets;
+                tokens += batchLoss.Targets;
             }
         }
         finally
@@ -282,10 +286,11 @@ public sealed class Trainer
     }
 
     private TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, int[] indices, string name) =>
-        TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name, Model.Classifier?.NumLabels);
+        TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name,
+            (Model.BaseModel as SequenceClassificationModel)?.NumLabels);
 
     // The loss-only path: the LM head skips positions without a target (and holds no logits when chunked).
-    private Tensor Forward(TrainingBatch batch) => Model.Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TaskIds, Options.ChunkedLoss);
+    private TargetLoss Forward(TrainingBatch batch) => Model.Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TaskIds, Options.ChunkedLoss);
 
     /// <summary>The row order of <paramref name="epoch"/>: a Fisher-Yates shuffle seeded by the seed and the epoch.</summary>
     private int[] Order(int count, int epoch)

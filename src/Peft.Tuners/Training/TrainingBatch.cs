@@ -97,26 +97,4 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     }
 
     private static int Cut(int count, int? maxLength) => maxLength is int max ? Math.Min(count, max) : count;
-
-    /// <summary>
-    /// Target tokens the loss averages over: causal labels after the shift (the first label counts
-    /// only when virtual tokens precede it, as in PEFT), seq2seq labels as they are.
-    /// </summary>
-    public long TargetTokens(bool encoderDecoder, int virtualTokens)
-    {
-        if (Labels.Shape.Rank == 1)
-        {
-            // Class labels: one target per row.
-            long rows = 0;
-            foreach (int label in Labels.Span) if (label != -100) rows++;
-            return rows;
-        }
-        int batch = Labels.Shape[0], length = Labels.Shape[1];
-        int from = encoderDecoder || virtualTokens > 0 ? 0 : 1;
-        long count = 0;
-        for (int b = 0; b < batch; b++)
-            for (int t = from; t < length; t++)
-                if (Labels.Span[b * length + t] != -100) count++;
-        return count;
-    }
 }

@@ -6,6 +6,7 @@ using Peft.Transformers.Generation;
 using Peft.Transformers.Models;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
+using Peft.Tuners.PeftModels;
 using Peft.Tuners.Ia3;
 using Peft.Tuners.Lora;
 using Peft.Tuners.MultitaskPromptTuning;
@@ -23,6 +24,14 @@ namespace Peft.Tuners.Tests;
 [TestClass]
 public sealed class QuantizedBaseTests
 {
+    /// <summary>A PeftModel over <paramref name="model"/> running a prompt or prefix adapter trained outside it (generation goes through the PeftModel's own step).</summary>
+    private static PeftModel WithAdapter(ILanguageModel model, IPeftAdapter adapter)
+    {
+        var peft = new PeftModel(model);
+        peft.AddAdapter("a", adapter, trainable: false);
+        return peft;
+    }
+
     public static IEnumerable<object[]> Cases()
     {
         string[] cases =
@@ -68,12 +77,7 @@ public sealed class QuantizedBaseTests
                         var (e, m, _) = a.Prepend(model.Embed(ids), mask, null);
                         return model.Forward(inputEmbeddings: e, attentionMask: m, labels: labels).Loss!;
                     };
-                    generate = useCache =>
-                    {
-                        using var _ = Autograd.NoGrad();
-                        var (e, m, _) = a.Prepend(model.Embed(ids), mask, null);
-                        return gen.GenerateGreedy(ids, m, generation with { UseCache = useCache }, inputEmbeddings: e).ToArray();
-                    };
+                    generate = useCache => WithAdapter(model, a).Generate(ids, mask, generation with { UseCache = useCache }).ToArray();
                     break;
                 }
                 case "t5_prefix_tuning":
@@ -81,12 +85,7 @@ public sealed class QuantizedBaseTests
                     var a = PrefixTuningAdapter.Load(adapterFolder, model.Config);
                     parameters = a.Parameters;
                     loss = () => model.Forward(inputIds: ids, attentionMask: mask, decoderPrefix: a.Prefix(ids.Shape[0]), labels: labels).Loss!;
-                    generate = useCache =>
-                    {
-                        PrefixKeyValues prefix;
-                        using (Autograd.NoGrad()) prefix = a.Prefix(ids.Shape[0]);
-                        return gen.GenerateGreedy(ids, mask, generation with { UseCache = useCache }, decoderPrefix: prefix).ToArray();
-                    };
+                    generate = useCache => WithAdapter(model, a).Generate(ids, mask, generation with { UseCache = useCache }).ToArray();
                     break;
                 }
                 default:
@@ -105,6 +104,8 @@ public sealed class QuantizedBaseTests
             var gen = new CausalGenerator(model);
             string method = caseName[(caseName.IndexOf('_') + 1)..];
             Func<Tensor>? virtualTokens = null;
+            IPeftAdapter? promptAdapter = null;
+            IntTensor? taskIds = null;
             PrefixTuningAdapter? prefixAdapter = null;
             switch (method)
             {
@@ -113,6 +114,7 @@ public sealed class QuantizedBaseTests
                     var a = PromptTuningAdapter.Load(adapterFolder, model.Config, model.TokenEmbeddings);
                     parameters = a.Parameters;
                     virtualTokens = a.VirtualTokens;
+                    promptAdapter = a;
                     break;
                 }
                 case "p_tuning":
@@ -121,6 +123,7 @@ public sealed class QuantizedBaseTests
                     var a = PTuningAdapter.Create(PTuningAdapter.Load(adapterFolder, model.Config).Config, model.Config, seed: 3);
                     parameters = a.Parameters;
                     virtualTokens = a.VirtualTokens;
+                    promptAdapter = a;
                     break;
                 }
                 case "multitask_prompt_tuning" or "multitask":
@@ -129,6 +132,8 @@ public sealed class QuantizedBaseTests
                     var tasks = IntTensor.FromArray(Enumerable.Range(0, ids.Shape[0]).Select(i => i % 2).ToArray(), ids.Shape[0]);
                     parameters = a.Parameters;
                     virtualTokens = () => a.VirtualTokens(tasks);
+                    promptAdapter = a;
+                    taskIds = tasks;
                     break;
                 }
                 case "prefix_tuning" or "prefix_tuning_proj":
@@ -149,23 +154,13 @@ public sealed class QuantizedBaseTests
                     var (e, m, l) = VirtualTokenInputs.Prepend(virtualTokens(), model.Embed(ids), mask, labels);
                     return model.Forward(inputEmbeddings: e, attentionMask: m, labels: l).Loss!;
                 };
-                generate = useCache =>
-                {
-                    Tensor v;
-                    using (Autograd.NoGrad()) v = virtualTokens();
-                    return gen.Generate(ids, mask, generation with { UseCache = useCache }, virtualTokens: v).ToArray();
-                };
+                generate = useCache => WithAdapter(model, promptAdapter!).Generate(ids, mask, generation with { UseCache = useCache }, taskIds).ToArray();
             }
             else if (prefixAdapter is not null)
             {
                 int count = prefixAdapter.Config.NumVirtualTokens;
                 loss = () => model.Forward(inputIds: ids, attentionMask: OnesThen(mask, count), prefix: prefixAdapter.Prefix(ids.Shape[0]), labels: labels).Loss!;
-                generate = useCache =>
-                {
-                    PrefixKeyValues prefix;
-                    using (Autograd.NoGrad()) prefix = prefixAdapter.Prefix(ids.Shape[0]);
-                    return gen.Generate(ids, mask, generation with { UseCache = useCache }, prefix: prefix).ToArray();
-                };
+                generate = useCache => WithAdapter(model, prefixAdapter).Generate(ids, mask, generation with { UseCache = useCache }).ToArray();
             }
             else
             {

@@ -49,6 +49,9 @@ public sealed class SequenceClassificationModel : ILanguageModel
     public ModelConfig Config => Backbone.Config;
 
     /// <inheritdoc/>
+    public ModelTask TaskType => ModelTask.SequenceClassification;
+
+    /// <inheritdoc/>
     public ParameterSet Parameters => Backbone.Parameters;
 
     /// <inheritdoc/>

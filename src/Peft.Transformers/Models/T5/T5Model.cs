@@ -75,6 +75,9 @@ public sealed class T5Model : ILanguageModel
     /// <summary>The configuration.</summary>
     public ModelConfig Config { get; }
 
+    /// <inheritdoc/>
+    public ModelTask TaskType => ModelTask.Seq2SeqLM;
+
     /// <summary>Every parameter by Hugging Face name.</summary>
     public ParameterSet Parameters { get; } = new();
 

@@ -1,4 +1,4 @@
-namespace Peft.Transformers.Masking;
+namespace Peft.Tuners.Adapters;
 
 /// <summary>Where prompt adapters' virtual tokens go in a left-padded row, and how positions are counted.</summary>
 public enum VirtualTokenPlacement
