@@ -54,11 +54,11 @@ internal static class AdapterQuality
         [
             new PromptTuningConfig { NumVirtualTokens = 16 },
             new PTuningConfig { NumVirtualTokens = 16, EncoderHiddenSize = 128 },
-            new PTuningConfig { NumVirtualTokens = 16, EncoderHiddenSize = 64, EncoderReparameterizationType = "LSTM" },
+            new PTuningConfig { NumVirtualTokens = 16, EncoderHiddenSize = 64, EncoderReparameterizationType = PromptEncoderReparameterizationType.Lstm },
             new PrefixTuningConfig { NumVirtualTokens = 16 },
             new PrefixTuningConfig { NumVirtualTokens = 16, PrefixProjection = true, EncoderHiddenSize = 128 },
-            new PrefixTuningConfig { NumVirtualTokens = 16, Initialization = "ZERO" },
-            new PrefixTuningConfig { NumVirtualTokens = 16, Initialization = "TEXT", InitText = "the colour of a thing is a word. " },
+            new PrefixTuningConfig { NumVirtualTokens = 16, Initialization = PrefixInitialization.Zero },
+            new PrefixTuningConfig { NumVirtualTokens = 16, Initialization = PrefixInitialization.Text, InitText = "the colour of a thing is a word. " },
             new LoraConfig { R = 8, LoraAlpha = 16, TargetModules = TargetModules.FromNames("c_attn", "c_fc") },
             new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") },
         ];
@@ -96,7 +96,7 @@ internal static class AdapterQuality
     {
         PromptTuningConfig p => $"prompt tuning ({p.NumVirtualTokens} tokens)",
         PTuningConfig p => $"P-tuning {p.EncoderReparameterizationType} ({p.NumVirtualTokens} tokens)",
-        PrefixTuningConfig p => $"prefix tuning{(p.PrefixProjection ? " + projection" : "")}, {p.Initialization.ToLowerInvariant()} init ({p.NumVirtualTokens} tokens)",
+        PrefixTuningConfig p => $"prefix tuning{(p.PrefixProjection ? " + projection" : "")}, {p.Initialization.ToString().ToLowerInvariant()} init ({p.NumVirtualTokens} tokens)",
         LoraConfig l => $"LoRA r={l.R}",
         Ia3Config => "IA3",
         _ => config.PeftType,

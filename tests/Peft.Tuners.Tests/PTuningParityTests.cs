@@ -62,7 +62,7 @@ public sealed class PTuningParityTests
     public void LstmEncoderTrainsThroughEveryWeight()
     {
         var model = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base"));
-        var adapter = PTuningAdapter.Create(new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = "LSTM", EncoderHiddenSize = 6, EncoderNumLayers = 2 }, model.Config, seed: 4);
+        var adapter = PTuningAdapter.Create(new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = PromptEncoderReparameterizationType.Lstm, EncoderHiddenSize = 6, EncoderNumLayers = 2 }, model.Config, seed: 4);
         var ids = IntTensor.FromArray([5, 6, 7, 8], 1, 4);
         using (new TensorScope())
         {
@@ -73,6 +73,9 @@ public sealed class PTuningParityTests
         }
         Assert.AreEqual(1 + 2 * 2 * 4 + 4, adapter.Parameters.Count());
         Assert.IsTrue(adapter.Parameters.All(p => p.Grad is not null && p.Grad.ToArray().Any(g => g != 0)), "every encoder weight gets a gradient");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => PTuningAdapter.Create(new PTuningConfig { EncoderReparameterizationType = "GRU" }, model.Config)).Message, "MLP, LSTM");
+        using var gru = System.Text.Json.JsonDocument.Parse("""{"peft_type":"P_TUNING","num_virtual_tokens":3,"encoder_reparameterization_type":"GRU"}""");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => PTuningConfig.FromJson(gru.RootElement)).Message, "MLP, LSTM");
+        var notAMember = new PTuningConfig { EncoderReparameterizationType = (PromptEncoderReparameterizationType)5 };
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => PTuningAdapter.Create(notAMember, model.Config)).Message, "MLP, LSTM");
     }
 }

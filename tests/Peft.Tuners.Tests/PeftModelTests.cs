@@ -165,7 +165,7 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
     public void TextInitializationCopiesTheTextsTokenRowsRepeated()
     {
         var model = Causal();
-        var config = new PromptTuningConfig { NumVirtualTokens = 5, PromptTuningInit = "TEXT", PromptTuningInitText = "classify:" };
+        var config = new PromptTuningConfig { NumVirtualTokens = 5, PromptTuningInit = PromptTuningInit.Text, PromptTuningInitText = "classify:" };
         var adapter = (PromptTuningAdapter)model.AddAdapter("text", config, tokenize: _ => [5, 7]);
         var table = model.BaseModel.TokenEmbeddings;
         int d = table.Shape[1];
@@ -211,7 +211,7 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
         var model = Causal();
         var baseConfig = new MultitaskPromptTuningConfig { NumVirtualTokens = 4, NumTasks = 3, PromptTuningInitStateDictPath = source };
 
-        var exact = (MultitaskPromptTuningAdapter)model.AddAdapter("exact", baseConfig with { PromptTuningInit = "EXACT_SOURCE_TASK", PromptTuningInitTask = 1 });
+        var exact = (MultitaskPromptTuningAdapter)model.AddAdapter("exact", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.ExactSourceTask, PromptTuningInitTask = 1 });
         int perCols = sourceCols.Length / tasks, perRows = sourceRows.Length / tasks;
         CollectionAssert.AreEqual(sourcePrompt, exact.Prompt.ToArray());
         for (int t = 0; t < 3; t++)
@@ -220,24 +220,24 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
             CollectionAssert.AreEqual(sourceRows.AsSpan(perRows, perRows).ToArray(), exact.TaskRows.Span.Slice(t * perRows, perRows).ToArray());
         }
 
-        var average = (MultitaskPromptTuningAdapter)model.AddAdapter("average", baseConfig with { PromptTuningInit = "AVERAGE_SOURCE_TASKS" });
+        var average = (MultitaskPromptTuningAdapter)model.AddAdapter("average", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks });
         for (int i = 0; i < perCols; i++)
         {
             double mean = Enumerable.Range(0, tasks).Average(t => (double)sourceCols[t * perCols + i]);
             Assert.AreEqual(mean, average.TaskCols.Span[2 * perCols + i], 1e-6);
         }
 
-        var shared = (MultitaskPromptTuningAdapter)model.AddAdapter("shared", baseConfig with { PromptTuningInit = "ONLY_SOURCE_SHARED" });
+        var shared = (MultitaskPromptTuningAdapter)model.AddAdapter("shared", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.OnlySourceShared });
         CollectionAssert.AreEqual(sourcePrompt, shared.Prompt.ToArray());
 
         // A plain prompt-tuning adapter is a valid source of the shared prompt.
         string promptSource = Fixtures.Hf("gpt2_prompt_tuning", "adapter", AdapterFiles.WeightsFileName);
-        var fromPrompt = (MultitaskPromptTuningAdapter)model.AddAdapter("from-prompt", baseConfig with { PromptTuningInit = "ONLY_SOURCE_SHARED", PromptTuningInitStateDictPath = promptSource });
+        var fromPrompt = (MultitaskPromptTuningAdapter)model.AddAdapter("from-prompt", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.OnlySourceShared, PromptTuningInitStateDictPath = promptSource });
         using (var promptFile = SafeTensorsFile.Open(promptSource))
             CollectionAssert.AreEqual(promptFile.ReadFloat32("prompt_embeddings"), fromPrompt.Prompt.ToArray());
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.AddAdapter("no-factors", baseConfig with { PromptTuningInit = "AVERAGE_SOURCE_TASKS", PromptTuningInitStateDictPath = promptSource })).Message, "prefix_task_cols");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("bad", baseConfig with { PromptTuningInit = "EXACT_SOURCE_TASK", PromptTuningInitTask = tasks })).Message, "prompt_tuning_init_task");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("none", baseConfig with { PromptTuningInit = "AVERAGE_SOURCE_TASKS", PromptTuningInitStateDictPath = null })).Message, "prompt_tuning_init_state_dict_path");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.AddAdapter("no-factors", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks, PromptTuningInitStateDictPath = promptSource })).Message, "prefix_task_cols");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("bad", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.ExactSourceTask, PromptTuningInitTask = tasks })).Message, "prompt_tuning_init_task");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("none", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks, PromptTuningInitStateDictPath = null })).Message, "prompt_tuning_init_state_dict_path");
     }
 
     [TestMethod]
@@ -250,7 +250,7 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
             [
                 new PromptTuningConfig { NumVirtualTokens = 3 },
                 new PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8 },
-                new PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8, EncoderReparameterizationType = "LSTM" },
+                new PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8, EncoderReparameterizationType = PromptEncoderReparameterizationType.Lstm },
                 new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 },
                 new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 },
                 new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), UseRsLora = true },

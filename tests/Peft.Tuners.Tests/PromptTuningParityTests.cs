@@ -72,7 +72,7 @@ public sealed class PromptTuningParityTests
         StringAssert.Contains(ex.Message, "'token_dim' is 64 but the model has 32");
         var t5 = ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base"));
         Assert.AreEqual(2, new PromptTuningConfig().Resolve(t5.Config).Submodules);
-        var sampled = PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 2, PromptTuningInit = "SAMPLE_VOCAB" }, model.Config, model.TokenEmbeddings, seed: 2);
+        var sampled = PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 2, PromptTuningInit = PromptTuningInit.SampleVocab }, model.Config, model.TokenEmbeddings, seed: 2);
         var row = sampled.Embeddings.ToArray()[..32];
         bool fromVocab = Enumerable.Range(0, model.Config.VocabSize).Any(v => model.TokenEmbeddings.Span.Slice(v * 32, 32).SequenceEqual(row));
         Assert.IsTrue(fromVocab, "SAMPLE_VOCAB rows are token embedding rows");

@@ -68,7 +68,7 @@ public sealed class QuantizedSeq2SeqMethodTests
             "p_tuning" => new PTuning.PTuningConfig { NumVirtualTokens = 3, EncoderHiddenSize = 8 },
             "multitask" => new MultitaskPromptTuning.MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 },
             "prefix_proj" => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 },
-            _ => new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = "ALL" },
+            _ => new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = Seq2SeqPrefixMode.All },
         };
         model.AddAdapter("a", config, seed: 3);
         var before = model.TrainableParameters.Select(p => p.ToArray()).ToArray();

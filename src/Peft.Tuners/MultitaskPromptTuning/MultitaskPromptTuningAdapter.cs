@@ -74,12 +74,12 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
         int d = config.Resolve(model);
         int v = config.NumVirtualTokens, tasks = config.NumTasks, ranks = config.NumRanks;
         var random = new SeededRandom(seed);
-        var prompt = config.PromptTuningInit == "TEXT"
+        var prompt = config.PromptTuningInit == MultitaskPromptTuningInit.Text
             ? Tensor.Parameter(TextInitialization.Rows(config.PromptTuningInitText, v, tokenize, tokenEmbeddings), new Shape(v, d), "prompt_embeddings")
             : TensorInit.Normal(new Shape(v, d), 0, 1, random, "prompt_embeddings");
         var cols = TensorInit.Normal(new Shape(tasks, v, ranks), 0, 0.02f, random, "prefix_task_cols");
         var rows = TensorInit.Normal(new Shape(tasks, ranks, d), 0, 0.02f, random, "prefix_task_rows");
-        if (config.PromptTuningInit is "AVERAGE_SOURCE_TASKS" or "EXACT_SOURCE_TASK" or "ONLY_SOURCE_SHARED")
+        if (config.PromptTuningInit is MultitaskPromptTuningInit.AverageSourceTasks or MultitaskPromptTuningInit.ExactSourceTask or MultitaskPromptTuningInit.OnlySourceShared)
             InitializeFromSource(config, prompt, cols, rows);
         return new MultitaskPromptTuningAdapter(config, model, prompt, cols, rows);
     }
@@ -91,7 +91,7 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
         if (!File.Exists(path)) throw new FileNotFoundException($"Multitask prompt tuning config: 'prompt_tuning_init_state_dict_path' {path} does not exist.", path);
         using var source = SafeTensorsFile.Open(path);
         Read(source, path, "prompt_embeddings", prompt.Shape, prompt.Span);
-        if (config.PromptTuningInit == "ONLY_SOURCE_SHARED") return;
+        if (config.PromptTuningInit == MultitaskPromptTuningInit.OnlySourceShared) return;
         var sourceCols = source.Contains("prefix_task_cols") ? source.GetInfo("prefix_task_cols").Shape : throw Missing(path, "prefix_task_cols");
         int sourceTasks = sourceCols[0];
         int perTaskCols = cols.Length / config.NumTasks, perTaskRows = rows.Length / config.NumTasks;
@@ -100,7 +100,7 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
         Read(source, path, "prefix_task_cols", new Shape(sourceTasks, cols.Shape[1], cols.Shape[2]), allCols);
         Read(source, path, "prefix_task_rows", new Shape(sourceTasks, rows.Shape[1], rows.Shape[2]), allRows);
         float[] oneCols, oneRows;
-        if (config.PromptTuningInit == "EXACT_SOURCE_TASK")
+        if (config.PromptTuningInit == MultitaskPromptTuningInit.ExactSourceTask)
         {
             int task = config.PromptTuningInitTask;
             if ((uint)task >= (uint)sourceTasks)
@@ -152,7 +152,7 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
         using (var doc = AdapterFiles.ReadConfig(folder, "MULTITASK_PROMPT_TUNING"))
             config = MultitaskPromptTuningConfig.FromJson(doc.RootElement, warn);
         // The stored values replace the initialization, so files made with any init load.
-        var adapter = Create(config with { PromptTuningInit = "RANDOM" }, model, tokenEmbeddings);
+        var adapter = Create(config with { PromptTuningInit = MultitaskPromptTuningInit.Random }, model, tokenEmbeddings);
         AdapterFiles.ReadWeights(folder, adapter.Parameters);
         return new MultitaskPromptTuningAdapter(config, model, adapter.Prompt, adapter.TaskCols, adapter.TaskRows);
     }

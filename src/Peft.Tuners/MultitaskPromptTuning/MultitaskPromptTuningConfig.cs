@@ -29,7 +29,7 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
     public int NumRanks { get; init; } = 1;
 
     /// <summary>RANDOM, TEXT, AVERAGE_SOURCE_TASKS, EXACT_SOURCE_TASK or ONLY_SOURCE_SHARED.</summary>
-    public string PromptTuningInit { get; init; } = "RANDOM";
+    public MultitaskPromptTuningInit PromptTuningInit { get; init; } = MultitaskPromptTuningInit.Random;
 
     /// <summary>The text for TEXT initialization.</summary>
     public string? PromptTuningInitText { get; init; }
@@ -46,8 +46,6 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
     /// <inheritdoc/>
     public ModelTask? TaskType { get; init; }
 
-    private static readonly string[] Inits = ["RANDOM", "TEXT", "AVERAGE_SOURCE_TASKS", "EXACT_SOURCE_TASK", "ONLY_SOURCE_SHARED"];
-
     /// <summary>Checks the values against <paramref name="model"/>; returns the token width.</summary>
     /// <exception cref="AdapterConfigException">A value is out of range or contradicts the model; the message names the field.</exception>
     public int Resolve(ModelConfig model)
@@ -56,8 +54,7 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
         if (NumVirtualTokens <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_virtual_tokens' must be positive; got {NumVirtualTokens}.");
         if (NumTasks <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_tasks' must be positive; got {NumTasks}.");
         if (NumRanks <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_ranks' must be positive; got {NumRanks}.");
-        if (Array.IndexOf(Inits, PromptTuningInit) < 0)
-            throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init' is '{PromptTuningInit}'; supported: {string.Join(", ", Inits)}.");
+        HfEnumNames.RequireDefined(PromptTuningInit, "prompt_tuning_init", "Multitask prompt tuning");
         if (TokenDim is int given && given != model.HiddenSize)
             throw new AdapterConfigException($"Multitask prompt tuning config: 'token_dim' is {given} but the model has {model.HiddenSize}; leave it out to infer it or set it to {model.HiddenSize}.");
         return model.HiddenSize;
@@ -80,7 +77,7 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
             NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Multitask prompt tuning config: 'num_virtual_tokens' is required."),
             NumTasks = ConfigFields.Int(root, "num_tasks") ?? throw new AdapterConfigException("Multitask prompt tuning config: 'num_tasks' is required."),
             NumRanks = ConfigFields.Int(root, "num_ranks") ?? 1,
-            PromptTuningInit = ConfigFields.String(root, "prompt_tuning_init") ?? "RANDOM",
+            PromptTuningInit = HfEnumNames.Read(root, "prompt_tuning_init", MultitaskPromptTuningInit.Random, "Multitask prompt tuning"),
             PromptTuningInitText = ConfigFields.String(root, "prompt_tuning_init_text"),
             PromptTuningInitStateDictPath = ConfigFields.String(root, "prompt_tuning_init_state_dict_path"),
             PromptTuningInitTask = ConfigFields.Int(root, "prompt_tuning_init_task") ?? 0,
@@ -105,7 +102,7 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
             ["num_transformer_submodules"] = 1,
             ["num_virtual_tokens"] = NumVirtualTokens,
             ["peft_type"] = PeftType,
-            ["prompt_tuning_init"] = PromptTuningInit,
+            ["prompt_tuning_init"] = HfEnumNames.ToHf(PromptTuningInit),
             ["prompt_tuning_init_state_dict_path"] = PromptTuningInitStateDictPath,
             ["prompt_tuning_init_task"] = PromptTuningInitTask,
             ["prompt_tuning_init_text"] = PromptTuningInitText,

@@ -63,7 +63,7 @@ public sealed class PTuningAdapter : IVirtualTokenAdapter
         var embedding = TensorInit.Normal(new Shape(config.NumVirtualTokens, dim), 0, 1, random, "prompt_encoder.embedding.weight");
         Tensor Weight(string name, int outF, int inF) => TensorInit.KaimingUniform(new Shape(outF, inF), random, name: name);
         Tensor Bias(string name, int outF, int inF) => TensorInit.Uniform(new Shape(outF), -1f / MathF.Sqrt(inF), 1f / MathF.Sqrt(inF), random, name);
-        if (config.EncoderReparameterizationType == "MLP")
+        if (config.EncoderReparameterizationType == PromptEncoderReparameterizationType.Mlp)
         {
             Tensor[] mlp =
             [

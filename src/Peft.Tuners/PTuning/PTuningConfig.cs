@@ -19,8 +19,8 @@ public sealed record PTuningConfig : IPeftConfig
     /// <summary>Number of virtual tokens.</summary>
     public int NumVirtualTokens { get; init; } = 8;
 
-    /// <summary>MLP or LSTM.</summary>
-    public string EncoderReparameterizationType { get; init; } = "MLP";
+    /// <summary>The prompt encoder's network: MLP or LSTM.</summary>
+    public PromptEncoderReparameterizationType EncoderReparameterizationType { get; init; } = PromptEncoderReparameterizationType.Mlp;
 
     /// <summary>Hidden size of the encoder (defaults to token_dim).</summary>
     public int? EncoderHiddenSize { get; init; }
@@ -39,8 +39,7 @@ public sealed record PTuningConfig : IPeftConfig
     {
         ArgumentNullException.ThrowIfNull(model);
         if (NumVirtualTokens <= 0) throw new AdapterConfigException($"P-tuning config: 'num_virtual_tokens' must be positive; got {NumVirtualTokens}.");
-        if (EncoderReparameterizationType is not ("MLP" or "LSTM"))
-            throw new AdapterConfigException($"P-tuning config: 'encoder_reparameterization_type' is '{EncoderReparameterizationType}'; supported: MLP, LSTM.");
+        HfEnumNames.RequireDefined(EncoderReparameterizationType, "encoder_reparameterization_type", "P-tuning");
         if (TokenDim is int given && given != model.HiddenSize)
             throw new AdapterConfigException($"P-tuning config: 'token_dim' is {given} but the model has {model.HiddenSize}; leave it out to infer it or set it to {model.HiddenSize}.");
         return (model.HiddenSize, EncoderHiddenSize ?? model.HiddenSize);
@@ -61,7 +60,7 @@ public sealed record PTuningConfig : IPeftConfig
         return new PTuningConfig
         {
             NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("P-tuning config: 'num_virtual_tokens' is required."),
-            EncoderReparameterizationType = root.TryGetProperty("encoder_reparameterization_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "MLP",
+            EncoderReparameterizationType = HfEnumNames.Read(root, "encoder_reparameterization_type", PromptEncoderReparameterizationType.Mlp, "P-tuning"),
             EncoderHiddenSize = ConfigFields.Int(root, "encoder_hidden_size"),
             EncoderNumLayers = ConfigFields.Int(root, "encoder_num_layers") ?? 2,
             TokenDim = ConfigFields.Int(root, "token_dim"),
@@ -80,7 +79,7 @@ public sealed record PTuningConfig : IPeftConfig
             ["encoder_dropout"] = 0.0,
             ["encoder_hidden_size"] = hidden,
             ["encoder_num_layers"] = EncoderNumLayers,
-            ["encoder_reparameterization_type"] = EncoderReparameterizationType,
+            ["encoder_reparameterization_type"] = HfEnumNames.ToHf(EncoderReparameterizationType),
             ["inference_mode"] = true,
             ["num_attention_heads"] = model.NumAttentionHeads,
             ["num_layers"] = model.NumLayers,

@@ -64,20 +64,19 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
     {
         ArgumentNullException.ThrowIfNull(config);
         var s = config.Resolve(model);
-        if (config.Initialization is not ("RANDOM" or "ZERO" or "TEXT"))
-            throw new AdapterConfigException($"Prefix tuning: initialization '{config.Initialization}' is not supported; supported: RANDOM, ZERO, TEXT.");
-        if (config.Initialization == "TEXT")
+        HfEnumNames.RequireDefined(config.Initialization, "initialization", "Prefix tuning");
+        if (config.Initialization == PrefixInitialization.Text)
             throw new AdapterConfigException("Prefix tuning: TEXT initialization runs the base model on the text; call the overload that takes the model and a tokenizer.");
         var random = new SeededRandom(seed);
         int width = config.ChunkPlan(model).Chunks * s.TokenDim;
         if (!config.PrefixProjection)
         {
-            var table = config.Initialization == "ZERO"
+            var table = config.Initialization == PrefixInitialization.Zero
                 ? Tensor.Parameter(new float[config.NumVirtualTokens * width], new Shape(config.NumVirtualTokens, width), "prompt_embeddings")
                 : TensorInit.Normal(new Shape(config.NumVirtualTokens, width), 0, 1, random, "prompt_embeddings");
             return new PrefixTuningAdapter(config, model, table, null);
         }
-        var embedding = config.Initialization == "ZERO"
+        var embedding = config.Initialization == PrefixInitialization.Zero
             ? Tensor.Parameter(new float[config.NumVirtualTokens * s.TokenDim], new Shape(config.NumVirtualTokens, s.TokenDim), "prompt_encoder.embedding.weight")
             : TensorInit.Normal(new Shape(config.NumVirtualTokens, s.TokenDim), 0, 1, random, "prompt_encoder.embedding.weight");
         Tensor[] transform =
@@ -104,10 +103,10 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(model);
-        if (config.Initialization != "TEXT") return Create(config, model.Config, seed);
+        if (config.Initialization != PrefixInitialization.Text) return Create(config, model.Config, seed);
         if (config.PrefixProjection)
             throw new AdapterConfigException("Prefix tuning: TEXT initialization sets the key/values directly, so 'prefix_projection' must be false.");
-        if (config.Seq2SeqPrefix == "ALL")
+        if (config.Seq2SeqPrefix == Seq2SeqPrefixMode.All)
             throw new AdapterConfigException("Prefix tuning: TEXT initialization fills the decoder's self-attention key/values; with 'peft_mlnet_seq2seq_prefix' ALL use RANDOM or ZERO.");
         if (string.IsNullOrEmpty(config.InitText)) throw new AdapterConfigException("Prefix tuning: initialization is TEXT but InitText is empty.");
         if (tokenize is null) throw new AdapterConfigException("Prefix tuning: initialization is TEXT; pass the model's tokenizer so InitText can be turned into token ids.");
@@ -115,7 +114,7 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         int v = config.NumVirtualTokens;
         if (ids.Count < v)
             throw new AdapterConfigException($"Prefix tuning: InitText has {ids.Count} tokens but num_virtual_tokens is {v}; give a longer text or fewer virtual tokens.");
-        var adapter = Create(config with { Initialization = "ZERO" }, model.Config, seed);
+        var adapter = Create(config with { Initialization = PrefixInitialization.Zero }, model.Config, seed);
         adapter.SetFromKeyValues(KeyValuesOf(model, ids.Take(v).ToArray()));
         return new PrefixTuningAdapter(config, model.Config, adapter.Embedding, null);
     }

@@ -32,7 +32,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
     /// PEFT's nn.Embedding default), ZERO, or TEXT (the key/values the frozen model computes for
     /// <see cref="InitText"/>'s first tokens; without projection only).
     /// </summary>
-    public string Initialization { get; init; } = "RANDOM";
+    public PrefixInitialization Initialization { get; init; } = PrefixInitialization.Random;
 
     /// <summary>The text for TEXT initialization; it must have at least num_virtual_tokens tokens.</summary>
     public string? InitText { get; init; }
@@ -44,7 +44,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
     /// cross-attention; written to adapter_config.json as <c>peft_mlnet_seq2seq_prefix</c>, which HF
     /// PEFT does not read).
     /// </summary>
-    public string Seq2SeqPrefix { get; init; } = "DECODER";
+    public Seq2SeqPrefixMode Seq2SeqPrefix { get; init; } = Seq2SeqPrefixMode.Decoder;
 
     /// <summary>Given values to check (null = infer).</summary>
     public int? TokenDim { get; init; }
@@ -73,9 +73,9 @@ public sealed record PrefixTuningConfig : IPeftConfig
         Check("num_layers", NumLayers, layers);
         Check("num_attention_heads", NumAttentionHeads, heads);
         Check("num_transformer_submodules", NumTransformerSubmodules, submodules);
-        if (Seq2SeqPrefix is not ("DECODER" or "ALL"))
+        if (!Enum.IsDefined(Seq2SeqPrefix))
             throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' is '{Seq2SeqPrefix}'; supported: DECODER (HF PEFT's), ALL (the paper's).");
-        if (Seq2SeqPrefix == "ALL" && !model.IsEncoderDecoder)
+        if (Seq2SeqPrefix == Seq2SeqPrefixMode.All && !model.IsEncoderDecoder)
             throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' ALL is for encoder-decoder models; {model.ModelType} is decoder-only, use DECODER.");
         return (tokenDim, layers, heads, model.HeadDim, submodules, EncoderHiddenSize ?? tokenDim);
     }
@@ -101,7 +101,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
     internal (int Chunks, (int Key, int Value)[] Self, (int Key, int Value)[]? Encoder, (int Key, int Value)[]? Cross) ChunkPlan(ModelConfig model)
     {
         var (_, layers, _, _, submodules, _) = Resolve(model);
-        if (Seq2SeqPrefix == "ALL")
+        if (Seq2SeqPrefix == Seq2SeqPrefixMode.All)
         {
             int encoder = model.NumLayers;
             var enc = Enumerable.Range(0, encoder).Select(i => (2 * i, 2 * i + 1)).ToArray();
@@ -129,7 +129,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
             NumLayers = ConfigFields.Int(root, "num_layers"),
             NumAttentionHeads = ConfigFields.Int(root, "num_attention_heads"),
             NumTransformerSubmodules = ConfigFields.Int(root, "num_transformer_submodules"),
-            Seq2SeqPrefix = ConfigFields.String(root, "peft_mlnet_seq2seq_prefix") ?? "DECODER",
+            Seq2SeqPrefix = HfEnumNames.Read(root, "peft_mlnet_seq2seq_prefix", Seq2SeqPrefixMode.Decoder, "Prefix tuning"),
             TaskType = ConfigFields.TaskType(root),
         };
     }
@@ -154,7 +154,7 @@ public sealed record PrefixTuningConfig : IPeftConfig
             ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["token_dim"] = r.TokenDim,
         };
-        if (Seq2SeqPrefix != "DECODER") json["peft_mlnet_seq2seq_prefix"] = Seq2SeqPrefix;
+        if (Seq2SeqPrefix != Seq2SeqPrefixMode.Decoder) json["peft_mlnet_seq2seq_prefix"] = HfEnumNames.ToHf(Seq2SeqPrefix);
         return json;
     }
 }

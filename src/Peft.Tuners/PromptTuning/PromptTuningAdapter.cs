@@ -57,22 +57,21 @@ public sealed class PromptTuningAdapter : IVirtualTokenAdapter
         var shape = new Shape(config.NumVirtualTokens * submodules, dim);
         var random = new SeededRandom(seed);
         Tensor embeddings;
+        HfEnumNames.RequireDefined(config.PromptTuningInit, "prompt_tuning_init", "Prompt tuning");
         switch (config.PromptTuningInit)
         {
-            case "RANDOM":
+            case PromptTuningInit.Random:
                 embeddings = TensorInit.Normal(shape, 0f, 1f, random, "prompt_embeddings");
                 break;
-            case "SAMPLE_VOCAB":
+            case PromptTuningInit.SampleVocab:
                 var values = new float[shape.ElementCount];
                 for (int r = 0; r < shape[0]; r++)
                     tokenEmbeddings.Span.Slice(random.NextInt(model.VocabSize) * dim, dim).CopyTo(values.AsSpan(r * dim));
                 embeddings = Tensor.Parameter(values, shape, "prompt_embeddings");
                 break;
-            case "TEXT":
+            default:
                 embeddings = Tensor.Parameter(TextInitialization.Rows(config.PromptTuningInitText, shape[0], tokenize, tokenEmbeddings), shape, "prompt_embeddings");
                 break;
-            default:
-                throw new AdapterConfigException($"Prompt tuning config: 'prompt_tuning_init' is '{config.PromptTuningInit}'; supported: RANDOM, SAMPLE_VOCAB, TEXT.");
         }
         return new PromptTuningAdapter(config, model, embeddings);
     }
@@ -84,7 +83,7 @@ public sealed class PromptTuningAdapter : IVirtualTokenAdapter
         using (var doc = AdapterFiles.ReadConfig(folder, "PROMPT_TUNING"))
             config = PromptTuningConfig.FromJson(doc.RootElement, warn);
         // The stored values replace the initialization, so TEXT-initialized files load too.
-        var adapter = Create(config with { PromptTuningInit = "RANDOM" }, model, tokenEmbeddings);
+        var adapter = Create(config with { PromptTuningInit = PromptTuningInit.Random }, model, tokenEmbeddings);
         AdapterFiles.ReadWeights(folder, adapter.Parameters);
         return new PromptTuningAdapter(config, model, adapter.Embeddings);
     }

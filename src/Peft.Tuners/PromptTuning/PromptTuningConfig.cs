@@ -21,7 +21,7 @@ public sealed record PromptTuningConfig : IPeftConfig
     public int NumVirtualTokens { get; init; } = 8;
 
     /// <summary>RANDOM (N(0, 1) like nn.Embedding), SAMPLE_VOCAB (rows of the token embedding) or TEXT.</summary>
-    public string PromptTuningInit { get; init; } = "RANDOM";
+    public PromptTuningInit PromptTuningInit { get; init; } = PromptTuningInit.Random;
 
     /// <summary>The text whose token embeddings initialize the virtual tokens when <see cref="PromptTuningInit"/> is TEXT.</summary>
     public string? PromptTuningInitText { get; init; }
@@ -76,7 +76,7 @@ public sealed record PromptTuningConfig : IPeftConfig
         return new PromptTuningConfig
         {
             NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
-            PromptTuningInit = root.TryGetProperty("prompt_tuning_init", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : "RANDOM",
+            PromptTuningInit = HfEnumNames.Read(root, "prompt_tuning_init", PromptTuningInit.Random, "Prompt tuning"),
             PromptTuningInitText = ConfigFields.String(root, "prompt_tuning_init_text"),
             TokenDim = ConfigFields.Int(root, "token_dim"),
             NumLayers = ConfigFields.Int(root, "num_layers"),
@@ -100,7 +100,7 @@ public sealed record PromptTuningConfig : IPeftConfig
             ["num_transformer_submodules"] = submodules,
             ["num_virtual_tokens"] = NumVirtualTokens,
             ["peft_type"] = "PROMPT_TUNING",
-            ["prompt_tuning_init"] = PromptTuningInit,
+            ["prompt_tuning_init"] = HfEnumNames.ToHf(PromptTuningInit),
             ["prompt_tuning_init_text"] = PromptTuningInitText,
             ["revision"] = null,
             ["task_type"] = PeftTaskTypes.ToJson(TaskType),

@@ -82,12 +82,7 @@ internal sealed class ContractRig
     }
 
     /// <summary>The one place a PeftModel is constructed.</summary>
-    private static PeftModel Wrap(ILanguageModel model) => model switch
-    {
-        CausalLanguageModel causal => new PeftModel(causal),
-        T5Model t5 => new PeftModel(t5),
-        _ => throw new ArgumentException($"No PeftModel for {model.GetType().Name}.", nameof(model)),
-    };
+    private static PeftModel Wrap(ILanguageModel model) => new(model);
 
     /// <summary>Fresh base + PeftModel + the cell's adapter added fresh (seed <see cref="Seed"/>), trainable and active.</summary>
     public static ContractRig Build(ContractCase c)
@@ -135,7 +130,7 @@ internal sealed class ContractRig
     {
         using (Autograd.NoGrad())
         using (new TensorScope())
-            return Model.Loss(Ids, Labels, Mask, TaskIds).Item();
+            return Model.Loss(Ids, Labels, Mask, TaskIds).Loss.Item();
     }
 
     /// <summary>Generation on the batch: causal rows are the left-padded prompt + the new ids, T5 rows the decoder start + the new ids.</summary>
@@ -160,7 +155,7 @@ internal sealed class ContractRig
         {
             using var scope = new TensorScope();
             optimizer.ZeroGrad();
-            var loss = Model.Loss(Ids, Labels, Mask, TaskIds);
+            var loss = Model.Loss(Ids, Labels, Mask, TaskIds).Loss;
             losses[i] = loss.Item();
             loss.Backward();
             optimizer.Step();

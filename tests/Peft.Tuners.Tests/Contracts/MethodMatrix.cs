@@ -16,13 +16,13 @@ namespace Peft.Tuners.Tests.Contracts;
 /// <param name="Config">A small config of the method for a model family (target modules differ per family). No task type: it is inferred from the base model.</param>
 /// <param name="IsWeightAdapter">The method wraps linear layers (LoRA, IA3), so it can be merged into the base weights.</param>
 /// <param name="NeedsTaskIds">Every row needs a task id (multitask prompt tuning).</param>
-public sealed record PeftMethod(string Name, Func<ModelFamily, IPeftConfig> Config, bool IsWeightAdapter = false, bool NeedsTaskIds = false)
+public sealed record MethodEntry(string Name, Func<ModelFamily, IPeftConfig> Config, bool IsWeightAdapter = false, bool NeedsTaskIds = false)
 {
     public override string ToString() => Name;
 }
 
 /// <summary>One cell of the table: a method on a family's fixture base, loaded with a quantization.</summary>
-public sealed record ContractCase(PeftMethod Method, ModelFamily Family, QuantizationFormat Quantization)
+public sealed record ContractCase(MethodEntry Method, ModelFamily Family, QuantizationFormat Quantization)
 {
     /// <summary>"method/family/quantization", e.g. "prefix_tuning_proj/llama/int8".</summary>
     public string Id => $"{Method.Name}/{MethodMatrix.FamilyName(Family)}/{MethodMatrix.QuantizationName(Quantization)}";
@@ -49,12 +49,12 @@ public sealed record ContractCase(PeftMethod Method, ModelFamily Family, Quantiz
 public static class MethodMatrix
 {
     /// <summary>The methods, each with a small config per family.</summary>
-    public static IReadOnlyList<PeftMethod> Methods { get; } =
+    public static IReadOnlyList<MethodEntry> Methods { get; } =
     [
         new("prompt_tuning", _ => new PromptTuningConfig { NumVirtualTokens = 3 }),
         new("prefix_tuning", _ => new PrefixTuningConfig { NumVirtualTokens = 3 }),
         new("prefix_tuning_proj", _ => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 }),
-        new("p_tuning", _ => new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = "MLP", EncoderHiddenSize = 8 }),
+        new("p_tuning", _ => new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = PromptEncoderReparameterizationType.Mlp, EncoderHiddenSize = 8 }),
         new("multitask_prompt_tuning", _ => new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2, NumRanks = 1 }, NeedsTaskIds: true),
         new("lora", family => new LoraConfig
         {
