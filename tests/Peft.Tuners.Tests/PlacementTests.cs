@@ -1,7 +1,7 @@
 using Peft.Tensors;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Masking;
-using Peft.Transformers.Models;
 using Peft.Transformers.Tests;
 using Peft.Tuners.PeftModels;
 using Peft.Tuners.PrefixTuning;

@@ -3,7 +3,7 @@ using Peft.Tensors.Optimizers;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.Ia3;
