@@ -6,6 +6,7 @@ using Peft.Tensors;
 using Peft.Tensors.Optimizers;
 using Peft.Transformers.Configuration;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.Ia3;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 
 namespace Peft.Benchmarks;

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Peft.Tensors;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
+using Peft.Transformers.Quantization;
 
 namespace Peft.Benchmarks;
 

@@ -6,8 +6,10 @@ using Peft.Tensors.Quantization;
 using Peft.Tensors.Threading;
 using Peft.Transformers.Configuration;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.Gpt2;
+using Peft.Transformers.Quantization;
 
 namespace Peft.Benchmarks;
 

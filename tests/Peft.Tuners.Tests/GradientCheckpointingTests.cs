@@ -1,5 +1,5 @@
 using Peft.Tensors;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.Ia3;

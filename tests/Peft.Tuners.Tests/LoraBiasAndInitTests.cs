@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;

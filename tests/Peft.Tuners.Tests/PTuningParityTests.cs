@@ -1,6 +1,6 @@
 using Peft.Tensors;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;

@@ -1,9 +1,10 @@
 using Peft.Tensors;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Tests;
-using Peft.Tuners.Lora;
 using Peft.Tuners.Adapters;
+using Peft.Tuners.Lora;
 using Peft.Tuners.PeftModels;
 using Peft.Tuners.PrefixTuning;
 using Peft.Tuners.PromptTuning;

@@ -1,8 +1,8 @@
 using Peft.Tensors;
 using Peft.Transformers.Generation;
-using Peft.Tuners.Adapters;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Tests;
+using Peft.Tuners.Adapters;
 using Peft.Tuners.PeftModels;
 using Peft.Tuners.PrefixTuning;
 using Peft.Tuners.PromptTuning;

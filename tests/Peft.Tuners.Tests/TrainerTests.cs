@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Peft.Transformers.Configuration;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.PeftModels;
 

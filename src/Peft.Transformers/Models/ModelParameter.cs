@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Transformers.Loading;
 
 namespace Peft.Transformers.Models;
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Peft.Tensors;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Loading;
+using Peft.Transformers.Quantization;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Transformers.Models;

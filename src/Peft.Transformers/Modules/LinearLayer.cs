@@ -1,5 +1,6 @@
 using Peft.Tensors;
 using Peft.Tensors.Quantization;
+using Peft.Transformers.Quantization;
 
 namespace Peft.Transformers.Modules;
 
@@ -102,7 +103,7 @@ public sealed class LinearLayer
     /// <summary>
     /// Replaces the float weight by a quantized copy and drops this layer's reference to the float
     /// tensor. A layer of a loaded model should be quantized through
-    /// <see cref="Models.ModelQuantization"/>, which also removes the float tensor from the model's
+    /// <see cref="ModelQuantization"/>, which also removes the float tensor from the model's
     /// parameters so its memory is freed and saving writes the quantized form.
     /// </summary>
     /// <exception cref="InvalidOperationException">The layer is already quantized, or its weight trains (quantized weights are frozen).</exception>

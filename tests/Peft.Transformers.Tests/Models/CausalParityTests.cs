@@ -1,8 +1,8 @@
 using Peft.Tensors;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Masking;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
 
 namespace Peft.Transformers.Tests;
 

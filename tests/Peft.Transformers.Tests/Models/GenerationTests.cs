@@ -1,5 +1,6 @@
 using Peft.Tensors;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 
 namespace Peft.Transformers.Tests;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors;
 using Peft.Transformers.Caching;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Transformers.Tests;

@@ -1,7 +1,7 @@
 using Peft.Tensors;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 
 namespace Peft.Transformers.Tests;
 

@@ -1,7 +1,7 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models.T5;
 
 namespace Peft.Transformers.Tests;

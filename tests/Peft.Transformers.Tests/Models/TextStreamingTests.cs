@@ -1,6 +1,6 @@
 using Peft.Tokenizers;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Models;
+using Peft.Transformers.Loading;
 
 namespace Peft.Transformers.Tests;
 

@@ -1,6 +1,7 @@
 using Peft.Tensors;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.T5;
 

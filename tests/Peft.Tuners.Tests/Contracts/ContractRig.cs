@@ -1,6 +1,7 @@
 using Peft.Tensors;
 using Peft.Tensors.Optimizers;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.T5;
 using Peft.Transformers.Tests;

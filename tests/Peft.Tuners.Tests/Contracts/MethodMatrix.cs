@@ -5,9 +5,9 @@ using Peft.Tuners.Adapters;
 using Peft.Tuners.Ia3;
 using Peft.Tuners.Lora;
 using Peft.Tuners.MultitaskPromptTuning;
+using Peft.Tuners.PTuning;
 using Peft.Tuners.PrefixTuning;
 using Peft.Tuners.PromptTuning;
-using Peft.Tuners.PTuning;
 
 namespace Peft.Tuners.Tests.Contracts;
 

@@ -3,16 +3,17 @@ using Peft.Tensors.Optimizers;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
-using Peft.Tuners.PeftModels;
 using Peft.Tuners.Ia3;
 using Peft.Tuners.Lora;
 using Peft.Tuners.MultitaskPromptTuning;
+using Peft.Tuners.PTuning;
+using Peft.Tuners.PeftModels;
 using Peft.Tuners.PrefixTuning;
 using Peft.Tuners.PromptTuning;
-using Peft.Tuners.PTuning;
 
 namespace Peft.Tuners.Tests;
 

@@ -1,5 +1,6 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.Gpt2;

@@ -3,7 +3,7 @@ using Peft.Tensors.Quantization;
 using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Quantization;
 
 /// <summary>
 /// How a quantized weight named <c>W</c> is written to safetensors. int8: <c>W</c> (I8 [out, in])

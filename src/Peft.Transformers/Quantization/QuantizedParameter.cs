@@ -1,6 +1,6 @@
 using Peft.Tensors.Quantization;
 
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Quantization;
 
 /// <summary>A model weight stored quantized, under its Hugging Face parameter name (e.g. <c>model.layers.0.mlp.up_proj.weight</c>).</summary>
 /// <param name="Name">The parameter name.</param>

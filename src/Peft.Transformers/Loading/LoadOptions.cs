@@ -1,6 +1,6 @@
 using Peft.Tensors.Quantization;
 
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Loading;
 
 /// <summary>Options for loading a model from a Hugging Face folder.</summary>
 public sealed record LoadOptions

@@ -1,8 +1,9 @@
 using Peft.Tensors.Quantization;
+using Peft.Transformers.Models;
 using Peft.Transformers.Models.T5;
 using Peft.Transformers.Modules;
 
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Quantization;
 
 /// <summary>
 /// Quantizes a loaded model's frozen linear layers (those of the transformer blocks; embeddings,

@@ -1,4 +1,4 @@
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Loading;
 
 /// <summary>How a parameter is laid out in Hugging Face checkpoints relative to how it is held here.</summary>
 public enum StoredLayout

@@ -2,12 +2,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Configuration;
-using Peft.Transformers.Loading;
+using Peft.Transformers.Models;
+using Peft.Transformers.Models.Classification;
 using Peft.Transformers.Models.Gpt2;
+using Peft.Transformers.Models.Llama;
+using Peft.Transformers.Models.T5;
 using Peft.Transformers.Modules;
+using Peft.Transformers.Quantization;
 using Peft.Transformers.SafeTensors;
 
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Loading;
 
 /// <summary>Loads and saves models in Hugging Face's folder layout (config.json + safetensors).</summary>
 public static class ModelLoader
@@ -48,19 +52,19 @@ public static class ModelLoader
 
     /// <summary>Reads an encoder-decoder (T5) model folder into a frozen model.</summary>
     /// <exception cref="ModelConfigException">The config is invalid or not an encoder-decoder family.</exception>
-    public static T5.T5Model LoadSeq2Seq(string folder, LoadOptions? options = null) => LoadSeq2Seq(folder, options, CancellationToken.None);
+    public static T5Model LoadSeq2Seq(string folder, LoadOptions? options = null) => LoadSeq2Seq(folder, options, CancellationToken.None);
 
     /// <summary><see cref="LoadSeq2Seq(string, LoadOptions?)"/> off the calling thread, cancellable between tensors.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static Task<T5.T5Model> LoadSeq2SeqAsync(string folder, LoadOptions? options = null, CancellationToken cancellationToken = default) =>
+    public static Task<T5Model> LoadSeq2SeqAsync(string folder, LoadOptions? options = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => LoadSeq2Seq(folder, options, cancellationToken), cancellationToken);
 
-    private static T5.T5Model LoadSeq2Seq(string folder, LoadOptions? options, CancellationToken cancellationToken)
+    private static T5Model LoadSeq2Seq(string folder, LoadOptions? options, CancellationToken cancellationToken)
     {
         var config = LoadConfig(folder);
         if (config.Family != ModelFamily.T5)
             throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not an encoder-decoder model; supported: t5.");
-        var model = new T5.T5Model(config);
+        var model = new T5Model(config);
         LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, null, cancellationToken: cancellationToken);
         return model;
     }
@@ -76,12 +80,12 @@ public static class ModelLoader
     /// <param name="options">Loading options.</param>
     /// <param name="seed">Seed of a new head.</param>
     /// <exception cref="ModelConfigException">No label count, or one that contradicts the checkpoint's head.</exception>
-    public static Classification.SequenceClassificationModel LoadSequenceClassifier(string folder, int? numLabels = null, LoadOptions? options = null, ulong seed = 0)
+    public static SequenceClassificationModel LoadSequenceClassifier(string folder, int? numLabels = null, LoadOptions? options = null, ulong seed = 0)
     {
         var config = LoadConfig(folder);
         var backbone = CreateCausal(config);
         int? fromConfig = LabelCount(config.Source);
-        const string score = Classification.SequenceClassificationModel.ScoreName;
+        const string score = SequenceClassificationModel.ScoreName;
         // Quantization applies as for LoadCausal; the head stays float.
         LoadWeights(folder, config, backbone.Parameters, backbone.LinearLayers, options, Aliases(backbone), name => name == score, name => name == "lm_head.weight");
         using var checkpoint = CheckpointReader.Open(folder);
@@ -98,7 +102,7 @@ public static class ModelLoader
             head = Tensors.Tensor.Zeros(new Tensors.Shape(labels, config.HiddenSize));
             checkpoint.ReadFloat32(score, head.Span);
         }
-        return new Classification.SequenceClassificationModel(backbone, labels, head, seed);
+        return new SequenceClassificationModel(backbone, labels, head, seed);
     }
 
     private static int? LabelCount(string configPath)
@@ -145,7 +149,7 @@ public static class ModelLoader
     public static CausalLanguageModel CreateCausal(ModelConfig config) => config.Family switch
     {
         ModelFamily.Gpt2 => new Gpt2Model(config),
-        ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Mistral => new Llama.LlamaModel(config),
+        ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Mistral => new LlamaModel(config),
         _ => throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not a decoder-only model supported here; use gpt2, llama, qwen2 or mistral."),
     };
 
@@ -157,7 +161,7 @@ public static class ModelLoader
     }
 
     /// <summary>Writes a T5 model's config.json and model.safetensors to <paramref name="folder"/>.</summary>
-    public static void Save(T5.T5Model model, string folder)
+    public static void Save(T5Model model, string folder)
     {
         ArgumentNullException.ThrowIfNull(model);
         Save(model.Config, model.Parameters, folder);

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Peft.Tensors.Quantization;
 using Peft.Transformers.Configuration;
 
-namespace Peft.Transformers.Models;
+namespace Peft.Transformers.Quantization;
 
 /// <summary>
 /// The <c>quantization_config</c> object of a quantized model's config.json: which format its
