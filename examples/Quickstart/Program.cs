@@ -1,6 +1,6 @@
 // Quickstart: pretrains a small GPT-2-shaped model on an embedded text with the managed engine
-// (AdamW, pooled step memory), then does the library's job: freezes it, trains a prefix-tuning
-// adapter with the Trainer on a small task, saves it in Hugging Face PEFT's files, loads it back
+// (AdamW, pooled step memory), then does the library's job: freezes it, trains a LoRA adapter
+// with the Trainer on a small task, saves it in Hugging Face PEFT's files, loads it back
 // and generates with a key/value cache. It runs on the embedded defaults with no arguments;
 // `--steps N` changes the pretraining length.
 using System.Diagnostics;
