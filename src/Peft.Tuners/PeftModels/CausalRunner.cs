@@ -27,13 +27,12 @@ internal sealed class CausalRunner(CausalLanguageModel model) : TaskRunner
     }
 
     /// <inheritdoc/>
-    public override IGenerator Generator(AdapterInputs kept) => new CausalGeneration(new CausalGenerator(model, new PeftCausalStep(model, kept)));
+    public override IntTensor Generate(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) =>
+        Generator(kept).Generate(inputIds, attentionMask, options);
 
-    private sealed class CausalGeneration(CausalGenerator generator) : IGenerator
-    {
-        public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => generator.Generate(inputIds, attentionMask, options);
+    /// <inheritdoc/>
+    public override IAsyncEnumerable<int> StreamAsync(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options,
+        CancellationToken cancellationToken) => Generator(kept).StreamAsync(inputIds, attentionMask, options, cancellationToken);
 
-        public IAsyncEnumerable<int> StreamAsync(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, CancellationToken cancellationToken) =>
-            generator.StreamAsync(inputIds, attentionMask, options, cancellationToken);
-    }
+    private CausalGenerator Generator(AdapterInputs kept) => new(model, new PeftCausalStep(model, kept));
 }

@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Transformers.Generation;
 using Peft.Transformers.Models.Classification;
 
 namespace Peft.Tuners.PeftModels;
@@ -21,6 +22,11 @@ internal sealed class ClassifierRunner(SequenceClassificationModel model, Func<T
     }
 
     /// <inheritdoc/>
-    public override IGenerator Generator(AdapterInputs kept) =>
-        throw new InvalidOperationException("A sequence classifier does not generate text; use Forward for class logits.");
+    public override IntTensor Generate(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => throw NoGeneration();
+
+    /// <inheritdoc/>
+    public override IAsyncEnumerable<int> StreamAsync(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options,
+        CancellationToken cancellationToken) => throw NoGeneration();
+
+    private static InvalidOperationException NoGeneration() => new("A sequence classifier does not generate text; use Forward for class logits.");
 }

@@ -1,7 +1,6 @@
 using Peft.Tensors;
 using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
-using Peft.Transformers.Masking;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.Classification;
 using Peft.Transformers.Models.T5;
@@ -514,9 +513,9 @@ public sealed class PeftModel
         new(VirtualTokens(batch, taskIds), Prefix(batch), EncoderPrefix(batch), CrossAttentionPrefix(batch), Placement);
 
     /// <summary>Checks ids [batch, length] and a mask of the same shape; returns the batch size.</summary>
-    private static int CheckInputs(IntTensor inputIds, IntTensor? attentionMask, bool nonEmpty = false)
+    private static int CheckInputs(IntTensor inputIds, IntTensor? attentionMask)
     {
-        var (batch, _) = InputShapes.RequireTokenIds(inputIds, nameof(inputIds), nonEmpty);
+        var (batch, _) = InputShapes.RequireTokenIds(inputIds, nameof(inputIds));
         InputShapes.RequireMatching(attentionMask, inputIds, "attention_mask", nameof(attentionMask));
         return batch;
     }
@@ -573,7 +572,7 @@ public sealed class PeftModel
         int batch = CheckInputs(inputIds, attentionMask);
         using var noGrad = Autograd.NoGrad();
         // Computed once: the adapters' outputs do not change while generating.
-        return _runner.Generator(Inputs(batch, taskIds).Kept()).Generate(inputIds, attentionMask, options);
+        return _runner.Generate(Inputs(batch, taskIds).Kept(), inputIds, attentionMask, options);
     }
 
     /// <summary>
@@ -594,6 +593,6 @@ public sealed class PeftModel
         int batch = CheckInputs(inputIds, attentionMask);
         AdapterInputs kept;
         using (Autograd.NoGrad()) kept = Inputs(batch, taskIds).Kept();
-        return _runner.Generator(kept).StreamAsync(inputIds, attentionMask, options, cancellationToken);
+        return _runner.StreamAsync(kept, inputIds, attentionMask, options, cancellationToken);
     }
 }

@@ -28,13 +28,12 @@ internal sealed class Seq2SeqRunner(T5Model model) : TaskRunner
     }
 
     /// <inheritdoc/>
-    public override IGenerator Generator(AdapterInputs kept) => new Seq2SeqGeneration(new Seq2SeqGenerator(model, new PeftSeq2SeqStep(model, kept)));
+    public override IntTensor Generate(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) =>
+        Generator(kept).Generate(inputIds, attentionMask, options);
 
-    private sealed class Seq2SeqGeneration(Seq2SeqGenerator generator) : IGenerator
-    {
-        public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => generator.Generate(inputIds, attentionMask, options);
+    /// <inheritdoc/>
+    public override IAsyncEnumerable<int> StreamAsync(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options,
+        CancellationToken cancellationToken) => Generator(kept).StreamAsync(inputIds, attentionMask, options, cancellationToken);
 
-        public IAsyncEnumerable<int> StreamAsync(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, CancellationToken cancellationToken) =>
-            generator.StreamAsync(inputIds, attentionMask, options, cancellationToken);
-    }
+    private Seq2SeqGenerator Generator(AdapterInputs kept) => new(model, new PeftSeq2SeqStep(model, kept));
 }

@@ -29,14 +29,10 @@ internal abstract class TaskRunner
     public virtual TargetLoss Loss(AdapterInputs adapters, IntTensor inputIds, IntTensor labels, IntTensor? attentionMask, bool chunked) =>
         new(Forward(adapters, inputIds, attentionMask, labels, null).Loss!, TargetLoss.CountTargets(labels));
 
-    /// <summary>A generator whose steps feed the (kept) adapter inputs.</summary>
-    public abstract IGenerator Generator(AdapterInputs kept);
+    /// <summary>Generates with the (kept) adapter inputs fed by the kind's generation step.</summary>
+    public abstract IntTensor Generate(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options);
 
-    /// <summary>The causal and seq2seq generators behind one face.</summary>
-    internal interface IGenerator
-    {
-        IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options);
-
-        IAsyncEnumerable<int> StreamAsync(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, CancellationToken cancellationToken);
-    }
+    /// <summary>Streams one row's new ids with the (kept) adapter inputs.</summary>
+    public abstract IAsyncEnumerable<int> StreamAsync(AdapterInputs kept, IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options,
+        CancellationToken cancellationToken);
 }
