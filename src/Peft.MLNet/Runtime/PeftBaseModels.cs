@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+
+namespace Peft.MLNet.Runtime;
+
+/// <summary>
+/// Where saved models find their base model. A model saved with <c>mlContext.Model.Save</c>
+/// carries its base model's folder and a SHA-256 of its files, not the weights; when it is used
+/// after <c>Model.Load</c>, a folder registered here with the same files wins, otherwise the saved
+/// folder is used if it still holds the same files. Register a folder when the base has moved
+/// (another machine, a container).
+/// </summary>
+public static class PeftBaseModels
+{
+    private static readonly ConcurrentDictionary<string, string> ByHash = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, (DateTime Stamp, string Hash)> HashCache = new(StringComparer.Ordinal);
+
+    /// <summary>Makes <paramref name="folder"/> the base model for every saved model whose base had the same files.</summary>
+    /// <returns>The folder's SHA-256 (what saved models compare).</returns>
+    /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
+    /// <exception cref="FileNotFoundException">No config.json in it.</exception>
+    public static string Register(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        string full = Path.GetFullPath(folder);
+        string hash = HashOf(full);
+        ByHash[hash] = full;
+        return hash;
+    }
+
+    /// <summary>Forgets every registered folder.</summary>
+    public static void Clear() => ByHash.Clear();
+
+    /// <summary>The folder holding the base that <paramref name="reference"/> names.</summary>
+    /// <exception cref="InvalidOperationException">Neither a registered folder nor the saved one holds those files; the message says what differs and what to do.</exception>
+    internal static string Resolve(BaseModelReference reference)
+    {
+        if (ByHash.TryGetValue(reference.Sha256, out string? registered)) return registered;
+        if (!Directory.Exists(reference.Folder))
+            throw new InvalidOperationException(
+                $"The model's base model folder '{reference.Folder}' does not exist. Copy the base model there, or call " +
+                $"PeftBaseModels.Register(\"<folder>\") with a folder holding the same files (SHA-256 {reference.Sha256}) before using the model.");
+        string found = HashOf(reference.Folder);
+        if (found != reference.Sha256)
+            throw new InvalidOperationException(
+                $"The base model folder '{reference.Folder}' holds other files than the model was trained on " +
+                $"(SHA-256 {found}, expected {reference.Sha256}: config.json, tokenizer.json or the weights changed). " +
+                "Restore the original base, or register a folder with it through PeftBaseModels.Register.");
+        return reference.Folder;
+    }
+
+    /// <summary>A folder's hash, remembered while none of its defining files changes.</summary>
+    internal static string HashOf(string folder)
+    {
+        var files = BaseModelReference.DefiningFiles(folder);
+        var stamp = files.Select(File.GetLastWriteTimeUtc).Max();
+        string key = folder + "|" + string.Join("|", files.Select(f => new FileInfo(f).Length));
+        if (HashCache.TryGetValue(key, out var cached) && cached.Stamp == stamp) return cached.Hash;
+        string hash = BaseModelReference.HashOf(folder);
+        HashCache[key] = (stamp, hash);
+        return hash;
+    }
+}
