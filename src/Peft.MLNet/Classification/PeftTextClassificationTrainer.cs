@@ -33,7 +33,8 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
     /// <param name="context">The ML.NET context (its log receives progress; cancelling it stops training).</param>
     /// <param name="options">The settings.</param>
     public PeftTextClassificationTrainer(MLContext context, Options options)
-        : this((IHostEnvironment)(context ?? throw new ArgumentNullException(nameof(context))), options)
+        : this(MLNetInternals.EnvironmentOf((context ?? throw new ArgumentNullException(nameof(context))).MulticlassClassification.Trainers,
+            "mlContext.MulticlassClassification.Trainers.PeftTextClassification"), options)
     {
     }
 
