@@ -106,4 +106,32 @@ public sealed class ClassificationPipelineTests
         var after = Scores(loaded.Transform(data));
         for (int i = 0; i < before.Length; i++) CollectionAssert.AreEqual(before[i], after[i], $"{method} row {i}");
     }
+
+    [TestMethod]
+    public void TheFittedAdapterExportsAsAnHfPeftFolderThatLoadsOnTheBase()
+    {
+        using var tiny = TinyBase.Create();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Reviews.Rows);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(data).Transform(data);
+        var fitted = ml.MulticlassClassification.Trainers.PeftTextClassification(tiny.Folder, sentence1ColumnName: "Text", epochs: 2).Fit(keyed);
+        CollectionAssert.AreEqual(new[] { "positive", "negative", "neutral" }, fitted.ClassNames.ToArray(), "key order of MapValueToKey (first seen first)");
+        string folder = Path.Combine(tiny.Folder, "exported");
+        fitted.SaveAdapter(folder);
+        using (var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, AdapterFiles.ConfigFileName))))
+        {
+            Assert.AreEqual("SEQ_CLS", config.RootElement.GetProperty("task_type").GetString());
+            Assert.AreEqual("LORA", config.RootElement.GetProperty("peft_type").GetString());
+        }
+        var peft = new Peft.Tuners.PeftModels.PeftModel(Peft.Transformers.Loading.ModelLoader.LoadSequenceClassifier(tiny.Folder, numLabels: 3));
+        peft.LoadAdapter(folder, "exported");
+        var tokenizer = Peft.Tokenizers.Tokenizer.Load(tiny.Folder);
+        var ids = tokenizer.Encode("a superb story").Ids;
+        float[] logits;
+        using (new Peft.Tensors.TensorScope()) logits = peft.Forward(Peft.Tensors.IntTensor.FromArray([.. ids], 1, ids.Count)).Logits.ToArray();
+        var expected = fitted.Transform(ml.Data.LoadFromEnumerable(new[] { new Review { Text = "a superb story" } })).GetColumn<float[]>("Score").Single();
+        var softmax = logits.Select(l => MathF.Exp(l - logits.Max())).ToArray();
+        float sum = softmax.Sum();
+        for (int i = 0; i < 3; i++) Assert.AreEqual(expected[i], softmax[i] / sum, 1e-6f, $"class {i}: the exported adapter (head included) scores as the transformer does");
+    }
 }
