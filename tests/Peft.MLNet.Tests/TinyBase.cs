@@ -22,7 +22,14 @@ internal sealed class TinyBase : IDisposable
     {
         string folder = Path.Combine(Path.GetTempPath(), $"peft-mlnet-tests-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
-        var json = family == "gpt2"
+        var json = family == "t5"
+            ? new JsonObject
+            {
+                ["model_type"] = "t5", ["vocab_size"] = 257, ["d_model"] = 32, ["d_kv"] = 8, ["d_ff"] = 64, ["num_layers"] = 2, ["num_decoder_layers"] = 2,
+                ["num_heads"] = 4, ["relative_attention_num_buckets"] = 8, ["relative_attention_max_distance"] = 32, ["feed_forward_proj"] = "relu",
+                ["eos_token_id"] = EndOfText, ["pad_token_id"] = 0, ["decoder_start_token_id"] = 0, ["tie_word_embeddings"] = true,
+            }
+            : family == "gpt2"
             ? new JsonObject
             {
                 ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = 32, ["n_layer"] = 2, ["n_head"] = 2, ["n_positions"] = 128,
@@ -35,9 +42,18 @@ internal sealed class TinyBase : IDisposable
                 ["rms_norm_eps"] = 1e-6, ["tie_word_embeddings"] = false,
             };
         var config = ModelConfig.Parse(json.ToJsonString(), "tiny config");
-        var model = ModelLoader.CreateCausal(config);
-        ModelInitializer.InitializeRandom(model.Parameters, seed);
-        ModelLoader.Save(model, folder);
+        if (config.IsEncoderDecoder)
+        {
+            var t5 = new Peft.Transformers.Models.T5.T5Model(config);
+            ModelInitializer.InitializeRandom(t5.Parameters, seed);
+            ModelLoader.Save(t5, folder);
+        }
+        else
+        {
+            var model = ModelLoader.CreateCausal(config);
+            ModelInitializer.InitializeRandom(model.Parameters, seed);
+            ModelLoader.Save(model, folder);
+        }
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), TokenizerJson());
         return new TinyBase(folder);
     }

@@ -13,9 +13,6 @@ namespace Peft.MLNet.Classification;
 /// </summary>
 internal sealed class ClassifierRuntime
 {
-    /// <summary>The adapter's name inside the model.</summary>
-    public const string AdapterName = "peft";
-
     private readonly object _gate = new();
 
     public ClassifierRuntime(PeftModel model, Tokenizer tokenizer, ClassificationSettings settings)
@@ -38,7 +35,7 @@ internal sealed class ClassifierRuntime
         var settings = ClassificationSettings.FromJson(state.Settings);
         var classifier = ModelLoader.LoadSequenceClassifier(folder, settings.ClassNames.Count, new LoadOptions { Quantization = state.Quantization });
         var model = new PeftModel(classifier);
-        AdapterBytes.Load(model, AdapterName, state.AdapterConfigJson, state.AdapterWeights);
+        AdapterBytes.Load(model, Training.AdapterFit.AdapterName, state.AdapterConfigJson, state.AdapterWeights);
         return new ClassifierRuntime(model, Tokenizer.Load(folder), settings);
     }
 

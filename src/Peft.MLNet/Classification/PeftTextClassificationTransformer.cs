@@ -50,7 +50,7 @@ public sealed class PeftTextClassificationTransformer : ITransformer
     public void SaveAdapter(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        _runtime.Model.SaveAdapter(ClassifierRuntime.AdapterName, folder);
+        _runtime.Model.SaveAdapter(Training.AdapterFit.AdapterName, folder);
     }
 
     /// <inheritdoc/>

@@ -45,7 +45,9 @@ public sealed record GenerationOptions
     /// <summary>Turns generated ids into text (the model's tokenizer's decode), for <see cref="StopStrings"/>.</summary>
     public Func<IReadOnlyList<int>, string>? TextDecoder { get; init; }
 
-    internal void Validate()
+    /// <summary>Checks the values (what the generators check before generating).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value out of range; the message names the setting.</exception>
+    public void Validate()
     {
         if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"MaxNewTokens must be >= 0; got {MaxNewTokens}.");
         if (!(Temperature > 0)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"Temperature must be > 0; got {Temperature}.");

@@ -1,0 +1,89 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Peft.MLNet.Data;
+using Peft.MLNet.Persistence;
+using Peft.MLNet.Runtime;
+using Peft.MLNet.Training;
+using Peft.Transformers.Generation;
+
+namespace Peft.MLNet.Generation;
+
+/// <summary>
+/// A fitted PEFT generator: adds the generated text lazily, row by row, so
+/// <c>mlContext.Model.CreatePredictionEngine</c> works. <c>mlContext.Model.Save</c> writes it as a
+/// chain of ML.NET's own transforms carrying the adapter, the generation settings and a
+/// reference to the base model; <c>Model.Load</c> gives that chain back, which generates exactly
+/// what this transformer does.
+/// </summary>
+public sealed class PeftTextGenerationTransformer : ITransformer
+{
+    private readonly ITransformer _chain;
+    private readonly ModelState _state;
+    private readonly GenerationRuntime _runtime;
+    private readonly GenerationColumns _columns;
+    private readonly DataViewSchema _inputSchema;
+
+    private PeftTextGenerationTransformer(ITransformer chain, ModelState state, GenerationRuntime runtime, GenerationColumns columns, DataViewSchema inputSchema)
+    {
+        _chain = chain;
+        _state = state;
+        _runtime = runtime;
+        _columns = columns;
+        _inputSchema = inputSchema;
+    }
+
+    /// <summary>The transformer of a state whose runtime is live in this process.</summary>
+    internal static PeftTextGenerationTransformer Create(ModelState state, GenerationRuntime runtime, GenerationColumns columns, DataViewSchema inputSchema)
+    {
+        RuntimeCache.Put(state.Id, runtime);
+        var chain = GenerationChain.Estimator(new MLContext(), columns, state.Serialize()).Fit(new SchemaOnlyDataView(inputSchema));
+        return new PeftTextGenerationTransformer(chain, state, runtime, columns, inputSchema);
+    }
+
+    /// <summary>How it generates.</summary>
+    public GenerationOptions Generation => _runtime.Settings.Generation;
+
+    /// <summary>The column the generated text goes to.</summary>
+    public string OutputColumnName => _columns.Output;
+
+    /// <summary>The same adapter generating with other settings (the model is shared, not copied); saving it saves those settings.</summary>
+    /// <param name="generation">Length, stopping and sampling settings.</param>
+    public PeftTextGenerationTransformer WithGeneration(GenerationOptions generation)
+    {
+        ArgumentNullException.ThrowIfNull(generation);
+        (generation with { TextDecoder = generation.TextDecoder ?? (_ => "") }).Validate();
+        var settings = _runtime.Settings with { Generation = generation };
+        var state = _state with { Id = Guid.NewGuid().ToString("N"), Settings = settings.ToJson() };
+        return Create(state, _runtime.With(settings), _columns, _inputSchema);
+    }
+
+    /// <summary>Generates the text after one prompt, as the output column of a row would hold it.</summary>
+    public string Generate(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return _runtime.Generate(prompt);
+    }
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => _chain.IsRowToRowMapper;
+
+    /// <inheritdoc/>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _chain.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc/>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _chain.GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input) => _chain.Transform(input);
+
+    /// <summary>Writes the adapter alone as a Hugging Face PEFT folder (adapter_config.json + adapter_model.safetensors).</summary>
+    /// <param name="folder">The folder (created when missing).</param>
+    public void SaveAdapter(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        _runtime.Model.SaveAdapter(AdapterFit.AdapterName, folder);
+    }
+
+    /// <inheritdoc/>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _chain.Save(ctx);
+}
