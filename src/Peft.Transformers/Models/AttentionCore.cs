@@ -3,6 +3,9 @@ using Peft.Transformers.Caching;
 
 namespace Peft.Transformers.Models;
 
+// Shapes: B batch, T new (query) length, D hidden, H query heads, Hkv key/value heads, Hd head dim,
+// P prefix length, K attended keys (cached, or P + T); heads is the argument of that name (H or Hkv).
+
 /// <summary>
 /// The attention step every family shares once it has its queries, keys and values in head
 /// layout: append to the cache or put the prefix in front, attend with the family's additive
@@ -16,8 +19,8 @@ internal static class AttentionCore
     /// <summary>Projects <paramref name="x"/> and splits the result into heads, releasing the projection's flat copy.</summary>
     public static Tensor ProjectToHeads(Modules.LinearLayer projection, Tensor x, int heads, int headDim)
     {
-        var flat = projection.Forward(x);
-        var split = SplitHeads(flat, heads, headDim);
+        var flat = projection.Forward(x); // [B, T, heads*Hd]
+        var split = SplitHeads(flat, heads, headDim); // [B, heads, T, Hd]
         TensorScope.Release(flat);
         return split;
     }
@@ -28,8 +31,8 @@ internal static class AttentionCore
     /// </summary>
     public static Tensor ProjectHeads(Modules.LinearLayer projection, Tensor attended)
     {
-        var merged = MergeHeads(attended);
-        var projected = projection.Forward(merged);
+        var merged = MergeHeads(attended); // [B, T, H*Hd]
+        var projected = projection.Forward(merged); // [B, T, D]
         TensorScope.Release(merged);
         TensorScope.Release(attended);
         return projected;
@@ -52,7 +55,8 @@ internal static class AttentionCore
         {
             // Inference reads the cache's storage in place; a pass that needs gradients gets a copy.
             cache.Append(layer, keys, values);
-            var (storedKeys, storedValues) = cache.Storage(layer);
+            var (storedKeys, storedValues) = cache.Storage(layer); // [B, Hkv, capacity, Hd] each, the first K rows valid
+            // attended: [B, H, T, Hd]
             attended = Ops.ScaledDotProductAttention(queries, storedKeys, storedValues, additiveMask, positionBias, scale, replaceFutureScores, cache.GetLength(layer));
         }
         else
@@ -60,15 +64,15 @@ internal static class AttentionCore
             if (cache is not null)
             {
                 cache.Append(layer, keys, values);
-                (k, v) = ValidCacheRows(cache, layer);
+                (k, v) = ValidCacheRows(cache, layer); // [B, Hkv, K, Hd] each
             }
             else if (prefix is not null)
             {
                 var (pk, pv) = prefix[layer];
-                k = Ops.Concat([pk, keys], 2);
-                v = Ops.Concat([pv, values], 2);
+                k = Ops.Concat([pk, keys], 2); // [B, Hkv, P+T, Hd]
+                v = Ops.Concat([pv, values], 2); // [B, Hkv, P+T, Hd]
             }
-            attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores);
+            attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores); // [B, H, T, Hd]
         }
         // The caller's queries, keys and values, and any copies made here, are used up (backward
         // keeps what it reads); the cache holds its own copy.
@@ -88,7 +92,7 @@ internal static class AttentionCore
     {
         var layout = cache.Layout;
         int length = cache.GetLength(layer), d = layout.HeadDim;
-        var shape = new Shape(layout.BatchSize, layout.KeyValueHeads, length, d);
+        var shape = new Shape(layout.BatchSize, layout.KeyValueHeads, length, d); // [B, Hkv, K, Hd]
         var k = Tensor.Zeros(shape);
         var v = Tensor.Zeros(shape);
         var ks = k.Span;

@@ -5,6 +5,8 @@ using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.Gpt2;
 
+// Shapes: B batch, T length, D hidden (= H*Hd), H heads, Hd head dim, I feed-forward size (n_inner).
+
 /// <summary>One GPT-2 block: x + attn(ln_1(x)), then + mlp(ln_2(x)).</summary>
 internal sealed class Gpt2Block
 {
@@ -28,6 +30,7 @@ internal sealed class Gpt2Block
         string p = $"transformer.h.{index}.";
         _ln1Weight = parameters.Add(p + "ln_1.weight", new Shape(d));
         _ln1Bias = parameters.Add(p + "ln_1.bias", new Shape(d));
+        // Weights held [out, in] (checkpoints store them [in, out]): c_attn [3*D, D], attn.c_proj [D, D], c_fc [I, D], mlp.c_proj [D, I].
         Attention = new LinearLayer(p + "attn.c_attn", parameters.Add(p + "attn.c_attn.weight", new Shape(3 * d, d), StoredLayout.TransposedConv1D), parameters.Add(p + "attn.c_attn.bias", new Shape(3 * d)));
         AttentionOutput = new LinearLayer(p + "attn.c_proj", parameters.Add(p + "attn.c_proj.weight", new Shape(d, d), StoredLayout.TransposedConv1D), parameters.Add(p + "attn.c_proj.bias", new Shape(d)));
         _ln2Weight = parameters.Add(p + "ln_2.weight", new Shape(d));
@@ -53,17 +56,18 @@ internal sealed class Gpt2Block
     public Tensor Forward(Tensor x, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
     {
         int d = _heads * _headDim;
-        var qkv = Intermediates.Through(Attention, Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps));
+        var qkv = Intermediates.Through(Attention, Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps)); // [B, T, 3*D]
+        // q, k, v: [B, H, T, Hd] each, from columns [0, D), [D, 2*D) and [2*D, 3*D) of qkv
         var q = Ops.SplitHeads(qkv, 0, _heads, _headDim);
         var k = Ops.SplitHeads(qkv, d, _heads, _headDim);
         var v = Ops.SplitHeads(qkv, 2 * d, _heads, _headDim);
         TensorScope.Release(qkv);
-        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale, replaceFutureScores: true);
-        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(AttentionOutput, attended));
-        var inner = Intermediates.Through(FeedForwardIn, Ops.LayerNorm(mid, _ln2Weight, _ln2Bias, _eps));
-        var activated = Ops.Gelu(inner, GeluApproximation.Tanh);
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale, replaceFutureScores: true); // [B, H, T, Hd]
+        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(AttentionOutput, attended)); // [B, T, D]
+        var inner = Intermediates.Through(FeedForwardIn, Ops.LayerNorm(mid, _ln2Weight, _ln2Bias, _eps)); // [B, T, I]
+        var activated = Ops.Gelu(inner, GeluApproximation.Tanh); // [B, T, I]
         TensorScope.Release(inner);
-        var y = Intermediates.AddTo(mid, Intermediates.Through(FeedForwardOut, activated));
+        var y = Intermediates.AddTo(mid, Intermediates.Through(FeedForwardOut, activated)); // [B, T, D]
         TensorScope.Release(mid);
         return y;
     }

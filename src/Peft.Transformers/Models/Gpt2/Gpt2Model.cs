@@ -6,6 +6,8 @@ using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.Gpt2;
 
+// Shapes: B batch, T length, D hidden, V vocabulary, M max positions (n_positions).
+
 /// <summary>
 /// GPT-2 (<c>GPT2LMHeadModel</c>): learned token and position embeddings, pre-LayerNorm blocks
 /// with fused Conv1D attention (held here in nn.Linear layout), GELU (tanh) MLP, and an output
@@ -25,8 +27,8 @@ public sealed class Gpt2Model : CausalLanguageModel
             throw new ArgumentException($"Gpt2Model needs a gpt2 config; got model_type '{config.ModelType}'.", nameof(config));
         if (config.HiddenActivation is not ("gelu_new" or "gelu_pytorch_tanh"))
             throw new ModelConfigException(config.Source, "activation_function", $"is '{config.HiddenActivation}'; supported for gpt2: gelu_new, gelu_pytorch_tanh.");
-        _wte = Parameters.Add("transformer.wte.weight", new Shape(config.VocabSize, config.HiddenSize));
-        _wpe = Parameters.Add("transformer.wpe.weight", new Shape(config.MaxPositionEmbeddings, config.HiddenSize));
+        _wte = Parameters.Add("transformer.wte.weight", new Shape(config.VocabSize, config.HiddenSize)); // [V, D]
+        _wpe = Parameters.Add("transformer.wpe.weight", new Shape(config.MaxPositionEmbeddings, config.HiddenSize)); // [M, D]
         _blocks = new Gpt2Block[config.NumLayers];
         for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new Gpt2Block(i, config, Parameters);
         _lnFWeight = Parameters.Add("transformer.ln_f.weight", new Shape(config.HiddenSize));
@@ -47,8 +49,8 @@ public sealed class Gpt2Model : CausalLanguageModel
     protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates)
     {
         positionIds.CheckRange("position_ids", Config.MaxPositionEmbeddings);
-        var positions = Ops.Embedding(positionIds, _wpe);
-        var h = Ops.Add(embeddings, positions);
+        var positions = Ops.Embedding(positionIds, _wpe); // [B, T, D]
+        var h = Ops.Add(embeddings, positions); // [B, T, D]
         TensorScope.Release(positions);
         hiddenStates?.Add(h);
         for (int i = 0; i < _blocks.Length; i++)
@@ -63,14 +65,14 @@ public sealed class Gpt2Model : CausalLanguageModel
             else if (i < _blocks.Length - 1) hiddenStates.Add(h);
         }
         var last = h;
-        h = Ops.LayerNorm(h, _lnFWeight, _lnFBias, Config.NormEpsilon);
+        h = Ops.LayerNorm(h, _lnFWeight, _lnFBias, Config.NormEpsilon); // [B, T, D]
         if (hiddenStates is null) TensorScope.Release(last);
         hiddenStates?.Add(h);
         return h;
     }
 
     /// <inheritdoc/>
-    protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _wte);
+    protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _wte); // [B, T, D] -> [B, T, V]
 
     /// <inheritdoc/>
     protected override Tensor HeadWeight => _wte;

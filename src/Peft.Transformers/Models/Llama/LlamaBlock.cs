@@ -5,6 +5,8 @@ using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.Llama;
 
+// Shapes: B batch, T length, D hidden, H query heads, Hkv key/value heads, Hd head dim, I intermediate size.
+
 /// <summary>
 /// One Llama-family decoder layer: x + o_proj(attn(RMSNorm(x))) with RoPE and grouped-query
 /// heads, then + down_proj(silu(gate_proj(h)) ⊙ up_proj(h)) on RMSNorm(x).
@@ -31,14 +33,14 @@ internal sealed class LlamaBlock
         bool outBias = config.Family == ModelFamily.Llama && config.AttentionBias;
         string p = $"model.layers.{index}.";
         _inputNorm = parameters.Add(p + "input_layernorm.weight", new Shape(d));
-        Query = Linear(parameters, p + "self_attn.q_proj", _heads * _headDim, d, qkvBias);
-        Key = Linear(parameters, p + "self_attn.k_proj", _kvHeads * _headDim, d, qkvBias);
-        Value = Linear(parameters, p + "self_attn.v_proj", _kvHeads * _headDim, d, qkvBias);
-        Output = Linear(parameters, p + "self_attn.o_proj", d, _heads * _headDim, outBias);
+        Query = Linear(parameters, p + "self_attn.q_proj", _heads * _headDim, d, qkvBias); // [H*Hd, D]
+        Key = Linear(parameters, p + "self_attn.k_proj", _kvHeads * _headDim, d, qkvBias); // [Hkv*Hd, D]
+        Value = Linear(parameters, p + "self_attn.v_proj", _kvHeads * _headDim, d, qkvBias); // [Hkv*Hd, D]
+        Output = Linear(parameters, p + "self_attn.o_proj", d, _heads * _headDim, outBias); // [D, H*Hd]
         _postNorm = parameters.Add(p + "post_attention_layernorm.weight", new Shape(d));
-        Gate = Linear(parameters, p + "mlp.gate_proj", inner, d, config.MlpBias);
-        Up = Linear(parameters, p + "mlp.up_proj", inner, d, config.MlpBias);
-        Down = Linear(parameters, p + "mlp.down_proj", d, inner, config.MlpBias);
+        Gate = Linear(parameters, p + "mlp.gate_proj", inner, d, config.MlpBias); // [I, D]
+        Up = Linear(parameters, p + "mlp.up_proj", inner, d, config.MlpBias); // [I, D]
+        Down = Linear(parameters, p + "mlp.down_proj", d, inner, config.MlpBias); // [D, I]
     }
 
     private static LinearLayer Linear(ParameterSet parameters, string name, int outFeatures, int inFeatures, bool bias) =>
@@ -63,30 +65,30 @@ internal sealed class LlamaBlock
     public Tensor Forward(Tensor x, IntTensor positionIds, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
     {
         // Intermediates are released as soon as they are used up, so training keeps only what backward reads.
-        var a = Ops.RmsNorm(x, _inputNorm, _eps);
-        var q = Rotated(AttentionCore.ProjectToHeads(Query, a, _heads, _headDim), positionIds);
-        var k = Rotated(AttentionCore.ProjectToHeads(Key, a, _kvHeads, _headDim), positionIds);
-        var v = AttentionCore.ProjectToHeads(Value, a, _kvHeads, _headDim);
+        var a = Ops.RmsNorm(x, _inputNorm, _eps); // [B, T, D]
+        var q = Rotated(AttentionCore.ProjectToHeads(Query, a, _heads, _headDim), positionIds); // [B, H, T, Hd]
+        var k = Rotated(AttentionCore.ProjectToHeads(Key, a, _kvHeads, _headDim), positionIds); // [B, Hkv, T, Hd]
+        var v = AttentionCore.ProjectToHeads(Value, a, _kvHeads, _headDim); // [B, Hkv, T, Hd]
         TensorScope.Release(a);
-        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale);
-        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(Output, attended));
-        var m = Ops.RmsNorm(mid, _postNorm, _eps);
-        var gate = Gate.Forward(m);
-        var up = Up.Forward(m);
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale); // [B, H, T, Hd]
+        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(Output, attended)); // [B, T, D]
+        var m = Ops.RmsNorm(mid, _postNorm, _eps); // [B, T, D]
+        var gate = Gate.Forward(m); // [B, T, I]
+        var up = Up.Forward(m); // [B, T, I]
         TensorScope.Release(m);
-        var activated = Ops.Silu(gate);
+        var activated = Ops.Silu(gate); // [B, T, I]
         TensorScope.Release(gate);
-        var gated = Ops.Multiply(activated, up);
+        var gated = Ops.Multiply(activated, up); // [B, T, I]
         TensorScope.Release(activated);
         TensorScope.Release(up);
-        var y = Intermediates.AddTo(mid, Intermediates.Through(Down, gated));
+        var y = Intermediates.AddTo(mid, Intermediates.Through(Down, gated)); // [B, T, D]
         TensorScope.Release(mid);
         return y;
     }
 
     private Tensor Rotated(Tensor heads, IntTensor positionIds)
     {
-        var rotated = Ops.ApplyRope(heads, positionIds, _theta);
+        var rotated = Ops.ApplyRope(heads, positionIds, _theta); // [B, H or Hkv, T, Hd], as the input
         TensorScope.Release(heads);
         return rotated;
     }

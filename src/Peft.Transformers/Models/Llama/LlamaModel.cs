@@ -6,6 +6,8 @@ using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.Llama;
 
+// Shapes: B batch, T length, D hidden, V vocabulary.
+
 /// <summary>
 /// Llama, Qwen2 and Mistral (<c>LlamaForCausalLM</c> and relatives): RMSNorm, rotary positions,
 /// grouped-query attention, SwiGLU MLP, optional q/k/v biases and sliding window, untied or tied head.
@@ -24,11 +26,11 @@ public sealed class LlamaModel : CausalLanguageModel
             throw new ArgumentException($"LlamaModel needs a llama, qwen2 or mistral config; got model_type '{config.ModelType}'.", nameof(config));
         if (config.HiddenActivation != "silu")
             throw new ModelConfigException(config.Source, "hidden_act", $"is '{config.HiddenActivation}'; supported: silu.");
-        _embed = Parameters.Add("model.embed_tokens.weight", new Shape(config.VocabSize, config.HiddenSize));
+        _embed = Parameters.Add("model.embed_tokens.weight", new Shape(config.VocabSize, config.HiddenSize)); // [V, D]
         _blocks = new LlamaBlock[config.NumLayers];
         for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new LlamaBlock(i, config, Parameters);
         _norm = Parameters.Add("model.norm.weight", new Shape(config.HiddenSize));
-        _head = config.TieWordEmbeddings ? _embed : Parameters.Add("lm_head.weight", new Shape(config.VocabSize, config.HiddenSize));
+        _head = config.TieWordEmbeddings ? _embed : Parameters.Add("lm_head.weight", new Shape(config.VocabSize, config.HiddenSize)); // [V, D]
         _linears = _blocks.SelectMany(b => b.Linears).ToArray();
     }
 
@@ -47,7 +49,7 @@ public sealed class LlamaModel : CausalLanguageModel
     /// <inheritdoc/>
     protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates)
     {
-        var h = embeddings;
+        var h = embeddings; // [B, T, D]
         hiddenStates?.Add(h);
         for (int i = 0; i < _blocks.Length; i++)
         {
@@ -61,14 +63,14 @@ public sealed class LlamaModel : CausalLanguageModel
             else if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
         }
         var last = h;
-        h = Ops.RmsNorm(h, _norm, Config.NormEpsilon);
+        h = Ops.RmsNorm(h, _norm, Config.NormEpsilon); // [B, T, D]
         if (hiddenStates is null && _blocks.Length > 0) TensorScope.Release(last);
         hiddenStates?.Add(h);
         return h;
     }
 
     /// <inheritdoc/>
-    protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _head);
+    protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _head); // [B, T, D] -> [B, T, V]
 
     /// <inheritdoc/>
     protected override Tensor HeadWeight => _head;

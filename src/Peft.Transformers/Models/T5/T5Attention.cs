@@ -4,6 +4,10 @@ using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.T5;
 
+// Shapes: B batch, T query length (decoder length, or S in the encoder), S source length, D hidden (d_model),
+// H heads, Hd head dim (d_kv; H*Hd need not equal D), P prefix length, K self-attention keys (cached,
+// or P + T).
+
 /// <summary>T5 attention (self or cross): q/k/v/o projections without bias and without score scaling.</summary>
 internal sealed class T5Attention
 {
@@ -13,10 +17,10 @@ internal sealed class T5Attention
     {
         _heads = heads;
         _headDim = headDim;
-        Query = new LinearLayer(prefix + ".q", parameters.Add(prefix + ".q.weight", new Shape(heads * headDim, hidden)), null);
-        Key = new LinearLayer(prefix + ".k", parameters.Add(prefix + ".k.weight", new Shape(heads * headDim, hidden)), null);
-        Value = new LinearLayer(prefix + ".v", parameters.Add(prefix + ".v.weight", new Shape(heads * headDim, hidden)), null);
-        Output = new LinearLayer(prefix + ".o", parameters.Add(prefix + ".o.weight", new Shape(hidden, heads * headDim)), null);
+        Query = new LinearLayer(prefix + ".q", parameters.Add(prefix + ".q.weight", new Shape(heads * headDim, hidden)), null); // [H*Hd, D]
+        Key = new LinearLayer(prefix + ".k", parameters.Add(prefix + ".k.weight", new Shape(heads * headDim, hidden)), null); // [H*Hd, D]
+        Value = new LinearLayer(prefix + ".v", parameters.Add(prefix + ".v.weight", new Shape(heads * headDim, hidden)), null); // [H*Hd, D]
+        Output = new LinearLayer(prefix + ".o", parameters.Add(prefix + ".o.weight", new Shape(hidden, heads * headDim)), null); // [D, H*Hd]
     }
 
     public LinearLayer Query { get; }
@@ -32,11 +36,11 @@ internal sealed class T5Attention
     /// <summary>Self-attention over <paramref name="x"/> (with cache/prefix for the decoder).</summary>
     public Tensor SelfAttend(int layer, Tensor x, Tensor mask, Tensor bias, Cache? cache, PrefixKeyValues? prefix)
     {
-        var q = AttentionCore.ProjectToHeads(Query, x, _heads, _headDim);
-        var k = AttentionCore.ProjectToHeads(Key, x, _heads, _headDim);
-        var v = AttentionCore.ProjectToHeads(Value, x, _heads, _headDim);
-        var attended = AttentionCore.Attend(layer, q, k, v, cache, prefix, mask, bias, 1f);
-        return AttentionCore.ProjectHeads(Output, attended);
+        var q = AttentionCore.ProjectToHeads(Query, x, _heads, _headDim); // [B, H, T, Hd]
+        var k = AttentionCore.ProjectToHeads(Key, x, _heads, _headDim); // [B, H, T, Hd]
+        var v = AttentionCore.ProjectToHeads(Value, x, _heads, _headDim); // [B, H, T, Hd]
+        var attended = AttentionCore.Attend(layer, q, k, v, cache, prefix, mask, bias, 1f); // [B, H, T, Hd]
+        return AttentionCore.ProjectHeads(Output, attended); // [B, T, D]
     }
 
     /// <summary>
@@ -45,37 +49,38 @@ internal sealed class T5Attention
     /// </summary>
     public Tensor CrossAttend(int layer, Tensor x, Tensor encoderOutput, Tensor mask, Cache? crossCache, PrefixKeyValues? prefix = null)
     {
-        var q = AttentionCore.ProjectToHeads(Query, x, _heads, _headDim);
+        var q = AttentionCore.ProjectToHeads(Query, x, _heads, _headDim); // [B, H, T, Hd]
         Tensor k, v;
         if (crossCache is not null && crossCache.GetLength(layer) > 0)
         {
             if (!q.RequiresGrad)
             {
-                var (storedKeys, storedValues) = crossCache.Storage(layer);
+                var (storedKeys, storedValues) = crossCache.Storage(layer); // [B, H, capacity, Hd] each, the first P+S rows valid
+                // inPlace: [B, H, T, Hd]
                 var inPlace = Ops.ScaledDotProductAttention(q, storedKeys, storedValues, mask, null, 1f, validKeys: crossCache.GetLength(layer));
                 TensorScope.Release(q);
-                return AttentionCore.ProjectHeads(Output, inPlace);
+                return AttentionCore.ProjectHeads(Output, inPlace); // [B, T, D]
             }
-            (k, v) = AttentionCore.ValidCacheRows(crossCache, layer);
+            (k, v) = AttentionCore.ValidCacheRows(crossCache, layer); // [B, H, P+S, Hd] each
         }
         else
         {
-            k = AttentionCore.ProjectToHeads(Key, encoderOutput, _heads, _headDim);
-            v = AttentionCore.ProjectToHeads(Value, encoderOutput, _heads, _headDim);
+            k = AttentionCore.ProjectToHeads(Key, encoderOutput, _heads, _headDim); // [B, H, S, Hd]
+            v = AttentionCore.ProjectToHeads(Value, encoderOutput, _heads, _headDim); // [B, H, S, Hd]
             if (prefix is not null)
             {
                 var (unprefixedKeys, unprefixedValues) = (k, v);
-                k = Ops.Concat([prefix[layer].Keys, k], 2);
-                v = Ops.Concat([prefix[layer].Values, v], 2);
+                k = Ops.Concat([prefix[layer].Keys, k], 2); // [B, H, P+S, Hd]
+                v = Ops.Concat([prefix[layer].Values, v], 2); // [B, H, P+S, Hd]
                 TensorScope.Release(unprefixedKeys);
                 TensorScope.Release(unprefixedValues);
             }
             crossCache?.Append(layer, k, v);
         }
-        var attended = Ops.ScaledDotProductAttention(q, k, v, mask, null, 1f);
+        var attended = Ops.ScaledDotProductAttention(q, k, v, mask, null, 1f); // [B, H, T, Hd]
         TensorScope.Release(q);
         TensorScope.Release(k);
         TensorScope.Release(v);
-        return AttentionCore.ProjectHeads(Output, attended);
+        return AttentionCore.ProjectHeads(Output, attended); // [B, T, D]
     }
 }

@@ -6,6 +6,10 @@ using Peft.Transformers.Modules;
 
 namespace Peft.Transformers.Models.T5;
 
+// Shapes: B batch, S source length, T decoder length, D hidden (d_model), V vocabulary, H heads,
+// NB relative-attention buckets, P encoder or decoder prefix length, Pc cross-attention prefix length,
+// K decoder self-attention keys (cached, or P + T).
+
 /// <summary>
 /// T5 (<c>T5ForConditionalGeneration</c>, flan-t5 included): an encoder and a decoder of
 /// pre-RMS-norm blocks with relative position bias (computed by the first layer of each stack and
@@ -29,7 +33,7 @@ public sealed class T5Model : ILanguageModel
             throw new ArgumentException($"T5Model needs a t5 config; got model_type '{config.ModelType}'.", nameof(config));
         Config = config;
         int d = config.HiddenSize, h = config.NumAttentionHeads, dkv = config.HeadDim;
-        _shared = Parameters.Add("shared.weight", new Shape(config.VocabSize, d));
+        _shared = Parameters.Add("shared.weight", new Shape(config.VocabSize, d)); // [V, D]
         int enc = config.NumLayers, dec = config.NumDecoderLayers;
         _encoderSelf = new T5Attention[enc];
         _encoderFf = new T5FeedForward[enc];
@@ -40,6 +44,7 @@ public sealed class T5Model : ILanguageModel
         {
             string p = $"encoder.block.{i}.layer.";
             _encoderSelf[i] = new T5Attention(p + "0.SelfAttention", d, h, dkv, Parameters);
+            // encoderTable: [NB, H]
             if (i == 0) encoderTable = Parameters.Add(p + "0.SelfAttention.relative_attention_bias.weight", new Shape(config.RelativeAttentionNumBuckets, h));
             _encoderNorms0[i] = Parameters.Add(p + "0.layer_norm.weight", new Shape(d));
             _encoderFf[i] = new T5FeedForward(p + "1.DenseReluDense", config, Parameters);
@@ -57,6 +62,7 @@ public sealed class T5Model : ILanguageModel
         {
             string p = $"decoder.block.{i}.layer.";
             _decoderSelf[i] = new T5Attention(p + "0.SelfAttention", d, h, dkv, Parameters);
+            // decoderTable: [NB, H]
             if (i == 0) decoderTable = Parameters.Add(p + "0.SelfAttention.relative_attention_bias.weight", new Shape(config.RelativeAttentionNumBuckets, h));
             _decoderNorms0[i] = Parameters.Add(p + "0.layer_norm.weight", new Shape(d));
             _decoderCross[i] = new T5Attention(p + "1.EncDecAttention", d, h, dkv, Parameters);
@@ -65,7 +71,7 @@ public sealed class T5Model : ILanguageModel
             _decoderNorms2[i] = Parameters.Add(p + "2.layer_norm.weight", new Shape(d));
         }
         _decoderNorm = Parameters.Add("decoder.final_layer_norm.weight", new Shape(d));
-        _head = config.TieWordEmbeddings ? _shared : Parameters.Add("lm_head.weight", new Shape(config.VocabSize, d));
+        _head = config.TieWordEmbeddings ? _shared : Parameters.Add("lm_head.weight", new Shape(config.VocabSize, d)); // [V, D]
         _encoderBias = new T5RelativePositionBias(encoderTable!, bidirectional: true, config.RelativeAttentionNumBuckets, config.RelativeAttentionMaxDistance);
         _decoderBias = new T5RelativePositionBias(decoderTable!, bidirectional: false, config.RelativeAttentionNumBuckets, config.RelativeAttentionMaxDistance);
         _linears = [.. Enumerable.Range(0, enc).SelectMany(i => _encoderSelf[i].Linears.Concat(_encoderFf[i].Linears)),
@@ -110,15 +116,16 @@ public sealed class T5Model : ILanguageModel
     {
         if ((inputIds is null) == (inputEmbeddings is null))
             throw new ArgumentException("Encode needs exactly one of inputIds and inputEmbeddings.");
-        var x = inputEmbeddings ?? Embed(inputIds!);
+        var x = inputEmbeddings ?? Embed(inputIds!); // [B, S, D]
         if (x.Rank != 3 || x.Shape[2] != Config.HiddenSize)
             throw new ArgumentException($"Encoder input must be [batch, length, {Config.HiddenSize}]; got {x.Shape}.");
         int batch = x.Shape[0], length = x.Shape[1];
         if (encoderPrefix is not null) EncoderPrefixLayoutFor(batch).CheckMatches(encoderPrefix.Layout, "Encoder prefix key/values");
         int p = encoderPrefix?.Length ?? 0;
+        // mask: [B, 1, S, P+S]
         var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, p + length)) : AttentionMasks.Padding(batch, length, p == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, length, p));
         // Prefix keys take positions 0..p-1 and the tokens p.., as the decoder's prefix does.
-        var bias = _encoderBias.Compute(length, p + length, p);
+        var bias = _encoderBias.Compute(length, p + length, p); // [1, H, S, P+S]
         for (int i = 0; i < _encoderSelf.Length; i++)
         {
             int layer = i;
@@ -129,7 +136,7 @@ public sealed class T5Model : ILanguageModel
             // A block's input is used up once the next one has it (the embeddings may be the caller's: kept).
             if (i > 0) TensorScope.Release(input);
         }
-        var encoded = Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon);
+        var encoded = Ops.RmsNorm(x, _encoderNorm, Config.NormEpsilon); // [B, S, D]
         if (_encoderSelf.Length > 0) TensorScope.Release(x);
         return encoded;
     }
@@ -209,15 +216,15 @@ public sealed class T5Model : ILanguageModel
         int keys = past + length;
         if (decoderAttentionMask is not null && (decoderAttentionMask.Shape.Rank != 2 || decoderAttentionMask.Shape[0] != batch || decoderAttentionMask.Shape[1] != keys))
             throw new ArgumentException($"decoder_attention_mask {decoderAttentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length}).", nameof(decoderAttentionMask));
-        var selfMask = AttentionMasks.Causal(batch, length, keys, decoderAttentionMask, MaskStyle.MinValue);
+        var selfMask = AttentionMasks.Causal(batch, length, keys, decoderAttentionMask, MaskStyle.MinValue); // [B, 1, T, K]
         if (crossAttentionPrefix is not null) DecoderCacheLayoutFor(batch).CheckMatches(crossAttentionPrefix.Layout, "Cross-attention prefix key/values");
         int crossPrefixLength = crossAttentionPrefix?.Length ?? 0;
-        var crossMask = attentionMask is null
+        var crossMask = attentionMask is null // [B, 1, T, Pc+S]
             ? Tensor.Zeros(new Shape(batch, 1, length, crossPrefixLength + sourceLength))
             : AttentionMasks.Padding(batch, length, crossPrefixLength == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, sourceLength, crossPrefixLength));
-        var bias = _decoderBias.Compute(length, keys, past);
+        var bias = _decoderBias.Compute(length, keys, past); // [1, H, T, K]
 
-        var x = Embed(decoderInputIds);
+        var x = Embed(decoderInputIds); // [B, T, D]
         for (int i = 0; i < _decoderSelf.Length; i++)
         {
             int layer = i;
@@ -232,10 +239,10 @@ public sealed class T5Model : ILanguageModel
             if (i > 0) TensorScope.Release(input);
         }
         var decoded = x;
-        x = Ops.RmsNorm(x, _decoderNorm, Config.NormEpsilon);
+        x = Ops.RmsNorm(x, _decoderNorm, Config.NormEpsilon); // [B, T, D]
         if (_decoderSelf.Length > 0) TensorScope.Release(decoded);
         if (Config.TieWordEmbeddings) x = Ops.Scale(x, 1f / MathF.Sqrt(Config.HiddenSize));
-        var logits = Ops.Linear(x, _head);
+        var logits = Ops.Linear(x, _head); // [B, T, V]
         Tensor? loss = null;
         if (labels is not null)
         {
@@ -252,7 +259,7 @@ public sealed class T5Model : ILanguageModel
         if (labels.Shape.Rank != 2) throw new ArgumentException($"labels must be [batch, length]; got {labels.Shape}.", nameof(labels));
         int batch = labels.Shape[0], length = labels.Shape[1];
         int start = Config.DecoderStartTokenId ?? 0, pad = Config.PadTokenId ?? 0;
-        var result = IntTensor.Zeros(labels.Shape);
+        var result = IntTensor.Zeros(labels.Shape); // [B, T]
         var r = result.Span;
         var l = labels.Span;
         for (int b = 0; b < batch; b++)

@@ -2,6 +2,8 @@ using Peft.Tensors;
 
 namespace Peft.Transformers.Models.T5;
 
+// Shapes: T queries, K keys, H heads.
+
 /// <summary>
 /// T5's learned relative position bias: each (query, key) distance falls into one of
 /// <c>relative_attention_num_buckets</c> buckets (exact for short distances, logarithmic up to
@@ -25,14 +27,14 @@ internal sealed class T5RelativePositionBias
     /// <summary>The bias [1, heads, queries, keys] for queries at positions offset, offset+1, … and keys at 0, 1, ….</summary>
     public Tensor Compute(int queries, int keys, int queryOffset)
     {
-        var buckets = IntTensor.Zeros(new Shape(queries, keys));
+        var buckets = IntTensor.Zeros(new Shape(queries, keys)); // [T, K]
         var s = buckets.Span;
         for (int i = 0; i < queries; i++)
             for (int j = 0; j < keys; j++)
                 s[i * keys + j] = Bucket(j - (queryOffset + i), _bidirectional, _buckets, _maxDistance);
         var values = Ops.Embedding(buckets, _table); // [q, k, heads]
-        var perHead = Ops.Permute(values, 2, 0, 1);
-        return Ops.Reshape(perHead, 1, _table.Shape[1], queries, keys);
+        var perHead = Ops.Permute(values, 2, 0, 1); // [H, T, K]
+        return Ops.Reshape(perHead, 1, _table.Shape[1], queries, keys); // [1, H, T, K]
     }
 
     /// <summary>HF's <c>_relative_position_bucket</c>, with its float32 logarithm and truncation.</summary>
