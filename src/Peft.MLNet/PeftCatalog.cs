@@ -113,4 +113,43 @@ public static class PeftCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new PeftTextGenerationTrainer(MLNetInternals.EnvironmentOf(catalog, "new PeftTextGenerationTrainer(mlContext, options)"), options);
     }
+
+    /// <summary>
+    /// Fine-tunes a binary text classifier with a PEFT adapter (see <see cref="PeftTextClassificationTrainer"/>):
+    /// a Boolean label and one or two text columns in; <c>Score</c> (log-odds of true),
+    /// <c>Probability</c> and a Boolean <c>PredictedLabel</c> out, as ML.NET's binary evaluator expects.
+    /// </summary>
+    /// <param name="catalog">The binary trainers catalog.</param>
+    /// <param name="baseModelFolder">A Hugging Face model folder (config.json, model.safetensors, tokenizer.json).</param>
+    /// <param name="labelColumnName">The Boolean label column.</param>
+    /// <param name="sentence1ColumnName">The text column.</param>
+    /// <param name="sentence2ColumnName">A second text column for sentence-pair tasks, or null.</param>
+    /// <param name="method">The PEFT method and its settings (HF PEFT's names); null = LoRA r 8 on PEFT's default layers.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Rows per step.</param>
+    /// <param name="learningRate">Peak learning rate.</param>
+    public static PeftTextClassificationTrainer PeftTextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
+        string baseModelFolder, string labelColumnName = "Label", string sentence1ColumnName = "Sentence1", string? sentence2ColumnName = null,
+        IPeftConfig? method = null, int epochs = 3, int batchSize = 8, float learningRate = 1e-3f) =>
+        catalog.PeftTextClassification(new PeftTextClassificationTrainer.Options
+        {
+            BaseModelFolder = baseModelFolder,
+            LabelColumnName = labelColumnName,
+            Sentence1ColumnName = sentence1ColumnName,
+            Sentence2ColumnName = sentence2ColumnName,
+            Method = method,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+        });
+
+    /// <summary>Fine-tunes a binary text classifier with a PEFT adapter, every setting in <paramref name="options"/>.</summary>
+    /// <param name="catalog">The binary trainers catalog.</param>
+    /// <param name="options">The settings.</param>
+    public static PeftTextClassificationTrainer PeftTextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
+        PeftTextClassificationTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new PeftTextClassificationTrainer(MLNetInternals.EnvironmentOf(catalog, "the multiclass trainer with a key label"), options, binary: true);
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Peft.Tuners.Training;
 
 namespace Peft.MLNet.Classification;
@@ -6,7 +7,10 @@ namespace Peft.MLNet.Classification;
 /// <summary>Reads a classifier's training rows through a cursor: each row's text tokenized as it goes, its label key turned into a class index.</summary>
 internal static class ClassificationRows
 {
-    /// <summary>The rows of <paramref name="data"/> with a label (key 0, ML.NET's missing value, is skipped and counted).</summary>
+    /// <summary>
+    /// The rows of <paramref name="data"/> with a label: a key (class key − 1; key 0, ML.NET's
+    /// missing value, is skipped and counted) or a Boolean (true is class 1).
+    /// </summary>
     /// <param name="data">The data.</param>
     /// <param name="columns">Which columns to read.</param>
     /// <param name="encode">Tokenizes a row's sentence(s).</param>
@@ -23,7 +27,19 @@ internal static class ClassificationRows
         var rows = new List<TrainingExample>();
         long unlabeled = 0, index = 0;
         using var cursor = data.GetRowCursor(read);
-        var getLabel = cursor.GetGetter<uint>(label);
+        ValueGetter<uint> getLabel;
+        if (label.Type == BooleanDataViewType.Instance)
+        {
+            var getBool = cursor.GetGetter<bool>(label);
+            bool flag = false;
+            // true -> key 2 (class 1), false -> key 1 (class 0), as if the Boolean were a two-valued key.
+            getLabel = (ref uint value) =>
+            {
+                getBool(ref flag);
+                value = flag ? 2u : 1u;
+            };
+        }
+        else getLabel = cursor.GetGetter<uint>(label);
         var getText1 = cursor.GetGetter<ReadOnlyMemory<char>>(sentence1);
         var getText2 = sentence2 is { } s2 ? cursor.GetGetter<ReadOnlyMemory<char>>(s2) : null;
         uint key = 0;

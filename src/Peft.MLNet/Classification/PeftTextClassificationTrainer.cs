@@ -13,7 +13,9 @@ namespace Peft.MLNet.Classification;
 /// Fine-tunes a text classifier with a PEFT adapter on a Hugging Face model folder: a key-typed
 /// label and one or two text columns in; the fitted <see cref="PeftTextClassificationTransformer"/>
 /// writes <c>Score</c> (class probabilities) and <c>PredictedLabel</c> (a key with the label's
-/// names), as ML.NET's multiclass evaluator expects. Only the adapter trains; the base stays frozen.
+/// names), as ML.NET's multiclass evaluator expects. Made by the binary catalog, it takes a
+/// Boolean label and writes <c>Score</c> (log-odds), <c>Probability</c> and a Boolean
+/// <c>PredictedLabel</c>, as the binary evaluator expects. Only the adapter trains; the base stays frozen.
 /// </summary>
 public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassificationTransformer>
 {
@@ -22,6 +24,7 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
 
     private readonly IHostEnvironment _environment;
     private readonly Options _options;
+    private readonly bool _binary;
 
     /// <summary>Creates the trainer (the catalog's <c>PeftTextClassification</c> does the same).</summary>
     /// <param name="context">The ML.NET context (its log receives progress; cancelling it stops training).</param>
@@ -32,12 +35,16 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
     {
     }
 
-    internal PeftTextClassificationTrainer(IHostEnvironment environment, Options options)
+    /// <param name="environment">The context's environment.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="binary">A Boolean label and ML.NET's binary output columns (Score, Probability, PredictedLabel as Boolean).</param>
+    internal PeftTextClassificationTrainer(IHostEnvironment environment, Options options, bool binary = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _environment = environment;
         _options = options;
+        _binary = binary;
     }
 
     private ClassificationColumns Columns => new(_options.LabelColumnName, _options.Sentence1ColumnName, _options.Sentence2ColumnName, _options.ScoreColumnName,
@@ -48,7 +55,7 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         // The fitted chain's own estimators give the shape (SchemaShape's columns cannot be built outside ML.NET).
-        return ClassificationChain.Estimator(new MLContext(), Columns, "", ["0", "1"]).GetOutputSchema(inputSchema);
+        return Chain(new MLContext(), Columns, "", ["0", "1"]).GetOutputSchema(inputSchema);
     }
 
     /// <summary>Trains the adapter on <paramref name="input"/>.</summary>
@@ -59,12 +66,14 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
     {
         ArgumentNullException.ThrowIfNull(input);
         var columns = Columns;
-        var (_, classNames) = SchemaChecks.RequireKeyLabel(input.Schema, columns.Label);
+        string[] classNames = _binary ? [bool.FalseString, bool.TrueString] : SchemaChecks.RequireKeyLabel(input.Schema, columns.Label).ClassNames;
+        if (_binary) SchemaChecks.RequireBoolLabel(input.Schema, columns.Label);
         SchemaChecks.RequireText(input.Schema, columns.Sentence1, "sentence 1");
         if (columns.Sentence2 is { } second) SchemaChecks.RequireText(input.Schema, second, "sentence 2");
         if (classNames.Length > ScoreChunks.MaxClasses)
             throw new ArgumentOutOfRangeException(nameof(input), $"Label column '{columns.Label}' has {classNames.Length} classes; at most {ScoreChunks.MaxClasses} are supported.");
-        if (_options.ValidationSet is { } validation)
+        if (_options.ValidationSet is { } binaryValidation && _binary) SchemaChecks.RequireBoolLabel(binaryValidation.Schema, columns.Label);
+        else if (_options.ValidationSet is { } validation)
         {
             var (_, validationNames) = SchemaChecks.RequireKeyLabel(validation.Schema, columns.Label);
             if (!validationNames.SequenceEqual(classNames))
@@ -74,7 +83,7 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         using var host = new PipelineHost(_environment, nameof(PeftTextClassificationTrainer), "Fit");
         var (model, tokenizer, baseModel) = AdapterFit.Prepare(_options, host,
             (folder, load) => ModelLoader.LoadSequenceClassifier(folder, classNames.Length, load, (ulong)_options.Seed));
-        var settings = new ClassificationSettings(classNames, _options.MaxLength, columns.Sentence2 is not null);
+        var settings = new ClassificationSettings(classNames, _options.MaxLength, columns.Sentence2 is not null, _binary);
         var runtime = new ClassifierRuntime(model, tokenizer, settings);
         IReadOnlyList<int> Encode(ReadOnlyMemory<char> a, ReadOnlyMemory<char> b) => runtime.Encode(a.Span, b.Span);
         var (rows, unlabeled) = ClassificationRows.Read(input, columns, Encode, host.Token);
@@ -87,9 +96,13 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         var (configJson, weights) = AdapterFit.Freeze(model);
         var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, settings.ToJson(), configJson, weights);
         RuntimeCache.Put(state.Id, runtime);
-        var chain = ClassificationChain.Estimator(new MLContext(), columns, state.Serialize(), classNames).Fit(input);
+        var chain = Chain(new MLContext(), columns, state.Serialize(), classNames).Fit(input);
         return new PeftTextClassificationTransformer(chain, runtime, columns);
     }
+
+    private IEstimator<ITransformer> Chain(MLContext context, ClassificationColumns columns, string state, IReadOnlyList<string> classNames) => _binary
+        ? ClassificationChain.BinaryEstimator(context, columns, state, _options.ProbabilityColumnName)
+        : ClassificationChain.Estimator(context, columns, state, classNames);
 
     /// <summary>The classification trainer's settings: the columns, besides what every PEFT trainer takes.</summary>
     public sealed class Options : PeftTrainingOptions
@@ -108,5 +121,8 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
 
         /// <summary>The predicted-class column written.</summary>
         public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+        /// <summary>The probability-of-true column a binary classifier writes.</summary>
+        public string ProbabilityColumnName { get; set; } = "Probability";
     }
 }

@@ -44,6 +44,17 @@ internal static class SchemaChecks
         return (column, names);
     }
 
+    /// <summary>The Boolean label column <paramref name="name"/> of a binary classifier.</summary>
+    public static DataViewSchema.Column RequireBoolLabel(DataViewSchema schema, string name)
+    {
+        var column = Require(schema, name, "label", "Boolean");
+        if (column.Type != BooleanDataViewType.Instance)
+            throw new ArgumentOutOfRangeException(nameof(schema),
+                $"Schema mismatch for label column '{name}': expected Boolean, got {column.Type}. A binary classifier learns true/false labels; " +
+                "for labels with names use the multiclass trainer (mlContext.MulticlassClassification.Trainers.PeftTextClassification).");
+        return column;
+    }
+
     private static DataViewSchema.Column Require(DataViewSchema schema, string name, string role, string expected)
     {
         ArgumentNullException.ThrowIfNull(schema);

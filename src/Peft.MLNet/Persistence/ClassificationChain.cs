@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Peft.MLNet.Classification;
 
 namespace Peft.MLNet.Persistence;
@@ -23,15 +24,36 @@ internal static class ClassificationChain
     public static IEstimator<ITransformer> Estimator(MLContext context, ClassificationColumns columns, string state, IReadOnlyList<string> classNames)
     {
         var names = context.Data.LoadFromEnumerable(classNames.Select(n => new ClassNameRow { Name = n }));
-        return context.Transforms.CopyColumns(Text1, columns.Sentence1)
-            .Append(context.Transforms.CopyColumns(Text2, columns.Sentence2 ?? columns.Sentence1))
-            .Append(context.Transforms.CustomMapping<StateKeyMapping.NoInput, StateKeyMapping.KeyRow>(StateKeyMapping.Map, StateKeyMapping.Contract))
-            .Append(context.Transforms.Conversion.MapValue(State, [new KeyValuePair<string, string>(StateKeyMapping.Key, state)], StateKeyMapping.Column))
+        return Inputs(context, columns, state)
             .Append(context.Transforms.CustomMapping<ClassificationMapping.Input, ClassificationMapping.Output>(ClassificationMapping.Map, ClassificationMapping.Contract))
             .Append(context.Transforms.Concatenate(columns.Score, ScoreChunks.ColumnsFor(classNames.Count)))
             .Append(context.Transforms.Conversion.MapValueToKey(columns.PredictedLabel, Predicted, keyData: names))
             .Append(context.Transforms.DropColumns([Text1, Text2, StateKeyMapping.Column, State, Predicted, .. ScoreChunks.AllColumns]));
     }
+
+    /// <summary>
+    /// The binary classifier's chain: the same start, then ML.NET's binary columns (Score as
+    /// log-odds, Probability, PredictedLabel as Boolean) copied to their names.
+    /// </summary>
+    public static IEstimator<ITransformer> BinaryEstimator(MLContext context, ClassificationColumns columns, string state, string probabilityColumn)
+    {
+        const string score = nameof(BinaryClassificationMapping.Output.PeftMLNetScore);
+        const string probability = nameof(BinaryClassificationMapping.Output.PeftMLNetProbability);
+        const string predicted = nameof(BinaryClassificationMapping.Output.PeftMLNetPredictedBool);
+        return Inputs(context, columns, state)
+            .Append(context.Transforms.CustomMapping<ClassificationMapping.Input, BinaryClassificationMapping.Output>(BinaryClassificationMapping.Map, BinaryClassificationMapping.Contract))
+            .Append(context.Transforms.CopyColumns(columns.Score, score))
+            .Append(context.Transforms.CopyColumns(probabilityColumn, probability))
+            .Append(context.Transforms.CopyColumns(columns.PredictedLabel, predicted))
+            .Append(context.Transforms.DropColumns(Text1, Text2, StateKeyMapping.Column, State, score, probability, predicted));
+    }
+
+    /// <summary>The text columns under the mapping's names and the state beside them.</summary>
+    private static IEstimator<ITransformer> Inputs(MLContext context, ClassificationColumns columns, string state) =>
+        context.Transforms.CopyColumns(Text1, columns.Sentence1)
+            .Append(context.Transforms.CopyColumns(Text2, columns.Sentence2 ?? columns.Sentence1))
+            .Append(context.Transforms.CustomMapping<StateKeyMapping.NoInput, StateKeyMapping.KeyRow>(StateKeyMapping.Map, StateKeyMapping.Contract))
+            .Append(context.Transforms.Conversion.MapValue(State, [new KeyValuePair<string, string>(StateKeyMapping.Key, state)], StateKeyMapping.Column));
 
     /// <summary>One class name (the key data of the predicted label).</summary>
     private sealed class ClassNameRow

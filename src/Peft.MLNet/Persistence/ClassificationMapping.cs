@@ -21,9 +21,7 @@ public sealed class ClassificationMapping : CustomMappingFactory<ClassificationM
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, state => state.Task == PeftTextClassificationTrainer.TaskName
-            ? ClassifierRuntime.FromState(state)
-            : throw new InvalidDataException($"The saved PEFT state is for task '{state.Task}', not {PeftTextClassificationTrainer.TaskName}."));
+        var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, Build);
         int classes = runtime.Settings.ClassNames.Count;
         var probabilities = new float[classes];
         runtime.Score(input.PeftMLNetText1.Span, input.PeftMLNetText2.Span, probabilities);
@@ -36,6 +34,11 @@ public sealed class ClassificationMapping : CustomMappingFactory<ClassificationM
 
     /// <inheritdoc/>
     public override Action<Input, Output> GetMapping() => Map;
+
+    /// <summary>A classifier's runtime from its saved state.</summary>
+    internal static ClassifierRuntime Build(ModelState state) => state.Task == PeftTextClassificationTrainer.TaskName
+        ? ClassifierRuntime.FromState(state)
+        : throw new InvalidDataException($"The saved PEFT state is for task '{state.Task}', not {PeftTextClassificationTrainer.TaskName}.");
 
     /// <summary>What the step reads.</summary>
     public sealed class Input
