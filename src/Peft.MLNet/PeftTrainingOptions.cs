@@ -47,6 +47,13 @@ public abstract class PeftTrainingOptions
     /// <summary>AdamW's decoupled weight decay.</summary>
     public float WeightDecay { get; set; }
 
+    /// <summary>
+    /// Rows held to shuffle each epoch: Fit streams the data through a cursor, tokenizing as it
+    /// reads, and keeps only this many rows (plus the batch in training); data no larger than this
+    /// is shuffled as a whole.
+    /// </summary>
+    public int ShuffleBufferSize { get; set; } = 10_000;
+
     /// <summary>Tokens kept per row (the rest is cut).</summary>
     public int? MaxLength { get; set; } = 128;
 
@@ -72,6 +79,7 @@ public abstract class PeftTrainingOptions
         if (Epochs <= 0) throw new ArgumentOutOfRangeException(nameof(Epochs), $"Epochs must be positive; got {Epochs}.");
         if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"BatchSize must be positive; got {BatchSize}.");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"LearningRate must be positive; got {LearningRate}.");
+        if (ShuffleBufferSize <= 0) throw new ArgumentOutOfRangeException(nameof(ShuffleBufferSize), $"ShuffleBufferSize must be positive; got {ShuffleBufferSize}.");
         if (MaxLength is <= 0) throw new ArgumentOutOfRangeException(nameof(MaxLength), $"MaxLength must be positive or null; got {MaxLength}.");
         if (GradientAccumulationSteps <= 0)
             throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps), $"GradientAccumulationSteps must be positive; got {GradientAccumulationSteps}.");

@@ -86,11 +86,12 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         var settings = new ClassificationSettings(classNames, _options.MaxLength, columns.Sentence2 is not null, _binary);
         var runtime = new ClassifierRuntime(model, tokenizer, settings);
         IReadOnlyList<int> Encode(ReadOnlyMemory<char> a, ReadOnlyMemory<char> b) => runtime.Encode(a.Span, b.Span);
-        var (rows, unlabeled) = ClassificationRows.Read(input, columns, Encode, host.Token);
-        if (unlabeled > 0) host.Warning($"{unlabeled} rows have no label (missing key) and were skipped.");
+        var format = new ClassificationRowFormat(columns, Encode);
+        var rows = new DataViewTrainingData(input, format, _options.ShuffleBufferSize, host.Token);
+        if (rows.Skipped > 0) host.Warning($"{rows.Skipped} rows have no label (missing key) and were skipped.");
         if (rows.Count == 0)
             throw new InvalidOperationException($"The training data has no rows with a label in '{columns.Label}'; give at least one labelled row.");
-        var evaluation = _options.ValidationSet is { } v ? ClassificationRows.Read(v, columns, Encode, host.Token).Rows : null;
+        var evaluation = _options.ValidationSet is { } v ? new DataViewTrainingData(v, format, _options.ShuffleBufferSize, host.Token) : null;
         AdapterFit.Train(model, tokenizer, rows, evaluation, _options, host);
 
         var (configJson, weights) = AdapterFit.Freeze(model);

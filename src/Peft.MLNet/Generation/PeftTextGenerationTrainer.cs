@@ -73,10 +73,10 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
             ? ModelLoader.LoadSeq2Seq(folder, load)
             : ModelLoader.LoadCausal(folder, load));
         var runtime = new GenerationRuntime(model, tokenizer, new TextGenerationSettings(_options.MaxLength, _options.Generation));
-        Tuners.Training.TrainingExample Example(ReadOnlyMemory<char> prompt, ReadOnlyMemory<char> completion) => runtime.TrainingExample(prompt.Span, completion.Span);
-        var rows = GenerationRows.Read(input, columns, Example, host.Token);
+        var format = new GenerationRowFormat(columns, (prompt, completion) => runtime.TrainingExample(prompt.Span, completion.Span));
+        var rows = new DataViewTrainingData(input, format, _options.ShuffleBufferSize, host.Token);
         if (rows.Count == 0) throw new InvalidOperationException("The training data has no rows; give at least one prompt and completion.");
-        var evaluation = _options.ValidationSet is { } v ? GenerationRows.Read(v, columns, Example, host.Token) : null;
+        var evaluation = _options.ValidationSet is { } v ? new DataViewTrainingData(v, format, _options.ShuffleBufferSize, host.Token) : null;
         AdapterFit.Train(model, tokenizer, rows, evaluation, _options, host);
 
         var (configJson, weights) = AdapterFit.Freeze(model);

@@ -38,7 +38,7 @@ internal static class AdapterFit
 
     /// <summary>Trains the adapter on <paramref name="rows"/> (validation loss on <paramref name="evaluation"/>), progress in the log.</summary>
     /// <exception cref="OperationCanceledException">The context was cancelled.</exception>
-    public static void Train(PeftModel model, Tokenizer tokenizer, IReadOnlyList<TrainingExample> rows, IReadOnlyList<TrainingExample>? evaluation,
+    public static void Train(PeftModel model, Tokenizer tokenizer, TrainingData rows, TrainingData? evaluation,
         PeftTrainingOptions options, PipelineHost host)
     {
         var trainer = new Trainer(model, options.ToTrainerOptions(tokenizer.PadTokenId ?? tokenizer.EosTokenId));
@@ -46,6 +46,7 @@ internal static class AdapterFit
             $"epoch {p.Epoch.ToString("F2", CultureInfo.InvariantCulture)} step {p.Step}/{p.TotalSteps} loss {p.Loss.ToString("F4", CultureInfo.InvariantCulture)}" +
             (p.EvaluationLoss is float e ? $" validation loss {e.ToString("F4", CultureInfo.InvariantCulture)}" : "") +
             $" lr {p.LearningRate.ToString("E2", CultureInfo.InvariantCulture)} {p.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture)} tok/s"));
+        if (evaluation is { Count: 0 }) host.Warning("The validation set has no rows to score; training without validation.");
         var result = trainer.Train(rows, evaluation is { Count: > 0 } ? evaluation : null, progress, host.Token);
         host.Info($"Trained {result.Steps} steps; final loss {result.FinalLoss.ToString("F4", CultureInfo.InvariantCulture)}.");
     }

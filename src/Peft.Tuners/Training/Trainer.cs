@@ -17,7 +17,8 @@ namespace Peft.Tuners.Training;
 /// <remarks>
 /// Optimizer step s of a run always sees the same micro-batches (epoch s / stepsPerEpoch of a
 /// shuffle seeded by <see cref="TrainerOptions.Seed"/> and the epoch), so resuming needs only the
-/// step, the optimizer state and the dropout generators. The loss of a step is the mean over its
+/// step, the optimizer state and the dropout generators. Rows come from a <see cref="TrainingData"/>
+/// read one pass per epoch, so they can stream from storage rather than sit in memory. The loss of a step is the mean over its
 /// target tokens, however they are spread over micro-batches and padding.
 /// </remarks>
 public sealed class Trainer
@@ -48,7 +49,7 @@ public sealed class Trainer
 
     /// <summary>
     /// Loads a checkpoint written by a run with the same options, data and active adapters; the
-    /// next <see cref="Train"/> continues from its step.
+    /// next <see cref="Train(TrainingData, TrainingData?, IProgress{TrainingProgress}?, CancellationToken)"/> continues from its step.
     /// </summary>
     /// <exception cref="FileNotFoundException">Not a checkpoint folder.</exception>
     /// <exception cref="InvalidDataException">The checkpoint does not match the trainable adapters (names, shapes) or is corrupt.</exception>
@@ -79,19 +80,44 @@ public sealed class Trainer
 
     private List<(uint, uint, uint, uint)> RandomStates() => DropoutGenerators().Select(r => r.State).ToList();
 
-    /// <summary>Runs training.</summary>
+    /// <summary>Runs training on rows held in memory.</summary>
     /// <param name="train">Training rows (not empty).</param>
     /// <param name="evaluation">Evaluation rows for loss/perplexity, early stopping and best-weights tracking, or null.</param>
     /// <param name="progress">Receives a report every <see cref="TrainerOptions.LogEverySteps"/> steps and after each evaluation.</param>
-    /// <param name="cancellationToken">Checked between steps; on cancellation a checkpoint is written (when a folder is set) and <see cref="OperationCanceledException"/> thrown.</param>
+    /// <param name="cancellationToken">
+    /// Checked between steps; on cancellation a checkpoint is written (when a folder is set) and
+    /// <see cref="OperationCanceledException"/> thrown.
+    /// </param>
     /// <exception cref="ArgumentException">Empty data, or a bad row (named by index).</exception>
     /// <exception cref="InvalidOperationException">No active adapter is trainable.</exception>
     public TrainingResult Train(IReadOnlyList<TrainingExample> train, IReadOnlyList<TrainingExample>? evaluation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
+        return Train(TrainingData.FromList(train), evaluation is null ? null : TrainingData.FromList(evaluation), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs training on rows read pass by pass (streamed: only the rows of the current
+    /// micro-batches are held, plus whatever the source buffers to shuffle).
+    /// </summary>
+    /// <param name="train">Training rows (not empty).</param>
+    /// <param name="evaluation">Evaluation rows for loss/perplexity, early stopping and best-weights tracking, or null.</param>
+    /// <param name="progress">Receives a report every <see cref="TrainerOptions.LogEverySteps"/> steps and after each evaluation.</param>
+    /// <param name="cancellationToken">
+    /// Checked between steps; on cancellation a checkpoint is written (when a folder is set) and
+    /// <see cref="OperationCanceledException"/> thrown.
+    /// </param>
+    /// <exception cref="ArgumentException">Empty data, or a bad row (named by index).</exception>
+    /// <exception cref="InvalidOperationException">No active adapter is trainable.</exception>
+    /// <exception cref="InvalidDataException">A pass gave another number of rows than the source's count.</exception>
+    public TrainingResult Train(TrainingData train, TrainingData? evaluation = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
         if (train.Count == 0) throw new ArgumentException("The training data is empty; give at least one row.", nameof(train));
-        if (evaluation is { Count: 0 }) throw new ArgumentException("The evaluation data is empty; pass null to train without evaluation.", nameof(evaluation));
+        if (evaluation is { Count: 0 })
+            throw new ArgumentException("The evaluation data is empty; pass null to train without evaluation.", nameof(evaluation));
         var named = Named();
         if (named.Count == 0)
             throw new InvalidOperationException("No active adapter is trainable: add one with AddAdapter, or load one with trainable: true, and activate it.");
@@ -139,12 +165,11 @@ public sealed class Trainer
         float lastLoss = float.NaN;
         double windowStart = 0;
         bool wasTraining = Model.Training, wasCheckpointing = Model.BaseModel.GradientCheckpointing;
+        using var pass = new EpochReader(train, Options.Shuffle ? Options.Seed : null, cancellationToken);
         Model.Training = true;
         Model.BaseModel.GradientCheckpointing = Options.GradientCheckpointing;
         try
         {
-            int[]? order = null;
-            int orderEpoch = -1;
             for (int step = state.Step; step < total; step++)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -153,19 +178,16 @@ public sealed class Trainer
                     cancellationToken.ThrowIfCancellationRequested();
                 }
                 int epoch = step / stepsPerEpoch, inEpoch = step % stepsPerEpoch;
-                if (epoch != orderEpoch)
-                {
-                    order = Order(train.Count, epoch);
-                    orderEpoch = epoch;
-                }
-                var batches = new List<TrainingBatch>();
                 int firstMicro = inEpoch * Options.GradientAccumulationSteps;
+                if (epoch != pass.Epoch) pass.Open(epoch, firstMicro * Options.BatchSize);
+                var batches = new List<TrainingBatch>();
                 int lastMicro = Math.Min(firstMicro + Options.GradientAccumulationSteps, microPerEpoch);
                 for (int micro = firstMicro; micro < lastMicro; micro++)
                 {
                     int from = micro * Options.BatchSize, to = Math.Min(from + Options.BatchSize, train.Count);
-                    batches.Add(Collate(train, order!.AsSpan(from, to - from).ToArray(), "training"));
+                    batches.Add(Collate(pass.Take(to - from), "training"));
                 }
+                if (lastMicro == microPerEpoch) pass.Finish();
                 optimizer.LearningRate = schedule.LearningRateAt(step);
                 optimizer.ZeroGrad();
                 double stepLoss = 0;
@@ -256,6 +278,18 @@ public sealed class Trainer
     public EvaluationResult Evaluate(IReadOnlyList<TrainingExample> data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Evaluate(TrainingData.FromList(data), cancellationToken);
+    }
+
+    /// <summary>
+    /// The mean loss per target token over one pass of <paramref name="data"/> in source order and
+    /// its perplexity (no gradients, adapters in inference mode).
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty data, or a bad row (named by index).</exception>
+    /// <exception cref="InvalidDataException">The pass gave another number of rows than the source's count.</exception>
+    public EvaluationResult Evaluate(TrainingData data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
         if (data.Count == 0) throw new ArgumentException("The evaluation data is empty.", nameof(data));
         bool wasTraining = Model.Training;
         Model.Training = false;
@@ -264,17 +298,19 @@ public sealed class Trainer
         try
         {
             using var noGrad = Autograd.NoGrad();
+            using var pass = new EpochReader(data, null, cancellationToken);
+            pass.Open(0, 0);
             for (int from = 0; from < data.Count; from += Options.BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var indices = Enumerable.Range(from, Math.Min(Options.BatchSize, data.Count - from)).ToArray();
-                var batch = Collate(data, indices, "evaluation");
+                var batch = Collate(pass.Take(Math.Min(Options.BatchSize, data.Count - from)), "evaluation");
                 using var scope = new TensorScope();
                 var batchLoss = Forward(batch);
                 if (batchLoss.Targets == 0) continue;
                 sum += (double)batchLoss.Loss.Item() * batchLoss.Targets;
                 tokens += batchLoss.Targets;
             }
+            pass.Finish();
         }
         finally
         {
@@ -285,24 +321,11 @@ public sealed class Trainer
         return new EvaluationResult(loss, Math.Exp(loss), tokens);
     }
 
-    private TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, int[] indices, string name) =>
-        TrainingBatch.Collate(rows, indices, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name,
+    private TrainingBatch Collate(IReadOnlyList<IndexedExample> rows, string name) =>
+        TrainingBatch.Collate(rows, EncoderDecoder, PadId, Options.MaxLength, Model.BaseModel.Config.VocabSize, Model.NeedsTaskIds, name,
             (Model.BaseModel as SequenceClassificationModel)?.NumLabels);
 
     // The loss-only path: the LM head skips positions without a target (and holds no logits when chunked).
     private TargetLoss Forward(TrainingBatch batch) => Model.Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TaskIds, Options.ChunkedLoss);
 
-    /// <summary>The row order of <paramref name="epoch"/>: a Fisher-Yates shuffle seeded by the seed and the epoch.</summary>
-    private int[] Order(int count, int epoch)
-    {
-        var order = Enumerable.Range(0, count).ToArray();
-        if (!Options.Shuffle) return order;
-        var random = new SeededRandom(Options.Seed * 1_000_003UL + (ulong)epoch);
-        for (int i = count - 1; i > 0; i--)
-        {
-            int j = random.NextInt(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
 }

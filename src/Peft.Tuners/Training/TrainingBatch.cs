@@ -11,8 +11,7 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     /// labels train on their input ids.
     /// </summary>
     /// <exception cref="ArgumentException">An empty row, an id outside the vocabulary, labels of the wrong length, or a missing task id; the message names the row.</exception>
-    /// <param name="rows">All rows.</param>
-    /// <param name="indices">The rows of this batch.</param>
+    /// <param name="rows">The rows of this batch, each with its number in the data (for messages).</param>
     /// <param name="encoderDecoder">Labels are target ids of their own length.</param>
     /// <param name="padId">Input padding id.</param>
     /// <param name="maxLength">Row length limit, or null.</param>
@@ -20,15 +19,14 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     /// <param name="needsTaskIds">Every row must have a task id.</param>
     /// <param name="dataName">"training" or "evaluation", for messages.</param>
     /// <param name="classes">For a classifier: the number of classes (each row has one label); else null.</param>
-    public static TrainingBatch Collate(IReadOnlyList<TrainingExample> rows, IReadOnlyList<int> indices, bool encoderDecoder, int padId, int? maxLength,
+    public static TrainingBatch Collate(IReadOnlyList<IndexedExample> rows, bool encoderDecoder, int padId, int? maxLength,
         int vocabSize, bool needsTaskIds, string dataName, int? classes = null)
     {
-        if (classes is int classCount) return CollateClasses(rows, indices, padId, maxLength, vocabSize, needsTaskIds, dataName, classCount);
-        int batch = indices.Count;
+        if (classes is int classCount) return CollateClasses(rows, padId, maxLength, vocabSize, needsTaskIds, dataName, classCount);
+        int batch = rows.Count;
         int length = 0, labelLength = 0, tokens = 0;
-        foreach (int index in indices)
+        foreach (var (index, row) in rows)
         {
-            var row = rows[index];
             if (row is null) throw new ArgumentException($"{dataName} row {index} is null.");
             if (row.InputIds is null || row.InputIds.Count == 0) throw new ArgumentException($"{dataName} row {index} has no input ids.");
             int n = Cut(row.InputIds.Count, maxLength);
@@ -52,8 +50,7 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
         labels.Span.Fill(-100);
         for (int b = 0; b < batch; b++)
         {
-            int index = indices[b];
-            var row = rows[index];
+            var (index, row) = rows[b];
             int n = Cut(row.InputIds.Count, maxLength);
             for (int t = 0; t < n; t++)
             {
@@ -76,23 +73,25 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     }
 
     /// <summary>Rows with one class label each: labels [batch].</summary>
-    private static TrainingBatch CollateClasses(IReadOnlyList<TrainingExample> rows, IReadOnlyList<int> indices, int padId, int? maxLength,
+    private static TrainingBatch CollateClasses(IReadOnlyList<IndexedExample> rows, int padId, int? maxLength,
         int vocabSize, bool needsTaskIds, string dataName, int classes)
     {
-        var inputs = new List<TrainingExample>();
-        var labels = IntTensor.Zeros(new Shape(indices.Count));
-        for (int b = 0; b < indices.Count; b++)
+        var inputs = new List<IndexedExample>(rows.Count);
+        var labels = IntTensor.Zeros(new Shape(rows.Count));
+        for (int b = 0; b < rows.Count; b++)
         {
-            var row = rows[indices[b]] ?? throw new ArgumentException($"{dataName} row {indices[b]} is null.");
+            var (index, row) = rows[b];
+            if (row is null) throw new ArgumentException($"{dataName} row {index} is null.");
             if (row.Labels is not { Count: 1 })
-                throw new ArgumentException($"{dataName} row {indices[b]} needs exactly one label (its class) for a sequence classifier; got {row.Labels?.Count ?? 0}.");
+                throw new ArgumentException(
+                    $"{dataName} row {index} needs exactly one label (its class) for a sequence classifier; got {row.Labels?.Count ?? 0}.");
             int label = row.Labels[0];
             if (label != -100 && (uint)label >= (uint)classes)
-                throw new ArgumentException($"{dataName} row {indices[b]}: class {label} is outside 0..{classes - 1}.");
+                throw new ArgumentException($"{dataName} row {index}: class {label} is outside 0..{classes - 1}.");
             labels.Span[b] = label;
-            inputs.Add(row with { Labels = null });
+            inputs.Add(new IndexedExample(index, row with { Labels = null }));
         }
-        var tokens = Collate(inputs, Enumerable.Range(0, inputs.Count).ToArray(), false, padId, maxLength, vocabSize, needsTaskIds, dataName);
+        var tokens = Collate(inputs, false, padId, maxLength, vocabSize, needsTaskIds, dataName);
         return tokens with { Labels = labels };
     }
 
