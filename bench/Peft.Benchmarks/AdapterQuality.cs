@@ -29,14 +29,16 @@ namespace Peft.Benchmarks;
 /// </summary>
 internal static class AdapterQuality
 {
-    private static readonly string[] Colours = ["red", "teal", "gold", "navy", "pink", "grey", "lime", "plum", "rose", "sand", "jade", "ruby", "snow", "mint", "rust", "wine"];
+    private static readonly string[] Colours =
+        ["red", "teal", "gold", "navy", "pink", "grey", "lime", "plum", "rose", "sand", "jade", "ruby", "snow", "mint", "rust", "wine"];
 
     public static void Run(string[] args)
     {
         int steps = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
         var clock = Stopwatch.StartNew();
         var model = Pretrain(out float pretrainLoss);
-        Console.WriteLine($"pretrained base: {model.Parameters.ElementCount:N0} parameters, final LM loss {pretrainLoss:F3} ({clock.Elapsed.TotalSeconds:F0} s)");
+        Console.WriteLine(
+            $"pretrained base: {model.Parameters.ElementCount:N0} parameters, final LM loss {pretrainLoss:F3} ({clock.Elapsed.TotalSeconds:F0} s)");
 
         var random = new SeededRandom(5);
         var names = new List<string>();
@@ -64,7 +66,8 @@ internal static class AdapterQuality
             new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") },
         ];
         float[] rates = [3e-3f, 1e-2f, 3e-2f];
-        Console.WriteLine($"task: {names.Count} names -> colours, {train.Count} training rows, {steps} steps of batch 16, best of learning rates {string.Join(", ", rates)}");
+        Console.WriteLine($"task: {names.Count} names -> colours, {train.Count} training rows, {steps} steps of batch 16, " +
+            $"best of learning rates {string.Join(", ", rates)}");
         Console.WriteLine("| method | trainable params | best lr | final train loss | eval loss | exact match | ms/step |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var config in methods)
@@ -76,7 +79,8 @@ internal static class AdapterQuality
                 peft.AddAdapter("task", config, seed: 1, tokenize: text => Encoding.ASCII.GetBytes(text).Select(b => (int)b).ToArray());
                 var trainer = new Trainer(peft, new TrainerOptions
                 {
-                    MaxSteps = steps, BatchSize = 16, LearningRate = rate, WarmupRatio = 0.05f, Schedule = LearningRateScheduleKind.Linear, LogEverySteps = Math.Max(1, steps / 10),
+                    MaxSteps = steps, BatchSize = 16, LearningRate = rate, WarmupRatio = 0.05f, Schedule = LearningRateScheduleKind.Linear,
+                    LogEverySteps = Math.Max(1, steps / 10),
                 });
                 var timer = Stopwatch.StartNew();
                 var result = trainer.Train(train);
@@ -97,7 +101,8 @@ internal static class AdapterQuality
     {
         PromptTuningConfig p => $"prompt tuning ({p.NumVirtualTokens} tokens)",
         PTuningConfig p => $"P-tuning {p.EncoderReparameterizationType} ({p.NumVirtualTokens} tokens)",
-        PrefixTuningConfig p => $"prefix tuning{(p.PrefixProjection ? " + projection" : "")}, {p.Initialization.ToString().ToLowerInvariant()} init ({p.NumVirtualTokens} tokens)",
+        PrefixTuningConfig p => $"prefix tuning{(p.PrefixProjection ? " + projection" : "")}, " +
+            $"{p.Initialization.ToString().ToLowerInvariant()} init ({p.NumVirtualTokens} tokens)",
         LoraConfig l => $"LoRA r={l.R}",
         Ia3Config => "IA3",
         _ => config.PeftType,

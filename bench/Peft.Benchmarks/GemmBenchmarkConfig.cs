@@ -36,7 +36,8 @@ public sealed class GemmBenchmarkConfig : ManualConfig
         public int PriorityInCategory => best ? 1 : 0;
         public bool IsNumeric => true;
         public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => best ? "Floating-point operations per second of the fastest iteration (10^9)" : "Floating-point operations per second at the mean time (10^9)";
+        public string Legend =>
+            best ? "Floating-point operations per second of the fastest iteration (10^9)" : "Floating-point operations per second at the mean time (10^9)";
         public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
         public bool IsAvailable(Summary summary) => true;
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);

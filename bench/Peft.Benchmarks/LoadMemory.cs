@@ -43,7 +43,8 @@ internal static class LoadMemory
             child.WaitForExit();
             if (child.ExitCode != 0) throw new InvalidOperationException($"The loading process failed ({child.ExitCode}): {line}");
             long peak = long.Parse(line.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-            Console.WriteLine($"  run {run + 1}: peak RSS / file size = {peak / (double)fileBytes:F2}; {line.Substring(line.IndexOf(' ', StringComparison.Ordinal) + 1)}");
+            Console.WriteLine($"  run {run + 1}: peak RSS / file size = {peak / (double)fileBytes:F2}; " +
+                $"{line.Substring(line.IndexOf(' ', StringComparison.Ordinal) + 1)}");
         }
     }
 
@@ -58,7 +59,8 @@ internal static class LoadMemory
         process.Refresh();
         long after = process.WorkingSet64, peak = process.PeakWorkingSet64;
         long parameterBytes = model.Parameters.ResidentBytes;
-        Console.WriteLine($"{peak} peak RSS {peak / 1048576.0:F0} MiB, RSS before load {before / 1048576.0:F0} MiB, after {after / 1048576.0:F0} MiB, parameters {parameterBytes / 1048576.0:F0} MiB, load {seconds:F2} s");
+        Console.WriteLine($"{peak} peak RSS {peak / 1048576.0:F0} MiB, RSS before load {before / 1048576.0:F0} MiB, after {after / 1048576.0:F0} MiB, " +
+            $"parameters {parameterBytes / 1048576.0:F0} MiB, load {seconds:F2} s");
         GC.KeepAlive(model);
     }
 }

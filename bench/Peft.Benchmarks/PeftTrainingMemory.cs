@@ -36,7 +36,8 @@ internal static class PeftTrainingMemory
             }
             double forward = Time(() => Peft.Tensors.Kernels.Gemm.Multiply(false, true, m, n, k, 1f, a, k, w, k, 0f, c, n));
             double backward = Time(() => Peft.Tensors.Kernels.Gemm.Multiply(false, false, m, k, n, 1f, a, n, w, k, 0f, c, k));
-            Console.WriteLine($"W [{n}, {k}]: forward x·Wᵀ (M {m}, N {n}, K {k}) {forward:F0} GFLOP/s; backward dY·W (M {m}, N {k}, K {n}) {backward:F0} GFLOP/s");
+            Console.WriteLine($"W [{n}, {k}]: forward x·Wᵀ (M {m}, N {n}, K {k}) {forward:F0} GFLOP/s; " +
+                $"backward dY·W (M {m}, N {k}, K {n}) {backward:F0} GFLOP/s");
         }
     }
 
@@ -67,14 +68,17 @@ internal static class PeftTrainingMemory
         times.Sort();
         var process = Process.GetCurrentProcess();
         process.Refresh();
-        Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}{(chunked ? " +chunked loss" : "")}{(format != Peft.Tensors.Quantization.QuantizationFormat.None ? " on " + format : "")}: trainable {step.TrainableParameters:N0}, step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
+        Console.WriteLine($"{method}{(checkpointing ? " +checkpointing" : "")}{(chunked ? " +chunked loss" : "")}" +
+            $"{(format != Peft.Tensors.Quantization.QuantizationFormat.None ? " on " + format : "")}: trainable {step.TrainableParameters:N0}, " +
+            $"step median {times[times.Count / 2]:F3} s (min {times[0]:F3}), " +
             $"peak RSS {process.PeakWorkingSet64 / 1048576.0:F0} MiB (after model build {afterLoad / 1048576.0:F0} MiB)");
         if (!args.Contains("phases")) return;
         for (int i = 0; i < 2; i++)
         {
             var (inference, forward, backward) = step.Phases();
             var (body, full) = step.ForwardSplit();
-            Console.WriteLine($"  phases: forward without tape {inference:F3} s, with tape {forward:F3} s, backward {backward:F3} s; without tape: layers {body:F3} s, layers + head + loss {full:F3} s");
+            Console.WriteLine($"  phases: forward without tape {inference:F3} s, with tape {forward:F3} s, backward {backward:F3} s; " +
+                $"without tape: layers {body:F3} s, layers + head + loss {full:F3} s");
         }
     }
 }

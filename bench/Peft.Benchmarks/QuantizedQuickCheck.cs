@@ -61,7 +61,8 @@ internal static class QuantizedQuickCheck
         {
             var results = new List<string>();
             double reference = 0;
-            foreach (var (label, options) in new[] { ("float32", (LoadOptions?)null), ("int8", new LoadOptions { Quantization = QuantizationFormat.Int8 }), ("nf4", new LoadOptions { Quantization = QuantizationFormat.Nf4 }) })
+            foreach (var (label, options) in new[] { ("float32", (LoadOptions?)null), ("int8", new LoadOptions { Quantization = QuantizationFormat.Int8 }),
+                ("nf4", new LoadOptions { Quantization = QuantizationFormat.Nf4 }) })
             {
                 double ppl;
                 if (name.StartsWith("gpt2-small", StringComparison.Ordinal))
@@ -76,7 +77,8 @@ internal static class QuantizedQuickCheck
                     ppl = Ppl(ids =>
                     {
                         int half = ids.Length / 2;
-                        return t5.Forward(inputIds: IntTensor.FromArray(ids.ToArray()[..half], 1, half), labels: IntTensor.FromArray(ids.ToArray()[half..], 1, ids.Length - half)).Loss!;
+                        return t5.Forward(inputIds: IntTensor.FromArray(ids.ToArray()[..half], 1, half),
+                            labels: IntTensor.FromArray(ids.ToArray()[half..], 1, ids.Length - half)).Loss!;
                     }, t5.Config.VocabSize, 128);
                 }
                 else
@@ -104,12 +106,15 @@ internal static class QuantizedQuickCheck
                 using var scope = new TensorScope();
                 string baseFolder = Path.Combine(folder, "base");
                 if (name.StartsWith("t5", StringComparison.Ordinal))
-                    return ModelLoader.LoadSeq2Seq(baseFolder, options).Forward(inputIds: Ints("input.input_ids"), attentionMask: Ints("input.attention_mask"), labels: Ints("input.labels")).Logits.ToArray();
-                return ModelLoader.LoadCausal(baseFolder, options).Forward(inputIds: Ints("input.input_ids"), attentionMask: Ints("input.attention_mask")).Logits.ToArray();
+                    return ModelLoader.LoadSeq2Seq(baseFolder, options).Forward(
+                        inputIds: Ints("input.input_ids"), attentionMask: Ints("input.attention_mask"), labels: Ints("input.labels")).Logits.ToArray();
+                return ModelLoader.LoadCausal(baseFolder, options).Forward(
+                    inputIds: Ints("input.input_ids"), attentionMask: Ints("input.attention_mask")).Logits.ToArray();
             }
             int vocab = ModelConfig.Load(Path.Combine(folder, "base")).VocabSize;
             var reference = Logits(null);
-            foreach (var (label, options) in new[] { ("int8", new LoadOptions { Quantization = QuantizationFormat.Int8 }), ("nf4", new LoadOptions { Quantization = QuantizationFormat.Nf4 }),
+            foreach (var (label, options) in new[] { ("int8", new LoadOptions { Quantization = QuantizationFormat.Int8 }),
+                ("nf4", new LoadOptions { Quantization = QuantizationFormat.Nf4 }),
                 ("nf4+dq", new LoadOptions { Quantization = QuantizationFormat.Nf4, DoubleQuantization = true }) })
             {
                 var q = Logits(options);
@@ -146,7 +151,8 @@ internal static class QuantizedQuickCheck
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "fixtures", "hf"), Path.Combine(dir.FullName, "..", "shared", "fixtures", "hf") })
+            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "fixtures", "hf"),
+                Path.Combine(dir.FullName, "..", "shared", "fixtures", "hf") })
                 if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
         }
         throw new DirectoryNotFoundException("../shared/fixtures/hf not found beside the repository.");
@@ -186,7 +192,8 @@ internal static class QuantizedQuickCheck
                         steps.Append($" {step} {QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops):F1}");
                     }
                     Int8DotKernel.t_forcedStep = null;
-                    Console.WriteLine($"M={m,4} N={n,5} K={k,5}  float {f,6:F1}  int8 {q8,6:F1} ({q8 / f,4:F2}x)  nf4 {q4,6:F1} ({q4 / f,4:F2}x)   tiles: int8 {t8,6:F1} nf4 {t4,6:F1}  nf4 dX {b4,6:F1}   int8 steps:{steps}");
+                    Console.WriteLine($"M={m,4} N={n,5} K={k,5}  float {f,6:F1}  int8 {q8,6:F1} ({q8 / f,4:F2}x)  nf4 {q4,6:F1} ({q4 / f,4:F2}x)   " +
+                        $"tiles: int8 {t8,6:F1} nf4 {t4,6:F1}  nf4 dX {b4,6:F1}   int8 steps:{steps}");
                 }
             }
         }
@@ -198,7 +205,8 @@ internal static class QuantizedQuickCheck
         foreach (int batch in new[] { 1, 8 })
         {
             double floatRate = 0;
-            foreach (var (format, head) in new[] { (QuantizationFormat.None, false), (QuantizationFormat.Int8, false), (QuantizationFormat.Nf4, false), (QuantizationFormat.Int8, true), (QuantizationFormat.Nf4, true) })
+            foreach (var (format, head) in new[] { (QuantizationFormat.None, false), (QuantizationFormat.Int8, false), (QuantizationFormat.Nf4, false),
+                (QuantizationFormat.Int8, true), (QuantizationFormat.Nf4, true) })
             {
                 long baseline = GC.GetTotalMemory(forceFullCollection: true);
                 var model = Gpt2Small();
@@ -225,14 +233,19 @@ internal static class QuantizedQuickCheck
                 if (format == QuantizationFormat.None) floatRate = rate;
                 long linear = model.Parameters.Quantized.Sum(q => q.Matrix.ByteSize) +
                     4L * model.LinearLayers.Where(l => !l.IsQuantized).Sum(l => (long)l.InFeatures * l.OutFeatures);
-                Console.WriteLine($"gpt2-small batch {batch} {format + (head ? "+head" : ""),-10}: {rate,7:F1} tok/s ({rate / floatRate:F2}x float)  weights {model.Parameters.ResidentBytes / 1e6,7:F1} MB, block linear weights {linear / 1e6,6:F1} MB, heap after decoding {heap / 1e6,7:F1} MB");
+                Console.WriteLine($"gpt2-small batch {batch} {format + (head ? "+head" : ""),-10}: {rate,7:F1} tok/s ({rate / floatRate:F2}x float)  " +
+                    $"weights {model.Parameters.ResidentBytes / 1e6,7:F1} MB, block linear weights {linear / 1e6,6:F1} MB, " +
+                    $"heap after decoding {heap / 1e6,7:F1} MB");
             }
         }
     }
 
     internal static Gpt2Model Gpt2Small()
     {
-        var shape = new JsonObject { ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024 };
+        var shape = new JsonObject
+        {
+            ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024
+        };
         var model = new Gpt2Model(ModelConfig.Parse(shape.ToJsonString(), "benchmark config"));
         ModelInitializer.InitializeRandom(model.Parameters, 1);
         return model;

@@ -43,7 +43,8 @@ internal static unsafe class QuickCheck
                     onn = Best(() => OpenBlas.cblas_sgemm(OpenBlas.RowMajor, OpenBlas.NoTrans, OpenBlas.NoTrans, m, n, k, 1f, xa, k, xb, n, 0f, xc, n), flops);
                     ont = Best(() => OpenBlas.cblas_sgemm(OpenBlas.RowMajor, OpenBlas.NoTrans, OpenBlas.Trans, m, n, k, 1f, xa, k, xb, k, 0f, xc, n), flops);
                 }
-                Console.WriteLine($"M={m,5} K={k,5} N={n,5}  x·W {nn,6:F1}  x·Wᵀ {nt,6:F1}  packed {pk,6:F1}   OpenBLAS x·W {onn,6:F1}  x·Wᵀ {ont,6:F1}");
+                Console.WriteLine($"M={m,5} K={k,5} N={n,5}  x·W {nn,6:F1}  x·Wᵀ {nt,6:F1}  packed {pk,6:F1}   " +
+                    $"OpenBLAS x·W {onn,6:F1}  x·Wᵀ {ont,6:F1}");
             }
         }
     }

@@ -44,7 +44,9 @@ public class TokenizerBenchmarks
                 continue;
             }
             int n = 8 + random.Next(16);
-            for (int i = 0; i < n; i++) text.Append(i == 0 ? char.ToUpperInvariant(words[random.Next(words.Length)][0]) + words[random.Next(words.Length)][1..] : words[random.Next(words.Length)]).Append(i == n - 1 ? ". " : " ");
+            for (int i = 0; i < n; i++) text.Append(i == 0
+                ? char.ToUpperInvariant(words[random.Next(words.Length)][0]) + words[random.Next(words.Length)][1..]
+                : words[random.Next(words.Length)]).Append(i == n - 1 ? ". " : " ");
             if (random.Next(4) == 0) text.Append('\n');
         }
         return text.ToString();

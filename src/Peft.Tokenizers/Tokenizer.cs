@@ -26,7 +26,8 @@ public sealed class Tokenizer
     private readonly IDecoder? _decoder;
     private readonly AddedVocabulary _added;
 
-    private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder, AddedVocabulary added)
+    private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder,
+        AddedVocabulary added)
     {
         _normalizer = normalizer;
         _preTokenizer = preTokenizer;
@@ -196,7 +197,8 @@ public sealed class Tokenizer
                 if (!(skipSpecialTokens && added.Special)) tokens.Add(added.Content);
                 continue;
             }
-            tokens.Add(_model.IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary of {VocabularySize}."));
+            tokens.Add(_model.IdToToken(id)
+                ?? throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary of {VocabularySize}."));
         }
         if (tokens.Count == 0) return "";
         return _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.DecodeChain(tokens));
@@ -207,11 +209,13 @@ public sealed class Tokenizer
     /// <paramref name="maxLength"/> are cut, shorter ones padded on <paramref name="side"/> with the
     /// pad id (<paramref name="padTokenId"/>, else the tokenizer's, else 0).
     /// </summary>
-    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true, PaddingSide side = PaddingSide.Right, int? maxLength = null, int? padTokenId = null)
+    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true, PaddingSide side = PaddingSide.Right, int? maxLength = null,
+        int? padTokenId = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (maxLength is < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be at least 1.");
-        var rows = texts.Select(t => Encode(t, addSpecialTokens).Ids).Select(ids => maxLength is int m && ids.Count > m ? ids.Take(m).ToArray() : ids.ToArray()).ToArray();
+        var rows = texts.Select(t => Encode(t, addSpecialTokens).Ids)
+            .Select(ids => maxLength is int m && ids.Count > m ? ids.Take(m).ToArray() : ids.ToArray()).ToArray();
         int length = rows.Length == 0 ? 0 : rows.Max(r => r.Length);
         int pad = padTokenId ?? PadTokenId ?? 0;
         var ids = new int[rows.Length, length];

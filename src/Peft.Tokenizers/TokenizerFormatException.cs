@@ -1,6 +1,9 @@
 namespace Peft.Tokenizers;
 
-/// <summary>A tokenizer file that cannot be used: malformed JSON, an unsupported component type, or entries that contradict each other; the message names the file and where.</summary>
+/// <summary>
+/// A tokenizer file that cannot be used: malformed JSON, an unsupported component type, or entries that contradict each other; the message
+/// names the file and where.
+/// </summary>
 public sealed class TokenizerFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>

@@ -27,7 +27,8 @@ public sealed class AttentionInPlaceTests
             CollectionAssert.AreEqual(copied, inPlace);
         }
         q.RequiresGrad = true;
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.ScaledDotProductAttention(q, storageK, storageV, mask, null, 0.3f, validKeys: valid)).Message, "inference");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(
+            () => Ops.ScaledDotProductAttention(q, storageK, storageV, mask, null, 0.3f, validKeys: valid)).Message, "inference");
         Assert.ThrowsExactly<ArgumentException>(() => Ops.ScaledDotProductAttention(q, storageK, storageV, null, null, 0.3f, validKeys: capacity + 1));
     }
 }

@@ -122,7 +122,8 @@ public sealed class LinearCrossEntropyTests
     public void BadShapesAreRejected()
     {
         var h = Tensor.Zeros(new Shape(2, 3));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.LinearCrossEntropy(h, Tensor.Zeros(new Shape(4, 2)), IntTensor.FromArray([0, 1], 2))).Message, "LinearCrossEntropy");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(
+            () => Ops.LinearCrossEntropy(h, Tensor.Zeros(new Shape(4, 2)), IntTensor.FromArray([0, 1], 2))).Message, "LinearCrossEntropy");
         Assert.ThrowsExactly<ArgumentException>(() => Ops.LinearCrossEntropy(h, Tensor.Zeros(new Shape(4, 3)), IntTensor.FromArray([0, 1, 2], 3)));
     }
 }

@@ -6,7 +6,8 @@ namespace Peft.Tokenizers.Tests;
 public sealed class TokenizerBehaviourTests
 {
     /// <summary>A small tokenizer.json around a vocabulary, with the given pipeline parts.</summary>
-    private static Tokenizer Build(JsonObject model, JsonNode? preTokenizer = null, JsonNode? normalizer = null, JsonNode? postProcessor = null, JsonNode? decoder = null, JsonArray? added = null) =>
+    private static Tokenizer Build(JsonObject model, JsonNode? preTokenizer = null, JsonNode? normalizer = null, JsonNode? postProcessor = null,
+        JsonNode? decoder = null, JsonArray? added = null) =>
         Tokenizer.FromJson(new JsonObject
         {
             ["version"] = "1.0",
@@ -29,12 +30,14 @@ public sealed class TokenizerBehaviourTests
     public void WordPieceWithBertProcessingAndItsDecoder()
     {
         var tokenizer = Build(
-            new JsonObject { ["type"] = "WordPiece", ["unk_token"] = "[UNK]", ["continuing_subword_prefix"] = "##", ["vocab"] = Vocab("[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "hello", "!") },
+            new JsonObject { ["type"] = "WordPiece", ["unk_token"] = "[UNK]", ["continuing_subword_prefix"] = "##",
+                ["vocab"] = Vocab("[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "hello", "!") },
             preTokenizer: new JsonObject { ["type"] = "Whitespace" },
             normalizer: new JsonObject { ["type"] = "Lowercase" },
             postProcessor: new JsonObject { ["type"] = "BertProcessing", ["cls"] = new JsonArray("[CLS]", 1), ["sep"] = new JsonArray("[SEP]", 2) },
             decoder: new JsonObject { ["type"] = "WordPiece", ["prefix"] = "##" },
-            added: [new JsonObject { ["id"] = 1, ["content"] = "[CLS]", ["special"] = true }, new JsonObject { ["id"] = 2, ["content"] = "[SEP]", ["special"] = true }]);
+            added: [new JsonObject { ["id"] = 1, ["content"] = "[CLS]", ["special"] = true },
+                new JsonObject { ["id"] = 2, ["content"] = "[SEP]", ["special"] = true }]);
         var encoding = tokenizer.Encode("Unaffable HELLO! xyz", addSpecialTokens: true);
         CollectionAssert.AreEqual(new[] { "[CLS]", "un", "##aff", "##able", "hello", "!", "[UNK]", "[SEP]" }, encoding.Tokens.ToArray());
         Assert.AreEqual("unaffable hello ! [UNK]", tokenizer.Decode(encoding.Ids, skipSpecialTokens: true));
@@ -50,8 +53,10 @@ public sealed class TokenizerBehaviourTests
     public void SplitBehavioursMatchTheRustLibrary(string behavior, bool invert, string expected)
     {
         var tokenizer = Build(
-            new JsonObject { ["type"] = "BPE", ["vocab"] = Vocab("a", "b", "c", "-", "--", "a-", "b-", "-b", "-c"), ["merges"] = new JsonArray("- -", "a -", "b -", "- b", "- c") },
-            preTokenizer: new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = "-" }, ["behavior"] = behavior, ["invert"] = invert });
+            new JsonObject { ["type"] = "BPE", ["vocab"] = Vocab("a", "b", "c", "-", "--", "a-", "b-", "-b", "-c"),
+                ["merges"] = new JsonArray("- -", "a -", "b -", "- b", "- c") },
+            preTokenizer: new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = "-" }, ["behavior"] = behavior,
+                ["invert"] = invert });
         Assert.AreEqual(expected, string.Join("|", tokenizer.Encode("a-b--c", false).Tokens));
     }
 
@@ -71,7 +76,8 @@ public sealed class TokenizerBehaviourTests
                     new JsonObject { ["id"] = 3, ["content"] = "b", ["single_word"] = true }]);
         CollectionAssert.AreEqual(new[] { "a", "<m>", "a" }, added.Encode("a  <m> a", false).Tokens.ToArray(), "lstrip/rstrip take the spaces around");
         CollectionAssert.AreEqual(new[] { 0, 1, 3 }, added.Encode("a b", false).Ids.ToArray(), "single_word matches a whole word");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => added.Encode("ab", false)).Message, "'b'", "inside a word 'b' is plain text, which the model's vocabulary lacks");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => added.Encode("ab", false)).Message, "'b'",
+            "inside a word 'b' is plain text, which the model's vocabulary lacks");
     }
 
     [TestMethod]
@@ -144,13 +150,16 @@ public sealed class TokenizerBehaviourTests
     [TestMethod]
     public void BadFilesAndIdsFailWithMessagesThatSayWhere()
     {
-        StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson("{\"model\": {\"type\": \"Fancy\"}}", "x.json")).Message, "model type 'Fancy' is not supported; supported: BPE, Unigram, WordPiece");
+        StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson("{\"model\": {\"type\": \"Fancy\"}}", "x.json")).Message,
+            "model type 'Fancy' is not supported; supported: BPE, Unigram, WordPiece");
         StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson("{\"model\": \n {", "x.json")).Message, "line 2");
         var badMerge = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": [\"a b\", \"a z\"]}}";
         StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(badMerge, "x.json")).Message, "merges[0]");
         var oneMerge = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \"c\": 3}, \"merges\": [\"a b\", \"a z\"]}}";
         StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(oneMerge, "x.json")).Message, "model.merges[1] \"a z\"");
-        StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson("{\"normalizer\": {\"type\": \"Precompiled\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}", "x.json")).Message, "normalizer type 'Precompiled'");
+        StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(
+            "{\"normalizer\": {\"type\": \"Precompiled\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}", "x.json")).Message,
+            "normalizer type 'Precompiled'");
         var tokenizer = TokenizerFixtureTests.Get("gpt2");
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => tokenizer.Decode([1, 60000]));
         StringAssert.Contains(error.Message, "60000");

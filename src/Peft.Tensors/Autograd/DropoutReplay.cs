@@ -16,7 +16,8 @@ internal static class DropoutReplay
         if (t_replaying is { } replay)
         {
             if (replay.Count == 0 || !ReferenceEquals(replay.Peek().Random, random))
-                throw new InvalidOperationException("A checkpointed layer drew dropout masks in a different order when recomputed; its function must be deterministic.");
+                throw new InvalidOperationException(
+                    "A checkpointed layer drew dropout masks in a different order when recomputed; its function must be deterministic.");
             random.Restore(replay.Dequeue().State);
         }
         else t_recording?.Add((random, random.State));

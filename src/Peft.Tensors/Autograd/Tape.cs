@@ -99,7 +99,9 @@ internal static class Tape
     public static void Backward(Tensor root, Tensor? gradient)
     {
         if (!root.RequiresGrad)
-            throw new InvalidOperationException($"Backward() called on {root}, which does not require gradients: no parameter it depends on has RequiresGrad set (or it was computed under NoGrad).");
+            throw new InvalidOperationException(
+                $"Backward() called on {root}, which does not require gradients: no parameter it depends on has RequiresGrad set " +
+                "(or it was computed under NoGrad).");
         if (gradient is null)
         {
             if (root.Length != 1)

@@ -60,7 +60,8 @@ public sealed class IntTensor
         {
             int v = s[i];
             if ((uint)v >= (uint)exclusiveMax && v != allowed)
-                throw new ArgumentOutOfRangeException(what, v, $"{what}: element {i} is {v}, outside [0, {exclusiveMax}){(allowed is null ? "" : $" (and not {allowed})")}.");
+                throw new ArgumentOutOfRangeException(what, v,
+                    $"{what}: element {i} is {v}, outside [0, {exclusiveMax}){(allowed is null ? "" : $" (and not {allowed})")}.");
         }
     }
 

@@ -80,7 +80,10 @@ public sealed class Tensor
     public Span<float> Span => Buffer.AsSpan(0, Shape.ElementCount);
 
     /// <summary>The underlying array (may be longer than <see cref="Length"/> only for views created by reshaping).</summary>
-    internal float[] Buffer => _viewOf is not null ? _viewOf.Buffer : _data ?? throw new ObjectDisposedException(nameof(Tensor), $"Tensor{(Name is null ? "" : " '" + Name + "'")} of shape {Shape} was released (its TensorScope ended, or TensorScope.Release gave it back early); call TensorScope.Keep on results used afterwards.");
+    internal float[] Buffer =>
+        _viewOf is not null ? _viewOf.Buffer : _data ?? throw new ObjectDisposedException(nameof(Tensor),
+            $"Tensor{(Name is null ? "" : " '" + Name + "'")} of shape {Shape} was released " +
+            "(its TensorScope ended, or TensorScope.Release gave it back early); call TensorScope.Keep on results used afterwards.");
 
     /// <summary>A reference to the first element, for kernels.</summary>
     internal ref float Ref0 => ref MemoryMarshal.GetArrayDataReference(Buffer);
@@ -175,7 +178,8 @@ public sealed class Tensor
     {
         ArgumentNullException.ThrowIfNull(values);
         if (values.Length < shape.ElementCount)
-            throw new ArgumentException($"Tensor.Wrap got an array of {values.Length} elements for shape {shape}, which needs {shape.ElementCount}.", nameof(values));
+            throw new ArgumentException(
+                $"Tensor.Wrap got an array of {values.Length} elements for shape {shape}, which needs {shape.ElementCount}.", nameof(values));
         return new Tensor(values, shape, pooled: false);
     }
 
@@ -201,7 +205,8 @@ public sealed class Tensor
     internal Tensor ViewAs(Shape shape)
     {
         if (shape.ElementCount != Length)
-            throw new ArgumentException($"Cannot view a tensor of shape {Shape} ({Length} elements) as {shape} ({shape.ElementCount} elements).", nameof(shape));
+            throw new ArgumentException(
+                $"Cannot view a tensor of shape {Shape} ({Length} elements) as {shape} ({shape.ElementCount} elements).", nameof(shape));
         return new Tensor(Buffer, shape, pooled: false, viewOf: _viewOf ?? this);
     }
 

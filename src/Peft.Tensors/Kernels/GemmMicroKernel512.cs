@@ -24,7 +24,10 @@ internal readonly unsafe struct GemmMicroKernel512 : IGemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float beta)
     {
-        Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
+        Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default,
+            c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default,
+            c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default,
+            c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
         Vector512<float> av;
         // Start fetching the C tile now: it is read/written only after the k loop, and for large C
         // (beyond L2/L3) those misses would otherwise stall the end of every call.

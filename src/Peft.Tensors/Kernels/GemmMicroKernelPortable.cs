@@ -20,7 +20,8 @@ internal readonly unsafe struct GemmMicroKernelPortable : IGemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float beta)
     {
-        Vector128<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default;
+        Vector128<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default,
+            c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default;
         Vector128<float> av;
         for (int p = 0; p < kc; p++)
         {

@@ -61,7 +61,8 @@ internal static unsafe class GemmSmallM
     private static void Strip<TRows>(int k, float* a, nint lda, float* b, nint kStride, int blockK, nint blockStride,
         float* c, nint ldc, float alpha, float beta) where TRows : struct, IConstant
     {
-        Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
+        Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
+            c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
         Vector512<float> av;
         float* a1 = a + 1 * lda;
         float* a2 = a + 2 * lda;
@@ -78,14 +79,14 @@ internal static unsafe class GemmSmallM
             {
                 Vector512<float> b0 = Vector512.Load(bp);
                 Vector512<float> b1 = Vector512.Load(bp + 16);
-                    { av = Vector512.Create(a[p]); c0a = Avx512F.FusedMultiplyAdd(av, b0, c0a); c0b = Avx512F.FusedMultiplyAdd(av, b1, c0b); }
-                    if (TRows.Value > 1) { av = Vector512.Create(a1[p]); c1a = Avx512F.FusedMultiplyAdd(av, b0, c1a); c1b = Avx512F.FusedMultiplyAdd(av, b1, c1b); }
-                    if (TRows.Value > 2) { av = Vector512.Create(a2[p]); c2a = Avx512F.FusedMultiplyAdd(av, b0, c2a); c2b = Avx512F.FusedMultiplyAdd(av, b1, c2b); }
-                    if (TRows.Value > 3) { av = Vector512.Create(a3[p]); c3a = Avx512F.FusedMultiplyAdd(av, b0, c3a); c3b = Avx512F.FusedMultiplyAdd(av, b1, c3b); }
-                    if (TRows.Value > 4) { av = Vector512.Create(a4[p]); c4a = Avx512F.FusedMultiplyAdd(av, b0, c4a); c4b = Avx512F.FusedMultiplyAdd(av, b1, c4b); }
-                    if (TRows.Value > 5) { av = Vector512.Create(a5[p]); c5a = Avx512F.FusedMultiplyAdd(av, b0, c5a); c5b = Avx512F.FusedMultiplyAdd(av, b1, c5b); }
-                    if (TRows.Value > 6) { av = Vector512.Create(a6[p]); c6a = Avx512F.FusedMultiplyAdd(av, b0, c6a); c6b = Avx512F.FusedMultiplyAdd(av, b1, c6b); }
-                    if (TRows.Value > 7) { av = Vector512.Create(a7[p]); c7a = Avx512F.FusedMultiplyAdd(av, b0, c7a); c7b = Avx512F.FusedMultiplyAdd(av, b1, c7b); }
+                { av = Vector512.Create(a[p]); c0a = Avx512F.FusedMultiplyAdd(av, b0, c0a); c0b = Avx512F.FusedMultiplyAdd(av, b1, c0b); }
+                if (TRows.Value > 1) { av = Vector512.Create(a1[p]); c1a = Avx512F.FusedMultiplyAdd(av, b0, c1a); c1b = Avx512F.FusedMultiplyAdd(av, b1, c1b); }
+                if (TRows.Value > 2) { av = Vector512.Create(a2[p]); c2a = Avx512F.FusedMultiplyAdd(av, b0, c2a); c2b = Avx512F.FusedMultiplyAdd(av, b1, c2b); }
+                if (TRows.Value > 3) { av = Vector512.Create(a3[p]); c3a = Avx512F.FusedMultiplyAdd(av, b0, c3a); c3b = Avx512F.FusedMultiplyAdd(av, b1, c3b); }
+                if (TRows.Value > 4) { av = Vector512.Create(a4[p]); c4a = Avx512F.FusedMultiplyAdd(av, b0, c4a); c4b = Avx512F.FusedMultiplyAdd(av, b1, c4b); }
+                if (TRows.Value > 5) { av = Vector512.Create(a5[p]); c5a = Avx512F.FusedMultiplyAdd(av, b0, c5a); c5b = Avx512F.FusedMultiplyAdd(av, b1, c5b); }
+                if (TRows.Value > 6) { av = Vector512.Create(a6[p]); c6a = Avx512F.FusedMultiplyAdd(av, b0, c6a); c6b = Avx512F.FusedMultiplyAdd(av, b1, c6b); }
+                if (TRows.Value > 7) { av = Vector512.Create(a7[p]); c7a = Avx512F.FusedMultiplyAdd(av, b0, c7a); c7b = Avx512F.FusedMultiplyAdd(av, b1, c7b); }
             }
         }
         var alphaV = Vector512.Create(alpha);
@@ -161,7 +162,8 @@ internal static unsafe class GemmSmallM
     private static void Dot<TRows, TCols>(int k, float* a, nint lda, float* w, nint ldw, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IConstant where TCols : struct, IConstant
     {
-        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default, s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default,
+            s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
         Vector512<float> x0, x1 = default, x2 = default, x3 = default, w0, w1 = default, w2 = default, w3 = default;
         int vecEnd = k & ~15;
         for (int p = 0; p < vecEnd; p += 16)

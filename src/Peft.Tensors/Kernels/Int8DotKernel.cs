@@ -126,10 +126,12 @@ internal static unsafe class Int8DotKernel
             int j = n0;
             for (; j + 4 <= n1; j += 4)
                 for (int i = i0; i < i1; i += 4)
-                    Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+                    Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
+                        rowSums + j, y + (long)i * ldy + j, ldy);
             for (; j < n1; j++)
                 for (int i = i0; i < i1; i += 4)
-                    Tile<GemmSmallM.Count1, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+                    Tile<GemmSmallM.Count1, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
+                        rowSums + j, y + (long)i * ldy + j, ldy);
         }
     }
 

@@ -97,7 +97,8 @@ internal static unsafe class Nf4SmallMKernel
     {
         var table = Nf4Matrix.LevelsVector;
         var mask = Vector512.Create(0xF);
-        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default,
+            a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
         float* x1 = x + 1 * ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx, x4 = x + 4 * ldx, x5 = x + 5 * ldx;
         for (int blk = 0; blk < blocks; blk++, codes += Nf4Matrix.BlockSize / 2)
         {

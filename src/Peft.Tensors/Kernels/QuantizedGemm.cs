@@ -53,7 +53,8 @@ public static unsafe class QuantizedGemm
     private static bool Nf4DirectSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>The path the current thread's calls take.</summary>
-    internal static QuantizedIsa ActiveIsa => t_forcedIsa != QuantizedIsa.Auto ? t_forcedIsa : DirectSupported ? QuantizedIsa.Direct : QuantizedIsa.DequantizedTiles;
+    internal static QuantizedIsa ActiveIsa =>
+        t_forcedIsa != QuantizedIsa.Auto ? t_forcedIsa : DirectSupported ? QuantizedIsa.Direct : QuantizedIsa.DequantizedTiles;
 
     /// <summary>
     /// y [m, w.Rows] = x [m, w.Columns] · Wᵀ. For int8 on the direct path the activations are
@@ -73,7 +74,11 @@ public static unsafe class QuantizedGemm
 #if NET9_0_OR_GREATER
             if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py); return; }
 #endif
-            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= Nf4SmallMKernel.RowsPerPass && Nf4DirectSupported) { Nf4SmallForward(m, px, nf4, py); return; }
+            if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= Nf4SmallMKernel.RowsPerPass && Nf4DirectSupported)
+            {
+                Nf4SmallForward(m, px, nf4, py);
+                return;
+            }
             var task = TileForwardTask.ForCurrentThread;
             task.Set(m, px, w, py);
             RunChunks(task, n, TileRows, (long)m * n * k >= (1L << 21) || (long)n * k >= ParallelElements);
@@ -100,7 +105,8 @@ public static unsafe class QuantizedGemm
     {
         if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"{op}: row count {m} is negative.");
         if (length < (long)m * columns)
-            throw new ArgumentException($"{op}: {name} holds {length} values but {m} rows of {columns} are needed for weight [{w.Rows}, {w.Columns}] ({w.Format}).", name);
+            throw new ArgumentException(
+                $"{op}: {name} holds {length} values but {m} rows of {columns} are needed for weight [{w.Rows}, {w.Columns}] ({w.Format}).", name);
     }
 
 #if NET9_0_OR_GREATER
@@ -117,7 +123,8 @@ public static unsafe class QuantizedGemm
         {
             Int8DotKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps);
             var task = Int8Task.ForCurrentThread;
-            task.Step = Int8DotKernel.ActiveStep; task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps; task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
+            task.Step = Int8DotKernel.ActiveStep; task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps;
+            task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
             RunChunks(task, w.Rows, 4, (long)m * w.Rows * kp >= (1L << 22) || (long)w.Rows * kp >= ParallelElements);
             task.Xq = null; task.Y = null;
         }

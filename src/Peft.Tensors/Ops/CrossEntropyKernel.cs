@@ -36,8 +36,8 @@ internal sealed class CrossEntropyKernel : ParallelTask
     public static void ForwardWithGradientInPlace(float[] logits, int[] targets, int rows, int classes, int ignore, float[] lse, float[] terms, float scale) =>
         Run(false, logits, targets, rows, classes, ignore, lse, terms, [], scale, gradientInForward: true);
 
-    private static void Run(bool backward, float[] logits, int[] targets, int rows, int classes, int ignore, float[] lse, float[] terms, float[] grad, float scale,
-        bool gradientInForward = false)
+    private static void Run(bool backward, float[] logits, int[] targets, int rows, int classes, int ignore, float[] lse, float[] terms, float[] grad,
+        float scale, bool gradientInForward = false)
     {
         var task = t_task ??= new CrossEntropyKernel();
         task._gradientInForward = gradientInForward;

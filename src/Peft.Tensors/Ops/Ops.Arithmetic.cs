@@ -57,7 +57,8 @@ public static partial class Ops
         Shape outShape;
         if (a.Shape == b.Shape || IsTrailingSuffix(b.Shape, a.Shape)) outShape = a.Shape;
         else if (IsTrailingSuffix(a.Shape, b.Shape)) outShape = b.Shape;
-        else throw ShapeError(name, $"shapes {a.Shape} and {b.Shape} are not compatible; they must be equal or one must match the trailing dimensions of the other.");
+        else throw ShapeError(name,
+            $"shapes {a.Shape} and {b.Shape} are not compatible; they must be equal or one must match the trailing dimensions of the other.");
 
         var y = Tensor.Uninitialized(outShape);
         var ys = y.Span;

@@ -12,9 +12,15 @@ public static partial class Ops
     /// softmax(scale·Q·Kᵀ + mask + bias)·V, per batch row and head, in float32.
     /// </summary>
     /// <param name="queries">[batch, Hq, Tq, D].</param>
-    /// <param name="keys">[batch, Hkv, Tk, D]; Hq must be a multiple of Hkv (grouped-query attention: query head h reads key head h / (Hq/Hkv)). Any prefix or cached positions are rows in front of the new ones.</param>
+    /// <param name="keys">
+    /// [batch, Hkv, Tk, D]; Hq must be a multiple of Hkv (grouped-query attention: query head h reads key head h / (Hq/Hkv)).
+    /// Any prefix or cached positions are rows in front of the new ones.
+    /// </param>
     /// <param name="values">[batch, Hkv, Tk, Dv].</param>
-    /// <param name="additiveMask">Added to the scores: [batch or 1, 1 or Hq, Tq, Tk], typically 0 or float.MinValue (see the models' mask builders); null for none. Not differentiated.</param>
+    /// <param name="additiveMask">
+    /// Added to the scores: [batch or 1, 1 or Hq, Tq, Tk], typically 0 or float.MinValue (see the models' mask builders);
+    /// null for none. Not differentiated.
+    /// </param>
     /// <param name="positionBias">Added to the scores and differentiated (T5's relative bias): [batch or 1, Hq, Tq, Tk], or null.</param>
     /// <param name="scale">Multiplies Q·Kᵀ (1/√D for most models, 1 for T5).</param>
     /// <param name="replaceFutureScores">
@@ -43,7 +49,9 @@ public static partial class Ops
             throw ShapeError(op, $"validKeys {validKeys} exceeds the {keyRows} rows of keys {keys.Shape}.");
         int tk = validKeys >= 0 ? validKeys : keyRows;
         if (validKeys >= 0 && Tape.Needs(queries, keys, values, positionBias))
-            throw new ArgumentException($"{op}: validKeys reads a cache in place and is for inference; a gradient is needed here (run under Autograd.NoGrad()).", nameof(validKeys));
+            throw new ArgumentException(
+                $"{op}: validKeys reads a cache in place and is for inference; a gradient is needed here (run under Autograd.NoGrad()).",
+                nameof(validKeys));
         if (keys.Shape[0] != b || values.Shape[0] != b)
             throw ShapeError(op, $"batch sizes differ: queries {queries.Shape}, keys {keys.Shape}, values {values.Shape}.");
         if (keys.Shape[3] != d)
@@ -64,16 +72,23 @@ public static partial class Ops
         // Backward recomputes the probabilities head by head from Q, K and the mask instead of
         // keeping them ([batch, heads, Tq, Tk] per layer, the largest activation of a training step).
         if (Tape.Needs(queries, keys, values, positionBias))
-            Tape.Record(new TapeEntry { Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = additiveMask, Float0 = scale, Int0 = replaceFutureScores ? 1 : 0 });
+            Tape.Record(new TapeEntry
+            {
+                Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = additiveMask,
+                Float0 = scale, Int0 = replaceFutureScores ? 1 : 0
+            });
         return output;
     }
 
     private static void CheckScoreOperand(string op, string name, Tensor? t, int b, int hq, int tq, int tk, bool allowHeadOne)
     {
         if (t is null) return;
-        bool ok = t.Rank == 4 && (t.Shape[0] == b || t.Shape[0] == 1) && (t.Shape[1] == hq || (allowHeadOne && t.Shape[1] == 1)) && t.Shape[2] == tq && t.Shape[3] == tk;
+        bool ok = t.Rank == 4 && (t.Shape[0] == b || t.Shape[0] == 1) && (t.Shape[1] == hq || (allowHeadOne && t.Shape[1] == 1))
+            && t.Shape[2] == tq && t.Shape[3] == tk;
         if (!ok)
-            throw ShapeError(op, $"{name} {t.Shape} must be [{b} or 1, {(allowHeadOne ? hq + " or 1" : hq.ToString(System.Globalization.CultureInfo.InvariantCulture))}, {tq}, {tk}].");
+            throw ShapeError(op,
+                $"{name} {t.Shape} must be " +
+                $"[{b} or 1, {(allowHeadOne ? hq + " or 1" : hq.ToString(System.Globalization.CultureInfo.InvariantCulture))}, {tq}, {tk}].");
     }
 
     /// <summary>Work for one (batch row, key/value head): every query head of its group, forward or backward.</summary>
@@ -97,7 +112,8 @@ public static partial class Ops
 
         public static AttentionTask ForThread => t_instance ??= new AttentionTask();
 
-        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, bool replaceFuture, Tensor? output, bool backward, Tensor? gradOut)
+        public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, bool replaceFuture, Tensor? output, bool backward,
+            Tensor? gradOut)
         {
             (_q, _k, _v, _mask, _bias, _scale, _out, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, backward, gradOut);
             _replaceFuture = replaceFuture;

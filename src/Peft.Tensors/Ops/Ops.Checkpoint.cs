@@ -38,7 +38,8 @@ public static partial class Ops
         return output;
     }
 
-    private sealed record CheckpointState(Func<Tensor, Tensor> Layer, List<(SeededRandom Random, (uint, uint, uint, uint) State)> DropoutLog, IReadOnlyList<Tensor>? SideInputs);
+    private sealed record CheckpointState(Func<Tensor, Tensor> Layer, List<(SeededRandom Random, (uint, uint, uint, uint) State)> DropoutLog,
+        IReadOnlyList<Tensor>? SideInputs);
 
     private sealed class CheckpointBackward : IBackward
     {

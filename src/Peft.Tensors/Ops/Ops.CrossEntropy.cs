@@ -34,7 +34,10 @@ public static partial class Ops
         var y = Tensor.Uninitialized(new Shape());
         y.Span[0] = count == 0 ? float.NaN : (float)(total / count);
         if (Tape.Needs(logits))
-            Tape.Record(new TapeEntry { Op = CrossEntropyBackward.Instance, Output = y, A = logits, Saved0 = lse, State = targets, Int0 = ignoreIndex, Int1 = count });
+            Tape.Record(new TapeEntry
+            {
+                Op = CrossEntropyBackward.Instance, Output = y, A = logits, Saved0 = lse, State = targets, Int0 = ignoreIndex, Int1 = count
+            });
         terms.RequestRelease();
         lse.RequestRelease();
         return y;

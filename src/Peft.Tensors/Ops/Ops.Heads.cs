@@ -17,7 +17,9 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3 || heads < 1 || headDim < 1 || start < 0 || start + heads * headDim > x.Shape[2])
-            throw ShapeError("SplitHeads", $"input {x.Shape} must be [batch, length, width] with columns {start}..{start + heads * headDim} (heads {heads} × headDim {headDim}) inside width.");
+            throw ShapeError("SplitHeads",
+                $"input {x.Shape} must be [batch, length, width] with columns {start}..{start + heads * headDim} " +
+                $"(heads {heads} × headDim {headDim}) inside width.");
         int batch = x.Shape[0], length = x.Shape[1], width = x.Shape[2];
         var y = Tensor.Uninitialized(new Shape(batch, heads, length, headDim));
         MoveHeads(x.Span, y.Span, batch, length, width, start, heads, headDim, toHeads: true, accumulate: false);

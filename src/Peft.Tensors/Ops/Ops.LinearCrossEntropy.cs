@@ -26,7 +26,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(targets);
         if (hidden.Rank != 2 || weight.Rank != 2 || hidden.Shape[1] != weight.Shape[1])
-            throw ShapeError("LinearCrossEntropy", $"hidden {hidden.Shape} must be [rows, features] and weight {weight.Shape} [classes, features] with the same features.");
+            throw ShapeError("LinearCrossEntropy",
+                $"hidden {hidden.Shape} must be [rows, features] and weight {weight.Shape} [classes, features] with the same features.");
         int rows = hidden.Shape[0], features = hidden.Shape[1], classes = weight.Shape[0];
         if (targets.Shape.Rank != 1 || targets.Length != rows)
             throw ShapeError("LinearCrossEntropy", $"targets {targets.Shape} must be [{rows}].");
@@ -86,7 +87,8 @@ public static partial class Ops
         /// (zero on ignored rows), then dHidden (written, or added when <paramref name="accumulate"/>)
         /// = dLogits·W and, where asked, dW += dLogitsᵀ·h.
         /// </summary>
-        public void Gradients(ReadOnlySpan<float> h, Tensor weight, int n, int ignore, float scale, Span<float> hiddenGradient, bool accumulate, Span<float> weightGradient)
+        public void Gradients(ReadOnlySpan<float> h, Tensor weight, int n, int ignore, float scale, Span<float> hiddenGradient, bool accumulate,
+            Span<float> weightGradient)
         {
             int features = weight.Shape[1];
             CrossEntropyKernel.ForwardWithGradientInPlace(Logits.Buffer, Targets, n, classes, ignore, Lse, Terms, scale);

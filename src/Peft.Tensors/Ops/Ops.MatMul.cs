@@ -20,7 +20,8 @@ public static partial class Ops
         int kb = transposeB ? b.Shape[-1] : b.Shape[-2];
         int n = transposeB ? b.Shape[-2] : b.Shape[-1];
         if (k != kb)
-            throw ShapeError("MatMul", $"inner dimensions differ: {a.Shape}{(transposeA ? "ᵀ" : "")} has K={k}, {b.Shape}{(transposeB ? "ᵀ" : "")} has K={kb}.");
+            throw ShapeError("MatMul",
+                $"inner dimensions differ: {a.Shape}{(transposeA ? "ᵀ" : "")} has K={k}, {b.Shape}{(transposeB ? "ᵀ" : "")} has K={kb}.");
         int batch = a.Shape.ProductRange(0, a.Rank - 2);
         bool sharedB = b.Rank == 2;
         if (!sharedB)
@@ -48,7 +49,11 @@ public static partial class Ops
             }
         }
         if (Tape.Needs(a, b))
-            Tape.Record(new TapeEntry { Op = MatMulBackward.Instance, Output = y, A = a, B = b, Int0 = m, Int1 = n, Int2 = k, Int3 = (transposeA ? 1 : 0) | (transposeB ? 2 : 0) });
+            Tape.Record(new TapeEntry
+            {
+                Op = MatMulBackward.Instance, Output = y, A = a, B = b, Int0 = m, Int1 = n, Int2 = k,
+                Int3 = (transposeA ? 1 : 0) | (transposeB ? 2 : 0)
+            });
         return y;
     }
 

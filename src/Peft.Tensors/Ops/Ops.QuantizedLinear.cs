@@ -31,7 +31,10 @@ public static partial class Ops
                 System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(r * outF, outF), bs, ys.Slice(r * outF, outF));
         }
         if (Tape.Needs(x, bias))
-            Tape.Record(new TapeEntry { Op = QuantizedLinearBackward.Instance, Output = y, A = x, C = bias, State = weight, Int0 = rows, Int1 = inF, Int2 = outF });
+            Tape.Record(new TapeEntry
+            {
+                Op = QuantizedLinearBackward.Instance, Output = y, A = x, C = bias, State = weight, Int0 = rows, Int1 = inF, Int2 = outF
+            });
         return y;
     }
 

@@ -41,7 +41,8 @@ public abstract class LearningRateSchedule
     public static LearningRateSchedule Linear(float learningRate, int warmupSteps, int totalSteps) => new LinearSchedule(learningRate, warmupSteps, totalSteps);
 
     /// <summary>Linear warmup, then cosine decay to 0 at <paramref name="totalSteps"/> (half a cosine wave by default).</summary>
-    public static LearningRateSchedule Cosine(float learningRate, int warmupSteps, int totalSteps, float cycles = 0.5f) => new CosineSchedule(learningRate, warmupSteps, totalSteps, cycles);
+    public static LearningRateSchedule Cosine(float learningRate, int warmupSteps, int totalSteps, float cycles = 0.5f) =>
+        new CosineSchedule(learningRate, warmupSteps, totalSteps, cycles);
 
     private static void CheckTotal(int warmupSteps, int totalSteps)
     {

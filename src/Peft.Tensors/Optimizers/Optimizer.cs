@@ -15,7 +15,8 @@ public abstract class Optimizer
         {
             if (list[i] is null) throw new ArgumentException($"Parameter {i} is null.", nameof(parameters));
             if (!list[i].RequiresGrad)
-                throw new ArgumentException($"Parameter {i} ({list[i]}) does not require gradients; an optimizer only takes trainable parameters.", nameof(parameters));
+                throw new ArgumentException(
+                    $"Parameter {i} ({list[i]}) does not require gradients; an optimizer only takes trainable parameters.", nameof(parameters));
         }
         Parameters = list;
         LearningRate = learningRate;

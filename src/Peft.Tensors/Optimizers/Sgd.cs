@@ -17,7 +17,8 @@ public sealed class Sgd : Optimizer
         if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), $"momentum must be >= 0; got {momentum}.");
         if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"weightDecay must be >= 0; got {weightDecay}.");
         if (nesterov && (momentum <= 0 || dampening != 0))
-            throw new ArgumentException($"Nesterov momentum needs momentum > 0 and dampening 0; got momentum {momentum}, dampening {dampening}.", nameof(nesterov));
+            throw new ArgumentException(
+                $"Nesterov momentum needs momentum > 0 and dampening 0; got momentum {momentum}, dampening {dampening}.", nameof(nesterov));
         Momentum = momentum;
         Dampening = dampening;
         WeightDecay = weightDecay;

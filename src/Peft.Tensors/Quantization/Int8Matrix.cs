@@ -60,7 +60,8 @@ public sealed class Int8Matrix : QuantizedMatrix
             foreach (float v in row)
             {
                 if (!float.IsFinite(v))
-                    throw new ArgumentException($"Int8Matrix.Quantize: weight {weight.Name ?? weight.Shape.ToString()} has a non-finite value in row {r}.", nameof(weight));
+                    throw new ArgumentException(
+                        $"Int8Matrix.Quantize: weight {weight.Name ?? weight.Shape.ToString()} has a non-finite value in row {r}.", nameof(weight));
                 absMax = Math.Max(absMax, Math.Abs(v));
             }
             float scale = absMax / 127f;
@@ -81,11 +82,14 @@ public sealed class Int8Matrix : QuantizedMatrix
     }
 
     /// <summary>Rebuilds a matrix from stored values [rows, columns] (unpadded, row-major) and per-row scales.</summary>
-    /// <exception cref="ArgumentException">The value or scale count does not match the shape, a value is -128, or a scale is negative or not finite.</exception>
+    /// <exception cref="ArgumentException">
+    /// The value or scale count does not match the shape, a value is -128, or a scale is negative or not finite.
+    /// </exception>
     public static Int8Matrix FromValues(int rows, int columns, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales)
     {
         if ((long)rows * columns != values.Length)
-            throw new ArgumentException($"Int8Matrix.FromValues: {values.Length} values do not fill [{rows}, {columns}] ({(long)rows * columns} expected).", nameof(values));
+            throw new ArgumentException(
+                $"Int8Matrix.FromValues: {values.Length} values do not fill [{rows}, {columns}] ({(long)rows * columns} expected).", nameof(values));
         if (scales.Length != rows)
             throw new ArgumentException($"Int8Matrix.FromValues: {scales.Length} scales for {rows} rows; one scale per row expected.", nameof(scales));
         var m = new Int8Matrix(rows, columns);
@@ -114,7 +118,9 @@ public sealed class Int8Matrix : QuantizedMatrix
     public void CopyValues(Span<sbyte> destination)
     {
         if (destination.Length < (long)Rows * Columns)
-            throw new ArgumentException($"Int8Matrix.CopyValues: destination holds {destination.Length} values, [{Rows}, {Columns}] needs {(long)Rows * Columns}.", nameof(destination));
+            throw new ArgumentException(
+                $"Int8Matrix.CopyValues: destination holds {destination.Length} values, [{Rows}, {Columns}] needs {(long)Rows * Columns}.",
+                nameof(destination));
         for (int r = 0; r < Rows; r++)
             _values.AsSpan(r * Stride, Columns).CopyTo(destination.Slice(r * Columns, Columns));
     }

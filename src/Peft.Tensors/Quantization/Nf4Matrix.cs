@@ -121,7 +121,8 @@ public sealed class Nf4Matrix : QuantizedMatrix
                 foreach (float v in w.Slice(r * cols + c0, count))
                 {
                     if (!float.IsFinite(v))
-                        throw new ArgumentException($"Nf4Matrix.Quantize: weight {weight.Name ?? weight.Shape.ToString()} has a non-finite value in row {r}.", nameof(weight));
+                        throw new ArgumentException(
+                            $"Nf4Matrix.Quantize: weight {weight.Name ?? weight.Shape.ToString()} has a non-finite value in row {r}.", nameof(weight));
                     a = Math.Max(a, Math.Abs(v));
                 }
                 absMax[r * m.BlocksPerRow + b] = a;
@@ -178,7 +179,9 @@ public sealed class Nf4Matrix : QuantizedMatrix
         var m = new Nf4Matrix(rows, columns, doubleQuantized: false);
         m.CheckAndCopyCodes(codes);
         if (absMax.Length != m._absMax!.Length)
-            throw new ArgumentException($"Nf4Matrix.FromCodes: {absMax.Length} absmax values for [{rows}, {columns}], which has {m._absMax.Length} blocks of {BlockSize}.", nameof(absMax));
+            throw new ArgumentException(
+                $"Nf4Matrix.FromCodes: {absMax.Length} absmax values for [{rows}, {columns}], which has {m._absMax.Length} blocks of {BlockSize}.",
+                nameof(absMax));
         for (int i = 0; i < absMax.Length; i++)
             if (!float.IsFinite(absMax[i]) || absMax[i] < 0f)
                 throw new ArgumentException($"Nf4Matrix.FromCodes: absmax of block {i} is {absMax[i]}; it must be finite and non-negative.", nameof(absMax));
@@ -188,17 +191,23 @@ public sealed class Nf4Matrix : QuantizedMatrix
 
     /// <summary>Rebuilds a double-quantized matrix from its codes, int8 absmax codes, their group scales and mean.</summary>
     /// <exception cref="ArgumentException">A length does not match the shape, or a scale is not finite.</exception>
-    public static Nf4Matrix FromCodes(int rows, int columns, ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> absMaxCodes, ReadOnlySpan<float> absMaxGroupScales, float absMaxMean)
+    public static Nf4Matrix FromCodes(int rows, int columns, ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> absMaxCodes, ReadOnlySpan<float> absMaxGroupScales,
+        float absMaxMean)
     {
         var m = new Nf4Matrix(rows, columns, doubleQuantized: true);
         m.CheckAndCopyCodes(codes);
         if (absMaxCodes.Length != m._absMaxCodes!.Length)
-            throw new ArgumentException($"Nf4Matrix.FromCodes: {absMaxCodes.Length} absmax codes for [{rows}, {columns}], which has {m._absMaxCodes.Length} blocks of {BlockSize}.", nameof(absMaxCodes));
+            throw new ArgumentException(
+                $"Nf4Matrix.FromCodes: {absMaxCodes.Length} absmax codes for [{rows}, {columns}], " +
+                $"which has {m._absMaxCodes.Length} blocks of {BlockSize}.", nameof(absMaxCodes));
         if (absMaxGroupScales.Length != m._absMaxGroupScales!.Length)
-            throw new ArgumentException($"Nf4Matrix.FromCodes: {absMaxGroupScales.Length} absmax group scales; {m._absMaxGroupScales.Length} groups of {ScaleGroupSize} blocks expected.", nameof(absMaxGroupScales));
+            throw new ArgumentException(
+                $"Nf4Matrix.FromCodes: {absMaxGroupScales.Length} absmax group scales; " +
+                $"{m._absMaxGroupScales.Length} groups of {ScaleGroupSize} blocks expected.", nameof(absMaxGroupScales));
         if (!float.IsFinite(absMaxMean)) throw new ArgumentException($"Nf4Matrix.FromCodes: absmax mean {absMaxMean} is not finite.", nameof(absMaxMean));
         foreach (float s in absMaxGroupScales)
-            if (!float.IsFinite(s) || s < 0f) throw new ArgumentException($"Nf4Matrix.FromCodes: absmax group scale {s} must be finite and non-negative.", nameof(absMaxGroupScales));
+            if (!float.IsFinite(s) || s < 0f)
+                throw new ArgumentException($"Nf4Matrix.FromCodes: absmax group scale {s} must be finite and non-negative.", nameof(absMaxGroupScales));
         absMaxCodes.CopyTo(m._absMaxCodes);
         absMaxGroupScales.CopyTo(m._absMaxGroupScales);
         m.AbsMaxMean = absMaxMean;
@@ -208,7 +217,9 @@ public sealed class Nf4Matrix : QuantizedMatrix
     private void CheckAndCopyCodes(ReadOnlySpan<byte> codes)
     {
         if (codes.Length != _codes.Length)
-            throw new ArgumentException($"Nf4Matrix.FromCodes: {codes.Length} code bytes for [{Rows}, {Columns}]; {_codes.Length} expected ({Rows} rows × {BlocksPerRow} blocks × {BlockBytes} bytes).", nameof(codes));
+            throw new ArgumentException(
+                $"Nf4Matrix.FromCodes: {codes.Length} code bytes for [{Rows}, {Columns}]; " +
+                $"{_codes.Length} expected ({Rows} rows × {BlocksPerRow} blocks × {BlockBytes} bytes).", nameof(codes));
         codes.CopyTo(_codes);
     }
 

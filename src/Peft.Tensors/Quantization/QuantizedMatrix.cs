@@ -52,7 +52,8 @@ public abstract class QuantizedMatrix
         if ((uint)row >= (uint)Rows)
             throw new ArgumentOutOfRangeException(nameof(row), $"{Format} matrix [{Rows}, {Columns}]: row {row} is out of range.");
         if (destination.Length < Columns)
-            throw new ArgumentException($"{Format} matrix [{Rows}, {Columns}]: destination holds {destination.Length} values, a row needs {Columns}.", nameof(destination));
+            throw new ArgumentException(
+                $"{Format} matrix [{Rows}, {Columns}]: destination holds {destination.Length} values, a row needs {Columns}.", nameof(destination));
         unsafe
         {
             fixed (float* d = destination) DequantizeTile(row, 1, 0, Columns, d, Columns);

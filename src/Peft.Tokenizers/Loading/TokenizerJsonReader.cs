@@ -20,9 +20,11 @@ internal sealed class TokenizerJsonReader(string source)
 
     private TokenizerFormatException Error(string path, string problem) => new($"{source}: {path}: {problem}");
 
-    private static string? Type(JsonElement e) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+    private static string? Type(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
 
-    private string Unsupported(string kind, string? type, string[] supported) => $"{kind} type '{type ?? "(none)"}' is not supported; supported: {string.Join(", ", supported)}.";
+    private string Unsupported(string kind, string? type, string[] supported) =>
+        $"{kind} type '{type ?? "(none)"}' is not supported; supported: {string.Join(", ", supported)}.";
 
     private static bool Bool(JsonElement e, string name, bool fallback) =>
         e.TryGetProperty(name, out var v) ? v.ValueKind == JsonValueKind.True || (v.ValueKind != JsonValueKind.False && fallback) : fallback;
@@ -42,7 +44,8 @@ internal sealed class TokenizerJsonReader(string source)
             "Strip" => new StripNormalizer(Bool(e, "strip_left", true), Bool(e, "strip_right", true)),
             "Prepend" => new PrependNormalizer(Str(e, "prepend") ?? throw Error(path + ".prepend", "missing.")),
             "Replace" => Replace(e, path),
-            "Sequence" => new SequenceNormalizer(e.GetProperty("normalizers").EnumerateArray().Select((n, i) => Normalizer(n, $"{path}.normalizers[{i}]")!).ToArray()),
+            "Sequence" => new SequenceNormalizer(
+                e.GetProperty("normalizers").EnumerateArray().Select((n, i) => Normalizer(n, $"{path}.normalizers[{i}]")!).ToArray()),
             var t => throw Error(path, Unsupported("normalizer", t, Normalizers)),
         };
     }
@@ -56,7 +59,8 @@ internal sealed class TokenizerJsonReader(string source)
     /// <summary>A pattern object: {"String": "..."} or {"Regex": "..."} (Oniguruma syntax, which .NET reads for these classes).</summary>
     private (string? Literal, Regex? Regex) Pattern(JsonElement e, string path)
     {
-        if (!e.TryGetProperty("pattern", out var p) || p.ValueKind != JsonValueKind.Object) throw Error(path + ".pattern", "missing (an object with String or Regex).");
+        if (!e.TryGetProperty("pattern", out var p) || p.ValueKind != JsonValueKind.Object)
+            throw Error(path + ".pattern", "missing (an object with String or Regex).");
         if (Str(p, "String") is { } literal) return (literal, null);
         if (Str(p, "Regex") is { } regex)
         {
@@ -84,7 +88,8 @@ internal sealed class TokenizerJsonReader(string source)
             "WhitespaceSplit" => new WhitespaceSplitPreTokenizer(),
             "Digits" => new DigitsPreTokenizer(Bool(e, "individual_digits", false)),
             "Punctuation" => new PunctuationPreTokenizer(Behavior(Str(e, "behavior") ?? "Isolated", path)),
-            "Sequence" => new SequencePreTokenizer(e.GetProperty("pretokenizers").EnumerateArray().Select((n, i) => PreTokenizer(n, $"{path}.pretokenizers[{i}]")!).ToArray()),
+            "Sequence" => new SequencePreTokenizer(
+                e.GetProperty("pretokenizers").EnumerateArray().Select((n, i) => PreTokenizer(n, $"{path}.pretokenizers[{i}]")!).ToArray()),
             var t => throw Error(path, Unsupported("pre-tokenizer", t, PreTokenizers)),
         };
     }
@@ -140,8 +145,8 @@ internal sealed class TokenizerJsonReader(string source)
                         i++;
                     }
                 }
-                return new BpeModel(vocab, merges, Str(e, "unk_token"), Bool(e, "fuse_unk", false), Bool(e, "byte_fallback", false), Bool(e, "ignore_merges", false),
-                    Str(e, "continuing_subword_prefix"), Str(e, "end_of_word_suffix"), $"{source}: {path}");
+                return new BpeModel(vocab, merges, Str(e, "unk_token"), Bool(e, "fuse_unk", false), Bool(e, "byte_fallback", false),
+                    Bool(e, "ignore_merges", false), Str(e, "continuing_subword_prefix"), Str(e, "end_of_word_suffix"), $"{source}: {path}");
             }
             case "Unigram":
             {
@@ -193,7 +198,8 @@ internal sealed class TokenizerJsonReader(string source)
             case "BertProcessing":
                 return new SurroundProcessing(Token(e.GetProperty("cls"), path + ".cls"), Token(e.GetProperty("sep"), path + ".sep"));
             case "Sequence":
-                return new SequenceProcessing(e.GetProperty("processors").EnumerateArray().Select((p, i) => PostProcessor(p, $"{path}.processors[{i}]", idOf)).OfType<IPostProcessor>().ToArray());
+                return new SequenceProcessing(e.GetProperty("processors").EnumerateArray()
+                    .Select((p, i) => PostProcessor(p, $"{path}.processors[{i}]", idOf)).OfType<IPostProcessor>().ToArray());
             case "TemplateProcessing":
             {
                 var specials = new Dictionary<string, (int[] Ids, string[] Tokens)>(StringComparer.Ordinal);
@@ -211,7 +217,8 @@ internal sealed class TokenizerJsonReader(string source)
                         string name = Str(s, "id")!;
                         if (!specials.TryGetValue(name, out var special))
                         {
-                            int id = idOf(name) ?? throw Error($"{path}.single[{i}]", $"special token '{name}' is neither in special_tokens nor in the vocabulary.");
+                            int id = idOf(name)
+                                ?? throw Error($"{path}.single[{i}]", $"special token '{name}' is neither in special_tokens nor in the vocabulary.");
                             special = ([id], [name]);
                         }
                         items.Add((false, special.Ids, special.Tokens));
@@ -232,10 +239,12 @@ internal sealed class TokenizerJsonReader(string source)
         return Type(e) switch
         {
             "ByteLevel" => new ByteLevelDecoder(),
-            "Replace" => new ReplaceDecoder(Pattern(e, path).Literal ?? throw Error(path + ".pattern", "a Replace decoder needs a String pattern."), Str(e, "content") ?? ""),
+            "Replace" => new ReplaceDecoder(
+                Pattern(e, path).Literal ?? throw Error(path + ".pattern", "a Replace decoder needs a String pattern."), Str(e, "content") ?? ""),
             "ByteFallback" => new ByteFallbackDecoder(),
             "Fuse" => new FuseDecoder(),
-            "Strip" => new StripDecoder((Str(e, "content") ?? " ")[0], e.TryGetProperty("start", out var a) ? a.GetInt32() : 0, e.TryGetProperty("stop", out var b) ? b.GetInt32() : 0),
+            "Strip" => new StripDecoder((Str(e, "content") ?? " ")[0], e.TryGetProperty("start", out var a) ? a.GetInt32() : 0,
+                e.TryGetProperty("stop", out var b) ? b.GetInt32() : 0),
             "Metaspace" => new MetaspaceDecoder(Replacement(e), PrependScheme(e) != "never"),
             "WordPiece" => new WordPieceDecoder(Str(e, "prefix") ?? "##"),
             "Sequence" => new SequenceDecoder(e.GetProperty("decoders").EnumerateArray().Select((d, i) => Decoder(d, $"{path}.decoders[{i}]")!).ToArray()),
@@ -251,7 +260,8 @@ internal sealed class TokenizerJsonReader(string source)
         foreach (var t in list.EnumerateArray())
         {
             if (!t.TryGetProperty("id", out var id) || Str(t, "content") is not { } content) throw Error($"added_tokens[{i}]", "needs id and content.");
-            result.Add(new AddedToken(id.GetInt32(), content, Bool(t, "special", false), Bool(t, "single_word", false), Bool(t, "lstrip", false), Bool(t, "rstrip", false), Bool(t, "normalized", false)));
+            result.Add(new AddedToken(id.GetInt32(), content, Bool(t, "special", false), Bool(t, "single_word", false), Bool(t, "lstrip", false),
+                Bool(t, "rstrip", false), Bool(t, "normalized", false)));
             i++;
         }
         return result;

@@ -15,7 +15,8 @@ internal sealed class BpeModel : ITokenizerModel
     private readonly bool _fuseUnk, _byteFallback, _ignoreMerges;
     private readonly string _prefix, _suffix;
     // Tokenizers are shared across threads (serving), so the piece cache is concurrent.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens, (int, int)[] Spans)> _cache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens, (int, int)[] Spans)> _cache =
+        new(StringComparer.Ordinal);
     private const int CacheLimit = 100_000;
 
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? unk, bool fuseUnk, bool byteFallback,

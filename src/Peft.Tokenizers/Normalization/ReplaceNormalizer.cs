@@ -12,7 +12,8 @@ internal sealed class ReplaceNormalizer(string? literal, Regex? pattern, string 
         if (pattern is not null)
             for (var m = pattern.Match(s); m.Success; m = m.NextMatch()) matches.Add((m.Index, m.Length));
         else if (literal!.Length > 0)
-            for (int at = s.IndexOf(literal, StringComparison.Ordinal); at >= 0; at = s.IndexOf(literal, at + literal.Length, StringComparison.Ordinal)) matches.Add((at, literal.Length));
+            for (int at = s.IndexOf(literal, StringComparison.Ordinal); at >= 0; at = s.IndexOf(literal, at + literal.Length, StringComparison.Ordinal))
+                matches.Add((at, literal.Length));
         if (matches.Count == 0) return text;
         var builder = new AlignedTextBuilder(s.Length);
         int i = 0;

@@ -11,7 +11,9 @@ internal sealed class UnicodeNormalizer : INormalizer
     {
         // .NET's invariant globalization mode leaves non-ASCII text unnormalized: fail loudly, not silently.
         if ("e\u0301".Normalize(System.Text.NormalizationForm.FormC) != "\u00E9")
-            throw new PlatformNotSupportedException($"This tokenizer normalizes text ({form}), which needs ICU; the process runs with InvariantGlobalization, which lacks it. Turn InvariantGlobalization off.");
+            throw new PlatformNotSupportedException(
+                $"This tokenizer normalizes text ({form}), which needs ICU; the process runs with InvariantGlobalization, which lacks it. " +
+                "Turn InvariantGlobalization off.");
         _form = form;
     }
 

@@ -9,7 +9,8 @@ namespace Peft.Tokenizers.PreTokenization;
 internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : IPreTokenizer
 {
     /// <summary>GPT-2's pattern (Oniguruma and .NET agree on its classes).</summary>
-    public static readonly Regex Gpt2Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    public static readonly Regex Gpt2Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+        RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     public void Split(AlignedText text, bool first, List<AlignedText> output)
     {

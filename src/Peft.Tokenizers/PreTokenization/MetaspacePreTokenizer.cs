@@ -9,7 +9,8 @@ internal sealed class MetaspacePreTokenizer(char replacement, string prependSche
 {
     public void Split(AlignedText text, bool first, List<AlignedText> output)
     {
-        bool prepend = (prependScheme == "always" || (prependScheme == "first" && first)) && text.Length > 0 && text.Text[0] != ' ' && text.Text[0] != replacement;
+        bool prepend = (prependScheme == "always" || (prependScheme == "first" && first))
+            && text.Length > 0 && text.Text[0] != ' ' && text.Text[0] != replacement;
         var builder = new AlignedTextBuilder(text.Length + 1);
         if (prepend) builder.Append(replacement, text.Starts[0], text.Starts[0]);
         for (int i = 0; i < text.Length; i++) builder.Append(text.Text[i] == ' ' ? replacement : text.Text[i], text.Starts[i], text.Ends[i]);

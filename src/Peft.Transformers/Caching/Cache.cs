@@ -78,7 +78,8 @@ public abstract class Cache
         if (perLayer.Count != Layout.Layers)
             throw new ArgumentException($"Cache.AppendPrefix: got {perLayer.Count} layers of prefix; the cache has {Layout.Layers}.", nameof(perLayer));
         if (Length != PrefixLength)
-            throw new InvalidOperationException($"Cache.AppendPrefix: the cache already holds {RealTokenLength} real tokens; prefixes go in front of them, so add them first.");
+            throw new InvalidOperationException(
+                $"Cache.AppendPrefix: the cache already holds {RealTokenLength} real tokens; prefixes go in front of them, so add them first.");
         // Validate every layer before touching any, so a bad prefix leaves the cache unchanged.
         int length = perLayer[0].Keys.Rank == 4 ? perLayer[0].Keys.Shape[2] : -1;
         for (int i = 0; i < perLayer.Count; i++)
@@ -87,7 +88,9 @@ public abstract class Cache
             CheckBlock(k, $"prefix keys of layer {i}");
             CheckBlock(v, $"prefix values of layer {i}");
             if (k.Shape[2] != length || v.Shape[2] != length)
-                throw new ArgumentException($"Cache.AppendPrefix: layer {i} has keys {k.Shape} and values {v.Shape}; every layer needs {length} prefix positions like layer 0.", nameof(perLayer));
+                throw new ArgumentException(
+                    $"Cache.AppendPrefix: layer {i} has keys {k.Shape} and values {v.Shape}; every layer needs {length} prefix positions like layer 0.",
+                    nameof(perLayer));
         }
         for (int i = 0; i < perLayer.Count; i++) Append(i, perLayer[i].Keys, perLayer[i].Values);
         PrefixLength += length;
@@ -132,7 +135,8 @@ public abstract class Cache
     private void CheckBlock(Tensor t, string what)
     {
         if (t.Rank != 4 || t.Shape[0] != Layout.BatchSize || t.Shape[1] != Layout.KeyValueHeads || t.Shape[3] != Layout.HeadDim)
-            throw new ArgumentException($"Cache.Append: {what} {t.Shape} must be [batch {Layout.BatchSize}, kv heads {Layout.KeyValueHeads}, length, head dim {Layout.HeadDim}].");
+            throw new ArgumentException(
+                $"Cache.Append: {what} {t.Shape} must be [batch {Layout.BatchSize}, kv heads {Layout.KeyValueHeads}, length, head dim {Layout.HeadDim}].");
     }
 
     /// <summary>Sets how many leading positions are prefix (used when restoring a cache from a layer list).</summary>

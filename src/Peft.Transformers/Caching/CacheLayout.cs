@@ -15,10 +15,13 @@ public readonly record struct CacheLayout(int Layers, int BatchSize, int KeyValu
     public void Validate()
     {
         if (Layers <= 0 || BatchSize <= 0 || KeyValueHeads <= 0 || HeadDim <= 0)
-            throw new ArgumentException($"Cache layout needs positive sizes; got layers {Layers}, batch {BatchSize}, kv heads {KeyValueHeads}, head dim {HeadDim}.");
+            throw new ArgumentException(
+                $"Cache layout needs positive sizes; got layers {Layers}, batch {BatchSize}, kv heads {KeyValueHeads}, head dim {HeadDim}.");
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first dimension in which <paramref name="actual"/> differs from this (expected) layout.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first dimension in which <paramref name="actual"/> differs from this (expected) layout.
+    /// </summary>
     public void CheckMatches(CacheLayout actual, string what)
     {
         if (actual.Layers != Layers) throw Mismatch(what, "layers", actual.Layers, Layers);

@@ -29,7 +29,8 @@ public static class CachePrecedence
         }
         if (cache.PrefixLength == prefix.Length) return null;
         throw new InvalidOperationException(
-            $"A prefix of {prefix.Length} positions was given with a cache that holds {cache.RealTokenLength} real tokens and a prefix of {cache.PrefixLength}. " +
+            $"A prefix of {prefix.Length} positions was given with a cache that holds {cache.RealTokenLength} real tokens " +
+            $"and a prefix of {cache.PrefixLength}. " +
             "Pass the prefix with the first (empty-cache) call only, or a cache that already starts with it.");
     }
 }

@@ -12,7 +12,8 @@ public sealed class EncoderDecoderCache
         ArgumentNullException.ThrowIfNull(selfAttention);
         ArgumentNullException.ThrowIfNull(crossAttention);
         if (selfAttention.Layout.Layers != crossAttention.Layout.Layers || selfAttention.Layout.BatchSize != crossAttention.Layout.BatchSize)
-            throw new ArgumentException($"Self-attention cache {selfAttention.Layout} and cross-attention cache {crossAttention.Layout} must have the same layers and batch size.");
+            throw new ArgumentException(
+                $"Self-attention cache {selfAttention.Layout} and cross-attention cache {crossAttention.Layout} must have the same layers and batch size.");
         SelfAttention = selfAttention;
         CrossAttention = crossAttention;
     }

@@ -44,7 +44,8 @@ internal sealed class LayerKeyValues
         if (needed > Capacity)
         {
             if (!canGrow)
-                throw new InvalidOperationException($"Static cache is full: it holds {Capacity} positions and {needed} are needed. Create it with a larger maxLength.");
+                throw new InvalidOperationException(
+                    $"Static cache is full: it holds {Capacity} positions and {needed} are needed. Create it with a larger maxLength.");
             Grow(Math.Max(needed, Capacity * 2));
         }
         int d = _layout.HeadDim;

@@ -21,7 +21,9 @@ public sealed class PrefixKeyValues
         for (int i = 0; i < layers.Count; i++)
         {
             if (layers[i].Keys.Shape != shape || layers[i].Values.Shape != shape)
-                throw new ArgumentException($"Prefix layer {i} has keys {layers[i].Keys.Shape} and values {layers[i].Values.Shape}; all must be {shape} like layer 0's keys.", nameof(layers));
+                throw new ArgumentException(
+                    $"Prefix layer {i} has keys {layers[i].Keys.Shape} and values {layers[i].Values.Shape}; all must be {shape} like layer 0's keys.",
+                    nameof(layers));
         }
         _layers = [.. layers];
         Layout = new CacheLayout(layers.Count, shape[0], shape[1], shape[3]);
@@ -36,7 +38,9 @@ public sealed class PrefixKeyValues
 
     /// <summary>The keys and values of one layer.</summary>
     public (Tensor Keys, Tensor Values) this[int layer] =>
-        (uint)layer < (uint)_layers.Length ? _layers[layer] : throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; the prefix has {_layers.Length} layers.");
+        (uint)layer < (uint)_layers.Length
+            ? _layers[layer]
+            : throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; the prefix has {_layers.Length} layers.");
 
     /// <summary>The layers as a list (for <see cref="Cache.AppendPrefix"/>).</summary>
     public IReadOnlyList<(Tensor Keys, Tensor Values)> Layers => _layers;

@@ -139,7 +139,8 @@ public sealed class ModelConfig
             "qwen2" => ParseLlamaLike(obj, r, ModelFamily.Qwen2),
             "mistral" => ParseLlamaLike(obj, r, ModelFamily.Mistral),
             "t5" => ParseT5(obj, r),
-            _ => throw new ModelConfigException(source, "model_type", $"is '{modelType}', which is not supported; supported model types: {string.Join(", ", SupportedModelTypes)}."),
+            _ => throw new ModelConfigException(source, "model_type",
+                $"is '{modelType}', which is not supported; supported model types: {string.Join(", ", SupportedModelTypes)}."),
         };
     }
 
@@ -305,7 +306,9 @@ public sealed class ModelConfig
             {
                 var ids = new int[arr.Count];
                 for (int i = 0; i < arr.Count; i++)
-                    ids[i] = arr[i] is JsonValue v && v.TryGetValue(out int id) ? id : throw Error(field, $"must be an integer or a list of integers; got {n.ToJsonString()}.");
+                    ids[i] = arr[i] is JsonValue v && v.TryGetValue(out int id)
+                        ? id
+                        : throw Error(field, $"must be an integer or a list of integers; got {n.ToJsonString()}.");
                 return ids;
             }
             return [OptionalInt(field)!.Value];

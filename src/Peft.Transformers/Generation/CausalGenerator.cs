@@ -23,7 +23,9 @@ public sealed class CausalGenerator
     {
     }
 
-    /// <summary>Creates a generator that runs <paramref name="model"/> through <paramref name="step"/> (e.g. a PEFT model's step with its adapters' inputs).</summary>
+    /// <summary>
+    /// Creates a generator that runs <paramref name="model"/> through <paramref name="step"/> (e.g. a PEFT model's step with its adapters' inputs).
+    /// </summary>
     public CausalGenerator(CausalLanguageModel model, ICausalStep step)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -33,15 +35,19 @@ public sealed class CausalGenerator
     }
 
     /// <summary>
-    /// Generates with <paramref name="options"/> (greedy unless <see cref="GenerationOptions.DoSample"/>). Returns [batch, promptLength + steps]: the prompt as given (with its
-    /// padding) followed by the new ids, like HF's <c>generate().sequences</c>.
+    /// Generates with <paramref name="options"/> (greedy unless <see cref="GenerationOptions.DoSample"/>). Returns
+    /// [batch, promptLength + steps]: the prompt as given (with its padding) followed by the new ids, like HF's
+    /// <c>generate().sequences</c>.
     /// </summary>
     /// <param name="inputIds">[batch, promptLength], left-padded.</param>
     /// <param name="attentionMask">[batch, promptLength] (1 = token, 0 = padding); null = all ones. Every row needs a token.</param>
     /// <param name="options">Length, stopping, sampling and cache settings.</param>
     public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => Generate(inputIds, attentionMask, options, null);
 
-    /// <summary>As <see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/>; <paramref name="stepLogits"/> receives each step's next-token logits [batch, vocab] (parity tests).</summary>
+    /// <summary>
+    /// As <see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/>; <paramref name="stepLogits"/> receives each step's next-token
+    /// logits [batch, vocab] (parity tests).
+    /// </summary>
     internal IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits)
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
@@ -62,7 +68,8 @@ public sealed class CausalGenerator
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var prompt = Validate(inputIds, ref attentionMask, options);
-        if (prompt.Length != 1) throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
+        if (prompt.Length != 1)
+            throw new ArgumentException($"StreamAsync takes one prompt; got a batch of {prompt.Length}. Use Generate for batches.", nameof(inputIds));
         foreach (var step in Steps(prompt, attentionMask!, options, null))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -131,7 +138,9 @@ public sealed class CausalGenerator
         {
             var layout = _model.CacheLayoutFor(batch);
             int ahead = _step.VirtualPositions + promptLength;
-            cache = options.UseStaticCache ? new StaticCache(layout, ahead + options.MaxNewTokens) : new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
+            cache = options.UseStaticCache
+                ? new StaticCache(layout, ahead + options.MaxNewTokens)
+                : new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
         }
         var selector = new TokenSelector(options);
         var stops = new StopStrings(options, batch);

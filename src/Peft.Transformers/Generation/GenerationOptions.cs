@@ -53,7 +53,8 @@ public sealed record GenerationOptions
         if (!(Temperature > 0)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"Temperature must be > 0; got {Temperature}.");
         if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), $"TopK must be >= 0; got {TopK}.");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), $"TopP must be in (0, 1]; got {TopP}.");
-        if (!(RepetitionPenalty > 0)) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"RepetitionPenalty must be > 0; got {RepetitionPenalty}.");
+        if (!(RepetitionPenalty > 0))
+            throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"RepetitionPenalty must be > 0; got {RepetitionPenalty}.");
         if (StopStrings is { Count: > 0 })
         {
             if (TextDecoder is null)

@@ -24,7 +24,9 @@ public sealed class Seq2SeqGenerator
     {
     }
 
-    /// <summary>Creates a generator that runs <paramref name="model"/> through <paramref name="step"/> (e.g. a PEFT model's steps with its adapters' inputs).</summary>
+    /// <summary>
+    /// Creates a generator that runs <paramref name="model"/> through <paramref name="step"/> (e.g. a PEFT model's steps with its adapters' inputs).
+    /// </summary>
     public Seq2SeqGenerator(T5Model model, ISeq2SeqStep step)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -53,7 +55,10 @@ public sealed class Seq2SeqGenerator
     /// <param name="options">Length, stopping, sampling and cache settings.</param>
     public IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options) => Generate(inputIds, attentionMask, options, null);
 
-    /// <summary>As <see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/>; <paramref name="stepLogits"/> receives each step's next-token logits [batch, vocab] (parity tests).</summary>
+    /// <summary>
+    /// As <see cref="Generate(IntTensor, IntTensor?, GenerationOptions)"/>; <paramref name="stepLogits"/> receives each step's next-token
+    /// logits [batch, vocab] (parity tests).
+    /// </summary>
     internal IntTensor Generate(IntTensor inputIds, IntTensor? attentionMask, GenerationOptions options, List<float[]>? stepLogits)
     {
         Validate(inputIds, options);
@@ -77,7 +82,9 @@ public sealed class Seq2SeqGenerator
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Validate(inputIds, options);
-        if (inputIds.Shape[0] != 1) throw new ArgumentException($"StreamAsync takes one source row; got a batch of {inputIds.Shape[0]}. Use Generate for batches.", nameof(inputIds));
+        if (inputIds.Shape[0] != 1)
+            throw new ArgumentException(
+                $"StreamAsync takes one source row; got a batch of {inputIds.Shape[0]}. Use Generate for batches.", nameof(inputIds));
         foreach (var step in Steps(inputIds, attentionMask, options, null))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -120,7 +127,9 @@ public sealed class Seq2SeqGenerator
         if (options.UseCache)
         {
             var selfLayout = _model.DecoderCacheLayoutFor(batch);
-            Cache self = options.UseStaticCache ? new StaticCache(selfLayout, prefixLength + options.MaxNewTokens + 1) : new DynamicCache(selfLayout, prefixLength + Math.Min(options.MaxNewTokens + 1, 256));
+            Cache self = options.UseStaticCache
+                ? new StaticCache(selfLayout, prefixLength + options.MaxNewTokens + 1)
+                : new DynamicCache(selfLayout, prefixLength + Math.Min(options.MaxNewTokens + 1, 256));
             cache = new EncoderDecoderCache(self, new StaticCache(selfLayout, _step.CrossAttentionPrefixLength + sourceLength));
         }
 

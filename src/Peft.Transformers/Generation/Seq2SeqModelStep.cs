@@ -23,7 +23,8 @@ public sealed class Seq2SeqModelStep : ISeq2SeqStep
     public int CrossAttentionPrefixLength => 0;
 
     /// <inheritdoc/>
-    public (Tensor Output, IntTensor? Mask) Encode(IntTensor inputIds, IntTensor? attentionMask) => (_model.Encode(inputIds, null, attentionMask), attentionMask);
+    public (Tensor Output, IntTensor? Mask) Encode(IntTensor inputIds, IntTensor? attentionMask) =>
+        (_model.Encode(inputIds, null, attentionMask), attentionMask);
 
     /// <inheritdoc/>
     public Tensor Logits(IntTensor decoderIds, Tensor encoderOutput, IntTensor? encoderMask, EncoderDecoderCache? cache) =>

@@ -31,7 +31,9 @@ internal sealed class StopStrings
         _longest = _stops.Count == 0 ? 0 : _stops.Max(s => s.Length);
     }
 
-    /// <summary>True when the text of <paramref name="sequence"/>[<paramref name="generatedFrom"/>..] (row <paramref name="row"/>) contains a stop string.</summary>
+    /// <summary>
+    /// True when the text of <paramref name="sequence"/>[<paramref name="generatedFrom"/>..] (row <paramref name="row"/>) contains a stop string.
+    /// </summary>
     public bool Hit(int row, List<int> sequence, int generatedFrom)
     {
         if (_text.Length == 0) return false;

@@ -59,7 +59,10 @@ public sealed class CheckpointReader : IDisposable
             if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{indexPath}: no \"weight_map\" object.");
             weightMap = map.EnumerateObject().ToDictionary(p => p.Name,
-                p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new InvalidDataException($"{indexPath}: weight_map entry '{p.Name}' is not a file name."), StringComparer.Ordinal);
+                p => p.Value.ValueKind == JsonValueKind.String
+                    ? p.Value.GetString()!
+                    : throw new InvalidDataException($"{indexPath}: weight_map entry '{p.Name}' is not a file name."),
+                StringComparer.Ordinal);
         }
         catch (JsonException ex)
         {

@@ -87,7 +87,8 @@ public static class ModelLoader
         int? fromConfig = LabelCount(config.Source);
         const string score = SequenceClassificationModel.ScoreName;
         // Quantization applies as for LoadCausal; the head stays float.
-        LoadWeights(folder, config, backbone.Parameters, backbone.LinearLayers, options, Aliases(backbone), name => name == score, name => name == "lm_head.weight");
+        LoadWeights(folder, config, backbone.Parameters, backbone.LinearLayers, options, Aliases(backbone), name => name == score,
+            name => name == "lm_head.weight");
         using var checkpoint = CheckpointReader.Open(folder);
         int labels = numLabels ?? fromConfig
             ?? throw new ModelConfigException(config.Source, "id2label", "is missing, so the number of classes is unknown; pass numLabels.");
@@ -121,8 +122,9 @@ public static class ModelLoader
         return ModelConfig.Load(folder);
     }
 
-    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options, IReadOnlyDictionary<string, string>? aliases,
-        Func<string, bool>? alsoIgnorable = null, Func<string, bool>? mayBeMissing = null, CancellationToken cancellationToken = default)
+    private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options,
+        IReadOnlyDictionary<string, string>? aliases, Func<string, bool>? alsoIgnorable = null, Func<string, bool>? mayBeMissing = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
         using var checkpoint = CheckpointReader.Open(folder);
@@ -138,7 +140,8 @@ public static class ModelLoader
                 parameters.ReplaceWithQuantized(name, q);
             }
         }
-        parameters.Load(checkpoint, options, name => IsIgnorable(config, name) || alsoIgnorable?.Invoke(name) == true, aliases, mayBeMissing, cancellationToken);
+        parameters.Load(checkpoint, options, name => IsIgnorable(config, name) || alsoIgnorable?.Invoke(name) == true, aliases, mayBeMissing,
+            cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         // A quantized folder keeps the layers it saved float (its excluded modules) as they are.
         if (stored is null && options.Quantization != QuantizationFormat.None)
@@ -150,7 +153,8 @@ public static class ModelLoader
     {
         ModelFamily.Gpt2 => new Gpt2Model(config),
         ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Mistral => new LlamaModel(config),
-        _ => throw new ModelConfigException(config.Source, "model_type", $"is '{config.ModelType}', which is not a decoder-only model supported here; use gpt2, llama, qwen2 or mistral."),
+        _ => throw new ModelConfigException(config.Source, "model_type",
+            $"is '{config.ModelType}', which is not a decoder-only model supported here; use gpt2, llama, qwen2 or mistral."),
     };
 
     /// <summary>Writes config.json and model.safetensors (atomically each) to <paramref name="folder"/>.</summary>
@@ -209,6 +213,7 @@ public static class ModelLoader
     // GPT2Model checkpoints (no LM head) name parameters without the "transformer." prefix.
     private static Dictionary<string, string>? Aliases(CausalLanguageModel model) =>
         model.Config.Family == ModelFamily.Gpt2
-            ? model.Parameters.All.Where(p => p.Name.StartsWith("transformer.", StringComparison.Ordinal)).ToDictionary(p => p.Name, p => p.Name["transformer.".Length..])
+            ? model.Parameters.All.Where(p => p.Name.StartsWith("transformer.", StringComparison.Ordinal))
+                .ToDictionary(p => p.Name, p => p.Name["transformer.".Length..])
             : null;
 }

@@ -22,7 +22,8 @@ public static class AttentionMasks
     public static Tensor Causal(int batch, int queries, int keys, IntTensor? keyMask, MaskStyle style, int? slidingWindow = null)
     {
         Validate(batch, queries, keys, keyMask);
-        if (queries > keys) throw new ArgumentException($"Causal mask: {queries} queries cannot exceed {keys} keys (the keys include the queries' own positions).");
+        if (queries > keys)
+            throw new ArgumentException($"Causal mask: {queries} queries cannot exceed {keys} keys (the keys include the queries' own positions).");
         var mask = Tensor.Zeros(new Shape(batch, 1, queries, keys));
         var m = mask.Span;
         ReadOnlySpan<int> pad = keyMask is null ? default : keyMask.Span;

@@ -57,7 +57,8 @@ internal static class AttentionCore
             cache.Append(layer, keys, values);
             var (storedKeys, storedValues) = cache.Storage(layer); // [B, Hkv, capacity, Hd] each, the first K rows valid
             // attended: [B, H, T, Hd]
-            attended = Ops.ScaledDotProductAttention(queries, storedKeys, storedValues, additiveMask, positionBias, scale, replaceFutureScores, cache.GetLength(layer));
+            attended = Ops.ScaledDotProductAttention(queries, storedKeys, storedValues, additiveMask, positionBias, scale, replaceFutureScores,
+                cache.GetLength(layer));
         }
         else
         {

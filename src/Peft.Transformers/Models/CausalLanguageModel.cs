@@ -115,7 +115,9 @@ public abstract class CausalLanguageModel : ILanguageModel
         if (labels is not null && (labels.Shape.Rank != 2 || labels.Shape[0] != batch || labels.Shape[1] != length))
             throw new ArgumentException($"labels {labels.Shape} must be [batch {batch}, length {length}].", nameof(labels));
         if (attentionMask is not null && (attentionMask.Shape.Rank != 2 || attentionMask.Shape[0] != batch || attentionMask.Shape[1] != keys))
-            throw new ArgumentException($"attention_mask {attentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length} positions).", nameof(attentionMask));
+            throw new ArgumentException(
+                $"attention_mask {attentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length} positions).",
+                nameof(attentionMask));
 
         var mask = AttentionMasks.Causal(batch, length, keys, attentionMask, MaskStyle, SlidingWindow);
         return RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
@@ -131,7 +133,8 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// Adds positions to the embeddings (if the family does), runs every block and the final
     /// norm; appends the embedding output and every block output to <paramref name="hiddenStates"/>.
     /// </summary>
-    protected abstract Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates);
+    protected abstract Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix,
+        List<Tensor>? hiddenStates);
 
     /// <summary>The LM head's weight [vocab, hidden] (for losses computed without materialized logits).</summary>
     protected abstract Tensor HeadWeight { get; }

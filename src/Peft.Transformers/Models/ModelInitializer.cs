@@ -17,7 +17,9 @@ public static class ModelInitializer
         foreach (var p in parameters.All)
         {
             var values = p.Tensor.Span;
-            bool isNormWeight = p.Tensor.Rank == 1 && (p.Name.Contains("ln", StringComparison.Ordinal) || p.Name.Contains("norm", StringComparison.OrdinalIgnoreCase)) && p.Name.EndsWith(".weight", StringComparison.Ordinal);
+            bool isNormWeight = p.Tensor.Rank == 1
+                && (p.Name.Contains("ln", StringComparison.Ordinal) || p.Name.Contains("norm", StringComparison.OrdinalIgnoreCase))
+                && p.Name.EndsWith(".weight", StringComparison.Ordinal);
             if (isNormWeight) values.Fill(1f);
             else if (p.Tensor.Rank == 1) values.Clear();
             else for (int i = 0; i < values.Length; i++) values[i] = std * random.NextNormal();

@@ -39,7 +39,8 @@ public sealed class ParameterSet
         ArgumentNullException.ThrowIfNull(matrix);
         if (!_byName.TryGetValue(name, out var p)) throw new KeyNotFoundException($"The model has no float parameter named '{name}' to quantize.");
         if (p.Tensor.Rank != 2 || p.Tensor.Shape[0] != matrix.Rows || p.Tensor.Shape[1] != matrix.Columns)
-            throw new ArgumentException($"Parameter '{name}' {p.Tensor.Shape} cannot be replaced by a {matrix.Format} matrix [{matrix.Rows}, {matrix.Columns}].", nameof(matrix));
+            throw new ArgumentException(
+                $"Parameter '{name}' {p.Tensor.Shape} cannot be replaced by a {matrix.Format} matrix [{matrix.Rows}, {matrix.Columns}].", nameof(matrix));
         _ordered.Remove(p);
         _byName.Remove(name);
         var q = new QuantizedParameter(name, matrix);
@@ -54,7 +55,8 @@ public sealed class ParameterSet
     public long ElementCount => _ordered.Sum(p => (long)p.Tensor.Length);
 
     /// <summary>The tensor named <paramref name="name"/>.</summary>
-    public Tensor this[string name] => _byName.TryGetValue(name, out var p) ? p.Tensor : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
+    public Tensor this[string name] =>
+        _byName.TryGetValue(name, out var p) ? p.Tensor : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
 
     /// <summary>True when a parameter of that name exists.</summary>
     public bool Contains(string name) => _byName.ContainsKey(name);
@@ -78,7 +80,9 @@ public sealed class ParameterSet
     }
 
     /// <summary>Fills every parameter from <paramref name="checkpoint"/>, checking names and shapes.</summary>
-    /// <exception cref="InvalidDataException">A parameter is missing or has the wrong shape, or (unless allowed) the checkpoint has tensors the model does not use.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A parameter is missing or has the wrong shape, or (unless allowed) the checkpoint has tensors the model does not use.
+    /// </exception>
     public void Load(CheckpointReader checkpoint, LoadOptions options, Func<string, bool> isIgnorable, IReadOnlyDictionary<string, string>? aliases = null,
         Func<string, bool>? mayBeMissing = null, CancellationToken cancellationToken = default)
     {
@@ -103,9 +107,13 @@ public sealed class ParameterSet
             var expected = p.StoredShape;
             if (info.DType is not (SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16))
                 throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has dtype {info.DType}; model weights must be F32, F16 or BF16" +
-                    (info.DType is SafeTensorDType.I8 or SafeTensorDType.U8 ? " (quantized weights need a quantization_config in config.json naming their format)." : "."));
+                    (info.DType is SafeTensorDType.I8 or SafeTensorDType.U8
+                        ? " (quantized weights need a quantization_config in config.json naming their format)."
+                        : "."));
             if (!info.Shape.AsSpan().SequenceEqual(expected))
-                throw new InvalidDataException($"{checkpoint.Folder}: tensor '{source}' has shape {info.ShapeText} but the model (from config.json) needs [{string.Join(", ", expected)}].");
+                throw new InvalidDataException(
+                    $"{checkpoint.Folder}: tensor '{source}' has shape {info.ShapeText} but the model (from config.json) needs " +
+                    $"[{string.Join(", ", expected)}].");
             if (p.Layout == StoredLayout.AsIs)
             {
                 checkpoint.ReadFloat32(source, p.Tensor.Span);
@@ -120,12 +128,17 @@ public sealed class ParameterSet
         // Kernels may hold packed copies of frozen weights: tell them the values changed.
         foreach (var p in _ordered) p.Tensor.MarkModified();
         if (missing.Count > 0)
-            throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint lacks {missing.Count} parameter(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}.");
+            throw new InvalidDataException(
+                $"{checkpoint.Folder}: the checkpoint lacks {missing.Count} parameter(s) the model needs: " +
+                $"{string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}.");
         if (!options.AllowUnexpectedKeys)
         {
-            var unexpected = checkpoint.Names.Where(n => !used.Contains(n) && !_quantizedEntryNames.Contains(n) && !isIgnorable(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            var unexpected = checkpoint.Names.Where(n => !used.Contains(n) && !_quantizedEntryNames.Contains(n) && !isIgnorable(n))
+                .OrderBy(n => n, StringComparer.Ordinal).ToList();
             if (unexpected.Count > 0)
-                throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint has {unexpected.Count} tensor(s) the model does not use: {string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}. Set LoadOptions.AllowUnexpectedKeys to ignore them.");
+                throw new InvalidDataException(
+                    $"{checkpoint.Folder}: the checkpoint has {unexpected.Count} tensor(s) the model does not use: " +
+                    $"{string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}. Set LoadOptions.AllowUnexpectedKeys to ignore them.");
         }
     }
 

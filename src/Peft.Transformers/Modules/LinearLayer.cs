@@ -48,7 +48,8 @@ public sealed class LinearLayer
     /// <summary>Weight [out, in] of a float layer.</summary>
     /// <exception cref="InvalidOperationException">The layer is quantized (use <see cref="QuantizedWeight"/>).</exception>
     public Tensor Weight => _weight ?? throw new InvalidOperationException(
-        $"Linear layer '{Name}' holds a {QuantizedWeight!.Format} weight [{OutFeatures}, {InFeatures}] and has no float Weight; use QuantizedWeight (Dequantize() gives a float copy).");
+        $"Linear layer '{Name}' holds a {QuantizedWeight!.Format} weight [{OutFeatures}, {InFeatures}] and has no float Weight; " +
+        "use QuantizedWeight (Dequantize() gives a float copy).");
 
     /// <summary>The quantized weight, or null for a float layer.</summary>
     public QuantizedMatrix? QuantizedWeight { get; private set; }
@@ -124,11 +125,14 @@ public sealed class LinearLayer
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rows != OutFeatures || weight.Columns != InFeatures)
-            throw new ArgumentException($"Linear layer '{Name}': quantized weight [{weight.Rows}, {weight.Columns}] does not match the layer's [{OutFeatures}, {InFeatures}].", nameof(weight));
+            throw new ArgumentException(
+                $"Linear layer '{Name}': quantized weight [{weight.Rows}, {weight.Columns}] does not match the layer's [{OutFeatures}, {InFeatures}].",
+                nameof(weight));
         QuantizedWeight = weight;
         _weight = null;
     }
 
     /// <summary>Describes the layer.</summary>
-    public override string ToString() => $"Linear '{Name}' {InFeatures}->{OutFeatures}{(Bias is null ? "" : " +bias")}{(QuantizedWeight is { } q ? " " + q.Format : "")}";
+    public override string ToString() =>
+        $"Linear '{Name}' {InFeatures}->{OutFeatures}{(Bias is null ? "" : " +bias")}{(QuantizedWeight is { } q ? " " + q.Format : "")}";
 }

@@ -14,7 +14,8 @@ public static class ModelQuantization
     /// <summary>Quantizes a decoder-only model's linear layers; returns how many were quantized.</summary>
     /// <exception cref="ArgumentException">The format is None or unknown.</exception>
     /// <exception cref="InvalidOperationException">A weight to quantize requires gradients.</exception>
-    public static int Quantize(CausalLanguageModel model, QuantizationFormat format, bool doubleQuantization = false, IEnumerable<string>? excludedModules = null)
+    public static int Quantize(CausalLanguageModel model, QuantizationFormat format, bool doubleQuantization = false,
+        IEnumerable<string>? excludedModules = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         return Quantize(model.LinearLayers, model.Parameters, format, doubleQuantization, excludedModules);
@@ -29,7 +30,8 @@ public static class ModelQuantization
         return Quantize(model.LinearLayers, model.Parameters, format, doubleQuantization, excludedModules);
     }
 
-    internal static int Quantize(IReadOnlyList<LinearLayer> layers, ParameterSet parameters, QuantizationFormat format, bool doubleQuantization, IEnumerable<string>? excludedModules)
+    internal static int Quantize(IReadOnlyList<LinearLayer> layers, ParameterSet parameters, QuantizationFormat format, bool doubleQuantization,
+        IEnumerable<string>? excludedModules)
     {
         if (format is not (QuantizationFormat.Int8 or QuantizationFormat.Nf4))
             throw new ArgumentException($"ModelQuantization.Quantize: format {format} is not a quantized format; use Int8 or Nf4.", nameof(format));
@@ -62,7 +64,8 @@ public static class ModelQuantization
         bool dq = first is Nf4Matrix { DoubleQuantized: true };
         foreach (var q in parameters.Quantized)
             if (q.Matrix.Format != first.Format || (q.Matrix is Nf4Matrix nf && nf.DoubleQuantized != dq))
-                throw new InvalidOperationException($"Cannot save a model whose weights mix quantization formats ({first.Format} and {q.Matrix.Format} at '{q.Name}').");
+                throw new InvalidOperationException(
+                    $"Cannot save a model whose weights mix quantization formats ({first.Format} and {q.Matrix.Format} at '{q.Name}').");
         return new QuantizationConfig { Format = first.Format, DoubleQuantization = dq };
     }
 }

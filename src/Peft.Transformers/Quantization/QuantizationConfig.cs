@@ -44,7 +44,8 @@ public sealed record QuantizationConfig
             throw new ModelConfigException(source, "quantization_config", $"must be an object; got {node?.ToJsonString() ?? "null"}.");
         string method = Text(obj, "quant_method", source);
         if (method != Method)
-            throw new ModelConfigException(source, "quantization_config.quant_method", $"is '{method}'; only '{Method}' (written by Peft.MLNet) can be loaded.");
+            throw new ModelConfigException(source, "quantization_config.quant_method",
+                $"is '{method}'; only '{Method}' (written by Peft.MLNet) can be loaded.");
         var format = Text(obj, "format", source) switch
         {
             "int8" => QuantizationFormat.Int8,
@@ -60,10 +61,13 @@ public sealed record QuantizationConfig
         if (layout != "out_in")
             throw new ModelConfigException(source, "quantization_config.weight_layout", $"is '{layout}'; expected 'out_in'.");
         if (format == QuantizationFormat.Nf4 && Text(obj, "nf4_packing", source) != "block_halves")
-            throw new ModelConfigException(source, "quantization_config.nf4_packing", "must be 'block_halves' (value j of a block in the low nibble of byte j, value j+32 in the high nibble).");
+            throw new ModelConfigException(source, "quantization_config.nf4_packing",
+                "must be 'block_halves' (value j of a block in the low nibble of byte j, value j+32 in the high nibble).");
         return config;
     }
 
     private static string Text(JsonObject obj, string field, string source) =>
-        obj[field] is JsonValue v && v.TryGetValue(out string? s) ? s : throw new ModelConfigException(source, "quantization_config." + field, $"must be a string; got {obj[field]?.ToJsonString() ?? "nothing"}.");
+        obj[field] is JsonValue v && v.TryGetValue(out string? s)
+            ? s
+            : throw new ModelConfigException(source, "quantization_config." + field, $"must be a string; got {obj[field]?.ToJsonString() ?? "nothing"}.");
 }

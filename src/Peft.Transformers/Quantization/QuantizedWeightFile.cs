@@ -38,7 +38,8 @@ internal static class QuantizedWeightFile
                 int blocks = nf.Rows * nf.BlocksPerRow;
                 if (nf.DoubleQuantized)
                 {
-                    yield return new SafeTensorWriteEntry(name + "_absmax_codes", SafeTensorDType.I8, [blocks], MemoryMarshal.AsBytes(nf.AbsMaxCodes).ToArray());
+                    yield return new SafeTensorWriteEntry(name + "_absmax_codes", SafeTensorDType.I8, [blocks],
+                        MemoryMarshal.AsBytes(nf.AbsMaxCodes).ToArray());
                     yield return SafeTensorWriteEntry.Float32(name + "_absmax_scales", nf.AbsMaxGroupScales.ToArray(), nf.AbsMaxGroupScales.Length);
                     yield return SafeTensorWriteEntry.Float32(name + "_absmax_mean", [nf.AbsMaxMean], 1);
                 }
@@ -100,6 +101,7 @@ internal static class QuantizedWeightFile
             throw new InvalidDataException($"{checkpoint.Folder}: the quantized checkpoint lacks '{name}' ({dtype} [{string.Join(", ", shape)}]).");
         var info = checkpoint.GetInfo(name);
         if (info.DType != dtype || !info.Shape.AsSpan().SequenceEqual(shape))
-            throw new InvalidDataException($"{checkpoint.Folder}: '{name}' is {info.DType} {info.ShapeText}; the model (from config.json) needs {dtype} [{string.Join(", ", shape)}].");
+            throw new InvalidDataException(
+                $"{checkpoint.Folder}: '{name}' is {info.DType} {info.ShapeText}; the model (from config.json) needs {dtype} [{string.Join(", ", shape)}].");
     }
 }

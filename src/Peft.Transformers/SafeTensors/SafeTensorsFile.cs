@@ -119,7 +119,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         var info = GetInfo(name);
         if (destination.Length != info.ElementCount)
-            throw new ArgumentException($"{Path}: tensor '{name}' has {info.ElementCount} elements {info.ShapeText}; destination has {destination.Length}.", nameof(destination));
+            throw new ArgumentException(
+                $"{Path}: tensor '{name}' has {info.ElementCount} elements {info.ShapeText}; destination has {destination.Length}.", nameof(destination));
         if (_handle is not null)
         {
             ReadFromFile(info, name, destination);
@@ -231,7 +232,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     private ReadOnlySpan<byte> Bytes(long offset, int length) =>
         _bytes is not null ? _bytes.AsSpan(checked((int)offset), length) : new ReadOnlySpan<byte>(_base + offset, length);
 
-    private static (Dictionary<string, SafeTensorInfo>, IReadOnlyDictionary<string, string>, long) ParseHeader(string path, ReadOnlySpan<byte> prefix, long fileLength)
+    private static (Dictionary<string, SafeTensorInfo>, IReadOnlyDictionary<string, string>, long) ParseHeader(string path, ReadOnlySpan<byte> prefix,
+        long fileLength)
     {
         ulong headerLength = BitConverter.ToUInt64(prefix[..8]);
         if (headerLength > MaxHeaderBytes)
@@ -285,7 +287,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (!e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
             throw new SafeTensorsFormatException(path, $"entry '{name}' has no dtype string.");
         if (!SafeTensorDTypes.TryParse(dt.GetString()!, out var dtype))
-            throw new SafeTensorsFormatException(path, $"entry '{name}' has unsupported dtype '{dt.GetString()}'; supported: {string.Join(", ", Enum.GetNames<SafeTensorDType>())}.");
+            throw new SafeTensorsFormatException(path,
+                $"entry '{name}' has unsupported dtype '{dt.GetString()}'; supported: {string.Join(", ", Enum.GetNames<SafeTensorDType>())}.");
         if (!e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw new SafeTensorsFormatException(path, $"entry '{name}' has no shape array.");
         var shape = new int[sh.GetArrayLength()];

@@ -76,7 +76,8 @@ public static class SafeTensorsWriter
             }
             long expected = count * SafeTensorDTypes.SizeOf(t.DType);
             if (t.Data.Length != expected)
-                throw new ArgumentException($"Tensor '{t.Name}': {t.DType} [{string.Join(", ", t.Shape)}] needs {expected} bytes; got {t.Data.Length}.", nameof(tensors));
+                throw new ArgumentException(
+                    $"Tensor '{t.Name}': {t.DType} [{string.Join(", ", t.Shape)}] needs {expected} bytes; got {t.Data.Length}.", nameof(tensors));
             list.Add(t);
         }
         list.Sort((a, b) =>

@@ -94,7 +94,8 @@ public sealed class AttentionTests
         StringAssert.Contains(ex.Message, "multiple of key/value heads 2");
         var mask = Tensor.Zeros(new Shape(1, 1, 2, 3));
         var q2 = Tensor.Zeros(new Shape(1, 2, 2, 4));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.ScaledDotProductAttention(q2, k, k, mask, null, 1f)).Message, "additiveMask [1, 1, 2, 3]");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(
+            () => Ops.ScaledDotProductAttention(q2, k, k, mask, null, 1f)).Message, "additiveMask [1, 1, 2, 3]");
     }
 
     [TestMethod]

@@ -60,7 +60,11 @@ public sealed class LstmAndDropoutTests
             var fwd = ReferenceDirection(layerInput, weights[2 * layer], false);
             var bwd = ReferenceDirection(layerInput, weights[2 * layer + 1], true);
             layerInput = new double[b, t, 2 * h];
-            for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) for (int k = 0; k < h; k++) { layerInput[i, j, k] = fwd[i, j, k]; layerInput[i, j, h + k] = bwd[i, j, k]; }
+            for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) for (int k = 0; k < h; k++)
+            {
+                layerInput[i, j, k] = fwd[i, j, k];
+                layerInput[i, j, h + k] = bwd[i, j, k];
+            }
         }
         for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) for (int k = 0; k < 2 * h; k++)
             Assert.AreEqual(layerInput[i, j, k], y.GetAt(i, j, k), 2e-6, $"[{i},{j},{k}]");
@@ -73,7 +77,8 @@ public sealed class LstmAndDropoutTests
         var fwd = RandomWeights(10, 2, 3);
         var bwd = RandomWeights(20, 2, 3);
         GradientCheck.Check(t => Ops.Lstm(t[0], [new LstmWeights(t[1], t[2], t[3], t[4]), new LstmWeights(t[5], t[6], t[7], t[8])], true),
-            [x, fwd.WeightInputHidden, fwd.WeightHiddenHidden, fwd.BiasInputHidden!, fwd.BiasHiddenHidden!, bwd.WeightInputHidden, bwd.WeightHiddenHidden, bwd.BiasInputHidden!, bwd.BiasHiddenHidden!]);
+            [x, fwd.WeightInputHidden, fwd.WeightHiddenHidden, fwd.BiasInputHidden!, fwd.BiasHiddenHidden!,
+                bwd.WeightInputHidden, bwd.WeightHiddenHidden, bwd.BiasInputHidden!, bwd.BiasHiddenHidden!]);
     }
 
     [TestMethod]

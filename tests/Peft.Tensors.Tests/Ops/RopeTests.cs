@@ -35,6 +35,7 @@ public sealed class RopeTests
     public void OddHeadDimAndWrongPositionsAreRejected()
     {
         Assert.ThrowsExactly<ArgumentException>(() => Ops.ApplyRope(Tensor.Zeros(new Shape(1, 1, 2, 3)), IntTensor.Zeros(new Shape(1, 2)), 1e4f));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.ApplyRope(Tensor.Zeros(new Shape(1, 1, 2, 4)), IntTensor.Zeros(new Shape(1, 3)), 1e4f)).Message, "[1, 2]");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(
+            () => Ops.ApplyRope(Tensor.Zeros(new Shape(1, 1, 2, 4)), IntTensor.Zeros(new Shape(1, 3)), 1e4f)).Message, "[1, 2]");
     }
 }

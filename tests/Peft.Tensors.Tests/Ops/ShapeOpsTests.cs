@@ -68,7 +68,8 @@ public sealed class ShapeOpsTests
     public void BadArgumentsAreNamed()
     {
         var a = Tensor.Zeros(new Shape(2, 3));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.Concat([a, Tensor.Zeros(new Shape(3, 3))], 1)).Message, "differ outside axis 1");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(
+            () => Ops.Concat([a, Tensor.Zeros(new Shape(3, 3))], 1)).Message, "differ outside axis 1");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.Slice(a, 1, 2, 2)).Message, "outside axis 1");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Ops.Permute(a, 0, 0)).Message, "appears twice");
     }

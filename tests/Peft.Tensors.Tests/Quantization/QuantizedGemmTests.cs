@@ -64,7 +64,8 @@ public sealed class QuantizedGemmTests
                         double tol = 2e-5 * magnitude + 1e-6 + (activationQuantized ? 0.5 * xScale * wAbs * 1.001 : 0);
                         double err = Math.Abs(sum - y[i * n + j]);
                         if (!(err <= tol))
-                            Assert.Fail($"{format} {(QuantizedIsa)isa} M={m} N={n} K={k} y[{i},{j}]: expected {sum:G7} got {y[i * n + j]:G7} (tolerance {tol:G3})");
+                            Assert.Fail($"{format} {(QuantizedIsa)isa} M={m} N={n} K={k} y[{i},{j}]: " +
+                                $"expected {sum:G7} got {y[i * n + j]:G7} (tolerance {tol:G3})");
                     }
                 }
             }
@@ -234,7 +235,8 @@ public sealed class QuantizedGemmTests
     /// <summary>Forces a quantized kernel path and a thread limit (0 = all) for this thread until disposed.</summary>
     internal static IDisposable Force(QuantizedIsa isa, int threads)
     {
-        if (isa == QuantizedIsa.Direct && !QuantizedGemm.DirectSupported) Assert.Inconclusive("The direct quantized kernels need AVX-512F and AVX-512BW, which this CPU lacks.");
+        if (isa == QuantizedIsa.Direct && !QuantizedGemm.DirectSupported)
+            Assert.Inconclusive("The direct quantized kernels need AVX-512F and AVX-512BW, which this CPU lacks.");
         QuantizedGemm.ForcedIsa = isa;
         Gemm.MaxThreads = threads;
         return new Restore();

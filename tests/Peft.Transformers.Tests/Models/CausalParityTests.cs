@@ -69,7 +69,9 @@ public sealed class CausalParityTests
         };
         var steps = new List<float[]>();
         var sequences = new CausalGenerator(model).Generate(c.Ints("input.input_ids"), c.Ints("input.attention_mask"), options, steps);
-        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String
+            ? r.GetString()!
+            : "generate.ids";
         CollectionAssert.AreEqual(c.Expected.ReadInt32(reference), sequences.ToArray(), $"{caseName} sequences");
         c.AssertClose("generate.step_logits", steps.SelectMany(s => s).ToArray(), "logits");
     }

@@ -24,8 +24,10 @@ public sealed class LoadingTests
         {
             if (caseName == "t5_base") ModelLoader.Save(ModelLoader.LoadSeq2Seq(source), target);
             else ModelLoader.Save(ModelLoader.LoadCausal(source), target);
-            CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(source, "model.safetensors")), File.ReadAllBytes(Path.Combine(target, "model.safetensors")));
-            Assert.IsTrue(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json"))), JsonNode.Parse(File.ReadAllText(Path.Combine(target, "config.json")))));
+            CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(source, "model.safetensors")),
+                File.ReadAllBytes(Path.Combine(target, "model.safetensors")));
+            Assert.IsTrue(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json"))),
+                JsonNode.Parse(File.ReadAllText(Path.Combine(target, "config.json")))));
         }
         finally
         {
@@ -52,7 +54,8 @@ public sealed class LoadingTests
         // The loader itself checks between tensors (not only Task.Run before it starts).
         var model = ModelLoader.CreateCausal(Configuration.ModelConfig.Load(causal));
         using var checkpoint = Loading.CheckpointReader.Open(causal);
-        Assert.ThrowsExactly<OperationCanceledException>(() => model.Parameters.Load(checkpoint, new LoadOptions(), _ => false, cancellationToken: cancelled.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(
+            () => model.Parameters.Load(checkpoint, new LoadOptions(), _ => false, cancellationToken: cancelled.Token));
     }
 
     [TestMethod]
@@ -76,7 +79,8 @@ public sealed class LoadingTests
                     foreach (var n in part) weightMap[n] = shardName;
                 }
             }
-            File.WriteAllText(Path.Combine(target, "model.safetensors.index.json"), new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = weightMap }.ToJsonString());
+            File.WriteAllText(Path.Combine(target, "model.safetensors.index.json"),
+                new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = weightMap }.ToJsonString());
             var single = ModelLoader.LoadCausal(source);
             var sharded = ModelLoader.LoadCausal(target);
             foreach (var p in single.Parameters.All)
@@ -94,7 +98,9 @@ public sealed class LoadingTests
         string target = TempFolder();
         File.Copy(Path.Combine(source, "config.json"), Path.Combine(target, "config.json"));
         using var file = SafeTensorsFile.Open(Path.Combine(source, "model.safetensors"));
-        var entries = file.Tensors.Keys.Select(n => edit(n) is { } replaced ? replaced : new SafeTensorWriteEntry(n, file.GetInfo(n).DType, file.GetInfo(n).Shape, file.GetBytes(n).ToArray()))
+        var entries = file.Tensors.Keys.Select(n => edit(n) is { } replaced
+                ? replaced
+                : new SafeTensorWriteEntry(n, file.GetInfo(n).DType, file.GetInfo(n).Shape, file.GetBytes(n).ToArray()))
             .Where(e => e.Name != "__drop__").Concat(extra ?? []).ToList();
         SafeTensorsWriter.Write(Path.Combine(target, "model.safetensors"), entries);
         return target;
@@ -103,8 +109,10 @@ public sealed class LoadingTests
     [TestMethod]
     public void MissingUnexpectedAndMisshapenTensorsAreNamed()
     {
-        string missing = CopyWithEditedWeights("gpt2_base", n => n == "transformer.ln_f.bias" ? new SafeTensorWriteEntry("__drop__", SafeTensorDType.F32, [0], Array.Empty<byte>()) : null);
-        string wrongShape = CopyWithEditedWeights("gpt2_base", n => n == "transformer.wpe.weight" ? SafeTensorWriteEntry.Float32(n, new float[10 * 32], 10, 32) : null);
+        string missing = CopyWithEditedWeights("gpt2_base",
+            n => n == "transformer.ln_f.bias" ? new SafeTensorWriteEntry("__drop__", SafeTensorDType.F32, [0], Array.Empty<byte>()) : null);
+        string wrongShape = CopyWithEditedWeights("gpt2_base",
+            n => n == "transformer.wpe.weight" ? SafeTensorWriteEntry.Float32(n, new float[10 * 32], 10, 32) : null);
         string unexpected = CopyWithEditedWeights("gpt2_base", _ => null, [SafeTensorWriteEntry.Float32("transformer.extra.weight", [1f], 1)]);
         try
         {
@@ -141,7 +149,8 @@ public sealed class LoadingTests
         var layout = model.CacheLayoutFor(1);
         var random = new SeededRandom(3);
         var prefix = new PrefixKeyValues(Enumerable.Range(0, layout.Layers)
-            .Select(_ => (TensorInit.Normal(new Shape(1, layout.KeyValueHeads, 2, layout.HeadDim), 0, 1, random), TensorInit.Normal(new Shape(1, layout.KeyValueHeads, 2, layout.HeadDim), 0, 1, random))).ToList());
+            .Select(_ => (TensorInit.Normal(new Shape(1, layout.KeyValueHeads, 2, layout.HeadDim), 0, 1, random),
+                TensorInit.Normal(new Shape(1, layout.KeyValueHeads, 2, layout.HeadDim), 0, 1, random))).ToList());
         var ids = IntTensor.FromArray([5, 6, 7, 8], 1, 4);
         Tensor uncached;
         using (Autograd.NoGrad())
@@ -161,6 +170,7 @@ public sealed class LoadingTests
 
         var realOnly = new DynamicCache(layout);
         using (Autograd.NoGrad()) model.Forward(inputIds: ids, cache: realOnly);
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.Forward(inputIds: IntTensor.FromArray([1], 1, 1), cache: realOnly, prefix: prefix)).Message, "first (empty-cache) call");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(
+            () => model.Forward(inputIds: IntTensor.FromArray([1], 1, 1), cache: realOnly, prefix: prefix)).Message, "first (empty-cache) call");
     }
 }

@@ -51,7 +51,8 @@ public sealed class StopStringTests
             int found = texts[b].IndexOf(stop, StringComparison.Ordinal);
             int keep = found < 0 ? width - 3 : found + stop.Length;
             var row = got.Skip(b * stopped.Shape[1] + 3).Take(stopped.Shape[1] - 3).ToArray();
-            CollectionAssert.AreEqual(full.ToArray().Skip(b * width + 3).Take(keep).ToArray(), row.Take(keep).ToArray(), $"row {b}: '{texts[b]}' up to '{stop}'");
+            CollectionAssert.AreEqual(full.ToArray().Skip(b * width + 3).Take(keep).ToArray(), row.Take(keep).ToArray(),
+                $"row {b}: '{texts[b]}' up to '{stop}'");
             Assert.IsTrue(row.Skip(keep).All(id => id == 0), $"row {b} is padded after its stop string");
         }
     }
@@ -60,6 +61,8 @@ public sealed class StopStringTests
     public void StopStringsWithoutADecoderAreRejected()
     {
         var model = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base"));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new CausalGenerator(model).Generate(IntTensor.FromArray([1, 2], 1, 2), null, new GenerationOptions { StopStrings = ["x"] })).Message, "TextDecoder");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(
+            () => new CausalGenerator(model).Generate(IntTensor.FromArray([1, 2], 1, 2), null, new GenerationOptions { StopStrings = ["x"] })).Message,
+            "TextDecoder");
     }
 }

@@ -43,7 +43,12 @@ public sealed class T5ParityTests
         using var c = new HfCase("t5_base");
         var model = ModelLoader.LoadSeq2Seq(c.BaseFolder);
         var steps = new List<float[]>();
-        var options = new GenerationOptions { MaxNewTokens = c.Case.GetProperty("generation").GetProperty("max_new_tokens").GetInt32(), UseCache = useCache, UseStaticCache = staticCache };
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = c.Case.GetProperty("generation").GetProperty("max_new_tokens").GetInt32(),
+            UseCache = useCache,
+            UseStaticCache = staticCache
+        };
         var sequences = new Seq2SeqGenerator(model).Generate(c.Ints("input.input_ids"), c.Ints("input.attention_mask"), options, steps);
         CollectionAssert.AreEqual(c.Expected.ReadInt32("generate.ids"), sequences.ToArray());
         c.AssertClose("generate.step_logits", steps.SelectMany(s => s).ToArray(), "logits");

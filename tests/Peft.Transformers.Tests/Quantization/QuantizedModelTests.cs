@@ -30,7 +30,8 @@ public sealed class QuantizedModelTests
         if (caseName.StartsWith("t5", StringComparison.Ordinal))
         {
             var t5 = ModelLoader.LoadSeq2Seq(folder ?? c.BaseFolder, options);
-            return t5.Forward(inputIds: c.Ints("input.input_ids"), attentionMask: c.Ints("input.attention_mask"), labels: c.Ints("input.labels")).Logits.ToArray();
+            return t5.Forward(inputIds: c.Ints("input.input_ids"), attentionMask: c.Ints("input.attention_mask"),
+                labels: c.Ints("input.labels")).Logits.ToArray();
         }
         var model = ModelLoader.LoadCausal(folder ?? c.BaseFolder, options);
         return model.Forward(inputIds: c.Ints("input.input_ids"), attentionMask: c.Ints("input.attention_mask")).Logits.ToArray();
@@ -111,7 +112,8 @@ public sealed class QuantizedModelTests
         if (caseName.StartsWith("t5", StringComparison.Ordinal))
         {
             var gen = new Seq2SeqGenerator(ModelLoader.LoadSeq2Seq(c.BaseFolder, Options(format)));
-            CollectionAssert.AreEqual(gen.GenerateGreedy(ids, mask, options with { UseCache = false }).ToArray(), gen.GenerateGreedy(ids, mask, options).ToArray());
+            CollectionAssert.AreEqual(gen.GenerateGreedy(ids, mask, options with { UseCache = false }).ToArray(),
+                gen.GenerateGreedy(ids, mask, options).ToArray());
             return;
         }
         var causal = new CausalGenerator(ModelLoader.LoadCausal(c.BaseFolder, Options(format)));
@@ -181,7 +183,8 @@ public sealed class QuantizedModelTests
         }
         Assert.IsLessThan(floatModel.Parameters.ResidentBytes, model.Parameters.ResidentBytes);
         Assert.IsTrue(model.Parameters.Contains("lm_head.weight") || model.Config.TieWordEmbeddings);
-        Assert.IsTrue(model.Parameters.All.All(p => !p.Name.EndsWith("q_proj.weight", StringComparison.Ordinal)), "float q_proj weights left in the parameter set");
+        Assert.IsTrue(model.Parameters.All.All(p => !p.Name.EndsWith("q_proj.weight", StringComparison.Ordinal)),
+            "float q_proj weights left in the parameter set");
     }
 
     [TestMethod]
@@ -197,7 +200,8 @@ public sealed class QuantizedModelTests
             string config = File.ReadAllText(configPath);
 
             // Format says nf4 but the weights are int8.
-            File.WriteAllText(configPath, config.Replace("\"int8\"", "\"nf4\"").Replace("\"block_size\": 0", "\"block_size\": 64").Replace("\"nf4_packing\": null", "\"nf4_packing\": \"block_halves\""));
+            File.WriteAllText(configPath, config.Replace("\"int8\"", "\"nf4\"").Replace("\"block_size\": 0", "\"block_size\": 64")
+                .Replace("\"nf4_packing\": null", "\"nf4_packing\": \"block_halves\""));
             var ex = Assert.Throws<InvalidDataException>(() => ModelLoader.LoadCausal(folder));
             StringAssert.Contains(ex.Message, "U8");
 
@@ -230,7 +234,8 @@ public sealed class QuantizedModelTests
             string weights = Path.Combine(folder, "model.safetensors");
             List<SafeTensors.SafeTensorWriteEntry> entries;
             using (var file = SafeTensors.SafeTensorsFile.Open(weights))
-                entries = file.Tensors.Values.Select(t => new SafeTensors.SafeTensorWriteEntry(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
+                entries = file.Tensors.Values
+                    .Select(t => new SafeTensors.SafeTensorWriteEntry(t.Name, t.DType, t.Shape, file.GetBytes(t.Name).ToArray())).ToList();
             const string scale = "model.layers.0.self_attn.q_proj.weight_absmax";
 
             // A scale tensor one block short.

@@ -31,12 +31,20 @@ internal sealed class Gpt2Block
         _ln1Weight = parameters.Add(p + "ln_1.weight", new Shape(d));
         _ln1Bias = parameters.Add(p + "ln_1.bias", new Shape(d));
         // Weights held [out, in] (checkpoints store them [in, out]): c_attn [3*D, D], attn.c_proj [D, D], c_fc [I, D], mlp.c_proj [D, I].
-        Attention = new LinearLayer(p + "attn.c_attn", parameters.Add(p + "attn.c_attn.weight", new Shape(3 * d, d), StoredLayout.TransposedConv1D), parameters.Add(p + "attn.c_attn.bias", new Shape(3 * d)));
-        AttentionOutput = new LinearLayer(p + "attn.c_proj", parameters.Add(p + "attn.c_proj.weight", new Shape(d, d), StoredLayout.TransposedConv1D), parameters.Add(p + "attn.c_proj.bias", new Shape(d)));
+        Attention = new LinearLayer(p + "attn.c_attn",
+            parameters.Add(p + "attn.c_attn.weight", new Shape(3 * d, d), StoredLayout.TransposedConv1D),
+            parameters.Add(p + "attn.c_attn.bias", new Shape(3 * d)));
+        AttentionOutput = new LinearLayer(p + "attn.c_proj",
+            parameters.Add(p + "attn.c_proj.weight", new Shape(d, d), StoredLayout.TransposedConv1D),
+            parameters.Add(p + "attn.c_proj.bias", new Shape(d)));
         _ln2Weight = parameters.Add(p + "ln_2.weight", new Shape(d));
         _ln2Bias = parameters.Add(p + "ln_2.bias", new Shape(d));
-        FeedForwardIn = new LinearLayer(p + "mlp.c_fc", parameters.Add(p + "mlp.c_fc.weight", new Shape(inner, d), StoredLayout.TransposedConv1D), parameters.Add(p + "mlp.c_fc.bias", new Shape(inner)));
-        FeedForwardOut = new LinearLayer(p + "mlp.c_proj", parameters.Add(p + "mlp.c_proj.weight", new Shape(d, inner), StoredLayout.TransposedConv1D), parameters.Add(p + "mlp.c_proj.bias", new Shape(d)));
+        FeedForwardIn = new LinearLayer(p + "mlp.c_fc",
+            parameters.Add(p + "mlp.c_fc.weight", new Shape(inner, d), StoredLayout.TransposedConv1D),
+            parameters.Add(p + "mlp.c_fc.bias", new Shape(inner)));
+        FeedForwardOut = new LinearLayer(p + "mlp.c_proj",
+            parameters.Add(p + "mlp.c_proj.weight", new Shape(d, inner), StoredLayout.TransposedConv1D),
+            parameters.Add(p + "mlp.c_proj.bias", new Shape(d)));
     }
 
     public LinearLayer Attention { get; }

@@ -26,7 +26,8 @@ public sealed class Gpt2Model : CausalLanguageModel
         if (config.Family != ModelFamily.Gpt2)
             throw new ArgumentException($"Gpt2Model needs a gpt2 config; got model_type '{config.ModelType}'.", nameof(config));
         if (config.HiddenActivation is not ("gelu_new" or "gelu_pytorch_tanh"))
-            throw new ModelConfigException(config.Source, "activation_function", $"is '{config.HiddenActivation}'; supported for gpt2: gelu_new, gelu_pytorch_tanh.");
+            throw new ModelConfigException(config.Source, "activation_function",
+                $"is '{config.HiddenActivation}'; supported for gpt2: gelu_new, gelu_pytorch_tanh.");
         _wte = Parameters.Add("transformer.wte.weight", new Shape(config.VocabSize, config.HiddenSize)); // [V, D]
         _wpe = Parameters.Add("transformer.wpe.weight", new Shape(config.MaxPositionEmbeddings, config.HiddenSize)); // [M, D]
         _blocks = new Gpt2Block[config.NumLayers];
@@ -46,7 +47,8 @@ public sealed class Gpt2Model : CausalLanguageModel
     protected override MaskStyle MaskStyle => MaskStyle.Gpt2;
 
     /// <inheritdoc/>
-    protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates)
+    protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix,
+        List<Tensor>? hiddenStates)
     {
         positionIds.CheckRange("position_ids", Config.MaxPositionEmbeddings);
         var positions = Ops.Embedding(positionIds, _wpe); // [B, T, D]

@@ -47,7 +47,8 @@ public sealed class LlamaModel : CausalLanguageModel
     protected override int? SlidingWindow => Config.SlidingWindow;
 
     /// <inheritdoc/>
-    protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix, List<Tensor>? hiddenStates)
+    protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix,
+        List<Tensor>? hiddenStates)
     {
         var h = embeddings; // [B, T, D]
         hiddenStates?.Add(h);

@@ -123,7 +123,9 @@ public sealed class T5Model : ILanguageModel
         if (encoderPrefix is not null) EncoderPrefixLayoutFor(batch).CheckMatches(encoderPrefix.Layout, "Encoder prefix key/values");
         int p = encoderPrefix?.Length ?? 0;
         // mask: [B, 1, S, P+S]
-        var mask = attentionMask is null ? Tensor.Zeros(new Shape(batch, 1, length, p + length)) : AttentionMasks.Padding(batch, length, p == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, length, p));
+        var mask = attentionMask is null
+            ? Tensor.Zeros(new Shape(batch, 1, length, p + length))
+            : AttentionMasks.Padding(batch, length, p == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, length, p));
         // Prefix keys take positions 0..p-1 and the tokens p.., as the decoder's prefix does.
         var bias = _encoderBias.Compute(length, p + length, p); // [1, H, S, P+S]
         for (int i = 0; i < _encoderSelf.Length; i++)
@@ -131,7 +133,8 @@ public sealed class T5Model : ILanguageModel
             int layer = i;
             var input = x;
             x = GradientCheckpointing
-                ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias, encoderPrefix), x, encoderPrefix is null ? null : [encoderPrefix[layer].Keys, encoderPrefix[layer].Values])
+                ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias, encoderPrefix), x,
+                    encoderPrefix is null ? null : [encoderPrefix[layer].Keys, encoderPrefix[layer].Values])
                 : EncoderBlock(layer, x, mask, bias, encoderPrefix);
             // A block's input is used up once the next one has it (the embeddings may be the caller's: kept).
             if (i > 0) TensorScope.Release(input);
@@ -159,8 +162,8 @@ public sealed class T5Model : ILanguageModel
         return Intermediates.AddTo(x, update);
     }
 
-    private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput, Tensor crossMask, Cache? crossCache,
-        PrefixKeyValues? crossPrefix)
+    private Tensor DecoderBlock(int i, Tensor x, Tensor selfMask, Tensor bias, Cache? selfCache, PrefixKeyValues? prefix, Tensor encoderOutput,
+        Tensor crossMask, Cache? crossCache, PrefixKeyValues? crossPrefix)
     {
         var afterSelf = Residual(x, _decoderNorms0[i], n => _decoderSelf[i].SelfAttend(i, n, selfMask, bias, selfCache, prefix));
         var afterCross = Residual(afterSelf, _decoderNorms1[i], n => _decoderCross[i].CrossAttend(i, n, encoderOutput, crossMask, crossCache, crossPrefix));
@@ -188,8 +191,12 @@ public sealed class T5Model : ILanguageModel
     /// <param name="cache">Decoder caches (self and cross attention), or null.</param>
     /// <param name="decoderPrefix">Key/values in front of the decoder's self-attention (HF PEFT's prefix tuning).</param>
     /// <param name="labels">Target ids for the loss (-100 ignored), or null.</param>
-    /// <param name="encoderPrefix">Key/values in front of the encoder's self-attention (paper mode), or null; ignored when <paramref name="encoderOutput"/> is given.</param>
-    /// <param name="crossAttentionPrefix">Key/values in front of the encoder output in every cross-attention (paper mode), or null; a cache stores them with the encoder's.</param>
+    /// <param name="encoderPrefix">
+    /// Key/values in front of the encoder's self-attention (paper mode), or null; ignored when <paramref name="encoderOutput"/> is given.
+    /// </param>
+    /// <param name="crossAttentionPrefix">
+    /// Key/values in front of the encoder output in every cross-attention (paper mode), or null; a cache stores them with the encoder's.
+    /// </param>
     public Seq2SeqLMOutput Forward(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
         IntTensor? decoderInputIds = null, IntTensor? decoderAttentionMask = null, Tensor? encoderOutput = null,
         EncoderDecoderCache? cache = null, PrefixKeyValues? decoderPrefix = null, IntTensor? labels = null,
@@ -214,14 +221,18 @@ public sealed class T5Model : ILanguageModel
         var prefix = CachePrecedence.Resolve(selfCache, decoderPrefix, DecoderCacheLayoutFor(batch));
         int past = selfCache?.Length ?? prefix?.Length ?? 0;
         int keys = past + length;
-        if (decoderAttentionMask is not null && (decoderAttentionMask.Shape.Rank != 2 || decoderAttentionMask.Shape[0] != batch || decoderAttentionMask.Shape[1] != keys))
-            throw new ArgumentException($"decoder_attention_mask {decoderAttentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length}).", nameof(decoderAttentionMask));
+        if (decoderAttentionMask is not null
+            && (decoderAttentionMask.Shape.Rank != 2 || decoderAttentionMask.Shape[0] != batch || decoderAttentionMask.Shape[1] != keys))
+            throw new ArgumentException(
+                $"decoder_attention_mask {decoderAttentionMask.Shape} must be [batch {batch}, {keys}] (prefix/cached {past} + new {length}).",
+                nameof(decoderAttentionMask));
         var selfMask = AttentionMasks.Causal(batch, length, keys, decoderAttentionMask, MaskStyle.MinValue); // [B, 1, T, K]
         if (crossAttentionPrefix is not null) DecoderCacheLayoutFor(batch).CheckMatches(crossAttentionPrefix.Layout, "Cross-attention prefix key/values");
         int crossPrefixLength = crossAttentionPrefix?.Length ?? 0;
         var crossMask = attentionMask is null // [B, 1, T, Pc+S]
             ? Tensor.Zeros(new Shape(batch, 1, length, crossPrefixLength + sourceLength))
-            : AttentionMasks.Padding(batch, length, crossPrefixLength == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, sourceLength, crossPrefixLength));
+            : AttentionMasks.Padding(batch, length,
+                crossPrefixLength == 0 ? attentionMask : AttentionMasks.WithLeadingOnes(attentionMask, batch, sourceLength, crossPrefixLength));
         var bias = _decoderBias.Compute(length, keys, past); // [1, H, T, K]
 
         var x = Embed(decoderInputIds); // [B, T, D]
