@@ -57,7 +57,8 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(folder);
         var (state, steps, m, v) = TrainingCheckpoint.Load(folder, Named());
         if (state.Seed != Options.Seed)
-            throw new InvalidDataException($"{folder}: the checkpoint was written with Seed {state.Seed} but these options have {Options.Seed}; resume with the same options.");
+            throw new InvalidDataException($"{folder}: the checkpoint was written with Seed {state.Seed} but these options have {Options.Seed}; " +
+                "resume with the same options.");
         _resumeState = state;
         _resumeOptimizer = (steps, m, v);
     }
@@ -83,7 +84,10 @@ public sealed class Trainer
     /// <param name="train">Training rows (not empty).</param>
     /// <param name="evaluation">Evaluation rows for loss/perplexity, early stopping and best-weights tracking, or null.</param>
     /// <param name="progress">Receives a report every <see cref="TrainerOptions.LogEverySteps"/> steps and after each evaluation.</param>
-    /// <param name="cancellationToken">Checked between steps; on cancellation a checkpoint is written (when a folder is set) and <see cref="OperationCanceledException"/> thrown.</param>
+    /// <param name="cancellationToken">
+    /// Checked between steps; on cancellation a checkpoint is written (when a folder is set) and
+    /// <see cref="OperationCanceledException"/> thrown.
+    /// </param>
     /// <exception cref="ArgumentException">Empty data, or a bad row (named by index).</exception>
     /// <exception cref="InvalidOperationException">No active adapter is trainable.</exception>
     public TrainingResult Train(IReadOnlyList<TrainingExample> train, IReadOnlyList<TrainingExample>? evaluation = null,
@@ -112,7 +116,8 @@ public sealed class Trainer
         if (_resumeState is { } resume && _resumeOptimizer is { } saved)
         {
             if (resume.TotalSteps != total)
-                throw new InvalidDataException($"The checkpoint's run has {resume.TotalSteps} steps but these options and data give {total}; resume with the same options and data.");
+                throw new InvalidDataException($"The checkpoint's run has {resume.TotalSteps} steps but these options and data give {total}; " +
+                    "resume with the same options and data.");
             state = resume;
             for (int i = 0; i < parameters.Length; i++)
             {
@@ -122,7 +127,8 @@ public sealed class Trainer
             optimizer.RestoreStepCount(saved.Steps);
             var generators = DropoutGenerators().ToArray();
             if (generators.Length != resume.RandomStates.Count)
-                throw new InvalidDataException($"The checkpoint has {resume.RandomStates.Count} dropout generator states but the adapters have {generators.Length}.");
+                throw new InvalidDataException($"The checkpoint has {resume.RandomStates.Count} dropout generator states " +
+                    $"but the adapters have {generators.Length}.");
             for (int i = 0; i < generators.Length; i++) generators[i].Restore(resume.RandomStates[i]);
             _resumeState = null;
             _resumeOptimizer = null;
@@ -197,7 +203,8 @@ public sealed class Trainer
                 {
                     lastLoss = windowTargets == 0 ? float.NaN : (float)(windowLoss / windowTargets);
                     double seconds = clock.Elapsed.TotalSeconds;
-                    progress?.Report(Report(step + 1, total, stepsPerEpoch, lastLoss, optimizer.LearningRate, windowTokens / Math.Max(1e-9, seconds - windowStart), clock.Elapsed, startStep, null));
+                    progress?.Report(Report(step + 1, total, stepsPerEpoch, lastLoss, optimizer.LearningRate,
+                        windowTokens / Math.Max(1e-9, seconds - windowStart), clock.Elapsed, startStep, null));
                     windowLoss = 0;
                     windowTargets = windowTokens = 0;
                     windowStart = seconds;
@@ -244,7 +251,8 @@ public sealed class Trainer
         return new TrainingResult(state.Step, lastLoss, bestEvaluation, state.BestStep, stoppedEarly);
     }
 
-    private TrainingProgress Report(int step, int total, int stepsPerEpoch, float loss, float learningRate, double tokensPerSecond, TimeSpan elapsed, int startStep, float? evaluationLoss)
+    private TrainingProgress Report(int step, int total, int stepsPerEpoch, float loss, float learningRate, double tokensPerSecond, TimeSpan elapsed,
+        int startStep, float? evaluationLoss)
     {
         int done = step - startStep;
         var remaining = done > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - step))) : TimeSpan.Zero;
