@@ -125,5 +125,6 @@ return 0;
 internal sealed class ConsoleProgress : IProgress<TrainingProgress>
 {
     public void Report(TrainingProgress value) =>
-        Console.WriteLine($"adapter step {value.Step,3}/{value.TotalSteps}  loss {value.Loss,7:F4}  lr {value.LearningRate:E2}  {value.TokensPerSecond,7:F0} tok/s");
+        Console.WriteLine(
+            $"adapter step {value.Step,3}/{value.TotalSteps}  loss {value.Loss,7:F4}  lr {value.LearningRate:E2}  {value.TokensPerSecond,7:F0} tok/s");
 }

@@ -34,7 +34,8 @@ public static class PeftCommand
                 _ => throw new UsageException($"unknown command '{args[0]}'; commands: logits, generate, tokenize (see peft --help)."),
             };
         }
-        catch (Exception ex) when (ex is UsageException or ModelConfigException or SafeTensorsFormatException or Peft.Tuners.Adapters.AdapterConfigException or FileNotFoundException
+        catch (Exception ex) when (ex is UsageException or ModelConfigException or SafeTensorsFormatException
+            or Peft.Tuners.Adapters.AdapterConfigException or FileNotFoundException
             or DirectoryNotFoundException or InvalidDataException or ArgumentException or Peft.Tokenizers.TokenizerFormatException)
         {
             stderr.WriteLine($"peft: {ex.Message.ReplaceLineEndings(" ")}");

@@ -40,7 +40,8 @@ public sealed class AdapterCasesTests
         {
             var names = new[] { "input_ids", "attention_mask", "labels", "decoder_input_ids", "task_ids" };
             SafeTensorsWriter.Write(inputs, names.Where(n => expected.Contains("input." + n)).Select(n =>
-                new SafeTensorWriteEntry(n, expected.GetInfo("input." + n).DType, expected.GetInfo("input." + n).Shape, expected.GetBytes("input." + n).ToArray())));
+                new SafeTensorWriteEntry(n, expected.GetInfo("input." + n).DType, expected.GetInfo("input." + n).Shape,
+                    expected.GetBytes("input." + n).ToArray())));
             var stderr = new StringWriter();
             int code = PeftCommand.Run(["logits", "--model", model, .. adapterArgs, "--inputs", inputs, "--out", logits], new StringWriter(), stderr);
             Assert.AreEqual(0, code, stderr.ToString());
@@ -60,7 +61,8 @@ public sealed class AdapterCasesTests
             string reference = root.TryGetProperty("generation_reference", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "generate.ids";
             foreach (var cacheArgs in new[] { Array.Empty<string>(), ["--no-cache"] })
             {
-                code = PeftCommand.Run(["generate", "--model", model, .. adapterArgs, "--inputs", inputs, "--greedy", "--max-new-tokens", newTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", sequences, .. cacheArgs], new StringWriter(), stderr);
+                code = PeftCommand.Run(["generate", "--model", model, .. adapterArgs, "--inputs", inputs, "--greedy", "--max-new-tokens",
+                    newTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", sequences, .. cacheArgs], new StringWriter(), stderr);
                 Assert.AreEqual(0, code, stderr.ToString());
                 using var seq = SafeTensorsFile.Open(sequences);
                 CollectionAssert.AreEqual(expected.ReadInt32(reference), seq.ReadInt32("sequences"), $"{caseName} {string.Join(" ", cacheArgs)}");

@@ -28,12 +28,14 @@ public sealed class TokenizeCommandTests
     {
         string folder = Tokenizers("mistral");
         using var cases = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "cases.json")));
-        var withSpecial = cases.RootElement.EnumerateArray().First(c => c.GetProperty("add_special_tokens").GetBoolean() && c.GetProperty("text").GetString()!.Length > 3);
+        var withSpecial = cases.RootElement.EnumerateArray().First(c =>
+            c.GetProperty("add_special_tokens").GetBoolean() && c.GetProperty("text").GetString()!.Length > 3);
         string text = withSpecial.GetProperty("text").GetString()!;
         var (code, output, _) = Run("tokenize", "--tokenizer", folder, "--text", text, "--add-special-tokens");
         Assert.AreEqual(0, code);
         using var line = JsonDocument.Parse(output.Trim());
-        CollectionAssert.AreEqual(withSpecial.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray(), line.RootElement.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray());
+        CollectionAssert.AreEqual(withSpecial.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
+            line.RootElement.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray());
         Assert.AreEqual(withSpecial.GetProperty("decoded").GetString(), line.RootElement.GetProperty("decoded").GetString());
 
         string jsonl = Path.Combine(Path.GetTempPath(), $"peft-tok-{Guid.NewGuid():N}.jsonl");

@@ -22,16 +22,20 @@ public sealed class GradientCheckpointingTests
         "prefix" => new PrefixTuningConfig { NumVirtualTokens = 3 },
         "prefix_proj" => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 },
         "multitask" => new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 },
-        "lora" => new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.3f, TargetModules = TargetModules.FromPattern(t5 ? @".*\.(q|v|wi)$" : @".*\.(c_attn|c_fc|q_proj|v_proj|up_proj)$") },
+        "lora" => new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.3f,
+            TargetModules = TargetModules.FromPattern(t5 ? @".*\.(q|v|wi)$" : @".*\.(c_attn|c_fc|q_proj|v_proj|up_proj)$") },
         _ => t5
             ? new Ia3Config { TargetModules = TargetModules.FromNames("k", "v", "wo"), FeedforwardModules = TargetModules.FromNames("wo") }
-            : new Ia3Config { TargetModules = TargetModules.FromPattern(@".*\.(c_attn|mlp\.c_proj|k_proj|down_proj)$"), FeedforwardModules = TargetModules.FromPattern(@".*\.(mlp\.c_proj|down_proj)$") },
+            : new Ia3Config { TargetModules = TargetModules.FromPattern(@".*\.(c_attn|mlp\.c_proj|k_proj|down_proj)$"),
+                FeedforwardModules = TargetModules.FromPattern(@".*\.(mlp\.c_proj|down_proj)$") },
     };
 
     private static (float Loss, float[][] Grads) Step(string family, string method, bool checkpointing)
     {
         bool t5 = family == "t5";
-        var model = t5 ? new PeftModel(ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base"))) : new PeftModel(ModelLoader.LoadCausal(Fixtures.Hf($"{family}_base", "base")));
+        var model = t5
+            ? new PeftModel(ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base")))
+            : new PeftModel(ModelLoader.LoadCausal(Fixtures.Hf($"{family}_base", "base")));
         var adapter = model.AddAdapter("a", Config(method, t5), seed: 7);
         // Non-trivial starting points so every gradient is non-zero.
         if (adapter is LoraAdapter lora) foreach (var l in lora.Layers) l.B.Span.Fill(0.05f);
@@ -52,7 +56,8 @@ public sealed class GradientCheckpointingTests
     }
 
     [TestMethod]
-    [DataRow("gpt2", "prompt"), DataRow("gpt2", "p_tuning"), DataRow("gpt2", "prefix"), DataRow("gpt2", "prefix_proj"), DataRow("gpt2", "multitask"), DataRow("gpt2", "lora"), DataRow("gpt2", "ia3")]
+    [DataRow("gpt2", "prompt"), DataRow("gpt2", "p_tuning"), DataRow("gpt2", "prefix"), DataRow("gpt2", "prefix_proj"), DataRow("gpt2", "multitask"),
+        DataRow("gpt2", "lora"), DataRow("gpt2", "ia3")]
     [DataRow("llama", "prefix"), DataRow("llama", "lora"), DataRow("llama", "prompt")]
     [DataRow("t5", "prompt"), DataRow("t5", "prefix"), DataRow("t5", "lora"), DataRow("t5", "ia3")]
     public void GradientsAreTheSameWithAndWithoutCheckpointing(string family, string method)

@@ -21,7 +21,8 @@ public sealed class LoraAdapterTests
         {
             adapter.Save(target);
             // Same keys, dtypes, shapes and bytes as PEFT's own file.
-            CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(source, "adapter_model.safetensors")), File.ReadAllBytes(Path.Combine(target, "adapter_model.safetensors")));
+            CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(source, "adapter_model.safetensors")),
+                File.ReadAllBytes(Path.Combine(target, "adapter_model.safetensors")));
             var other = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_lora", "base"));
             var reloaded = LoraAdapter.Load(target, other.LinearLayers);
             Assert.AreEqual(adapter.Config.Scaling, reloaded.Config.Scaling);
@@ -40,7 +41,8 @@ public sealed class LoraAdapterTests
         var ids = IntTensor.FromArray([5, 6, 7, 8, 9], 1, 5);
         float[] before;
         using (Autograd.NoGrad()) before = model.Forward(inputIds: ids).Logits.ToArray();
-        var adapter = LoraAdapter.Attach(model.LinearLayers, new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = TargetModules.FromPattern(@".*\.(q_proj|v_proj)") }, seed: 3);
+        var adapter = LoraAdapter.Attach(model.LinearLayers,
+            new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = TargetModules.FromPattern(@".*\.(q_proj|v_proj)") }, seed: 3);
         Assert.AreEqual(2 * model.Config.NumLayers, adapter.Layers.Count);
         using (Autograd.NoGrad()) CollectionAssert.AreEqual(before, model.Forward(inputIds: ids).Logits.ToArray());
         using (new TensorScope()) model.Forward(inputIds: ids, labels: ids).Loss!.Backward();
@@ -54,10 +56,12 @@ public sealed class LoraAdapterTests
     public void BadConfigsAndMismatchedBasesFailClearly()
     {
         var model = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base"));
-        var ex = Assert.ThrowsExactly<AdapterConfigException>(() => LoraAdapter.Attach(model.LinearLayers, new LoraConfig { TargetModules = TargetModules.FromNames("q_proj") }));
+        var ex = Assert.ThrowsExactly<AdapterConfigException>(() =>
+            LoraAdapter.Attach(model.LinearLayers, new LoraConfig { TargetModules = TargetModules.FromNames("q_proj") }));
         StringAssert.Contains(ex.Message, "matches no linear layer");
         StringAssert.Contains(ex.Message, "transformer.h.0.attn.c_attn");
-        Assert.ThrowsExactly<AdapterConfigException>(() => LoraAdapter.Attach(model.LinearLayers, new LoraConfig { R = 0, TargetModules = TargetModules.FromNames("c_attn") }));
+        Assert.ThrowsExactly<AdapterConfigException>(() =>
+            LoraAdapter.Attach(model.LinearLayers, new LoraConfig { R = 0, TargetModules = TargetModules.FromNames("c_attn") }));
         // A llama LoRA adapter on a gpt2 base: its target modules match nothing here.
         Assert.ThrowsExactly<AdapterConfigException>(() => LoraAdapter.Load(Fixtures.Hf("llama_lora", "adapter"), model.LinearLayers));
         Assert.ThrowsExactly<FileNotFoundException>(() => LoraAdapter.Load(Path.GetTempPath(), model.LinearLayers));

@@ -25,7 +25,9 @@ public sealed class LoraBiasAndInitTests
         var baseLogits = PeftModelRuns.Logits(model);
         model.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), Bias = bias }, seed: 1);
         var parameters = model.BaseModel.Parameters.All;
-        var expectedBiases = parameters.Where(p => bias == LoraBias.All ? p.Name.Contains("bias", StringComparison.Ordinal) : p.Name.EndsWith("attn.c_attn.bias", StringComparison.Ordinal)).ToList();
+        var expectedBiases = parameters.Where(p => bias == LoraBias.All
+            ? p.Name.Contains("bias", StringComparison.Ordinal)
+            : p.Name.EndsWith("attn.c_attn.bias", StringComparison.Ordinal)).ToList();
         Assert.IsNotEmpty(expectedBiases);
         var trainable = model.TrainableParameters;
         foreach (var p in expectedBiases) CollectionAssert.Contains(trainable.ToList(), p.Tensor, p.Name);
@@ -59,7 +61,8 @@ public sealed class LoraBiasAndInitTests
     public void InitModesFollowPeft()
     {
         var model = Gpt2();
-        var gaussian = (LoraAdapter)model.AddAdapter("g", new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("c_attn"), InitLoraWeights = LoraInit.Gaussian }, seed: 3);
+        var gaussian = (LoraAdapter)model.AddAdapter("g",
+            new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("c_attn"), InitLoraWeights = LoraInit.Gaussian }, seed: 3);
         var a = gaussian.Layers.SelectMany(l => l.A.ToArray()).ToArray();
         double std = Math.Sqrt(a.Select(v => (double)v * v).Average());
         Assert.AreEqual(0.25, std, 0.02, "gaussian: A ~ N(0, 1/r)");

@@ -46,7 +46,8 @@ public sealed class LoraParityTests
             output.Loss.Backward();
         }
         AssertGradients(c, adapter);
-        var sequences = new Seq2SeqGenerator(model).GenerateGreedy(c.Ints("input.input_ids"), c.Ints("input.attention_mask"), new GenerationOptions { MaxNewTokens = 8 });
+        var sequences = new Seq2SeqGenerator(model).GenerateGreedy(c.Ints("input.input_ids"), c.Ints("input.attention_mask"),
+            new GenerationOptions { MaxNewTokens = 8 });
         CollectionAssert.AreEqual(c.Expected.ReadInt32("generate.ids"), sequences.ToArray());
     }
 

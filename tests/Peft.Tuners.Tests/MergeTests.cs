@@ -32,7 +32,8 @@ public sealed class MergeTests
 
     private static LoraAdapter Lora(PeftModel model, string name, ulong seed, int rank = 2, bool rs = false)
     {
-        var lora = (LoraAdapter)model.AddAdapter(name, new LoraConfig { R = rank, LoraAlpha = 5, UseRsLora = rs, TargetModules = TargetModules.FromNames("c_attn", "c_fc") }, seed);
+        var lora = (LoraAdapter)model.AddAdapter(name,
+            new LoraConfig { R = rank, LoraAlpha = 5, UseRsLora = rs, TargetModules = TargetModules.FromNames("c_attn", "c_fc") }, seed);
         var random = new SeededRandom(seed + 100);
         foreach (var layer in lora.Layers)
             for (int i = 0; i < layer.B.Length; i++) layer.B.Span[i] = random.NextNormal() * 0.05f;
@@ -91,7 +92,8 @@ public sealed class MergeTests
     {
         var model = Gpt2();
         var baseWeights = Weights(model);
-        var ia3 = (Ia3Adapter)model.AddAdapter("ia3", new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") });
+        var ia3 = (Ia3Adapter)model.AddAdapter("ia3",
+            new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") });
         var random = new SeededRandom(9);
         foreach (var layer in ia3.Layers)
             for (int i = 0; i < layer.Scale.Length; i++) layer.Scale.Span[i] = 0.5f + random.NextFloat();
@@ -149,7 +151,8 @@ public sealed class MergeTests
         {
             Directory.Delete(folder, true);
         }
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.AddWeightedAdapter(["a"], [1f, 2f], "bad")).Message, "one weight per adapter");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
+            model.AddWeightedAdapter(["a"], [1f, 2f], "bad")).Message, "one weight per adapter");
     }
 
     private static void ScaleInPlace(Tensor t, float factor)

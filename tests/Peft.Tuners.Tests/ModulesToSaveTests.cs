@@ -54,7 +54,8 @@ public sealed class ModulesToSaveTests
         var norm = model.BaseModel.Parameters["model.norm.weight"];
         var original = norm.ToArray();
         model.AddAdapter("a", Lora("norm"), seed: 1);
-        model.AddAdapter("b", new Ia3Config { TargetModules = TargetModules.FromNames("k_proj", "v_proj", "down_proj"), FeedforwardModules = TargetModules.FromNames("down_proj"), ModulesToSave = ["norm"] }, seed: 2);
+        model.AddAdapter("b", new Ia3Config { TargetModules = TargetModules.FromNames("k_proj", "v_proj", "down_proj"),
+            FeedforwardModules = TargetModules.FromNames("down_proj"), ModulesToSave = ["norm"] }, seed: 2);
         PeftModelRuns.Train(model, 2);
         var a = norm.ToArray();
         model.SetAdapter("b");
@@ -165,7 +166,8 @@ public sealed class ModulesToSaveTests
 
         // GPT-2's LM head is its token embedding: a copy of one would silently change the other.
         var gpt2 = new PeftModel(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
-        ex = Assert.ThrowsExactly<AdapterConfigException>(() => gpt2.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["wte"] }));
+        ex = Assert.ThrowsExactly<AdapterConfigException>(() =>
+            gpt2.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["wte"] }));
         StringAssert.Contains(ex.Message, "tied");
         Assert.IsEmpty(gpt2.AdapterNames);
         Assert.IsTrue(gpt2.BaseModel.LinearLayers.All(l => l.Adapters.Count == 0));

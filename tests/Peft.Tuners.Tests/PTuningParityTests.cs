@@ -23,9 +23,11 @@ public sealed class PTuningParityTests
         Assert.IsFalse(loaded.Parameters.Any(), "PEFT's files hold only the encoder output: inference-only");
 
         using var state = SafeTensorsFile.Open(Path.Combine(c.Folder, "trainable_state.safetensors"));
-        Tensor Read(string n) => Tensor.Parameter(state.ReadFloat32("prompt_encoder.default." + n), new Shape(state.GetInfo("prompt_encoder.default." + n).Shape), "prompt_encoder." + n);
+        Tensor Read(string n) => Tensor.Parameter(state.ReadFloat32("prompt_encoder.default." + n),
+            new Shape(state.GetInfo("prompt_encoder.default." + n).Shape), "prompt_encoder." + n);
         var trainable = PTuningAdapter.FromTensors(loaded.Config, model.Config, Read("embedding.weight"),
-            new[] { "mlp_head.0.weight", "mlp_head.0.bias", "mlp_head.2.weight", "mlp_head.2.bias", "mlp_head.4.weight", "mlp_head.4.bias" }.Select(Read).ToArray());
+            new[] { "mlp_head.0.weight", "mlp_head.0.bias", "mlp_head.2.weight", "mlp_head.2.bias",
+                "mlp_head.4.weight", "mlp_head.4.bias" }.Select(Read).ToArray());
 
         var ids = c.Ints("input.input_ids");
         var mask = c.Ints("input.attention_mask");
@@ -48,7 +50,9 @@ public sealed class PTuningParityTests
         }
         Assert.AreEqual(c.Expected.Tensors.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), count);
 
-        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String
+            ? r.GetString()!
+            : "generate.ids";
         var peft = new PeftModel(model);
         peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
@@ -62,7 +66,8 @@ public sealed class PTuningParityTests
     public void LstmEncoderTrainsThroughEveryWeight()
     {
         var model = ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base"));
-        var adapter = PTuningAdapter.Create(new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = PromptEncoderReparameterizationType.Lstm, EncoderHiddenSize = 6, EncoderNumLayers = 2 }, model.Config, seed: 4);
+        var adapter = PTuningAdapter.Create(new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = PromptEncoderReparameterizationType.Lstm,
+            EncoderHiddenSize = 6, EncoderNumLayers = 2 }, model.Config, seed: 4);
         var ids = IntTensor.FromArray([5, 6, 7, 8], 1, 4);
         using (new TensorScope())
         {

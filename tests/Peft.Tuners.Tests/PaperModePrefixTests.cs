@@ -21,7 +21,8 @@ public sealed class PaperModePrefixTests
     {
         var model = T5();
         var config = model.BaseModel.Config;
-        var prefix = (PrefixTuningAdapter)model.AddAdapter("paper", new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = Seq2SeqPrefixMode.All }, seed: 3);
+        var prefix = (PrefixTuningAdapter)model.AddAdapter("paper",
+            new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = Seq2SeqPrefixMode.All }, seed: 3);
         int dim = config.NumAttentionHeads * config.HeadDim, encoder = config.NumLayers, decoder = config.NumDecoderLayers;
         Assert.AreEqual((2 * encoder + 4 * decoder) * dim, prefix.Embedding.Shape[1]);
         using (new TensorScope())
@@ -39,7 +40,8 @@ public sealed class PaperModePrefixTests
     public void CachedAndUncachedGenerationAgreeAlsoStackedWithAnHfModePrefix()
     {
         var model = T5();
-        model.AddAdapter("paper", new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = Seq2SeqPrefixMode.All, PrefixProjection = true, EncoderHiddenSize = 8 }, seed: 1);
+        model.AddAdapter("paper", new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = Seq2SeqPrefixMode.All, PrefixProjection = true,
+            EncoderHiddenSize = 8 }, seed: 1);
         model.LoadAdapter(Fixtures.Hf("t5_prefix_tuning", "adapter"), "hf");
         foreach (var active in new[] { new[] { "paper" }, ["hf", "paper"] })
         {
@@ -77,6 +79,7 @@ public sealed class PaperModePrefixTests
             Directory.Delete(folder, true);
         }
         var gpt2 = new PeftModel(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")));
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => gpt2.AddAdapter("x", new PrefixTuningConfig { Seq2SeqPrefix = Seq2SeqPrefixMode.All })).Message, "decoder-only");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() =>
+            gpt2.AddAdapter("x", new PrefixTuningConfig { Seq2SeqPrefix = Seq2SeqPrefixMode.All })).Message, "decoder-only");
     }
 }

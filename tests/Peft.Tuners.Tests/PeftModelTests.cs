@@ -35,7 +35,8 @@ public sealed class PeftModelTests
 
     private static LoraAdapter NonZeroLora(PeftModel model, string name, float value, ulong seed)
     {
-        var lora = (LoraAdapter)model.AddAdapter(name, new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = TargetModules.FromPattern(@".*\.(c_attn|q_proj|v_proj|q|v)$") }, seed);
+        var lora = (LoraAdapter)model.AddAdapter(name,
+            new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = TargetModules.FromPattern(@".*\.(c_attn|q_proj|v_proj|q|v)$") }, seed);
         // A fresh LoRA is the identity (B = 0); give B values so the adapter changes outputs.
         foreach (var layer in lora.Layers)
             for (int i = 0; i < layer.B.Length; i++) layer.B.Span[i] = value * ((i % 5) - 2);
@@ -96,7 +97,8 @@ public sealed class PeftModelTests
 
         var single = Causal(family);
         var table = Ops.Concat([domain.Table(), task.Table()], 0).Detach();
-        single.AddAdapter("both", PrefixTuningAdapter.FromTensors(new PrefixTuningConfig { NumVirtualTokens = domain.NumVirtualTokens + 3 }, single.BaseModel.Config, table, null));
+        single.AddAdapter("both", PrefixTuningAdapter.FromTensors(new PrefixTuningConfig { NumVirtualTokens = domain.NumVirtualTokens + 3 },
+            single.BaseModel.Config, table, null));
         var concatenated = Logits(single, ids);
         Assert.AreEqual(concatenated.Length, stacked.Length);
         for (int i = 0; i < stacked.Length; i++) Assert.AreEqual(concatenated[i], stacked[i], 1e-5f, $"logit {i}");
@@ -158,7 +160,8 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
         }
         Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null));
         var options = new GenerationOptions { MaxNewTokens = 5, EosTokenIds = [] };
-        CollectionAssert.AreEqual(model.Generate(ids, null, options with { UseCache = false }).Span.ToArray(), model.Generate(ids, null, options).Span.ToArray());
+        CollectionAssert.AreEqual(model.Generate(ids, null, options with { UseCache = false }).Span.ToArray(),
+            model.Generate(ids, null, options).Span.ToArray());
     }
 
     [TestMethod]
@@ -173,7 +176,8 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
         for (int r = 0; r < 5; r++)
             CollectionAssert.AreEqual(table.Span.Slice(expected[r] * d, d).ToArray(), adapter.Embeddings.Span.Slice(r * d, d).ToArray(), $"row {r}");
         StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("t2", config)).Message, "tokenizer");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("t3", config, tokenize: _ => [1_000_000])).Message, "1000000");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() =>
+            model.AddAdapter("t3", config, tokenize: _ => [1_000_000])).Message, "1000000");
     }
 
     [TestMethod]
@@ -211,7 +215,8 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
         var model = Causal();
         var baseConfig = new MultitaskPromptTuningConfig { NumVirtualTokens = 4, NumTasks = 3, PromptTuningInitStateDictPath = source };
 
-        var exact = (MultitaskPromptTuningAdapter)model.AddAdapter("exact", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.ExactSourceTask, PromptTuningInitTask = 1 });
+        var exact = (MultitaskPromptTuningAdapter)model.AddAdapter("exact",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.ExactSourceTask, PromptTuningInitTask = 1 });
         int perCols = sourceCols.Length / tasks, perRows = sourceRows.Length / tasks;
         CollectionAssert.AreEqual(sourcePrompt, exact.Prompt.ToArray());
         for (int t = 0; t < 3; t++)
@@ -220,24 +225,33 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
             CollectionAssert.AreEqual(sourceRows.AsSpan(perRows, perRows).ToArray(), exact.TaskRows.Span.Slice(t * perRows, perRows).ToArray());
         }
 
-        var average = (MultitaskPromptTuningAdapter)model.AddAdapter("average", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks });
+        var average = (MultitaskPromptTuningAdapter)model.AddAdapter("average",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks });
         for (int i = 0; i < perCols; i++)
         {
             double mean = Enumerable.Range(0, tasks).Average(t => (double)sourceCols[t * perCols + i]);
             Assert.AreEqual(mean, average.TaskCols.Span[2 * perCols + i], 1e-6);
         }
 
-        var shared = (MultitaskPromptTuningAdapter)model.AddAdapter("shared", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.OnlySourceShared });
+        var shared = (MultitaskPromptTuningAdapter)model.AddAdapter("shared",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.OnlySourceShared });
         CollectionAssert.AreEqual(sourcePrompt, shared.Prompt.ToArray());
 
         // A plain prompt-tuning adapter is a valid source of the shared prompt.
         string promptSource = Fixtures.Hf("gpt2_prompt_tuning", "adapter", AdapterFiles.WeightsFileName);
-        var fromPrompt = (MultitaskPromptTuningAdapter)model.AddAdapter("from-prompt", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.OnlySourceShared, PromptTuningInitStateDictPath = promptSource });
+        var fromPrompt = (MultitaskPromptTuningAdapter)model.AddAdapter("from-prompt",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.OnlySourceShared, PromptTuningInitStateDictPath = promptSource });
         using (var promptFile = SafeTensorsFile.Open(promptSource))
             CollectionAssert.AreEqual(promptFile.ReadFloat32("prompt_embeddings"), fromPrompt.Prompt.ToArray());
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.AddAdapter("no-factors", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks, PromptTuningInitStateDictPath = promptSource })).Message, "prefix_task_cols");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("bad", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.ExactSourceTask, PromptTuningInitTask = tasks })).Message, "prompt_tuning_init_task");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("none", baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks, PromptTuningInitStateDictPath = null })).Message, "prompt_tuning_init_state_dict_path");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.AddAdapter("no-factors",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks, PromptTuningInitStateDictPath = promptSource })).Message,
+            "prefix_task_cols");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("bad",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.ExactSourceTask, PromptTuningInitTask = tasks })).Message,
+            "prompt_tuning_init_task");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("none",
+            baseConfig with { PromptTuningInit = MultitaskPromptTuningInit.AverageSourceTasks, PromptTuningInitStateDictPath = null })).Message,
+            "prompt_tuning_init_state_dict_path");
     }
 
     [TestMethod]
@@ -254,7 +268,8 @@ Assert.IsTrue(model.TrainableParameters.All(p => p.Grad is not null), "every tra
                 new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 },
                 new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 },
                 new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("c_attn"), UseRsLora = true },
-                new Ia3.Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") },
+                new Ia3.Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"),
+                    FeedforwardModules = TargetModules.FromNames("mlp.c_proj") },
             ];
             var ids = Ids(2, 4);
             var taskIds = IntTensor.FromArray([1, 0], 2);

@@ -34,7 +34,8 @@ public sealed class PeftStreamingTests
         var generated = causal.Generate(ids, null, options).ToArray().Skip(4).ToArray();
         CollectionAssert.AreEqual(generated, await Stream(causal, ids, options), "causal");
         using (causal.DisableAdapters())
-            CollectionAssert.AreNotEqual(generated, causal.Generate(ids, null, options).ToArray().Skip(4).ToArray(), "the adapters change what is generated, so equality above is not vacuous");
+            CollectionAssert.AreNotEqual(generated, causal.Generate(ids, null, options).ToArray().Skip(4).ToArray(),
+                "the adapters change what is generated, so equality above is not vacuous");
 
         var t5 = new PeftModel(ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base")));
         t5.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 3, Seq2SeqPrefix = Seq2SeqPrefixMode.All }, seed: 3);

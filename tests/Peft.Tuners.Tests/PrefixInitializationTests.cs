@@ -17,7 +17,8 @@ public sealed class PrefixInitializationTests
     {
         var model = new PeftModel(ModelLoader.LoadCausal(Fixtures.Hf($"{family}_base", "base")));
         int[] text = [17, 4, 99, 23, 8, 61];
-        model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 4, Initialization = PrefixInitialization.Text, InitText = "some words" }, tokenize: _ => text);
+        model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 4, Initialization = PrefixInitialization.Text, InitText = "some words" },
+            tokenize: _ => text);
         int[] input = [5, 44, 12];
         float[] withPrefix, withText;
         using (Autograd.NoGrad())
@@ -39,9 +40,12 @@ public sealed class PrefixInitializationTests
         var zero = (PrefixTuningAdapter)model.AddAdapter("zero", new PrefixTuningConfig { NumVirtualTokens = 2, Initialization = PrefixInitialization.Zero });
         Assert.IsTrue(zero.Embedding.ToArray().All(x => x == 0));
         var text = new PrefixTuningConfig { NumVirtualTokens = 5, Initialization = PrefixInitialization.Text, InitText = "hi" };
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("short", text, tokenize: _ => [3, 4])).Message, "2 tokens but num_virtual_tokens is 5");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() =>
+            model.AddAdapter("short", text, tokenize: _ => [3, 4])).Message, "2 tokens but num_virtual_tokens is 5");
         StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("none", text)).Message, "tokenizer");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("proj", text with { PrefixProjection = true }, tokenize: _ => [1, 2, 3, 4, 5])).Message, "prefix_projection");
-        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("odd", new PrefixTuningConfig { Initialization = (PrefixInitialization)7 })).Message, "RANDOM, ZERO, TEXT");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() =>
+            model.AddAdapter("proj", text with { PrefixProjection = true }, tokenize: _ => [1, 2, 3, 4, 5])).Message, "prefix_projection");
+        StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() =>
+            model.AddAdapter("odd", new PrefixTuningConfig { Initialization = (PrefixInitialization)7 })).Message, "RANDOM, ZERO, TEXT");
     }
 }

@@ -52,13 +52,17 @@ public sealed class PrefixTuningParityTests
         int count = 0;
         foreach (var p in adapter.Parameters)
         {
-            string name = "grad." + (p.Name == "prompt_embeddings" ? "prompt_encoder.default.embedding.weight" : p.Name!.Replace("prompt_encoder.", "prompt_encoder.default.", StringComparison.Ordinal));
+            string name = "grad." + (p.Name == "prompt_embeddings"
+                ? "prompt_encoder.default.embedding.weight"
+                : p.Name!.Replace("prompt_encoder.", "prompt_encoder.default.", StringComparison.Ordinal));
             c.AssertClose(name, p.Grad!.Span, "grad");
             count++;
         }
         Assert.AreEqual(c.Expected.Tensors.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), count);
 
-        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String
+            ? r.GetString()!
+            : "generate.ids";
         var peft = new PeftModel(model);
         peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
@@ -83,10 +87,12 @@ public sealed class PrefixTuningParityTests
     {
         var model = ModelLoader.LoadCausal(Fixtures.Hf("llama_base", "base"));
         // Llama here has 4 query heads but 2 key/value heads: the prefix is per kv head (PEFT's rewrite).
-        var ex = Assert.ThrowsExactly<AdapterConfigException>(() => PrefixTuningAdapter.Create(new PrefixTuningConfig { NumVirtualTokens = 2, NumAttentionHeads = 4 }, model.Config));
+        var ex = Assert.ThrowsExactly<AdapterConfigException>(() =>
+            PrefixTuningAdapter.Create(new PrefixTuningConfig { NumVirtualTokens = 2, NumAttentionHeads = 4 }, model.Config));
         StringAssert.Contains(ex.Message, "'num_attention_heads' is 4 but the model needs 2");
         var t5 = ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base"));
-        var t5ex = Assert.ThrowsExactly<AdapterConfigException>(() => PrefixTuningAdapter.Create(new PrefixTuningConfig { NumVirtualTokens = 2, NumTransformerSubmodules = 1 }, t5.Config));
+        var t5ex = Assert.ThrowsExactly<AdapterConfigException>(() =>
+            PrefixTuningAdapter.Create(new PrefixTuningConfig { NumVirtualTokens = 2, NumTransformerSubmodules = 1 }, t5.Config));
         StringAssert.Contains(t5ex.Message, "'num_transformer_submodules' is 1 but the model needs 2");
     }
 

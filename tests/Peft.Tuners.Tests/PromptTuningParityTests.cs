@@ -33,7 +33,9 @@ public sealed class PromptTuningParityTests
 
         // Where HF's own cached generate() drops the adapter (llama), the fixture names the
         // full-recompute reference; cached and uncached runs here must both equal it.
-        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString()! : "generate.ids";
+        string reference = c.Case.TryGetProperty("generation_reference", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String
+            ? r.GetString()!
+            : "generate.ids";
         var peft = new PeftModel(model);
         peft.LoadAdapter(Path.Combine(c.Folder, "adapter"), "adapter");
         foreach (bool useCache in new[] { true, false })
@@ -68,11 +70,13 @@ public sealed class PromptTuningParityTests
         var model = ModelLoader.LoadCausal(Fixtures.Hf("llama_base", "base"));
         var adapter = PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 3 }, model.Config, model.TokenEmbeddings, seed: 1);
         Assert.AreEqual(new Shape(3, 32), adapter.Embeddings.Shape);
-        var ex = Assert.ThrowsExactly<AdapterConfigException>(() => PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 3, TokenDim = 64 }, model.Config, model.TokenEmbeddings));
+        var ex = Assert.ThrowsExactly<AdapterConfigException>(() =>
+            PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 3, TokenDim = 64 }, model.Config, model.TokenEmbeddings));
         StringAssert.Contains(ex.Message, "'token_dim' is 64 but the model has 32");
         var t5 = ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base"));
         Assert.AreEqual(2, new PromptTuningConfig().Resolve(t5.Config).Submodules);
-        var sampled = PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 2, PromptTuningInit = PromptTuningInit.SampleVocab }, model.Config, model.TokenEmbeddings, seed: 2);
+        var sampled = PromptTuningAdapter.Create(new PromptTuningConfig { NumVirtualTokens = 2, PromptTuningInit = PromptTuningInit.SampleVocab },
+            model.Config, model.TokenEmbeddings, seed: 2);
         var row = sampled.Embeddings.ToArray()[..32];
         bool fromVocab = Enumerable.Range(0, model.Config.VocabSize).Any(v => model.TokenEmbeddings.Span.Slice(v * 32, 32).SequenceEqual(row));
         Assert.IsTrue(fromVocab, "SAMPLE_VOCAB rows are token embedding rows");

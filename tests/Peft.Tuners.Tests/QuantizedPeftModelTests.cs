@@ -17,7 +17,8 @@ public sealed class QuantizedPeftModelTests
     [TestMethod]
     public void AClassifierOnAnNf4BaseTrainsWithCheckpointingAndTheChunkedLoss()
     {
-        var classifier = ModelLoader.LoadSequenceClassifier(Fixtures.Hf("gpt2_base", "base"), numLabels: 2, new LoadOptions { Quantization = QuantizationFormat.Nf4 });
+        var classifier = ModelLoader.LoadSequenceClassifier(Fixtures.Hf("gpt2_base", "base"), numLabels: 2,
+            new LoadOptions { Quantization = QuantizationFormat.Nf4 });
         Assert.IsTrue(classifier.LinearLayers.All(l => l.IsQuantized));
         var model = new PeftModel(classifier);
         model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2 });
@@ -80,6 +81,7 @@ public sealed class QuantizedSeq2SeqMethodTests
         var ids = IntTensor.FromArray([5, 9, 13, 6, 10, 14], 2, 3);
         var taskIds = IntTensor.FromArray([0, 1], 2);
         var options = new Transformers.Generation.GenerationOptions { MaxNewTokens = 5, EosTokenIds = [] };
-        CollectionAssert.AreEqual(model.Generate(ids, null, options with { UseCache = false }, taskIds).ToArray(), model.Generate(ids, null, options, taskIds).ToArray());
+        CollectionAssert.AreEqual(model.Generate(ids, null, options with { UseCache = false }, taskIds).ToArray(),
+            model.Generate(ids, null, options, taskIds).ToArray());
     }
 }

@@ -85,7 +85,8 @@ public sealed class SequenceClassificationTests
         {
             model.SaveAdapter("cls", folder);
             using (var file = SafeTensorsFile.Open(Path.Combine(folder, AdapterFiles.WeightsFileName)))
-                Assert.IsTrue(file.Contains(method == "LORA" ? "base_model.model.score.weight" : "base_model.score.weight"), "the head is saved under HF PEFT's key");
+                Assert.IsTrue(file.Contains(method == "LORA" ? "base_model.model.score.weight" : "base_model.score.weight"),
+                    "the head is saved under HF PEFT's key");
             var ids = IntTensor.FromArray([44, 12, 0, 50, 61, 13], 2, 3);
             var mask = IntTensor.FromArray([1, 1, 0, 1, 1, 1], 2, 3);
             var reloaded = new PeftModel(Classifier());
@@ -124,15 +125,18 @@ public sealed class SequenceClassificationTests
         var model = new PeftModel(Classifier());
         model.AddAdapter("cls", new PromptTuningConfig { NumVirtualTokens = 2 });
         var trainer = new Trainer(model);
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([1, 2], [5])])).Message, "class 5 is outside 0..2");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
+            trainer.Train([new TrainingExample([1, 2], [5])])).Message, "class 5 is outside 0..2");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([1, 2])])).Message, "exactly one label");
-        Assert.ThrowsExactly<InvalidOperationException>(() => model.Generate(IntTensor.FromArray([1, 2], 1, 2), null, new Transformers.Generation.GenerationOptions()));
+        Assert.ThrowsExactly<InvalidOperationException>(() =>
+            model.Generate(IntTensor.FromArray([1, 2], 1, 2), null, new Transformers.Generation.GenerationOptions()));
         var lora = JsonNode.Parse("""{"peft_type": "LORA", "r": 2, "target_modules": ["c_attn"], "modules_to_save": ["lm_head"]}""")!;
         using var doc = System.Text.Json.JsonDocument.Parse(lora.ToJsonString());
         // modules_to_save is checked against the model when attached: this GPT-2 classifier has no lm_head module.
         var config = LoraConfig.FromJson(doc.RootElement);
         StringAssert.Contains(Assert.ThrowsExactly<AdapterConfigException>(() => model.AddAdapter("lm", config)).Message, "'lm_head'");
         CollectionAssert.AreEqual(new[] { "cls" }, model.AdapterNames.ToArray());
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new SequenceClassificationModel(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")), 1)).Message, "at least 2 labels");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
+            new SequenceClassificationModel(ModelLoader.LoadCausal(Fixtures.Hf("gpt2_base", "base")), 1)).Message, "at least 2 labels");
     }
 }

@@ -65,7 +65,8 @@ public sealed class TrainerTests
         Assert.AreEqual(Math.Exp(after.Loss), after.Perplexity, 1e-9);
         Assert.AreEqual(16, after.Tokens, "one target token per row");
         Assert.AreEqual(100, result.Steps);
-        CollectionAssert.AreEqual(baseBefore.SelectMany(a => a).ToArray(), Snapshot(model.BaseModel.Parameters.All.Select(p => p.Tensor)).SelectMany(a => a).ToArray(), "the base model stays frozen");
+        CollectionAssert.AreEqual(baseBefore.SelectMany(a => a).ToArray(),
+            Snapshot(model.BaseModel.Parameters.All.Select(p => p.Tensor)).SelectMany(a => a).ToArray(), "the base model stays frozen");
 
         var logs = reports.Where(r => r.EvaluationLoss is null).ToList();
         Assert.AreEqual(20, logs.Count);
@@ -81,8 +82,10 @@ public sealed class TrainerTests
         float[][] Run(int batch, int accumulation)
         {
             var model = Gpt2();
-            var lora = (LoraAdapter)model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = TargetModules.FromNames("c_attn", "c_fc") }, seed: 1);
-            new Trainer(model, new TrainerOptions { MaxSteps = 4, BatchSize = batch, GradientAccumulationSteps = accumulation, LearningRate = 0.01f, MaxGradNorm = 0.5f })
+            var lora = (LoraAdapter)model.AddAdapter("lora",
+                new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = TargetModules.FromNames("c_attn", "c_fc") }, seed: 1);
+            new Trainer(model, new TrainerOptions { MaxSteps = 4, BatchSize = batch, GradientAccumulationSteps = accumulation,
+                LearningRate = 0.01f, MaxGradNorm = 0.5f })
                 .Train(KeyValueRows(16, 5));
             return Snapshot(lora.Parameters);
         }
@@ -104,12 +107,14 @@ public sealed class TrainerTests
                 var model = Gpt2();
                 model.AddAdapter("prefix", new PrefixTuningConfig { NumVirtualTokens = 2, PrefixProjection = true, EncoderHiddenSize = 8 }, seed: 2);
                 // Module and bias copies (trained in the base's tensors) must resume too.
-                model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn"), ModulesToSave = ["ln_f"], Bias = LoraBias.LoraOnly }, seed: 3);
+                model.AddAdapter("lora", new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn"),
+                    ModulesToSave = ["ln_f"], Bias = LoraBias.LoraOnly }, seed: 3);
                 model.SetActiveAdapters("prefix", "lora");
                 return model;
             }
             var data = KeyValueRows(12, 7);
-            var options = new TrainerOptions { Epochs = 3, BatchSize = 4, LearningRate = 0.02f, Schedule = LearningRateScheduleKind.Cosine, WarmupSteps = 2, LogEverySteps = 1 };
+            var options = new TrainerOptions { Epochs = 3, BatchSize = 4, LearningRate = 0.02f, Schedule = LearningRateScheduleKind.Cosine,
+                WarmupSteps = 2, LogEverySteps = 1 };
 
             var full = Model();
             new Trainer(full, options).Train(data);
@@ -158,7 +163,8 @@ public sealed class TrainerTests
         var wild = Gpt2();
         var prompt = (PromptTuningAdapter)wild.AddAdapter("prompt", new PromptTuningConfig { NumVirtualTokens = 2 });
         var evaluation = KeyValueRows(4, 2);
-        var trainer = new Trainer(wild, new TrainerOptions { MaxSteps = 6, BatchSize = 4, LearningRate = 0.05f, EvalEverySteps = 1, LoadBestAtEnd = true, MaxGradNorm = 0 });
+        var trainer = new Trainer(wild,
+            new TrainerOptions { MaxSteps = 6, BatchSize = 4, LearningRate = 0.05f, EvalEverySteps = 1, LoadBestAtEnd = true, MaxGradNorm = 0 });
         var run = trainer.Train(KeyValueRows(8, 1), evaluation);
         Assert.AreEqual(run.BestEvaluation!.Loss, trainer.Evaluate(evaluation).Loss, 1e-6, "the weights of the best evaluation are back");
     }
@@ -184,11 +190,15 @@ public sealed class TrainerTests
         model.AddAdapter("prompt", new PromptTuningConfig { NumVirtualTokens = 2 });
         var trainer = new Trainer(model, new TrainerOptions { BatchSize = 2 });
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([])).Message, "empty");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([1, 2]), new TrainingExample([1, 500])])).Message, "row 1: input id 500");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([1, 2, 3], [1, 2])])).Message, "2 labels for 3 input ids");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
+            trainer.Train([new TrainingExample([1, 2]), new TrainingExample([1, 500])])).Message, "row 1: input id 500");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
+            trainer.Train([new TrainingExample([1, 2, 3], [1, 2])])).Message, "2 labels for 3 input ids");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => trainer.Train([new TrainingExample([])])).Message, "no input ids");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainerOptions { BatchSize = 0 })).Message, "BatchSize");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new Trainer(model, new TrainerOptions { CheckpointEverySteps = 5 })).Message, "CheckpointFolder");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            new Trainer(model, new TrainerOptions { BatchSize = 0 })).Message, "BatchSize");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
+            new Trainer(model, new TrainerOptions { CheckpointEverySteps = 5 })).Message, "CheckpointFolder");
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>

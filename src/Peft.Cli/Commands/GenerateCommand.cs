@@ -12,7 +12,8 @@ namespace Peft.Cli.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    public const string Usage = "peft generate --model DIR [--adapter DIR]... --inputs IN.safetensors --greedy --max-new-tokens N --out OUT.safetensors [--no-cache] [--stats]";
+    public const string Usage = "peft generate --model DIR [--adapter DIR]... --inputs IN.safetensors --greedy --max-new-tokens N " +
+        "--out OUT.safetensors [--no-cache] [--stats]";
 
     public static int Run(IReadOnlyList<string> argv)
     {
@@ -31,7 +32,8 @@ internal static class GenerateCommand
         if (args.Has("--stats"))
         {
             int newTokens = batch * (sequences.Shape[1] - (model.Model.TaskType == ModelTask.Seq2SeqLM ? 1 : inputs.InputIds.Shape[1]));
-            Console.Error.WriteLine($"load {model.LoadTime.TotalSeconds:F3} s; generated {newTokens} tokens in {seconds:F3} s ({newTokens / seconds:F0} tok/s including prefill)");
+            Console.Error.WriteLine($"load {model.LoadTime.TotalSeconds:F3} s; generated {newTokens} tokens in {seconds:F3} s " +
+                $"({newTokens / seconds:F0} tok/s including prefill)");
         }
         return 0;
     }

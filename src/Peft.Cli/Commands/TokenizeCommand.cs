@@ -35,7 +35,9 @@ internal static class TokenizeCommand
         if (args.Optional("--decode") is { } list)
         {
             var ids = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s =>
-                int.TryParse(s, out int id) ? id : throw new UsageException($"tokenize: --decode expects comma-separated token ids; '{s}' is not one.")).ToArray();
+                int.TryParse(s, out int id)
+                    ? id
+                    : throw new UsageException($"tokenize: --decode expects comma-separated token ids; '{s}' is not one.")).ToArray();
             stdout.WriteLine(tokenizer.Decode(ids));
             return 0;
         }
@@ -56,7 +58,9 @@ internal static class TokenizeCommand
             try
             {
                 using var doc = JsonDocument.Parse(line);
-                value = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String
+                value = doc.RootElement.ValueKind == JsonValueKind.Object
+                    && doc.RootElement.TryGetProperty("text", out var t)
+                    && t.ValueKind == JsonValueKind.String
                     ? t.GetString()! : throw new UsageException($"tokenize: {input} line {number} is not an object with a \"text\" string.");
             }
             catch (JsonException ex)

@@ -20,7 +20,8 @@ public static class AdapterFactory
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(model);
         var method = PeftMethods.ForConfig(config)
-            ?? throw new AdapterConfigException($"peft_type '{config.PeftType}' ({config.GetType().Name}) is not supported; supported: {string.Join(", ", SupportedTypes)}.");
+            ?? throw new AdapterConfigException($"peft_type '{config.PeftType}' ({config.GetType().Name}) is not supported; " +
+                $"supported: {string.Join(", ", SupportedTypes)}.");
         PeftTaskTypes.CheckMatches(config, model);
         return method.Create(config, model, seed, tokenize);
     }
@@ -41,7 +42,8 @@ public static class AdapterFactory
             ?? throw new AdapterConfigException($"{path}: peft_type '{type}' is not supported; supported: {string.Join(", ", SupportedTypes)}.");
         // Checked before the method attaches anything to the model.
         if (task is ModelTask t && t != model.TaskType)
-            throw new AdapterConfigException($"{path}: task_type is {PeftTaskTypes.Describe(t)} but the base model is {PeftTaskTypes.Describe(model.TaskType)}; " +
+            throw new AdapterConfigException($"{path}: task_type is {PeftTaskTypes.Describe(t)} " +
+                $"but the base model is {PeftTaskTypes.Describe(model.TaskType)}; " +
                 "load the adapter on a base of its kind.");
         return method.Load(folder, model, warn);
     }

@@ -59,15 +59,18 @@ public static class AdapterFiles
             if (!file.Contains(key)) throw new InvalidDataException($"{path}: missing tensor '{key}'.");
             var info = file.GetInfo(key);
             if (!info.Shape.AsSpan().SequenceEqual(t.Shape.ToArray()))
-                throw new InvalidDataException($"{path}: tensor '{key}' has shape {info.ShapeText} but this model and config need {t.Shape} (does the adapter belong to this base model?).");
+                throw new InvalidDataException($"{path}: tensor '{key}' has shape {info.ShapeText} but this model and config need {t.Shape} " +
+                    "(does the adapter belong to this base model?).");
             file.ReadFloat32(key, t.Span);
             used.Add(key);
         }
         // Modules saved with the adapter (a classification head, modules_to_save copies) belong to the PeftModel, which reads them.
         var (modulesToSave, biases) = SavedWithAdapterIn(folder);
-        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave) && !(biases && k.EndsWith(".bias", StringComparison.Ordinal))).ToList();
+        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave)
+            && !(biases && k.EndsWith(".bias", StringComparison.Ordinal))).ToList();
         if (extra.Count > 0)
-            throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} (does the adapter belong to this base model?).");
+            throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} " +
+                "(does the adapter belong to this base model?).");
     }
 
     /// <summary>The folder config's modules_to_save list (or null), and whether it trains biases (LoRA's bias "all"/"lora_only").</summary>

@@ -37,7 +37,8 @@ internal static class ConfigFields
         foreach (var m in modules.EnumerateArray())
         {
             string? name = m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-            if (string.IsNullOrWhiteSpace(name)) throw new AdapterConfigException($"{method} config: 'modules_to_save' must hold module names (non-empty strings); found {m.GetRawText()}.");
+            if (string.IsNullOrWhiteSpace(name)) throw new AdapterConfigException($"{method} config: 'modules_to_save' must hold module names " +
+                $"(non-empty strings); found {m.GetRawText()}.");
             names.Add(name);
         }
         return names;

@@ -45,6 +45,7 @@ internal static class HfEnumNames
         where TEnum : struct, Enum
     {
         if (!Enum.IsDefined(value))
-            throw new AdapterConfigException($"{method} config: '{field}' is {Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)}, not a {typeof(TEnum).Name}; supported: {Supported<TEnum>(lowerCase)}.");
+            throw new AdapterConfigException($"{method} config: '{field}' is {Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)}, " +
+                $"not a {typeof(TEnum).Name}; supported: {Supported<TEnum>(lowerCase)}.");
     }
 }

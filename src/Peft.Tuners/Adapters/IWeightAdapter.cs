@@ -24,6 +24,9 @@ public interface IWeightAdapter : IPeftAdapter
     /// <summary>Removes the adapter from every layer it is attached to (undoing a merge first).</summary>
     void Detach();
 
-    /// <summary>Whether the adapter wraps the linear layer at <paramref name="modulePath"/> (HF PEFT then keeps that layer's own weights under <c>base_layer</c>).</summary>
+    /// <summary>
+    /// Whether the adapter wraps the linear layer at <paramref name="modulePath"/> (HF PEFT then
+    /// keeps that layer's own weights under <c>base_layer</c>).
+    /// </summary>
     bool Wraps(string modulePath);
 }

@@ -42,7 +42,8 @@ public sealed class PeftMethod
     }
 
     /// <summary>A fresh adapter (weight adapters are attached to the model's layers).</summary>
-    internal IPeftAdapter Create(IPeftConfig config, ILanguageModel model, ulong seed, Func<string, IReadOnlyList<int>>? tokenize) => _create(config, model, seed, tokenize);
+    internal IPeftAdapter Create(IPeftConfig config, ILanguageModel model, ulong seed, Func<string, IReadOnlyList<int>>? tokenize) =>
+        _create(config, model, seed, tokenize);
 
     /// <summary>An adapter read from an HF PEFT folder.</summary>
     internal IPeftAdapter Load(string folder, ILanguageModel model, Action<string>? warn) => _load(folder, model, warn);

@@ -46,7 +46,8 @@ public static class PeftTaskTypes
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(model);
         if (config.TaskType is not ModelTask task || task == model.TaskType) return;
-        throw new AdapterConfigException($"{(where is null ? "" : where + ": ")}task_type is {Describe(task)} but the base model is {Describe(model.TaskType)}; " +
+        throw new AdapterConfigException($"{(where is null ? "" : where + ": ")}task_type is {Describe(task)} " +
+            $"but the base model is {Describe(model.TaskType)}; " +
             $"set task_type to {ToHf(model.TaskType)} (or leave it unset), or load the adapter on a base of its kind.");
     }
 }

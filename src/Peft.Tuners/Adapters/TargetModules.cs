@@ -41,8 +41,11 @@ public sealed class TargetModules
         return element.ValueKind switch
         {
             JsonValueKind.String => FromPattern(element.GetString()!),
-            JsonValueKind.Array => FromNames(element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new AdapterConfigException($"adapter_config.json: '{field}' must list strings; found {e}.")).ToArray()),
-            _ => throw new AdapterConfigException($"adapter_config.json: '{field}' must be a list of module names or a regular expression string; found {element.ValueKind}."),
+            JsonValueKind.Array => FromNames(element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
+                ? e.GetString()!
+                : throw new AdapterConfigException($"adapter_config.json: '{field}' must list strings; found {e}.")).ToArray()),
+            _ => throw new AdapterConfigException($"adapter_config.json: '{field}' must be a list of module names or a regular expression string; " +
+                $"found {element.ValueKind}."),
         };
     }
 }

@@ -16,7 +16,8 @@ public static class TextInitialization
     /// <param name="tokenEmbeddings">The base model's token embeddings [vocab, hidden].</param>
     /// <param name="field">The config field that names the text (for messages).</param>
     /// <exception cref="AdapterConfigException">No text, no tokenizer, or the text has no tokens.</exception>
-    public static float[] Rows(string? text, int rows, Func<string, IReadOnlyList<int>>? tokenize, Tensor tokenEmbeddings, string field = "prompt_tuning_init_text")
+    public static float[] Rows(string? text, int rows, Func<string, IReadOnlyList<int>>? tokenize, Tensor tokenEmbeddings,
+        string field = "prompt_tuning_init_text")
     {
         ArgumentNullException.ThrowIfNull(tokenEmbeddings);
         if (string.IsNullOrEmpty(text))

@@ -11,11 +11,13 @@ namespace Peft.Tuners.Adapters;
 public static class VirtualTokenInputs
 {
     /// <summary>Prepends <paramref name="virtualTokens"/> ([count, hidden], shared, or [batch, count, hidden], per row).</summary>
-    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Prepend(Tensor virtualTokens, Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels)
+    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Prepend(Tensor virtualTokens, Tensor tokenEmbeddings, IntTensor? attentionMask,
+        IntTensor? labels)
     {
         ArgumentNullException.ThrowIfNull(virtualTokens);
         ArgumentNullException.ThrowIfNull(tokenEmbeddings);
-        if (tokenEmbeddings.Rank != 3) throw new ArgumentException($"Token embeddings must be [batch, length, hidden]; got {tokenEmbeddings.Shape}.", nameof(tokenEmbeddings));
+        if (tokenEmbeddings.Rank != 3) throw new ArgumentException($"Token embeddings must be [batch, length, hidden]; got {tokenEmbeddings.Shape}.",
+            nameof(tokenEmbeddings));
         int batch = tokenEmbeddings.Shape[0], length = tokenEmbeddings.Shape[1], hidden = tokenEmbeddings.Shape[2];
         Tensor perRow;
         if (virtualTokens.Rank == 2 && virtualTokens.Shape[1] == hidden)
@@ -24,7 +26,8 @@ public static class VirtualTokenInputs
             perRow = Ops.Repeat(one, batch);
         }
         else if (virtualTokens.Rank == 3 && virtualTokens.Shape[0] == batch && virtualTokens.Shape[2] == hidden) perRow = virtualTokens;
-        else throw new ArgumentException($"Virtual tokens {virtualTokens.Shape} must be [count, {hidden}] or [{batch}, count, {hidden}].", nameof(virtualTokens));
+        else throw new ArgumentException($"Virtual tokens {virtualTokens.Shape} must be [count, {hidden}] or [{batch}, count, {hidden}].",
+            nameof(virtualTokens));
         int v = perRow.Shape[1];
         var embeddings = Ops.Concat([perRow, tokenEmbeddings], 1);
         var mask = AttentionMasks.WithLeadingOnes(attentionMask, batch, length, v);
@@ -41,9 +44,12 @@ public static class VirtualTokenInputs
         return (embeddings, mask, extended);
     }
 
-    /// <summary>Inserts <paramref name="virtualTokens"/> where <paramref name="placement"/> puts them: <see cref="Prepend"/> or <see cref="InsertNextToInput"/>.</summary>
-    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Insert(Tensor virtualTokens, Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels,
-        VirtualTokenPlacement placement) =>
+    /// <summary>
+    /// Inserts <paramref name="virtualTokens"/> where <paramref name="placement"/> puts them:
+    /// <see cref="Prepend"/> or <see cref="InsertNextToInput"/>.
+    /// </summary>
+    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) Insert(Tensor virtualTokens, Tensor tokenEmbeddings, IntTensor? attentionMask,
+        IntTensor? labels, VirtualTokenPlacement placement) =>
         placement == VirtualTokenPlacement.NextToInput
             ? InsertNextToInput(virtualTokens, tokenEmbeddings, attentionMask, labels)
             : Prepend(virtualTokens, tokenEmbeddings, attentionMask, labels);
@@ -90,7 +96,8 @@ public static class VirtualTokenInputs
     /// (after any left padding): [padding][virtual][tokens]. Pair it with positions counted from the
     /// mask, so a left-padded row gives what it gives alone.
     /// </summary>
-    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) InsertNextToInput(Tensor virtualTokens, Tensor tokenEmbeddings, IntTensor? attentionMask, IntTensor? labels)
+    public static (Tensor Embeddings, IntTensor Mask, IntTensor? Labels) InsertNextToInput(Tensor virtualTokens, Tensor tokenEmbeddings,
+        IntTensor? attentionMask, IntTensor? labels)
     {
         ArgumentNullException.ThrowIfNull(virtualTokens);
         ArgumentNullException.ThrowIfNull(tokenEmbeddings);

@@ -8,7 +8,9 @@ namespace Peft.Tuners.Ia3;
 public sealed class Ia3Adapter : IWeightAdapter
 {
     /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
-    public static PeftMethod Method { get; } = PeftMethod.Of<Ia3Config>("IA3", (config, model, _, _) => Attach(model.LinearLayers, config), (folder, model, warn) => Load(folder, model.LinearLayers, warn));
+    public static PeftMethod Method { get; } = PeftMethod.Of<Ia3Config>("IA3",
+        (config, model, _, _) => Attach(model.LinearLayers, config),
+        (folder, model, warn) => Load(folder, model.LinearLayers, warn));
 
     private readonly List<Ia3Layer> _layers = [];
 
@@ -50,14 +52,16 @@ public sealed class Ia3Adapter : IWeightAdapter
             bool target = config.TargetModules.Matches(layer.Name);
             bool feedforward = config.FeedforwardModules.Matches(layer.Name);
             if (feedforward && !target)
-                throw new AdapterConfigException($"IA3 config: 'feedforward_modules' matches '{layer.Name}', which 'target_modules' does not; feedforward modules must be a subset of the targets.");
+                throw new AdapterConfigException($"IA3 config: 'feedforward_modules' matches '{layer.Name}', which 'target_modules' does not; " +
+                    "feedforward modules must be a subset of the targets.");
             if (!target) continue;
             var ia3 = new Ia3Layer(layer, feedforward);
             layer.AddAdapter(ia3);
             adapter._layers.Add(ia3);
         }
         if (adapter._layers.Count == 0)
-            throw new AdapterConfigException($"IA3 config: 'target_modules' matches no linear layer of the model; its layers are named like {string.Join(", ", linearLayers.Take(8).Select(l => l.Name))}.");
+            throw new AdapterConfigException($"IA3 config: 'target_modules' matches no linear layer of the model; " +
+                $"its layers are named like {string.Join(", ", linearLayers.Take(8).Select(l => l.Name))}.");
         return adapter;
     }
 

@@ -30,7 +30,10 @@ public sealed record Ia3Config : IModulesToSaveConfig
     /// <inheritdoc/>
     public ModelTask? TaskType { get; init; }
 
-    /// <summary>Base modules whose whole weights the adapter trains and saves as its own copy (see <see cref="Lora.LoraConfig.ModulesToSave"/>); null for none.</summary>
+    /// <summary>
+    /// Base modules whose whole weights the adapter trains and saves as its own copy (see
+    /// <see cref="Lora.LoraConfig.ModulesToSave"/>); null for none.
+    /// </summary>
     public IReadOnlyList<string>? ModulesToSave { get; init; }
 
     private static readonly HashSet<string> KnownFields = ["target_modules", "feedforward_modules", "fan_in_fan_out", "init_ia3_weights", "modules_to_save"];

@@ -13,7 +13,9 @@ namespace Peft.Tuners.Lora;
 public sealed class LoraAdapter : IWeightAdapter, ITrainsBaseParameters, IHasDropout
 {
     /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
-    public static PeftMethod Method { get; } = PeftMethod.Of<LoraConfig>("LORA", (config, model, seed, _) => Attach(model.LinearLayers, config, seed), (folder, model, warn) => Load(folder, model.LinearLayers, warn));
+    public static PeftMethod Method { get; } = PeftMethod.Of<LoraConfig>("LORA",
+        (config, model, seed, _) => Attach(model.LinearLayers, config, seed),
+        (folder, model, warn) => Load(folder, model.LinearLayers, warn));
 
     private readonly List<LoraLayer> _layers = [];
 
@@ -86,7 +88,8 @@ public sealed class LoraAdapter : IWeightAdapter, ITrainsBaseParameters, IHasDro
         {
             string wanted = config.TargetModules.Pattern ?? string.Join(", ", config.TargetModules.Names);
             string examples = string.Join(", ", linearLayers.Take(8).Select(l => l.Name));
-            throw new AdapterConfigException($"LoRA config: 'target_modules' ({wanted}) matches no linear layer of the model; its layers are named like {examples}.");
+            throw new AdapterConfigException($"LoRA config: 'target_modules' ({wanted}) matches no linear layer of the model; " +
+                $"its layers are named like {examples}.");
         }
         return adapter;
     }

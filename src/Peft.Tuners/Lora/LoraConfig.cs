@@ -145,7 +145,12 @@ public sealed record LoraConfig : IModulesToSaveConfig
             ["bias"] = Bias switch { LoraBias.All => "all", LoraBias.LoraOnly => "lora_only", _ => "none" },
             ["fan_in_fan_out"] = FanInFanOut,
             ["inference_mode"] = true,
-            ["init_lora_weights"] = InitLoraWeights switch { LoraInit.Gaussian => JsonValue.Create("gaussian"), LoraInit.Random => JsonValue.Create(false), _ => JsonValue.Create(true) },
+            ["init_lora_weights"] = InitLoraWeights switch
+            {
+                LoraInit.Gaussian => JsonValue.Create("gaussian"),
+                LoraInit.Random => JsonValue.Create(false),
+                _ => JsonValue.Create(true)
+            },
             ["layer_replication"] = null,
             ["layers_pattern"] = null,
             ["layers_to_transform"] = null,
@@ -159,7 +164,9 @@ public sealed record LoraConfig : IModulesToSaveConfig
             ["r"] = R,
             ["rank_pattern"] = new JsonObject(),
             ["revision"] = null,
-            ["target_modules"] = TargetModules.Pattern is { } p ? JsonValue.Create(p) : new JsonArray(TargetModules.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
+            ["target_modules"] = TargetModules.Pattern is { } p
+                ? JsonValue.Create(p)
+                : new JsonArray(TargetModules.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
             ["task_type"] = PeftTaskTypes.ToJson(TaskType),
             ["use_dora"] = false,
             ["use_rslora"] = UseRsLora,

@@ -9,6 +9,9 @@ public enum LoraInit
     /// <summary><c>"gaussian"</c>: A ~ N(0, 1/r), B zero.</summary>
     Gaussian,
 
-    /// <summary><c>false</c>: A and B both as nn.Linear initializes them, so the adapter changes outputs from the start (for tests and debugging, as in PEFT).</summary>
+    /// <summary>
+    /// <c>false</c>: A and B both as nn.Linear initializes them, so the adapter changes outputs
+    /// from the start (for tests and debugging, as in PEFT).
+    /// </summary>
     Random,
 }

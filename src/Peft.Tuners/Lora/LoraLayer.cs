@@ -69,7 +69,10 @@ public sealed class LoraLayer : IMergeableLayer
 
     private bool _active = true;
 
-    /// <summary>Folds the update into the base weight: W += scaling·B·A. Outputs are unchanged up to rounding; the adapter's own product is skipped.</summary>
+    /// <summary>
+    /// Folds the update into the base weight: W += scaling·B·A. Outputs are unchanged up to
+    /// rounding; the adapter's own product is skipped.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Already merged, or inactive.</exception>
     public void Merge()
     {

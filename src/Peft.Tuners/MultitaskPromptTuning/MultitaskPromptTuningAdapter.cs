@@ -14,7 +14,9 @@ namespace Peft.Tuners.MultitaskPromptTuning;
 public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
 {
     /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
-    public static PeftMethod Method { get; } = PeftMethod.Of<MultitaskPromptTuningConfig>("MULTITASK_PROMPT_TUNING", (config, model, seed, tokenize) => Create(config, model.Config, model.TokenEmbeddings, seed, tokenize), (folder, model, warn) => Load(folder, model.Config, model.TokenEmbeddings, warn));
+    public static PeftMethod Method { get; } = PeftMethod.Of<MultitaskPromptTuningConfig>("MULTITASK_PROMPT_TUNING",
+        (config, model, seed, tokenize) => Create(config, model.Config, model.TokenEmbeddings, seed, tokenize),
+        (folder, model, warn) => Load(folder, model.Config, model.TokenEmbeddings, warn));
 
     private MultitaskPromptTuningAdapter(MultitaskPromptTuningConfig config, ModelConfig model, Tensor prompt, Tensor cols, Tensor rows)
     {
@@ -79,7 +81,8 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
             : TensorInit.Normal(new Shape(v, d), 0, 1, random, "prompt_embeddings");
         var cols = TensorInit.Normal(new Shape(tasks, v, ranks), 0, 0.02f, random, "prefix_task_cols");
         var rows = TensorInit.Normal(new Shape(tasks, ranks, d), 0, 0.02f, random, "prefix_task_rows");
-        if (config.PromptTuningInit is MultitaskPromptTuningInit.AverageSourceTasks or MultitaskPromptTuningInit.ExactSourceTask or MultitaskPromptTuningInit.OnlySourceShared)
+        if (config.PromptTuningInit is MultitaskPromptTuningInit.AverageSourceTasks or MultitaskPromptTuningInit.ExactSourceTask
+            or MultitaskPromptTuningInit.OnlySourceShared)
             InitializeFromSource(config, prompt, cols, rows);
         return new MultitaskPromptTuningAdapter(config, model, prompt, cols, rows);
     }
@@ -87,8 +90,10 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
     private static void InitializeFromSource(MultitaskPromptTuningConfig config, Tensor prompt, Tensor cols, Tensor rows)
     {
         string path = config.PromptTuningInitStateDictPath
-            ?? throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init' is {config.PromptTuningInit} but 'prompt_tuning_init_state_dict_path' is not set; name the source adapter's adapter_model.safetensors.");
-        if (!File.Exists(path)) throw new FileNotFoundException($"Multitask prompt tuning config: 'prompt_tuning_init_state_dict_path' {path} does not exist.", path);
+            ?? throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init' is {config.PromptTuningInit} " +
+                "but 'prompt_tuning_init_state_dict_path' is not set; name the source adapter's adapter_model.safetensors.");
+        if (!File.Exists(path)) throw new FileNotFoundException(
+            $"Multitask prompt tuning config: 'prompt_tuning_init_state_dict_path' {path} does not exist.", path);
         using var source = SafeTensorsFile.Open(path);
         Read(source, path, "prompt_embeddings", prompt.Shape, prompt.Span);
         if (config.PromptTuningInit == MultitaskPromptTuningInit.OnlySourceShared) return;
@@ -104,7 +109,8 @@ public sealed class MultitaskPromptTuningAdapter : IVirtualTokenAdapter
         {
             int task = config.PromptTuningInitTask;
             if ((uint)task >= (uint)sourceTasks)
-                throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init_task' is {task} but the source adapter has {sourceTasks} tasks (0..{sourceTasks - 1}).");
+                throw new AdapterConfigException($"Multitask prompt tuning config: 'prompt_tuning_init_task' is {task} " +
+                    $"but the source adapter has {sourceTasks} tasks (0..{sourceTasks - 1}).");
             oneCols = allCols.AsSpan(task * perTaskCols, perTaskCols).ToArray();
             oneRows = allRows.AsSpan(task * perTaskRows, perTaskRows).ToArray();
         }

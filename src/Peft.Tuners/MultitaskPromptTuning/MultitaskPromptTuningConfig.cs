@@ -51,12 +51,14 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
     public int Resolve(ModelConfig model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (NumVirtualTokens <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_virtual_tokens' must be positive; got {NumVirtualTokens}.");
+        if (NumVirtualTokens <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_virtual_tokens' must be positive; " +
+            $"got {NumVirtualTokens}.");
         if (NumTasks <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_tasks' must be positive; got {NumTasks}.");
         if (NumRanks <= 0) throw new AdapterConfigException($"Multitask prompt tuning config: 'num_ranks' must be positive; got {NumRanks}.");
         HfEnumNames.RequireDefined(PromptTuningInit, "prompt_tuning_init", "Multitask prompt tuning");
         if (TokenDim is int given && given != model.HiddenSize)
-            throw new AdapterConfigException($"Multitask prompt tuning config: 'token_dim' is {given} but the model has {model.HiddenSize}; leave it out to infer it or set it to {model.HiddenSize}.");
+            throw new AdapterConfigException($"Multitask prompt tuning config: 'token_dim' is {given} but the model has {model.HiddenSize}; " +
+                $"leave it out to infer it or set it to {model.HiddenSize}.");
         return model.HiddenSize;
     }
 
@@ -74,7 +76,8 @@ public sealed record MultitaskPromptTuningConfig : IPeftConfig
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new MultitaskPromptTuningConfig
         {
-            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Multitask prompt tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens")
+                ?? throw new AdapterConfigException("Multitask prompt tuning config: 'num_virtual_tokens' is required."),
             NumTasks = ConfigFields.Int(root, "num_tasks") ?? throw new AdapterConfigException("Multitask prompt tuning config: 'num_tasks' is required."),
             NumRanks = ConfigFields.Int(root, "num_ranks") ?? 1,
             PromptTuningInit = HfEnumNames.Read(root, "prompt_tuning_init", MultitaskPromptTuningInit.Random, "Multitask prompt tuning"),

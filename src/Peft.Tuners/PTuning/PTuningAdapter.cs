@@ -13,7 +13,9 @@ namespace Peft.Tuners.PTuning;
 public sealed class PTuningAdapter : IVirtualTokenAdapter
 {
     /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
-    public static PeftMethod Method { get; } = PeftMethod.Of<PTuningConfig>("P_TUNING", (config, model, seed, _) => Create(config, model.Config, seed), (folder, model, warn) => Load(folder, model.Config, warn));
+    public static PeftMethod Method { get; } = PeftMethod.Of<PTuningConfig>("P_TUNING",
+        (config, model, seed, _) => Create(config, model.Config, seed),
+        (folder, model, warn) => Load(folder, model.Config, warn));
 
     private readonly Tensor? _fixedOutput;
 
@@ -52,7 +54,9 @@ public sealed class PTuningAdapter : IVirtualTokenAdapter
 
     /// <summary>The trainable tensors (none for a loaded adapter).</summary>
     public IEnumerable<Tensor> Parameters =>
-        Embedding is null ? [] : [Embedding, .. Lstm.SelectMany(l => new[] { l.WeightInputHidden, l.WeightHiddenHidden, l.BiasInputHidden!, l.BiasHiddenHidden! }), .. Mlp];
+        Embedding is null
+            ? []
+            : [Embedding, .. Lstm.SelectMany(l => new[] { l.WeightInputHidden, l.WeightHiddenHidden, l.BiasInputHidden!, l.BiasHiddenHidden! }), .. Mlp];
 
     /// <summary>Creates a fresh trainable encoder (PyTorch's default inits, seeded).</summary>
     public static PTuningAdapter Create(PTuningConfig config, ModelConfig model, ulong seed = 0)
@@ -97,7 +101,8 @@ public sealed class PTuningAdapter : IVirtualTokenAdapter
     }
 
     /// <summary>Wraps existing encoder tensors (a training checkpoint): MLP head pairs and, for LSTM, its layers.</summary>
-    public static PTuningAdapter FromTensors(PTuningConfig config, ModelConfig model, Tensor embedding, IReadOnlyList<Tensor> mlp, IReadOnlyList<LstmWeights>? lstm = null)
+    public static PTuningAdapter FromTensors(PTuningConfig config, ModelConfig model, Tensor embedding, IReadOnlyList<Tensor> mlp,
+        IReadOnlyList<LstmWeights>? lstm = null)
     {
         ArgumentNullException.ThrowIfNull(embedding);
         ArgumentNullException.ThrowIfNull(mlp);

@@ -41,7 +41,8 @@ public sealed record PTuningConfig : IPeftConfig
         if (NumVirtualTokens <= 0) throw new AdapterConfigException($"P-tuning config: 'num_virtual_tokens' must be positive; got {NumVirtualTokens}.");
         HfEnumNames.RequireDefined(EncoderReparameterizationType, "encoder_reparameterization_type", "P-tuning");
         if (TokenDim is int given && given != model.HiddenSize)
-            throw new AdapterConfigException($"P-tuning config: 'token_dim' is {given} but the model has {model.HiddenSize}; leave it out to infer it or set it to {model.HiddenSize}.");
+            throw new AdapterConfigException($"P-tuning config: 'token_dim' is {given} but the model has {model.HiddenSize}; " +
+                $"leave it out to infer it or set it to {model.HiddenSize}.");
         return (model.HiddenSize, EncoderHiddenSize ?? model.HiddenSize);
     }
 
@@ -59,7 +60,8 @@ public sealed record PTuningConfig : IPeftConfig
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PTuningConfig
         {
-            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("P-tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens")
+                ?? throw new AdapterConfigException("P-tuning config: 'num_virtual_tokens' is required."),
             EncoderReparameterizationType = HfEnumNames.Read(root, "encoder_reparameterization_type", PromptEncoderReparameterizationType.Mlp, "P-tuning"),
             EncoderHiddenSize = ConfigFields.Int(root, "encoder_hidden_size"),
             EncoderNumLayers = ConfigFields.Int(root, "encoder_num_layers") ?? 2,

@@ -19,8 +19,10 @@ internal sealed record AdapterInputs(Tensor? VirtualTokens, PrefixKeyValues? Pre
     public bool AddsPositions => VirtualTokens is not null || Prefix is not null;
 
     /// <summary>The same inputs kept past the current tensor scope (generation computes them once and reuses them every step).</summary>
-    public AdapterInputs Kept() => new(VirtualTokens is null ? null : TensorScope.Keep(VirtualTokens), Keep(Prefix), Keep(EncoderPrefix), Keep(CrossAttentionPrefix), Placement);
+    public AdapterInputs Kept() =>
+        new(VirtualTokens is null ? null : TensorScope.Keep(VirtualTokens), Keep(Prefix), Keep(EncoderPrefix), Keep(CrossAttentionPrefix), Placement);
 
     private static PrefixKeyValues? Keep(PrefixKeyValues? prefix) => prefix is null ? null
-        : new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i => (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
+        : new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i =>
+            (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
 }

@@ -10,10 +10,12 @@ internal sealed class CausalRunner(CausalLanguageModel model) : TaskRunner
     /// <inheritdoc/>
     public override PeftOutput Forward(AdapterInputs adapters, IntTensor inputIds, IntTensor? attentionMask, IntTensor? labels, IntTensor? decoderInputIds)
     {
-        if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is decoder-only.", nameof(decoderInputIds));
+        if (decoderInputIds is not null) throw new ArgumentException("decoder_input_ids is for encoder-decoder models; this base model is decoder-only.",
+            nameof(decoderInputIds));
         InputShapes.RequireMatching(labels, inputIds, "labels", nameof(labels), "(the shift happens inside)");
         var x = CausalInputs.Prepare(model, adapters, inputIds, attentionMask, labels, feedVirtualTokens: true, generation: false);
-        var output = model.Forward(inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions, prefix: adapters.Prefix, labels: x.Labels);
+        var output = model.Forward(inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions,
+            prefix: adapters.Prefix, labels: x.Labels);
         return new PeftOutput(output.Logits, output.Loss);
     }
 
@@ -23,7 +25,8 @@ internal sealed class CausalRunner(CausalLanguageModel model) : TaskRunner
     {
         InputShapes.RequireMatching(labels, inputIds, "labels", nameof(labels), "(the shift happens inside)");
         var x = CausalInputs.Prepare(model, adapters, inputIds, attentionMask, labels, feedVirtualTokens: true, generation: false);
-        return model.Loss(x.Labels!, inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions, prefix: adapters.Prefix, chunked: chunked);
+        return model.Loss(x.Labels!, inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions,
+            prefix: adapters.Prefix, chunked: chunked);
     }
 
     /// <inheritdoc/>

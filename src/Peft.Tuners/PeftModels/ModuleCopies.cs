@@ -37,13 +37,17 @@ internal sealed class ModuleCopies
             {
                 bool quantized = _model.Parameters.Quantized.Any(q => ModuleNames.Matches(ModuleNames.ModulePath(q.Name), module));
                 throw new AdapterConfigException(quantized
-                    ? $"modules_to_save names '{module}', whose weight is quantized here; a trainable copy needs a float module (load the base without quantizing it, e.g. LoadOptions.QuantizationExcludedModules)."
-                    : $"modules_to_save names '{module}', but the model has no module of that name (its modules include {string.Join(", ", _model.Parameters.All.Select(p => ModuleNames.ModulePath(p.Name)).Distinct().Take(6))}, ...).");
+                    ? $"modules_to_save names '{module}', whose weight is quantized here; a trainable copy needs a float module " +
+                        "(load the base without quantizing it, e.g. LoadOptions.QuantizationExcludedModules)."
+                    : $"modules_to_save names '{module}', but the model has no module of that name (its modules include " +
+                        $"{string.Join(", ", _model.Parameters.All.Select(p => ModuleNames.ModulePath(p.Name)).Distinct().Take(6))}, ...).");
             }
             foreach (var p in matches)
             {
-                if (ReferenceEquals(p.Tensor, _model.TokenEmbeddings) && !_model.Parameters.Contains("lm_head.weight") && _model is not Transformers.Models.Classification.SequenceClassificationModel)
-                    throw new AdapterConfigException($"modules_to_save names '{module}': '{p.Name}' is also this model's LM head (tied embeddings), so a copy would change both; HF PEFT trains the input embedding alone. Untie the weights or train the module another way.");
+                if (ReferenceEquals(p.Tensor, _model.TokenEmbeddings) && !_model.Parameters.Contains("lm_head.weight")
+                    && _model is not Transformers.Models.Classification.SequenceClassificationModel)
+                    throw new AdapterConfigException($"modules_to_save names '{module}': '{p.Name}' is also this model's LM head (tied embeddings), " +
+                        "so a copy would change both; HF PEFT trains the input embedding alone. Untie the weights or train the module another way.");
                 if (!found.Contains(p)) found.Add(p);
             }
         }

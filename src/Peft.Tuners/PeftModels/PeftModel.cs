@@ -49,7 +49,8 @@ public sealed class PeftModel
         _runner = TaskRunner.For(baseModel, () => ActiveHead);
         // Two PeftModels over one base would both wrap its layers and add their updates silently.
         if (baseModel.LinearLayers.FirstOrDefault(l => l.Adapters.Count > 0) is { } wrapped)
-            throw new InvalidOperationException($"The base model already has weight adapters attached (e.g. on '{wrapped.Name}'), probably by another PeftModel; delete them there (DeleteAdapter) or load a fresh base.");
+            throw new InvalidOperationException($"The base model already has weight adapters attached (e.g. on '{wrapped.Name}'), " +
+                "probably by another PeftModel; delete them there (DeleteAdapter) or load a fresh base.");
         BaseModel = baseModel;
         baseModel.Parameters.SetRequiresGrad(false);
         if (Classifier is { } classifier) classifier.Score.RequiresGrad = false;
@@ -138,7 +139,8 @@ public sealed class PeftModel
         CheckNewName(name);
         string? headKey = HeadKeyIn(folder);
         if (headKey is not null && Classifier is null)
-            throw new AdapterConfigException($"{folder}: the adapter carries a classification head ('{headKey}'); load it on a PeftModel over a SequenceClassificationModel.");
+            throw new AdapterConfigException($"{folder}: the adapter carries a classification head ('{headKey}'); " +
+                "load it on a PeftModel over a SequenceClassificationModel.");
         var adapter = AdapterFactory.Load(folder, BaseModel, warn);
         Register(name, adapter, trainable);
         if (headKey is not null)
@@ -188,7 +190,8 @@ public sealed class PeftModel
             }
             var info = file.GetInfo(key);
             if (!info.Shape.AsSpan().SequenceEqual(p.StoredShape))
-                throw new InvalidDataException($"{path}: '{key}' has shape {info.ShapeText} but this model's '{p.Name}' is [{string.Join(", ", p.StoredShape)}].");
+                throw new InvalidDataException($"{path}: '{key}' has shape {info.ShapeText} " +
+                    $"but this model's '{p.Name}' is [{string.Join(", ", p.StoredShape)}].");
             var values = new float[p.Tensor.Length];
             p.FromStored(file.ReadFloat32(key), values);
             _modules.SetValues(name, p.Name, values);
@@ -272,14 +275,16 @@ public sealed class PeftModel
     private void CheckNewName(string name)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("An adapter name must not be empty.", nameof(name));
-        if (_adapters.ContainsKey(name)) throw new ArgumentException($"An adapter named '{name}' already exists; delete it first or choose another name.", nameof(name));
+        if (_adapters.ContainsKey(name)) throw new ArgumentException($"An adapter named '{name}' already exists; delete it first or choose another name.",
+            nameof(name));
     }
 
     private IPeftAdapter Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         return _adapters.TryGetValue(name, out var adapter) ? adapter
-            : throw new KeyNotFoundException($"No adapter named '{name}'; the model has {(_names.Count == 0 ? "none" : string.Join(", ", _names.Select(n => $"'{n}'")))}.");
+            : throw new KeyNotFoundException($"No adapter named '{name}'; " +
+                $"the model has {(_names.Count == 0 ? "none" : string.Join(", ", _names.Select(n => $"'{n}'")))}.");
     }
 
     /// <summary>Makes <paramref name="name"/> the only active adapter.</summary>
@@ -343,7 +348,8 @@ public sealed class PeftModel
     public void MergeAndUnload(string name)
     {
         if (_heads.ContainsKey(name))
-            throw new InvalidOperationException($"Adapter '{name}' has its own classification head; merging it away would lose the head. Merge with MergeAdapter instead.");
+            throw new InvalidOperationException($"Adapter '{name}' has its own classification head; merging it away would lose the head. " +
+                "Merge with MergeAdapter instead.");
         Weight(name, "merged").MergeAndUnload();
         // Like HF's merge_and_unload, the adapter's module copies become the modules.
         _modules.Bake(name);
@@ -363,9 +369,13 @@ public sealed class PeftModel
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(weights);
-        if (names.Count != weights.Count) throw new ArgumentException($"{names.Count} adapter names but {weights.Count} weights; give one weight per adapter.", nameof(weights));
+        if (names.Count != weights.Count)
+            throw new ArgumentException($"{names.Count} adapter names but {weights.Count} weights; give one weight per adapter.", nameof(weights));
         CheckNewName(newName);
-        var sources = names.Select((n, i) => (Get(n) as Lora.LoraAdapter ?? throw new ArgumentException($"Adapter '{n}' is {Get(n).Config.PeftType}; only LoRA adapters can be combined.", nameof(names)), weights[i])).ToArray();
+        var sources = names.Select((n, i) => (
+            Get(n) as Lora.LoraAdapter
+                ?? throw new ArgumentException($"Adapter '{n}' is {Get(n).Config.PeftType}; only LoRA adapters can be combined.", nameof(names)),
+            weights[i])).ToArray();
         var combined = Lora.LoraAdapter.Combine(sources, BaseModel.LinearLayers);
         Register(newName, combined, trainable: true);
         return combined;
@@ -456,7 +466,9 @@ public sealed class PeftModel
             tensors.Add(copy);
             if (adapter is IWeightAdapter)
             {
-                var listed = contents.Config["modules_to_save"] is System.Text.Json.Nodes.JsonArray existing ? existing.Select(n => n!.GetValue<string>()).ToList() : [];
+                var listed = contents.Config["modules_to_save"] is System.Text.Json.Nodes.JsonArray existing
+                    ? existing.Select(n => n!.GetValue<string>()).ToList()
+                    : [];
                 if (!listed.Contains("score")) listed.Add("score");
                 contents.Config["modules_to_save"] = ConfigFields.ModulesToSaveJson(listed);
             }
@@ -472,7 +484,10 @@ public sealed class PeftModel
 
     private IEnumerable<IPeftAdapter> Applied => AdaptersEnabled ? _active.Select(n => _adapters[n]) : [];
 
-    /// <summary>The stacked virtual tokens of the active prompt adapters, or null: [count, hidden], or [batch, count, hidden] when a multitask adapter needs per-row task ids.</summary>
+    /// <summary>
+    /// The stacked virtual tokens of the active prompt adapters, or null: [count, hidden], or
+    /// [batch, count, hidden] when a multitask adapter needs per-row task ids.
+    /// </summary>
     public Tensor? VirtualTokens(int batch, IntTensor? taskIds)
     {
         var parts = Applied.OfType<IVirtualTokenAdapter>().Select(a => a.VirtualTokens(batch, taskIds)).ToArray();
@@ -487,10 +502,12 @@ public sealed class PeftModel
     public PrefixKeyValues? Prefix(int batch) => Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.Prefix(batch)).ToArray());
 
     /// <summary>The stacked encoder self-attention prefix (paper-mode prefix adapters on encoder-decoder models), or null.</summary>
-    public PrefixKeyValues? EncoderPrefix(int batch) => Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.EncoderPrefix(batch)).OfType<PrefixKeyValues>().ToArray());
+    public PrefixKeyValues? EncoderPrefix(int batch) =>
+        Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.EncoderPrefix(batch)).OfType<PrefixKeyValues>().ToArray());
 
     /// <summary>The stacked cross-attention prefix (paper-mode prefix adapters on encoder-decoder models), or null.</summary>
-    public PrefixKeyValues? CrossAttentionPrefix(int batch) => Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.CrossAttentionPrefix(batch)).OfType<PrefixKeyValues>().ToArray());
+    public PrefixKeyValues? CrossAttentionPrefix(int batch) =>
+        Stack(Applied.OfType<IPrefixAdapter>().Select(a => a.CrossAttentionPrefix(batch)).OfType<PrefixKeyValues>().ToArray());
 
     private static PrefixKeyValues? Stack(PrefixKeyValues[] prefixes)
     {
@@ -527,10 +544,14 @@ public sealed class PeftModel
     /// </summary>
     /// <param name="inputIds">Token ids [batch, length].</param>
     /// <param name="attentionMask">[batch, length], 1 = token, 0 = padding; null = all ones.</param>
-    /// <param name="labels">Causal: [batch, length] (shifted inside); seq2seq: the target ids [batch, target length]; classifier: [batch] classes; -100 is ignored.</param>
+    /// <param name="labels">
+    /// Causal: [batch, length] (shifted inside); seq2seq: the target ids [batch, target length];
+    /// classifier: [batch] classes; -100 is ignored.
+    /// </param>
     /// <param name="taskIds">[batch] task per row, for multitask prompt tuning.</param>
     /// <param name="decoderInputIds">Seq2seq decoder inputs; null = labels shifted right.</param>
-    public PeftOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? labels = null, IntTensor? taskIds = null, IntTensor? decoderInputIds = null)
+    public PeftOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? labels = null, IntTensor? taskIds = null,
+        IntTensor? decoderInputIds = null)
     {
         int batch = CheckInputs(inputIds, attentionMask);
         return _runner.Forward(Inputs(batch, taskIds), inputIds, attentionMask, labels, decoderInputIds);

@@ -19,7 +19,8 @@ internal abstract class TaskRunner
         SequenceClassificationModel classifier => new ClassifierRunner(classifier, activeHead),
         CausalLanguageModel causal => new CausalRunner(causal),
         T5Model t5 => new Seq2SeqRunner(t5),
-        _ => throw new ArgumentException($"{model.GetType().Name} is not a base model PeftModel can run ({string.Join(", ", Enum.GetNames<ModelTask>())}).", nameof(model)),
+        _ => throw new ArgumentException($"{model.GetType().Name} is not a base model PeftModel can run " +
+            $"({string.Join(", ", Enum.GetNames<ModelTask>())}).", nameof(model)),
     };
 
     /// <summary>The forward pass: logits and, with labels, the loss.</summary>

@@ -19,7 +19,9 @@ namespace Peft.Tuners.PrefixTuning;
 public sealed class PrefixTuningAdapter : IPrefixAdapter
 {
     /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
-    public static PeftMethod Method { get; } = PeftMethod.Of<PrefixTuningConfig>("PREFIX_TUNING", (config, model, seed, tokenize) => Create(config, model, seed, tokenize), (folder, model, warn) => Load(folder, model.Config, warn));
+    public static PeftMethod Method { get; } = PeftMethod.Of<PrefixTuningConfig>("PREFIX_TUNING",
+        (config, model, seed, tokenize) => Create(config, model, seed, tokenize),
+        (folder, model, warn) => Load(folder, model.Config, warn));
 
     private readonly (int TokenDim, int Layers, int Heads, int HeadDim, int Submodules, int EncoderHidden) _sizes;
     // Which table chunks are each layer's keys and values (self, encoder and cross attention): fixed by config and model.
@@ -66,7 +68,8 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         var s = config.Resolve(model);
         HfEnumNames.RequireDefined(config.Initialization, "initialization", "Prefix tuning");
         if (config.Initialization == PrefixInitialization.Text)
-            throw new AdapterConfigException("Prefix tuning: TEXT initialization runs the base model on the text; call the overload that takes the model and a tokenizer.");
+            throw new AdapterConfigException("Prefix tuning: TEXT initialization runs the base model on the text; " +
+                "call the overload that takes the model and a tokenizer.");
         var random = new SeededRandom(seed);
         int width = config.ChunkPlan(model).Chunks * s.TokenDim;
         if (!config.PrefixProjection)
@@ -77,14 +80,17 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
             return new PrefixTuningAdapter(config, model, table, null);
         }
         var embedding = config.Initialization == PrefixInitialization.Zero
-            ? Tensor.Parameter(new float[config.NumVirtualTokens * s.TokenDim], new Shape(config.NumVirtualTokens, s.TokenDim), "prompt_encoder.embedding.weight")
+            ? Tensor.Parameter(new float[config.NumVirtualTokens * s.TokenDim], new Shape(config.NumVirtualTokens, s.TokenDim),
+                "prompt_encoder.embedding.weight")
             : TensorInit.Normal(new Shape(config.NumVirtualTokens, s.TokenDim), 0, 1, random, "prompt_encoder.embedding.weight");
         Tensor[] transform =
         [
             TensorInit.KaimingUniform(new Shape(s.EncoderHidden, s.TokenDim), random, name: "prompt_encoder.transform.0.weight"),
-            TensorInit.Uniform(new Shape(s.EncoderHidden), -1f / MathF.Sqrt(s.TokenDim), 1f / MathF.Sqrt(s.TokenDim), random, "prompt_encoder.transform.0.bias"),
+            TensorInit.Uniform(new Shape(s.EncoderHidden), -1f / MathF.Sqrt(s.TokenDim), 1f / MathF.Sqrt(s.TokenDim), random,
+                "prompt_encoder.transform.0.bias"),
             TensorInit.KaimingUniform(new Shape(width, s.EncoderHidden), random, name: "prompt_encoder.transform.2.weight"),
-            TensorInit.Uniform(new Shape(width), -1f / MathF.Sqrt(s.EncoderHidden), 1f / MathF.Sqrt(s.EncoderHidden), random, "prompt_encoder.transform.2.bias"),
+            TensorInit.Uniform(new Shape(width), -1f / MathF.Sqrt(s.EncoderHidden), 1f / MathF.Sqrt(s.EncoderHidden), random,
+                "prompt_encoder.transform.2.bias"),
         ];
         return new PrefixTuningAdapter(config, model, embedding, transform);
     }
@@ -107,13 +113,16 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         if (config.PrefixProjection)
             throw new AdapterConfigException("Prefix tuning: TEXT initialization sets the key/values directly, so 'prefix_projection' must be false.");
         if (config.Seq2SeqPrefix == Seq2SeqPrefixMode.All)
-            throw new AdapterConfigException("Prefix tuning: TEXT initialization fills the decoder's self-attention key/values; with 'peft_mlnet_seq2seq_prefix' ALL use RANDOM or ZERO.");
+            throw new AdapterConfigException("Prefix tuning: TEXT initialization fills the decoder's self-attention key/values; " +
+                "with 'peft_mlnet_seq2seq_prefix' ALL use RANDOM or ZERO.");
         if (string.IsNullOrEmpty(config.InitText)) throw new AdapterConfigException("Prefix tuning: initialization is TEXT but InitText is empty.");
-        if (tokenize is null) throw new AdapterConfigException("Prefix tuning: initialization is TEXT; pass the model's tokenizer so InitText can be turned into token ids.");
+        if (tokenize is null)
+            throw new AdapterConfigException("Prefix tuning: initialization is TEXT; pass the model's tokenizer so InitText can be turned into token ids.");
         var ids = tokenize(config.InitText);
         int v = config.NumVirtualTokens;
         if (ids.Count < v)
-            throw new AdapterConfigException($"Prefix tuning: InitText has {ids.Count} tokens but num_virtual_tokens is {v}; give a longer text or fewer virtual tokens.");
+            throw new AdapterConfigException($"Prefix tuning: InitText has {ids.Count} tokens but num_virtual_tokens is {v}; " +
+                "give a longer text or fewer virtual tokens.");
         var adapter = Create(config with { Initialization = PrefixInitialization.Zero }, model.Config, seed);
         adapter.SetFromKeyValues(KeyValuesOf(model, ids.Take(v).ToArray()));
         return new PrefixTuningAdapter(config, model.Config, adapter.Embedding, null);

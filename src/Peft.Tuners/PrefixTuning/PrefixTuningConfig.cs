@@ -74,16 +74,19 @@ public sealed record PrefixTuningConfig : IPeftConfig
         Check("num_attention_heads", NumAttentionHeads, heads);
         Check("num_transformer_submodules", NumTransformerSubmodules, submodules);
         if (!Enum.IsDefined(Seq2SeqPrefix))
-            throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' is '{Seq2SeqPrefix}'; supported: DECODER (HF PEFT's), ALL (the paper's).");
+            throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' is '{Seq2SeqPrefix}'; " +
+                "supported: DECODER (HF PEFT's), ALL (the paper's).");
         if (Seq2SeqPrefix == Seq2SeqPrefixMode.All && !model.IsEncoderDecoder)
-            throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' ALL is for encoder-decoder models; {model.ModelType} is decoder-only, use DECODER.");
+            throw new AdapterConfigException($"Prefix tuning config: 'peft_mlnet_seq2seq_prefix' ALL is for encoder-decoder models; " +
+                $"{model.ModelType} is decoder-only, use DECODER.");
         return (tokenDim, layers, heads, model.HeadDim, submodules, EncoderHiddenSize ?? tokenDim);
     }
 
     private static void Check(string field, int? given, int actual)
     {
         if (given is int g && g != actual)
-            throw new AdapterConfigException($"Prefix tuning config: '{field}' is {g} but the model needs {actual}; leave it out to infer it or set it to {actual}.");
+            throw new AdapterConfigException($"Prefix tuning config: '{field}' is {g} but the model needs {actual}; " +
+                $"leave it out to infer it or set it to {actual}.");
     }
 
     private static readonly HashSet<string> KnownFields =
@@ -122,7 +125,8 @@ public sealed record PrefixTuningConfig : IPeftConfig
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PrefixTuningConfig
         {
-            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prefix tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens")
+                ?? throw new AdapterConfigException("Prefix tuning config: 'num_virtual_tokens' is required."),
             PrefixProjection = root.TryGetProperty("prefix_projection", out var p) && p.ValueKind == JsonValueKind.True,
             EncoderHiddenSize = ConfigFields.Int(root, "encoder_hidden_size"),
             TokenDim = ConfigFields.Int(root, "token_dim"),

@@ -13,7 +13,9 @@ namespace Peft.Tuners.PromptTuning;
 public sealed class PromptTuningAdapter : IVirtualTokenAdapter
 {
     /// <summary>The method's registration (<see cref="PeftMethods"/>).</summary>
-    public static PeftMethod Method { get; } = PeftMethod.Of<PromptTuningConfig>("PROMPT_TUNING", (config, model, seed, tokenize) => Create(config, model.Config, model.TokenEmbeddings, seed, tokenize), (folder, model, warn) => Load(folder, model.Config, model.TokenEmbeddings, warn));
+    public static PeftMethod Method { get; } = PeftMethod.Of<PromptTuningConfig>("PROMPT_TUNING",
+        (config, model, seed, tokenize) => Create(config, model.Config, model.TokenEmbeddings, seed, tokenize),
+        (folder, model, warn) => Load(folder, model.Config, model.TokenEmbeddings, warn));
 
     private PromptTuningAdapter(PromptTuningConfig config, ModelConfig model, Tensor embeddings)
     {
@@ -70,7 +72,8 @@ public sealed class PromptTuningAdapter : IVirtualTokenAdapter
                 embeddings = Tensor.Parameter(values, shape, "prompt_embeddings");
                 break;
             default:
-                embeddings = Tensor.Parameter(TextInitialization.Rows(config.PromptTuningInitText, shape[0], tokenize, tokenEmbeddings), shape, "prompt_embeddings");
+                embeddings = Tensor.Parameter(TextInitialization.Rows(config.PromptTuningInitText, shape[0], tokenize, tokenEmbeddings), shape,
+                    "prompt_embeddings");
                 break;
         }
         return new PromptTuningAdapter(config, model, embeddings);

@@ -51,14 +51,16 @@ public sealed record PromptTuningConfig : IPeftConfig
         Check("num_layers", NumLayers, model.NumLayers);
         Check("num_attention_heads", NumAttentionHeads, model.NumAttentionHeads);
         if (NumTransformerSubmodules is int given && given != submodules && !(model.IsEncoderDecoder && given == 1))
-            throw new AdapterConfigException($"Prompt tuning config: 'num_transformer_submodules' is {given} but the model ({model.ModelType}) needs {submodules}.");
+            throw new AdapterConfigException($"Prompt tuning config: 'num_transformer_submodules' is {given} " +
+                $"but the model ({model.ModelType}) needs {submodules}.");
         return (model.HiddenSize, model.NumLayers, model.NumAttentionHeads, NumTransformerSubmodules ?? submodules);
     }
 
     private static void Check(string field, int? given, int actual)
     {
         if (given is int g && g != actual)
-            throw new AdapterConfigException($"Prompt tuning config: '{field}' is {g} but the model has {actual}; leave it out to infer it or set it to {actual}.");
+            throw new AdapterConfigException($"Prompt tuning config: '{field}' is {g} but the model has {actual}; " +
+                $"leave it out to infer it or set it to {actual}.");
     }
 
     private static readonly HashSet<string> KnownFields =
@@ -75,7 +77,8 @@ public sealed record PromptTuningConfig : IPeftConfig
         ConfigFields.WarnUnknown(root, KnownFields, warn);
         return new PromptTuningConfig
         {
-            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens") ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
+            NumVirtualTokens = ConfigFields.Int(root, "num_virtual_tokens")
+                ?? throw new AdapterConfigException("Prompt tuning config: 'num_virtual_tokens' is required."),
             PromptTuningInit = HfEnumNames.Read(root, "prompt_tuning_init", PromptTuningInit.Random, "Prompt tuning"),
             PromptTuningInitText = ConfigFields.String(root, "prompt_tuning_init_text"),
             TokenDim = ConfigFields.Int(root, "token_dim"),

@@ -58,7 +58,8 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(folder);
         var (state, steps, m, v) = TrainingCheckpoint.Load(folder, Named());
         if (state.Seed != Options.Seed)
-            throw new InvalidDataException($"{folder}: the checkpoint was written with Seed {state.Seed} but these options have {Options.Seed}; resume with the same options.");
+            throw new InvalidDataException($"{folder}: the checkpoint was written with Seed {state.Seed} but these options have {Options.Seed}; " +
+                "resume with the same options.");
         _resumeState = state;
         _resumeOptimizer = (steps, m, v);
     }
@@ -138,7 +139,8 @@ public sealed class Trainer
         if (_resumeState is { } resume && _resumeOptimizer is { } saved)
         {
             if (resume.TotalSteps != total)
-                throw new InvalidDataException($"The checkpoint's run has {resume.TotalSteps} steps but these options and data give {total}; resume with the same options and data.");
+                throw new InvalidDataException($"The checkpoint's run has {resume.TotalSteps} steps but these options and data give {total}; " +
+                    "resume with the same options and data.");
             state = resume;
             for (int i = 0; i < parameters.Length; i++)
             {
@@ -148,7 +150,8 @@ public sealed class Trainer
             optimizer.RestoreStepCount(saved.Steps);
             var generators = DropoutGenerators().ToArray();
             if (generators.Length != resume.RandomStates.Count)
-                throw new InvalidDataException($"The checkpoint has {resume.RandomStates.Count} dropout generator states but the adapters have {generators.Length}.");
+                throw new InvalidDataException($"The checkpoint has {resume.RandomStates.Count} dropout generator states " +
+                    $"but the adapters have {generators.Length}.");
             for (int i = 0; i < generators.Length; i++) generators[i].Restore(resume.RandomStates[i]);
             _resumeState = null;
             _resumeOptimizer = null;
@@ -219,7 +222,8 @@ public sealed class Trainer
                 {
                     lastLoss = windowTargets == 0 ? float.NaN : (float)(windowLoss / windowTargets);
                     double seconds = clock.Elapsed.TotalSeconds;
-                    progress?.Report(Report(step + 1, total, stepsPerEpoch, lastLoss, optimizer.LearningRate, windowTokens / Math.Max(1e-9, seconds - windowStart), clock.Elapsed, startStep, null));
+                    progress?.Report(Report(step + 1, total, stepsPerEpoch, lastLoss, optimizer.LearningRate,
+                        windowTokens / Math.Max(1e-9, seconds - windowStart), clock.Elapsed, startStep, null));
                     windowLoss = 0;
                     windowTargets = windowTokens = 0;
                     windowStart = seconds;
@@ -266,7 +270,8 @@ public sealed class Trainer
         return new TrainingResult(state.Step, lastLoss, bestEvaluation, state.BestStep, stoppedEarly);
     }
 
-    private TrainingProgress Report(int step, int total, int stepsPerEpoch, float loss, float learningRate, double tokensPerSecond, TimeSpan elapsed, int startStep, float? evaluationLoss)
+    private TrainingProgress Report(int step, int total, int stepsPerEpoch, float loss, float learningRate, double tokensPerSecond, TimeSpan elapsed,
+        int startStep, float? evaluationLoss)
     {
         int done = step - startStep;
         var remaining = done > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - step))) : TimeSpan.Zero;

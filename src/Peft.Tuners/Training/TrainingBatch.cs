@@ -10,7 +10,10 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
     /// labels with -100), cutting rows longer than <paramref name="maxLength"/>. Causal rows without
     /// labels train on their input ids.
     /// </summary>
-    /// <exception cref="ArgumentException">An empty row, an id outside the vocabulary, labels of the wrong length, or a missing task id; the message names the row.</exception>
+    /// <exception cref="ArgumentException">
+    /// An empty row, an id outside the vocabulary, labels of the wrong length, or a missing task
+    /// id; the message names the row.
+    /// </exception>
     /// <param name="rows">The rows of this batch, each with its number in the data (for messages).</param>
     /// <param name="encoderDecoder">Labels are target ids of their own length.</param>
     /// <param name="padId">Input padding id.</param>
@@ -34,12 +37,15 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
             tokens += n;
             if (encoderDecoder)
             {
-                if (row.Labels is null || row.Labels.Count == 0) throw new ArgumentException($"{dataName} row {index} has no labels; an encoder-decoder model trains on target ids.");
+                if (row.Labels is null || row.Labels.Count == 0)
+                    throw new ArgumentException($"{dataName} row {index} has no labels; an encoder-decoder model trains on target ids.");
                 labelLength = Math.Max(labelLength, Cut(row.Labels.Count, maxLength));
             }
             else if (row.Labels is not null && row.Labels.Count != row.InputIds.Count)
-                throw new ArgumentException($"{dataName} row {index} has {row.Labels.Count} labels for {row.InputIds.Count} input ids; a causal model needs one label per input position (-100 where no loss is wanted).");
-            if (needsTaskIds && row.TaskId is null) throw new ArgumentException($"{dataName} row {index} has no task id, which the multitask prompt tuning adapter needs.");
+                throw new ArgumentException($"{dataName} row {index} has {row.Labels.Count} labels for {row.InputIds.Count} input ids; " +
+                    "a causal model needs one label per input position (-100 where no loss is wanted).");
+            if (needsTaskIds && row.TaskId is null)
+                throw new ArgumentException($"{dataName} row {index} has no task id, which the multitask prompt tuning adapter needs.");
         }
         if (!encoderDecoder) labelLength = length;
         var ids = IntTensor.Zeros(new Shape(batch, length));
@@ -55,7 +61,8 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
             for (int t = 0; t < n; t++)
             {
                 int id = row.InputIds[t];
-                if ((uint)id >= (uint)vocabSize) throw new ArgumentException($"{dataName} row {index}: input id {id} at position {t} is outside the model's vocabulary of {vocabSize}.");
+                if ((uint)id >= (uint)vocabSize)
+                    throw new ArgumentException($"{dataName} row {index}: input id {id} at position {t} is outside the model's vocabulary of {vocabSize}.");
                 ids.Span[b * length + t] = id;
                 mask.Span[b * length + t] = 1;
             }
@@ -64,7 +71,9 @@ internal sealed record TrainingBatch(IntTensor InputIds, IntTensor AttentionMask
             for (int t = 0; t < m; t++)
             {
                 int label = source[t];
-                if (label != -100 && (uint)label >= (uint)vocabSize) throw new ArgumentException($"{dataName} row {index}: label {label} at position {t} is outside the model's vocabulary of {vocabSize} (use -100 to skip a position).");
+                if (label != -100 && (uint)label >= (uint)vocabSize)
+                    throw new ArgumentException($"{dataName} row {index}: label {label} at position {t} is outside the model's vocabulary of {vocabSize} " +
+                        "(use -100 to skip a position).");
                 labels.Span[b * labelLength + t] = label;
             }
             if (taskIds is not null) taskIds.Span[b] = row.TaskId!.Value;

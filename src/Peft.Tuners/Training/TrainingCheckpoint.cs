@@ -74,7 +74,8 @@ internal static class TrainingCheckpoint
 
     /// <summary>Reads the state and puts the tensor values into <paramref name="parameters"/> (which must match by key and shape).</summary>
     /// <returns>The state, AdamW's step count, and the moments per parameter.</returns>
-    public static (State State, int OptimizerSteps, float[][] FirstMoments, float[][] SecondMoments) Load(string folder, IReadOnlyList<(string Key, Tensor Tensor)> parameters)
+    public static (State State, int OptimizerSteps, float[][] FirstMoments, float[][] SecondMoments) Load(string folder,
+        IReadOnlyList<(string Key, Tensor Tensor)> parameters)
     {
         string statePath = Path.Combine(folder, StateFileName);
         string tensorsPath = Path.Combine(folder, TensorsFileName);
@@ -88,10 +89,14 @@ internal static class TrainingCheckpoint
         {
             throw new InvalidDataException($"{statePath}: not valid JSON ({ex.Message}).", ex);
         }
-        var names = root["parameters"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray() ?? throw new InvalidDataException($"{statePath}: no 'parameters' list.");
+        var names = root["parameters"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray()
+            ?? throw new InvalidDataException($"{statePath}: no 'parameters' list.");
         var expected = parameters.Select(p => p.Key).ToArray();
         if (!names.SequenceEqual(expected))
-            throw new InvalidDataException($"{statePath}: the checkpoint holds tensors [{string.Join(", ", names.Take(6))}{(names.Length > 6 ? ", …" : "")}] but the model's trainable adapters have [{string.Join(", ", expected.Take(6))}{(expected.Length > 6 ? ", …" : "")}]; activate the same adapters (same names) as when it was written.");
+            throw new InvalidDataException(
+                $"{statePath}: the checkpoint holds tensors [{string.Join(", ", names.Take(6))}{(names.Length > 6 ? ", …" : "")}] " +
+                $"but the model's trainable adapters have [{string.Join(", ", expected.Take(6))}{(expected.Length > 6 ? ", …" : "")}]; " +
+                "activate the same adapters (same names) as when it was written.");
         using var file = SafeTensorsFile.Open(tensorsPath);
         var m = new float[parameters.Count][];
         var v = new float[parameters.Count][];
@@ -112,7 +117,8 @@ internal static class TrainingCheckpoint
         }).ToArray() ?? [];
         var state = new State(
             root["step"]!.GetValue<int>(), root["total_steps"]!.GetValue<int>(), root["seed"]!.GetValue<ulong>(),
-            root["best_loss"]?.GetValue<double>(), root["best_step"]?.GetValue<int>(), root["best_tokens"]?.GetValue<long>() ?? 0, root["evaluations_without_improvement"]!.GetValue<int>(), randomStates);
+            root["best_loss"]?.GetValue<double>(), root["best_step"]?.GetValue<int>(), root["best_tokens"]?.GetValue<long>() ?? 0,
+            root["evaluations_without_improvement"]!.GetValue<int>(), randomStates);
         return (state, root["optimizer_steps"]!.GetValue<int>(), m, v);
     }
 

@@ -24,7 +24,8 @@ public sealed class AdapterContractTests
     /// so the trained adapter is frozen too before its logits are taken, and both run the same kernels.
     /// </remarks>
     [TestMethod]
-    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName), DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
+    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName),
+        DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
     public void SavedThenLoadedAdapterGivesTheSameLogitsAndGenerations(string cell)
     {
         var c = MethodMatrix.Find(cell);
@@ -58,7 +59,8 @@ public sealed class AdapterContractTests
     /// whose tokens the adapter is checked to change (so a cache path that lost it would fail).
     /// </summary>
     [TestMethod]
-    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName), DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
+    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName),
+        DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
     public void CachedGenerationEqualsUncachedGeneration(string cell)
     {
         var c = MethodMatrix.Find(cell);
@@ -66,8 +68,10 @@ public sealed class AdapterContractTests
         rig.Train();
         rig.AssertAdapterChangesLogits();
         rig.AssertAdapterChangesGeneration(ContractRig.Penalized with { UseCache = false });
-        Same.Ints(rig.Generate(ContractRig.Greedy with { UseCache = false }), rig.Generate(ContractRig.Greedy with { UseCache = true }), $"{c}: greedy tokens with the cache vs without");
-        Same.Ints(rig.Generate(ContractRig.Penalized with { UseCache = false }), rig.Generate(ContractRig.Penalized with { UseCache = true }), $"{c}: penalized greedy tokens with the cache vs without");
+        Same.Ints(rig.Generate(ContractRig.Greedy with { UseCache = false }), rig.Generate(ContractRig.Greedy with { UseCache = true }),
+            $"{c}: greedy tokens with the cache vs without");
+        Same.Ints(rig.Generate(ContractRig.Penalized with { UseCache = false }), rig.Generate(ContractRig.Penalized with { UseCache = true }),
+            $"{c}: penalized greedy tokens with the cache vs without");
     }
 
     /// <summary>
@@ -75,7 +79,8 @@ public sealed class AdapterContractTests
     /// of the same quantization without any PeftModel; after the scope the adapter applies again.
     /// </summary>
     [TestMethod]
-    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName), DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
+    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName),
+        DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
     public void DisabledAdaptersGiveTheBareBaseModel(string cell)
     {
         var c = MethodMatrix.Find(cell);
@@ -96,7 +101,8 @@ public sealed class AdapterContractTests
     /// quantized base merging is refused with InvalidOperationException and changes nothing.
     /// </summary>
     [TestMethod]
-    [DynamicData(nameof(MethodMatrix.WeightAdapterCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName), DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
+    [DynamicData(nameof(MethodMatrix.WeightAdapterCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName),
+        DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
     public void MergedAdapterGivesTheSameLogitsAndUnmergesBack(string cell)
     {
         const float atol = 1e-5f, rtol = 1e-5f;
@@ -131,7 +137,8 @@ public sealed class AdapterContractTests
     /// the loss, move every adapter tensor, and leave every base parameter without a gradient.
     /// </summary>
     [TestMethod]
-    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName), DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
+    [DynamicData(nameof(MethodMatrix.AllCases), typeof(MethodMatrix), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName),
+        DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
     public void TrainingLowersTheLossAndTouchesOnlyTheAdapter(string cell)
     {
         var c = MethodMatrix.Find(cell);
@@ -148,7 +155,8 @@ public sealed class AdapterContractTests
         Assert.IsTrue(losses.All(float.IsFinite) && float.IsFinite(lossAfter), $"{c}: finite losses [{string.Join(", ", losses)}], {lossAfter}");
         Assert.IsLessThan(lossBefore, lossAfter, $"{c}: loss after 5 steps ({lossAfter}) below the loss before ({lossBefore})");
         for (int i = 0; i < parameters.Count; i++)
-            Assert.IsFalse(before[i].SequenceEqual(parameters[i].ToArray()), $"{c}: adapter tensor {parameters[i].Name ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)} moved");
+            Assert.IsFalse(before[i].SequenceEqual(parameters[i].ToArray()),
+                $"{c}: adapter tensor {parameters[i].Name ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)} moved");
         var withGrad = rig.Model.BaseModel.Parameters.All.Where(p => p.Tensor.Grad is not null).Select(p => p.Name).ToArray();
         Assert.IsEmpty(withGrad, $"{c}: base parameters with a gradient: {string.Join(", ", withGrad)}");
     }

@@ -76,7 +76,9 @@ internal sealed class ContractRig
     {
         string folder = Fixtures.Hf($"{MethodMatrix.FamilyName(c.Family)}_base", "base");
         var options = new LoadOptions { Quantization = c.Quantization };
-        ILanguageModel model = c.Family == Transformers.Configuration.ModelFamily.T5 ? ModelLoader.LoadSeq2Seq(folder, options) : ModelLoader.LoadCausal(folder, options);
+        ILanguageModel model = c.Family == Transformers.Configuration.ModelFamily.T5
+            ? ModelLoader.LoadSeq2Seq(folder, options)
+            : ModelLoader.LoadCausal(folder, options);
         if (c.Quantization != Tensors.Quantization.QuantizationFormat.None)
             Assert.IsTrue(model.LinearLayers.All(l => l.IsQuantized), $"{c}: every linear layer of the base is quantized");
         return model;
@@ -193,7 +195,8 @@ internal sealed class ContractRig
         var on = Generate(options);
         int[] off;
         using (Model.DisableAdapters()) off = Generate(options);
-        Assert.IsFalse(on.SequenceEqual(off), $"{Case}: precondition: the trained adapter must change the generated tokens [{string.Join(", ", on)}], or dropping it would go unnoticed");
+        Assert.IsFalse(on.SequenceEqual(off),
+            $"{Case}: precondition: the trained adapter must change the generated tokens [{string.Join(", ", on)}], or dropping it would go unnoticed");
     }
 }
 
@@ -214,7 +217,8 @@ internal static class Same
             worst = MathF.Max(worst, MathF.Abs(expected[i] - actual[i]));
         }
         if (count > 0)
-            Assert.Fail($"{what}: {count} of {expected.Length} values differ; first at {first} ({expected[first]:R} vs {actual[first]:R}), max |diff| {worst:R}.");
+            Assert.Fail($"{what}: {count} of {expected.Length} values differ; first at {first} ({expected[first]:R} vs {actual[first]:R}), " +
+                $"max |diff| {worst:R}.");
     }
 
     /// <summary>|expected − actual| ≤ atol + rtol·|expected| everywhere (numpy's isclose).</summary>
@@ -232,7 +236,8 @@ internal static class Same
             worst = MathF.Max(worst, diff);
         }
         if (count > 0)
-            Assert.Fail($"{what}: {count} of {expected.Length} values outside atol {atol} + rtol {rtol}·|expected|; first at {first} ({expected[first]:R} vs {actual[first]:R}), max |diff| {worst:R}.");
+            Assert.Fail($"{what}: {count} of {expected.Length} values outside atol {atol} + rtol {rtol}·|expected|; " +
+                $"first at {first} ({expected[first]:R} vs {actual[first]:R}), max |diff| {worst:R}.");
     }
 
     /// <summary>Token for token.</summary>
@@ -241,6 +246,7 @@ internal static class Same
         Assert.AreEqual(expected.Length, actual.Length, $"{what}: length");
         for (int i = 0; i < expected.Length; i++)
             if (expected[i] != actual[i])
-                Assert.Fail($"{what}: token {i} differs ({expected[i]} vs {actual[i]}); expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}].");
+                Assert.Fail($"{what}: token {i} differs ({expected[i]} vs {actual[i]}); " +
+                    $"expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}].");
     }
 }

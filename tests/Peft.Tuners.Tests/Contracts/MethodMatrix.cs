@@ -13,7 +13,10 @@ namespace Peft.Tuners.Tests.Contracts;
 
 /// <summary>One PEFT method of the contract table.</summary>
 /// <param name="Name">Short id, used in the test case names (e.g. "lora/gpt2/nf4").</param>
-/// <param name="Config">A small config of the method for a model family (target modules differ per family). No task type: it is inferred from the base model.</param>
+/// <param name="Config">
+/// A small config of the method for a model family (target modules differ per family). No task
+/// type: it is inferred from the base model.
+/// </param>
 /// <param name="IsWeightAdapter">The method wraps linear layers (LoRA, IA3), so it can be merged into the base weights.</param>
 /// <param name="NeedsTaskIds">Every row needs a task id (multitask prompt tuning).</param>
 public sealed record MethodEntry(string Name, Func<ModelFamily, IPeftConfig> Config, bool IsWeightAdapter = false, bool NeedsTaskIds = false)
@@ -54,7 +57,8 @@ public static class MethodMatrix
         new("prompt_tuning", _ => new PromptTuningConfig { NumVirtualTokens = 3 }),
         new("prefix_tuning", _ => new PrefixTuningConfig { NumVirtualTokens = 3 }),
         new("prefix_tuning_proj", _ => new PrefixTuningConfig { NumVirtualTokens = 3, PrefixProjection = true, EncoderHiddenSize = 8 }),
-        new("p_tuning", _ => new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = PromptEncoderReparameterizationType.Mlp, EncoderHiddenSize = 8 }),
+        new("p_tuning", _ => new PTuningConfig { NumVirtualTokens = 3, EncoderReparameterizationType = PromptEncoderReparameterizationType.Mlp,
+            EncoderHiddenSize = 8 }),
         new("multitask_prompt_tuning", _ => new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2, NumRanks = 1 }, NeedsTaskIds: true),
         new("lora", family => new LoraConfig
         {
@@ -73,8 +77,10 @@ public static class MethodMatrix
         // HF PEFT's default IA3 targets per family (TRANSFORMERS_MODELS_TO_IA3_*_MAPPING).
         new("ia3", family => family switch
         {
-            ModelFamily.Gpt2 => new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj"), FanInFanOut = true },
-            ModelFamily.Llama => new Ia3Config { TargetModules = TargetModules.FromNames("k_proj", "v_proj", "down_proj"), FeedforwardModules = TargetModules.FromNames("down_proj") },
+            ModelFamily.Gpt2 => new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"),
+                FeedforwardModules = TargetModules.FromNames("mlp.c_proj"), FanInFanOut = true },
+            ModelFamily.Llama => new Ia3Config { TargetModules = TargetModules.FromNames("k_proj", "v_proj", "down_proj"),
+                FeedforwardModules = TargetModules.FromNames("down_proj") },
             ModelFamily.T5 => new Ia3Config { TargetModules = TargetModules.FromNames("k", "v", "wo"), FeedforwardModules = TargetModules.FromNames("wo") },
             _ => throw new ArgumentOutOfRangeException(nameof(family), family, null),
         }, IsWeightAdapter: true),

@@ -17,7 +17,8 @@ public sealed class MethodRegistryTests
     {
         var tabled = MethodMatrix.Methods.Select(m => m.Config(ModelFamily.Gpt2).GetType()).ToHashSet();
         foreach (var method in PeftMethods.All)
-            Assert.IsTrue(tabled.Contains(method.ConfigType), $"{method.PeftType} ({method.ConfigType.Name}) is registered but has no entry in MethodMatrix.Methods");
+            Assert.IsTrue(tabled.Contains(method.ConfigType),
+                $"{method.PeftType} ({method.ConfigType.Name}) is registered but has no entry in MethodMatrix.Methods");
         Assert.AreEqual(PeftMethods.All.Count, PeftMethods.All.Select(m => m.PeftType).Distinct().Count(), "peft_type names are unique");
         Assert.AreEqual(PeftMethods.All.Count, PeftMethods.All.Select(m => m.ConfigType).Distinct().Count(), "config types are unique");
         CollectionAssert.AreEqual(PeftMethods.All.Select(m => m.PeftType).ToArray(), AdapterFactory.SupportedTypes.ToArray());

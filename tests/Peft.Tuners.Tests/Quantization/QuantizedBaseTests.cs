@@ -25,7 +25,10 @@ namespace Peft.Tuners.Tests;
 [TestClass]
 public sealed class QuantizedBaseTests
 {
-    /// <summary>A PeftModel over <paramref name="model"/> running a prompt or prefix adapter trained outside it (generation goes through the PeftModel's own step).</summary>
+    /// <summary>
+    /// A PeftModel over <paramref name="model"/> running a prompt or prefix adapter trained outside
+    /// it (generation goes through the PeftModel's own step).
+    /// </summary>
     private static PeftModel WithAdapter(ILanguageModel model, IPeftAdapter adapter)
     {
         var peft = new PeftModel(model);
@@ -91,7 +94,9 @@ public sealed class QuantizedBaseTests
                 }
                 default:
                 {
-                    parameters = caseName == "t5_lora" ? LoraAdapter.Load(adapterFolder, model.LinearLayers).Parameters : Ia3Adapter.Load(adapterFolder, model.LinearLayers).Parameters;
+                    parameters = caseName == "t5_lora"
+                        ? LoraAdapter.Load(adapterFolder, model.LinearLayers).Parameters
+                        : Ia3Adapter.Load(adapterFolder, model.LinearLayers).Parameters;
                     loss = () => model.Forward(inputIds: ids, attentionMask: mask, labels: labels).Loss!;
                     generate = useCache => gen.GenerateGreedy(ids, mask, generation with { UseCache = useCache }).ToArray();
                     break;
@@ -129,7 +134,10 @@ public sealed class QuantizedBaseTests
                 }
                 case "multitask_prompt_tuning" or "multitask":
                 {
-                    var a = method == "multitask" ? MultitaskPromptTuningAdapter.Create(new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 }, model.Config, model.TokenEmbeddings, seed: 5) : MultitaskPromptTuningAdapter.Load(adapterFolder, model.Config, model.TokenEmbeddings);
+                    var a = method == "multitask"
+                        ? MultitaskPromptTuningAdapter.Create(new MultitaskPromptTuningConfig { NumVirtualTokens = 3, NumTasks = 2 }, model.Config,
+                            model.TokenEmbeddings, seed: 5)
+                        : MultitaskPromptTuningAdapter.Load(adapterFolder, model.Config, model.TokenEmbeddings);
                     var tasks = IntTensor.FromArray(Enumerable.Range(0, ids.Shape[0]).Select(i => i % 2).ToArray(), ids.Shape[0]);
                     parameters = a.Parameters;
                     virtualTokens = () => a.VirtualTokens(tasks);
@@ -160,7 +168,8 @@ public sealed class QuantizedBaseTests
             else if (prefixAdapter is not null)
             {
                 int count = prefixAdapter.Config.NumVirtualTokens;
-                loss = () => model.Forward(inputIds: ids, attentionMask: OnesThen(mask, count), prefix: prefixAdapter.Prefix(ids.Shape[0]), labels: labels).Loss!;
+                loss = () => model.Forward(inputIds: ids, attentionMask: OnesThen(mask, count), prefix: prefixAdapter.Prefix(ids.Shape[0]),
+                    labels: labels).Loss!;
                 generate = useCache => WithAdapter(model, prefixAdapter).Generate(ids, mask, generation with { UseCache = useCache }).ToArray();
             }
             else
