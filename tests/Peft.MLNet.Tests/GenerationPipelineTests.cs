@@ -82,10 +82,69 @@ public sealed class GenerationPipelineTests
         };
         var model = ml.Transforms.Text.PeftSequenceToSequence(tiny.Folder, method: config, maxNewTokens: 5, epochs: 3).Fit(data);
         var before = Generated(model.Transform(data));
+        CollectionAssert.AreEqual(before, Generated(model.WithTransformBatchSize(1).Transform(data)), $"{method}: batched T5 rows generate what they do alone");
         string zip = Path.Combine(tiny.Folder, "t5.zip");
         ml.Model.Save(model, data.Schema, zip);
         RuntimeCache.Clear();
         CollectionAssert.AreEqual(before, Generated(new MLContext().Model.Load(zip, out _).Transform(data)), method);
+    }
+
+    public static IEnumerable<object[]> CausalMethods => [["lora"], ["prompt_tuning"], ["prefix_tuning"], ["ptuning"], ["ia3"]];
+
+    [TestMethod]
+    [DynamicData(nameof(CausalMethods))]
+    public void TransformGeneratesInBatchesAndEachRowIsWhatItGetsAlone(string method)
+    {
+        using var tiny = TinyBase.Create();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Colours.Rows);
+        IPeftConfig config = method switch
+        {
+            "prompt_tuning" => new PromptTuningConfig { NumVirtualTokens = 4 },
+            "prefix_tuning" => new PrefixTuningConfig { NumVirtualTokens = 4 },
+            "ptuning" => new Tuners.PTuning.PTuningConfig { NumVirtualTokens = 4, EncoderHiddenSize = 16 },
+            "ia3" => new Tuners.Ia3.Ia3Config
+            {
+                TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"),
+                FeedforwardModules = TargetModules.FromNames("mlp.c_proj"),
+                FanInFanOut = true,
+            },
+            _ => EveryLinear,
+        };
+        var model = ml.Transforms.Text.PeftTextGeneration(new PeftTextGenerationTrainer.Options
+        {
+            BaseModelFolder = tiny.Folder,
+            PromptColumnName = "Prompt",
+            CompletionColumnName = "Completion",
+            Method = config,
+            Epochs = 20,
+            BatchSize = 6,
+            LearningRate = 1e-2f,
+            TransformBatchSize = 4,
+            Generation = new GenerationOptions { MaxNewTokens = 8 },
+        }).Fit(data);
+
+        int passes = model.GenerationPasses;
+        var batched = Generated(model.Transform(data));
+        Assert.AreEqual(2, model.GenerationPasses - passes, "six rows in batches of four: two passes");
+        // Batch size 1 is the saved chain's row-by-row path (its runtime comes from the process-wide cache).
+        var alone = Generated(model.WithTransformBatchSize(1).Transform(data));
+        CollectionAssert.AreEqual(alone, batched, $"{method}: a batched row (left-padded, shared cache) generates what it does alone");
+        var engine = ml.Model.CreatePredictionEngine<Question, Answer>(model);
+        CollectionAssert.AreEqual(alone, Colours.Rows.Select(r => engine.Predict(r).GeneratedText).ToArray(), "the prediction engine agrees");
+        // A cursor that skips the generated column generates nothing; one that reads some rows generates their batch only.
+        passes = model.GenerationPasses;
+        Assert.AreEqual(6, model.Transform(data).GetColumn<string>("Prompt").Count());
+        Assert.AreEqual(alone[0], Generated(model.Transform(data))[0]);
+        using (var cursor = model.Transform(data).GetRowCursor(model.Transform(data).Schema))
+        {
+            var getter = cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema["GeneratedText"]);
+            ReadOnlyMemory<char> text = default;
+            Assert.IsTrue(cursor.MoveNext() && cursor.MoveNext());
+            getter(ref text);
+            Assert.AreEqual(alone[1], text.ToString(), "a row read on its own still gets its text");
+        }
+        Assert.AreEqual(2 + 1, model.GenerationPasses - passes, "reading no generated text runs nothing; reading one row runs its batch");
     }
 
     [TestMethod]

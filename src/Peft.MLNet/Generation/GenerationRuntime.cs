@@ -5,6 +5,7 @@ using Peft.Tokenizers;
 using Peft.Transformers.Generation;
 using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
+using Peft.Tuners.Adapters;
 using Peft.Tuners.PeftModels;
 
 namespace Peft.MLNet.Generation;
@@ -18,6 +19,7 @@ internal sealed class GenerationRuntime
 {
     private readonly object _gate;
     private readonly GenerationOptions _options;
+    private int _passes;
 
     public GenerationRuntime(PeftModel model, Tokenizer tokenizer, TextGenerationSettings settings)
         : this(model, tokenizer, settings, new object())
@@ -27,6 +29,8 @@ internal sealed class GenerationRuntime
     private GenerationRuntime(PeftModel model, Tokenizer tokenizer, TextGenerationSettings settings, object gate)
     {
         Model = model;
+        // Virtual tokens next to each row's first real token: a left-padded batch row then generates what it does alone.
+        model.Placement = VirtualTokenPlacement.NextToInput;
         Tokenizer = tokenizer;
         Settings = settings;
         _gate = gate;
@@ -36,6 +40,9 @@ internal sealed class GenerationRuntime
     }
 
     public PeftModel Model { get; }
+
+    /// <summary>Generation passes run so far (one per prompt alone, one per batch): how batching shows.</summary>
+    public int Passes => Volatile.Read(ref _passes);
 
     public Tokenizer Tokenizer { get; }
 
@@ -83,13 +90,65 @@ internal sealed class GenerationRuntime
     }
 
     /// <summary>The text generated after <paramref name="prompt"/> (special tokens dropped).</summary>
-    public string Generate(ReadOnlySpan<char> prompt)
+    public string Generate(ReadOnlySpan<char> prompt) => Generate(EncodePrompt(prompt));
+
+    /// <summary>The text generated after the prompt ids <paramref name="ids"/> (special tokens dropped).</summary>
+    public string Generate(IReadOnlyList<int> ids)
     {
-        var ids = EncodePrompt(prompt);
         IntTensor sequences;
         lock (_gate) sequences = Model.Generate(IntTensor.FromArray([.. ids], 1, ids.Count), null, _options);
+        Interlocked.Increment(ref _passes);
         // Causal rows repeat the prompt; seq2seq rows start with the decoder start id.
         int skip = Model.TaskType == ModelTask.Seq2SeqLM ? 1 : ids.Count;
         return Tokenizer.Decode(sequences.Span[skip..].ToArray(), skipSpecialTokens: true);
+    }
+
+    /// <summary>
+    /// Whether several prompts can share one generation pass and each still get exactly what it
+    /// gets alone: greedy decoding (a sampled row's draws would depend on its batch-mates) and an
+    /// eos id to pad finished rows with, so a row's end is where its first eos is.
+    /// </summary>
+    public bool CanBatch => !_options.DoSample && EosIds.Count > 0;
+
+    private IReadOnlyList<int> EosIds => _options.EosTokenIds ?? Model.BaseModel.Config.EosTokenIds;
+
+    /// <summary>
+    /// Generates for several prompts in one pass with one key/value cache (causal prompts padded
+    /// on the left, seq2seq sources on the right, masked); each row's text is the one
+    /// <see cref="Generate(IReadOnlyList{int})"/> gives it alone. Without <see cref="CanBatch"/> the
+    /// prompts run one at a time.
+    /// </summary>
+    public string[] Generate(IReadOnlyList<IReadOnlyList<int>> prompts)
+    {
+        if (prompts.Count == 1 || !CanBatch) return prompts.Select(Generate).ToArray();
+        bool encoderDecoder = Model.TaskType == ModelTask.Seq2SeqLM;
+        int batch = prompts.Count, length = prompts.Max(p => p.Count);
+        var eos = EosIds;
+        var ids = IntTensor.Zeros(new Shape(batch, length));
+        var mask = IntTensor.Zeros(new Shape(batch, length));
+        ids.Span.Fill(eos[0]);
+        for (int b = 0; b < batch; b++)
+        {
+            int offset = encoderDecoder ? 0 : length - prompts[b].Count;
+            for (int t = 0; t < prompts[b].Count; t++)
+            {
+                ids.Span[b * length + offset + t] = prompts[b][t];
+                mask.Span[b * length + offset + t] = 1;
+            }
+        }
+        IntTensor sequences;
+        // Finished rows are padded with an eos id: cutting each row at its first eos gives its own end back.
+        lock (_gate) sequences = Model.Generate(ids, mask, _options with { PadTokenId = eos[0] });
+        Interlocked.Increment(ref _passes);
+        int total = sequences.Shape[1], skip = encoderDecoder ? 1 : length;
+        var texts = new string[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            var generated = sequences.Span.Slice(b * total + skip, total - skip);
+            int end = 0;
+            while (end < generated.Length && !eos.Contains(generated[end])) end++;
+            texts[b] = Tokenizer.Decode(generated[..Math.Min(end + 1, generated.Length)].ToArray(), skipSpecialTokens: true);
+        }
+        return texts;
     }
 }

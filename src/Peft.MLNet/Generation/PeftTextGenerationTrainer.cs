@@ -81,7 +81,7 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
 
         var (configJson, weights) = AdapterFit.Freeze(model);
         var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, runtime.Settings.ToJson(), configJson, weights);
-        return PeftTextGenerationTransformer.Create(state, runtime, columns, input.Schema);
+        return PeftTextGenerationTransformer.Create(state, runtime, columns, input.Schema, _options.TransformBatchSize);
     }
 
     /// <summary>The generation trainer's settings: the columns and how to generate, besides what every PEFT trainer takes.</summary>
@@ -96,6 +96,12 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         /// <summary>The generated-text column written.</summary>
         public string OutputColumnName { get; set; } = "GeneratedText";
 
+        /// <summary>
+        /// Rows the fitted transformer's Transform generates together (one pass and one key/value
+        /// cache per batch, left-padded); greedy rows only, each row's text the same as alone.
+        /// </summary>
+        public int TransformBatchSize { get; set; } = 8;
+
         /// <summary>How to generate (max new tokens, greedy or sampling with a seed, temperature, top-k/top-p, stop strings); changeable on the fitted transformer.</summary>
         public GenerationOptions Generation { get; set; } = new() { MaxNewTokens = 32 };
 
@@ -103,6 +109,8 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         {
             base.Validate();
             ArgumentNullException.ThrowIfNull(Generation, nameof(Generation));
+            if (TransformBatchSize <= 0)
+                throw new ArgumentOutOfRangeException(nameof(TransformBatchSize), $"TransformBatchSize must be positive; got {TransformBatchSize}.");
             // The tokenizer's decode is supplied at run time; stop strings need nothing else.
             (Generation with { TextDecoder = Generation.TextDecoder ?? (_ => "") }).Validate();
         }

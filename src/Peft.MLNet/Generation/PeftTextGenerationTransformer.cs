@@ -9,8 +9,10 @@ using Peft.Transformers.Generation;
 namespace Peft.MLNet.Generation;
 
 /// <summary>
-/// A fitted PEFT generator: adds the generated text lazily, row by row, so
-/// <c>mlContext.Model.CreatePredictionEngine</c> works. <c>mlContext.Model.Save</c> writes it as a
+/// A fitted PEFT generator: adds the generated text lazily; <see cref="Transform"/> generates
+/// greedy rows <see cref="TransformBatchSize"/> at a time (one pass, one key/value cache per batch,
+/// each row's text what it gets alone), and the row-to-row mapper serves
+/// <c>mlContext.Model.CreatePredictionEngine</c> one row at a time. <c>mlContext.Model.Save</c> writes it as a
 /// chain of ML.NET's own transforms carrying the adapter, the generation settings and a
 /// reference to the base model; <c>Model.Load</c> gives that chain back, which generates exactly
 /// what this transformer does.
@@ -23,22 +25,31 @@ public sealed class PeftTextGenerationTransformer : ITransformer
     private readonly GenerationColumns _columns;
     private readonly DataViewSchema _inputSchema;
 
-    private PeftTextGenerationTransformer(ITransformer chain, ModelState state, GenerationRuntime runtime, GenerationColumns columns, DataViewSchema inputSchema)
+    private PeftTextGenerationTransformer(ITransformer chain, ModelState state, GenerationRuntime runtime, GenerationColumns columns,
+        DataViewSchema inputSchema, int transformBatchSize)
     {
         _chain = chain;
         _state = state;
         _runtime = runtime;
         _columns = columns;
         _inputSchema = inputSchema;
+        TransformBatchSize = transformBatchSize;
     }
 
     /// <summary>The transformer of a state whose runtime is live in this process.</summary>
-    internal static PeftTextGenerationTransformer Create(ModelState state, GenerationRuntime runtime, GenerationColumns columns, DataViewSchema inputSchema)
+    internal static PeftTextGenerationTransformer Create(ModelState state, GenerationRuntime runtime, GenerationColumns columns,
+        DataViewSchema inputSchema, int transformBatchSize)
     {
         RuntimeCache.Put(state.Id, runtime);
         var chain = GenerationChain.Estimator(new MLContext(), columns, state.Serialize()).Fit(new SchemaOnlyDataView(inputSchema));
-        return new PeftTextGenerationTransformer(chain, state, runtime, columns, inputSchema);
+        return new PeftTextGenerationTransformer(chain, state, runtime, columns, inputSchema, transformBatchSize);
     }
+
+    /// <summary>
+    /// Rows <see cref="Transform"/> generates together (greedy generation with an eos token; sampled
+    /// rows always run one at a time so each row's draws are its own).
+    /// </summary>
+    public int TransformBatchSize { get; }
 
     /// <summary>How it generates.</summary>
     public GenerationOptions Generation => _runtime.Settings.Generation;
@@ -54,8 +65,19 @@ public sealed class PeftTextGenerationTransformer : ITransformer
         (generation with { TextDecoder = generation.TextDecoder ?? (_ => "") }).Validate();
         var settings = _runtime.Settings with { Generation = generation };
         var state = _state with { Id = Guid.NewGuid().ToString("N"), Settings = settings.ToJson() };
-        return Create(state, _runtime.With(settings), _columns, _inputSchema);
+        return Create(state, _runtime.With(settings), _columns, _inputSchema, TransformBatchSize);
     }
+
+    /// <summary>The same transformer generating <paramref name="rows"/> rows at a time in <see cref="Transform"/> (1: one by one).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is not positive.</exception>
+    public PeftTextGenerationTransformer WithTransformBatchSize(int rows)
+    {
+        if (rows <= 0) throw new ArgumentOutOfRangeException(nameof(rows), $"The batch size must be positive; got {rows}.");
+        return new PeftTextGenerationTransformer(_chain, _state, _runtime, _columns, _inputSchema, rows);
+    }
+
+    /// <summary>Generation passes this transformer's model has run (one per prompt alone, one per batch).</summary>
+    internal int GenerationPasses => _runtime.Passes;
 
     /// <summary>Generates the text after one prompt, as the output column of a row would hold it.</summary>
     public string Generate(string prompt)
@@ -74,7 +96,11 @@ public sealed class PeftTextGenerationTransformer : ITransformer
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _chain.GetRowToRowMapper(inputSchema);
 
     /// <inheritdoc/>
-    public IDataView Transform(IDataView input) => _chain.Transform(input);
+    public IDataView Transform(IDataView input)
+    {
+        var output = _chain.Transform(input);
+        return TransformBatchSize > 1 && _runtime.CanBatch ? new BatchedGenerationView(input, output, _runtime, _columns, TransformBatchSize) : output;
+    }
 
     /// <summary>Writes the adapter alone as a Hugging Face PEFT folder (adapter_config.json + adapter_model.safetensors).</summary>
     /// <param name="folder">The folder (created when missing).</param>
