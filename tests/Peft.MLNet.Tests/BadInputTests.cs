@@ -97,6 +97,25 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    public void AStateWrittenByAnotherVersionSaysSo()
+    {
+        using var tiny = TinyBase.Create();
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(Reviews.Rows);
+        // A zip whose chain carries a state in another format, as another version of Peft.MLNet would write it.
+        var columns = new ClassificationColumns("Label", "Text", null, "Score", "PredictedLabel");
+        var chain = Peft.MLNet.Persistence.ClassificationChain.Estimator(ml, columns, "peft-mlnet/9 0123\n{}", ["a", "b"]).Fit(data);
+        string zip = Path.Combine(tiny.Folder, "other-version.zip");
+        ml.Model.Save(chain, data.Schema, zip);
+        var loaded = new MLContext().Model.Load(zip, out _);
+        var thrown = Assert.Throws<Exception>(() => loaded.Transform(data).GetColumn<float[]>("Score").First());
+        var ours = Chain(thrown).OfType<InvalidDataException>().FirstOrDefault();
+        Assert.IsNotNull(ours, string.Join(" | ", Chain(thrown).Select(e => e.Message)));
+        StringAssert.Contains(ours.Message, "another version of Peft.MLNet");
+        StringAssert.Contains(ours.Message, "peft-mlnet/9");
+    }
+
+    [TestMethod]
     public void CancellingTheContextStopsFit()
     {
         using var tiny = TinyBase.Create();
