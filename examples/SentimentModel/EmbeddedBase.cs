@@ -28,7 +28,8 @@ internal static class EmbeddedBase
         get
         {
             string root = Environment.GetEnvironmentVariable("PEFT_MLNET_CACHE")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "peft-mlnet");
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
+                    Environment.SpecialFolderOption.Create), "peft-mlnet");
             return Path.Combine(root, $"embedded-base-{Version}");
         }
     }
@@ -111,7 +112,8 @@ internal static class EmbeddedBase
             ["version"] = "1.0",
             ["added_tokens"] = new JsonArray(new JsonObject
             {
-                ["id"] = EndOfText, ["content"] = "<|endoftext|>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = true, ["special"] = true,
+                ["id"] = EndOfText, ["content"] = "<|endoftext|>", ["single_word"] = false,
+                    ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = true, ["special"] = true,
             }),
             ["normalizer"] = null,
             ["pre_tokenizer"] = byteLevel.DeepClone(),
@@ -119,7 +121,8 @@ internal static class EmbeddedBase
             ["decoder"] = byteLevel.DeepClone(),
             ["model"] = new JsonObject
             {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "", ["end_of_word_suffix"] = "", ["fuse_unk"] = false,
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null,
+                    ["continuing_subword_prefix"] = "", ["end_of_word_suffix"] = "", ["fuse_unk"] = false,
                 ["byte_fallback"] = false, ["vocab"] = vocab, ["merges"] = new JsonArray(),
             },
         }.ToJsonString();

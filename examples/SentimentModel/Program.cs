@@ -22,7 +22,8 @@ Console.WriteLine($"before fine-tuning (majority class): accuracy {majority:P0}"
 
 var model = SentimentModel.Train(mlContext, trainData, baseFolder, SentimentModel.MLNetModelPath);
 double accuracy = SentimentModel.Evaluate(mlContext, model, testData, "after fine-tuning");
-Console.WriteLine($"saved {SentimentModel.MLNetModelPath} ({new FileInfo(SentimentModel.MLNetModelPath).Length / 1024.0:F0} KB: the adapter and settings, not the base)");
+Console.WriteLine($"saved {SentimentModel.MLNetModelPath} ({new FileInfo(SentimentModel.MLNetModelPath).Length / 1024.0:F0} " +
+    $"KB: the adapter and settings, not the base)");
 
 // A fresh context and a lazily created prediction engine over the saved file, as an app does.
 foreach (string text in new[] { "the soup was excellent.", "honestly, the show was dreadful.", "it was an ordinary day." })

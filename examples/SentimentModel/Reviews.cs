@@ -22,5 +22,7 @@ internal static class Reviews
     public static SentimentModel.ModelInput[] Test { get; } = Build(TestFrames);
 
     private static SentimentModel.ModelInput[] Build(string[] frames) =>
-        [.. from f in frames from w in Words select new SentimentModel.ModelInput { Text = string.Format(System.Globalization.CultureInfo.InvariantCulture, f, w.Word), Sentiment = w.Sentiment }];
+        [.. from f in frames from w in Words
+            select new SentimentModel.ModelInput { Text = string.Format(System.Globalization.CultureInfo.InvariantCulture, f, w.Word),
+                Sentiment = w.Sentiment }];
 }

@@ -87,7 +87,8 @@ public static class PeftCatalog
 
     /// <summary>
     /// Fine-tunes an encoder-decoder model (T5) with a PEFT adapter to turn a source text into its
-    /// target; the same trainer as <see cref="PeftTextGeneration(TransformsCatalog.TextTransforms, string, string, string, string, IPeftConfig?, int, int, int, float)"/>
+    /// target; the same trainer as
+    /// <see cref="PeftTextGeneration(TransformsCatalog.TextTransforms, string, string, string, string, IPeftConfig?, int, int, int, float)"/>
     /// with sequence-to-sequence column names.
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
@@ -103,7 +104,8 @@ public static class PeftCatalog
     public static PeftTextGenerationTrainer PeftSequenceToSequence(this TransformsCatalog.TextTransforms catalog, string baseModelFolder,
         string sourceColumnName = "Source", string targetColumnName = "Target", string outputColumnName = "GeneratedText", IPeftConfig? method = null,
         int maxNewTokens = 32, int epochs = 3, int batchSize = 8, float learningRate = 1e-3f) =>
-        catalog.PeftTextGeneration(baseModelFolder, sourceColumnName, targetColumnName, outputColumnName, method, maxNewTokens, epochs, batchSize, learningRate);
+        catalog.PeftTextGeneration(baseModelFolder, sourceColumnName, targetColumnName, outputColumnName, method,
+            maxNewTokens, epochs, batchSize, learningRate);
 
     /// <summary>Fine-tunes a generator with a PEFT adapter, every setting in <paramref name="options"/>.</summary>
     /// <param name="catalog">The text transforms catalog.</param>

@@ -73,16 +73,19 @@ public abstract class PeftTrainingOptions
     internal virtual void Validate()
     {
         if (string.IsNullOrWhiteSpace(BaseModelFolder))
-            throw new ArgumentOutOfRangeException(nameof(BaseModelFolder), "Set BaseModelFolder to a Hugging Face model folder (config.json, model.safetensors, tokenizer.json).");
+            throw new ArgumentOutOfRangeException(nameof(BaseModelFolder),
+                "Set BaseModelFolder to a Hugging Face model folder (config.json, model.safetensors, tokenizer.json).");
         if (!Directory.Exists(BaseModelFolder))
             throw new ArgumentOutOfRangeException(nameof(BaseModelFolder), $"The base model folder '{BaseModelFolder}' does not exist.");
         if (Epochs <= 0) throw new ArgumentOutOfRangeException(nameof(Epochs), $"Epochs must be positive; got {Epochs}.");
         if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"BatchSize must be positive; got {BatchSize}.");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"LearningRate must be positive; got {LearningRate}.");
-        if (ShuffleBufferSize <= 0) throw new ArgumentOutOfRangeException(nameof(ShuffleBufferSize), $"ShuffleBufferSize must be positive; got {ShuffleBufferSize}.");
+        if (ShuffleBufferSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(ShuffleBufferSize), $"ShuffleBufferSize must be positive; got {ShuffleBufferSize}.");
         if (MaxLength is <= 0) throw new ArgumentOutOfRangeException(nameof(MaxLength), $"MaxLength must be positive or null; got {MaxLength}.");
         if (GradientAccumulationSteps <= 0)
-            throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps), $"GradientAccumulationSteps must be positive; got {GradientAccumulationSteps}.");
+            throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps),
+                $"GradientAccumulationSteps must be positive; got {GradientAccumulationSteps}.");
         if (EarlyStoppingPatience is not null && ValidationSet is null)
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), "Early stopping needs a ValidationSet to measure.");
     }

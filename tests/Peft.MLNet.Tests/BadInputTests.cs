@@ -32,7 +32,8 @@ public sealed class BadInputTests
         StringAssert.Contains(missing.Message, "'Review'");
         StringAssert.Contains(missing.Message, "'Text'", "lists the columns there are");
 
-        var notKey = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Trainer(ml, tiny.Folder).Fit(ml.Transforms.CopyColumns("Label", "Sentiment").Fit(data).Transform(data)));
+        var notKey = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            Trainer(ml, tiny.Folder).Fit(ml.Transforms.CopyColumns("Label", "Sentiment").Fit(data).Transform(data)));
         StringAssert.Contains(notKey.Message, "expected Key<UInt32>, got String");
         StringAssert.Contains(notKey.Message, "MapValueToKey");
 
@@ -88,7 +89,8 @@ public sealed class BadInputTests
         PeftBaseModels.Register(moved.Folder);
         try
         {
-            CollectionAssert.AreEqual(expected, loaded.Transform(data).GetColumn<float[]>("Score").First(), "the registered copy of the original base gives the same scores");
+            CollectionAssert.AreEqual(expected, loaded.Transform(data).GetColumn<float[]>("Score").First(),
+                "the registered copy of the original base gives the same scores");
         }
         finally
         {

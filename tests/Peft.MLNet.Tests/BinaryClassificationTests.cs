@@ -32,7 +32,8 @@ public sealed class BinaryClassificationTests
         using var tiny = TinyBase.Create();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows);
-        var model = ml.BinaryClassification.Trainers.PeftTextClassification(tiny.Folder, sentence1ColumnName: "Text", epochs: 20, learningRate: 1e-2f).Fit(data);
+        var model = ml.BinaryClassification.Trainers.PeftTextClassification(tiny.Folder, sentence1ColumnName: "Text", epochs: 20, learningRate: 1e-2f)
+            .Fit(data);
         var scored = model.Transform(data);
         Assert.AreEqual(BooleanDataViewType.Instance, scored.Schema["PredictedLabel"].Type);
         Assert.AreEqual(NumberDataViewType.Single, scored.Schema["Probability"].Type);
@@ -61,7 +62,8 @@ public sealed class BinaryClassificationTests
         var ml = new MLContext();
         var data = ml.Data.LoadFromEnumerable(Reviews.Rows);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(data).Transform(data);
-        var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.PeftTextClassification(tiny.Folder, sentence1ColumnName: "Text").Fit(keyed));
+        var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.BinaryClassification.Trainers.PeftTextClassification(tiny.Folder, sentence1ColumnName: "Text").Fit(keyed));
         StringAssert.Contains(ex.Message, "expected Boolean");
         StringAssert.Contains(ex.Message, "MulticlassClassification");
     }

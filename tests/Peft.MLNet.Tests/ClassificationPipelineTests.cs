@@ -13,9 +13,11 @@ namespace Peft.MLNet.Tests;
 [TestClass]
 public sealed class ClassificationPipelineTests
 {
-    private static IEstimator<ITransformer> Pipeline(MLContext ml, string baseFolder, IPeftConfig? method = null, int epochs = 30, float learningRate = 1e-2f) =>
+    private static IEstimator<ITransformer> Pipeline(MLContext ml, string baseFolder, IPeftConfig? method = null,
+        int epochs = 30, float learningRate = 1e-2f) =>
         ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment")
-            .Append(ml.MulticlassClassification.Trainers.PeftTextClassification(baseFolder, sentence1ColumnName: "Text", method: method, epochs: epochs, batchSize: 8,
+            .Append(ml.MulticlassClassification.Trainers.PeftTextClassification(baseFolder, sentence1ColumnName: "Text",
+                method: method, epochs: epochs, batchSize: 8,
                 learningRate: learningRate))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedSentiment", "PredictedLabel"));
 
@@ -42,7 +44,8 @@ public sealed class ClassificationPipelineTests
         var metrics = ml.MulticlassClassification.Evaluate(scored);
         Assert.IsGreaterThanOrEqualTo(0.9, metrics.MicroAccuracy, $"training accuracy {metrics.MicroAccuracy}");
         foreach (var row in Scores(scored)) Assert.AreEqual(1f, row.Sum(), 1e-5f, "probabilities");
-        CollectionAssert.AreEquivalent(new[] { "positive", "negative", "neutral" }, Predictions(scored).Distinct().ToArray(), "the predicted keys carry the label's names");
+        CollectionAssert.AreEquivalent(new[] { "positive", "negative", "neutral" }, Predictions(scored).Distinct().ToArray(),
+            "the predicted keys carry the label's names");
         Assert.IsTrue(logged.Any(m => m.Contains("loss", StringComparison.Ordinal)), "progress reaches MLContext.Log");
     }
 
@@ -86,7 +89,8 @@ public sealed class ClassificationPipelineTests
         "prompt_tuning" => new PromptTuningConfig { NumVirtualTokens = 4 },
         "prefix_tuning" => new PrefixTuningConfig { NumVirtualTokens = 4 },
         "p_tuning" => new PTuningConfig { NumVirtualTokens = 4, EncoderHiddenSize = 16 },
-        "ia3" => new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj"), FanInFanOut = true },
+        "ia3" => new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"),
+            FeedforwardModules = TargetModules.FromNames("mlp.c_proj"), FanInFanOut = true },
         _ => new LoraConfig { R = 4, LoraAlpha = 8, TargetModules = TargetModules.FromNames("c_attn") },
     };
 
@@ -132,6 +136,7 @@ public sealed class ClassificationPipelineTests
         var expected = fitted.Transform(ml.Data.LoadFromEnumerable(new[] { new Review { Text = "a superb story" } })).GetColumn<float[]>("Score").Single();
         var softmax = logits.Select(l => MathF.Exp(l - logits.Max())).ToArray();
         float sum = softmax.Sum();
-        for (int i = 0; i < 3; i++) Assert.AreEqual(expected[i], softmax[i] / sum, 1e-6f, $"class {i}: the exported adapter (head included) scores as the transformer does");
+        for (int i = 0; i < 3; i++) Assert.AreEqual(expected[i], softmax[i] / sum, 1e-6f,
+            $"class {i}: the exported adapter (head included) scores as the transformer does");
     }
 }

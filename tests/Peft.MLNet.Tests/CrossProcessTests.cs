@@ -14,7 +14,8 @@ public sealed class CrossProcessTests
     {
         string here = Path.GetDirectoryName(typeof(CrossProcessTests).Assembly.Location)!;      // tests/Peft.MLNet.Tests/bin/<Configuration>/<tfm>
         string framework = Path.GetFileName(here), configuration = Path.GetFileName(Path.GetDirectoryName(here)!);
-        string dll = Path.GetFullPath(Path.Combine(here, "..", "..", "..", "..", "Peft.MLNet.Predictor", "bin", configuration, framework, "Peft.MLNet.Predictor.dll"));
+        string dll = Path.GetFullPath(Path.Combine(here, "..", "..", "..", "..",
+            "Peft.MLNet.Predictor", "bin", configuration, framework, "Peft.MLNet.Predictor.dll"));
         Assert.IsTrue(File.Exists(dll), $"the predictor is built with the tests: {dll}");
         return dll;
     }
@@ -35,7 +36,8 @@ public sealed class CrossProcessTests
         var scored = model.Transform(ml.Data.LoadFromEnumerable(probe.Select(t => new Review { Text = t })));
         var keys = scored.GetColumn<uint>("PredictedLabel").ToArray();
         var scores = scored.GetColumn<float[]>("Score").ToArray();
-        var expected = probe.Select((_, i) => $"{keys[i]} {string.Join(",", scores[i].Select(s => BitConverter.SingleToInt32Bits(s).ToString(CultureInfo.InvariantCulture)))}").ToArray();
+        var expected = probe.Select((_, i) =>
+            $"{keys[i]} {string.Join(",", scores[i].Select(s => BitConverter.SingleToInt32Bits(s).ToString(CultureInfo.InvariantCulture)))}").ToArray();
 
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { PredictorDll(), zip, texts }) start.ArgumentList.Add(arg);

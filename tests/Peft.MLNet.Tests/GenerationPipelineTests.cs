@@ -23,7 +23,8 @@ public sealed class GenerationPipelineTests
         using var tiny = TinyBase.Create();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Colours.Rows);
-        var model = ml.Transforms.Text.PeftTextGeneration(tiny.Folder, method: EveryLinear, maxNewTokens: 8, epochs: 150, batchSize: 6, learningRate: 1e-2f).Fit(data);
+        var model = ml.Transforms.Text.PeftTextGeneration(tiny.Folder, method: EveryLinear, maxNewTokens: 8,
+            epochs: 150, batchSize: 6, learningRate: 1e-2f).Fit(data);
         var generated = Generated(model.Transform(data));
         int right = Colours.Rows.Zip(generated).Count(p => p.Second.StartsWith(p.First.Completion, StringComparison.Ordinal));
         Assert.IsGreaterThanOrEqualTo(5, right, string.Join(" | ", generated));
@@ -153,7 +154,8 @@ public sealed class GenerationPipelineTests
         using var tiny = TinyBase.Create();
         var ml = new MLContext();
         var data = ml.Data.LoadFromEnumerable(Colours.Rows);
-        var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Text.PeftTextGeneration(tiny.Folder, completionColumnName: "Answer").Fit(data));
+        var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.Text.PeftTextGeneration(tiny.Folder, completionColumnName: "Answer").Fit(data));
         StringAssert.Contains(ex.Message, "'Answer'");
         StringAssert.Contains(ex.Message, "completion");
     }

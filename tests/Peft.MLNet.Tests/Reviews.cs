@@ -13,7 +13,8 @@ internal static class Reviews
     private static readonly string[] Templates = ["the film was {0}", "{0} acting", "a {0} story"];
 
     public static Review[] Rows { get; } =
-        [.. from t in Templates from w in Words select new Review { Text = string.Format(System.Globalization.CultureInfo.InvariantCulture, t, w.Word), Sentiment = w.Label }];
+        [.. from t in Templates from w in Words
+            select new Review { Text = string.Format(System.Globalization.CultureInfo.InvariantCulture, t, w.Word), Sentiment = w.Label }];
 }
 
 /// <summary>A row as users write them: text and a string label.</summary>

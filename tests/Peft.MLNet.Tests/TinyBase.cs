@@ -14,11 +14,16 @@ internal sealed class TinyBase : IDisposable
 {
     public const int EndOfText = 256;
 
+    // Also compiled into bench/Peft.MLNet.Benchmarks (linked), which builds its bases the same way.
     private TinyBase(string folder) => Folder = folder;
 
     public string Folder { get; }
 
-    public static TinyBase Create(string family = "gpt2", ulong seed = 7)
+    /// <param name="family">"gpt2", "llama" or "t5".</param>
+    /// <param name="seed">Weight seed.</param>
+    /// <param name="width">GPT-2's hidden size (heads of 16).</param>
+    /// <param name="layers">GPT-2's layer count.</param>
+    public static TinyBase Create(string family = "gpt2", ulong seed = 7, int width = 32, int layers = 2)
     {
         string folder = Path.Combine(Path.GetTempPath(), $"peft-mlnet-tests-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
@@ -32,13 +37,14 @@ internal sealed class TinyBase : IDisposable
             : family == "gpt2"
             ? new JsonObject
             {
-                ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = 32, ["n_layer"] = 2, ["n_head"] = 2, ["n_positions"] = 128,
+                ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = width, ["n_layer"] = layers, ["n_head"] = width / 16, ["n_positions"] = 128,
                 ["eos_token_id"] = EndOfText, ["bos_token_id"] = EndOfText,
             }
             : new JsonObject
             {
                 ["model_type"] = "llama", ["vocab_size"] = 257, ["hidden_size"] = 32, ["intermediate_size"] = 64, ["num_hidden_layers"] = 2,
-                ["num_attention_heads"] = 4, ["num_key_value_heads"] = 2, ["max_position_embeddings"] = 128, ["eos_token_id"] = EndOfText, ["bos_token_id"] = EndOfText,
+                ["num_attention_heads"] = 4, ["num_key_value_heads"] = 2, ["max_position_embeddings"] = 128,
+                    ["eos_token_id"] = EndOfText, ["bos_token_id"] = EndOfText,
                 ["rms_norm_eps"] = 1e-6, ["tie_word_embeddings"] = false,
             };
         var config = ModelConfig.Parse(json.ToJsonString(), "tiny config");
@@ -83,7 +89,8 @@ internal sealed class TinyBase : IDisposable
             ["version"] = "1.0",
             ["added_tokens"] = new JsonArray(new JsonObject
             {
-                ["id"] = EndOfText, ["content"] = "<|endoftext|>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = true, ["special"] = true,
+                ["id"] = EndOfText, ["content"] = "<|endoftext|>", ["single_word"] = false,
+                    ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = true, ["special"] = true,
             }),
             ["normalizer"] = null,
             ["pre_tokenizer"] = byteLevel.DeepClone(),
@@ -91,7 +98,8 @@ internal sealed class TinyBase : IDisposable
             ["decoder"] = byteLevel.DeepClone(),
             ["model"] = new JsonObject
             {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "", ["end_of_word_suffix"] = "", ["fuse_unk"] = false,
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null,
+                    ["continuing_subword_prefix"] = "", ["end_of_word_suffix"] = "", ["fuse_unk"] = false,
                 ["byte_fallback"] = false, ["vocab"] = vocab, ["merges"] = new JsonArray(),
             },
         }.ToJsonString();

@@ -59,7 +59,9 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
     }
 
     /// <summary>Trains the adapter on <paramref name="input"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it, the type seen and the type expected).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A column is missing or of the wrong type (the message names it, the type seen and the type expected).
+    /// </exception>
     /// <exception cref="InvalidOperationException">No row has a label, or a row cannot be encoded.</exception>
     /// <exception cref="OperationCanceledException">The context's execution was cancelled.</exception>
     public PeftTextClassificationTransformer Fit(IDataView input)
@@ -71,13 +73,17 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         SchemaChecks.RequireText(input.Schema, columns.Sentence1, "sentence 1");
         if (columns.Sentence2 is { } second) SchemaChecks.RequireText(input.Schema, second, "sentence 2");
         if (classNames.Length > ScoreChunks.MaxClasses)
-            throw new ArgumentOutOfRangeException(nameof(input), $"Label column '{columns.Label}' has {classNames.Length} classes; at most {ScoreChunks.MaxClasses} are supported.");
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"Label column '{columns.Label}' has {classNames.Length} classes; at most {ScoreChunks.MaxClasses} are supported.");
         if (_options.ValidationSet is { } binaryValidation && _binary) SchemaChecks.RequireBoolLabel(binaryValidation.Schema, columns.Label);
         else if (_options.ValidationSet is { } validation)
         {
             var (_, validationNames) = SchemaChecks.RequireKeyLabel(validation.Schema, columns.Label);
             if (!validationNames.SequenceEqual(classNames))
-                throw new ArgumentOutOfRangeException(nameof(input), $"The validation set's label '{columns.Label}' has other classes ({string.Join(", ", validationNames)}) than the training data ({string.Join(", ", classNames)}); map both with the same MapValueToKey transformer.");
+                throw new ArgumentOutOfRangeException(nameof(input),
+                    $"The validation set's label '{columns.Label}' has other classes ({string.Join(", ", validationNames)}) " +
+                    $"than the training data ({string.Join(", ", classNames)}); " +
+                    "map both with the same MapValueToKey transformer.");
         }
 
         using var host = new PipelineHost(_environment, nameof(PeftTextClassificationTrainer), "Fit");

@@ -45,7 +45,10 @@ public sealed class PeftTextClassificationTransformer : ITransformer
     /// <inheritdoc/>
     public IDataView Transform(IDataView input) => _chain.Transform(input);
 
-    /// <summary>Writes the adapter alone as a Hugging Face PEFT folder (adapter_config.json + adapter_model.safetensors, the classification head included).</summary>
+    /// <summary>
+    /// Writes the adapter alone as a Hugging Face PEFT folder (adapter_config.json +
+    /// adapter_model.safetensors, the classification head included).
+    /// </summary>
     /// <param name="folder">The folder (created when missing).</param>
     public void SaveAdapter(string folder)
     {

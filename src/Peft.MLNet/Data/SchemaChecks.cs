@@ -61,7 +61,8 @@ internal static class SchemaChecks
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return schema.GetColumnOrNull(name) is { } column && !column.IsHidden ? column
             : throw new ArgumentOutOfRangeException(nameof(schema),
-                $"The input has no column '{name}' ({role}, {expected} expected); it has {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"))}.");
+                $"The input has no column '{name}' ({role}, {expected} expected); " +
+                    $"it has {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"))}.");
     }
 
     private static ArgumentOutOfRangeException Mismatch(string name, string role, string expected, DataViewType seen) =>

@@ -33,7 +33,8 @@ internal sealed class SchemaOnlyDataView(DataViewSchema schema) : IDataView
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId value) => throw new InvalidOperationException("The view has no rows.");
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => (ref TValue value) => throw new InvalidOperationException("The view has no rows.");
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            (ref TValue value) => throw new InvalidOperationException("The view has no rows.");
 
         public override bool IsColumnActive(DataViewSchema.Column column) => true;
     }

@@ -35,7 +35,8 @@ internal sealed class GenerationRuntime
         Settings = settings;
         _gate = gate;
         var options = settings.Generation;
-        if (options.EosTokenIds is null && tokenizer.EosTokenId is int eos && model.BaseModel.Config.EosTokenIds.Count == 0) options = options with { EosTokenIds = [eos] };
+        if (options.EosTokenIds is null && tokenizer.EosTokenId is int eos
+            && model.BaseModel.Config.EosTokenIds.Count == 0) options = options with { EosTokenIds = [eos] };
         _options = options with { TextDecoder = ids => tokenizer.Decode(ids, skipSpecialTokens: true) };
     }
 
@@ -84,7 +85,9 @@ internal sealed class GenerationRuntime
         bool encoderDecoder = Model.TaskType == ModelTask.Seq2SeqLM;
         var target = Tokenizer.Encode(completion.ToString(), addSpecialTokens: encoderDecoder).Ids.ToList();
         if (Tokenizer.EosTokenId is int eos && (target.Count == 0 || target[^1] != eos)) target.Add(eos);
-        if (target.Count == 0) throw new ArgumentException("A completion encodes to no tokens and the tokenizer has no eos token to learn; give each row a completion.");
+        if (target.Count == 0)
+            throw new ArgumentException("A completion encodes to no tokens and the tokenizer has no eos token to learn; " +
+            "give each row a completion.");
         if (encoderDecoder) return new Tuners.Training.TrainingExample(promptIds, target);
         return new Tuners.Training.TrainingExample([.. promptIds, .. target], [.. Enumerable.Repeat(-100, promptIds.Count), .. target]);
     }

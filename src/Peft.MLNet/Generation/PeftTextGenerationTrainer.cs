@@ -31,7 +31,8 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
     /// <param name="context">The ML.NET context (its log receives progress; cancelling it stops training).</param>
     /// <param name="options">The settings.</param>
     public PeftTextGenerationTrainer(MLContext context, Options options)
-        : this(MLNetInternals.EnvironmentOf((context ?? throw new ArgumentNullException(nameof(context))).Transforms.Text, "mlContext.Transforms.Text.PeftTextGeneration"), options)
+        : this(MLNetInternals.EnvironmentOf((context ?? throw new ArgumentNullException(nameof(context))).Transforms.Text,
+            "mlContext.Transforms.Text.PeftTextGeneration"), options)
     {
     }
 
@@ -102,7 +103,10 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         /// </summary>
         public int TransformBatchSize { get; set; } = 8;
 
-        /// <summary>How to generate (max new tokens, greedy or sampling with a seed, temperature, top-k/top-p, stop strings); changeable on the fitted transformer.</summary>
+        /// <summary>
+        /// How to generate (max new tokens, greedy or sampling with a seed, temperature, top-k/top-p,
+        /// stop strings); changeable on the fitted transformer.
+        /// </summary>
         public GenerationOptions Generation { get; set; } = new() { MaxNewTokens = 32 };
 
         internal override void Validate()

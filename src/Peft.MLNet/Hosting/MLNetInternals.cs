@@ -22,8 +22,13 @@ internal static class MLNetInternals
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var property = InternalCatalog?.GetProperty("Environment");
-        if (property is not null && InternalCatalog!.IsInstanceOfType(catalog) && property.GetValue(catalog) is IHostEnvironment environment) return environment;
-        throw new InvalidOperationException($"This version of ML.NET does not let Peft.MLNet find the MLContext behind {catalog.GetType().Name}; use {alternative} instead.");
+        if (property is not null && InternalCatalog!.IsInstanceOfType(catalog) && property.GetValue(catalog) is IHostEnvironment environment)
+        {
+            return environment;
+        }
+        throw new InvalidOperationException(
+            $"This version of ML.NET does not let Peft.MLNet find the MLContext behind {catalog.GetType().Name}; " +
+            $"use {alternative} instead.");
     }
 
     /// <summary>Whether <paramref name="environment"/>'s execution was cancelled (ML.NET's CancelExecution).</summary>

@@ -25,7 +25,8 @@ internal static class ClassificationChain
     {
         var names = context.Data.LoadFromEnumerable(classNames.Select(n => new ClassNameRow { Name = n }));
         return Inputs(context, columns, state)
-            .Append(context.Transforms.CustomMapping<ClassificationMapping.Input, ClassificationMapping.Output>(ClassificationMapping.Map, ClassificationMapping.Contract))
+            .Append(context.Transforms.CustomMapping<ClassificationMapping.Input, ClassificationMapping.Output>(
+                ClassificationMapping.Map, ClassificationMapping.Contract))
             .Append(context.Transforms.Concatenate(columns.Score, ScoreChunks.ColumnsFor(classNames.Count)))
             .Append(context.Transforms.Conversion.MapValueToKey(columns.PredictedLabel, Predicted, keyData: names))
             .Append(context.Transforms.DropColumns([Text1, Text2, StateKeyMapping.Column, State, Predicted, .. ScoreChunks.AllColumns]));
@@ -41,7 +42,8 @@ internal static class ClassificationChain
         const string probability = nameof(BinaryClassificationMapping.Output.PeftMLNetProbability);
         const string predicted = nameof(BinaryClassificationMapping.Output.PeftMLNetPredictedBool);
         return Inputs(context, columns, state)
-            .Append(context.Transforms.CustomMapping<ClassificationMapping.Input, BinaryClassificationMapping.Output>(BinaryClassificationMapping.Map, BinaryClassificationMapping.Contract))
+            .Append(context.Transforms.CustomMapping<ClassificationMapping.Input, BinaryClassificationMapping.Output>(
+                BinaryClassificationMapping.Map, BinaryClassificationMapping.Contract))
             .Append(context.Transforms.CopyColumns(columns.Score, score))
             .Append(context.Transforms.CopyColumns(probabilityColumn, probability))
             .Append(context.Transforms.CopyColumns(columns.PredictedLabel, predicted))

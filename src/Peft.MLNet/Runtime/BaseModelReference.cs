@@ -16,11 +16,15 @@ internal sealed record BaseModelReference(string Folder, string Sha256)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The base model folder '{folder}' does not exist.");
         var files = Directory.GetFiles(folder)
-            .Where(f => Path.GetFileName(f) is "config.json" or "tokenizer.json" || f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".safetensors.index.json", StringComparison.Ordinal))
+            .Where(f => Path.GetFileName(f) is "config.json" or "tokenizer.json"
+                || f.EndsWith(".safetensors", StringComparison.Ordinal)
+                || f.EndsWith(".safetensors.index.json", StringComparison.Ordinal))
             .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)
             .ToArray();
         if (!files.Any(f => Path.GetFileName(f) == "config.json"))
-            throw new FileNotFoundException($"The base model folder '{folder}' has no config.json; give a Hugging Face model folder (config.json, model.safetensors, tokenizer.json).", Path.Combine(folder, "config.json"));
+            throw new FileNotFoundException(
+                $"The base model folder '{folder}' has no config.json; give a Hugging Face model folder (config.json, model.safetensors, tokenizer.json).",
+                Path.Combine(folder, "config.json"));
         return files;
     }
 

@@ -31,7 +31,9 @@ public static class PeftBaseModels
     public static void Clear() => ByHash.Clear();
 
     /// <summary>The folder holding the base that <paramref name="reference"/> names.</summary>
-    /// <exception cref="InvalidOperationException">Neither a registered folder nor the saved one holds those files; the message says what differs and what to do.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// Neither a registered folder nor the saved one holds those files; the message says what differs and what to do.
+    /// </exception>
     internal static string Resolve(BaseModelReference reference)
     {
         if (ByHash.TryGetValue(reference.Sha256, out string? registered)) return registered;

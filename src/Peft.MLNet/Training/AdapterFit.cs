@@ -28,7 +28,8 @@ internal static class AdapterFit
         var tokenizer = Tokenizer.Load(reference.Folder);
         var model = new PeftModel(load(reference.Folder, new LoadOptions { Quantization = options.Quantization }));
         if (options.InitialAdapterFolder is { } start) model.LoadAdapter(start, AdapterName, trainable: true);
-        else model.AddAdapter(AdapterName, options.Method ?? new LoraConfig { R = 8, LoraAlpha = 16, TargetModules = LoraTargetDefaults.For(model.BaseModel.Config.Family) },
+        else model.AddAdapter(AdapterName,
+            options.Method ?? new LoraConfig { R = 8, LoraAlpha = 16, TargetModules = LoraTargetDefaults.For(model.BaseModel.Config.Family) },
             (ulong)options.Seed);
         var (trainable, total) = model.CountParameters();
         host.Info($"Base model {reference.Folder} (SHA-256 {reference.Sha256[..12]}…), {model.TaskType}; {model[AdapterName].Config.PeftType}: " +
@@ -43,7 +44,8 @@ internal static class AdapterFit
     {
         var trainer = new Trainer(model, options.ToTrainerOptions(tokenizer.PadTokenId ?? tokenizer.EosTokenId));
         var progress = new SynchronousProgress<TrainingProgress>(p => host.Info(
-            $"epoch {p.Epoch.ToString("F2", CultureInfo.InvariantCulture)} step {p.Step}/{p.TotalSteps} loss {p.Loss.ToString("F4", CultureInfo.InvariantCulture)}" +
+            $"epoch {p.Epoch.ToString("F2", CultureInfo.InvariantCulture)} step {p.Step}/{p.TotalSteps} " +
+            $"loss {p.Loss.ToString("F4", CultureInfo.InvariantCulture)}" +
             (p.EvaluationLoss is float e ? $" validation loss {e.ToString("F4", CultureInfo.InvariantCulture)}" : "") +
             $" lr {p.LearningRate.ToString("E2", CultureInfo.InvariantCulture)} {p.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture)} tok/s"));
         if (evaluation is { Count: 0 }) host.Warning("The validation set has no rows to score; training without validation.");
