@@ -26,6 +26,12 @@ public abstract class PeftTrainingOptions
     /// <summary>An HF PEFT adapter folder to continue training from instead of a fresh adapter (its config replaces <see cref="Method"/>).</summary>
     public string? InitialAdapterFolder { get; set; }
 
+    /// <summary>
+    /// An Int32 column with each row's task (0-based), read in training and at prediction: needed by
+    /// multitask prompt tuning (HF's <c>task_ids</c>), ignored by the other methods; null for none.
+    /// </summary>
+    public string? TaskIdColumnName { get; set; }
+
     /// <summary>Passes over the data.</summary>
     public int Epochs { get; set; } = 3;
 

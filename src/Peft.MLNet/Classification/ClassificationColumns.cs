@@ -6,4 +6,6 @@ namespace Peft.MLNet.Classification;
 /// <param name="Sentence2">A second text for sentence-pair tasks, or null.</param>
 /// <param name="Score">The class probabilities written (a vector, one per class).</param>
 /// <param name="PredictedLabel">The predicted class written (a key with the label's names).</param>
-internal sealed record ClassificationColumns(string Label, string Sentence1, string? Sentence2, string Score, string PredictedLabel);
+/// <param name="TaskId">The Int32 task id column (multitask prompt tuning), or null.</param>
+internal sealed record ClassificationColumns(string Label, string Sentence1, string? Sentence2, string Score, string PredictedLabel,
+    string? TaskId = null);

@@ -15,9 +15,12 @@ internal sealed class ClassificationRowFormat(ClassificationColumns columns, Fun
     : RowFormat
 {
     /// <inheritdoc/>
-    public override IReadOnlyList<DataViewSchema.Column> Columns(DataViewSchema schema) => columns.Sentence2 is { } second
-        ? [schema[columns.Label], schema[columns.Sentence1], schema[second]]
-        : [schema[columns.Label], schema[columns.Sentence1]];
+    public override IReadOnlyList<DataViewSchema.Column> Columns(DataViewSchema schema) =>
+    [
+        schema[columns.Label], schema[columns.Sentence1],
+        .. columns.Sentence2 is { } second ? [schema[second]] : Array.Empty<DataViewSchema.Column>(),
+        .. columns.TaskId is { } task ? [schema[task]] : Array.Empty<DataViewSchema.Column>(),
+    ];
 
     /// <inheritdoc/>
     public override IReadOnlyList<DataViewSchema.Column> FilterColumns(DataViewSchema schema) => [schema[columns.Label]];
@@ -40,14 +43,17 @@ internal sealed class ClassificationRowFormat(ClassificationColumns columns, Fun
         var getKey = KeyGetter(cursor);
         var getText1 = cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema[columns.Sentence1]);
         var getText2 = columns.Sentence2 is { } second ? cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema[second]) : null;
+        var getTask = columns.TaskId is { } taskColumn ? cursor.GetGetter<int>(cursor.Schema[taskColumn]) : null;
         uint key = 0;
+        int task = 0;
         ReadOnlyMemory<char> text1 = default, text2 = default;
         return () =>
         {
             getKey(ref key);
             getText1(ref text1);
             getText2?.Invoke(ref text2);
-            return new TrainingExample(encode(text1, text2), [(int)key - 1]);
+            getTask?.Invoke(ref task);
+            return new TrainingExample(encode(text1, text2), [(int)key - 1], getTask is null ? null : task);
         };
     }
 

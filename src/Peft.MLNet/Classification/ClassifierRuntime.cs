@@ -48,8 +48,8 @@ internal sealed class ClassifierRuntime
         return Settings.MaxLength is int max && ids.Count > max ? ids.Take(max).ToArray() : ids;
     }
 
-    /// <summary>Class probabilities (softmax of the logits) of one row into <paramref name="probabilities"/>.</summary>
-    public void Score(ReadOnlySpan<char> sentence1, ReadOnlySpan<char> sentence2, Span<float> probabilities)
+    /// <summary>Class probabilities (softmax of the logits) of one row of task <paramref name="taskId"/> into <paramref name="probabilities"/>.</summary>
+    public void Score(ReadOnlySpan<char> sentence1, ReadOnlySpan<char> sentence2, int taskId, Span<float> probabilities)
     {
         var ids = Encode(sentence1, sentence2);
         var input = IntTensor.FromArray([.. ids], 1, ids.Count);
@@ -57,7 +57,7 @@ internal sealed class ClassifierRuntime
         {
             using var noGrad = Autograd.NoGrad();
             using var scope = new TensorScope();
-            var logits = Model.Forward(input).Logits.Span;
+            var logits = Model.Forward(input, taskIds: Model.NeedsTaskIds ? IntTensor.FromArray([taskId], 1) : null).Logits.Span;
             float max = float.NegativeInfinity;
             for (int i = 0; i < logits.Length; i++) max = Math.Max(max, logits[i]);
             float sum = 0;

@@ -48,7 +48,7 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
     }
 
     private ClassificationColumns Columns => new(_options.LabelColumnName, _options.Sentence1ColumnName, _options.Sentence2ColumnName, _options.ScoreColumnName,
-        _options.PredictedLabelColumnName);
+        _options.PredictedLabelColumnName, _options.TaskIdColumnName);
 
     /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -89,6 +89,8 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         using var host = new PipelineHost(_environment, nameof(PeftTextClassificationTrainer), "Fit");
         var (model, tokenizer, baseModel) = AdapterFit.Prepare(_options, host,
             (folder, load) => ModelLoader.LoadSequenceClassifier(folder, classNames.Length, load, (ulong)_options.Seed));
+        SchemaChecks.RequireTaskIdsWhereNeeded(input.Schema, columns.TaskId, model.NeedsTaskIds);
+        if (_options.ValidationSet is { } validationData) SchemaChecks.RequireTaskIdsWhereNeeded(validationData.Schema, columns.TaskId, model.NeedsTaskIds);
         var settings = new ClassificationSettings(classNames, _options.MaxLength, columns.Sentence2 is not null, _binary);
         var runtime = new ClassifierRuntime(model, tokenizer, settings);
         IReadOnlyList<int> Encode(ReadOnlyMemory<char> a, ReadOnlyMemory<char> b) => runtime.Encode(a.Span, b.Span);

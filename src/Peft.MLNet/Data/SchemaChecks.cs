@@ -22,6 +22,26 @@ internal static class SchemaChecks
         return column;
     }
 
+    /// <summary>The Int32 task id column <paramref name="name"/> (multitask prompt tuning).</summary>
+    public static DataViewSchema.Column RequireTaskId(DataViewSchema schema, string name)
+    {
+        var column = Require(schema, name, "task id", "Int32");
+        if (column.Type != NumberDataViewType.Int32) throw Mismatch(name, "task id", "Int32", column.Type);
+        return column;
+    }
+
+    /// <summary>
+    /// Checks that a model whose adapter needs task ids (multitask prompt tuning) has a task column,
+    /// and that <paramref name="taskColumn"/>, when set, is an Int32 column of <paramref name="schema"/>.
+    /// </summary>
+    public static void RequireTaskIdsWhereNeeded(DataViewSchema schema, string? taskColumn, bool needed)
+    {
+        if (taskColumn is not null) RequireTaskId(schema, taskColumn);
+        else if (needed)
+            throw new ArgumentOutOfRangeException(nameof(taskColumn),
+                "Multitask prompt tuning reads each row's task: set TaskIdColumnName to an Int32 column of task ids (0-based, below num_tasks).");
+    }
+
     /// <summary>The key-typed label column <paramref name="name"/>, its class count and class names (key values, or "0", "1", … without them).</summary>
     public static (DataViewSchema.Column Column, string[] ClassNames) RequireKeyLabel(DataViewSchema schema, string name)
     {

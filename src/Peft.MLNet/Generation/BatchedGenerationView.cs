@@ -31,18 +31,19 @@ internal sealed class BatchedGenerationView(IDataView input, IDataView chainOutp
         if (!needed.Any(c => c.Index == output.Index)) return chainOutput.GetRowCursor(needed, rand);
         // In source order: the lookahead cursor must meet the same rows in the same order.
         var primary = chainOutput.GetRowCursor(needed.Where(c => c.Index != output.Index));
-        return new Cursor(primary, input, runtime, columns.Prompt, output, batchSize);
+        return new Cursor(primary, input, runtime, columns.Prompt, columns.TaskId, output, batchSize);
     }
 
     /// <inheritdoc/>
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(DataViewRowCursor primary, IDataView input, GenerationRuntime runtime, string promptColumn,
+    private sealed class Cursor(DataViewRowCursor primary, IDataView input, GenerationRuntime runtime, string promptColumn, string? taskColumn,
         DataViewSchema.Column output, int batchSize) : DataViewRowCursor
     {
         private DataViewRowCursor? _lookahead;
         private ValueGetter<ReadOnlyMemory<char>>? _getPrompt;
+        private ValueGetter<int>? _getTask;
         private long _first = -1;
         private readonly List<string?> _texts = [];
         private readonly List<Exception?> _errors = [];
@@ -84,8 +85,10 @@ internal sealed class BatchedGenerationView(IDataView input, IDataView chainOutp
             if (_lookahead is null || _lookahead.Position > position)
             {
                 _lookahead?.Dispose();
-                _lookahead = input.GetRowCursor([input.Schema[promptColumn]]);
-                _getPrompt = _lookahead.GetGetter<ReadOnlyMemory<char>>(input.Schema[promptColumn]);
+                var promptInput = input.Schema[promptColumn];
+                _lookahead = taskColumn is null ? input.GetRowCursor([promptInput]) : input.GetRowCursor([promptInput, input.Schema[taskColumn]]);
+                _getPrompt = _lookahead.GetGetter<ReadOnlyMemory<char>>(promptInput);
+                _getTask = taskColumn is null ? null : _lookahead.GetGetter<int>(input.Schema[taskColumn]);
             }
             while (_lookahead.Position < position)
                 if (!_lookahead.MoveNext()) throw new InvalidOperationException($"The input has no row {position}; it changed while being read.");
@@ -93,14 +96,18 @@ internal sealed class BatchedGenerationView(IDataView input, IDataView chainOutp
             _texts.Clear();
             _errors.Clear();
             var prompts = new List<IReadOnlyList<int>>();
+            var tasks = new List<int>();
             var slots = new List<int>();
             ReadOnlyMemory<char> prompt = default;
+            int task = 0;
             do
             {
                 _getPrompt!(ref prompt);
+                _getTask?.Invoke(ref task);
                 try
                 {
                     prompts.Add(runtime.EncodePrompt(prompt.Span));
+                    tasks.Add(task);
                     slots.Add(_texts.Count);
                     _errors.Add(null);
                 }
@@ -111,7 +118,7 @@ internal sealed class BatchedGenerationView(IDataView input, IDataView chainOutp
                 _texts.Add(null);
             }
             while (_texts.Count < batchSize && _lookahead.MoveNext());
-            var texts = prompts.Count > 0 ? runtime.Generate(prompts) : [];
+            var texts = prompts.Count > 0 ? runtime.Generate(prompts, tasks) : [];
             for (int i = 0; i < texts.Length; i++) _texts[slots[i]] = texts[i];
         }
 

@@ -12,7 +12,9 @@ internal sealed class GenerationRowFormat(GenerationColumns columns, Func<ReadOn
 {
     /// <inheritdoc/>
     public override IReadOnlyList<DataViewSchema.Column> Columns(DataViewSchema schema) =>
-        [schema[columns.Prompt], schema[columns.Completion]];
+        columns.TaskId is { } task
+            ? [schema[columns.Prompt], schema[columns.Completion], schema[task]]
+            : [schema[columns.Prompt], schema[columns.Completion]];
 
     /// <inheritdoc/>
     public override IReadOnlyList<DataViewSchema.Column> FilterColumns(DataViewSchema schema) => [];
@@ -25,12 +27,16 @@ internal sealed class GenerationRowFormat(GenerationColumns columns, Func<ReadOn
     {
         var getPrompt = cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema[columns.Prompt]);
         var getCompletion = cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema[columns.Completion]);
+        var getTask = columns.TaskId is { } taskColumn ? cursor.GetGetter<int>(cursor.Schema[taskColumn]) : null;
         ReadOnlyMemory<char> prompt = default, completion = default;
+        int task = 0;
         return () =>
         {
             getPrompt(ref prompt);
             getCompletion(ref completion);
-            return example(prompt, completion);
+            if (getTask is null) return example(prompt, completion);
+            getTask(ref task);
+            return example(prompt, completion) with { TaskId = task };
         };
     }
 }

@@ -93,13 +93,16 @@ internal sealed class GenerationRuntime
     }
 
     /// <summary>The text generated after <paramref name="prompt"/> (special tokens dropped).</summary>
-    public string Generate(ReadOnlySpan<char> prompt) => Generate(EncodePrompt(prompt));
+    /// <param name="prompt">The prompt text.</param>
+    /// <param name="taskId">The row's task (multitask prompt tuning; ignored by other methods).</param>
+    public string Generate(ReadOnlySpan<char> prompt, int taskId = 0) => Generate(EncodePrompt(prompt), taskId);
 
-    /// <summary>The text generated after the prompt ids <paramref name="ids"/> (special tokens dropped).</summary>
-    public string Generate(IReadOnlyList<int> ids)
+    /// <summary>The text generated after the prompt ids <paramref name="ids"/> of task <paramref name="taskId"/> (special tokens dropped).</summary>
+    public string Generate(IReadOnlyList<int> ids, int taskId)
     {
         IntTensor sequences;
-        lock (_gate) sequences = Model.Generate(IntTensor.FromArray([.. ids], 1, ids.Count), null, _options);
+        var taskIds = Model.NeedsTaskIds ? IntTensor.FromArray([taskId], 1) : null;
+        lock (_gate) sequences = Model.Generate(IntTensor.FromArray([.. ids], 1, ids.Count), null, _options, taskIds);
         Interlocked.Increment(ref _passes);
         // Causal rows repeat the prompt; seq2seq rows start with the decoder start id.
         int skip = Model.TaskType == ModelTask.Seq2SeqLM ? 1 : ids.Count;
@@ -118,12 +121,14 @@ internal sealed class GenerationRuntime
     /// <summary>
     /// Generates for several prompts in one pass with one key/value cache (causal prompts padded
     /// on the left, seq2seq sources on the right, masked); each row's text is the one
-    /// <see cref="Generate(IReadOnlyList{int})"/> gives it alone. Without <see cref="CanBatch"/> the
+    /// <see cref="Generate(IReadOnlyList{int}, int)"/> gives it alone. Without <see cref="CanBatch"/> the
     /// prompts run one at a time.
     /// </summary>
-    public string[] Generate(IReadOnlyList<IReadOnlyList<int>> prompts)
+    /// <param name="prompts">Each row's prompt ids.</param>
+    /// <param name="taskIds">Each row's task (multitask prompt tuning; ignored by other methods).</param>
+    public string[] Generate(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int> taskIds)
     {
-        if (prompts.Count == 1 || !CanBatch) return prompts.Select(Generate).ToArray();
+        if (prompts.Count == 1 || !CanBatch) return prompts.Select((p, i) => Generate(p, taskIds[i])).ToArray();
         bool encoderDecoder = Model.TaskType == ModelTask.Seq2SeqLM;
         int batch = prompts.Count, length = prompts.Max(p => p.Count);
         var eos = EosIds;
@@ -141,7 +146,8 @@ internal sealed class GenerationRuntime
         }
         IntTensor sequences;
         // Finished rows are padded with an eos id: cutting each row at its first eos gives its own end back.
-        lock (_gate) sequences = Model.Generate(ids, mask, _options with { PadTokenId = eos[0] });
+        var tasks = Model.NeedsTaskIds ? IntTensor.FromArray([.. taskIds], batch) : null;
+        lock (_gate) sequences = Model.Generate(ids, mask, _options with { PadTokenId = eos[0] }, tasks);
         Interlocked.Increment(ref _passes);
         int total = sequences.Shape[1], skip = encoderDecoder ? 1 : length;
         var texts = new string[batch];

@@ -44,7 +44,8 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         _options = options;
     }
 
-    private GenerationColumns Columns => new(_options.PromptColumnName, _options.CompletionColumnName, _options.OutputColumnName);
+    private GenerationColumns Columns => new(_options.PromptColumnName, _options.CompletionColumnName, _options.OutputColumnName,
+        _options.TaskIdColumnName);
 
     /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -73,6 +74,8 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         var (model, tokenizer, baseModel) = AdapterFit.Prepare(_options, host, (folder, load) => ModelConfig.Load(folder).IsEncoderDecoder
             ? ModelLoader.LoadSeq2Seq(folder, load)
             : ModelLoader.LoadCausal(folder, load));
+        SchemaChecks.RequireTaskIdsWhereNeeded(input.Schema, columns.TaskId, model.NeedsTaskIds);
+        if (_options.ValidationSet is { } validationData) SchemaChecks.RequireTaskIdsWhereNeeded(validationData.Schema, columns.TaskId, model.NeedsTaskIds);
         var runtime = new GenerationRuntime(model, tokenizer, new TextGenerationSettings(_options.MaxLength, _options.Generation));
         var format = new GenerationRowFormat(columns, (prompt, completion) => runtime.TrainingExample(prompt.Span, completion.Span));
         var rows = new DataViewTrainingData(input, format, _options.ShuffleBufferSize, host.Token);

@@ -80,10 +80,12 @@ public sealed class PeftTextGenerationTransformer : ITransformer
     internal int GenerationPasses => _runtime.Passes;
 
     /// <summary>Generates the text after one prompt, as the output column of a row would hold it.</summary>
-    public string Generate(string prompt)
+    /// <param name="prompt">The prompt (or source) text.</param>
+    /// <param name="taskId">The row's task, for multitask prompt tuning (ignored by other methods).</param>
+    public string Generate(string prompt, int taskId = 0)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        return _runtime.Generate(prompt);
+        return _runtime.Generate(prompt, taskId);
     }
 
     /// <inheritdoc/>

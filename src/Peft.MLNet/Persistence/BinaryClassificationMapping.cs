@@ -22,7 +22,7 @@ public sealed class BinaryClassificationMapping : CustomMappingFactory<Classific
         ArgumentNullException.ThrowIfNull(output);
         var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, ClassificationMapping.Build);
         Span<float> probabilities = stackalloc float[2];
-        runtime.Score(input.PeftMLNetText1.Span, input.PeftMLNetText2.Span, probabilities);
+        runtime.Score(input.PeftMLNetText1.Span, input.PeftMLNetText2.Span, input.PeftMLNetTaskId, probabilities);
         output.PeftMLNetProbability = probabilities[1];
         output.PeftMLNetScore = MathF.Log(probabilities[1]) - MathF.Log(probabilities[0]);
         output.PeftMLNetPredictedBool = probabilities[1] > 0.5f;

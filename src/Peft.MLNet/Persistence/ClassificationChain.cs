@@ -29,7 +29,8 @@ internal static class ClassificationChain
                 ClassificationMapping.Map, ClassificationMapping.Contract))
             .Append(context.Transforms.Concatenate(columns.Score, ScoreChunks.ColumnsFor(classNames.Count)))
             .Append(context.Transforms.Conversion.MapValueToKey(columns.PredictedLabel, Predicted, keyData: names))
-            .Append(context.Transforms.DropColumns([Text1, Text2, StateKeyMapping.Column, State, Predicted, .. ScoreChunks.AllColumns]));
+            .Append(context.Transforms.DropColumns(
+                [Text1, Text2, StateKeyMapping.Column, StateKeyMapping.TaskColumn, State, Predicted, .. ScoreChunks.AllColumns]));
     }
 
     /// <summary>
@@ -47,15 +48,18 @@ internal static class ClassificationChain
             .Append(context.Transforms.CopyColumns(columns.Score, score))
             .Append(context.Transforms.CopyColumns(probabilityColumn, probability))
             .Append(context.Transforms.CopyColumns(columns.PredictedLabel, predicted))
-            .Append(context.Transforms.DropColumns(Text1, Text2, StateKeyMapping.Column, State, score, probability, predicted));
+            .Append(context.Transforms.DropColumns(Text1, Text2, StateKeyMapping.Column, StateKeyMapping.TaskColumn, State, score, probability, predicted));
     }
 
-    /// <summary>The text columns under the mapping's names and the state beside them.</summary>
-    private static IEstimator<ITransformer> Inputs(MLContext context, ClassificationColumns columns, string state) =>
-        context.Transforms.CopyColumns(Text1, columns.Sentence1)
+    /// <summary>The text columns under the mapping's names, the state beside them, and the task column when there is one.</summary>
+    private static IEstimator<ITransformer> Inputs(MLContext context, ClassificationColumns columns, string state)
+    {
+        var inputs = context.Transforms.CopyColumns(Text1, columns.Sentence1)
             .Append(context.Transforms.CopyColumns(Text2, columns.Sentence2 ?? columns.Sentence1))
             .Append(context.Transforms.CustomMapping<StateKeyMapping.NoInput, StateKeyMapping.KeyRow>(StateKeyMapping.Map, StateKeyMapping.Contract))
             .Append(context.Transforms.Conversion.MapValue(State, [new KeyValuePair<string, string>(StateKeyMapping.Key, state)], StateKeyMapping.Column));
+        return TaskIds.Append(context, inputs, columns.TaskId);
+    }
 
     /// <summary>One class name (the key data of the predicted label).</summary>
     private sealed class ClassNameRow

@@ -24,7 +24,7 @@ public sealed class ClassificationMapping : CustomMappingFactory<ClassificationM
         var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, Build);
         int classes = runtime.Settings.ClassNames.Count;
         var probabilities = new float[classes];
-        runtime.Score(input.PeftMLNetText1.Span, input.PeftMLNetText2.Span, probabilities);
+        runtime.Score(input.PeftMLNetText1.Span, input.PeftMLNetText2.Span, input.PeftMLNetTaskId, probabilities);
         int best = 0;
         for (int i = 1; i < classes; i++)
             if (probabilities[i] > probabilities[best]) best = i;
@@ -43,6 +43,9 @@ public sealed class ClassificationMapping : CustomMappingFactory<ClassificationM
     /// <summary>What the step reads.</summary>
     public sealed class Input
     {
+        /// <summary>The row's task (multitask prompt tuning; 0 without a task column).</summary>
+        public int PeftMLNetTaskId { get; set; }
+
         /// <summary>The first sentence.</summary>
         public ReadOnlyMemory<char> PeftMLNetText1 { get; set; }
 

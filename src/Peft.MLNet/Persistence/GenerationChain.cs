@@ -16,11 +16,14 @@ internal static class GenerationChain
     private const string Generated = nameof(GenerationMapping.Output.PeftMLNetGenerated);
 
     /// <summary>The chain's estimator for a state (a placeholder gives the output schema before a fit).</summary>
-    public static IEstimator<ITransformer> Estimator(MLContext context, GenerationColumns columns, string state) =>
-        context.Transforms.CopyColumns(Prompt, columns.Prompt)
+    public static IEstimator<ITransformer> Estimator(MLContext context, GenerationColumns columns, string state)
+    {
+        var inputs = context.Transforms.CopyColumns(Prompt, columns.Prompt)
             .Append(context.Transforms.CustomMapping<StateKeyMapping.NoInput, StateKeyMapping.KeyRow>(StateKeyMapping.Map, StateKeyMapping.Contract))
-            .Append(context.Transforms.Conversion.MapValue(State, [new KeyValuePair<string, string>(StateKeyMapping.Key, state)], StateKeyMapping.Column))
+            .Append(context.Transforms.Conversion.MapValue(State, [new KeyValuePair<string, string>(StateKeyMapping.Key, state)], StateKeyMapping.Column));
+        return TaskIds.Append(context, inputs, columns.TaskId)
             .Append(context.Transforms.CustomMapping<GenerationMapping.Input, GenerationMapping.Output>(GenerationMapping.Map, GenerationMapping.Contract))
             .Append(context.Transforms.CopyColumns(columns.Output, Generated))
-            .Append(context.Transforms.DropColumns(Prompt, StateKeyMapping.Column, State, Generated));
+            .Append(context.Transforms.DropColumns(Prompt, StateKeyMapping.Column, StateKeyMapping.TaskColumn, State, Generated));
+    }
 }

@@ -19,7 +19,7 @@ public sealed class GenerationMapping : CustomMappingFactory<GenerationMapping.I
         var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, state => state.Task == PeftTextGenerationTrainer.TaskName
             ? GenerationRuntime.FromState(state)
             : throw new InvalidDataException($"The saved PEFT state is for task '{state.Task}', not {PeftTextGenerationTrainer.TaskName}."));
-        output.PeftMLNetGenerated = runtime.Generate(input.PeftMLNetPrompt.Span);
+        output.PeftMLNetGenerated = runtime.Generate(input.PeftMLNetPrompt.Span, input.PeftMLNetTaskId);
     }
 
     /// <inheritdoc/>
@@ -30,6 +30,9 @@ public sealed class GenerationMapping : CustomMappingFactory<GenerationMapping.I
     {
         /// <summary>The prompt (or the source text of a sequence-to-sequence model).</summary>
         public ReadOnlyMemory<char> PeftMLNetPrompt { get; set; }
+
+        /// <summary>The row's task (multitask prompt tuning; 0 without a task column).</summary>
+        public int PeftMLNetTaskId { get; set; }
 
         /// <summary>The saved state (the same for every row).</summary>
         public ReadOnlyMemory<char> PeftMLNetState { get; set; }

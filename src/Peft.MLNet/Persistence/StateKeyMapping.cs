@@ -15,11 +15,15 @@ public sealed class StateKeyMapping : CustomMappingFactory<StateKeyMapping.NoInp
     /// <summary>The column it writes.</summary>
     public const string Column = nameof(KeyRow.PeftMLNetStateKey);
 
+    /// <summary>The task id column the mappings read; this step writes 0 and a pipeline's task column, copied over it, replaces it.</summary>
+    public const string TaskColumn = nameof(KeyRow.PeftMLNetTaskId);
+
     /// <summary>Writes the key.</summary>
     public static void Map(NoInput input, KeyRow output)
     {
         ArgumentNullException.ThrowIfNull(output);
         output.PeftMLNetStateKey = Key;
+        output.PeftMLNetTaskId = 0;
     }
 
     /// <inheritdoc/>
@@ -35,5 +39,8 @@ public sealed class StateKeyMapping : CustomMappingFactory<StateKeyMapping.NoInp
     {
         /// <summary>Always <see cref="Key"/>.</summary>
         public string PeftMLNetStateKey { get; set; } = Key;
+
+        /// <summary>Task 0, for pipelines without a task column.</summary>
+        public int PeftMLNetTaskId { get; set; }
     }
 }
