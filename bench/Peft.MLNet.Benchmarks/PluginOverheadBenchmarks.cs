@@ -19,28 +19,21 @@ namespace Peft.MLNet.Benchmarks;
 /// What the ML.NET plug-in costs over the engine doing the same work directly, on one base (GPT-2
 /// shape, 4 layers, d=128, byte-level tokenizer, random weights): Fit against the engine's
 /// Trainer (both load the base, tokenize and train LoRA for 2 epochs over 64 rows), one
-/// PredictionEngine classification against tokenize + forward + softmax, and generation of 16
-/// prompts (16 new tokens, greedy) by batched Transform, a PredictionEngine loop and the engine's
-/// Generate per prompt.
+/// PredictionEngine classification against tokenize + forward + softmax. Generation is in
+/// <see cref="GenerationOverheadBenchmarks"/>.
 /// </summary>
 [Config(typeof(OverheadConfig))]
 public class PluginOverheadBenchmarks
 {
-    private const int TrainRows = 64, Prompts = 16;
+    private const int TrainRows = 64;
     private TinyBase _base = null!;
     private string _adapterFolder = "";
     private MLContext _ml = null!;
     private ReviewRow[] _reviews = [];
-    private PromptRow[] _prompts = [];
     private IDataView _reviewData = null!;
-    private IDataView _promptData = null!;
     private PredictionEngine<ReviewRow, ReviewScore> _classifierEngine = null!;
     private PeftModel _classifier = null!;
-    private PeftTextGenerationTransformer _generator = null!;
-    private PredictionEngine<PromptRow, PromptAnswer> _generatorEngine = null!;
-    private PeftModel _causal = null!;
     private Tokenizer _tokenizer = null!;
-    private GenerationOptions _generation = null!;
 
     private static LoraConfig Lora => new() { R = 8, LoraAlpha = 16, TargetModules = TargetModules.FromNames("c_attn", "c_fc") };
 
@@ -50,9 +43,7 @@ public class PluginOverheadBenchmarks
         _base = TinyBase.Create(width: 128, layers: 4);
         _ml = new MLContext(seed: 1);
         _reviews = BenchRows.Reviews(TrainRows);
-        _prompts = BenchRows.Prompts(Prompts);
         _reviewData = _ml.Data.LoadFromEnumerable(_reviews);
-        _promptData = _ml.Data.LoadFromEnumerable(_prompts);
         _tokenizer = Tokenizer.Load(_base.Folder);
 
         var classifier = PluginFit();
@@ -61,21 +52,6 @@ public class PluginOverheadBenchmarks
         classifier.LastTransformer.SaveAdapter(_adapterFolder);
         _classifier = new PeftModel(ModelLoader.LoadSequenceClassifier(_base.Folder, 3, new LoadOptions(), 1));
         _classifier.LoadAdapter(_adapterFolder, "peft");
-
-        _generation = new GenerationOptions { MaxNewTokens = 16 };
-        _generator = _ml.Transforms.Text.PeftTextGeneration(new PeftTextGenerationTrainer.Options
-        {
-            BaseModelFolder = _base.Folder,
-            Method = Lora,
-            Epochs = 1,
-            Generation = _generation,
-            TransformBatchSize = 8,
-        }).Fit(_promptData);
-        _generatorEngine = _ml.Model.CreatePredictionEngine<PromptRow, PromptAnswer>(_generator);
-        string generatorAdapter = Path.Combine(_base.Folder, "generator-adapter");
-        _generator.SaveAdapter(generatorAdapter);
-        _causal = new PeftModel(ModelLoader.LoadCausal(_base.Folder));
-        _causal.LoadAdapter(generatorAdapter, "peft");
     }
 
     [GlobalCleanup]
@@ -139,28 +115,5 @@ public class PluginOverheadBenchmarks
         foreach (float l in logits) max = Math.Max(max, l);
         foreach (float l in logits) sum += MathF.Exp(l - max);
         return MathF.Exp(logits[0] - max) / sum;
-    }
-
-    [Benchmark(Description = "Generate 16 rows: Transform, batches of 8")]
-    [BenchmarkCategory("generate")]
-    public int GenerateTransformBatched() => _generator.Transform(_promptData).GetColumn<string>("GeneratedText").Sum(t => t.Length);
-
-    [Benchmark(Description = "Generate 16 rows: PredictionEngine loop")]
-    [BenchmarkCategory("generate")]
-    public int GeneratePredictionEngineLoop() => _prompts.Sum(p => _generatorEngine.Predict(p).GeneratedText.Length);
-
-    [Benchmark(Baseline = true, Description = "Generate 16 rows: engine Generate per row")]
-    [BenchmarkCategory("generate")]
-    public int GenerateEngineLoop()
-    {
-        int total = 0;
-        foreach (var prompt in _prompts)
-        {
-            var ids = _tokenizer.Encode(prompt.Prompt, addSpecialTokens: true).Ids;
-            var options = _generation with { TextDecoder = null, EosTokenIds = [TinyBase.EndOfText] };
-            var sequences = _causal.Generate(IntTensor.FromArray([.. ids], 1, ids.Count), null, options);
-            total += _tokenizer.Decode(sequences.Span[ids.Count..].ToArray(), skipSpecialTokens: true).Length;
-        }
-        return total;
     }
 }

@@ -21,7 +21,7 @@ internal sealed class TinyBase : IDisposable
 
     /// <param name="family">"gpt2", "llama" or "t5".</param>
     /// <param name="seed">Weight seed.</param>
-    /// <param name="width">GPT-2's hidden size (heads of 16).</param>
+    /// <param name="width">GPT-2's hidden size (heads of 16, or of 64 from 256 up).</param>
     /// <param name="layers">GPT-2's layer count.</param>
     public static TinyBase Create(string family = "gpt2", ulong seed = 7, int width = 32, int layers = 2)
     {
@@ -37,7 +37,8 @@ internal sealed class TinyBase : IDisposable
             : family == "gpt2"
             ? new JsonObject
             {
-                ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = width, ["n_layer"] = layers, ["n_head"] = width / 16, ["n_positions"] = 128,
+                ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = width, ["n_layer"] = layers,
+                ["n_head"] = width >= 256 ? width / 64 : width / 16, ["n_positions"] = 128,
                 ["eos_token_id"] = EndOfText, ["bos_token_id"] = EndOfText,
             }
             : new JsonObject
