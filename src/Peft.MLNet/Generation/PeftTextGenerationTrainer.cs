@@ -84,7 +84,8 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         AdapterFit.Train(model, tokenizer, rows, evaluation, _options, host);
 
         var (configJson, weights) = AdapterFit.Freeze(model);
-        var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, runtime.Settings.ToJson(), configJson, weights);
+        var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, runtime.Settings.ToJson(), configJson, weights,
+            columns.ToJson());
         return PeftTextGenerationTransformer.Create(state, runtime, columns, input.Schema, _options.TransformBatchSize);
     }
 

@@ -45,6 +45,18 @@ public sealed class PeftTextGenerationTransformer : ITransformer
         return new PeftTextGenerationTransformer(chain, state, runtime, columns, inputSchema, transformBatchSize);
     }
 
+    /// <summary>The transformer again from the state string a loaded chain carries (see <see cref="PeftLoadedModels.WithBatchedGeneration"/>).</summary>
+    /// <exception cref="InvalidDataException">The state is damaged, another task's, or lacks its columns.</exception>
+    internal static PeftTextGenerationTransformer FromSavedState(string stateText, DataViewSchema inputSchema, int transformBatchSize)
+    {
+        var state = ModelState.Parse(stateText);
+        var columns = state.Columns is { } saved
+            ? GenerationColumns.FromJson(saved)
+            : throw new InvalidDataException("The saved generator does not record its columns (an earlier version saved it); fit and save it again to batch it.");
+        var runtime = RuntimeCache.GetOrBuild(stateText.AsMemory(), GenerationMapping.Build);
+        return Create(state, runtime, columns, inputSchema, transformBatchSize);
+    }
+
     /// <summary>
     /// Rows <see cref="Transform"/> generates together (greedy generation with an eos token; sampled
     /// rows always run one at a time so each row's draws are its own).

@@ -16,11 +16,15 @@ public sealed class GenerationMapping : CustomMappingFactory<GenerationMapping.I
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, state => state.Task == PeftTextGenerationTrainer.TaskName
-            ? GenerationRuntime.FromState(state)
-            : throw new InvalidDataException($"The saved PEFT state is for task '{state.Task}', not {PeftTextGenerationTrainer.TaskName}."));
+        var runtime = RuntimeCache.GetOrBuild(input.PeftMLNetState, Build);
         output.PeftMLNetGenerated = runtime.Generate(input.PeftMLNetPrompt.Span, input.PeftMLNetTaskId);
     }
+
+    /// <summary>The runtime of a saved generator's state.</summary>
+    /// <exception cref="InvalidDataException">The state is another task's.</exception>
+    internal static GenerationRuntime Build(ModelState state) => state.Task == PeftTextGenerationTrainer.TaskName
+        ? GenerationRuntime.FromState(state)
+        : throw new InvalidDataException($"The saved PEFT state is for task '{state.Task}', not {PeftTextGenerationTrainer.TaskName}.");
 
     /// <inheritdoc/>
     public override Action<Input, Output> GetMapping() => Map;

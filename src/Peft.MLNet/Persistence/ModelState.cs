@@ -9,7 +9,8 @@ namespace Peft.MLNet.Persistence;
 /// Everything a fitted PEFT transformer needs to run again, as one string that ML.NET's own value
 /// mapping carries through <c>Model.Save</c>: a first line naming the format and the state's id,
 /// then JSON with the task settings, the base model reference and the adapter folder's two files
-/// (adapter_config.json as JSON, adapter_model.safetensors in base64, byte for byte).
+/// (adapter_config.json as JSON, adapter_model.safetensors in base64, byte for byte), and the
+/// columns the transformer reads and writes (so a loaded chain can be rebuilt into the transformer).
 /// </summary>
 internal sealed record ModelState(
     string Id,
@@ -18,7 +19,8 @@ internal sealed record ModelState(
     QuantizationFormat Quantization,
     JsonObject Settings,
     string AdapterConfigJson,
-    byte[] AdapterWeights)
+    byte[] AdapterWeights,
+    JsonObject? Columns = null)
 {
     /// <summary>The format this version writes and reads.</summary>
     public const string Format = "peft-mlnet/1";
@@ -35,6 +37,7 @@ internal sealed record ModelState(
             ["adapter_config"] = JsonNode.Parse(AdapterConfigJson),
             ["adapter_model_safetensors"] = Convert.ToBase64String(AdapterWeights),
         };
+        if (Columns is not null) json["columns"] = Columns.DeepClone();
         return $"{Format} {Id}\n{json.ToJsonString()}";
     }
 
@@ -68,7 +71,8 @@ internal sealed record ModelState(
                 Enum.Parse<QuantizationFormat>(json["quantization"]!.GetValue<string>()),
                 json["settings"]!.AsObject(),
                 json["adapter_config"]!.ToJsonString(),
-                Convert.FromBase64String(json["adapter_model_safetensors"]!.GetValue<string>()));
+                Convert.FromBase64String(json["adapter_model_safetensors"]!.GetValue<string>()),
+                json["columns"]?.AsObject());
         }
         catch (Exception ex) when (ex is JsonException or FormatException or NullReferenceException or InvalidOperationException or ArgumentException)
         {
