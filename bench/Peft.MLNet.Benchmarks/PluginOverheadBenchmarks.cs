@@ -16,8 +16,9 @@ using Peft.Tuners.Training;
 namespace Peft.MLNet.Benchmarks;
 
 /// <summary>
-/// What the ML.NET plug-in costs over the engine doing the same work directly, on one base (GPT-2
-/// shape, 4 layers, d=128, byte-level tokenizer, random weights): Fit against the engine's
+/// What the ML.NET plug-in costs over the engine doing the same work directly, on a small base (GPT-2
+/// shape, 4 layers, d=128) and a gpt2-small-sized one (12 layers, d=768; both byte-level tokenizer,
+/// random weights): Fit against the engine's
 /// Trainer (both load the base, tokenize and train LoRA for 2 epochs over 64 rows), one
 /// PredictionEngine classification against tokenize + forward + softmax. Generation is in
 /// <see cref="GenerationOverheadBenchmarks"/>.
@@ -35,12 +36,15 @@ public class PluginOverheadBenchmarks
     private PeftModel _classifier = null!;
     private Tokenizer _tokenizer = null!;
 
+    [Params("d128-l4", "d768-l12")]
+    public string Base { get; set; } = "d128-l4";
+
     private static LoraConfig Lora => new() { R = 8, LoraAlpha = 16, TargetModules = TargetModules.FromNames("c_attn", "c_fc") };
 
     [GlobalSetup]
     public void Setup()
     {
-        _base = TinyBase.Create(width: 128, layers: 4);
+        _base = Base == "d768-l12" ? TinyBase.Create(width: 768, layers: 12) : TinyBase.Create(width: 128, layers: 4);
         _ml = new MLContext(seed: 1);
         _reviews = BenchRows.Reviews(TrainRows);
         _reviewData = _ml.Data.LoadFromEnumerable(_reviews);
