@@ -55,7 +55,7 @@ internal sealed class LoadedModel
             catch (Exception ex) when (ex is AdapterConfigException or InvalidDataException or ArgumentException or KeyNotFoundException
                 or InvalidOperationException)
             {
-                throw new UsageException($"{command}: --adapter {adapter} does not fit the model {folder}: {ex.Message}");
+                throw new UsageException($"{command}: --adapter {adapter} does not fit the model {folder}: {ex.Message}") { Detail = ex.Message };
             }
             names.Add(name);
         }
