@@ -77,6 +77,13 @@ public sealed class TrainCommandTests
             Assert.AreEqual(0, code, error);
             StringAssert.Contains(File.ReadAllText(Path.Combine(work, "cls", "labels.json")), "[\"neg\",\"pos\"]");
             StringAssert.Contains(File.ReadAllText(Path.Combine(work, "cls", "adapter_config.json")), "SEQ_CLS");
+            (code, stdout, error) = CliRun.Run("eval", "--model", gpt2.Folder, "--adapter", Path.Combine(work, "cls"), "--data", tsv);
+            Assert.AreEqual(0, code, error);
+            StringAssert.Contains(stdout, "accuracy");
+            StringAssert.Contains(stdout, "/3)");
+            (code, _, error) = CliRun.Run("generate", "--model", gpt2.Folder, "--adapter", Path.Combine(work, "cls"), "--prompt", "x");
+            Assert.AreEqual(2, code);
+            StringAssert.Contains(error, "sequence classifier");
 
             string s2s = CliRun.WriteLines(work, "s2s.jsonl", "{\"source\": \"abc\", \"target\": \"cba\"}", "{\"source\": \"xy\", \"target\": \"yx\"}");
             (code, _, error) = CliRun.Run("train", "--model", t5.Folder, "--method", "lora", "--data", s2s, "--out", Path.Combine(work, "t5"), "--epochs", "1");

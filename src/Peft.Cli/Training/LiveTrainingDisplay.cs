@@ -4,15 +4,15 @@ using Spectre.Console;
 
 namespace Peft.Cli.Training;
 
-/// <summary>Progress as a Spectre.Console live bar (stdout is a terminal): epoch, step, loss, learning rate, tokens/s and ETA.</summary>
+/// <summary>Progress as a Spectre.Console live bar (stdout is a terminal): epoch, step/total, loss, learning rate, tokens/s, a bar and the ETA.</summary>
 internal sealed class LiveTrainingDisplay(IAnsiConsole console, int stepsPerEpoch, int epochs) : TrainingDisplay(stepsPerEpoch, epochs)
 {
     private ProgressTask? _task;
 
     public override T Run<T>(Func<T> training) => console.Progress()
         .AutoClear(false)
-        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(),
-            new RemainingTimeColumn(), new SpinnerColumn())
+        // Narrow columns: the description carries the figures and an 80-column terminal must hold the line.
+        .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 15 }, new RemainingTimeColumn())
         .Start(context =>
         {
             _task = context.AddTask("starting", maxValue: 1);
@@ -32,7 +32,7 @@ internal sealed class LiveTrainingDisplay(IAnsiConsole console, int stepsPerEpoc
         _task.MaxValue = value.TotalSteps;
         _task.Value = value.Step;
         _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {EpochOf(value.Step)}/{Epochs} step {value.Step}/{value.TotalSteps} loss {value.Loss:F4} lr {value.LearningRate:E2} {value.TokensPerSecond:F0} tok/s"));
+            $"epoch {EpochOf(value.Step)}/{Epochs} {value.Step}/{value.TotalSteps} loss {value.Loss:F4} lr {value.LearningRate:0.0e+00} {value.TokensPerSecond:F0} tok/s"));
     }
 
     public override void Message(string text) => console.WriteLine(text);
