@@ -115,7 +115,7 @@ public sealed class TrainCommandTests
                 StringAssert.Contains(error, expected);
             }
             string malformed = CliRun.WriteLines(work, "malformed.jsonl", Completions[0], "{\"prompt\": \"x\", \"completion\": ", Completions[1]);
-            Expect($"{malformed}:2: not valid JSON", "--method", "lora", "--data", malformed);
+            Expect($"{malformed}:2: not valid JSON at column 31", "--method", "lora", "--data", malformed);
             string notObject = CliRun.WriteLines(work, "array.jsonl", Completions[0], "", "[1, 2]");
             Expect($"{notObject}:3: expected a JSON object", "--method", "lora", "--data", notObject);
             string wrongType = CliRun.WriteLines(work, "type.jsonl", "{\"prompt\": 5, \"completion\": \"x\"}");

@@ -32,7 +32,7 @@ internal sealed class TrainCommand : CliCommand
     private readonly Option<float> _lr = CliOptions.Float("--lr", "peak learning rate (AdamW)", 1e-3f);
     private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", "rows per micro-batch", 8);
     private readonly Option<int> _gradAccum = CliOptions.Int("--grad-accum", "micro-batches per optimizer step", 1);
-    private readonly Option<int> _maxLength = CliOptions.Int("--max-length", "cut rows to this many tokens", 512, minimum: 2);
+    private readonly Option<int> _maxLength = CliOptions.Int("--max-length", "cut rows to this many tokens (default: 512, or less to fit the model's positions)", 512, minimum: 2);
     private readonly Option<ulong> _seed = new("--seed") { Description = "seed of the adapter's initialization, shuffling and dropout", DefaultValueFactory = _ => 42, HelpName = "N" };
     private readonly Option<string> _quantize = CliOptions.Quantize();
     private readonly Option<string> _resume = new("--resume") { Description = "continue from a checkpoint folder (same options and data)", HelpName = "DIR" };
@@ -128,7 +128,7 @@ internal sealed class TrainCommand : CliCommand
             WarmupSteps = result.GetValue(_warmupSteps),
             GradientCheckpointing = result.GetValue(_gradientCheckpointing),
             Seed = seed,
-            MaxLength = result.GetValue(_maxLength),
+            MaxLength = Given(result, _maxLength) ? result.GetValue(_maxLength) : DefaultMaxLength(config, peft.VirtualTokenCount),
             LogEverySteps = Given(result, _logEvery) ? result.GetValue(_logEvery) : context.Interactive ? 1 : Math.Max(1, total / 50),
             CheckpointFolder = checkpoint,
             CheckpointEverySteps = Given(result, _checkpointEvery) ? result.GetValue(_checkpointEvery) : 0,
@@ -164,6 +164,10 @@ internal sealed class TrainCommand : CliCommand
         display.Message($"train: done: {outcome.Steps} steps, final loss {outcome.FinalLoss:F4}{best}; adapter saved to {output}");
         return 0;
     }
+
+    /// <summary>512 tokens, or what fits the model's positions beside the virtual tokens of prompt methods.</summary>
+    internal static int DefaultMaxLength(ModelConfig config, int virtualTokens) =>
+        config.MaxPositionEmbeddings > 0 ? Math.Max(2, Math.Min(512, config.MaxPositionEmbeddings - virtualTokens)) : 512;
 
     private static List<TrainingExample> Encode(ExampleEncoder encoder, IReadOnlyList<TextExample> rows, int tasks)
     {

@@ -23,7 +23,9 @@ public static class JsonlRecords
             }
             catch (JsonException ex)
             {
-                throw new UsageException($"{at}: not valid JSON: {ex.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}");
+                // The parser's own position suffix counts from 0 and names the whole file's line; the column here is the line's.
+                string what = ex.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.');
+                throw new UsageException($"{at}: not valid JSON at column {(ex.BytePositionInLine ?? 0) + 1}: {what}.");
             }
             if (node is not JsonObject obj)
                 throw new UsageException($"{at}: expected a JSON object like {{\"prompt\": ..., \"completion\": ...}}; got {(node is null ? "null" : DataRecord.Describe(node))}.");
