@@ -175,6 +175,14 @@ public sealed class RoundTripTests
             (code, _, error) = CliRun.Run("merge", "--model", gpt2.Folder, "--adapter", lora, "--out", work);
             Assert.AreEqual(2, code);
             StringAssert.Contains(error, "already exists and is not empty");
+            // A failure that is not the input's (here the file system refuses the output folder) exits 1, still in one line.
+            (code, _, error) = CliRun.Run("merge", "--model", gpt2.Folder, "--adapter", lora, "--out", Path.Combine(data, "merged"));
+            Assert.AreEqual(1, code, error);
+            StringAssert.StartsWith(error, "peft: error: ");
+            Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+            (code, _, error) = CliRun.Run("merge", "--model", gpt2.Folder, "--adapter", lora, "--bogus");
+            Assert.AreEqual(2, code);
+            StringAssert.Contains(error, "merge: Unrecognized command or argument '--bogus'");
             (code, _, error) = CliRun.Run("inspect", Path.Combine(work, "nothing"));
             Assert.AreEqual(2, code);
             StringAssert.Contains(error, "folder not found");

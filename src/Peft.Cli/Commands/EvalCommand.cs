@@ -47,7 +47,7 @@ internal sealed class EvalCommand : CliCommand
     {
         string folder = Required(result, _model);
         string dataPath = Required(result, _data);
-        var rows = DataFile.Read(Name, dataPath, ColumnMapping.Parse(result.GetValue(_columns)));
+        var rows = DataFile.Read(Name, dataPath, ColumnMapping.Parse(result.GetValue(_columns)), RecordFormats.For(folder));
         var model = LoadedModel.Load(Name, folder, result.GetValue(_adapters) ?? [],
             new LoadOptions { Quantization = CliOptions.Format(result.GetValue(_quantize)) }, context.Error);
         if (!File.Exists(Path.Combine(folder, Tokenizer.FileName))) throw new UsageException($"eval: --model {folder} has no {Tokenizer.FileName}.");

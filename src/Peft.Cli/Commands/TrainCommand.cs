@@ -79,8 +79,9 @@ internal sealed class TrainCommand : CliCommand
         if (resume is not null && !File.Exists(Path.Combine(resume, "trainer_state.json")))
             throw new UsageException($"train: --resume {resume} is not a checkpoint folder (no trainer_state.json).");
         var columns = ColumnMapping.Parse(result.GetValue(_columns));
-        var train = DataFile.Read(Name, dataPath, columns);
-        var eval = result.GetValue(_eval) is { } evalPath ? DataFile.Read(Name, evalPath, columns) : null;
+        var formats = RecordFormats.For(folder);
+        var train = DataFile.Read(Name, dataPath, columns, formats);
+        var eval = result.GetValue(_eval) is { } evalPath ? DataFile.Read(Name, evalPath, columns, formats) : null;
         var kind = train[0].Kind;
         if (eval is not null && eval[0].Kind != kind)
             throw new UsageException($"train: {eval[0].Location.File} has {DataFile.Describe(eval[0].Kind)} rows but {dataPath} has {DataFile.Describe(kind)} rows.");

@@ -7,7 +7,11 @@ namespace Peft.Cli.Data;
 public static class DataFile
 {
     /// <summary>Reads <paramref name="path"/>; a missing or empty file, a bad row or mixed kinds are usage errors naming the file (and line).</summary>
-    public static IReadOnlyList<TextExample> Read(string command, string path, ColumnMapping columns)
+    /// <param name="command">The command, for messages.</param>
+    /// <param name="path">The data file.</param>
+    /// <param name="columns">Column renaming.</param>
+    /// <param name="formats">The row formats (<see cref="RecordFormats.For"/>).</param>
+    public static IReadOnlyList<TextExample> Read(string command, string path, ColumnMapping columns, IReadOnlyList<IRecordFormat> formats)
     {
         if (!File.Exists(path)) throw new UsageException($"{command}: data file not found: {path}");
         var records = Path.GetExtension(path).ToLowerInvariant() switch
@@ -19,7 +23,7 @@ public static class DataFile
         var examples = new List<TextExample>();
         foreach (var record in records)
         {
-            var example = RecordFormats.Of(record).Read(record);
+            var example = RecordFormats.Of(record, formats).Read(record);
             if (examples.Count > 0 && examples[0].Kind != example.Kind)
                 throw new UsageException($"{record.Location}: a {Describe(example.Kind)} row in a file of {Describe(examples[0].Kind)} rows " +
                     $"(from {examples[0].Location}); one file holds one kind.");
