@@ -39,6 +39,17 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>An integer option with no default (null when not given) that must be at least <paramref name="minimum"/>.</summary>
+    public static Option<int?> OptionalInt(string name, string description, int minimum = 1)
+    {
+        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is int v && v < minimum) r.AddError($"{name} must be at least {minimum}; got {v}.");
+        });
+        return option;
+    }
+
     /// <summary>A float option that must be finite and at least <paramref name="minimum"/>.</summary>
     public static Option<float> Float(string name, string description, float defaultValue, float minimum = 0)
     {

@@ -42,7 +42,8 @@ public static class PeftCommand
             return Fail(context, 2, $"unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))} (see peft --help).");
         var root = new RootCommand("peft: fine-tune, run and inspect transformer models and PEFT adapters on the CPU.");
         foreach (var command in Commands) root.Subcommands.Add(command.Build(context));
-        var parsed = root.Parse(args);
+        // No @response-file expansion: a prompt such as "@user hello" is text, not a file to read.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
         {
             string where = parsed.CommandResult.Command is { } c && c != root ? $"{c.Name}: " : "";

@@ -129,6 +129,8 @@ public sealed class RoundTripTests
             (code, _, error) = CliRun.Run("generate", "--model", tiny.Folder, "--input", bad);
             Assert.AreEqual(2, code);
             StringAssert.Contains(error, $"{bad}:2: not valid JSON");
+            (code, _, error) = CliRun.Run("generate", "--model", tiny.Folder, "--prompt", "@user hi", "--max-new-tokens", "1");
+            Assert.AreEqual(0, code, "a prompt starting with @ is text, not a response file: " + error);
             (code, _, error) = CliRun.Run("generate", "--model", tiny.Folder);
             Assert.AreEqual(2, code);
             StringAssert.Contains(error, "give exactly one of --prompt");

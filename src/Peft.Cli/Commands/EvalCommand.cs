@@ -26,7 +26,7 @@ internal sealed class EvalCommand : CliCommand
     private readonly Option<string> _data = new("--data") { Description = "evaluation data: .jsonl, .csv or .tsv (required)", HelpName = "FILE" };
     private readonly Option<string> _columns = new("--columns") { Description = "which columns hold the fields, e.g. prompt=question,completion=answer", HelpName = "FIELD=COL,..." };
     private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", "rows per forward pass for the loss", 8);
-    private readonly Option<int> _maxLength = CliOptions.Int("--max-length", "cut rows to this many tokens (default: 512, or less to fit the model's positions)", 512, minimum: 2);
+    private readonly Option<int?> _maxLength = CliOptions.OptionalInt("--max-length", "cut rows to this many tokens (default: 512, or less to fit the model's positions)", minimum: 2);
     private readonly Option<string> _quantize = CliOptions.Quantize();
     private readonly Option<bool> _json = new("--json") { Description = "print the figures as one JSON object instead of a table" };
 
@@ -60,8 +60,8 @@ internal sealed class EvalCommand : CliCommand
         bool needsTask = peft.NeedsTaskIds;
         var encoded = rows.Select(r => encoder.Encode(r) with { TaskId = needsTask ? r.TaskId ?? 0 : null }).ToList();
 
-        var trainer = new Trainer(peft, new TrainerOptions { BatchSize = result.GetValue(_batchSize), MaxLength = Given(result, _maxLength) ? result.GetValue(_maxLength)
-            : TrainCommand.DefaultMaxLength(config, peft.VirtualTokenCount) });
+        var trainer = new Trainer(peft, new TrainerOptions { BatchSize = result.GetValue(_batchSize), MaxLength = result.GetValue(_maxLength)
+            ?? TrainCommand.DefaultMaxLength(config, peft.VirtualTokenCount) });
         var loss = trainer.Evaluate(encoded, context.Cancellation);
         int? correct = rows[0].Kind switch
         {

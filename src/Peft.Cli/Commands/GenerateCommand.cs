@@ -19,13 +19,13 @@ internal sealed class GenerateCommand : CliCommand
     private readonly Option<string> _inputs = new("--inputs") { Description = "tensor mode: safetensors with input_ids [, attention_mask, task_ids]", HelpName = "IN.safetensors" };
     private readonly Option<string> _out = new("--out") { Description = "tensor mode: safetensors to write the sequences to", HelpName = "OUT.safetensors" };
     private readonly Option<bool> _greedy = new("--greedy") { Description = "take the most likely token (the default unless a sampling option is given; tensor mode requires it)" };
-    private readonly Option<int> _maxNewTokens = CliOptions.Int("--max-new-tokens", "new tokens per output at most (tensor mode: 20 unless given)", 128, minimum: 1);
+    private readonly Option<int?> _maxNewTokens = CliOptions.OptionalInt("--max-new-tokens", "new tokens per output at most (default 128; tensor mode 20)");
     private readonly Option<float> _temperature = CliOptions.Float("--temperature", "sample with this temperature (> 0)", 1f, float.Epsilon);
-    private readonly Option<int> _topK = CliOptions.Int("--top-k", "sample from the k most likely tokens", 0, minimum: 1);
+    private readonly Option<int?> _topK = CliOptions.OptionalInt("--top-k", "sample from the k most likely tokens");
     private readonly Option<float> _topP = CliOptions.Float("--top-p", "sample from the smallest set of tokens reaching probability p, in (0, 1]", 1f, float.Epsilon);
     private readonly Option<ulong> _seed = new("--seed") { Description = "seed of the sampler (sampled output is reproducible)", HelpName = "N" };
     private readonly Option<string[]> _stop = new("--stop") { Description = "stop once the output contains this text (not printed); repeatable", HelpName = "TEXT" };
-    private readonly Option<int> _taskId = CliOptions.Int("--task-id", "task id for a multitask prompt tuning adapter", 0, minimum: 0);
+    private readonly Option<int?> _taskId = CliOptions.OptionalInt("--task-id", "task id for a multitask prompt tuning adapter", minimum: 0);
     private readonly Option<bool> _noCache = new("--no-cache") { Description = "recompute every position each step (same output, slower)" };
     private readonly Option<bool> _stats = new("--stats") { Description = "print load time, prompt processing and decoding speed to stderr" };
 
@@ -49,7 +49,7 @@ internal sealed class GenerateCommand : CliCommand
 
     protected override int Execute(ParseResult result, CliContext context)
     {
-        int? maxNewTokens = Given(result, _maxNewTokens) ? result.GetValue(_maxNewTokens) : null;
+        int? maxNewTokens = result.GetValue(_maxNewTokens);
         if (result.GetValue(_inputs) is not null || Given(result, _out))
         {
             if (!result.GetValue(_greedy))
@@ -68,12 +68,12 @@ internal sealed class GenerateCommand : CliCommand
             MaxNewTokens = maxNewTokens ?? 128,
             DoSample = sample,
             Temperature = result.GetValue(_temperature),
-            TopK = result.GetValue(_topK),
+            TopK = result.GetValue(_topK) ?? 0,
             TopP = result.GetValue(_topP),
             Seed = result.GetValue(_seed),
             Stop = result.GetValue(_stop) ?? [],
             UseCache = !result.GetValue(_noCache),
-            TaskId = Given(result, _taskId) ? result.GetValue(_taskId) : null,
+            TaskId = result.GetValue(_taskId),
             Stats = result.GetValue(_stats),
         };
         var model = LoadedModel.Load(Name, Required(result, _model), result.GetValue(_adapters) ?? [],

@@ -28,11 +28,11 @@ internal sealed class TrainCommand : CliCommand
     private readonly Option<string> _columns = new("--columns") { Description = "which columns hold the fields, e.g. prompt=question,completion=answer", HelpName = "FIELD=COL,..." };
     private readonly Option<string> _out = new("--out") { Description = "folder for the adapter (adapter_config.json, adapter_model.safetensors) (required)", HelpName = "DIR" };
     private readonly Option<int> _epochs = CliOptions.Int("--epochs", "passes over the data", 3);
-    private readonly Option<int> _maxSteps = CliOptions.Int("--max-steps", "stop after this many optimizer steps (overrides --epochs)", 1);
+    private readonly Option<int?> _maxSteps = CliOptions.OptionalInt("--max-steps", "stop after this many optimizer steps (overrides --epochs)");
     private readonly Option<float> _lr = CliOptions.Float("--lr", "peak learning rate (AdamW)", 1e-3f);
     private readonly Option<int> _batchSize = CliOptions.Int("--batch-size", "rows per micro-batch", 8);
     private readonly Option<int> _gradAccum = CliOptions.Int("--grad-accum", "micro-batches per optimizer step", 1);
-    private readonly Option<int> _maxLength = CliOptions.Int("--max-length", "cut rows to this many tokens (default: 512, or less to fit the model's positions)", 512, minimum: 2);
+    private readonly Option<int?> _maxLength = CliOptions.OptionalInt("--max-length", "cut rows to this many tokens (default: 512, or less to fit the model's positions)", minimum: 2);
     private readonly Option<ulong> _seed = new("--seed") { Description = "seed of the adapter's initialization, shuffling and dropout", DefaultValueFactory = _ => 42, HelpName = "N" };
     private readonly Option<string> _quantize = CliOptions.Quantize();
     private readonly Option<string> _resume = new("--resume") { Description = "continue from a checkpoint folder (same options and data)", HelpName = "DIR" };
@@ -44,8 +44,8 @@ internal sealed class TrainCommand : CliCommand
         HelpName = "linear|cosine|constant",
         DefaultValueFactory = _ => "linear",
     }.AcceptOnlyFromAmong("linear", "cosine", "constant");
-    private readonly Option<int> _logEvery = CliOptions.Int("--log-every", "report every N steps (default: every step on a terminal, about 50 reports otherwise)", 1);
-    private readonly Option<int> _checkpointEvery = CliOptions.Int("--checkpoint-every", "also write OUT/checkpoint every N steps", 1);
+    private readonly Option<int?> _logEvery = CliOptions.OptionalInt("--log-every", "report every N steps (default: every step on a terminal, about 50 reports otherwise)");
+    private readonly Option<int?> _checkpointEvery = CliOptions.OptionalInt("--checkpoint-every", "also write OUT/checkpoint every N steps");
 
     public override string Name => "train";
 
@@ -114,7 +114,7 @@ internal sealed class TrainCommand : CliCommand
 
         int batch = result.GetValue(_batchSize), accumulation = result.GetValue(_gradAccum);
         int stepsPerEpoch = (((train.Count + batch - 1) / batch) + accumulation - 1) / accumulation;
-        int? maxSteps = Given(result, _maxSteps) ? result.GetValue(_maxSteps) : null;
+        int? maxSteps = result.GetValue(_maxSteps);
         int total = maxSteps ?? result.GetValue(_epochs) * stepsPerEpoch;
         int epochs = maxSteps is int m ? (m + stepsPerEpoch - 1) / stepsPerEpoch : result.GetValue(_epochs);
         string checkpoint = Path.Combine(output, "checkpoint");
@@ -129,10 +129,10 @@ internal sealed class TrainCommand : CliCommand
             WarmupSteps = result.GetValue(_warmupSteps),
             GradientCheckpointing = result.GetValue(_gradientCheckpointing),
             Seed = seed,
-            MaxLength = Given(result, _maxLength) ? result.GetValue(_maxLength) : DefaultMaxLength(config, peft.VirtualTokenCount),
-            LogEverySteps = Given(result, _logEvery) ? result.GetValue(_logEvery) : context.Interactive ? 1 : Math.Max(1, total / 50),
+            MaxLength = result.GetValue(_maxLength) ?? DefaultMaxLength(config, peft.VirtualTokenCount),
+            LogEverySteps = result.GetValue(_logEvery) ?? (context.Interactive ? 1 : Math.Max(1, total / 50)),
             CheckpointFolder = checkpoint,
-            CheckpointEverySteps = Given(result, _checkpointEvery) ? result.GetValue(_checkpointEvery) : 0,
+            CheckpointEverySteps = result.GetValue(_checkpointEvery) ?? 0,
         };
         var trainer = new Trainer(peft, options);
         if (resume is not null) trainer.ResumeFrom(resume);

@@ -27,7 +27,7 @@ internal sealed class MethodOptions
 
     public Option<bool> PrefixProjection { get; } = new("--prefix-projection") { Description = "prefix: reparameterize through an MLP" };
 
-    public Option<int> EncoderHiddenSize { get; } = CliOptions.Int("--encoder-hidden-size", "prefix (with projection), ptuning: the encoder's hidden size (default: the model's)", 1);
+    public Option<int?> EncoderHiddenSize { get; } = CliOptions.OptionalInt("--encoder-hidden-size", "prefix (with projection), ptuning: the encoder's hidden size (default: the model's)");
 
     public Option<string> EncoderReparameterizationType { get; } = new Option<string>("--encoder-reparameterization-type")
     {
@@ -63,7 +63,7 @@ internal sealed class MethodOptions
     {
         string method = result.GetValue(Method) ?? throw new UsageException("train: missing required option --method.");
         int tokens = result.GetValue(NumVirtualTokens);
-        int? hidden = result.GetResult(EncoderHiddenSize) is { Implicit: false } ? result.GetValue(EncoderHiddenSize) : null;
+        int? hidden = result.GetValue(EncoderHiddenSize);
         bool gpt2 = family == ModelFamily.Gpt2;
         return method switch
         {
