@@ -7,40 +7,59 @@ using Peft.Tuners.PeftModels;
 namespace Peft.Cli.Commands;
 
 /// <summary>
-/// A model folder loaded as whichever kind its config.json names, wrapped in a <see cref="PeftModel"/>
-/// with its <c>--adapter</c> folders loaded and active together, stacked in the order given.
+/// A model folder loaded as whichever kind its config.json names (a sequence classifier when an
+/// adapter carries a label list), wrapped in a <see cref="PeftModel"/> with its <c>--adapter</c>
+/// folders loaded and active together, stacked in the order given.
 /// </summary>
 internal sealed class LoadedModel
 {
-    private LoadedModel(PeftModel model, TimeSpan loadTime)
+    private LoadedModel(PeftModel model, TimeSpan loadTime, string folder, IReadOnlyList<string>? labels)
     {
         Model = model;
         LoadTime = loadTime;
+        Folder = folder;
+        Labels = labels;
     }
 
     public PeftModel Model { get; }
 
     public TimeSpan LoadTime { get; }
 
-    public static LoadedModel Load(CommandLine args)
+    public string Folder { get; }
+
+    /// <summary>The class names when an adapter is a sequence classifier's, else null.</summary>
+    public IReadOnlyList<string>? Labels { get; }
+
+    /// <summary>Loads <paramref name="folder"/> with <paramref name="adapters"/>; a problem with either is a usage error naming it.</summary>
+    public static LoadedModel Load(string command, string folder, IReadOnlyList<string> adapters, LoadOptions? options, TextWriter warnings)
     {
-        string folder = args.Required("--model");
-        if (!Directory.Exists(folder)) throw new UsageException($"{args.Command}: model folder not found: {folder}");
-        var adapters = args.All("--adapter");
+        if (!Directory.Exists(folder)) throw new UsageException($"{command}: model folder not found: {folder}");
+        if (!File.Exists(Path.Combine(folder, "config.json"))) throw new UsageException($"{command}: --model {folder}: no config.json there.");
         foreach (string adapter in adapters)
             if (!File.Exists(Path.Combine(adapter, AdapterFiles.ConfigFileName)))
-                throw new UsageException($"{args.Command}: --adapter {adapter}: no {AdapterFiles.ConfigFileName} there.");
+                throw new UsageException($"{command}: --adapter {adapter}: no {AdapterFiles.ConfigFileName} there.");
+        var labels = adapters.Select(LabelList.TryRead).LastOrDefault(l => l is not null);
         var clock = Stopwatch.StartNew();
         var config = ModelConfig.Load(folder);
-        var model = config.IsEncoderDecoder ? new PeftModel(ModelLoader.LoadSeq2Seq(folder)) : new PeftModel(ModelLoader.LoadCausal(folder));
+        var model = labels is not null ? new PeftModel(ModelLoader.LoadSequenceClassifier(folder, labels.Count, options))
+            : config.IsEncoderDecoder ? new PeftModel(ModelLoader.LoadSeq2Seq(folder, options))
+            : new PeftModel(ModelLoader.LoadCausal(folder, options));
         var names = new List<string>();
         foreach (string adapter in adapters)
         {
             string name = $"adapter{names.Count}";
-            model.LoadAdapter(adapter, name, warn: message => Console.Error.WriteLine($"peft: warning: {message}"));
+            try
+            {
+                model.LoadAdapter(adapter, name, warn: message => warnings.WriteLine($"peft: warning: {message}"));
+            }
+            catch (Exception ex) when (ex is AdapterConfigException or InvalidDataException or ArgumentException or KeyNotFoundException
+                or InvalidOperationException)
+            {
+                throw new UsageException($"{command}: --adapter {adapter} does not fit the model {folder}: {ex.Message}") { Detail = ex.Message };
+            }
             names.Add(name);
         }
         if (names.Count > 0) model.SetActiveAdapters([.. names]);
-        return new LoadedModel(model, clock.Elapsed);
+        return new LoadedModel(model, clock.Elapsed, folder, labels);
     }
 }

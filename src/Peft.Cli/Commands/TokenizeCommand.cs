@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Peft.Tokenizers;
@@ -9,17 +10,33 @@ namespace Peft.Cli.Commands;
 /// tokens kept, no clean-up), from <c>--text</c> or a JSONL file of <c>{"text": ...}</c> lines;
 /// <c>--decode 1,2,3</c> prints the text of ids.
 /// </summary>
-internal static class TokenizeCommand
+internal sealed class TokenizeCommand : CliCommand
 {
-    public const string Usage = "peft tokenize --tokenizer DIR|FILE (--text TEXT | --input FILE.jsonl | --decode ID,ID,...) [--add-special-tokens]";
-
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(IReadOnlyList<string> argv, TextWriter stdout)
+    private readonly Option<string> _tokenizer = new("--tokenizer") { Description = "model folder or tokenizer.json (required)", HelpName = "DIR|FILE" };
+    private readonly Option<string> _text = new("--text") { Description = "a text to encode", HelpName = "TEXT" };
+    private readonly Option<string> _input = new("--input") { Description = "JSONL file of {\"text\": ...} lines to encode", HelpName = "FILE.jsonl" };
+    private readonly Option<string> _decode = new("--decode") { Description = "comma-separated token ids to decode", HelpName = "ID,ID,..." };
+    private readonly Option<bool> _special = new("--add-special-tokens") { Description = "add the post-processor's special tokens (bos/eos)" };
+
+    public override string Name => "tokenize";
+
+    public override string Description => "Encode text to token ids (JSON lines) or decode ids with a model's tokenizer.json.";
+
+    public override string Example => "peft tokenize --tokenizer ./gpt2 --text \"Hello world\"";
+
+    public override int Order => 70;
+
+    protected override void Define(Command command)
     {
-        var args = new CommandLine("tokenize", argv, ["--tokenizer", "--text", "--input", "--decode"], ["--add-special-tokens"]);
-        string path = args.Required("--tokenizer");
-        int given = new[] { "--text", "--input", "--decode" }.Count(o => args.Optional(o) is not null);
+        foreach (var option in new Option[] { _tokenizer, _text, _input, _decode, _special }) command.Options.Add(option);
+    }
+
+    protected override int Execute(ParseResult result, CliContext context)
+    {
+        string path = Required(result, _tokenizer);
+        int given = new[] { _text, _input, _decode }.Count(o => result.GetValue(o) is not null);
         if (given != 1) throw new UsageException("tokenize: give exactly one of --text, --input and --decode.");
         if (!File.Exists(path) && !File.Exists(Path.Combine(path, Tokenizer.FileName)))
             throw new UsageException($"tokenize: no {Tokenizer.FileName} at {path}.");
@@ -32,7 +49,8 @@ internal static class TokenizeCommand
         {
             throw new UsageException($"tokenize: {ex.Message}");
         }
-        if (args.Optional("--decode") is { } list)
+        var stdout = context.Out;
+        if (result.GetValue(_decode) is { } list)
         {
             var ids = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s =>
                 int.TryParse(s, out int id)
@@ -41,13 +59,13 @@ internal static class TokenizeCommand
             stdout.WriteLine(tokenizer.Decode(ids));
             return 0;
         }
-        bool special = args.Has("--add-special-tokens");
-        if (args.Optional("--text") is { } text)
+        bool special = result.GetValue(_special);
+        if (result.GetValue(_text) is { } text)
         {
             stdout.WriteLine(Line(tokenizer, text, special));
             return 0;
         }
-        string input = args.Required("--input");
+        string input = result.GetValue(_input)!;
         if (!File.Exists(input)) throw new UsageException($"tokenize: --input {input} does not exist.");
         int number = 0;
         foreach (string line in File.ReadLines(input))
