@@ -49,7 +49,7 @@ internal static partial class Filters
         ["last"] = (v, _) => v is Undefined u ? throw u.Fail() : PyOps.Iterate(v) is { Count: > 0 } items ? items[^1] : new Undefined("No last item, sequence was empty."),
         ["length"] = (v, _) => PyOps.Length(v),
         ["list"] = (v, _) => PyOps.Iterate(v).ToList(),
-        ["lower"] = (v, _) => Text(v).ToLowerInvariant(),
+        ["lower"] = (v, _) => PythonText.Lower(Text(v)),
         ["map"] = Map,
         ["max"] = (v, a) => MinMax(v, a, max: true),
         ["min"] = (v, a) => MinMax(v, a, max: false),
@@ -75,7 +75,7 @@ internal static partial class Filters
         ["trim"] = (v, a) => PythonText.Strip(Text(v), a.Get(0, "chars") is { } chars ? Text(chars) : null, true, true),
         ["truncate"] = Truncate,
         ["unique"] = Unique,
-        ["upper"] = (v, _) => Text(v).ToUpperInvariant(),
+        ["upper"] = (v, _) => PythonText.Upper(Text(v)),
         ["wordcount"] = (v, _) => (long)WordPattern().Matches(Text(v)).Count,
     };
 
@@ -132,7 +132,7 @@ internal static partial class Filters
                 item = PyOps.GetItem(item, part);
                 if (fallback is not null && item is Undefined) item = fallback;
             }
-            return ignoreCase && item is string s ? s.ToLowerInvariant() : item;
+            return ignoreCase && item is string s ? PythonText.Lower(s) : item;
         };
     }
 
@@ -177,7 +177,7 @@ internal static partial class Filters
         object? Key(KeyValuePair<object?, object?> kv)
         {
             var v = position == 0 ? kv.Key : kv.Value;
-            return !caseSensitive && v is string s ? s.ToLowerInvariant() : v;
+            return !caseSensitive && v is string s ? PythonText.Lower(s) : v;
         }
         var sorted = reverse ? dict.Items.OrderByDescending(Key, PyComparer.Instance) : dict.Items.OrderBy(Key, PyComparer.Instance);
         return sorted.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
@@ -406,9 +406,7 @@ internal static partial class Filters
         var sb = new StringBuilder();
         foreach (string item in WordBeginningPattern().Split(text))
         {
-            if (item.Length == 0) continue;
-            var first = System.Text.Rune.GetRuneAt(item, 0);
-            sb.Append(System.Text.Rune.ToUpperInvariant(first).ToString()).Append(item[first.Utf16SequenceLength..].ToLowerInvariant());
+            sb.Append(PythonText.UpperFirstLowerRest(item));
         }
         return sb.ToString();
     }

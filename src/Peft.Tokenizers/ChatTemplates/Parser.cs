@@ -9,7 +9,7 @@ internal sealed class Parser
     private static readonly HashSet<string> CompareOperators = ["==", "!=", "<", "<=", ">", ">="];
 
     private readonly List<Token> _tokens;
-    private readonly Stack<string> _openTags = new();
+    private readonly Stack<(string Tag, string[] EndTags)> _openTags = new();
     private int _index;
 
     private Parser(List<Token> tokens) => _tokens = tokens;
@@ -86,9 +86,7 @@ internal sealed class Parser
                     break;
                 case TokenKind.End:
                     if (endTags is null) return body;
-                    string looking = string.Join(" or ", endTags.Select(t => $"'{t}'"));
-                    string inner = _openTags.Count > 0 ? $" The innermost block that needs to be closed is '{_openTags.Peek()}'." : "";
-                    throw Fail($"Unexpected end of template. Jinja was looking for the following tags: {looking}.{inner}", token);
+                    throw Fail($"Unexpected end of template.{LookingFor()}", token);
                 default:
                     throw Fail($"unexpected {token}", token);
             }
@@ -98,10 +96,19 @@ internal sealed class Parser
     // Body up to an end tag, consuming "{% endtag %}" except its closing "%}" (the caller's ParseBody expects that).
     private List<Stmt> ParseBodyUntil(string tag, params string[] endTags)
     {
-        _openTags.Push(tag);
+        _openTags.Push((tag, endTags));
         var body = ParseBody(endTags);
         _openTags.Pop();
         return body;
+    }
+
+    // jinja2's hint naming the end tags the innermost open block waits for.
+    private string LookingFor()
+    {
+        if (_openTags.Count == 0) return "";
+        var (tag, endTags) = _openTags.Peek();
+        string looking = string.Join(" or ", endTags.Select(t => $"'{t}'"));
+        return $" Jinja was looking for the following tags: {looking}. The innermost block that needs to be closed is '{tag}'.";
     }
 
     private Stmt ParseStatement()
@@ -137,8 +144,7 @@ internal sealed class Parser
             case "extends" or "include" or "import" or "from" or "block" or "autoescape":
                 throw Fail($"the '{token.Text}' tag is not supported in chat templates", token);
             default:
-                string inner = _openTags.Count > 0 ? $" The innermost block that needs to be closed is '{_openTags.Peek()}'." : "";
-                throw Fail($"Encountered unknown tag '{token.Text}'.{inner}", token);
+                throw Fail($"Encountered unknown tag '{token.Text}'.{LookingFor()}", token);
         }
     }
 

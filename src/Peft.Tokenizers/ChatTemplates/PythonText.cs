@@ -76,6 +76,31 @@ internal static class PythonText
         return parts;
     }
 
+    /// <summary>str.upper() with Python's full mappings ("ß" becomes "SS").</summary>
+    public static string Upper(string text) => MapRunes(text, upper: true);
+
+    /// <summary>str.lower() with Python's full mappings.</summary>
+    public static string Lower(string text) => MapRunes(text, upper: false);
+
+    private static string TitleRune(Rune rune) =>
+        PyCaseMappings.Title.TryGetValue(rune.Value, out var mapped) ? mapped : Rune.ToUpperInvariant(rune).ToString();
+
+    private static string LowerRune(Rune rune) =>
+        PyCaseMappings.Lower.TryGetValue(rune.Value, out var mapped) ? mapped : Rune.ToLowerInvariant(rune).ToString();
+
+    private static string MapRunes(string text, bool upper)
+    {
+        if (text.All(char.IsAscii)) return upper ? text.ToUpperInvariant() : text.ToLowerInvariant();
+        var special = upper ? PyCaseMappings.Upper : PyCaseMappings.Lower;
+        var sb = new StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (special.TryGetValue(rune.Value, out var mapped)) sb.Append(mapped);
+            else sb.Append((upper ? Rune.ToUpperInvariant(rune) : Rune.ToLowerInvariant(rune)).ToString());
+        }
+        return sb.ToString();
+    }
+
     /// <summary>str.title(): a cased letter after a cased letter is lowered, any other cased letter is title-cased.</summary>
     public static string Title(string text)
     {
@@ -84,19 +109,27 @@ internal static class PythonText
         foreach (var rune in text.EnumerateRunes())
         {
             bool cased = Rune.IsUpper(rune) || Rune.IsLower(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.TitlecaseLetter;
-            if (cased) sb.Append((previousCased ? Rune.ToLowerInvariant(rune) : Rune.ToUpperInvariant(rune)).ToString());
+            if (cased) sb.Append(previousCased ? LowerRune(rune) : TitleRune(rune));
             else sb.Append(rune.ToString());
             previousCased = cased;
         }
         return sb.ToString();
     }
 
-    /// <summary>str.capitalize(): first character upper case, the rest lower case.</summary>
+    /// <summary>str.capitalize(): the first character title-cased, the rest lower case.</summary>
     public static string Capitalize(string text)
     {
         if (text.Length == 0) return text;
         var first = Rune.GetRuneAt(text, 0);
-        return Rune.ToUpperInvariant(first).ToString() + text[first.Utf16SequenceLength..].ToLowerInvariant();
+        return TitleRune(first) + Lower(text[first.Utf16SequenceLength..]);
+    }
+
+    /// <summary>jinja2's title filter: each word (after spaces, '-', '(', '{', '[' or '&lt;') starts upper case, the rest lower.</summary>
+    public static string UpperFirstLowerRest(string word)
+    {
+        if (word.Length == 0) return word;
+        var first = Rune.GetRuneAt(word, 0);
+        return Upper(first.ToString()) + Lower(word[first.Utf16SequenceLength..]);
     }
 
     /// <summary>str.splitlines(): Python's line boundaries, without the line ends.</summary>

@@ -185,7 +185,7 @@ internal sealed class Renderer
                         ? new Undefined($"parameter '{parameter.Name}' was not provided")
                         : Evaluate(parameter.Default, scope));
                 }
-                scope.Set("varargs", extraPositional);
+                scope.Set("varargs", new PyTuple(extraPositional));
                 scope.Set("kwargs", extraKeywords);
                 var output = new StringBuilder();
                 Execute(body, scope, output);
