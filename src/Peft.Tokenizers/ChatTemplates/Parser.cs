@@ -48,10 +48,10 @@ internal sealed class Parser
         {
             string wanted = text is not null ? $"'{text}'" : kind switch
             {
-                TokenKind.Name => "name",
-                TokenKind.BlockEnd => "end of statement block",
-                TokenKind.VariableEnd => "end of print statement",
-                _ => kind.ToString(),
+                TokenKind.Name => "'name'",
+                TokenKind.BlockEnd => "'end of statement block'",
+                TokenKind.VariableEnd => "'end of print statement'",
+                _ => $"'{kind}'",
             };
             throw Fail($"expected token {wanted}, got {token}", token);
         }

@@ -25,10 +25,15 @@ internal sealed record Token(TokenKind Kind, string Text, object? Value, int Lin
 
     public bool IsOperator(string op) => Kind == TokenKind.Operator && Text == op;
 
+    // jinja2's describe_token, quoted as its messages show it.
     public override string ToString() => Kind switch
     {
-        TokenKind.End => "end of template",
-        TokenKind.Data => "template data",
+        TokenKind.End => "'end of template'",
+        TokenKind.Data => "'template data / text'",
+        TokenKind.BlockBegin => "'begin of statement block'",
+        TokenKind.BlockEnd => "'end of statement block'",
+        TokenKind.VariableBegin => "'begin of print statement'",
+        TokenKind.VariableEnd => "'end of print statement'",
         _ => $"'{Text}'",
     };
 }
