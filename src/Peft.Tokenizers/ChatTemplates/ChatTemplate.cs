@@ -35,13 +35,13 @@ public sealed class ChatTemplate
     /// <c>assistant:</c> with nothing after it. Content lists of parts show their text parts joined.
     /// </summary>
     public static ChatTemplate Fallback { get; } = Parse(
-        "{%- for message in messages -%}" +
-        "{{ message['role'] }}: " +
-        "{%- if message['content'] is string %} {{ message['content'] }}" +
-        "{%- elif message['content'] is iterable %} {{ message['content'] | selectattr('type', 'equalto', 'text') | map(attribute='text') | join('') }}" +
-        "{%- endif %}\n" +
-        "{% endfor -%}" +
-        "{%- if add_generation_prompt %}assistant:{% endif -%}");
+        "{% for message in messages %}" +
+        "{{ message['role'] }}:" +
+        "{% if message['content'] is string %} {{ message['content'] }}" +
+        "{% elif message['content'] is iterable %} {{ message['content'] | selectattr('type', 'equalto', 'text') | map(attribute='text') | join('') }}" +
+        "{% endif %}{{ '\\n' }}" +
+        "{% endfor %}" +
+        "{% if add_generation_prompt %}assistant:{% endif %}");
 
     /// <summary>Parses <paramref name="source"/>.</summary>
     /// <exception cref="ChatTemplateSyntaxException">The source is not valid Jinja (the message gives line and column).</exception>
