@@ -39,14 +39,19 @@ internal static partial class Filters
         ["groupby"] = GroupBy,
         ["indent"] = Indent,
         ["int"] = (v, a) => ToInt(v, a.Get(0, "default", 0L), (int)Integer(a.Get(1, "base", 10L))),
-        ["items"] = (v, _) => v switch
+        ["items"] = (v, _) => PyIterable.Generator(() => v switch
         {
-            Undefined => new List<object?>(),
-            PyDict d => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList(),
+            Undefined => [],
+            PyDict d => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])),
             _ => throw new ChatTemplateException("Can only get item pairs from a mapping."),
-        },
+        }),
         ["join"] = Join,
-        ["last"] = (v, _) => v is Undefined u ? throw u.Fail() : PyOps.Iterate(v) is { Count: > 0 } items ? items[^1] : new Undefined("No last item, sequence was empty."),
+        ["last"] = (v, _) => v switch
+        {
+            Undefined u => throw u.Fail(),
+            PyIterable { IsView: false } => throw new ChatTemplateException($"'{PyOps.TypeName(v)}' object is not reversible"),
+            _ => PyOps.Iterate(v) is { Count: > 0 } items ? items[^1] : new Undefined("No last item, sequence was empty."),
+        },
         ["length"] = (v, _) => PyOps.Length(v),
         ["list"] = (v, _) => PyOps.Iterate(v).ToList(),
         ["lower"] = (v, _) => PythonText.Lower(Text(v)),
@@ -57,11 +62,7 @@ internal static partial class Filters
         ["reject"] = (v, a) => Select(v, a, lookupAttribute: false, keep: false),
         ["rejectattr"] = (v, a) => Select(v, a, lookupAttribute: true, keep: false),
         ["replace"] = (v, a) => PyMethods.Replace(Text(v), Text(a.Get(0, "old")), Text(a.Get(1, "new")), a.Get(2, "count") is null ? -1 : Integer(a.Get(2, "count"))),
-        ["reverse"] = (v, _) => v switch
-        {
-            string s => string.Concat(PythonText.CodePoints(s).AsEnumerable().Reverse()),
-            _ => PyOps.Iterate(v).Reverse().ToList(),
-        },
+        ["reverse"] = Reverse,
         ["round"] = Round,
         ["safe"] = (v, _) => PyFormat.Str(v),
         ["select"] = (v, a) => Select(v, a, lookupAttribute: false, keep: true),
@@ -183,20 +184,36 @@ internal static partial class Filters
         return sorted.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
     }
 
+    // jinja2 returns reversed(value) (a one-pass iterator) when Python can reverse it, else a reversed list.
+    private static object? Reverse(object? value, CallArguments args) => value switch
+    {
+        string s => string.Concat(PythonText.CodePoints(s).AsEnumerable().Reverse()),
+        List<object?> list => PyIterable.Iterator("list_reverseiterator", () => list.AsEnumerable().Reverse().ToList()),
+        PyTuple tuple => PyIterable.Iterator("reversed", () => tuple.Items.Reverse().ToList()),
+        PyDict dict => PyIterable.Iterator("dict_reversekeyiterator", () => dict.Keys.Reverse().ToList()),
+        PyIterable { IsView: true } view => PyIterable.Iterator(view.TypeName.Replace("dict_", "dict_reverse").TrimEnd('s') + "iterator", () => view.Consume().Reverse().ToList()),
+        Undefined => new List<object?>(),
+        _ when PyOps.IsIterable(value) => PyOps.Iterate(value).Reverse().ToList(),
+        _ => throw new ChatTemplateException("argument must be iterable"),
+    };
+
     private static object? Unique(object? value, CallArguments args)
     {
         bool caseSensitive = PyOps.Truthy(args.Get(0, "case_sensitive", false));
         var key = AttributeGetter(args.Get(1, "attribute"), ignoreCase: !caseSensitive);
-        var seen = new PyDict();
-        var result = new List<object?>();
-        foreach (var item in PyOps.Iterate(value))
+        return PyIterable.Generator(() =>
         {
-            var k = key(item);
-            if (seen.ContainsKey(k)) continue;
-            seen.Set(k, null);
-            result.Add(item);
-        }
-        return result;
+            var seen = new PyDict();
+            var result = new List<object?>();
+            foreach (var item in PyOps.Iterate(value))
+            {
+                var k = key(item);
+                if (seen.ContainsKey(k)) continue;
+                seen.Set(k, null);
+                result.Add(item);
+            }
+            return result;
+        });
     }
 
     private static object? MinMax(object? value, CallArguments args, bool max)
@@ -250,7 +267,8 @@ internal static partial class Filters
             var rest = new CallArguments(args.Positional.Skip(1).ToList(), args.Keywords);
             map = item => Apply(name, item, rest);
         }
-        return PyOps.Iterate(value).Select(map).ToList();
+        // jinja2's map (like select and reject) yields nothing for a falsy value, even None.
+        return PyIterable.Generator(() => PyOps.Truthy(value) ? PyOps.Iterate(value).Select(map) : []);
     }
 
     private static object? Select(object? value, CallArguments args, bool lookupAttribute, bool keep)
@@ -271,28 +289,29 @@ internal static partial class Filters
             test = item => Tests.Run(name, item, rest);
         }
         else test = PyOps.Truthy;
-        return PyOps.Iterate(value).Where(item => test(transform(item)) == keep).ToList();
+        return PyIterable.Generator(() => PyOps.Truthy(value) ? PyOps.Iterate(value).Where(item => test(transform(item)) == keep) : []);
     }
 
     private static object? Batch(object? value, CallArguments args)
     {
         long size = Integer(args.Get(0, "linecount"));
-        if (size <= 0) throw new ChatTemplateException("batch size must be positive");
-        bool fill = args.Has(1, "fill_with") && args.Get(1, "fill_with") is not null;
         var fillWith = args.Get(1, "fill_with");
-        var result = new List<object?>();
-        List<object?>? current = null;
-        foreach (var item in PyOps.Iterate(value))
+        return PyIterable.Generator(() =>
         {
-            if (current is null || current.Count == size)
+            var result = new List<object?>();
+            List<object?>? current = null;
+            foreach (var item in PyOps.Iterate(value))
             {
-                current = [];
-                result.Add(current);
+                if (current is null || current.Count == size)
+                {
+                    current = [];
+                    result.Add(current);
+                }
+                current.Add(item);
             }
-            current.Add(item);
-        }
-        if (fill && current is not null) while (current.Count < size) current.Add(fillWith);
-        return result;
+            if (fillWith is not null && current is not null) while (current.Count < size) current.Add(fillWith);
+            return result;
+        });
     }
 
     private static object? GroupBy(object? value, CallArguments args)

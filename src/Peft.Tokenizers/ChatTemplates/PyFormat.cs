@@ -63,6 +63,7 @@ internal static class PyFormat
                 sb.Append('}');
                 break;
             case Undefined: sb.Append("Undefined"); break;
+            case PyIterable iterable: iterable.AppendRepr(sb, item => AppendRepr(sb, item, depth + 1)); break;
             case Namespace ns:
                 sb.Append("<Namespace ");
                 AppendRepr(sb, ns.Attributes, depth + 1);

@@ -98,9 +98,9 @@ internal static class PyMethods
         return name switch
         {
             "get" => Method(name, a => d.TryGetValue(a.Get(0, "key"), out var v) ? v : a.Get(1, "default")),
-            "items" => Method(name, _ => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList()),
-            "keys" => Method(name, _ => d.Keys.ToList()),
-            "values" => Method(name, _ => d.Values.ToList()),
+            "items" => Method(name, _ => PyIterable.View("dict_items", () => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList())),
+            "keys" => Method(name, _ => PyIterable.View("dict_keys", () => d.Keys.ToList())),
+            "values" => Method(name, _ => PyIterable.View("dict_values", () => d.Values.ToList())),
             "copy" => Method(name, _ =>
             {
                 var copy = new PyDict();

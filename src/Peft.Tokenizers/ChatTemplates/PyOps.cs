@@ -25,6 +25,7 @@ internal static class PyOps
         Macro => "Macro",
         LoopContext => "LoopContext",
         ICallable => "builtin_function_or_method",
+        PyIterable iterable => iterable.TypeName,
         _ => value.GetType().Name,
     };
 
@@ -41,6 +42,7 @@ internal static class PyOps
         List<object?> list => list.Count > 0,
         PyDict dict => dict.Count > 0,
         PyTuple tuple => tuple.Items.Count > 0,
+        PyIterable { IsView: true } view => view.Consume().Count > 0,
         Undefined => false,
         _ => true,
     };
@@ -146,11 +148,12 @@ internal static class PyOps
         PyTuple tuple => tuple.Items,
         PyDict dict => dict.Keys,
         string s => PythonText.CodePoints(s).Cast<object?>().ToList(),
+        PyIterable iterable => iterable.Consume(),
         Undefined => [],
         _ => throw new ChatTemplateException($"'{TypeName(value)}' object is not iterable"),
     };
 
-    public static bool IsIterable(object? value) => value is List<object?> or PyTuple or PyDict or string or Undefined;
+    public static bool IsIterable(object? value) => value is List<object?> or PyTuple or PyDict or string or PyIterable or Undefined;
 
     public static long Length(object? value) => value switch
     {
@@ -158,6 +161,7 @@ internal static class PyOps
         List<object?> list => list.Count,
         PyTuple tuple => tuple.Items.Count,
         PyDict dict => dict.Count,
+        PyIterable { IsView: true } view => view.Consume().Count,
         Undefined => 0,
         _ => throw new ChatTemplateException($"object of type '{TypeName(value)}' has no len()"),
     };
@@ -174,6 +178,7 @@ internal static class PyOps
             case Undefined: return false;
             case Namespace: throw new ChatTemplateException("argument of type 'Namespace' is not iterable");
             default:
+                if (!IsIterable(container)) throw new ChatTemplateException($"argument of type '{TypeName(container)}' is not iterable");
                 foreach (var element in Iterate(container)) if (Equal(element, item)) return true;
                 return false;
         }
