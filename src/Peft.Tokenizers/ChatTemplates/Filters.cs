@@ -33,13 +33,13 @@ internal static partial class Filters
         ["e"] = (v, _) => Escape(v),
         ["escape"] = (v, _) => Escape(v),
         ["forceescape"] = (v, _) => Escape(v),
-        ["first"] = (v, _) => v is Undefined u ? throw u.Fail() : PyOps.Iterate(v) is { Count: > 0 } items ? items[0] : new Undefined("No first item, sequence was empty."),
+        ["first"] = (v, _) => PyOps.Iterate(v) is { Count: > 0 } items ? items[0] : new Undefined("No first item, sequence was empty."),
         ["float"] = (v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
         ["format"] = (v, a) => PyStringFormat.Percent(Text(v), a.Keywords.Count > 0 ? KeywordDict(a) : new PyTuple(a.Positional)),
         ["groupby"] = GroupBy,
         ["indent"] = Indent,
         ["int"] = (v, a) => ToInt(v, a.Get(0, "default", 0L), (int)Integer(a.Get(1, "base", 10L))),
-        ["items"] = (v, _) => PyIterable.Generator(() => v switch
+        ["items"] = (v, _) => PyIterable.Generator("do_items", () => v switch
         {
             Undefined => [],
             PyDict d => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])),
@@ -48,7 +48,6 @@ internal static partial class Filters
         ["join"] = Join,
         ["last"] = (v, _) => v switch
         {
-            Undefined u => throw u.Fail(),
             PyIterable { IsView: false } => throw new ChatTemplateException($"'{PyOps.TypeName(v)}' object is not reversible"),
             _ => PyOps.Iterate(v) is { Count: > 0 } items ? items[^1] : new Undefined("No last item, sequence was empty."),
         },
@@ -192,7 +191,7 @@ internal static partial class Filters
         PyTuple tuple => PyIterable.Iterator("reversed", () => tuple.Items.Reverse().ToList()),
         PyDict dict => PyIterable.Iterator("dict_reversekeyiterator", () => dict.Keys.Reverse().ToList()),
         PyIterable { IsView: true } view => PyIterable.Iterator(view.TypeName.Replace("dict_", "dict_reverse").TrimEnd('s') + "iterator", () => view.Consume().Reverse().ToList()),
-        Undefined => new List<object?>(),
+        Undefined => PyIterable.Iterator("reversed", () => []),
         _ when PyOps.IsIterable(value) => PyOps.Iterate(value).Reverse().ToList(),
         _ => throw new ChatTemplateException("argument must be iterable"),
     };
@@ -201,7 +200,7 @@ internal static partial class Filters
     {
         bool caseSensitive = PyOps.Truthy(args.Get(0, "case_sensitive", false));
         var key = AttributeGetter(args.Get(1, "attribute"), ignoreCase: !caseSensitive);
-        return PyIterable.Generator(() =>
+        return PyIterable.Generator("sync_do_unique", () =>
         {
             var seen = new PyDict();
             var result = new List<object?>();
@@ -268,7 +267,7 @@ internal static partial class Filters
             map = item => Apply(name, item, rest);
         }
         // jinja2's map (like select and reject) yields nothing for a falsy value, even None.
-        return PyIterable.Generator(() => PyOps.Truthy(value) ? PyOps.Iterate(value).Select(map) : []);
+        return PyIterable.Generator("sync_do_map", () => PyOps.Truthy(value) ? PyOps.Iterate(value).Select(map) : []);
     }
 
     private static object? Select(object? value, CallArguments args, bool lookupAttribute, bool keep)
@@ -289,14 +288,14 @@ internal static partial class Filters
             test = item => Tests.Run(name, item, rest);
         }
         else test = PyOps.Truthy;
-        return PyIterable.Generator(() => PyOps.Truthy(value) ? PyOps.Iterate(value).Where(item => test(transform(item)) == keep) : []);
+        return PyIterable.Generator("select_or_reject", () => PyOps.Truthy(value) ? PyOps.Iterate(value).Where(item => test(transform(item)) == keep) : []);
     }
 
     private static object? Batch(object? value, CallArguments args)
     {
         long size = Integer(args.Get(0, "linecount"));
         var fillWith = args.Get(1, "fill_with");
-        return PyIterable.Generator(() =>
+        return PyIterable.Generator("do_batch", () =>
         {
             var result = new List<object?>();
             List<object?>? current = null;
@@ -338,6 +337,7 @@ internal static partial class Filters
         string indentation = width is string w ? w : new string(' ', (int)Integer(width));
         bool first = PyOps.Truthy(args.Get(1, "first", false));
         bool blank = PyOps.Truthy(args.Get(2, "blank", false));
+        if (value is Undefined undefined) throw undefined.Fail();
         string text = Text(value) + "\n";
         var lines = PythonText.SplitLines(text);
         string result;
@@ -371,6 +371,7 @@ internal static partial class Filters
     {
         switch (value)
         {
+            case Undefined u: throw u.Fail();
             case long or bool: return Integer(value);
             case double d: return double.IsFinite(d) ? (long)Math.Truncate(d) : fallback;
             case string s:
@@ -389,6 +390,7 @@ internal static partial class Filters
 
     private static object? ToFloat(object? value, object? fallback) => value switch
     {
+        Undefined u => throw u.Fail(),
         long or bool or double => PyOps.AsDouble(value),
         string s when double.TryParse(s.Trim().Replace("_", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
         string s when s.Trim().ToLowerInvariant() is "inf" or "+inf" or "infinity" => double.PositiveInfinity,
@@ -399,6 +401,7 @@ internal static partial class Filters
 
     private static object? Truncate(object? value, CallArguments args)
     {
+        if (value is Undefined) return value;
         string s = Text(value);
         long length = Integer(args.Get(0, "length", 255L));
         bool killWords = PyOps.Truthy(args.Get(1, "killwords", false));

@@ -26,7 +26,10 @@ internal sealed class PyIterable
     public bool IsView { get; }
 
     /// <summary>A one-pass generator whose body runs only when it is iterated (so its errors surface then, as in Python).</summary>
-    public static PyIterable Generator(Func<IEnumerable<object?>> body) => new("generator", () => body().ToList(), isView: false);
+    public static PyIterable Generator(string function, Func<IEnumerable<object?>> body) =>
+        new("generator", () => body().ToList(), isView: false) { _function = function };
+
+    private string _function = "";
 
     public static PyIterable Iterator(string typeName, Func<IEnumerable<object?>> body) => new(typeName, () => body().ToList(), isView: false);
 
@@ -45,7 +48,7 @@ internal sealed class PyIterable
     {
         if (!IsView)
         {
-            string name = TypeName == "generator" ? "generator object <genexpr>" : TypeName + " object";
+            string name = TypeName == "generator" ? "generator object " + _function : TypeName + " object";
             sb.Append('<').Append(name).Append(" at 0x7f0000000000>");
             return;
         }
