@@ -328,7 +328,7 @@ internal sealed class Lexer
                         n++;
                     }
                     i--;
-                    sb.Append(char.ConvertFromUtf32(value));
+                    sb.Append((char)value);
                     break;
                 default: sb.Append('\\').Append(e); break;
             }
@@ -341,7 +341,10 @@ internal sealed class Lexer
         if (escapeAt + digits >= text.Length ||
             !int.TryParse(text.AsSpan(escapeAt + 1, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
             throw Error("truncated \\" + text[escapeAt] + " escape in string literal", at);
-        sb.Append(char.ConvertFromUtf32(code));
+        if (code > 0x10FFFF) throw Error("illegal Unicode character in string literal", at);
+        // Python allows a lone surrogate here; .NET strings can hold one too.
+        if (code is >= 0xD800 and <= 0xDFFF) sb.Append((char)code);
+        else sb.Append(char.ConvertFromUtf32(code));
         return escapeAt + digits;
     }
 

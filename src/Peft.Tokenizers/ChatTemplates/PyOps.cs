@@ -308,7 +308,7 @@ internal static class PyOps
     {
         FailIfUndefined(a, b);
         if (IsNumber(a) && IsNumber(b))
-            return IsInteger(a) && IsInteger(b) ? (object)(AsLong(a) + AsLong(b)) : AsDouble(a) + AsDouble(b);
+            return IsInteger(a) && IsInteger(b) ? (object)checked(AsLong(a) + AsLong(b)) : AsDouble(a) + AsDouble(b);
         if (a is string sa)
             return b is string sb ? sa + sb : throw new ChatTemplateException($"can only concatenate str (not \"{TypeName(b)}\") to str");
         if (a is List<object?> la)
@@ -322,7 +322,7 @@ internal static class PyOps
     {
         FailIfUndefined(a, b);
         if (IsNumber(a) && IsNumber(b))
-            return IsInteger(a) && IsInteger(b) ? (object)(AsLong(a) - AsLong(b)) : AsDouble(a) - AsDouble(b);
+            return IsInteger(a) && IsInteger(b) ? (object)checked(AsLong(a) - AsLong(b)) : AsDouble(a) - AsDouble(b);
         throw Unsupported("-", a, b);
     }
 
@@ -330,7 +330,7 @@ internal static class PyOps
     {
         FailIfUndefined(a, b);
         if (IsNumber(a) && IsNumber(b))
-            return IsInteger(a) && IsInteger(b) ? (object)(AsLong(a) * AsLong(b)) : AsDouble(a) * AsDouble(b);
+            return IsInteger(a) && IsInteger(b) ? (object)checked(AsLong(a) * AsLong(b)) : AsDouble(a) * AsDouble(b);
         if (IsInteger(b) && a is string or List<object?> or PyTuple) return Repeat(a, AsLong(b));
         if (IsInteger(a) && b is string or List<object?> or PyTuple) return Repeat(b, AsLong(a));
         throw Unsupported("*", a, b);

@@ -64,11 +64,8 @@ internal static class PyStringFormat
             }
             sb.Append(ApplySpec(value, format[specStart..i] + conversion, percentStyle: true));
         }
-        if (key_unused(named, positional, next, values)) throw new ChatTemplateException("not all arguments converted during string formatting");
+        if (named is null && next < positional.Count) throw new ChatTemplateException("not all arguments converted during string formatting");
         return sb.ToString();
-
-        static bool key_unused(PyDict? named, IReadOnlyList<object?> positional, int used, object? values) =>
-            named is null && values is PyTuple && used < positional.Count;
     }
 
     /// <summary><c>str.format(*args, **kwargs)</c> with auto/explicit indexes, names, <c>!r</c>/<c>!s</c> and a basic spec.</summary>

@@ -21,7 +21,13 @@ internal sealed class Renderer
         }
         catch (OverflowException e)
         {
-            throw new ChatTemplateException("integer overflow: " + e.Message, e);
+            // Python's ints have no limit; these are 64-bit, so say so rather than wrap around.
+            throw new ChatTemplateException("integer result does not fit in 64 bits: " + e.Message, e);
+        }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or IndexOutOfRangeException or FormatException or KeyNotFoundException)
+        {
+            // Keep the promise that rendering fails only with ChatTemplateException, whatever value reached a built-in.
+            throw new ChatTemplateException(e.Message, e);
         }
         return output.ToString();
     }
