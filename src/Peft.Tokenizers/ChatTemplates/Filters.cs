@@ -285,7 +285,7 @@ internal static partial class Filters
         {
             string name = Text(args.Positional[offset]);
             var rest = new CallArguments(args.Positional.Skip(offset + 1).ToList(), args.Keywords);
-            test = item => Tests.Run(name, item, rest);
+            test = item => JinjaTests.Run(name, item, rest);
         }
         else test = PyOps.Truthy;
         return PyIterable.Generator("select_or_reject", () => PyOps.Truthy(value) ? PyOps.Iterate(value).Where(item => test(transform(item)) == keep) : []);

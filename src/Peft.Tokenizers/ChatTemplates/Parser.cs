@@ -10,6 +10,7 @@ internal sealed class Parser
 
     private readonly List<Token> _tokens;
     private readonly Stack<(string Tag, string[] EndTags)> _openTags = new();
+    private readonly Stack<HashSet<string>> _macroNames = new();
     private int _index;
 
     private Parser(List<Token> tokens) => _tokens = tokens;
@@ -210,9 +211,19 @@ internal sealed class Parser
         string name = Expect(TokenKind.Name).Text;
         var parameters = ParseSignature();
         Expect(TokenKind.BlockEnd);
-        var body = ParseBodyUntil("macro", "endmacro");
+        var (body, signature) = ParseMacroBody(name, parameters, "macro", "endmacro");
+        return new MacroStmt(signature, body, line);
+    }
+
+    // The body of a macro or call block, noting which of varargs, kwargs and caller it names.
+    private (List<Stmt> Body, MacroSignature Signature) ParseMacroBody(string name, List<MacroParameter> parameters, string tag, string endTag)
+    {
+        var names = new HashSet<string>();
+        _macroNames.Push(names);
+        var body = ParseBodyUntil(tag, endTag);
+        _macroNames.Pop();
         Next();
-        return new MacroStmt(name, parameters, body, line);
+        return (body, new MacroSignature(name, parameters, names.Contains("varargs"), names.Contains("kwargs"), names.Contains("caller")));
     }
 
     private List<MacroParameter> ParseSignature()
@@ -238,9 +249,8 @@ internal sealed class Parser
         var parameters = Current.IsOperator("(") ? ParseSignature() : [];
         if (ParseExpression() is not CallExpr call) throw Fail("expected call", token);
         Expect(TokenKind.BlockEnd);
-        var body = ParseBodyUntil("call", "endcall");
-        Next();
-        return new CallBlockStmt(call, parameters, body, token.Line);
+        var (body, caller) = ParseMacroBody("caller", parameters, "call", "endcall");
+        return new CallBlockStmt(call, caller, body, token.Line);
     }
 
     private FilterBlockStmt ParseFilterBlock()
@@ -455,7 +465,7 @@ internal sealed class Parser
                     "true" or "True" => new ConstantExpr(true, token.Line),
                     "false" or "False" => new ConstantExpr(false, token.Line),
                     "none" or "None" => new ConstantExpr(null, token.Line),
-                    _ => new NameExpr(token.Text, token.Line),
+                    _ => Name(token),
                 };
             case TokenKind.String:
             {
@@ -505,6 +515,12 @@ internal sealed class Parser
             default:
                 throw Fail($"unexpected {token}", token);
         }
+    }
+
+    private NameExpr Name(Token token)
+    {
+        foreach (var names in _macroNames) names.Add(token.Text);
+        return new NameExpr(token.Text, token.Line);
     }
 
     private Expr ParsePostfix(Expr node)

@@ -74,11 +74,11 @@ internal sealed class Renderer
                 return Flow.Normal;
             }
             case MacroStmt macro:
-                scope.Set(macro.Name, DefineMacro(macro.Name, macro.Parameters, macro.Body, scope));
+                scope.Set(macro.Signature.Name, DefineMacro(macro.Signature, macro.Body, scope));
                 return Flow.Normal;
             case CallBlockStmt callBlock:
             {
-                var caller = DefineMacro("caller", callBlock.CallerParameters, callBlock.Body, scope);
+                var caller = DefineMacro(callBlock.Caller, callBlock.Body, scope);
                 var call = callBlock.Call;
                 var target = Evaluate(call.Target, scope);
                 var arguments = EvaluateArguments(call.Arguments, scope);
@@ -159,12 +159,14 @@ internal sealed class Renderer
         }
     }
 
-    private Macro DefineMacro(string name, IReadOnlyList<MacroParameter> parameters, IReadOnlyList<Stmt> body, Scope definitionScope) =>
-        new(name, parameters, arguments =>
+    private Macro DefineMacro(MacroSignature signature, IReadOnlyList<Stmt> body, Scope definitionScope) =>
+        new(signature.Name, signature.Parameters, arguments =>
         {
             EnterNested();
             try
             {
+                string name = signature.Name;
+                var parameters = signature.Parameters;
                 var scope = new Scope(definitionScope);
                 var extraPositional = new List<object?>();
                 var extraKeywords = new PyDict();
@@ -173,16 +175,21 @@ internal sealed class Renderer
                     if (i < parameters.Count) scope.Set(parameters[i].Name, arguments.Positional[i]);
                     else extraPositional.Add(arguments.Positional[i]);
                 }
+                if (extraPositional.Count > 0 && !signature.CatchesVarargs)
+                    throw new ChatTemplateException($"macro '{name}' takes not more than {parameters.Count} argument(s)");
                 var given = new HashSet<string>(parameters.Take(arguments.Positional.Count).Select(p => p.Name));
+                if (signature.CatchesCaller) scope.Set("caller", new Undefined("No caller defined"));
                 foreach (var (key, value) in arguments.Keywords)
                 {
-                    if (parameters.Any(p => p.Name == key))
+                    if (key == "caller")
                     {
-                        if (!given.Add(key)) throw new ChatTemplateException($"macro '{name}' got multiple values for argument '{key}'");
-                        scope.Set(key, value);
+                        if (!signature.CatchesCaller)
+                            throw new ChatTemplateException($"macro '{name}' was invoked with two values for the special caller argument. This is most likely a bug.");
+                        scope.Set("caller", value);
                     }
-                    else if (key == "caller") scope.Set("caller", value);
-                    else extraKeywords.Set(key, value);
+                    else if (parameters.Any(p => p.Name == key) && given.Add(key)) scope.Set(key, value);
+                    else if (signature.CatchesKwargs) extraKeywords.Set(key, value);
+                    else throw new ChatTemplateException($"macro '{name}' takes no keyword argument '{key}'");
                 }
                 foreach (var parameter in parameters)
                 {
@@ -268,7 +275,7 @@ internal sealed class Renderer
                 return Filters.Apply(filter.Name, filter.Value is null ? null : Evaluate(filter.Value, scope), EvaluateArguments(filter.Arguments, scope));
             case TestExpr test:
             {
-                bool result = Tests.Run(test.Name, Evaluate(test.Value, scope), EvaluateArguments(test.Arguments, scope));
+                bool result = JinjaTests.Run(test.Name, Evaluate(test.Value, scope), EvaluateArguments(test.Arguments, scope));
                 return test.Negated ? !result : result;
             }
             case UnaryExpr unary:

@@ -21,9 +21,15 @@ internal sealed record SetBlockStmt(Expr Target, Expr? Filter, IReadOnlyList<Stm
 
 internal sealed record MacroParameter(string Name, Expr? Default);
 
-internal sealed record MacroStmt(string Name, IReadOnlyList<MacroParameter> Parameters, IReadOnlyList<Stmt> Body, int Line) : Stmt(Line);
+/// <summary>
+/// A macro's signature and body. jinja2 accepts extra positional or keyword arguments, or a <c>caller</c>, only when the
+/// body mentions <c>varargs</c>, <c>kwargs</c> or <c>caller</c>; the parser records which it does.
+/// </summary>
+internal sealed record MacroSignature(string Name, IReadOnlyList<MacroParameter> Parameters, bool CatchesVarargs, bool CatchesKwargs, bool CatchesCaller);
 
-internal sealed record CallBlockStmt(CallExpr Call, IReadOnlyList<MacroParameter> CallerParameters, IReadOnlyList<Stmt> Body, int Line) : Stmt(Line);
+internal sealed record MacroStmt(MacroSignature Signature, IReadOnlyList<Stmt> Body, int Line) : Stmt(Line);
+
+internal sealed record CallBlockStmt(CallExpr Call, MacroSignature Caller, IReadOnlyList<Stmt> Body, int Line) : Stmt(Line);
 
 internal sealed record FilterBlockStmt(Expr Filter, IReadOnlyList<Stmt> Body, int Line) : Stmt(Line);
 

@@ -360,6 +360,13 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{% for k, v in [('a', 1), ('b', 2)] %}{{ k }}{{ v }}{% endfor %}", "a1b2")]
     [DataRow("{% for k, v in {'a': 1} | dictsort %}{{ k }}{{ v }}{% endfor %}", "a1")]
     [DataRow("{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}[{{ content.strip() }}]{% endfor %}{{ content }}", "[<<SYS>>\n Sys \n<</SYS>>\n\n<think>a</think>Hi]")]
+    [DataRow("{% macro m(a) %}{{a}}{{ varargs }}{% endmacro %}{{ m(1, 2) }}", "1(2,)")]
+    [DataRow("{% macro m() %}{{ kwargs }}{% endmacro %}{{ m(b=1) }}", "{'b': 1}")]
+    [DataRow("{% macro m(a, b) %}{{ a }}{{ b }}{% endmacro %}{{ m(1) }}", "1")]
+    [DataRow("{% macro m() %}{{ caller is defined }}{% endmacro %}{{ m() }}", "False")]
+    [DataRow("{% macro m() %}[{{ caller() }}]{% endmacro %}{% call m() %}{% macro inner() %}{{ caller is defined }}{% endmacro %}{{ inner() }}{% endcall %}", "[False]")]
+    [DataRow("{% macro m(a, b=a) %}{{ b }}{% endmacro %}{{ m(3) }}", "3")]
+    [DataRow("{% macro outer() %}{% macro inner(x) %}<{{ x }}>{% endmacro %}{{ inner(1) }}{{ inner(2) }}{% endmacro %}{{ outer() }}", "<1><2>")]
     public void Statements_render_as_python_jinja2(string template, string expected) => AssertRenders(template, expected);
 
     [TestMethod]
@@ -599,5 +606,10 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ [x] | tojson }}", "runtime", "Object of type Undefined is not JSON serializable")]
     [DataRow("{{ x.y | default('z') }}", "runtime", "'x' is undefined")]
     [DataRow("{{ tools | length }}", "runtime", "object of type 'NoneType' has no len()")]
+    [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, 2) }}", "runtime", "macro 'm' takes not more than 1 argument(s)")]
+    [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, z=2) }}", "runtime", "macro 'm' takes no keyword argument 'z'")]
+    [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{% call m(1) %}x{% endcall %}", "runtime", "macro 'm' was invoked with two values for the special caller argument. This is most likely a bug.")]
+    [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, a=2) }}", "runtime", "macro 'm' takes no keyword argument 'a'")]
+    [DataRow("{{ m(1) is defined }}", "runtime", "'m' is undefined")]
     public void Errors_fail_as_python_does(string template, string source, string pythonMessage) => AssertFails(template, source, pythonMessage);
 }

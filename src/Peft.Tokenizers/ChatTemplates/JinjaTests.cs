@@ -1,7 +1,7 @@
 namespace Peft.Tokenizers.ChatTemplates;
 
 /// <summary>jinja2's built-in tests (<c>x is defined</c>, <c>x is string</c>, <c>x is divisibleby 3</c>, ...).</summary>
-internal static class Tests
+internal static class JinjaTests
 {
     private static readonly HashSet<string> Names =
     [
