@@ -60,7 +60,8 @@ internal static partial class Filters
         ["pprint"] = (v, _) => PyFormat.Repr(v),
         ["reject"] = (v, a) => Select(v, a, lookupAttribute: false, keep: false),
         ["rejectattr"] = (v, a) => Select(v, a, lookupAttribute: true, keep: false),
-        ["replace"] = (v, a) => PyMethods.Replace(Text(v), Text(a.Get(0, "old")), Text(a.Get(1, "new")), a.Get(2, "count") is null ? -1 : Integer(a.Get(2, "count"))),
+        ["replace"] = (v, a) =>
+            PyMethods.Replace(Text(v), Text(a.Get(0, "old")), Text(a.Get(1, "new")), a.Get(2, "count") is { } count ? Integer(count) : -1),
         ["reverse"] = Reverse,
         ["round"] = Round,
         ["safe"] = (v, _) => PyFormat.Str(v),
@@ -71,7 +72,9 @@ internal static partial class Filters
         ["striptags"] = (v, _) => StripTags(Text(v)),
         ["sum"] = Sum,
         ["title"] = (v, _) => JinjaTitle(Text(v)),
-        ["tojson"] = (v, a) => PyJson.Dumps(v, PyOps.Truthy(a.Get(0, "ensure_ascii", false)), a.Get(1, "indent"), a.Get(2, "separators"), PyOps.Truthy(a.Get(3, "sort_keys", false))),
+        // transformers' tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False) = json.dumps.
+        ["tojson"] = (v, a) => PyJson.Dumps(
+            v, PyOps.Truthy(a.Get(0, "ensure_ascii", false)), a.Get(1, "indent"), a.Get(2, "separators"), PyOps.Truthy(a.Get(3, "sort_keys", false))),
         ["trim"] = (v, a) => PythonText.Strip(Text(v), a.Get(0, "chars") is { } chars ? Text(chars) : null, true, true),
         ["truncate"] = Truncate,
         ["unique"] = Unique,
@@ -190,7 +193,8 @@ internal static partial class Filters
         List<object?> list => PyIterable.Iterator("list_reverseiterator", () => list.AsEnumerable().Reverse().ToList()),
         PyTuple tuple => PyIterable.Iterator("reversed", () => tuple.Items.Reverse().ToList()),
         PyDict dict => PyIterable.Iterator("dict_reversekeyiterator", () => dict.Keys.Reverse().ToList()),
-        PyIterable { IsView: true } view => PyIterable.Iterator(view.TypeName.Replace("dict_", "dict_reverse").TrimEnd('s') + "iterator", () => view.Consume().Reverse().ToList()),
+        PyIterable { IsView: true } view => PyIterable.Iterator(
+            view.TypeName.Replace("dict_", "dict_reverse").TrimEnd('s') + "iterator", () => view.Consume().Reverse().ToList()),
         Undefined => PyIterable.Iterator("reversed", () => []),
         _ when PyOps.IsIterable(value) => PyOps.Iterate(value).Reverse().ToList(),
         _ => throw new ChatTemplateException("argument must be iterable"),
@@ -383,7 +387,8 @@ internal static partial class Filters
                 }
                 catch (FormatException) { }
                 catch (ArgumentException) { }
-                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f) ? (long)Math.Truncate(f) : fallback;
+                bool isFloat = double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f);
+                return isFloat ? (long)Math.Truncate(f) : fallback;
             default: return fallback;
         }
     }

@@ -264,7 +264,9 @@ internal sealed class Lexer
 
     private void SkipDigits()
     {
-        while (_pos < _source.Length && (char.IsDigit(_source[_pos]) || (_source[_pos] == '_' && _pos + 1 < _source.Length && char.IsDigit(_source[_pos + 1])))) _pos++;
+        while (_pos < _source.Length &&
+               (char.IsDigit(_source[_pos]) || (_source[_pos] == '_' && _pos + 1 < _source.Length && char.IsDigit(_source[_pos + 1]))))
+            _pos++;
     }
 
     private void LexString()

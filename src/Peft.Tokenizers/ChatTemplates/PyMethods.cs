@@ -69,7 +69,8 @@ internal static class PyMethods
         "replace" => Method(name, a => Replace(s, RequiredString(a, 0, "old", name), RequiredString(a, 1, "new", name), IntArgument(a, 2, "count", -1))),
         "find" => Method(name, a => (long)IndexOf(s, RequiredString(a, 0, "sub", name))),
         "rfind" => Method(name, a => (long)LastIndexOf(s, RequiredString(a, 0, "sub", name))),
-        "index" => Method(name, a => IndexOf(s, RequiredString(a, 0, "sub", name)) is var i and >= 0 ? (long)i : throw new ChatTemplateException("substring not found")),
+        "index" => Method(name, a =>
+            IndexOf(s, RequiredString(a, 0, "sub", name)) is var i and >= 0 ? (long)i : throw new ChatTemplateException("substring not found")),
         "count" => Method(name, a => (long)Count(s, RequiredString(a, 0, "sub", name))),
         "join" => Method(name, a => string.Join(s, PyOps.Iterate(a.Get(0, "iterable")).Select(x =>
             x as string ?? throw new ChatTemplateException($"sequence item: expected str instance, {PyOps.TypeName(x)} found")))),
@@ -86,7 +87,8 @@ internal static class PyMethods
         "ljust" => Method(name, a => s.PadRight((int)Math.Max(IntArgument(a, 0, "width", 0), 0), (OptionalString(a, 1, "fillchar") ?? " ")[0])),
         "rjust" => Method(name, a => s.PadLeft((int)Math.Max(IntArgument(a, 0, "width", 0), 0), (OptionalString(a, 1, "fillchar") ?? " ")[0])),
         "removeprefix" => Method(name, a => RequiredString(a, 0, "prefix", name) is var p && s.StartsWith(p, StringComparison.Ordinal) ? s[p.Length..] : s),
-        "removesuffix" => Method(name, a => RequiredString(a, 0, "suffix", name) is var p && p.Length > 0 && s.EndsWith(p, StringComparison.Ordinal) ? s[..^p.Length] : s),
+        "removesuffix" => Method(name, a =>
+            RequiredString(a, 0, "suffix", name) is var p && p.Length > 0 && s.EndsWith(p, StringComparison.Ordinal) ? s[..^p.Length] : s),
         "partition" => Method(name, a => Partition(s, RequiredString(a, 0, "sep", name), fromRight: false)),
         "rpartition" => Method(name, a => Partition(s, RequiredString(a, 0, "sep", name), fromRight: true)),
         _ => null,
@@ -127,7 +129,9 @@ internal static class PyMethods
     private static bool Affix(string s, object? affix, string method, Func<string, string, bool> test) => affix switch
     {
         string p => test(s, p),
-        PyTuple t => t.Items.Any(x => x is string p ? test(s, p) : throw new ChatTemplateException($"tuple for {method} must only contain str, not {PyOps.TypeName(x)}")),
+        PyTuple t => t.Items.Any(x => x is string p
+            ? test(s, p)
+            : throw new ChatTemplateException($"tuple for {method} must only contain str, not {PyOps.TypeName(x)}")),
         _ => throw new ChatTemplateException($"{method} first arg must be str or a tuple of str, not {PyOps.TypeName(affix)}"),
     };
 

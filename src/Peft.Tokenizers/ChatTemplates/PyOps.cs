@@ -310,11 +310,11 @@ internal static class PyOps
         if (IsNumber(a) && IsNumber(b))
             return IsInteger(a) && IsInteger(b) ? (object)checked(AsLong(a) + AsLong(b)) : AsDouble(a) + AsDouble(b);
         if (a is string sa)
-            return b is string sb ? sa + sb : throw new ChatTemplateException($"can only concatenate str (not \"{TypeName(b)}\") to str");
+            return b is string sb ? sa + sb : throw ConcatenateError("str", b);
         if (a is List<object?> la)
-            return b is List<object?> lb ? la.Concat(lb).ToList() : throw new ChatTemplateException($"can only concatenate list (not \"{TypeName(b)}\") to list");
+            return b is List<object?> lb ? la.Concat(lb).ToList() : throw ConcatenateError("list", b);
         if (a is PyTuple ta)
-            return b is PyTuple tb ? new PyTuple([.. ta.Items, .. tb.Items]) : throw new ChatTemplateException($"can only concatenate tuple (not \"{TypeName(b)}\") to tuple");
+            return b is PyTuple tb ? new PyTuple([.. ta.Items, .. tb.Items]) : throw ConcatenateError("tuple", b);
         throw Unsupported("+", a, b);
     }
 
@@ -436,6 +436,9 @@ internal static class PyOps
         if (a is Undefined ua) throw ua.Fail();
         if (b is Undefined ub) throw ub.Fail();
     }
+
+    private static ChatTemplateException ConcatenateError(string type, object? other) =>
+        new($"can only concatenate {type} (not \"{TypeName(other)}\") to {type}");
 
     private static ChatTemplateException Unsupported(string op, object? a, object? b) =>
         new($"unsupported operand type(s) for {op}: '{TypeName(a)}' and '{TypeName(b)}'");

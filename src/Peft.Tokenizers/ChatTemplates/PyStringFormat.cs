@@ -132,7 +132,9 @@ internal static class PyStringFormat
     }
 
     private static object? Positional(CallArguments arguments, int index) =>
-        index < arguments.Positional.Count ? arguments.Positional[index] : throw new ChatTemplateException($"Replacement index {index} out of range for positional args tuple");
+        index < arguments.Positional.Count
+            ? arguments.Positional[index]
+            : throw new ChatTemplateException($"Replacement index {index} out of range for positional args tuple");
 
     private static object? Navigate(object? value, string path)
     {
@@ -212,10 +214,12 @@ internal static class PyStringFormat
                 body = AsInteger(value).ToString(thousands ? "#,0" : "0", CultureInfo.InvariantCulture);
                 break;
             case 'f' or 'F':
-                body = AsFloat(value).ToString((thousands ? "#,0." : "0.") + new string('0', precision < 0 ? 6 : precision), CultureInfo.InvariantCulture).TrimEnd('.');
+                string decimals = new('0', precision < 0 ? 6 : precision);
+                body = AsFloat(value).ToString((thousands ? "#,0." : "0.") + decimals, CultureInfo.InvariantCulture).TrimEnd('.');
                 break;
             case 'e' or 'E':
-                body = AsFloat(value).ToString((type == 'e' ? "0." + new string('0', precision < 0 ? 6 : precision) + "e+00" : "0." + new string('0', precision < 0 ? 6 : precision) + "E+00"), CultureInfo.InvariantCulture);
+                string mantissa = "0." + new string('0', precision < 0 ? 6 : precision);
+                body = AsFloat(value).ToString(mantissa + (type == 'e' ? "e+00" : "E+00"), CultureInfo.InvariantCulture);
                 break;
             case 'g' or 'G':
                 body = AsFloat(value).ToString("G" + (precision < 0 ? 6 : Math.Max(precision, 1)), CultureInfo.InvariantCulture);

@@ -184,7 +184,10 @@ internal sealed class Renderer
                     if (key == "caller")
                     {
                         if (!signature.CatchesCaller)
-                            throw new ChatTemplateException($"macro '{name}' was invoked with two values for the special caller argument. This is most likely a bug.");
+                        {
+                            throw new ChatTemplateException(
+                                $"macro '{name}' was invoked with two values for the special caller argument. This is most likely a bug.");
+                        }
                         scope.Set("caller", value);
                     }
                     else if (parameters.Any(p => p.Name == key) && given.Add(key)) scope.Set(key, value);

@@ -94,8 +94,8 @@ public sealed class TokenizerChatTemplates
         }
         if (withTools && _templates.TryGetValue(ToolUseName, out var toolUse)) return toolUse;
         if (_templates.TryGetValue(DefaultName, out var fallback)) return fallback;
-        throw new KeyNotFoundException(
-            $"This model has several chat templates ({string.Join(", ", _templates.Keys.Select(k => $"'{k}'"))}) and none is named '{DefaultName}'; pass a name.");
+        string names = string.Join(", ", _templates.Keys.Select(k => $"'{k}'"));
+        throw new KeyNotFoundException($"This model has several chat templates ({names}) and none is named '{DefaultName}'; pass a name.");
     }
 
     /// <summary>

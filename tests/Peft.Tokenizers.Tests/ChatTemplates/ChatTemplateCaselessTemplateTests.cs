@@ -88,8 +88,8 @@ public sealed class ChatTemplateCaselessTemplateTests
     {
         string source = ChatTemplateFixtures.Templates[name]!.GetValue<string>();
         // A tool-use-only template needs tools to render at all (Python fails iterating None too).
-        var testCase = ConversationCase(source.Contains("for tool in tools", StringComparison.Ordinal) && !source.Contains("tools is not none", StringComparison.Ordinal)
-            ? "tools_available" : "single_user");
+        bool needsTools = source.Contains("for tool in tools", StringComparison.Ordinal) && !source.Contains("tools is not none", StringComparison.Ordinal);
+        var testCase = ConversationCase(needsTools ? "tools_available" : "single_user");
         var context = ChatTemplateFixtures.ContextOf(testCase);
         string text = ChatTemplate.Parse(source).Render(context);
         string userText = testCase["messages"]!.AsArray().Last(m => m!["role"]!.GetValue<string>() == "user")!["content"]!.GetValue<string>();

@@ -44,7 +44,10 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("  {# comment #}", "")]
     [DataRow("after", "after")]
     [DataRow("{% raw %}{{ not parsed }}{% endraw %}", "{{ not parsed }}")]
-    [DataRow("{%- if true -%}  a  {%- endif -%}  |  {{- 'b' -}}  |  {#- c -#}  d\n  {% if true %}\n    lstrip\n  {% endif %}\n  {%+ if true %}keep{% endif %}\n  {{ 'var' }}\n  {# comment #}\nafter\n{% raw %}{{ not parsed }}{% endraw %}", "a|b|d\n    lstrip\n  keep  var\nafter\n{{ not parsed }}")]
+    [DataRow(
+        "{%- if true -%}  a  {%- endif -%}  |  {{- 'b' -}}  |  {#- c -#}  d\n  {% if true %}\n    lstrip\n  {% endif %}\n  {%+ if true %}ke"
+        + "ep{% endif %}\n  {{ 'var' }}\n  {# comment #}\nafter\n{% raw %}{{ not parsed }}{% endraw %}",
+        "a|b|d\n    lstrip\n  keep  var\nafter\n{{ not parsed }}")]
     [DataRow("  {% if true %}\n  x\n  {% endif %}\n  y", "  x\n  y")]
     [DataRow("{% for m in [1,2] %}\n    {{ m }}\n{% endfor %}", "    1\n    2\n")]
     [DataRow("{%- for m in [1,2] %}\n    {{- m }}\n{% endfor -%}\ntail", "1\n2\ntail")]
@@ -88,7 +91,11 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ (1,) }}", "(1,)")]
     [DataRow("{{ (1, 2) }}", "(1, 2)")]
     [DataRow("{{ () }}", "()")]
-    [DataRow("{{ [\"it's\", 'say \"hi\"', 'both \\' and \"', \"tab\\there\", \"nl\\n\", \"back\\\\slash\", \"\\x01\\x7f\", \"\u00e9\", \"\\u200d\", \"\\xa0\", \"\U0001f600\", \"\\U0001F469\\u200D\\U0001F4BB\"] }}", "[\"it's\", 'say \"hi\"', 'both \\' and \"', 'tab\\there', 'nl\\n', 'back\\\\slash', '\\x01\\x7f', '\u00e9', '\\u200d', '\\xa0', '\U0001f600', '\U0001f469\\u200d\U0001f4bb']")]
+    [DataRow(
+        "{{ [\"it's\", 'say \"hi\"', 'both \\' and \"', \"tab\\there\", \"nl\\n\", \"back\\\\slash\", \"\\x01\\x7f\", \"\u00e9\", \"\\u200d"
+        + "\", \"\\xa0\", \"\U0001f600\", \"\\U0001F469\\u200D\\U0001F4BB\"] }}",
+        "[\"it's\", 'say \"hi\"', 'both \\' and \"', 'tab\\there', 'nl\\n', 'back\\\\slash', '\\x01\\x7f', '\u00e9', '\\u200d', '\\xa0', '"
+        + "\U0001f600', '\U0001f469\\u200d\U0001f4bb']")]
     [DataRow("{{ \"a\" \"b\" 'c' }}", "abc")]
     [DataRow("{{ '\\u00e9\\x41\\d\\'\\\"\\\\\\n' }}", "\u00e9A\\d'\"\\\n")]
     [DataRow("{{ \"\\N{BULLET}\" if false else 'z' }}", "z")]
@@ -279,7 +286,9 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ strftime_now('%d %b %Y') }}", "07 Mar 2025")]
     [DataRow("{{ strftime_now('%B %d, %Y') }}", "March 07, 2025")]
     [DataRow("{{ strftime_now('%Y-%m-%d %H:%M:%S') }}", "2025-03-07 09:05:03")]
-    [DataRow("{{ strftime_now('%A %a %j %p %I %y %e %-d %-m %U %W %w %u %c %x %X %%') }}", "Friday Fri 066 AM 09 25  7 7 3 09 09 5 5 Fri Mar  7 09:05:03 2025 03/07/25 09:05:03 %")]
+    [DataRow(
+        "{{ strftime_now('%A %a %j %p %I %y %e %-d %-m %U %W %w %u %c %x %X %%') }}",
+        "Friday Fri 066 AM 09 25  7 7 3 09 09 5 5 Fri Mar  7 09:05:03 2025 03/07/25 09:05:03 %")]
     [DataRow("{{ range(3) | list }}", "[0, 1, 2]")]
     [DataRow("{{ range(1, 10, 3) | list }}", "[1, 4, 7]")]
     [DataRow("{{ range(5, 0, -2) | list }}", "[5, 3, 1]")]
@@ -328,7 +337,10 @@ public sealed class ChatTemplateSemanticsTests
     public void Expressions_render_as_python_jinja2(string template, string expected) => AssertRenders(template, expected);
 
     [TestMethod]
-    [DataRow("{% for a in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.previtem }}{{ loop.nextitem }}{{ loop.cycle('x','y') }}{{ loop.depth }};{% endfor %}", "1032TrueFalse32x1;2121FalseFalse313y1;3210FalseTrue32x1;")]
+    [DataRow(
+        "{% for a in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ lo"
+        + "op.length }}{{ loop.previtem }}{{ loop.nextitem }}{{ loop.cycle('x','y') }}{{ loop.depth }};{% endfor %}",
+        "1032TrueFalse32x1;2121FalseFalse313y1;3210FalseTrue32x1;")]
     [DataRow("{% for a in 'h\u00e9llo' %}[{{ a }}]{% endfor %}", "[h][\u00e9][l][l][o]")]
     [DataRow("{% for k in {'a': 1, 'b': 2} %}{{ k }}{% endfor %}", "ab")]
     [DataRow("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }},{% endfor %}", "a=1,b=2,")]
@@ -347,7 +359,10 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{% set a, b = 1, 2 %}{{ a }}{{ b }}", "12")]
     [DataRow("{% with q = 5 %}{{ q }}{% endwith %}{{ q }}", "5")]
     [DataRow("{% for a in [1,2] %}{% for b in 'xy' %}{{ loop.index }}{{ a }}{{ b }}{% endfor %}{{ loop.index }};{% endfor %}", "11x21y1;12x22y2;")]
-    [DataRow("{% set items = [{'name': 'a', 'children': [{'name': 'b', 'children': []}]}] %}{% for i in items recursive %}<{{ i.name }}{{ loop.depth }}{% if i.children %}{{ loop(i.children) }}{% endif %}>{% endfor %}", "<a1<b2>>")]
+    [DataRow(
+        "{% set items = [{'name': 'a', 'children': [{'name': 'b', 'children': []}]}] %}{% for i in items recursive %}<{{ i.name }}{{ loop.d"
+        + "epth }}{% if i.children %}{{ loop(i.children) }}{% endif %}>{% endfor %}",
+        "<a1<b2>>")]
     [DataRow("{% for a in [1,2,3] %}{{ loop.changed(a > 1) }}{% endfor %}", "TrueTrueFalse")]
     [DataRow("{% set c = cycler('a', 'b') %}{{ c.next() }}{{ c.next() }}{{ c.next() }}", "aba")]
     [DataRow("{% set j = joiner('-') %}{% for x in [1,2,3] %}{{ j() }}{{ x }}{% endfor %}", "1-2-3")]
@@ -359,12 +374,20 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{% for x in [1] if x > 5 %}a{% else %}c{% endfor %}", "c")]
     [DataRow("{% for k, v in [('a', 1), ('b', 2)] %}{{ k }}{{ v }}{% endfor %}", "a1b2")]
     [DataRow("{% for k, v in {'a': 1} | dictsort %}{{ k }}{{ v }}{% endfor %}", "a1")]
-    [DataRow("{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}[{{ content.strip() }}]{% endfor %}{{ content }}", "[<<SYS>>\n Sys \n<</SYS>>\n\n<think>a</think>Hi]")]
+    [DataRow(
+        "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% "
+        + "else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if loop.i"
+        + "ndex0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content']"
+        + " %}{% else %}{% set content = message['content'] %}{% endif %}[{{ content.strip() }}]{% endfor %}{{ content }}",
+        "[<<SYS>>\n Sys \n<</SYS>>\n\n<think>a</think>Hi]")]
     [DataRow("{% macro m(a) %}{{a}}{{ varargs }}{% endmacro %}{{ m(1, 2) }}", "1(2,)")]
     [DataRow("{% macro m() %}{{ kwargs }}{% endmacro %}{{ m(b=1) }}", "{'b': 1}")]
     [DataRow("{% macro m(a, b) %}{{ a }}{{ b }}{% endmacro %}{{ m(1) }}", "1")]
     [DataRow("{% macro m() %}{{ caller is defined }}{% endmacro %}{{ m() }}", "False")]
-    [DataRow("{% macro m() %}[{{ caller() }}]{% endmacro %}{% call m() %}{% macro inner() %}{{ caller is defined }}{% endmacro %}{{ inner() }}{% endcall %}", "[False]")]
+    [DataRow(
+        "{% macro m() %}[{{ caller() }}]{% endmacro %}{% call m() %}{% macro inner() %}{{ caller is defined }}{% endmacro %}{{ inner() }}{%"
+        + " endcall %}",
+        "[False]")]
     [DataRow("{% macro m(a, b=a) %}{{ b }}{% endmacro %}{{ m(3) }}", "3")]
     [DataRow("{% macro outer() %}{% macro inner(x) %}<{{ x }}>{% endmacro %}{{ inner(1) }}{{ inner(2) }}{% endmacro %}{{ outer() }}", "<1><2>")]
     public void Statements_render_as_python_jinja2(string template, string expected) => AssertRenders(template, expected);
@@ -598,7 +621,11 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ x | dictsort }}", "runtime", "'x' is undefined")]
     [DataRow("{{ (x | attr('x')) is defined }}", "runtime", "'x' is undefined")]
     [DataRow("{{ x | attr('x') }}", "runtime", "'x' is undefined")]
-    [DataRow("{{ x is string }}|{{ x is iterable }}|{{ x is none }}|{{ x is mapping }}|{{ x is number }}|{{ x is sequence }}|{{ x is callable }}|{{ x == none }}|{{ x != 1 }}|{{ not x }}|{{ x and 1 }}|{{ x or 2 }}|{{ x in [1] }}|{{ 1 in x }}|{{ x is odd }}", "runtime", "'x' is undefined")]
+    [DataRow(
+        "{{ x is string }}|{{ x is iterable }}|{{ x is none }}|{{ x is mapping }}|{{ x is number }}|{{ x is sequence }}|{{ x is callable }}"
+        + "|{{ x == none }}|{{ x != 1 }}|{{ not x }}|{{ x and 1 }}|{{ x or 2 }}|{{ x in [1] }}|{{ 1 in x }}|{{ x is odd }}",
+        "runtime",
+        "'x' is undefined")]
     [DataRow("{{ -x }}", "runtime", "'x' is undefined")]
     [DataRow("{{ x < 1 }}", "runtime", "'x' is undefined")]
     [DataRow("{{ x * 2 }}", "runtime", "'x' is undefined")]
@@ -608,7 +635,10 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ tools | length }}", "runtime", "object of type 'NoneType' has no len()")]
     [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, 2) }}", "runtime", "macro 'm' takes not more than 1 argument(s)")]
     [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, z=2) }}", "runtime", "macro 'm' takes no keyword argument 'z'")]
-    [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{% call m(1) %}x{% endcall %}", "runtime", "macro 'm' was invoked with two values for the special caller argument. This is most likely a bug.")]
+    [DataRow(
+        "{% macro m(a) %}{{a}}{% endmacro %}{% call m(1) %}x{% endcall %}",
+        "runtime",
+        "macro 'm' was invoked with two values for the special caller argument. This is most likely a bug.")]
     [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, a=2) }}", "runtime", "macro 'm' takes no keyword argument 'a'")]
     [DataRow("{{ m(1) is defined }}", "runtime", "'m' is undefined")]
     public void Errors_fail_as_python_does(string template, string source, string pythonMessage) => AssertFails(template, source, pythonMessage);

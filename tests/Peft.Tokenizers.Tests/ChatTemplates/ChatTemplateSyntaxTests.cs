@@ -10,11 +10,13 @@ public sealed class ChatTemplateSyntaxTests
     [TestMethod]
     [DataRow("{% if %}", "Expected an expression, got 'end of statement block'", 1, 7)]
     [DataRow("{% for x in %}{% endfor %}", "Expected an expression, got 'end of statement block'", 1, 13)]
-    [DataRow("{% if true %}", "Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.", 1, 14)]
+    [DataRow("{% if true %}", "Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'."
+        + " The innermost block that needs to be closed is 'if'.", 1, 14)]
     [DataRow("{% endif %}", "Encountered unknown tag 'endif'.", 1, 4)]
     [DataRow("{{ 1 + }}", "unexpected 'end of print statement'", 1, 8)]
     [DataRow("{% foo %}", "Encountered unknown tag 'foo'.", 1, 4)]
-    [DataRow("{% for x in y %}{% endif %}", "Encountered unknown tag 'endif'. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.", 1, 20)]
+    [DataRow("{% for x in y %}{% endif %}", "Encountered unknown tag 'endif'. Jinja was looking for the following tags: 'endfor' or 'else'."
+        + " The innermost block that needs to be closed is 'for'.", 1, 20)]
     [DataRow("{{ a b }}", "expected token 'end of print statement', got 'b'", 1, 6)]
     [DataRow("{% macro m(a=1, b) %}{% endmacro %}", "non-default argument follows default argument", 1, 17)]
     [DataRow("line one\n{{ ok }}\n  {% set = 1 %}", "unexpected '='", 3, 10)]

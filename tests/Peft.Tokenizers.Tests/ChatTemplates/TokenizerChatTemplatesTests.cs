@@ -167,9 +167,14 @@ public sealed class TokenizerChatTemplatesTests
         var messages = new JsonArray(
             new JsonObject { ["role"] = "system", ["content"] = "Be brief." },
             new JsonObject { ["role"] = "user", ["content"] = "Hi" },
-            new JsonObject { ["role"] = "assistant", ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hello" }) },
+            new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hello" }),
+            },
             new JsonObject { ["role"] = "user", ["content"] = "Bye" });
         Assert.AreEqual("system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\n", ChatTemplate.Fallback.Render(messages));
-        Assert.AreEqual("system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\nassistant:", ChatTemplate.Fallback.Render(messages, addGenerationPrompt: true));
+        Assert.AreEqual(
+            "system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\nassistant:", ChatTemplate.Fallback.Render(messages, addGenerationPrompt: true));
     }
 }
