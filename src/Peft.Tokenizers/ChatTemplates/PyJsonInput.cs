@@ -50,7 +50,9 @@ internal static class PyJsonInput
         if (value.TryGetValue(out double d)) return d;
         if (value.TryGetValue(out float f)) return (double)f;
         if (value.TryGetValue(out decimal m)) return Number(m.ToString(CultureInfo.InvariantCulture));
-        return Number(value.ToJsonString());
+        // Any other CLR value (a char, a DateTime, ...): take it as the JSON it serializes to.
+        var reparsed = JsonNode.Parse(value.ToJsonString());
+        return reparsed is JsonValue reparsedValue && reparsedValue.TryGetValue(out JsonElement _) ? ConvertValue(reparsedValue) : Convert(reparsed);
     }
 
     private static object Number(string text)
