@@ -2,7 +2,9 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Peft.Tensors;
 using Peft.Tokenizers;
+using Peft.Tokenizers.ChatTemplates;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Tuners.PeftModels;
 
@@ -23,6 +25,51 @@ public sealed class PeftChatClient : IChatClient
     private readonly IChatPrompt _prompt;
     private readonly PeftChatClientOptions _options;
     private readonly int[] _eos;
+
+    /// <summary>A client over a model already loaded, with its active adapters.</summary>
+    /// <param name="model">A decoder-only model (gpt2, llama, qwen2, mistral) and the adapters to chat with, active.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="templates">
+    /// The model's chat templates and special tokens (<see cref="TokenizerChatTemplates.Load"/>); null for a model without one,
+    /// whose conversations are written as <see cref="ChatTemplate.Fallback"/> lays them out ("role: content" lines).
+    /// </param>
+    /// <param name="options">Defaults and the clock; null for the defaults.</param>
+    /// <exception cref="ArgumentException">The model is not a decoder-only language model.</exception>
+    public PeftChatClient(PeftModel model, Tokenizer tokenizer, TokenizerChatTemplates? templates, PeftChatClientOptions? options = null)
+        : this(model, tokenizer, new TemplatePrompt(templates, options ?? new PeftChatClientOptions()), options)
+    {
+    }
+
+    /// <summary>
+    /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json, its chat template from
+    /// tokenizer_config.json or chat_template.jinja) and the PEFT adapter folders given, all active (stacked in order).
+    /// </summary>
+    /// <param name="modelFolder">The base model's folder.</param>
+    /// <param name="adapterFolders">Hugging Face PEFT adapter folders (adapter_config.json + adapter_model.safetensors); none for the base alone.</param>
+    /// <param name="options">Defaults; the model id defaults to the folder's name.</param>
+    /// <param name="load">How to load the base (e.g. quantized to int8 or NF4); null for as stored.</param>
+    /// <exception cref="DirectoryNotFoundException">A folder does not exist.</exception>
+    public static PeftChatClient Load(string modelFolder, IEnumerable<string>? adapterFolders = null, PeftChatClientOptions? options = null,
+        LoadOptions? load = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelFolder);
+        if (!Directory.Exists(modelFolder)) throw new DirectoryNotFoundException($"The model folder '{modelFolder}' does not exist.");
+        var model = new PeftModel(ModelLoader.LoadCausal(modelFolder, load ?? new LoadOptions()));
+        var names = new List<string>();
+        foreach (string adapter in adapterFolders ?? [])
+        {
+            if (!Directory.Exists(adapter)) throw new DirectoryNotFoundException($"The adapter folder '{adapter}' does not exist.");
+            string name = $"adapter{names.Count}";
+            model.LoadAdapter(adapter, name);
+            names.Add(name);
+        }
+        if (names.Count > 0) model.SetActiveAdapters([.. names]);
+        options ??= new PeftChatClientOptions();
+        options = options.ModelId is null
+            ? options with { ModelId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelFolder))) }
+            : options;
+        return new PeftChatClient(model, Tokenizer.Load(modelFolder), TokenizerChatTemplates.Load(modelFolder), options);
+    }
 
     internal PeftChatClient(PeftModel model, Tokenizer tokenizer, IChatPrompt prompt, PeftChatClientOptions? options)
     {
