@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.Text;
+using static Peft.Tokenizers.Normalization.UnicodeNormalizationData;
+
+namespace Peft.Tokenizers.Normalization;
+
+/// <summary>
+/// The Unicode normalization forms (UAX #15) from this library's own tables, so results are the
+/// same with or without ICU and in .NET's invariant globalization mode: full (recursive)
+/// decomposition, canonical ordering by combining class, canonical composition with blocking and
+/// exclusions, Hangul by arithmetic. Text is cut into segments at characters that nothing before
+/// them can reorder or compose with; each segment normalizes on its own.
+/// </summary>
+internal static class UnicodeNormalization
+{
+    /// <summary>Longest decomposition of one code point, in UTF-16 units (the tables' length field).</summary>
+    private const int MaxExpansion = 31;
+
+    /// <summary>Segments up to this many UTF-16 units use stack buffers.</summary>
+    private const int StackSegment = 16;
+
+    /// <summary>Receives each segment: unchanged (keep the original characters) or its normalized text.</summary>
+    internal interface ISegmentSink
+    {
+        void Unchanged(int from, int to);
+
+        void Changed(ReadOnlySpan<char> normalized, int from, int to);
+    }
+
+    /// <summary>The table flags and steps of one form.</summary>
+    private readonly record struct Form(int Boundary, int Quick, bool Compatibility, bool Compose);
+
+    private static Form Of(NormalizationForm form) => form switch
+    {
+        NormalizationForm.FormC => new(BoundaryNfc, QuickNfc, false, true),
+        NormalizationForm.FormD => new(BoundaryNfd, QuickNfd, false, false),
+        NormalizationForm.FormKC => new(BoundaryNfkc, QuickNfkc, true, true),
+        NormalizationForm.FormKD => new(BoundaryNfkd, QuickNfkd, true, false),
+        _ => throw new ArgumentOutOfRangeException(nameof(form), form, "Unknown normalization form."),
+    };
+
+    /// <summary>The normalized form of <paramref name="text"/>; the same instance when nothing changes.</summary>
+    public static string Normalize(string text, NormalizationForm form)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (QuickLength(text, form) == text.Length) return text;
+        var sink = new StringSink(text, new StringBuilder(text.Length + 8));
+        Run(text, form, ref sink);
+        return sink.Builder.ToString();
+    }
+
+    /// <summary>True when <paramref name="text"/> is in the form (exact, not only the quick check).</summary>
+    public static bool IsNormalized(string text, NormalizationForm form) =>
+        QuickLength(text, form) == text.Length || Normalize(text, form) == text;
+
+    /// <summary>Length of the prefix whose characters are starters the form keeps as they are (quick check yes).</summary>
+    public static int QuickLength(ReadOnlySpan<char> text, NormalizationForm form)
+    {
+        int quick = Of(form).Quick;
+        int i = 0;
+        while (i < text.Length)
+        {
+            // Below U+00A0 nothing decomposes, reorders or composes backwards.
+            if (text[i] < '\u00A0')
+            {
+                i++;
+                continue;
+            }
+            int cp = CodePointAt(text, i, out int length);
+            ulong record = Record(cp);
+            if ((record & (ulong)quick) == 0 || Ccc(record) != 0) return i;
+            i += length;
+        }
+        return text.Length;
+    }
+
+    /// <summary>Normalizes <paramref name="text"/> segment by segment into <paramref name="sink"/>.</summary>
+    public static void Run<TSink>(ReadOnlySpan<char> text, NormalizationForm form, ref TSink sink) where TSink : struct, ISegmentSink
+    {
+        var f = Of(form);
+        int start = QuickLength(text, form);
+        if (start == text.Length)
+        {
+            if (text.Length > 0) sink.Unchanged(0, text.Length);
+            return;
+        }
+        // The character before the first slow one is quick, so a boundary: the slow one's segment starts there unless it is one itself.
+        if (start > 0 && (Record(CodePointAt(text, start, out _)) & (ulong)f.Boundary) == 0)
+            start -= char.IsLowSurrogate(text[start - 1]) && start > 1 && char.IsHighSurrogate(text[start - 2]) ? 2 : 1;
+        if (start > 0) sink.Unchanged(0, start);
+
+        Span<int> stackCodePoints = stackalloc int[StackSegment * MaxExpansion];
+        Span<char> stackChars = stackalloc char[StackSegment * MaxExpansion];
+        int i = start;
+        while (i < text.Length)
+        {
+            int end = SegmentEnd(text, i, f);
+            var segment = text[i..end];
+            int cp = CodePointAt(text, i, out int length);
+            ulong record = Record(cp);
+            if (length == segment.Length && (record & (ulong)f.Quick) != 0 && Ccc(record) == 0)
+            {
+                sink.Unchanged(i, end);
+            }
+            else if (segment.Length <= StackSegment)
+            {
+                int written = NormalizeSegment(segment, f, stackCodePoints, stackChars);
+                Emit(ref sink, segment, stackChars[..written], i, end);
+            }
+            else
+            {
+                int[] codePoints = ArrayPool<int>.Shared.Rent(segment.Length * MaxExpansion);
+                char[] chars = ArrayPool<char>.Shared.Rent(segment.Length * MaxExpansion);
+                int written = NormalizeSegment(segment, f, codePoints, chars);
+                Emit(ref sink, segment, chars.AsSpan(0, written), i, end);
+                ArrayPool<int>.Shared.Return(codePoints);
+                ArrayPool<char>.Shared.Return(chars);
+            }
+            i = end;
+        }
+    }
+
+    private static void Emit<TSink>(ref TSink sink, ReadOnlySpan<char> segment, ReadOnlySpan<char> normalized, int from, int to) where TSink : struct, ISegmentSink
+    {
+        if (normalized.SequenceEqual(segment)) sink.Unchanged(from, to);
+        else sink.Changed(normalized, from, to);
+    }
+
+    /// <summary>End of the segment that starts at <paramref name="start"/>: the next character with a boundary before it.</summary>
+    private static int SegmentEnd(ReadOnlySpan<char> text, int start, Form f)
+    {
+        CodePointAt(text, start, out int length);
+        int i = start + length;
+        while (i < text.Length)
+        {
+            if (text[i] < '\u00A0') break;
+            int cp = CodePointAt(text, i, out length);
+            if ((Record(cp) & (ulong)f.Boundary) != 0) break;
+            i += length;
+        }
+        return i;
+    }
+
+    /// <summary>Decomposes, orders and (for C and KC) composes one segment; returns the UTF-16 length written.</summary>
+    private static int NormalizeSegment(ReadOnlySpan<char> segment, Form f, Span<int> codePoints, Span<char> destination)
+    {
+        int n = 0;
+        for (int i = 0; i < segment.Length;)
+        {
+            int cp = CodePointAt(segment, i, out int length);
+            n += Decompose(cp, Record(cp), f.Compatibility, codePoints[n..]);
+            i += length;
+        }
+        var cps = codePoints[..n];
+        Reorder(cps);
+        if (f.Compose) cps = cps[..Compose(cps)];
+        int w = 0;
+        foreach (int cp in cps)
+        {
+            if (cp < 0x10000)
+            {
+                destination[w++] = (char)cp;
+            }
+            else
+            {
+                destination[w++] = (char)(0xD7C0 + (cp >> 10));
+                destination[w++] = (char)(0xDC00 | (cp & 0x3FF));
+            }
+        }
+        return w;
+    }
+
+    /// <summary>Canonical ordering: a stable sort of each run of non-starters by combining class.</summary>
+    private static void Reorder(Span<int> cps)
+    {
+        for (int i = 1; i < cps.Length; i++)
+        {
+            int cp = cps[i];
+            int ccc = Ccc(cp);
+            if (ccc == 0) continue;
+            int j = i;
+            while (j > 0 && Ccc(cps[j - 1]) > ccc)
+            {
+                cps[j] = cps[j - 1];
+                j--;
+            }
+            cps[j] = cp;
+        }
+    }
+
+    /// <summary>Canonical composition in place; returns the new length.</summary>
+    private static int Compose(Span<int> cps)
+    {
+        int starter = -1, lastCcc = 0, w = 0;
+        foreach (int cp in cps)
+        {
+            ulong record = Record(cp);
+            int ccc = Ccc(record);
+            // Blocked unless next to the starter, or every mark between has a lower, non-zero class (they are ordered: the last one decides).
+            if (starter >= 0 && (record & CombinesBack) != 0 && (w == starter + 1 || (lastCcc != 0 && lastCcc < ccc)))
+            {
+                int composite = UnicodeNormalizationData.Compose(cps[starter], cp);
+                if (composite >= 0)
+                {
+                    cps[starter] = composite;
+                    continue;
+                }
+            }
+            cps[w++] = cp;
+            if (ccc == 0) starter = w - 1;
+            lastCcc = ccc;
+        }
+        return w;
+    }
+
+    /// <summary>The code point at <paramref name="index"/>; a lone surrogate stands for itself.</summary>
+    private static int CodePointAt(ReadOnlySpan<char> text, int index, out int length)
+    {
+        char c = text[index];
+        if (char.IsHighSurrogate(c) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]))
+        {
+            length = 2;
+            return char.ConvertToUtf32(c, text[index + 1]);
+        }
+        length = 1;
+        return c;
+    }
+
+    private readonly struct StringSink(string text, StringBuilder builder) : ISegmentSink
+    {
+        public StringBuilder Builder => builder;
+
+        public void Unchanged(int from, int to) => builder.Append(text, from, to - from);
+
+        public void Changed(ReadOnlySpan<char> normalized, int from, int to) => builder.Append(normalized);
+    }
+}
