@@ -28,35 +28,39 @@ internal static class UnicodeNormalization
     }
 
     /// <summary>The table flags and steps of one form.</summary>
-    private readonly record struct Form(int Boundary, int Quick, bool Compatibility, bool Compose);
+    private readonly record struct Form(int Boundary, int Quick, bool Compatibility, bool Compose, int MaxAge);
 
-    private static Form Of(NormalizationForm form) => form switch
+    private static Form Of(NormalizationForm form, int maxAge)
     {
-        NormalizationForm.FormC => new(BoundaryNfc, QuickNfc, false, true),
-        NormalizationForm.FormD => new(BoundaryNfd, QuickNfd, false, false),
-        NormalizationForm.FormKC => new(BoundaryNfkc, QuickNfkc, true, true),
-        NormalizationForm.FormKD => new(BoundaryNfkd, QuickNfkd, true, false),
-        _ => throw new ArgumentOutOfRangeException(nameof(form), form, "Unknown normalization form."),
-    };
+        if ((uint)maxAge > LatestAge) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "Unknown Unicode age code.");
+        return form switch
+        {
+            NormalizationForm.FormC => new(BoundaryNfc, QuickNfc, false, true, maxAge),
+            NormalizationForm.FormD => new(BoundaryNfd, QuickNfd, false, false, maxAge),
+            NormalizationForm.FormKC => new(BoundaryNfkc, QuickNfkc, true, true, maxAge),
+            NormalizationForm.FormKD => new(BoundaryNfkd, QuickNfkd, true, false, maxAge),
+            _ => throw new ArgumentOutOfRangeException(nameof(form), form, "Unknown normalization form."),
+        };
+    }
 
-    /// <summary>The normalized form of <paramref name="text"/>; the same instance when nothing changes.</summary>
-    public static string Normalize(string text, NormalizationForm form)
+    /// <summary>The normalized form of <paramref name="text"/> by the Unicode version of age code <paramref name="maxAge"/> (default: the tables' own); the same instance when nothing changes.</summary>
+    public static string Normalize(string text, NormalizationForm form, int maxAge = LatestAge)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (QuickLength(text, form) == text.Length) return text;
+        if (QuickLength(text, form, maxAge) == text.Length) return text;
         var sink = new StringSink(text, new StringBuilder(text.Length + 8));
-        Run(text, form, ref sink);
+        Run(text, form, maxAge, ref sink);
         return sink.Builder.ToString();
     }
 
     /// <summary>True when <paramref name="text"/> is in the form (exact, not only the quick check).</summary>
-    public static bool IsNormalized(string text, NormalizationForm form) =>
-        QuickLength(text, form) == text.Length || Normalize(text, form) == text;
+    public static bool IsNormalized(string text, NormalizationForm form, int maxAge = LatestAge) =>
+        QuickLength(text, form, maxAge) == text.Length || Normalize(text, form, maxAge) == text;
 
     /// <summary>Length of the prefix whose characters are starters the form keeps as they are (quick check yes).</summary>
-    public static int QuickLength(ReadOnlySpan<char> text, NormalizationForm form)
+    public static int QuickLength(ReadOnlySpan<char> text, NormalizationForm form, int maxAge = LatestAge)
     {
-        int quick = Of(form).Quick;
+        int quick = Of(form, maxAge).Quick;
         int i = 0;
         while (i < text.Length)
         {
@@ -67,7 +71,7 @@ internal static class UnicodeNormalization
                 continue;
             }
             int cp = CodePointAt(text, i, out int length);
-            ulong record = Record(cp);
+            ulong record = Record(cp, maxAge);
             if ((record & (ulong)quick) == 0 || Ccc(record) != 0) return i;
             i += length;
         }
@@ -75,17 +79,17 @@ internal static class UnicodeNormalization
     }
 
     /// <summary>Normalizes <paramref name="text"/> segment by segment into <paramref name="sink"/>.</summary>
-    public static void Run<TSink>(ReadOnlySpan<char> text, NormalizationForm form, ref TSink sink) where TSink : struct, ISegmentSink
+    public static void Run<TSink>(ReadOnlySpan<char> text, NormalizationForm form, int maxAge, ref TSink sink) where TSink : struct, ISegmentSink
     {
-        var f = Of(form);
-        int start = QuickLength(text, form);
+        var f = Of(form, maxAge);
+        int start = QuickLength(text, form, maxAge);
         if (start == text.Length)
         {
             if (text.Length > 0) sink.Unchanged(0, text.Length);
             return;
         }
         // The character before the first slow one is quick, so a boundary: the slow one's segment starts there unless it is one itself.
-        if (start > 0 && (Record(CodePointAt(text, start, out _)) & (ulong)f.Boundary) == 0)
+        if (start > 0 && (Record(CodePointAt(text, start, out _), maxAge) & (ulong)f.Boundary) == 0)
             start -= char.IsLowSurrogate(text[start - 1]) && start > 1 && char.IsHighSurrogate(text[start - 2]) ? 2 : 1;
         if (start > 0) sink.Unchanged(0, start);
 
@@ -97,7 +101,7 @@ internal static class UnicodeNormalization
             int end = SegmentEnd(text, i, f);
             var segment = text[i..end];
             int cp = CodePointAt(text, i, out int length);
-            ulong record = Record(cp);
+            ulong record = Record(cp, maxAge);
             if (length == segment.Length && (record & (ulong)f.Quick) != 0 && Ccc(record) == 0)
             {
                 sink.Unchanged(i, end);
@@ -135,7 +139,7 @@ internal static class UnicodeNormalization
         {
             if (text[i] < '\u00A0') break;
             int cp = CodePointAt(text, i, out length);
-            if ((Record(cp) & (ulong)f.Boundary) != 0) break;
+            if ((Record(cp, f.MaxAge) & (ulong)f.Boundary) != 0) break;
             i += length;
         }
         return i;
@@ -148,12 +152,12 @@ internal static class UnicodeNormalization
         for (int i = 0; i < segment.Length;)
         {
             int cp = CodePointAt(segment, i, out int length);
-            n += Decompose(cp, Record(cp), f.Compatibility, codePoints[n..]);
+            n += Decompose(cp, Record(cp, f.MaxAge), f.Compatibility, codePoints[n..]);
             i += length;
         }
         var cps = codePoints[..n];
-        Reorder(cps);
-        if (f.Compose) cps = cps[..Compose(cps)];
+        Reorder(cps, f.MaxAge);
+        if (f.Compose) cps = cps[..Compose(cps, f.MaxAge)];
         int w = 0;
         foreach (int cp in cps)
         {
@@ -171,15 +175,15 @@ internal static class UnicodeNormalization
     }
 
     /// <summary>Canonical ordering: a stable sort of each run of non-starters by combining class.</summary>
-    private static void Reorder(Span<int> cps)
+    private static void Reorder(Span<int> cps, int maxAge)
     {
         for (int i = 1; i < cps.Length; i++)
         {
             int cp = cps[i];
-            int ccc = Ccc(cp);
+            int ccc = Ccc(cp, maxAge);
             if (ccc == 0) continue;
             int j = i;
-            while (j > 0 && Ccc(cps[j - 1]) > ccc)
+            while (j > 0 && Ccc(cps[j - 1], maxAge) > ccc)
             {
                 cps[j] = cps[j - 1];
                 j--;
@@ -189,17 +193,17 @@ internal static class UnicodeNormalization
     }
 
     /// <summary>Canonical composition in place; returns the new length.</summary>
-    private static int Compose(Span<int> cps)
+    private static int Compose(Span<int> cps, int maxAge)
     {
         int starter = -1, lastCcc = 0, w = 0;
         foreach (int cp in cps)
         {
-            ulong record = Record(cp);
+            ulong record = Record(cp, maxAge);
             int ccc = Ccc(record);
             // Blocked unless next to the starter, or every mark between has a lower, non-zero class (they are ordered: the last one decides).
             if (starter >= 0 && (record & CombinesBack) != 0 && (w == starter + 1 || (lastCcc != 0 && lastCcc < ccc)))
             {
-                int composite = UnicodeNormalizationData.Compose(cps[starter], cp);
+                int composite = UnicodeNormalizationData.Compose(cps[starter], cp, maxAge);
                 if (composite >= 0)
                 {
                     cps[starter] = composite;

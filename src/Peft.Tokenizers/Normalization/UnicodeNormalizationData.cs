@@ -13,17 +13,29 @@ internal static partial class UnicodeNormalizationData
     private const int HangulS = 0xAC00, HangulL = 0x1100, HangulV = 0x1161, HangulT = 0x11A7;
     private const int LCount = 19, VCount = 21, TCount = 28, NCount = VCount * TCount, SCount = LCount * NCount;
 
-    /// <summary>The packed record of <paramref name="cp"/> (a lone surrogate gets the default).</summary>
-    public static ulong Record(int cp)
+    /// <summary>Age code of Unicode 9.0, the version of Hugging Face's Rust tokenizers' normalization tables (crate unicode-normalization-alignments).</summary>
+    public const int HuggingFaceAge = 0;
+
+    /// <summary>The Unicode version of an age code.</summary>
+    public static string AgeVersion(int age) => AgeVersions[age];
+
+    /// <summary>
+    /// The packed record of <paramref name="cp"/> as Unicode version <paramref name="maxAge"/> had it: a
+    /// character assigned later gets the default (normalization data of assigned characters never
+    /// changes, so an older version's tables are these without the younger characters). A lone
+    /// surrogate gets the default.
+    /// </summary>
+    public static ulong Record(int cp, int maxAge = LatestAge)
     {
         if ((uint)cp >= Limit) return Records[0];
         int block = Stage1[cp >> Shift];
-        return Records[Stage2[(block << Shift) | (cp & ((1 << Shift) - 1))]];
+        ulong record = Records[Stage2[(block << Shift) | (cp & ((1 << Shift) - 1))]];
+        return (int)(record >> 59) <= maxAge ? record : Records[0];
     }
 
     public static int Ccc(ulong record) => (int)(record & 0xFF);
 
-    public static int Ccc(int cp) => Ccc(Record(cp));
+    public static int Ccc(int cp, int maxAge = LatestAge) => Ccc(Record(cp, maxAge));
 
     public static bool IsHangulSyllable(int cp) => (uint)(cp - HangulS) < SCount;
 
@@ -59,8 +71,8 @@ internal static partial class UnicodeNormalizationData
         return n;
     }
 
-    /// <summary>The primary composite of <paramref name="first"/> and <paramref name="second"/> (Hangul included), or -1.</summary>
-    public static int Compose(int first, int second)
+    /// <summary>The primary composite of <paramref name="first"/> and <paramref name="second"/> (Hangul included) that version <paramref name="maxAge"/> has, or -1.</summary>
+    public static int Compose(int first, int second, int maxAge = LatestAge)
     {
         if ((uint)(first - HangulL) < LCount && (uint)(second - HangulV) < VCount)
             return HangulS + ((first - HangulL) * VCount + second - HangulV) * TCount;
@@ -72,7 +84,7 @@ internal static partial class UnicodeNormalizationData
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (keys[mid] == key) return Composites[mid];
+            if (keys[mid] == key) return (int)(Record(Composites[mid]) >> 59) <= maxAge ? Composites[mid] : -1;
             if (keys[mid] < key) lo = mid + 1;
             else hi = mid - 1;
         }

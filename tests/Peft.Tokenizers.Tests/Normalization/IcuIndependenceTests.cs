@@ -123,12 +123,13 @@ public sealed class IcuIndependenceTests
             var script = new StringBuilder();
             script.AppendLine($"#r @\"{library}\"");
             script.AppendLine("let ty = typeof<Peft.Tokenizers.Tokenizer>.Assembly.GetType(\"Peft.Tokenizers.Normalization.UnicodeNormalization\")");
-            script.AppendLine("let normalize = ty.GetMethod(\"Normalize\", [| typeof<string>; typeof<System.Text.NormalizationForm> |])");
+            script.AppendLine("let normalize = ty.GetMethod(\"Normalize\", [| typeof<string>; typeof<System.Text.NormalizationForm>; typeof<int> |])");
+            script.AppendLine("let latest = ty.Assembly.GetType(\"Peft.Tokenizers.Normalization.UnicodeNormalizationData\").GetField(\"LatestAge\").GetRawConstantValue()");
             script.AppendLine("printfn \"icu=%b\" (\"e\\u0301\".Normalize(System.Text.NormalizationForm.FormC) = \"\\u00e9\")");
             script.AppendLine($"let qwen = Peft.Tokenizers.Tokenizer.Load(@\"{qwen}\")");
             script.AppendLine("for s in [ " + string.Join("; ", samples.Select(s => $"\"{Escape(s)}\"")) + " ] do");
             script.AppendLine("    for f in [ System.Text.NormalizationForm.FormC; System.Text.NormalizationForm.FormD; System.Text.NormalizationForm.FormKC; System.Text.NormalizationForm.FormKD ] do");
-            script.AppendLine("        let r = normalize.Invoke(null, [| box s; box f |]) :?> string");
+            script.AppendLine("        let r = normalize.Invoke(null, [| box s; box f; latest |]) :?> string");
             script.AppendLine("        printfn \"%s\" (System.String.Join(\" \", r |> Seq.map (fun c -> (int c).ToString(\"X4\"))))");
             script.AppendLine("    printfn \"%s\" (System.String.Join(\",\", qwen.Encode(s, false).Ids))");
             string scriptPath = Path.Combine(dir, "invariant.fsx");
