@@ -13,11 +13,11 @@ namespace Peft.Tokenizers.Normalization;
 /// </summary>
 internal static class UnicodeNormalization
 {
-    /// <summary>Longest decomposition of one code point, in UTF-16 units (the tables' length field).</summary>
-    private const int MaxExpansion = 31;
+    /// <summary>Segments that decompose to at most this many code points use stack buffers.</summary>
+    private const int StackCodePoints = 256;
 
-    /// <summary>Segments up to this many UTF-16 units use stack buffers.</summary>
-    private const int StackSegment = 16;
+    /// <summary>Runs of marks up to this long are sorted by insertion; longer ones by key, so text of thousands of marks stays linearithmic.</summary>
+    private const int InsertionSortRun = 32;
 
     /// <summary>Receives each segment: unchanged (keep the original characters) or its normalized text.</summary>
     internal interface ISegmentSink
@@ -93,8 +93,8 @@ internal static class UnicodeNormalization
             start -= char.IsLowSurrogate(text[start - 1]) && start > 1 && char.IsHighSurrogate(text[start - 2]) ? 2 : 1;
         if (start > 0) sink.Unchanged(0, start);
 
-        Span<int> stackCodePoints = stackalloc int[StackSegment * MaxExpansion];
-        Span<char> stackChars = stackalloc char[StackSegment * MaxExpansion];
+        Span<int> stackCodePoints = stackalloc int[StackCodePoints];
+        Span<char> stackChars = stackalloc char[2 * StackCodePoints];
         int i = start;
         while (i < text.Length)
         {
@@ -105,16 +105,20 @@ internal static class UnicodeNormalization
             if (length == segment.Length && (record & (ulong)f.Quick) != 0 && Ccc(record) == 0)
             {
                 sink.Unchanged(i, end);
+                i = end;
+                continue;
             }
-            else if (segment.Length <= StackSegment)
+            int bound = DecomposedBound(segment, f);
+            if (bound <= StackCodePoints)
             {
                 int written = NormalizeSegment(segment, f, stackCodePoints, stackChars);
                 Emit(ref sink, segment, stackChars[..written], i, end);
             }
             else
             {
-                int[] codePoints = ArrayPool<int>.Shared.Rent(segment.Length * MaxExpansion);
-                char[] chars = ArrayPool<char>.Shared.Rent(segment.Length * MaxExpansion);
+                // Long segments (a base with very many marks) get buffers of their exact bound.
+                int[] codePoints = ArrayPool<int>.Shared.Rent(bound);
+                char[] chars = ArrayPool<char>.Shared.Rent(2 * bound);
                 int written = NormalizeSegment(segment, f, codePoints, chars);
                 Emit(ref sink, segment, chars.AsSpan(0, written), i, end);
                 ArrayPool<int>.Shared.Return(codePoints);
@@ -122,6 +126,19 @@ internal static class UnicodeNormalization
             }
             i = end;
         }
+    }
+
+    /// <summary>At least the number of code points the segment decomposes to.</summary>
+    private static int DecomposedBound(ReadOnlySpan<char> segment, Form f)
+    {
+        int bound = 0;
+        for (int i = 0; i < segment.Length;)
+        {
+            int cp = CodePointAt(segment, i, out int length);
+            bound += IsHangulSyllable(cp) ? 3 : Math.Max(1, DecompositionLength(Record(cp, f.MaxAge), f.Compatibility));
+            i += length;
+        }
+        return bound;
     }
 
     private static void Emit<TSink>(ref TSink sink, ReadOnlySpan<char> segment, ReadOnlySpan<char> normalized, int from, int to) where TSink : struct, ISegmentSink
@@ -177,19 +194,51 @@ internal static class UnicodeNormalization
     /// <summary>Canonical ordering: a stable sort of each run of non-starters by combining class.</summary>
     private static void Reorder(Span<int> cps, int maxAge)
     {
-        for (int i = 1; i < cps.Length; i++)
+        int i = 0;
+        while (i < cps.Length)
         {
-            int cp = cps[i];
-            int ccc = Ccc(cp, maxAge);
-            if (ccc == 0) continue;
-            int j = i;
-            while (j > 0 && Ccc(cps[j - 1], maxAge) > ccc)
+            if (Ccc(cps[i], maxAge) == 0)
             {
-                cps[j] = cps[j - 1];
-                j--;
+                i++;
+                continue;
             }
-            cps[j] = cp;
+            int j = i + 1;
+            while (j < cps.Length && Ccc(cps[j], maxAge) != 0) j++;
+            if (j - i > 1) SortRun(cps[i..j], maxAge);
+            i = j;
         }
+    }
+
+    private static void SortRun(Span<int> run, int maxAge)
+    {
+        if (run.Length <= InsertionSortRun)
+        {
+            for (int i = 1; i < run.Length; i++)
+            {
+                int cp = run[i];
+                int ccc = Ccc(cp, maxAge);
+                int j = i;
+                while (j > 0 && Ccc(run[j - 1], maxAge) > ccc)
+                {
+                    run[j] = run[j - 1];
+                    j--;
+                }
+                run[j] = cp;
+            }
+            return;
+        }
+        // Keys (class, position) are unique, so an unstable sort of them is the stable order.
+        long[] keys = ArrayPool<long>.Shared.Rent(run.Length);
+        int[] copy = ArrayPool<int>.Shared.Rent(run.Length);
+        for (int i = 0; i < run.Length; i++)
+        {
+            keys[i] = ((long)Ccc(run[i], maxAge) << 32) | (uint)i;
+            copy[i] = run[i];
+        }
+        keys.AsSpan(0, run.Length).Sort();
+        for (int i = 0; i < run.Length; i++) run[i] = copy[(int)(keys[i] & 0xFFFFFFFF)];
+        ArrayPool<long>.Shared.Return(keys);
+        ArrayPool<int>.Shared.Return(copy);
     }
 
     /// <summary>Canonical composition in place; returns the new length.</summary>

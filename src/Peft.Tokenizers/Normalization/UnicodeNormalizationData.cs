@@ -39,6 +39,10 @@ internal static partial class UnicodeNormalizationData
 
     public static bool IsHangulSyllable(int cp) => (uint)(cp - HangulS) < SCount;
 
+    /// <summary>Length in UTF-16 units of the full decomposition in the record (0: none, or a Hangul syllable).</summary>
+    public static int DecompositionLength(ulong record, bool compatibility) =>
+        compatibility ? (int)(record >> 54) & 0x1F : (int)(record >> 33) & 0x1F;
+
     /// <summary>Writes the full decomposition of <paramref name="cp"/> (itself when none) and returns its length in code points (at most 31).</summary>
     public static int Decompose(int cp, ulong record, bool compatibility, Span<int> destination)
     {
@@ -52,7 +56,7 @@ internal static partial class UnicodeNormalizationData
             return 3;
         }
         int offset = compatibility ? (int)(record >> 38) & 0xFFFF : (int)(record >> 17) & 0xFFFF;
-        int length = compatibility ? (int)(record >> 54) & 0x1F : (int)(record >> 33) & 0x1F;
+        int length = DecompositionLength(record, compatibility);
         if (length == 0)
         {
             destination[0] = cp;

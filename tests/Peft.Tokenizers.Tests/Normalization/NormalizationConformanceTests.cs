@@ -92,6 +92,23 @@ public sealed class NormalizationConformanceTests
         Assert.AreEqual("\u0301\uDC00", UnicodeNormalization.Normalize("\u0301\uDC00", NormalizationForm.FormKC));
     }
 
+    [TestMethod]
+    public void LongRunsOfMarksAreOrderedStablyAndQuickly()
+    {
+        // 'a' then 20000 marks alternating classes 230 and 220 (and two 230s in a row, whose order must stay).
+        var text = new StringBuilder("a");
+        for (int k = 0; k < 5000; k++) text.Append("\u0301\u0316\u0300\u0317");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        string nfd = UnicodeNormalization.Normalize(text.ToString(), NormalizationForm.FormD);
+        string nfc = UnicodeNormalization.Normalize(text.ToString(), NormalizationForm.FormC);
+        watch.Stop();
+        var below = string.Concat(Enumerable.Repeat("\u0316\u0317", 5000));
+        var above = string.Concat(Enumerable.Repeat("\u0301\u0300", 5000));
+        Assert.AreEqual("a" + below + above, nfd);
+        Assert.AreEqual("\u00E1" + below + above[1..], nfc);
+        Assert.IsLessThan(2000, watch.ElapsedMilliseconds, "ordering 20000 marks");
+    }
+
     internal static string Hex(string s)
     {
         var b = new StringBuilder();
