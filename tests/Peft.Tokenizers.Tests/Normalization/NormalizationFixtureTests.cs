@@ -80,6 +80,39 @@ public sealed class NormalizationFixtureTests
         Assert.AreEqual(0, failures.Count, $"{name}: {failures.Count} of {count} cases differ:\n" + string.Join("\n", failures.Take(20)));
     }
 
+    [TestMethod]
+    [DataRow("qwen3")]
+    [DataRow("unigram_nfkc")]
+    [DataRow("unigram_nfd")]
+    [DataRow("unigram_nfkd")]
+    [DataRow("unigram_precompiled")]
+    public void OffsetsOfNormalizedTextPointIntoTheInput(string name)
+    {
+        var tokenizer = Build(name);
+        foreach (var c in Fixture.Value.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            if (c.GetProperty("tokenizer").GetString() != name) continue;
+            string text = c.GetProperty("text").GetString()!;
+            var encoded = tokenizer.Encode(text, false);
+            int previous = 0;
+            var covered = new bool[text.Length];
+            foreach (var (start, end) in encoded.Offsets)
+            {
+                Assert.IsTrue(start >= 0 && start <= end && end <= text.Length, $"{name} [{NormalizationConformanceTests.Hex(text)}]: ({start}, {end})");
+                Assert.IsGreaterThanOrEqualTo(previous, start, $"{name} [{NormalizationConformanceTests.Hex(text)}]: starts go forward");
+                previous = start;
+                for (int i = start; i < end; i++) covered[i] = true;
+            }
+            // qwen3 keeps every character (byte-level BPE, no whitespace dropped): each belongs to a token.
+            if (name == "qwen3") Assert.IsTrue(covered.All(x => x), $"qwen3 [{NormalizationConformanceTests.Hex(text)}]: every character is covered");
+        }
+        // A composed syllable spans the jamo it came from; an expansion's pieces span the one character.
+        var jamo = Build("qwen3").Encode("\u1100\u1161\u11A8", false);
+        Assert.AreEqual((0, 3), (jamo.Offsets[0].Start, jamo.Offsets[^1].End));
+        var ligature = Build("unigram_nfkc").Encode("\uFB01", false);
+        Assert.IsTrue(ligature.Offsets.All(o => o == (0, 1)), string.Join(" ", ligature.Offsets));
+    }
+
     private static string HexLine(string s)
     {
         var b = new StringBuilder();
