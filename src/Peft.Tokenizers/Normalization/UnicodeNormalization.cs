@@ -91,8 +91,8 @@ internal static class UnicodeNormalization
         // The character before the first slow one is quick, so a boundary: the slow one's segment starts there unless it is one itself.
         if (start > 0 && (Record(CodePointAt(text, start, out _), maxAge) & (ulong)f.Boundary) == 0)
             start -= char.IsLowSurrogate(text[start - 1]) && start > 1 && char.IsHighSurrogate(text[start - 2]) ? 2 : 1;
-        if (start > 0) sink.Unchanged(0, start);
-
+        // Unchanged characters from `kept` on are handed over in one piece when a change (or the end) comes.
+        int kept = 0;
         Span<int> stackCodePoints = stackalloc int[StackCodePoints];
         Span<char> stackChars = stackalloc char[2 * StackCodePoints];
         int i = start;
@@ -104,28 +104,27 @@ internal static class UnicodeNormalization
             ulong record = Record(cp, maxAge);
             if (length == segment.Length && (record & (ulong)f.Quick) != 0 && Ccc(record) == 0)
             {
-                sink.Unchanged(i, end);
                 i = end;
                 continue;
             }
             int bound = DecomposedBound(segment, f);
-            if (bound <= StackCodePoints)
+            int[]? rentedCodePoints = null;
+            char[]? rentedChars = null;
+            // Long segments (a base with very many marks) get buffers of their exact bound.
+            var codePoints = bound <= StackCodePoints ? stackCodePoints : rentedCodePoints = ArrayPool<int>.Shared.Rent(bound);
+            var chars = bound <= StackCodePoints ? stackChars : rentedChars = ArrayPool<char>.Shared.Rent(2 * bound);
+            int written = NormalizeSegment(segment, f, codePoints, chars);
+            if (!chars[..written].SequenceEqual(segment))
             {
-                int written = NormalizeSegment(segment, f, stackCodePoints, stackChars);
-                Emit(ref sink, segment, stackChars[..written], i, end);
+                if (kept < i) sink.Unchanged(kept, i);
+                sink.Changed(chars[..written], i, end);
+                kept = end;
             }
-            else
-            {
-                // Long segments (a base with very many marks) get buffers of their exact bound.
-                int[] codePoints = ArrayPool<int>.Shared.Rent(bound);
-                char[] chars = ArrayPool<char>.Shared.Rent(2 * bound);
-                int written = NormalizeSegment(segment, f, codePoints, chars);
-                Emit(ref sink, segment, chars.AsSpan(0, written), i, end);
-                ArrayPool<int>.Shared.Return(codePoints);
-                ArrayPool<char>.Shared.Return(chars);
-            }
+            if (rentedCodePoints is not null) ArrayPool<int>.Shared.Return(rentedCodePoints);
+            if (rentedChars is not null) ArrayPool<char>.Shared.Return(rentedChars);
             i = end;
         }
+        if (kept < text.Length) sink.Unchanged(kept, text.Length);
     }
 
     /// <summary>At least the number of code points the segment decomposes to.</summary>
@@ -139,12 +138,6 @@ internal static class UnicodeNormalization
             i += length;
         }
         return bound;
-    }
-
-    private static void Emit<TSink>(ref TSink sink, ReadOnlySpan<char> segment, ReadOnlySpan<char> normalized, int from, int to) where TSink : struct, ISegmentSink
-    {
-        if (normalized.SequenceEqual(segment)) sink.Unchanged(from, to);
-        else sink.Changed(normalized, from, to);
     }
 
     /// <summary>End of the segment that starts at <paramref name="start"/>: the next character with a boundary before it.</summary>
