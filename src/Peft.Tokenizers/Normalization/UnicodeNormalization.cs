@@ -53,10 +53,6 @@ internal static class UnicodeNormalization
         return sink.Builder.ToString();
     }
 
-    /// <summary>True when <paramref name="text"/> is in the form (exact, not only the quick check).</summary>
-    public static bool IsNormalized(string text, NormalizationForm form, int maxAge = LatestAge) =>
-        QuickLength(text, form, maxAge) == text.Length || Normalize(text, form, maxAge) == text;
-
     /// <summary>Length of the prefix whose characters are starters the form keeps as they are (quick check yes).</summary>
     public static int QuickLength(ReadOnlySpan<char> text, NormalizationForm form, int maxAge = LatestAge)
     {
