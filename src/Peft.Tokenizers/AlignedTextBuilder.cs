@@ -6,7 +6,9 @@ internal sealed class AlignedTextBuilder(int capacity)
     private readonly System.Text.StringBuilder _text = new(capacity);
     private readonly List<int> _starts = new(capacity), _ends = new(capacity);
 
-    public void Append(string text, int start, int end)
+    public void Append(string text, int start, int end) => Append(text.AsSpan(), start, end);
+
+    public void Append(ReadOnlySpan<char> text, int start, int end)
     {
         _text.Append(text);
         for (int i = 0; i < text.Length; i++)

@@ -158,8 +158,14 @@ public sealed class TokenizerBehaviourTests
         var oneMerge = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \"c\": 3}, \"merges\": [\"a b\", \"a z\"]}}";
         StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(oneMerge, "x.json")).Message, "model.merges[1] \"a z\"");
         StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(
+            "{\"normalizer\": {\"type\": \"Fancy\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}", "x.json")).Message,
+            "normalizer type 'Fancy'");
+        StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(
             "{\"normalizer\": {\"type\": \"Precompiled\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}", "x.json")).Message,
-            "normalizer type 'Precompiled'");
+            "normalizer.precompiled_charsmap: missing");
+        StringAssert.Contains(Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(
+            "{\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AQAAAA==\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}", "x.json")).Message,
+            "not a SentencePiece charsmap");
         var tokenizer = TokenizerFixtureTests.Get("gpt2");
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => tokenizer.Decode([1, 60000]));
         StringAssert.Contains(error.Message, "60000");

@@ -12,7 +12,7 @@ namespace Peft.Tokenizers.Loading;
 /// <summary>Builds the pipeline described by a tokenizer.json; every error names the file, the JSON path and what is supported.</summary>
 internal sealed class TokenizerJsonReader(string source)
 {
-    private static readonly string[] Normalizers = ["NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Strip", "Replace", "Prepend", "Sequence"];
+    private static readonly string[] Normalizers = ["NFC", "NFD", "NFKC", "NFKD", "Precompiled", "Lowercase", "Strip", "Replace", "Prepend", "Sequence"];
     private static readonly string[] PreTokenizers = ["ByteLevel", "Split", "Metaspace", "Whitespace", "WhitespaceSplit", "Digits", "Punctuation", "Sequence"];
     private static readonly string[] ModelTypes = ["BPE", "Unigram", "WordPiece"];
     private static readonly string[] PostProcessors = ["TemplateProcessing", "ByteLevel", "RobertaProcessing", "BertProcessing", "Sequence"];
@@ -40,6 +40,7 @@ internal sealed class TokenizerJsonReader(string source)
             "NFD" => new UnicodeNormalizer(System.Text.NormalizationForm.FormD),
             "NFKC" => new UnicodeNormalizer(System.Text.NormalizationForm.FormKC),
             "NFKD" => new UnicodeNormalizer(System.Text.NormalizationForm.FormKD),
+            "Precompiled" => Precompiled(e, path),
             "Lowercase" => new LowercaseNormalizer(),
             "Strip" => new StripNormalizer(Bool(e, "strip_left", true), Bool(e, "strip_right", true)),
             "Prepend" => new PrependNormalizer(Str(e, "prepend") ?? throw Error(path + ".prepend", "missing.")),
@@ -48,6 +49,19 @@ internal sealed class TokenizerJsonReader(string source)
                 e.GetProperty("normalizers").EnumerateArray().Select((n, i) => Normalizer(n, $"{path}.normalizers[{i}]")!).ToArray()),
             var t => throw Error(path, Unsupported("normalizer", t, Normalizers)),
         };
+    }
+
+    private PrecompiledNormalizer Precompiled(JsonElement e, string path)
+    {
+        string base64 = Str(e, "precompiled_charsmap") ?? throw Error(path + ".precompiled_charsmap", "missing (a base64 string).");
+        try
+        {
+            return new PrecompiledNormalizer(Convert.FromBase64String(base64));
+        }
+        catch (FormatException ex)
+        {
+            throw Error(path + ".precompiled_charsmap", $"not a SentencePiece charsmap ({ex.Message}).");
+        }
     }
 
     private ReplaceNormalizer Replace(JsonElement e, string path)

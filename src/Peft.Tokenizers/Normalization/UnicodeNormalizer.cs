@@ -1,38 +1,40 @@
-using System.Globalization;
+using System.Text;
 
 namespace Peft.Tokenizers.Normalization;
 
-/// <summary>NFC, NFD, NFKC or NFKD, applied per cluster (a character and the marks after it) so offsets stay exact per cluster.</summary>
-internal sealed class UnicodeNormalizer : INormalizer
+/// <summary>
+/// NFC, NFD, NFKC or NFKD from this library's own Unicode tables (no ICU, so the same under
+/// InvariantGlobalization), by the Unicode version of age code <paramref name="maxAge"/>:
+/// tokenizer.json files get Unicode 9.0, the version Hugging Face's Rust tokenizers normalize by.
+/// A segment that changes maps every output character to the segment's original span; unchanged
+/// characters keep their own spans.
+/// </summary>
+internal sealed class UnicodeNormalizer(NormalizationForm form, int maxAge = UnicodeNormalizationData.HuggingFaceAge) : INormalizer
 {
-    private readonly System.Text.NormalizationForm _form;
+    public NormalizationForm Form { get; } = form;
 
-    public UnicodeNormalizer(System.Text.NormalizationForm form)
-    {
-        // .NET's invariant globalization mode leaves non-ASCII text unnormalized: fail loudly, not silently.
-        if ("e\u0301".Normalize(System.Text.NormalizationForm.FormC) != "\u00E9")
-            throw new PlatformNotSupportedException(
-                $"This tokenizer normalizes text ({form}), which needs ICU; the process runs with InvariantGlobalization, which lacks it. " +
-                "Turn InvariantGlobalization off.");
-        _form = form;
-    }
+    public int MaxAge { get; } = maxAge;
 
     public AlignedText Normalize(AlignedText text)
     {
         string s = text.Text;
-        if (s.IsNormalized(_form)) return text;
-        var builder = new AlignedTextBuilder(s.Length);
-        int i = 0;
-        while (i < s.Length)
-        {
-            int end = i + (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1);
-            while (end < s.Length && IsMark(s, end)) end += char.IsHighSurrogate(s[end]) && end + 1 < s.Length ? 2 : 1;
-            builder.Append(s[i..end].Normalize(_form), text.Starts[i], text.Ends[end - 1]);
-            i = end;
-        }
-        return builder.Build();
+        if (UnicodeNormalization.QuickLength(s, Form, MaxAge) == s.Length) return text;
+        var sink = new AlignedSink(text, new AlignedTextBuilder(s.Length + 8));
+        UnicodeNormalization.Run(s, Form, MaxAge, ref sink);
+        return sink.Builder.Build();
     }
 
-    private static bool IsMark(string s, int index) => CharUnicodeInfo.GetUnicodeCategory(s, index)
-        is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+    private readonly struct AlignedSink(AlignedText text, AlignedTextBuilder builder) : UnicodeNormalization.ISegmentSink
+    {
+        public AlignedTextBuilder Builder => builder;
+
+        public void Unchanged(int from, int to)
+        {
+            var starts = text.Starts;
+            var ends = text.Ends;
+            for (int i = from; i < to; i++) builder.Append(text.Text[i], starts[i], ends[i]);
+        }
+
+        public void Changed(ReadOnlySpan<char> normalized, int from, int to) => builder.Append(normalized, text.Starts[from], text.Ends[to - 1]);
+    }
 }
