@@ -10,7 +10,8 @@ namespace Peft.Cli;
 /// <param name="Error">Messages, warnings and statistics.</param>
 /// <param name="Cancellation">Cancelled by Ctrl+C (Program wires Console.CancelKeyPress to it).</param>
 /// <param name="Interactive">True when stdout is a terminal.</param>
-public sealed record CliContext(TextWriter Out, TextWriter Error, CancellationToken Cancellation, bool Interactive)
+/// <param name="In">What interactive commands (chat) read; null reads nothing (end of input at once).</param>
+public sealed record CliContext(TextWriter Out, TextWriter Error, CancellationToken Cancellation, bool Interactive, TextReader? In = null)
 {
     /// <summary>A Spectre console over <see cref="Out"/>: ANSI and live updates only on a terminal, fixed width otherwise so tables do not wrap.</summary>
     public IAnsiConsole Console()

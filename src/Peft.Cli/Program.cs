@@ -10,4 +10,4 @@ Console.CancelKeyPress += (_, e) =>
     Console.Error.WriteLine("peft: stopping after the current step (Ctrl+C again to quit at once)...");
     interrupt.Cancel();
 };
-return PeftCommand.Run(args, new CliContext(Console.Out, Console.Error, interrupt.Token, !Console.IsOutputRedirected));
+return PeftCommand.Run(args, new CliContext(Console.Out, Console.Error, interrupt.Token, !Console.IsOutputRedirected, Console.In));

@@ -5,6 +5,15 @@ internal static class CliRun
 {
     public static (int Code, string Out, string Error) Run(params string[] args) => Run(CancellationToken.None, null, args);
 
+    /// <summary>Runs with <paramref name="input"/> as what interactive commands read.</summary>
+    public static (int Code, string Out, string Error) RunWithInput(string input, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = PeftCommand.Run(args, new CliContext(stdout, stderr, CancellationToken.None, Interactive: false, new StringReader(input)));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>Runs with a cancellation token; <paramref name="onLine"/> sees each stdout line as it is written.</summary>
     public static (int Code, string Out, string Error) Run(CancellationToken token, Action<string>? onLine, params string[] args)
     {

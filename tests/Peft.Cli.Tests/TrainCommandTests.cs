@@ -123,7 +123,7 @@ public sealed class TrainCommandTests
             string unknown = CliRun.WriteLines(work, "fields.jsonl", "{\"question\": \"a\", \"answer\": \"b\"}");
             Expect($"{unknown}:1: a row needs the fields", "--method", "lora", "--data", unknown);
             string chat = CliRun.WriteLines(work, "chat.jsonl", Completions[0], "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
-            Expect($"{chat}:2: \"messages\" (chat) rows are not supported yet", "--method", "lora", "--data", chat);
+            Expect($"{chat}:2: \"messages\" must be a list of at least two message objects", "--method", "lora", "--data", chat);
             string mixed = CliRun.WriteLines(work, "mixed.jsonl", Completions[0], "{\"text\": \"plain\"}");
             Expect($"{mixed}:2: a {{text}} row in a file of {{prompt, completion}} rows", "--method", "lora", "--data", mixed);
             string empty = CliRun.WriteLines(work, "empty.jsonl", "", "  ");

@@ -107,12 +107,13 @@ internal sealed class EvalCommand : CliCommand
 
     private static bool Matches(Tuners.PeftModels.PeftModel peft, Tokenizer tokenizer, ExampleEncoder encoder, TextExample row, TrainingExample encoded, int? eos)
     {
-        var prompt = tokenizer.Encode(row.Input, addSpecialTokens: true).Ids;
-        var options = new GenerationOptions { MaxNewTokens = encoder.TargetTokens(row) + 1, EosTokenIds = eos is int e ? [e] : null };
+        var prompt = encoder.PromptIds(row);
+        // A chat turn carries its template's end of turn, so its own length is enough; other references get one more token to show eos.
+        var options = new GenerationOptions { MaxNewTokens = encoder.TargetTokens(row) + (row.Kind == ExampleKind.Chat ? 0 : 1), EosTokenIds = eos is int e ? [e] : null };
         var sequences = peft.Generate(IntTensor.FromArray([.. prompt], 1, prompt.Count), null, options,
             encoded.TaskId is int t ? IntTensor.FromArray([t], 1) : null);
         int skip = peft.TaskType == ModelTask.Seq2SeqLM ? 1 : prompt.Count;
         string text = tokenizer.Decode(sequences.ToArray().Skip(skip).ToArray(), skipSpecialTokens: true);
-        return text.Trim() == row.Target!.Trim();
+        return text.Trim() == encoder.ReferenceText(row).Trim();
     }
 }

@@ -39,6 +39,7 @@ public static class DataFile
         ExampleKind.Completion => "{prompt, completion}",
         ExampleKind.Text => "{text}",
         ExampleKind.Classification => "{text, label}",
+        ExampleKind.Chat => "{messages}",
         _ => "{source, target}",
     };
 }

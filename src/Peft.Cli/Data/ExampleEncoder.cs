@@ -35,7 +35,7 @@ public sealed class ExampleEncoder
     {
         string? problem = (kind, task) switch
         {
-            (ExampleKind.Text, ModelTask.Seq2SeqLM) => "an encoder-decoder (T5) model needs {source, target} or {prompt, completion} rows",
+            (ExampleKind.Text or ExampleKind.Chat, ModelTask.Seq2SeqLM) => "an encoder-decoder (T5) model needs {source, target} or {prompt, completion} rows",
             (ExampleKind.Classification, ModelTask.Seq2SeqLM) => "sequence classification needs a decoder-only model (gpt2, llama, qwen2, mistral)",
             (not ExampleKind.Classification, ModelTask.SequenceClassification) => "a classification adapter needs {text, label} rows",
             _ => null,
@@ -47,7 +47,7 @@ public sealed class ExampleEncoder
     public TrainingExample Encode(TextExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
-        var input = _tokenizer.Encode(example.Input, addSpecialTokens: true).Ids;
+        var input = PromptIds(example);
         if (input.Count == 0) throw new UsageException($"{example.Location}: the input text is empty (no tokens).");
         switch (example.Kind)
         {
@@ -58,12 +58,32 @@ public sealed class ExampleEncoder
                 return new TrainingExample(input, [label], example.TaskId);
             case ExampleKind.Text:
                 return new TrainingExample(WithEos(input), null, example.TaskId);
+            case ExampleKind.Chat:
+                // The template's end of turn closes the answer: no eos is added.
+                var answer = _tokenizer.Encode(example.Target!, addSpecialTokens: false).Ids;
+                return new TrainingExample([.. input, .. answer], [.. Enumerable.Repeat(-100, input.Count), .. answer], example.TaskId);
             default:
                 if (_task == ModelTask.Seq2SeqLM) return new TrainingExample(input, WithEos(_tokenizer.Encode(example.Target!, addSpecialTokens: true).Ids), example.TaskId);
                 var completion = WithEos(_tokenizer.Encode(example.Target!, addSpecialTokens: false).Ids);
                 var labels = Enumerable.Repeat(-100, input.Count).Concat(completion).ToArray();
                 return new TrainingExample([.. input, .. completion], labels, example.TaskId);
         }
+    }
+
+    /// <summary>The ids generation starts from: the input with the tokenizer's special tokens, except for chat rows, whose template wrote them.</summary>
+    public IReadOnlyList<int> PromptIds(TextExample example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        return _tokenizer.Encode(example.Input, addSpecialTokens: example.Kind != ExampleKind.Chat).Ids;
+    }
+
+    /// <summary>The reference answer as generated text reads (a chat turn without its template's special tokens).</summary>
+    public string ReferenceText(TextExample example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        return example.Kind == ExampleKind.Chat
+            ? _tokenizer.Decode(_tokenizer.Encode(example.Target!, addSpecialTokens: false).Ids, skipSpecialTokens: true)
+            : example.Target ?? "";
     }
 
     /// <summary>The reference completion's token count (for how far to generate when scoring).</summary>

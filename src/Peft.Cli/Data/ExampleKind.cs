@@ -14,4 +14,11 @@ public enum ExampleKind
 
     /// <summary>A source and its target: sequence to sequence (T5).</summary>
     Seq2Seq,
+
+    /// <summary>
+    /// A conversation rendered with the model's chat template: the turns before the last assistant turn (with the
+    /// template's generation prompt) and that turn as the template writes it; the template writes the special
+    /// tokens, so neither part gets the tokenizer's, and the loss falls on the answer.
+    /// </summary>
+    Chat,
 }
