@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Peft.Tokenizers.ChatTemplates;
@@ -7,7 +8,8 @@ internal sealed class Renderer
 {
     private enum Flow { Normal, Break, Continue }
 
-    private const int MaxDepth = 500;
+    // Python stops a recursive jinja2 macro somewhere between 150 and 200 levels (its recursion limit is 1000 frames).
+    private const int MaxDepth = 200;
     private int _depth;
 
     public static string Render(IReadOnlyList<Stmt> template, Dictionary<string, object?> globals)
@@ -152,7 +154,7 @@ internal sealed class Renderer
 
     private void EnterNested()
     {
-        if (++_depth > MaxDepth)
+        if (++_depth > MaxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             _depth = 0;
             throw new ChatTemplateException("maximum recursion depth exceeded");
@@ -249,6 +251,7 @@ internal sealed class Renderer
 
     private object? Evaluate(Expr expression, Scope scope)
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw new ChatTemplateException("expression nested too deeply");
         switch (expression)
         {
             case ConstantExpr constant:
