@@ -332,6 +332,8 @@ internal static partial class Filters
         });
     }
 
+    private static readonly string[] GroupFields = ["grouper", "list"];
+
     private static object? GroupBy(object? value, CallArguments args)
     {
         bool caseSensitive = PyOps.Truthy(args.Get(2, "case_sensitive", false));
@@ -345,7 +347,7 @@ internal static partial class Filters
             var members = new List<object?>();
             var shownKey = keyOriginal(sorted[i]);
             while (i < sorted.Count && PyOps.Equal(key(sorted[i]), groupKey)) members.Add(sorted[i++]);
-            result.Add(new PyTuple([shownKey, members]));
+            result.Add(new PyTuple([shownKey, members], GroupFields));
         }
         return result;
     }

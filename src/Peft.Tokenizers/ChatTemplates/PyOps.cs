@@ -257,6 +257,8 @@ internal static class PyOps
                 return ns.Attributes.TryGetValue(name, out value);
             case LoopContext loop:
                 return loop.TryGetAttribute(name, out value);
+            case PyTuple tuple when tuple.TryGetField(name, out value):
+                return true;
             case string or PyDict or List<object?> or PyTuple or PyRange:
                 if (name.StartsWith('_')) return false;
                 value = PyMethods.Bind(target, name);

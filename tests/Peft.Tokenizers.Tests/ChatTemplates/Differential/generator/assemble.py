@@ -1,5 +1,5 @@
 # Picks the committed differential cases from the generators' outputs (run from this folder, after the generators):
-#   python3 snippets.py; python3 snippets2.py; ... python3 snippets5.py; python3 fuzz.py 7 5000; python3 wsfuzz.py 2 6000
+#   python3 snippets.py; python3 snippets2.py; ... python3 snippets6.py; python3 fuzz.py 7 5000; python3 wsfuzz.py 2 6000
 #   python3 assemble.py
 import json, random
 
@@ -20,7 +20,8 @@ random.seed(42)
 chosen = random.sample([c for c in load("fuzz.json") if printable(c)], 700) + random.sample(load("wsfuzz.json"), 400)
 for name in ["snippets.json", "snippets2.json", "snippets3.json"]:
     chosen += [c for c in load(name) if printable(c)]
-chosen += [c for c in snippets4 if printable(c)] + [c for c in load("snippets5.json") if printable(c)]
+chosen += [c for c in snippets4 if printable(c)]
+chosen += [c for c in load("snippets5.json") + load("snippets6.json") if printable(c)]
 
 # jinja2's optimizer folds an all-literal slice such as {}[::-1] into Undefined only when the whole enclosing constant
 # expression folds too; the C# renderer approximates that, so the few fuzz cases that depend on it are left out.
