@@ -30,17 +30,18 @@ public sealed class ChatTemplate
     public string Source { get; }
 
     /// <summary>
-    /// The template for models without one (GPT-2 and other base models; transformers no longer has a default):
-    /// each message as <c>role: content</c> on its own line, and with <c>add_generation_prompt</c> a final
-    /// <c>assistant:</c> with nothing after it. Content lists of parts show their text parts joined.
+    /// The template for models without one (GPT-2 and other base models; transformers no longer has a default): each
+    /// message as <c>role: content</c> and a newline (just <c>role:</c> when the content is missing or null; a list of
+    /// content parts shows its text parts joined; another value shows as Python prints it), then, with
+    /// <c>add_generation_prompt</c>, a final <c>assistant:</c> with nothing after it.
     /// </summary>
     public static ChatTemplate Fallback { get; } = Parse(
-        "{% for message in messages %}" +
-        "{{ message['role'] }}:" +
-        "{% if message['content'] is string %} {{ message['content'] }}" +
-        "{% elif message['content'] is iterable %} {{ message['content'] | selectattr('type', 'equalto', 'text') | map(attribute='text') | join('') }}" +
-        "{% endif %}{{ '\\n' }}" +
-        "{% endfor %}" +
+        "{% for message in messages %}{% set content = message['content'] %}{{ message['role'] }}:" +
+        "{% if content is string %} {{ content }}" +
+        "{% elif content is defined and content is iterable and content is not mapping %}" +
+        " {{ content | selectattr('type', 'equalto', 'text') | map(attribute='text') | join('') }}" +
+        "{% elif content is defined and content is not none %} {{ content }}" +
+        "{% endif %}{{ '\\n' }}{% endfor %}" +
         "{% if add_generation_prompt %}assistant:{% endif %}");
 
     /// <summary>Parses <paramref name="source"/>.</summary>

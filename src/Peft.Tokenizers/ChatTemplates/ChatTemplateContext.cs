@@ -30,4 +30,19 @@ public sealed class ChatTemplateContext
 
     /// <summary>The clock <c>strftime_now</c> reads, in its local time zone; the system clock unless set (tests pin it).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// A clock stopped at <paramref name="localNow"/> (a naive local time, as Python's <c>datetime.now()</c> gives), for
+    /// reproducible renders of templates that call <c>strftime_now</c>.
+    /// </summary>
+    public static TimeProvider FixedClock(DateTime localNow) =>
+        new StoppedClock(new DateTimeOffset(DateTime.SpecifyKind(localNow, DateTimeKind.Unspecified), TimeSpan.Zero));
+
+    // Reports the instant in UTC and UTC as the local zone, so GetLocalNow() gives back exactly the given wall time.
+    private sealed class StoppedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+    }
 }

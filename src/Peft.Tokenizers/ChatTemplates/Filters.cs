@@ -57,7 +57,8 @@ internal static partial class Filters
         ["map"] = Map,
         ["max"] = (v, a) => MinMax(v, a, max: true),
         ["min"] = (v, a) => MinMax(v, a, max: false),
-        ["pprint"] = (v, _) => PyFormat.Repr(v),
+        // pprint.pformat sorts dict keys (long values would also wrap at 80 columns, which this does not do).
+        ["pprint"] = (v, _) => PyFormat.Repr(v, sortDictKeys: true),
         ["reject"] = (v, a) => Select(v, a, lookupAttribute: false, keep: false),
         ["rejectattr"] = (v, a) => Select(v, a, lookupAttribute: true, keep: false),
         ["replace"] = (v, a) =>
@@ -156,13 +157,26 @@ internal static partial class Filters
         public int Compare(object? x, object? y) => PyOps.Compare(x, y, "<");
     }
 
+    // LINQ's stable sorts wrap a comparer's exception; surface the Python-style one.
+    private static List<T> Sorted<T>(Func<IEnumerable<T>> sort)
+    {
+        try
+        {
+            return sort().ToList();
+        }
+        catch (InvalidOperationException e) when (e.InnerException is ChatTemplateException inner)
+        {
+            throw inner;
+        }
+    }
+
     private static object? Sort(object? value, CallArguments args)
     {
         bool reverse = PyOps.Truthy(args.Get(0, "reverse", false));
         bool caseSensitive = PyOps.Truthy(args.Get(1, "case_sensitive", false));
         var key = SortKey(args.Get(2, "attribute"), caseSensitive);
         var items = PyOps.Iterate(value);
-        return (reverse ? items.OrderByDescending(key, PyComparer.Instance) : items.OrderBy(key, PyComparer.Instance)).ToList();
+        return Sorted(() => reverse ? items.OrderByDescending(key, PyComparer.Instance) : items.OrderBy(key, PyComparer.Instance));
     }
 
     private static object? DictSort(object? value, CallArguments args)
@@ -182,7 +196,7 @@ internal static partial class Filters
             var v = position == 0 ? kv.Key : kv.Value;
             return !caseSensitive && v is string s ? PythonText.Lower(s) : v;
         }
-        var sorted = reverse ? dict.Items.OrderByDescending(Key, PyComparer.Instance) : dict.Items.OrderBy(Key, PyComparer.Instance);
+        var sorted = Sorted(() => reverse ? dict.Items.OrderByDescending(Key, PyComparer.Instance) : dict.Items.OrderBy(Key, PyComparer.Instance));
         return sorted.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
     }
 
@@ -193,6 +207,7 @@ internal static partial class Filters
         List<object?> list => PyIterable.Iterator("list_reverseiterator", () => list.AsEnumerable().Reverse().ToList()),
         PyTuple tuple => PyIterable.Iterator("reversed", () => tuple.Items.Reverse().ToList()),
         PyDict dict => PyIterable.Iterator("dict_reversekeyiterator", () => dict.Keys.Reverse().ToList()),
+        PyRange range => PyIterable.Iterator("range_iterator", () => range.ToList().AsEnumerable().Reverse().ToList()),
         PyIterable { IsView: true } view => PyIterable.Iterator(
             view.TypeName.Replace("dict_", "dict_reverse").TrimEnd('s') + "iterator", () => view.Consume().Reverse().ToList()),
         Undefined => PyIterable.Iterator("reversed", () => []),
@@ -317,12 +332,14 @@ internal static partial class Filters
         });
     }
 
+    private static readonly string[] GroupFields = ["grouper", "list"];
+
     private static object? GroupBy(object? value, CallArguments args)
     {
         bool caseSensitive = PyOps.Truthy(args.Get(2, "case_sensitive", false));
         var key = AttributeGetter(args.Get(0, "attribute"), args.Get(1, "default"), ignoreCase: !caseSensitive);
         var keyOriginal = AttributeGetter(args.Get(0, "attribute"), args.Get(1, "default"));
-        var sorted = PyOps.Iterate(value).OrderBy(key, PyComparer.Instance).ToList();
+        var sorted = Sorted(() => PyOps.Iterate(value).OrderBy(key, PyComparer.Instance));
         var result = new List<object?>();
         for (int i = 0; i < sorted.Count;)
         {
@@ -330,7 +347,7 @@ internal static partial class Filters
             var members = new List<object?>();
             var shownKey = keyOriginal(sorted[i]);
             while (i < sorted.Count && PyOps.Equal(key(sorted[i]), groupKey)) members.Add(sorted[i++]);
-            result.Add(new PyTuple([shownKey, members]));
+            result.Add(new PyTuple([shownKey, members], GroupFields));
         }
         return result;
     }
@@ -341,8 +358,13 @@ internal static partial class Filters
         string indentation = width is string w ? w : new string(' ', (int)Integer(width));
         bool first = PyOps.Truthy(args.Get(1, "first", false));
         bool blank = PyOps.Truthy(args.Get(2, "blank", false));
-        if (value is Undefined undefined) throw undefined.Fail();
-        string text = Text(value) + "\n";
+        // jinja2 appends "\n" to the value itself: anything but a string fails (Undefined with its own message).
+        string text = value switch
+        {
+            string s => s + "\n",
+            Undefined undefined => throw undefined.Fail(),
+            _ => throw new ChatTemplateException($"unsupported operand type(s) for +=: '{PyOps.TypeName(value)}' and 'str'"),
+        };
         var lines = PythonText.SplitLines(text);
         string result;
         if (blank) result = string.Join("\n" + indentation, lines);
@@ -406,8 +428,16 @@ internal static partial class Filters
 
     private static object? Truncate(object? value, CallArguments args)
     {
+        // jinja2 measures the value itself: a short sized value comes back unchanged, an unsized one fails.
         if (value is Undefined) return value;
-        string s = Text(value);
+        if (value is not string)
+        {
+            long size = PyOps.Length(value);
+            return size <= Integer(args.Get(0, "length", 255L)) + Integer(args.Get(3, "leeway", 5L))
+                ? value
+                : throw new ChatTemplateException($"'{PyOps.TypeName(value)}' object has no attribute 'rsplit'");
+        }
+        string s = (string)value;
         long length = Integer(args.Get(0, "length", 255L));
         bool killWords = PyOps.Truthy(args.Get(1, "killwords", false));
         string end = Text(args.Get(2, "end", "..."));

@@ -78,13 +78,9 @@ internal static class Globals
             default: throw new ChatTemplateException($"range expected at most 3 arguments, got {args.Positional.Count}");
         }
         if (step == 0) throw new ChatTemplateException("range() arg 3 must not be zero");
-        var result = new List<object?>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
-        {
-            if (result.Count >= MaxRange) throw new ChatTemplateException($"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MaxRange}).");
-            result.Add(i);
-        }
-        return result;
+        var range = new PyRange(start, stop, step);
+        if (range.Count > MaxRange) throw new ChatTemplateException($"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MaxRange}).");
+        return range;
     }
 
     private static object? Cycler(CallArguments args)

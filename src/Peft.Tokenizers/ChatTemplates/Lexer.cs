@@ -77,14 +77,14 @@ internal sealed class Lexer
         _tokens.Add(new Token(TokenKind.End, "", null, line, column));
     }
 
-    // lstrip_blocks: only spaces and tabs between the line start and the tag are removed.
+    // lstrip_blocks: white space (Python's \s, so a no-break space too) between the line start and the tag is removed.
     private string LStripBlock(string text)
     {
         int lineStart = text.LastIndexOf('\n') + 1;
         if (lineStart == 0 && !_lineStarting) return text;
         for (int i = lineStart; i < text.Length; i++)
         {
-            if (text[i] is not (' ' or '\t')) return text;
+            if (!PythonText.IsWhitespace(text[i])) return text;
         }
         return text[..lineStart];
     }

@@ -115,6 +115,7 @@ internal sealed class Parser
     private Stmt ParseStatement()
     {
         var token = Current;
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Fail("blocks nested too deeply", token);
         if (token.Kind != TokenKind.Name) throw Fail("tag name expected", token);
         switch (token.Text)
         {
@@ -442,6 +443,7 @@ internal sealed class Parser
     private Expr ParseUnary(bool withFilter = true)
     {
         var token = Current;
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Fail("expression nested too deeply", token);
         Expr node;
         if (token.IsOperator("-") || token.IsOperator("+"))
         {

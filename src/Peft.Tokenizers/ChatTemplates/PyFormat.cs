@@ -13,14 +13,14 @@ internal static class PyFormat
         _ => Repr(value),
     };
 
-    public static string Repr(object? value)
+    public static string Repr(object? value, bool sortDictKeys = false)
     {
         var sb = new StringBuilder();
-        AppendRepr(sb, value, 0);
+        AppendRepr(sb, value, 0, sortDictKeys);
         return sb.ToString();
     }
 
-    private static void AppendRepr(StringBuilder sb, object? value, int depth)
+    private static void AppendRepr(StringBuilder sb, object? value, int depth, bool sortDictKeys = false)
     {
         if (depth > 200) throw new ChatTemplateException("maximum recursion depth exceeded while getting the repr of an object");
         switch (value)
@@ -35,7 +35,7 @@ internal static class PyFormat
                 for (int i = 0; i < list.Count; i++)
                 {
                     if (i > 0) sb.Append(", ");
-                    AppendRepr(sb, list[i], depth + 1);
+                    AppendRepr(sb, list[i], depth + 1, sortDictKeys);
                 }
                 sb.Append(']');
                 break;
@@ -44,7 +44,7 @@ internal static class PyFormat
                 for (int i = 0; i < tuple.Items.Count; i++)
                 {
                     if (i > 0) sb.Append(", ");
-                    AppendRepr(sb, tuple.Items[i], depth + 1);
+                    AppendRepr(sb, tuple.Items[i], depth + 1, sortDictKeys);
                 }
                 if (tuple.Items.Count == 1) sb.Append(',');
                 sb.Append(')');
@@ -52,17 +52,19 @@ internal static class PyFormat
             case PyDict dict:
                 sb.Append('{');
                 bool first = true;
-                foreach (var (k, v) in dict.Items)
+                var items = sortDictKeys ? dict.Items.OrderBy(kv => kv.Key, Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"))) : dict.Items;
+                foreach (var (k, v) in items)
                 {
                     if (!first) sb.Append(", ");
                     first = false;
-                    AppendRepr(sb, k, depth + 1);
+                    AppendRepr(sb, k, depth + 1, sortDictKeys);
                     sb.Append(": ");
-                    AppendRepr(sb, v, depth + 1);
+                    AppendRepr(sb, v, depth + 1, sortDictKeys);
                 }
                 sb.Append('}');
                 break;
             case Undefined: sb.Append("Undefined"); break;
+            case PyRange range: sb.Append(range.ToString()); break;
             case PyIterable iterable: iterable.AppendRepr(sb, item => AppendRepr(sb, item, depth + 1)); break;
             case Namespace ns:
                 sb.Append("<Namespace ");

@@ -18,6 +18,7 @@ internal static class PyMethods
         PyDict d => BindDict(d, name),
         List<object?> l => UnsafeListMethods.Contains(name) ? Unsafe(target, name) : BindSequence(l, name, isList: true),
         PyTuple t => BindSequence(t.Items, name, isList: false),
+        PyRange r => BindSequence(r.ToList(), name, isList: false),
         _ => null,
     };
 

@@ -26,6 +26,7 @@ internal static class PyOps
         LoopContext => "LoopContext",
         ICallable => "builtin_function_or_method",
         PyIterable iterable => iterable.TypeName,
+        PyRange => "range",
         _ => value.GetType().Name,
     };
 
@@ -43,6 +44,7 @@ internal static class PyOps
         PyDict dict => dict.Count > 0,
         PyTuple tuple => tuple.Items.Count > 0,
         PyIterable { IsView: true } view => view.Consume().Count > 0,
+        PyRange range => range.Count > 0,
         Undefined => false,
         _ => true,
     };
@@ -84,6 +86,7 @@ internal static class PyOps
                 }
                 return true;
             case Undefined: return b is Undefined;
+            case PyRange ra: return b is PyRange rb && SequenceEqual(ra.ToList(), rb.ToList());
             default: return ReferenceEquals(a, b);
         }
     }
@@ -149,11 +152,12 @@ internal static class PyOps
         PyDict dict => dict.Keys,
         string s => PythonText.CodePoints(s).Cast<object?>().ToList(),
         PyIterable iterable => iterable.Consume(),
+        PyRange range => range.ToList(),
         Undefined => [],
         _ => throw new ChatTemplateException($"'{TypeName(value)}' object is not iterable"),
     };
 
-    public static bool IsIterable(object? value) => value is List<object?> or PyTuple or PyDict or string or PyIterable or Undefined;
+    public static bool IsIterable(object? value) => value is List<object?> or PyTuple or PyDict or string or PyIterable or PyRange or Undefined;
 
     public static long Length(object? value) => value switch
     {
@@ -162,6 +166,7 @@ internal static class PyOps
         PyTuple tuple => tuple.Items.Count,
         PyDict dict => dict.Count,
         PyIterable { IsView: true } view => view.Consume().Count,
+        PyRange range => range.Count,
         Undefined => 0,
         _ => throw new ChatTemplateException($"object of type '{TypeName(value)}' has no len()"),
     };
@@ -228,6 +233,14 @@ internal static class PyOps
                 value = list[(int)index];
                 return true;
             }
+            case PyRange range when key is long or bool:
+            {
+                long index = AsLong(key);
+                if (index < 0) index += range.Count;
+                if (index < 0 || index >= range.Count) return false;
+                value = range[index];
+                return true;
+            }
             case Namespace ns when key is string name:
                 return ns.Attributes.TryGetValue(name, out value);
             default:
@@ -244,7 +257,9 @@ internal static class PyOps
                 return ns.Attributes.TryGetValue(name, out value);
             case LoopContext loop:
                 return loop.TryGetAttribute(name, out value);
-            case string or PyDict or List<object?> or PyTuple:
+            case PyTuple tuple when tuple.TryGetField(name, out value):
+                return true;
+            case string or PyDict or List<object?> or PyTuple or PyRange:
                 if (name.StartsWith('_')) return false;
                 value = PyMethods.Bind(target, name);
                 return value is not null;
@@ -254,17 +269,29 @@ internal static class PyOps
     }
 
     /// <summary><c>seq[start:stop:step]</c> on a list, tuple or string, with Python's clamping and negative steps.</summary>
+    /// <remarks>
+    /// jinja2 compiles slices to plain Python subscripts (they bypass its getitem), so what Python refuses fails here
+    /// too, where a plain <c>obj[key]</c> would give Undefined.
+    /// </remarks>
     public static object? Slice(object? target, object? start, object? stop, object? step)
     {
-        if (target is Undefined undefined) throw undefined.Fail();
-        long stepValue = step is null ? 1 : ToIndex(step);
+        switch (target)
+        {
+            case Undefined undefined: throw undefined.Fail();
+            case PyDict: throw new ChatTemplateException("unhashable type: 'slice'");
+            case not (string or List<object?> or PyTuple or PyRange): throw new ChatTemplateException($"'{TypeName(target)}' object is not subscriptable");
+        }
+        if (!IsSliceIndex(start) || !IsSliceIndex(stop) || !IsSliceIndex(step))
+            throw new ChatTemplateException("slice indices must be integers or None or have an __index__ method");
+        long stepValue = step is null ? 1 : AsLong(step);
         if (stepValue == 0) throw new ChatTemplateException("slice step cannot be zero");
         IReadOnlyList<object?> items = target switch
         {
             string s => PythonText.CodePoints(s).Cast<object?>().ToList(),
             List<object?> list => list,
             PyTuple tuple => tuple.Items,
-            _ => throw new ChatTemplateException($"'{TypeName(target)}' object is not subscriptable"),
+            PyRange range => range.ToList(),
+            _ => throw new InvalidOperationException(),
         };
         long length = items.Count;
         long begin, end;
@@ -278,6 +305,8 @@ internal static class PyOps
             begin = start is null ? length - 1 : Clamp(ToIndex(start), length, -1, length - 1);
             end = stop is null ? -1 : Clamp(ToIndex(stop), length, -1, length - 1);
         }
+        if (target is PyRange r)
+            return new PyRange(r.Start + begin * r.Step, r.Start + end * r.Step, r.Step * stepValue);
         var result = new List<object?>();
         if (stepValue > 0) for (long i = begin; i < end; i += stepValue) result.Add(items[(int)i]);
         else for (long i = begin; i > end; i += stepValue) result.Add(items[(int)i]);
@@ -295,12 +324,9 @@ internal static class PyOps
         return Math.Clamp(index, low, high);
     }
 
-    private static long ToIndex(object? value) => value switch
-    {
-        long or bool => AsLong(value),
-        Undefined u => throw u.Fail(),
-        _ => throw new ChatTemplateException("slice indices must be integers or None or have an __index__ method"),
-    };
+    private static bool IsSliceIndex(object? value) => value is null or long or bool;
+
+    private static long ToIndex(object? value) => AsLong(value);
 
     // ---- arithmetic ----
 
@@ -378,8 +404,9 @@ internal static class PyOps
 
     public static object? Modulo(object? a, object? b)
     {
-        FailIfUndefined(a, b);
+        // str % value formats even an Undefined value (str.__mod__ runs before Undefined's __rmod__ could fail).
         if (a is string format) return PyStringFormat.Percent(format, b);
+        FailIfUndefined(a, b);
         if (!IsNumber(a) || !IsNumber(b)) throw Unsupported("%", a, b);
         if (IsInteger(a) && IsInteger(b))
         {

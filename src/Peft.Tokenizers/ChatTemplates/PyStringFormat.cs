@@ -64,7 +64,9 @@ internal static class PyStringFormat
             }
             sb.Append(ApplySpec(value, format[specStart..i] + conversion, percentStyle: true));
         }
-        if (named is null && next < positional.Count) throw new ChatTemplateException("not all arguments converted during string formatting");
+        // Python skips this check when the value has __getitem__ (a dict, a list, Undefined) and is not a tuple or str.
+        bool mappingLike = values is PyDict or List<object?> or Undefined;
+        if (!mappingLike && next < positional.Count) throw new ChatTemplateException("not all arguments converted during string formatting");
         return sb.ToString();
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Peft.Tokenizers.ChatTemplates;
@@ -7,7 +8,8 @@ internal sealed class Renderer
 {
     private enum Flow { Normal, Break, Continue }
 
-    private const int MaxDepth = 500;
+    // Python stops a recursive jinja2 macro somewhere between 150 and 200 levels (its recursion limit is 1000 frames).
+    private const int MaxDepth = 200;
     private int _depth;
 
     public static string Render(IReadOnlyList<Stmt> template, Dictionary<string, object?> globals)
@@ -152,7 +154,7 @@ internal sealed class Renderer
 
     private void EnterNested()
     {
-        if (++_depth > MaxDepth)
+        if (++_depth > MaxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             _depth = 0;
             throw new ChatTemplateException("maximum recursion depth exceeded");
@@ -249,6 +251,7 @@ internal sealed class Renderer
 
     private object? Evaluate(Expr expression, Scope scope)
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw new ChatTemplateException("expression nested too deeply");
         switch (expression)
         {
             case ConstantExpr constant:
@@ -268,8 +271,17 @@ internal sealed class Renderer
             case AttributeExpr attribute:
                 return PyOps.GetAttribute(Evaluate(attribute.Target, scope), attribute.Name);
             case ItemExpr { Key: SliceExpr slice } item:
-                return PyOps.Slice(Evaluate(item.Target, scope), EvaluateOptional(slice.Start, scope),
-                    EvaluateOptional(slice.Stop, scope), EvaluateOptional(slice.Step, scope));
+                try
+                {
+                    return PyOps.Slice(Evaluate(item.Target, scope), EvaluateOptional(slice.Start, scope),
+                        EvaluateOptional(slice.Stop, scope), EvaluateOptional(slice.Step, scope));
+                }
+                catch (ChatTemplateException) when (IsFoldable(item.Target) && IsFoldable(slice.Start) && IsFoldable(slice.Stop) && IsFoldable(slice.Step))
+                {
+                    // jinja2's compiler evaluates all-constant expressions through its getitem, which turns a failed
+                    // slice of a literal into Undefined; at run time the same slice would raise.
+                    return new Undefined("the constant slice could not be taken");
+                }
             case ItemExpr item:
                 return PyOps.GetItem(Evaluate(item.Target, scope), Evaluate(item.Key, scope));
             case CallExpr call:
@@ -306,6 +318,22 @@ internal sealed class Renderer
                 throw new InvalidOperationException($"unknown expression {expression.GetType().Name}");
         }
     }
+
+    // Whether jinja2's optimizer would evaluate the expression while compiling (literals and what is built from them).
+    private static bool IsFoldable(Expr? expression) => expression switch
+    {
+        null or ConstantExpr => true,
+        ListExpr list => list.Items.All(IsFoldable),
+        TupleExpr tuple => tuple.Items.All(IsFoldable),
+        DictExpr dict => dict.Pairs.All(p => IsFoldable(p.Key) && IsFoldable(p.Value)),
+        UnaryExpr unary => IsFoldable(unary.Operand),
+        BinaryExpr binary => IsFoldable(binary.Left) && IsFoldable(binary.Right),
+        CompareExpr compare => IsFoldable(compare.First) && compare.Rest.All(r => IsFoldable(r.Operand)),
+        ConditionalExpr conditional => IsFoldable(conditional.Test) && IsFoldable(conditional.Then) && IsFoldable(conditional.Else),
+        ItemExpr item => IsFoldable(item.Target) && IsFoldable(item.Key),
+        SliceExpr slice => IsFoldable(slice.Start) && IsFoldable(slice.Stop) && IsFoldable(slice.Step),
+        _ => false,
+    };
 
     private object? EvaluateOptional(Expr? expression, Scope scope) => expression is null ? null : Evaluate(expression, scope);
 

@@ -19,8 +19,6 @@ internal enum TokenKind
 /// <summary>One lexed piece of template source: its kind, its text (or decoded value) and where it starts.</summary>
 internal sealed record Token(TokenKind Kind, string Text, object? Value, int Line, int Column)
 {
-    public bool Is(TokenKind kind, string text) => Kind == kind && Text == text;
-
     public bool IsName(string name) => Kind == TokenKind.Name && Text == name;
 
     public bool IsOperator(string op) => Kind == TokenKind.Operator && Text == op;

@@ -10,7 +10,7 @@ internal static class ChatTemplateFixtures
     private static readonly Lazy<JsonObject> LazyTemplates = new(() => (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "templates.json")))!);
 
     /// <summary>The clock the fixtures were made with: 2025-03-07 09:05:03, naive local time.</summary>
-    public static readonly TimeProvider Clock = new FixedClock(new DateTimeOffset(2025, 3, 7, 9, 5, 3, TimeSpan.Zero));
+    public static readonly TimeProvider Clock = ChatTemplateContext.FixedClock(new DateTime(2025, 3, 7, 9, 5, 3));
 
     public static string Folder
     {
@@ -46,12 +46,5 @@ internal static class ChatTemplateFixtures
             Variables = variables,
             Clock = Clock,
         };
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-
-        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
     }
 }

@@ -483,6 +483,15 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ [] | first }}", "")]
     [DataRow("{{ [] | sum }}", "0")]
     [DataRow("{{ [1.5, 2] | sum }}", "3.5")]
+    [DataRow(
+        "{% for g in [{'a': 'x', 'v': 1}, {'a': 'X', 'v': 2}, {'a': 'y', 'v': 3}] | groupby('a') %}{{ g.grouper }}:{{ g.list | map(attribut"
+        + "e='v') | join(',') }};{% endfor %}",
+        "x:1,2;y:3;")]
+    [DataRow("{{ [{'a': 1}, {'a': 2}, {'a': 1}] | groupby('a') }}", "[(1, [{'a': 1}, {'a': 1}]), (2, [{'a': 2}])]")]
+    [DataRow("{% for k, items in [{'a': 1}, {'a': 1}] | groupby('a') %}{{ k }}{{ items | length }}{% endfor %}", "12")]
+    [DataRow("{{ ([{'a': 1}] | groupby('a'))[0].grouper }}", "1")]
+    [DataRow("{{ ([{'a': 1}] | groupby('a'))[0][1] }}", "[{'a': 1}]")]
+    [DataRow("{{ [{'a': 'b'}, {'a': 'B'}] | groupby('a', case_sensitive=true) | length }}", "2")]
     public void Filters_render_as_python_jinja2(string template, string expected) => AssertRenders(template, expected);
 
     [TestMethod]

@@ -64,4 +64,20 @@ public sealed class ChatTemplateSyntaxTests
         var unsafeCall = Assert.ThrowsExactly<ChatTemplateException>(() => ChatTemplate.Parse("{{ messages.append(1) }}").Render(messages));
         Assert.AreEqual("access to attribute 'append' of 'list' object is unsafe.", unsafeCall.Message);
     }
+
+    [TestMethod]
+    public void Runaway_recursion_fails_cleanly()
+    {
+        var recursive = ChatTemplate.Parse("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
+        Assert.ThrowsExactly<ChatTemplateException>(() => recursive.Render([]));
+        var deep = ChatTemplate.Parse("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% else %}done{% endif %}{% endmacro %}{{ f(150) }}");
+        Assert.AreEqual("done", deep.Render([]));
+    }
+
+    [TestMethod]
+    public void Absurd_nesting_fails_as_a_syntax_error_not_a_crash()
+    {
+        string source = "{{ " + new string('(', 200_000) + "1" + new string(')', 200_000) + " }}";
+        Assert.ThrowsExactly<ChatTemplateSyntaxException>(() => ChatTemplate.Parse(source));
+    }
 }

@@ -172,9 +172,12 @@ public sealed class TokenizerChatTemplatesTests
                 ["role"] = "assistant",
                 ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hello" }),
             },
-            new JsonObject { ["role"] = "user", ["content"] = "Bye" });
-        Assert.AreEqual("system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\n", ChatTemplate.Fallback.Render(messages));
+            new JsonObject { ["role"] = "user", ["content"] = "Bye" },
+            new JsonObject { ["role"] = "assistant", ["content"] = null },
+            new JsonObject { ["role"] = "tool" });
+        Assert.AreEqual("system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\nassistant:\ntool:\n", ChatTemplate.Fallback.Render(messages));
         Assert.AreEqual(
-            "system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\nassistant:", ChatTemplate.Fallback.Render(messages, addGenerationPrompt: true));
+            "system: Be brief.\nuser: Hi\nassistant: Hello\nuser: Bye\nassistant:\ntool:\nassistant:",
+            ChatTemplate.Fallback.Render(messages, addGenerationPrompt: true));
     }
 }
