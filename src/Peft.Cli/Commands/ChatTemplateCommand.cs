@@ -45,7 +45,7 @@ internal sealed class ChatTemplateCommand : CliCommand
     {
         string template = Required(result, _template), input = Required(result, _input);
         if (!File.Exists(input)) throw new UsageException($"{Name}: --input {input} does not exist.");
-        var clock = result.GetValue(_now) is { } now ? new FixedClock(ParseTime(now)) : TimeProvider.System;
+        var clock = result.GetValue(_now) is { } now ? ChatTemplateContext.FixedClock(ParseTime(now)) : TimeProvider.System;
         var (templates, single) = Load(template);
         int number = 0;
         foreach (string line in File.ReadLines(input))
@@ -123,12 +123,4 @@ internal sealed class ChatTemplateCommand : CliCommand
         DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var time)
             ? time
             : throw new UsageException($"{Name}: --now '{text}' is not a time (use ISO 8601, e.g. 2025-03-07T09:05:03).");
-
-    /// <summary>A clock stopped at one local time.</summary>
-    private sealed class FixedClock(DateTime local) : TimeProvider
-    {
-        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
-
-        public override DateTimeOffset GetUtcNow() => new(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), TimeSpan.Zero);
-    }
 }

@@ -13,17 +13,30 @@ internal static class TensorGeneration
 {
     public static int Run(LoadedModel model, ModelInputs inputs, string output, int maxNewTokens, bool useCache, bool stats, TextWriter error)
     {
-        var options = new GenerationOptions { MaxNewTokens = maxNewTokens, UseCache = useCache };
-        int batch = inputs.InputIds.Shape[0];
         var clock = Stopwatch.StartNew();
+        TimeSpan firstStep = TimeSpan.Zero;
+        int steps = 0;
+        // The first step is the pass over the prompts; timing it apart splits prompt processing from decoding.
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = maxNewTokens,
+            UseCache = useCache,
+            StepCompleted = generated =>
+            {
+                steps = generated;
+                if (generated == 1) firstStep = clock.Elapsed;
+            },
+        };
+        int batch = inputs.InputIds.Shape[0];
         var sequences = model.Model.Generate(inputs.InputIds, inputs.AttentionMask, options, inputs.TaskIds);
-        double seconds = clock.Elapsed.TotalSeconds;
+        var total = clock.Elapsed;
         OutputFile.Write(output, [OutputFile.Int64("sequences", sequences)]);
         if (stats)
         {
-            int newTokens = batch * (sequences.Shape[1] - (model.Model.TaskType == ModelTask.Seq2SeqLM ? 1 : inputs.InputIds.Shape[1]));
-            error.WriteLine($"load {model.LoadTime.TotalSeconds:F3} s; generated {newTokens} tokens in {seconds:F3} s " +
-                $"({newTokens / seconds:F0} tok/s including prefill)");
+            long promptTokens = inputs.AttentionMask is { } mask ? mask.ToArray().Count(m => m != 0) : inputs.InputIds.Shape[0] * (long)inputs.InputIds.Shape[1];
+            var figures = new GenerationStats(model.LoadTime);
+            figures.Add(promptTokens, firstStep, batch * (long)Math.Max(0, steps - 1), total - firstStep);
+            figures.Print(error);
         }
         return 0;
     }

@@ -20,8 +20,7 @@ internal sealed class TextGeneration
     private readonly Settings _settings;
     private readonly CliContext _context;
     private readonly Tokenizer _tokenizer;
-    private long _promptTokens, _generatedTokens;
-    private TimeSpan _prefill, _decode;
+    private readonly GenerationStats _stats;
 
     public TextGeneration(LoadedModel model, Settings settings, CliContext context)
     {
@@ -33,6 +32,7 @@ internal sealed class TextGeneration
         if (!File.Exists(Path.Combine(model.Folder, Tokenizer.FileName)))
             throw new UsageException($"generate: --model {model.Folder} has no {Tokenizer.FileName}; text generation needs the model's tokenizer.");
         _tokenizer = Tokenizer.Load(model.Folder);
+        _stats = new GenerationStats(model.LoadTime);
     }
 
     /// <summary>The generation settings from the command line.</summary>
@@ -71,7 +71,7 @@ internal sealed class TextGeneration
                 Generate(record.String(field), record.OptionalInt("task_id") ?? _settings.TaskId);
             }
         }
-        if (_settings.Stats) PrintStats();
+        if (_settings.Stats) _stats.Print(_context.Error);
         return 0;
     }
 
@@ -122,10 +122,9 @@ internal sealed class TextGeneration
         Write(filter.Add(decoder.Flush()) + filter.Flush());
         _context.Out.WriteLine();
         _context.Out.Flush();
-        _promptTokens += ids.Count;
-        _generatedTokens += Math.Max(0, produced - 1);
-        _prefill += produced > 0 ? firstToken : total;
-        _decode += produced > 0 ? total - firstToken : TimeSpan.Zero;
+        // The first new token comes out of the prefill pass, so prompt processing is timed up to it
+        // and decoding counts the tokens after it.
+        _stats.Add(ids.Count, produced > 0 ? firstToken : total, Math.Max(0, produced - 1), produced > 0 ? total - firstToken : TimeSpan.Zero);
     }
 
     private void Write(string text)
@@ -133,24 +132,5 @@ internal sealed class TextGeneration
         if (text.Length == 0) return;
         _context.Out.Write(text);
         _context.Out.Flush();
-    }
-
-    // The first new token comes out of the prefill pass, so prompt processing is timed up to it
-    // and decoding counts the tokens after it.
-    private void PrintStats()
-    {
-        var e = _context.Error;
-        e.WriteLine(Stat("load time", _model.LoadTime, null, null));
-        e.WriteLine(Stat("prompt eval time", _prefill, _promptTokens, "prompt tokens"));
-        e.WriteLine(Stat("eval time", _decode, _generatedTokens, "generated tokens"));
-        e.WriteLine(Stat("total time", _model.LoadTime + _prefill + _decode, null, null));
-    }
-
-    private static string Stat(string name, TimeSpan time, long? tokens, string? what)
-    {
-        string line = $"peft: {name,-16} = {time.TotalMilliseconds,10:F2} ms";
-        if (tokens is long n)
-            line += $" / {n,5} {what} ({(n > 0 ? time.TotalMilliseconds / n : 0),8:F2} ms per token, {(time.TotalSeconds > 0 ? n / time.TotalSeconds : 0),9:F2} tokens/s)";
-        return line;
     }
 }

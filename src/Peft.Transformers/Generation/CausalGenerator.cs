@@ -174,6 +174,7 @@ public sealed class CausalGenerator
                 mask[b].Add(1);
                 if (!finished[b] && (eos.Contains(token) || stops.Hit(b, sequences[b], promptLength))) finished[b] = true;
             }
+            options.StepCompleted?.Invoke(sequences[0].Count - promptLength);
             yield return chosen;
             if (finished.All(f => f)) yield break;
         }

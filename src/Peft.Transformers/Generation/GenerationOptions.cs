@@ -45,6 +45,12 @@ public sealed record GenerationOptions
     /// <summary>Turns generated ids into text (the model's tokenizer's decode), for <see cref="StopStrings"/>.</summary>
     public Func<IReadOnlyList<int>, string>? TextDecoder { get; init; }
 
+    /// <summary>
+    /// Called after each step with the new tokens each row has so far (1 after the pass over the prompt), so a
+    /// caller can time prompt processing and decoding apart, for batches too; it runs on the generating thread.
+    /// </summary>
+    public Action<int>? StepCompleted { get; init; }
+
     /// <summary>Checks the values (what the generators check before generating).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value out of range; the message names the setting.</exception>
     public void Validate()

@@ -164,6 +164,7 @@ public sealed class Seq2SeqGenerator
                 sequences[b].Add(token);
                 if (!finished[b] && (eos.Contains(token) || stops.Hit(b, sequences[b], 1))) finished[b] = true;
             }
+            options.StepCompleted?.Invoke(sequences[0].Count - 1);
             yield return chosen;
             if (finished.All(f => f)) yield break;
         }
