@@ -36,4 +36,9 @@ if (args.Length > 0 && args[0] == "quant")
     QuantizedQuickCheck.Run(args);
     return;
 }
+if (args.Length > 0 && args[0] == "cli-stats")
+{
+    CliStats.Run(args);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(OpenBlas).Assembly).Run(args);

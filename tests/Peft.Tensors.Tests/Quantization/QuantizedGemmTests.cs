@@ -139,14 +139,15 @@ public sealed class QuantizedGemmTests
         }
     }
 
+    /// <summary>The int8 dot steps this CPU runs (one it cannot run is not a test case here, rather than a skipped one).</summary>
+    public static IEnumerable<object[]> RunnableInt8Steps() =>
+        new[] { Int8DotStep.Vnni, Int8DotStep.Widening512, Int8DotStep.Widening256 }.Where(Int8DotKernel.CanRun).Select(s => new object[] { (int)s });
+
     [TestMethod]
-    [DataRow((int)Int8DotStep.Vnni)]
-    [DataRow((int)Int8DotStep.Widening512)]
-    [DataRow((int)Int8DotStep.Widening256)]
+    [DynamicData(nameof(RunnableInt8Steps))]
     public void Int8DirectKernelGivesExactlyTheIntegerProductOfTheQuantizedRows(int step)
     {
         using var _ = Force(QuantizedIsa.Direct, 0);
-        if (!Int8DotKernel.CanRun((Int8DotStep)step)) Assert.Inconclusive($"{(Int8DotStep)step} does not run on this CPU (another step covers it).");
         Int8DotKernel.t_forcedStep = (Int8DotStep)step;
         try
         {

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Peft.Tensors;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
+using Peft.Transformers.Models;
+using Peft.Transformers.SafeTensors;
+
+namespace Peft.Benchmarks;
+
+/// <summary>
+/// The <c>peft generate --stats</c> figures against the library's own timing of the same work:
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- cli-stats PEFT_DLL [runs]</c>, where PEFT_DLL is the built
+/// command (src/Peft.Cli/bin/Release/net10.0/peft.dll). On a gpt2-small-shaped float32 model (random weights,
+/// written once to a temp folder), 16-token prompts, 32 new tokens greedy with the KV cache, batch 1 and 8: the
+/// command (a fresh process per run, tensor mode) prints prompt and decode rates; the harness times the same
+/// Generate call in this process with the same step split. Best of the runs for each.
+/// </summary>
+internal static class CliStats
+{
+    private const int PromptLength = 16, NewTokens = 32;
+
+    public static void Run(string[] args)
+    {
+        if (args.Length < 2 || !File.Exists(args[1]))
+            throw new ArgumentException("usage: cli-stats PEFT_DLL [runs]  (build src/Peft.Cli in Release first)");
+        string peft = args[1];
+        int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+        string folder = Path.Combine(Path.GetTempPath(), "peft-cli-stats-gpt2-small");
+        if (!File.Exists(Path.Combine(folder, "model.safetensors")))
+        {
+            var config = ModelConfig.Parse(new JsonObject
+            {
+                ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
+            }.ToJsonString(), "gpt2-small benchmark config");
+            var created = ModelLoader.CreateCausal(config);
+            ModelInitializer.InitializeRandom(created.Parameters, 1);
+            ModelLoader.Save(created, folder);
+        }
+        var model = ModelLoader.LoadCausal(folder);
+        Console.WriteLine($"gpt2-small float32, {PromptLength}-token prompts, {NewTokens} new tokens greedy, best of {runs}; tokens/s");
+        Console.WriteLine("batch | CLI prompt | harness prompt | CLI decode | harness decode | decode CLI/harness");
+        foreach (int batch in new[] { 1, 8 })
+        {
+            var random = new Random(batch);
+            int[] ids = [.. Enumerable.Range(0, batch * PromptLength).Select(_ => random.Next(50000))];
+            string inputs = Path.Combine(folder, $"inputs-{batch}.safetensors");
+            SafeTensorsWriter.Write(inputs,
+                [new SafeTensorWriteEntry("input_ids", SafeTensorDType.I32, [batch, PromptLength], ids.SelectMany(BitConverter.GetBytes).ToArray())]);
+            var (cliPrompt, cliDecode) = Best(runs, () => Cli(peft, folder, inputs));
+            var (libPrompt, libDecode) = Best(runs, () => Harness(model, IntTensor.FromArray(ids, batch, PromptLength)));
+            Console.WriteLine($"{batch,5} | {cliPrompt,10:F1} | {libPrompt,14:F1} | {cliDecode,10:F1} | {libDecode,14:F1} | {cliDecode / libDecode,6:F3}");
+        }
+    }
+
+    private static (double Prompt, double Decode) Best(int runs, Func<(double, double)> run)
+    {
+        double prompt = 0, decode = 0;
+        for (int i = 0; i < runs; i++)
+        {
+            var (p, d) = run();
+            prompt = Math.Max(prompt, p);
+            decode = Math.Max(decode, d);
+        }
+        return (prompt, decode);
+    }
+
+    /// <summary>The command's own figures, read from its --stats lines.</summary>
+    private static (double Prompt, double Decode) Cli(string peft, string folder, string inputs)
+    {
+        var start = new ProcessStartInfo("dotnet", [peft, "generate", "--model", folder, "--inputs", inputs, "--out", inputs + ".out", "--greedy",
+            "--max-new-tokens", NewTokens.ToString(CultureInfo.InvariantCulture), "--stats"]) { RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"peft failed ({process.ExitCode}): {error}");
+        return (Rate(error, "prompt eval time"), Rate(error, "peft: eval time"));
+    }
+
+    private static double Rate(string stats, string line)
+    {
+        string text = stats.Split('\n').Single(l => l.Contains(line, StringComparison.Ordinal));
+        return double.Parse(Regex.Match(text, @"([\d.]+) tokens/s").Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The same Generate call timed in process, split at the first step as the command splits it.</summary>
+    private static (double Prompt, double Decode) Harness(CausalLanguageModel model, IntTensor ids)
+    {
+        var clock = Stopwatch.StartNew();
+        TimeSpan first = TimeSpan.Zero;
+        int steps = 0;
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = NewTokens,
+            StepCompleted = generated =>
+            {
+                steps = generated;
+                if (generated == 1) first = clock.Elapsed;
+            },
+        };
+        new CausalGenerator(model).Generate(ids, null, options);
+        var total = clock.Elapsed;
+        int batch = ids.Shape[0];
+        return (batch * PromptLength / first.TotalSeconds, batch * (steps - 1) / (total - first).TotalSeconds);
+    }
+}
