@@ -17,7 +17,8 @@ namespace Peft.Benchmarks;
 /// command (src/Peft.Cli/bin/Release/net10.0/peft.dll). On a gpt2-small-shaped float32 model (random weights,
 /// written once to a temp folder), 16-token prompts, 32 new tokens greedy with the KV cache, batch 1 and 8: the
 /// command (a fresh process per run, tensor mode) prints prompt and decode rates; the harness times the same
-/// Generate call in this process with the same step split. Best of the runs for each.
+/// Generate call with the same step split, in a fresh process of this program (cold, as the command is: first-call
+/// compilation and packing of the frozen weights included) and in this warm process. Best of the runs for each.
 /// </summary>
 internal static class CliStats
 {
@@ -25,6 +26,16 @@ internal static class CliStats
 
     public static void Run(string[] args)
     {
+        if (args.Length == 4 && args[1] == "child")
+        {
+            // A fresh process, like the command's: load, then one Generate, cold.
+            var loaded = ModelLoader.LoadCausal(args[2]);
+            int rows = int.Parse(args[3], CultureInfo.InvariantCulture);
+            int[] promptIds = Prompts(rows);
+            var (p, d) = Harness(loaded, IntTensor.FromArray(promptIds, rows, PromptLength));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p} {d}"));
+            return;
+        }
         if (args.Length < 2 || !File.Exists(args[1]))
             throw new ArgumentException("usage: cli-stats PEFT_DLL [runs]  (build src/Peft.Cli in Release first)");
         string peft = args[1];
@@ -42,30 +53,45 @@ internal static class CliStats
         }
         var model = ModelLoader.LoadCausal(folder);
         Console.WriteLine($"gpt2-small float32, {PromptLength}-token prompts, {NewTokens} new tokens greedy, best of {runs}; tokens/s");
-        Console.WriteLine("batch | CLI prompt | harness prompt | CLI decode | harness decode | decode CLI/harness");
+        Console.WriteLine("batch | CLI prompt | harness prompt (cold) | warm | CLI decode | harness decode (cold) | warm | decode CLI/cold harness");
         foreach (int batch in new[] { 1, 8 })
         {
-            var random = new Random(batch);
-            int[] ids = [.. Enumerable.Range(0, batch * PromptLength).Select(_ => random.Next(50000))];
+            int[] ids = Prompts(batch);
             string inputs = Path.Combine(folder, $"inputs-{batch}.safetensors");
             SafeTensorsWriter.Write(inputs,
                 [new SafeTensorWriteEntry("input_ids", SafeTensorDType.I32, [batch, PromptLength], ids.SelectMany(BitConverter.GetBytes).ToArray())]);
-            var (cliPrompt, cliDecode) = Best(runs, () => Cli(peft, folder, inputs));
-            var (libPrompt, libDecode) = Best(runs, () => Harness(model, IntTensor.FromArray(ids, batch, PromptLength)));
-            Console.WriteLine($"{batch,5} | {cliPrompt,10:F1} | {libPrompt,14:F1} | {cliDecode,10:F1} | {libDecode,14:F1} | {cliDecode / libDecode,6:F3}");
+            // Interleaved, so a change in the machine's load falls on both sides.
+            double cliPrompt = 0, cliDecode = 0, coldPrompt = 0, coldDecode = 0, warmPrompt = 0, warmDecode = 0;
+            for (int run = 0; run < runs; run++)
+            {
+                var (p, d) = Cli(peft, folder, inputs);
+                (cliPrompt, cliDecode) = (Math.Max(cliPrompt, p), Math.Max(cliDecode, d));
+                (p, d) = Cold(folder, batch);
+                (coldPrompt, coldDecode) = (Math.Max(coldPrompt, p), Math.Max(coldDecode, d));
+                (p, d) = Harness(model, IntTensor.FromArray(ids, batch, PromptLength));
+                (warmPrompt, warmDecode) = (Math.Max(warmPrompt, p), Math.Max(warmDecode, d));
+            }
+            Console.WriteLine($"{batch,5} | {cliPrompt,10:F1} | {coldPrompt,21:F1} | {warmPrompt,6:F1} | {cliDecode,10:F1} | {coldDecode,21:F1} | " +
+                $"{warmDecode,6:F1} | {cliDecode / coldDecode,6:F3}");
         }
     }
 
-    private static (double Prompt, double Decode) Best(int runs, Func<(double, double)> run)
+    private static int[] Prompts(int batch)
     {
-        double prompt = 0, decode = 0;
-        for (int i = 0; i < runs; i++)
-        {
-            var (p, d) = run();
-            prompt = Math.Max(prompt, p);
-            decode = Math.Max(decode, d);
-        }
-        return (prompt, decode);
+        var random = new Random(batch);
+        return [.. Enumerable.Range(0, batch * PromptLength).Select(_ => random.Next(50000))];
+    }
+
+    /// <summary>The harness in a fresh process of this program: the same cold start the command has.</summary>
+    private static (double Prompt, double Decode) Cold(string folder, int batch)
+    {
+        using var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["cli-stats", "child", folder,
+            batch.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        string line = child.StandardOutput.ReadToEnd().Trim();
+        child.WaitForExit();
+        if (child.ExitCode != 0) throw new InvalidOperationException($"The harness process failed ({child.ExitCode}): {line}");
+        var parts = line.Split(' ');
+        return (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>The command's own figures, read from its --stats lines.</summary>

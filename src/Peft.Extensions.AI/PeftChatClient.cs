@@ -115,7 +115,7 @@ public sealed class PeftChatClient : IChatClient
         string modelId = Metadata.DefaultModelId!;
 
         var decoder = _tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
-        var stops = new StopSequenceFilter(options?.StopSequences ?? []);
+        var stops = new StopTextFilter(options?.StopSequences ?? []);
         int generated = 0;
         bool endOfText = false;
         await foreach (int id in _model.StreamAsync(IntTensor.FromArray([.. ids], 1, ids.Count), null, generation, null, cancellationToken)

@@ -1,12 +1,14 @@
 using System.Text;
 
-namespace Peft.Extensions.AI;
+namespace Peft.Transformers.Generation;
 
 /// <summary>
-/// Cuts streamed text at the first stop sequence, which is not part of the answer (as chat APIs do):
-/// text that could still be the start of a stop sequence is held back until the next chunk decides it.
+/// Cuts streamed text at the first stop string, which is not part of the output (as chat APIs and
+/// command lines show it; <see cref="GenerationOptions.StopStrings"/> decides where generation ends):
+/// text that could still be the start of a stop string is held back until the next chunk decides it.
 /// </summary>
-internal sealed class StopSequenceFilter(IEnumerable<string> stopSequences)
+/// <param name="stopSequences">The stop strings (empty ones are ignored).</param>
+public sealed class StopTextFilter(IEnumerable<string> stopSequences)
 {
     private readonly string[] _stops = [.. stopSequences.Where(s => s.Length > 0)];
     private readonly StringBuilder _pending = new();

@@ -1,11 +1,13 @@
-namespace Peft.Extensions.AI.Tests;
+using Peft.Transformers.Generation;
+
+namespace Peft.Transformers.Tests.Generation;
 
 [TestClass]
-public sealed class StopSequenceFilterTests
+public sealed class StopTextFilterTests
 {
     private static (string Text, bool Stopped) Run(string[] stops, params string[] chunks)
     {
-        var filter = new StopSequenceFilter(stops);
+        var filter = new StopTextFilter(stops);
         string text = string.Concat(chunks.Select(filter.Add));
         return (text + filter.Flush(), filter.Stopped);
     }
@@ -20,7 +22,7 @@ public sealed class StopSequenceFilterTests
     [TestMethod]
     public void HeldBackTextThatNeverBecomesAStopIsReleased()
     {
-        var filter = new StopSequenceFilter(["END"]);
+        var filter = new StopTextFilter(["END"]);
         Assert.AreEqual("x", filter.Add("xEN"), "'EN' may start the stop: held back");
         Assert.AreEqual("ENx", filter.Add("x"), "released once it cannot");
         Assert.AreEqual("", filter.Add("E"));
