@@ -85,8 +85,13 @@ internal static class CliStats
     /// <summary>The harness in a fresh process of this program: the same cold start the command has.</summary>
     private static (double Prompt, double Decode) Cold(string folder, int batch)
     {
-        using var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["cli-stats", "child", folder,
-            batch.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        var start = new ProcessStartInfo(Environment.ProcessPath!, ["cli-stats", "child", folder, batch.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+        };
+        // The command is built with tiered compilation off (its runtimeconfig); the cold harness runs the same way.
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        using var child = Process.Start(start)!;
         string line = child.StandardOutput.ReadToEnd().Trim();
         child.WaitForExit();
         if (child.ExitCode != 0) throw new InvalidOperationException($"The harness process failed ({child.ExitCode}): {line}");
