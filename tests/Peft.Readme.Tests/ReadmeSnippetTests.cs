@@ -2,10 +2,12 @@
 // folder where the blocks' placeholder paths exist: path/to/model is a tiny GPT-2 with a tokenizer, path/to/adapter
 // a LoRA adapter, and so on. The names a block declares as givens are supplied by Givens below.
 using System.Reflection;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Peft.MLNet.Tests;
 using Peft.Tensors;
+using Peft.Transformers.Configuration;
 using Peft.Transformers.Generation;
 using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
@@ -42,7 +44,18 @@ public sealed class ReadmeSnippetTests
         using (var tiny = TinyBase.Create("gpt2"))
         {
             CopyFolder(tiny.Folder, model);
-            CopyFolder(tiny.Folder, Path.Combine(_world, "path", "to", "instruct-model"));
+            // The chat block asks for up to 256 new tokens: more positions than TinyBase's 128 (same shapes otherwise, so
+            // path/to/adapter fits it too).
+            string instruct = Path.Combine(_world, "path", "to", "instruct-model");
+            var config = ModelConfig.Parse(new JsonObject
+            {
+                ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = 32, ["n_layer"] = 2, ["n_head"] = 2, ["n_positions"] = 512,
+                ["eos_token_id"] = TinyBase.EndOfText, ["bos_token_id"] = TinyBase.EndOfText,
+            }.ToJsonString(), "tiny instruct config");
+            var chat = ModelLoader.CreateCausal(config);
+            ModelInitializer.InitializeRandom(chat.Parameters, seed: 5);
+            ModelLoader.Save(chat, instruct);
+            File.Copy(Path.Combine(tiny.Folder, "tokenizer.json"), Path.Combine(instruct, "tokenizer.json"));
         }
         var peft = new PeftModel(ModelLoader.LoadCausal(model));
         peft.AddAdapter("lora", new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("c_attn") }, seed: 1);
