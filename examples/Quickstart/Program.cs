@@ -2,7 +2,9 @@
 // (AdamW, pooled step memory), then does the library's job: freezes it, trains a LoRA adapter
 // with the Trainer on a small task, saves it in Hugging Face PEFT's files, loads it back
 // and generates with a key/value cache. It runs on the embedded defaults with no arguments;
-// `--steps N` changes the pretraining length.
+// `--steps N` changes the pretraining length. It keeps what it makes in ./quickstart-output (the
+// pretrained base as a Hugging Face model folder and the LoRA adapter as a PEFT folder), replaced
+// on every run, and prints where that is.
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -10,6 +12,7 @@ using Peft.Tensors;
 using Peft.Tensors.Optimizers;
 using Peft.Transformers.Configuration;
 using Peft.Transformers.Generation;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.Gpt2;
 using Peft.Tuners.PeftModels;
@@ -83,6 +86,12 @@ var generated = new CausalGenerator(model).GenerateGreedy(promptIds, null, new G
 string continuation = Encoding.ASCII.GetString(generated.ToArray().Skip(prompt.Length).Select(i => (byte)i).ToArray());
 Console.WriteLine($"final loss {loss:F4}; greedy continuation of \"{prompt}\": \"{continuation}\"");
 
+// What the run makes is kept for a look afterwards (`peft inspect quickstart-output/colours-lora`); a previous run's
+// folder goes first so nothing stale stays. The base is saved before the adapter attaches to it.
+string outputFolder = Path.GetFullPath("quickstart-output");
+if (Directory.Exists(outputFolder)) Directory.Delete(outputFolder, recursive: true);
+ModelLoader.Save(model, Path.Combine(outputFolder, "base"));
+
 // The PEFT part: the base is frozen; a LoRA adapter learns to answer "colour of <thing>?".
 string[] things = ["sky", "grass", "snow", "sun", "sea", "rose"];
 string[] colours = ["blue", "green", "white", "yellow", "teal", "red"];
@@ -101,7 +110,7 @@ var (trainable, total) = peft.CountParameters();
 Console.WriteLine($"LoRA: {trainable:N0} trainable of {total:N0} parameters");
 var trainer = new Trainer(peft, new TrainerOptions { Epochs = 150, BatchSize = 6, LearningRate = 1e-2f, WarmupSteps = 10, LogEverySteps = 50 });
 trainer.Train(rows, progress: new ConsoleProgress());
-string folder = Path.Combine(Path.GetTempPath(), $"quickstart-lora-{Environment.ProcessId}");
+string folder = Path.Combine(outputFolder, "colours-lora");
 peft.SaveAdapter("colours", folder);
 Console.WriteLine($"saved {string.Join(", ", Directory.GetFiles(folder).Select(Path.GetFileName))} to {folder}");
 
@@ -118,7 +127,7 @@ for (int i = 0; i < things.Length; i++)
     Console.WriteLine($"  colour of {things[i]}? -> {answer}");
 }
 Console.WriteLine($"reloaded adapter answers {right} of {things.Length} right");
-Directory.Delete(folder, true);
+Console.WriteLine($"outputs kept in {outputFolder} (base/: the pretrained model, colours-lora/: the adapter); the next run replaces them");
 return 0;
 
 /// <summary>Prints the Trainer's progress reports as they come (on the training thread).</summary>
