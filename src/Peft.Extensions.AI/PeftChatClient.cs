@@ -110,6 +110,16 @@ public sealed class PeftChatClient : IChatClient
         var ids = _tokenizer.Encode(prompt, addSpecialTokens: _prompt.AddSpecialTokens).Ids;
         if (ids.Count == 0) throw new ArgumentException("The conversation renders to no tokens.", nameof(messages));
         var generation = Generation(options);
+        // The answer stops at the model's context (positions), as a length finish, rather than failing past it.
+        int context = _model.BaseModel.Config.MaxPositionEmbeddings - _model.VirtualTokenCount;
+        if (context > 0)
+        {
+            if (ids.Count >= context)
+                throw new ArgumentException(
+                    $"The conversation renders to {ids.Count} tokens; this model's context holds {context}, leaving no room for an answer. " +
+                    "Shorten the conversation.", nameof(messages));
+            if (ids.Count + generation.MaxNewTokens > context) generation = generation with { MaxNewTokens = context - ids.Count };
+        }
         string responseId = Guid.NewGuid().ToString("N");
         var created = _options.Clock.GetUtcNow();
         string modelId = Metadata.DefaultModelId!;

@@ -125,6 +125,13 @@ public sealed class RoundTripTests
             Assert.AreEqual(0, code, error);
             Assert.AreEqual(full[..full.IndexOf(stop, StringComparison.Ordinal)], stdout.TrimEnd('\r', '\n'), "the text stops before the stop string");
 
+            // Past the model's 128 positions generation stops at the context rather than failing.
+            (code, stdout, error) = CliRun.Run("generate", "--model", tiny.Folder, "--prompt", "hello", "--max-new-tokens", "500", "--greedy");
+            Assert.AreEqual(0, code, error);
+            (code, _, error) = CliRun.Run("generate", "--model", tiny.Folder, "--prompt", new string('x', 130));
+            Assert.AreEqual(2, code);
+            StringAssert.Contains(error, "context holds 128");
+
             string bad = CliRun.WriteLines(work, "bad.jsonl", "{\"prompt\": \"a\"}", "{\"prompt\": ");
             (code, _, error) = CliRun.Run("generate", "--model", tiny.Folder, "--input", bad);
             Assert.AreEqual(2, code);

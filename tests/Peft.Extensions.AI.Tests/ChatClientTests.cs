@@ -112,6 +112,20 @@ public sealed class ChatClientTests
     }
 
     [TestMethod]
+    public async Task AnAnswerStopsAtTheModelsContextAndAConversationTooLongForItSaysSo()
+    {
+        using var tiny = TinyBase.Create(seed: 3);
+        var (client, _, tokenizer, _) = Create(tiny, maxOutputTokens: 500);
+        int prompt = tokenizer.Encode("user: Name a colour.\nassistant:", addSpecialTokens: false).Ids.Count;
+        var response = await client.GetResponseAsync(Conversation, new ChatOptions { StopSequences = [] });
+        Assert.IsLessThanOrEqualTo(128L - prompt, response.Usage!.OutputTokenCount!.Value, "no more new tokens than the 128 positions leave");
+        if (response.Usage.OutputTokenCount == 128 - prompt) Assert.AreEqual(ChatFinishReason.Length, response.FinishReason);
+        var tooLong = new ChatMessage(ChatRole.User, new string('x', 200));
+        var error = await Assert.ThrowsExactlyAsync<ArgumentException>(() => client.GetResponseAsync([tooLong]));
+        StringAssert.Contains(error.Message, "context holds 128");
+    }
+
+    [TestMethod]
     public async Task CancellationStopsGeneration()
     {
         using var tiny = TinyBase.Create(seed: 3);

@@ -80,10 +80,15 @@ internal sealed class TextGeneration
         var ids = _tokenizer.Encode(prompt, addSpecialTokens: true).Ids;
         if (ids.Count == 0) throw new UsageException("generate: the prompt encodes to no tokens.");
         var config = _model.Model.BaseModel.Config;
+        // Generation stops at the model's context (its positions) instead of failing past it.
+        int context = config.MaxPositionEmbeddings - _model.Model.VirtualTokenCount;
+        if (context > 0 && ids.Count >= context)
+            throw new UsageException($"generate: the prompt is {ids.Count} tokens; this model's context holds {context}, leaving no room to generate.");
+        int maxNewTokens = context > 0 ? Math.Min(_settings.MaxNewTokens, context - ids.Count) : _settings.MaxNewTokens;
         IReadOnlyList<int> eos = config.EosTokenIds.Count > 0 ? config.EosTokenIds : _tokenizer.EosTokenId is int e ? [e] : [];
         var options = new GenerationOptions
         {
-            MaxNewTokens = _settings.MaxNewTokens,
+            MaxNewTokens = maxNewTokens,
             EosTokenIds = eos,
             UseCache = _settings.UseCache,
             DoSample = _settings.DoSample,
