@@ -110,10 +110,10 @@ public sealed class PeftChatClient : IChatClient
         var ids = _tokenizer.Encode(prompt, addSpecialTokens: _prompt.AddSpecialTokens).Ids;
         if (ids.Count == 0) throw new ArgumentException("The conversation renders to no tokens.", nameof(messages));
         var generation = Generation(options);
-        // The answer stops at the model's context (positions), as a length finish, rather than failing past it.
-        int context = _model.BaseModel.Config.MaxPositionEmbeddings - _model.VirtualTokenCount;
-        if (context > 0)
+        // With learned positions (GPT-2) the answer stops at the last one, as a length finish, rather than failing past it.
+        if (_model.BaseModel.Config.PositionLimit is int positions)
         {
+            int context = positions - _model.VirtualTokenCount;
             if (ids.Count >= context)
                 throw new ArgumentException(
                     $"The conversation renders to {ids.Count} tokens; this model's context holds {context}, leaving no room for an answer. " +

@@ -80,11 +80,15 @@ internal sealed class TextGeneration
         var ids = _tokenizer.Encode(prompt, addSpecialTokens: true).Ids;
         if (ids.Count == 0) throw new UsageException("generate: the prompt encodes to no tokens.");
         var config = _model.Model.BaseModel.Config;
-        // Generation stops at the model's context (its positions) instead of failing past it.
-        int context = config.MaxPositionEmbeddings - _model.Model.VirtualTokenCount;
-        if (context > 0 && ids.Count >= context)
-            throw new UsageException($"generate: the prompt is {ids.Count} tokens; this model's context holds {context}, leaving no room to generate.");
-        int maxNewTokens = context > 0 ? Math.Min(_settings.MaxNewTokens, context - ids.Count) : _settings.MaxNewTokens;
+        // With learned positions (GPT-2) generation stops at the last one instead of failing past it.
+        int maxNewTokens = _settings.MaxNewTokens;
+        if (config.PositionLimit is int positions)
+        {
+            int context = positions - _model.Model.VirtualTokenCount;
+            if (ids.Count >= context)
+                throw new UsageException($"generate: the prompt is {ids.Count} tokens; this model's context holds {context}, leaving no room to generate.");
+            maxNewTokens = Math.Min(maxNewTokens, context - ids.Count);
+        }
         IReadOnlyList<int> eos = config.EosTokenIds.Count > 0 ? config.EosTokenIds : _tokenizer.EosTokenId is int e ? [e] : [];
         var options = new GenerationOptions
         {

@@ -51,6 +51,12 @@ public sealed class ModelConfig
     /// <summary>Largest position for learned position embeddings (GPT-2) or the nominal context length.</summary>
     public int MaxPositionEmbeddings { get; init; }
 
+    /// <summary>
+    /// The positions the model can address at all: GPT-2's learned position table; null for rotary (Llama, Qwen2,
+    /// Mistral) and relative (T5) positions, which run past the trained length (with whatever quality that gives).
+    /// </summary>
+    public int? PositionLimit => Family == ModelFamily.Gpt2 && MaxPositionEmbeddings > 0 ? MaxPositionEmbeddings : null;
+
     /// <summary>Epsilon of LayerNorm / RMSNorm.</summary>
     public required float NormEpsilon { get; init; }
 
