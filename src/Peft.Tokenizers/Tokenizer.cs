@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Peft.Tokenizers.AddedTokens;
 using Peft.Tokenizers.Decoding;
+using Peft.Tokenizers.Interop;
 using Peft.Tokenizers.Loading;
 using Peft.Tokenizers.Models;
 using Peft.Tokenizers.Normalization;
@@ -13,8 +14,11 @@ namespace Peft.Tokenizers;
 /// A Hugging Face <c>tokenizer.json</c> tokenizer with the Rust library's semantics: added tokens
 /// matched in the raw text, then per stretch normalizer, pre-tokenizer and model (BPE, Unigram,
 /// WordPiece), then the post-processor's special tokens; decoding through the decoder chain.
+/// It is also a <see cref="Microsoft.ML.Tokenizers.Tokenizer"/>, so it goes wherever ML.NET expects
+/// one; and <see cref="FromMLTokenizer"/> wraps any ML.NET tokenizer into this type, so every
+/// Peft.MLNet API that takes a <see cref="Tokenizer"/> takes theirs too.
 /// </summary>
-public sealed class Tokenizer
+public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
 {
     /// <summary>The tokenizer file name in a model folder.</summary>
     public const string FileName = "tokenizer.json";
@@ -25,6 +29,9 @@ public sealed class Tokenizer
     private readonly IPostProcessor? _postProcessor;
     private readonly IDecoder? _decoder;
     private readonly AddedVocabulary _added;
+
+    // Set when this wraps an ML.NET tokenizer: encoding and decoding go to it instead.
+    private readonly MLTokenizerBackend? _foreign;
 
     private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder,
         AddedVocabulary added)
@@ -144,7 +151,7 @@ public sealed class Tokenizer
     public string? IdToToken(int id) => _added.ById(id)?.Content ?? _model.IdToToken(id);
 
     /// <summary>True when <paramref name="id"/> is a special added token.</summary>
-    public bool IsSpecial(int id) => _added.ById(id)?.Special == true;
+    public bool IsSpecial(int id) => _foreign?.IsSpecial(id) ?? _added.ById(id)?.Special == true;
 
     /// <summary>The normalizer's output for the whole of <paramref name="text"/> (added tokens not split out), for tests against Hugging Face's normalize_str.</summary>
     internal string Normalize(string text) => _normalizer?.Normalize(AlignedText.Identity(text, 0)).Text ?? text;
@@ -153,6 +160,15 @@ public sealed class Tokenizer
     public EncodedText Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (_foreign is not null) return _foreign.Encode(text, addSpecialTokens);
+        return EncodeCore(text, addSpecialTokens, normalize: true, preTokenize: true);
+    }
+
+    /// <summary>The pipeline, with normalization or pre-tokenizer splitting optionally left out (ML.NET's consider* flags).</summary>
+    private EncodedText EncodeCore(string text, bool addSpecialTokens, bool normalize, bool preTokenize)
+    {
+        var normalizer = normalize ? _normalizer : null;
+        var preTokenizer = preTokenize ? _preTokenizer : _preTokenizer?.WithoutSplitting();
         var ids = new List<int>();
         var tokens = new List<string>();
         var offsets = new List<(int Start, int End)>();
@@ -170,10 +186,10 @@ public sealed class Tokenizer
                 continue;
             }
             var segment = AlignedText.Identity(text.Substring(start, length), start);
-            var normalized = _normalizer?.Normalize(segment) ?? segment;
+            var normalized = normalizer?.Normalize(segment) ?? segment;
             pieces.Clear();
-            if (_preTokenizer is null) pieces.Add(normalized);
-            else _preTokenizer.Split(normalized, first, pieces);
+            if (preTokenizer is null) pieces.Add(normalized);
+            else preTokenizer.Split(normalized, first, pieces);
             foreach (var piece in pieces)
             {
                 spans.Clear();
@@ -191,6 +207,7 @@ public sealed class Tokenizer
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        if (_foreign is not null) return _foreign.Decode(ids, skipSpecialTokens);
         var tokens = new List<string>(ids.Count);
         foreach (int id in ids)
         {

@@ -30,4 +30,6 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         PatternSplitter.Split(text, Gpt2Pattern, SplitBehavior.Isolated, false, output);
         for (int i = from; i < output.Count; i++) output[i] = ByteLevelAlphabet.Encode(output[i]);
     }
+
+    public IPreTokenizer? WithoutSplitting() => new ByteLevelPreTokenizer(addPrefixSpace, useRegex: false);
 }
