@@ -89,6 +89,8 @@ public sealed partial class Tokenizer
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.MaxTokenCount, "maxTokenCount");
         string input = text ?? textSpan.ToString();
+        if (settings.MaxTokenCount == int.MaxValue && TryEncodeIdsFast(input, settings) is { } fast)
+            return new EncodeResults<int> { Tokens = fast, NormalizedText = null, CharsConsumed = input.Length };
         var encoded = EncodeForML(input, settings);
         int count = PrefixAtBoundary(encoded.Offsets, settings.MaxTokenCount);
         var result = count == encoded.Ids.Count ? encoded.Ids : encoded.Ids.Take(count).ToList();
@@ -102,7 +104,27 @@ public sealed partial class Tokenizer
             return text is null
                 ? _foreign.Inner.CountTokens(textSpan, settings.ConsiderPreTokenization, settings.ConsiderNormalization)
                 : _foreign.Inner.CountTokens(text, settings.ConsiderPreTokenization, settings.ConsiderNormalization);
-        return EncodeForML(text ?? textSpan.ToString(), settings).Ids.Count;
+        string input = text ?? textSpan.ToString();
+        return (TryEncodeIdsFast(input, settings) ?? EncodeForML(input, settings).Ids).Count;
+    }
+
+    /// <summary>
+    /// Ids alone for byte-level BPE with GPT-2's regex and no normalizer (GPT-2, RoBERTa-style
+    /// files): no offsets, token strings or piece strings, so cached pieces allocate nothing;
+    /// null where the pipeline has another shape (the full path then runs).
+    /// </summary>
+    private List<int>? TryEncodeIdsFast(string text, EncodeSettings settings)
+    {
+        if (!settings.ConsiderPreTokenization || (!settings.ConsiderNormalization && _normalizer is not null) || ByteLevelFast is not { } bpe
+            || PostProcessorCounts() != (0, 0))
+            return null;
+        var ids = new List<int>(text.Length / 3 + 4);
+        foreach (var (start, length, token) in _added.Split(text))
+        {
+            if (token is not null) ids.Add(token.Id);
+            else PreTokenization.ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, ids, null, null);
+        }
+        return ids;
     }
 
     /// <summary>

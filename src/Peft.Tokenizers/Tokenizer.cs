@@ -167,6 +167,7 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     /// <summary>The pipeline, with normalization or pre-tokenizer splitting optionally left out (ML.NET's consider* flags).</summary>
     private EncodedText EncodeCore(string text, bool addSpecialTokens, bool normalize, bool preTokenize)
     {
+        if (preTokenize && ByteLevelFast is { } bpe) return EncodeByteLevel(text, addSpecialTokens, bpe);
         var normalizer = normalize ? _normalizer : null;
         var preTokenizer = preTokenize ? _preTokenizer : _preTokenizer?.WithoutSplitting();
         var ids = new List<int>();
@@ -197,6 +198,35 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
                 foreach (var (from, to) in spans) offsets.Add(piece.Span(from, to));
             }
             first = false;
+        }
+        if (addSpecialTokens) _postProcessor?.Process(ids, tokens, offsets);
+        return new EncodedText(ids, tokens, offsets);
+    }
+
+    /// <summary>
+    /// The BPE model when the pipeline is plain GPT-2 byte-level BPE (no normalizer, GPT-2's regex,
+    /// no prefix space), which <see cref="PreTokenization.ByteLevelIds"/> encodes without the
+    /// general path's per-piece strings and span arrays; else null.
+    /// </summary>
+    private BpeModel? ByteLevelFast =>
+        _foreign is null && _normalizer is null && _preTokenizer is ByteLevelPreTokenizer { SplitsLikeGpt2: true } && _model is BpeModel bpe ? bpe : null;
+
+    private EncodedText EncodeByteLevel(string text, bool addSpecialTokens, BpeModel bpe)
+    {
+        int capacity = text.Length / 3 + 4;
+        var ids = new List<int>(capacity);
+        var tokens = new List<string>(capacity);
+        var offsets = new List<(int Start, int End)>(capacity);
+        foreach (var (start, length, token) in _added.Split(text))
+        {
+            if (token is null)
+            {
+                ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, ids, tokens, offsets);
+                continue;
+            }
+            ids.Add(token.Id);
+            tokens.Add(token.Content);
+            offsets.Add((start, start + length));
         }
         if (addSpecialTokens) _postProcessor?.Process(ids, tokens, offsets);
         return new EncodedText(ids, tokens, offsets);

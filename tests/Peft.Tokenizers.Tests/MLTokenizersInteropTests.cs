@@ -183,6 +183,29 @@ public sealed partial class MLTokenizersInteropTests
     }
 
     [TestMethod]
+    public void ByteLevelFastPathEqualsTheGeneralPipeline()
+    {
+        // The same GPT-2 file with its pre-tokenizer inside a Sequence takes the general (AlignedText) path.
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFixtureTests.Folder("gpt2"), "tokenizer.json")))!.AsObject();
+        json["pre_tokenizer"] = new JsonObject { ["type"] = "Sequence", ["pretokenizers"] = new JsonArray(json["pre_tokenizer"]!.DeepClone()) };
+        var general = Tokenizer.FromJson(json.ToJsonString());
+        MLTokenizer fast = Gpt2;
+        string[] extra = ["lone \uD800 high", "lone \uDC00 low", "pair \uD83C\uDF55 and end \uD83C", new string('x', 3000) + " 🍕 " + new string(' ', 900) + "end",
+            "tab\t\tnew\n\nline   spaces <|endoftext|>x"];
+        foreach (string text in FixtureTexts().Concat(extra.Select(System.Text.RegularExpressions.Regex.Unescape)))
+        {
+            var expected = general.Encode(text);
+            var actual = Gpt2.Encode(text);
+            string where = JsonSerializer.Serialize(text);
+            CollectionAssert.AreEqual(expected.Ids.ToArray(), actual.Ids.ToArray(), where);
+            CollectionAssert.AreEqual(expected.Tokens.ToArray(), actual.Tokens.ToArray(), where);
+            CollectionAssert.AreEqual(expected.Offsets.ToArray(), actual.Offsets.ToArray(), where);
+            CollectionAssert.AreEqual(expected.Ids.ToArray(), fast.EncodeToIds(text).ToArray(), where);
+            Assert.AreEqual(expected.Ids.Count, fast.CountTokens(text), where);
+        }
+    }
+
+    [TestMethod]
     public void WrappingOursGivesOursBack()
     {
         Assert.AreSame(Gpt2, Tokenizer.FromMLTokenizer(Gpt2));

@@ -18,6 +18,11 @@ internal sealed class BpeModel : ITokenizerModel
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens, (int, int)[] Spans)> _cache =
         new(StringComparer.Ordinal);
     private const int CacheLimit = 100_000;
+#if NET9_0_OR_GREATER
+    // Looks pieces up by span, so the ids-only path needs no string for a cached piece.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens, (int, int)[] Spans)>
+        .AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+#endif
 
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, string? unk, bool fuseUnk, bool byteFallback,
         bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix, string source)
@@ -32,6 +37,9 @@ internal sealed class BpeModel : ITokenizerModel
         _ignoreMerges = ignoreMerges;
         _prefix = continuingSubwordPrefix ?? "";
         _suffix = endOfWordSuffix ?? "";
+#if NET9_0_OR_GREATER
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+#endif
         _merges = new Dictionary<(int, int), (int, int)>(merges.Count);
         for (int rank = 0; rank < merges.Count; rank++)
         {
@@ -63,6 +71,25 @@ internal sealed class BpeModel : ITokenizerModel
         ids.AddRange(result.Ids);
         tokens.AddRange(result.Tokens);
         spans.AddRange(result.Spans);
+    }
+
+    /// <summary>
+    /// The tokens of <paramref name="piece"/> (ids, strings, spans within the piece), shared with
+    /// the cache: callers copy, never change them. A cached piece costs no allocation.
+    /// </summary>
+    public (int[] Ids, string[] Tokens, (int Start, int End)[] Spans) Lookup(ReadOnlySpan<char> piece)
+    {
+#if NET9_0_OR_GREATER
+        if (_cacheBySpan.TryGetValue(piece, out var cached)) return cached;
+#endif
+        string text = piece.ToString();
+        if (!_cache.TryGetValue(text, out var result))
+        {
+            result = Merge(text);
+            if (_cache.Count >= CacheLimit) _cache.Clear();
+            if (text.Length <= 256) _cache[text] = result;
+        }
+        return result;
     }
 
     private (int[] Ids, string[] Tokens, (int, int)[] Spans) Merge(string piece)
