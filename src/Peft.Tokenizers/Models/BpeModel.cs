@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Peft.Tokenizers.Models;
 
 /// <summary>
@@ -9,6 +11,11 @@ namespace Peft.Tokenizers.Models;
 internal sealed class BpeModel : ITokenizerModel
 {
     private readonly Dictionary<string, int> _vocab;
+    // The <0xXX> token of each byte (byte fallback), or -1.
+    private readonly int[] _byteIds = new int[256];
+#if NET9_0_OR_GREATER
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>? _vocabBySpan;
+#endif
     private readonly string[] _idToToken;
     private readonly Dictionary<(int, int), (int Rank, int Id)> _merges;
     private readonly string? _unk;
@@ -28,6 +35,10 @@ internal sealed class BpeModel : ITokenizerModel
         bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix, string source)
     {
         _vocab = vocab;
+        for (int b = 0; b < 256; b++) _byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int byteId) ? byteId : -1;
+#if NET9_0_OR_GREATER
+        _vocabBySpan = vocab.TryGetAlternateLookup<ReadOnlySpan<char>>(out var bySpan) ? bySpan : null;
+#endif
         int size = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
         _idToToken = new string[size];
         foreach (var (token, id) in vocab) _idToToken[id] = token;
@@ -147,16 +158,18 @@ internal sealed class BpeModel : ITokenizerModel
     {
         var result = new List<(int, (int, int))>(piece.Length);
         bool lastWasUnk = false;
+        bool affixes = _prefix.Length > 0 || _suffix.Length > 0;
+        Span<byte> utf8 = stackalloc byte[4];
         int i = 0;
         while (i < piece.Length)
         {
             int length = char.IsHighSurrogate(piece[i]) && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]) ? 2 : 1;
-            string ch = piece.Substring(i, length);
+            var ch = piece.AsSpan(i, length);
             bool isFirst = i == 0, isLast = i + length == piece.Length;
-            string symbol = (isFirst ? "" : _prefix) + ch + (isLast ? _suffix : "");
             var charSpan = (i, i + length);
             i += length;
-            if (_vocab.TryGetValue(symbol, out int sid))
+            // Without a prefix or suffix the character itself is the symbol: no string for it.
+            if (affixes ? _vocab.TryGetValue((isFirst ? "" : _prefix) + ch.ToString() + (isLast ? _suffix : ""), out int sid) : TryGetId(ch, out sid))
             {
                 result.Add((sid, charSpan));
                 lastWasUnk = false;
@@ -164,13 +177,14 @@ internal sealed class BpeModel : ITokenizerModel
             }
             if (_byteFallback)
             {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(ch);
-                var byteIds = new List<int>();
-                foreach (byte b in bytes)
-                    if (_vocab.TryGetValue($"<0x{b:X2}>", out int bid)) byteIds.Add(bid);
-                if (byteIds.Count == bytes.Length)
+                // A lone surrogate falls back to U+FFFD's bytes, as Encoding.UTF8 writes it.
+                Rune.DecodeFromUtf16(ch, out var rune, out _);
+                int count = rune.EncodeToUtf8(utf8);
+                bool all = true;
+                for (int b = 0; b < count; b++) all &= _byteIds[utf8[b]] >= 0;
+                if (all)
                 {
-                    foreach (int bid in byteIds) result.Add((bid, charSpan));
+                    for (int b = 0; b < count; b++) result.Add((_byteIds[utf8[b]], charSpan));
                     lastWasUnk = false;
                     continue;
                 }
@@ -182,5 +196,13 @@ internal sealed class BpeModel : ITokenizerModel
             lastWasUnk = true;
         }
         return result;
+    }
+
+    private bool TryGetId(ReadOnlySpan<char> symbol, out int id)
+    {
+#if NET9_0_OR_GREATER
+        if (_vocabBySpan is { } lookup) return lookup.TryGetValue(symbol, out id);
+#endif
+        return _vocab.TryGetValue(symbol.ToString(), out id);
     }
 }
