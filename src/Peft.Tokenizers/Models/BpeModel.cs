@@ -103,16 +103,36 @@ internal sealed class BpeModel : ITokenizerModel
         return result;
     }
 
+    /// <summary>Per-thread working storage of <see cref="Merge"/>, reused so a long piece costs only its result arrays.</summary>
+    private sealed class MergeScratch
+    {
+        public readonly List<(int Id, (int Start, int End) Span)> Symbols = [];
+        public readonly PriorityQueue<(int Left, int LeftId, int RightId), (int Rank, int Left)> Heap = new();
+        public int[] Id = [], Prev = [], Next = [];
+        public (int Start, int End)[] Span = [];
+        public bool[] Alive = [];
+
+        public void Reserve(int n)
+        {
+            if (Id.Length >= n) return;
+            int size = Math.Max(n, 2 * Id.Length);
+            (Id, Prev, Next, Span, Alive) = (new int[size], new int[size], new int[size], new (int, int)[size], new bool[size]);
+        }
+    }
+
+    [ThreadStatic]
+    private static MergeScratch? t_scratch;
+
     private (int[] Ids, string[] Tokens, (int, int)[] Spans) Merge(string piece)
     {
         if (_ignoreMerges && _vocab.TryGetValue(piece + _suffix, out int whole)) return ([whole], [piece + _suffix], [(0, piece.Length)]);
-        var symbols = InitialSymbols(piece);
+        var scratch = t_scratch ??= new MergeScratch();
+        var symbols = scratch.Symbols;
+        symbols.Clear();
+        InitialSymbols(piece, symbols);
         int n = symbols.Count;
-        var id = new int[n];
-        var span = new (int Start, int End)[n];
-        var prev = new int[n];
-        var next = new int[n];
-        var alive = new bool[n];
+        scratch.Reserve(n);
+        var (id, span, prev, next, alive) = (scratch.Id, scratch.Span, scratch.Prev, scratch.Next, scratch.Alive);
         for (int i = 0; i < n; i++)
         {
             (id[i], span[i]) = symbols[i];
@@ -121,8 +141,10 @@ internal sealed class BpeModel : ITokenizerModel
             alive[i] = true;
         }
         // Heap of candidate merges (rank, left position); stale entries are skipped when popped.
-        var heap = new PriorityQueue<(int Left, int LeftId, int RightId), (int Rank, int Left)>();
+        var heap = scratch.Heap;
+        heap.Clear();
         for (int i = 0; i + 1 < n; i++) Push(heap, i, id[i], id[i + 1]);
+        int count = n;
         while (heap.TryDequeue(out var candidate, out _))
         {
             int left = candidate.Left;
@@ -132,20 +154,24 @@ internal sealed class BpeModel : ITokenizerModel
             id[left] = _merges[(candidate.LeftId, candidate.RightId)].Id;
             span[left] = (span[left].Start, span[right].End);
             alive[right] = false;
+            count--;
             next[left] = next[right];
             if (next[right] >= 0) prev[next[right]] = left;
             if (prev[left] >= 0) Push(heap, prev[left], id[prev[left]], id[left]);
             if (next[left] >= 0) Push(heap, left, id[left], id[next[left]]);
         }
-        var ids = new List<int>();
-        var spans = new List<(int, int)>();
+        var ids = new int[count];
+        var tokens = new string[count];
+        var spans = new (int, int)[count];
+        int k = 0;
         for (int i = 0; i >= 0 && i < n; i = next[i])
             if (alive[i])
             {
-                ids.Add(id[i]);
-                spans.Add(span[i]);
+                ids[k] = id[i];
+                tokens[k] = _idToToken[id[i]];
+                spans[k++] = span[i];
             }
-        return (ids.ToArray(), ids.Select(t => _idToToken[t]).ToArray(), spans.ToArray());
+        return (ids, tokens, spans);
     }
 
     private void Push(PriorityQueue<(int, int, int), (int, int)> heap, int left, int a, int b)
@@ -154,9 +180,8 @@ internal sealed class BpeModel : ITokenizerModel
     }
 
     /// <summary>The piece's characters as ids with their spans (with prefix/suffix rules, byte fallback and unk).</summary>
-    private List<(int Id, (int Start, int End) Span)> InitialSymbols(string piece)
+    private void InitialSymbols(string piece, List<(int Id, (int Start, int End) Span)> result)
     {
-        var result = new List<(int, (int, int))>(piece.Length);
         bool lastWasUnk = false;
         bool affixes = _prefix.Length > 0 || _suffix.Length > 0;
         Span<byte> utf8 = stackalloc byte[4];
@@ -195,7 +220,6 @@ internal sealed class BpeModel : ITokenizerModel
             else result.Add((unkId, charSpan));
             lastWasUnk = true;
         }
-        return result;
     }
 
     private bool TryGetId(ReadOnlySpan<char> symbol, out int id)
