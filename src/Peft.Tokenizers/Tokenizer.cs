@@ -60,13 +60,21 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     /// <summary>The unknown-token id from tokenizer_config.json, when known.</summary>
     public int? UnkTokenId { get; private set; }
 
-    /// <summary>Loads a tokenizer.json file, or the one in a folder (with tokenizer_config.json beside it when present).</summary>
-    /// <exception cref="FileNotFoundException">No tokenizer.json there.</exception>
+    /// <summary>
+    /// Loads a tokenizer.json file, or the one in a folder (with tokenizer_config.json beside it
+    /// when present). A folder without tokenizer.json but with a SentencePiece model
+    /// (tokenizer.model, spiece.model, sentencepiece.bpe.model), or such a file itself, loads
+    /// through ML.NET's SentencePiece tokenizer (see <see cref="FromMLTokenizer"/>), its special
+    /// tokens and bos/eos settings from tokenizer_config.json.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No tokenizer.json (nor SentencePiece model) there.</exception>
     /// <exception cref="TokenizerFormatException">Malformed JSON or an unsupported component; the message names the file and the JSON path.</exception>
     public static Tokenizer Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string file = Directory.Exists(path) ? Path.Combine(path, FileName) : path;
+        if (!File.Exists(file) && Directory.Exists(path) && SentencePieceFiles.Find(path) is { } model) return SentencePieceFiles.Load(model);
+        if (File.Exists(file) && file.EndsWith(".model", StringComparison.OrdinalIgnoreCase)) return SentencePieceFiles.Load(file);
         if (!File.Exists(file)) throw new FileNotFoundException($"No {FileName} at {path}.", file);
         var tokenizer = FromJson(File.ReadAllText(file), file);
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
@@ -74,11 +82,11 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
         return tokenizer;
     }
 
-    /// <summary>The tokenizer of a model folder, or null when it has no tokenizer.json.</summary>
+    /// <summary>The tokenizer of a model folder, or null when it has neither tokenizer.json nor a SentencePiece model.</summary>
     public static Tokenizer? TryLoad(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return File.Exists(Path.Combine(folder, FileName)) ? Load(folder) : null;
+        return File.Exists(Path.Combine(folder, FileName)) || SentencePieceFiles.Find(folder) is not null ? Load(folder) : null;
     }
 
     /// <summary>Builds a tokenizer from tokenizer.json text; <paramref name="source"/> names it in messages.</summary>
