@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.ML.Tokenizers;
 using Peft.Tokenizers.AddedTokens;
 using Peft.Tokenizers.Interop;
+using Peft.Tokenizers.PostProcessing;
 using MLTokenizer = Microsoft.ML.Tokenizers.Tokenizer;
 
 namespace Peft.Tokenizers;
@@ -116,7 +117,7 @@ public sealed partial class Tokenizer
     private List<int>? TryEncodeIdsFast(string text, EncodeSettings settings)
     {
         if (!settings.ConsiderPreTokenization || (!settings.ConsiderNormalization && _normalizer is not null) || ByteLevelFast is not { } bpe
-            || PostProcessorCounts() != (0, 0))
+            || !PostProcessorAddsNothing)
             return null;
         var ids = new List<int>(text.Length / 3 + 4);
         foreach (var (start, length, token) in _added.Split(text))
@@ -214,22 +215,30 @@ public sealed partial class Tokenizer
         return encoded with { Offsets = offsets };
     }
 
-    private (int Before, int After)? _postProcessorCounts;
+    /// <summary>Special tokens the post-processor adds before and after a text; (0, 0) when that could not be told.</summary>
+    private (int Before, int After) PostProcessorCounts() => _postProcessorCounts ?? (0, 0);
 
-    /// <summary>How many special tokens the post-processor puts before and after a single text.</summary>
-    private (int Before, int After) PostProcessorCounts()
+    /// <summary>The post-processor adds nothing, so the ids-only path may leave it out.</summary>
+    private bool PostProcessorAddsNothing => _postProcessorCounts == (0, 0);
+
+    /// <summary>How many special tokens a post-processor puts before and after a single text, or null if it cannot be told.</summary>
+    private static (int Before, int After)? CountPostProcessorTokens(IPostProcessor? postProcessor)
     {
-        if (_postProcessorCounts is { } known) return known;
-        if (_postProcessor is null) return (0, 0);
+        if (postProcessor is null) return (0, 0);
         // A marker token shows where the text's own tokens end up.
         List<int> ids = [-1];
         List<string> tokens = [""];
         List<(int, int)> offsets = [(0, 1)];
-        _postProcessor.Process(ids, tokens, offsets);
+        try
+        {
+            postProcessor.Process(ids, tokens, offsets);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)
+        {
+            return null;
+        }
         int before = ids.IndexOf(-1);
-        var counts = before < 0 ? (0, 0) : (before, ids.Count - before - 1);
-        _postProcessorCounts = counts;
-        return counts;
+        return before < 0 ? null : (before, ids.Count - before - 1);
     }
 
     /// <summary>The most of the first <paramref name="max"/> tokens that end at a character boundary.</summary>

@@ -33,6 +33,9 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     // Set when this wraps an ML.NET tokenizer: encoding and decoding go to it instead.
     private readonly MLTokenizerBackend? _foreign;
 
+    // Special tokens the post-processor adds before and after a text (ML.NET offsets and the fast ids path).
+    private readonly (int Before, int After)? _postProcessorCounts;
+
     private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder,
         AddedVocabulary added)
     {
@@ -42,6 +45,7 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
         _postProcessor = postProcessor;
         _decoder = decoder;
         _added = added;
+        _postProcessorCounts = CountPostProcessorTokens(postProcessor);
         VocabularySize = Math.Max(model.VocabularySize, added.All.Count == 0 ? 0 : added.All.Max(t => t.Id) + 1);
     }
 
