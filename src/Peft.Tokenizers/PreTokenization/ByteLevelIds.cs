@@ -12,6 +12,11 @@ namespace Peft.Tokenizers.PreTokenization;
 /// </summary>
 internal static class ByteLevelIds
 {
+    // One regex per thread: a Regex lends its single cached matcher to one caller at a time, so
+    // threads sharing one build a fresh matcher on most calls (~13 KB each, and the time with it).
+    [ThreadStatic]
+    private static System.Text.RegularExpressions.Regex? t_pattern;
+
     /// <param name="text">The stretch.</param>
     /// <param name="offset">Where the stretch starts in the input (for offsets).</param>
     /// <param name="model">The BPE model.</param>
@@ -30,7 +35,8 @@ internal static class ByteLevelIds
         {
             var pieces = new Pieces(buffer, spans, model, ids, tokens, offsets);
             int at = 0;
-            foreach (var m in ByteLevelPreTokenizer.Gpt2Pattern.EnumerateMatches(text))
+            var pattern = t_pattern ??= new System.Text.RegularExpressions.Regex(ByteLevelPreTokenizer.Gpt2Pattern.ToString(), ByteLevelPreTokenizer.Gpt2Pattern.Options);
+            foreach (var m in pattern.EnumerateMatches(text))
             {
                 if (m.Length == 0) continue;
                 if (m.Index > at) pieces.Add(text[at..m.Index], offset + at);
