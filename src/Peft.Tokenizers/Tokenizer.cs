@@ -182,11 +182,13 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
         if (preTokenize && ByteLevelFast is { } bpe) return EncodeByteLevel(text, addSpecialTokens, bpe);
         var normalizer = normalize ? _normalizer : null;
         var preTokenizer = preTokenize ? _preTokenizer : _preTokenizer?.WithoutSplitting();
-        var ids = new List<int>();
-        var tokens = new List<string>();
-        var offsets = new List<(int Start, int End)>();
+        // About one token per three characters in prose: most texts fill these without regrowing.
+        int capacity = text.Length / 3 + 4;
+        var ids = new List<int>(capacity);
+        var tokens = new List<string>(capacity);
+        var offsets = new List<(int Start, int End)>(capacity);
         var pieces = new List<AlignedText>();
-        var spans = new List<(int Start, int End)>();
+        var spans = new List<(int Start, int End)>(capacity);
         bool first = true;
         foreach (var (start, length, token) in _added.Split(text))
         {
@@ -198,7 +200,7 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
                 first = false;
                 continue;
             }
-            var segment = AlignedText.Identity(text.Substring(start, length), start);
+            var segment = AlignedText.Identity(start == 0 && length == text.Length ? text : text.Substring(start, length), start);
             var normalized = normalizer?.Normalize(segment) ?? segment;
             pieces.Clear();
             if (preTokenizer is null) pieces.Add(normalized);
