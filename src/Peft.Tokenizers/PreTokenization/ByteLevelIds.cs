@@ -63,33 +63,48 @@ internal static class ByteLevelIds
         {
             var map = ByteLevelAlphabet.ByteToChar;
             Span<byte> utf8 = stackalloc byte[4];
-            bool aligned = tokens is not null;
             int n = 0;
             for (int i = 0; i < piece.Length;)
             {
                 char c = piece[i];
-                int used = 1, bytes = 1;
-                if (c < 0x80) utf8[0] = (byte)c;
-                else
+                if (c < 0x80)
                 {
-                    // A lone surrogate becomes U+FFFD's bytes, as Encoding.UTF8 writes it on the general path.
-                    Rune.DecodeFromUtf16(piece[i..], out var rune, out used);
-                    bytes = rune.EncodeToUtf8(utf8);
+                    _buffer[n++] = map[c];
+                    i++;
+                    continue;
                 }
-                for (int b = 0; b < bytes; b++, n++)
-                {
-                    _buffer[n] = map[utf8[b]];
-                    if (!aligned) continue;
-                    // Every byte of a character spans the whole character.
-                    _spans[2 * n] = start + i;
-                    _spans[2 * n + 1] = start + i + used;
-                }
+                // A lone surrogate becomes U+FFFD's bytes, as Encoding.UTF8 writes it on the general path.
+                Rune.DecodeFromUtf16(piece[i..], out var rune, out int used);
+                int bytes = rune.EncodeToUtf8(utf8);
+                for (int b = 0; b < bytes; b++) _buffer[n++] = map[utf8[b]];
                 i += used;
             }
             var (pieceIds, pieceTokens, pieceSpans) = model.Lookup(_buffer[..n]);
             ids.AddRange(pieceIds);
-            if (!aligned) return;
-            tokens!.AddRange(pieceTokens);
+            if (tokens is null) return;
+            tokens.AddRange(pieceTokens);
+            if (n == piece.Length)
+            {
+                // ASCII: byte characters and input characters coincide.
+                foreach (var (from, to) in pieceSpans) offsets!.Add(to <= from ? (0, 0) : (start + from, start + to));
+                return;
+            }
+            // Every byte of a character spans the whole character.
+            for (int i = 0, at = 0; i < piece.Length;)
+            {
+                int used = 1, bytes = 1;
+                if (piece[i] >= 0x80)
+                {
+                    Rune.DecodeFromUtf16(piece[i..], out var rune, out used);
+                    bytes = rune.Utf8SequenceLength;
+                }
+                for (int b = 0; b < bytes; b++, at++)
+                {
+                    _spans[2 * at] = start + i;
+                    _spans[2 * at + 1] = start + i + used;
+                }
+                i += used;
+            }
             foreach (var (from, to) in pieceSpans) offsets!.Add(to <= from ? (0, 0) : (_spans[2 * from], _spans[2 * (to - 1) + 1]));
         }
     }
