@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Peft.Tokenizers.AddedTokens;
 using Peft.Tokenizers.Decoding;
+using Peft.Tokenizers.Interop;
 using Peft.Tokenizers.Loading;
 using Peft.Tokenizers.Models;
 using Peft.Tokenizers.Normalization;
@@ -13,8 +14,11 @@ namespace Peft.Tokenizers;
 /// A Hugging Face <c>tokenizer.json</c> tokenizer with the Rust library's semantics: added tokens
 /// matched in the raw text, then per stretch normalizer, pre-tokenizer and model (BPE, Unigram,
 /// WordPiece), then the post-processor's special tokens; decoding through the decoder chain.
+/// It is also a <see cref="Microsoft.ML.Tokenizers.Tokenizer"/>, so it goes wherever ML.NET expects
+/// one; and <see cref="FromMLTokenizer"/> wraps any ML.NET tokenizer into this type, so every
+/// Peft.MLNet API that takes a <see cref="Tokenizer"/> takes theirs too.
 /// </summary>
-public sealed class Tokenizer
+public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
 {
     /// <summary>The tokenizer file name in a model folder.</summary>
     public const string FileName = "tokenizer.json";
@@ -26,6 +30,12 @@ public sealed class Tokenizer
     private readonly IDecoder? _decoder;
     private readonly AddedVocabulary _added;
 
+    // Set when this wraps an ML.NET tokenizer: encoding and decoding go to it instead.
+    private readonly MLTokenizerBackend? _foreign;
+
+    // Special tokens the post-processor adds before and after a text (ML.NET offsets and the fast ids path).
+    private readonly (int Before, int After)? _postProcessorCounts;
+
     private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder,
         AddedVocabulary added)
     {
@@ -35,6 +45,7 @@ public sealed class Tokenizer
         _postProcessor = postProcessor;
         _decoder = decoder;
         _added = added;
+        _postProcessorCounts = CountPostProcessorTokens(postProcessor);
         VocabularySize = Math.Max(model.VocabularySize, added.All.Count == 0 ? 0 : added.All.Max(t => t.Id) + 1);
     }
 
@@ -53,13 +64,21 @@ public sealed class Tokenizer
     /// <summary>The unknown-token id from tokenizer_config.json, when known.</summary>
     public int? UnkTokenId { get; private set; }
 
-    /// <summary>Loads a tokenizer.json file, or the one in a folder (with tokenizer_config.json beside it when present).</summary>
-    /// <exception cref="FileNotFoundException">No tokenizer.json there.</exception>
+    /// <summary>
+    /// Loads a tokenizer.json file, or the one in a folder (with tokenizer_config.json beside it
+    /// when present). A folder without tokenizer.json but with a SentencePiece model
+    /// (tokenizer.model, spiece.model, sentencepiece.bpe.model), or such a file itself, loads
+    /// through ML.NET's SentencePiece tokenizer (see <see cref="FromMLTokenizer"/>), its special
+    /// tokens and bos/eos settings from tokenizer_config.json.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No tokenizer.json (nor SentencePiece model) there.</exception>
     /// <exception cref="TokenizerFormatException">Malformed JSON or an unsupported component; the message names the file and the JSON path.</exception>
     public static Tokenizer Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string file = Directory.Exists(path) ? Path.Combine(path, FileName) : path;
+        if (!File.Exists(file) && Directory.Exists(path) && SentencePieceFiles.Find(path) is { } model) return SentencePieceFiles.Load(model);
+        if (File.Exists(file) && file.EndsWith(".model", StringComparison.OrdinalIgnoreCase)) return SentencePieceFiles.Load(file);
         if (!File.Exists(file)) throw new FileNotFoundException($"No {FileName} at {path}.", file);
         var tokenizer = FromJson(File.ReadAllText(file), file);
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
@@ -67,11 +86,11 @@ public sealed class Tokenizer
         return tokenizer;
     }
 
-    /// <summary>The tokenizer of a model folder, or null when it has no tokenizer.json.</summary>
+    /// <summary>The tokenizer of a model folder, or null when it has neither tokenizer.json nor a SentencePiece model.</summary>
     public static Tokenizer? TryLoad(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return File.Exists(Path.Combine(folder, FileName)) ? Load(folder) : null;
+        return File.Exists(Path.Combine(folder, FileName)) || SentencePieceFiles.Find(folder) is not null ? Load(folder) : null;
     }
 
     /// <summary>Builds a tokenizer from tokenizer.json text; <paramref name="source"/> names it in messages.</summary>
@@ -144,7 +163,7 @@ public sealed class Tokenizer
     public string? IdToToken(int id) => _added.ById(id)?.Content ?? _model.IdToToken(id);
 
     /// <summary>True when <paramref name="id"/> is a special added token.</summary>
-    public bool IsSpecial(int id) => _added.ById(id)?.Special == true;
+    public bool IsSpecial(int id) => _foreign?.IsSpecial(id) ?? _added.ById(id)?.Special == true;
 
     /// <summary>The normalizer's output for the whole of <paramref name="text"/> (added tokens not split out), for tests against Hugging Face's normalize_str.</summary>
     internal string Normalize(string text) => _normalizer?.Normalize(AlignedText.Identity(text, 0)).Text ?? text;
@@ -153,11 +172,23 @@ public sealed class Tokenizer
     public EncodedText Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>();
-        var tokens = new List<string>();
-        var offsets = new List<(int Start, int End)>();
+        if (_foreign is not null) return _foreign.Encode(text, addSpecialTokens);
+        return EncodeCore(text, addSpecialTokens, normalize: true, preTokenize: true);
+    }
+
+    /// <summary>The pipeline, with normalization or pre-tokenizer splitting optionally left out (ML.NET's consider* flags).</summary>
+    private EncodedText EncodeCore(string text, bool addSpecialTokens, bool normalize, bool preTokenize)
+    {
+        if (preTokenize && ByteLevelFast is { } bpe) return EncodeByteLevel(text, addSpecialTokens, bpe);
+        var normalizer = normalize ? _normalizer : null;
+        var preTokenizer = preTokenize ? _preTokenizer : _preTokenizer?.WithoutSplitting();
+        // About one token per three characters in prose: most texts fill these without regrowing.
+        int capacity = text.Length / 3 + 4;
+        var ids = new List<int>(capacity);
+        var tokens = new List<string>(capacity);
+        var offsets = new List<(int Start, int End)>(capacity);
         var pieces = new List<AlignedText>();
-        var spans = new List<(int Start, int End)>();
+        var spans = new List<(int Start, int End)>(capacity);
         bool first = true;
         foreach (var (start, length, token) in _added.Split(text))
         {
@@ -169,11 +200,11 @@ public sealed class Tokenizer
                 first = false;
                 continue;
             }
-            var segment = AlignedText.Identity(text.Substring(start, length), start);
-            var normalized = _normalizer?.Normalize(segment) ?? segment;
+            var segment = AlignedText.Identity(start == 0 && length == text.Length ? text : text.Substring(start, length), start);
+            var normalized = normalizer?.Normalize(segment) ?? segment;
             pieces.Clear();
-            if (_preTokenizer is null) pieces.Add(normalized);
-            else _preTokenizer.Split(normalized, first, pieces);
+            if (preTokenizer is null) pieces.Add(normalized);
+            else preTokenizer.Split(normalized, first, pieces);
             foreach (var piece in pieces)
             {
                 spans.Clear();
@@ -186,11 +217,41 @@ public sealed class Tokenizer
         return new EncodedText(ids, tokens, offsets);
     }
 
+    /// <summary>
+    /// The BPE model when the pipeline is plain GPT-2 byte-level BPE (no normalizer, GPT-2's regex,
+    /// no prefix space), which <see cref="PreTokenization.ByteLevelIds"/> encodes without the
+    /// general path's per-piece strings and span arrays; else null.
+    /// </summary>
+    private BpeModel? ByteLevelFast =>
+        _foreign is null && _normalizer is null && _preTokenizer is ByteLevelPreTokenizer { SplitsLikeGpt2: true } && _model is BpeModel bpe ? bpe : null;
+
+    private EncodedText EncodeByteLevel(string text, bool addSpecialTokens, BpeModel bpe)
+    {
+        int capacity = text.Length / 3 + 4;
+        var ids = new List<int>(capacity);
+        var tokens = new List<string>(capacity);
+        var offsets = new List<(int Start, int End)>(capacity);
+        foreach (var (start, length, token) in _added.Split(text))
+        {
+            if (token is null)
+            {
+                ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, ids, tokens, offsets);
+                continue;
+            }
+            ids.Add(token.Id);
+            tokens.Add(token.Content);
+            offsets.Add((start, start + length));
+        }
+        if (addSpecialTokens) _postProcessor?.Process(ids, tokens, offsets);
+        return new EncodedText(ids, tokens, offsets);
+    }
+
     /// <summary>Decodes ids to text through the decoder chain (no clean-up of spaces).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is not in the vocabulary.</exception>
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        if (_foreign is not null) return _foreign.Decode(ids, skipSpecialTokens);
         var tokens = new List<string>(ids.Count);
         foreach (int id in ids)
         {

@@ -60,6 +60,31 @@ public sealed class TokenizeCommandTests
     }
 
     [TestMethod]
+    public void AFolderWithOnlyASentencePieceModelTokenizesThroughMLNet()
+    {
+        string mistral = Tokenizers("mistral");
+        string folder = Directory.CreateTempSubdirectory("peft-cli-spm-").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(folder, "tokenizer.model"),
+                Peft.Tokenizers.Benchmarks.SentencePieceModel.FromTokenizerJson(Path.Combine(mistral, "tokenizer.json")));
+            File.Copy(Path.Combine(mistral, "tokenizer_config.json"), Path.Combine(folder, "tokenizer_config.json"));
+            var (code, output, error) = Run("tokenize", "--tokenizer", folder, "--text", "Hello world", "--add-special-tokens");
+            Assert.AreEqual(0, code, error);
+            var (_, expected, _) = Run("tokenize", "--tokenizer", mistral, "--text", "Hello world", "--add-special-tokens");
+            using var ours = JsonDocument.Parse(expected);
+            using var theirs = JsonDocument.Parse(output);
+            Assert.AreEqual(ours.RootElement.GetProperty("ids").GetRawText(), theirs.RootElement.GetProperty("ids").GetRawText());
+            var (empty, _, message) = Run("tokenize", "--tokenizer", Path.GetTempPath(), "--text", "x");
+            Assert.AreEqual(2, empty, message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void BadUsageExitsWithTwoAndOneLine()
     {
         foreach (var args in new[]

@@ -14,7 +14,7 @@ internal sealed class TokenizeCommand : CliCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly Option<string> _tokenizer = new("--tokenizer") { Description = "model folder or tokenizer.json (required)", HelpName = "DIR|FILE" };
+    private readonly Option<string> _tokenizer = new("--tokenizer") { Description = "model folder, tokenizer.json or SentencePiece .model (required)", HelpName = "DIR|FILE" };
     private readonly Option<string> _text = new("--text") { Description = "a text to encode", HelpName = "TEXT" };
     private readonly Option<string> _input = new("--input") { Description = "JSONL file of {\"text\": ...} lines to encode", HelpName = "FILE.jsonl" };
     private readonly Option<string> _decode = new("--decode") { Description = "comma-separated token ids to decode", HelpName = "ID,ID,..." };
@@ -38,12 +38,13 @@ internal sealed class TokenizeCommand : CliCommand
         string path = Required(result, _tokenizer);
         int given = new[] { _text, _input, _decode }.Count(o => result.GetValue(o) is not null);
         if (given != 1) throw new UsageException("tokenize: give exactly one of --text, --input and --decode.");
-        if (!File.Exists(path) && !File.Exists(Path.Combine(path, Tokenizer.FileName)))
-            throw new UsageException($"tokenize: no {Tokenizer.FileName} at {path}.");
         Tokenizer tokenizer;
         try
         {
-            tokenizer = Tokenizer.Load(path);
+            // A folder may also hold only a SentencePiece model (tokenizer.model), read through ML.NET.
+            tokenizer = File.Exists(path) ? Tokenizer.Load(path)
+                : Directory.Exists(path) ? Tokenizer.TryLoad(path) ?? throw new UsageException($"tokenize: no {Tokenizer.FileName} (nor tokenizer.model) at {path}.")
+                : throw new UsageException($"tokenize: no {Tokenizer.FileName} at {path}.");
         }
         catch (TokenizerFormatException ex)
         {

@@ -8,6 +8,12 @@ internal sealed class ReplaceNormalizer(string? literal, Regex? pattern, string 
     public AlignedText Normalize(AlignedText text)
     {
         string s = text.Text;
+        // A same-length literal keeps every character's span: one new string, the span arrays shared.
+        if (pattern is null && literal!.Length > 0 && literal.Length == content.Length)
+        {
+            string replaced = s.Replace(literal, content, StringComparison.Ordinal);
+            return ReferenceEquals(replaced, s) ? text : text.WithText(replaced);
+        }
         var matches = new List<(int Index, int Length)>();
         if (pattern is not null)
             for (var m = pattern.Match(s); m.Success; m = m.NextMatch()) matches.Add((m.Index, m.Length));

@@ -12,6 +12,9 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
     public static readonly Regex Gpt2Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
         RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
+    /// <summary>True when the ids-only path (<see cref="ByteLevelIds"/>) reproduces <see cref="Split"/>: GPT-2's regex, no prefix space.</summary>
+    public bool SplitsLikeGpt2 => useRegex && !addPrefixSpace;
+
     public void Split(AlignedText text, bool first, List<AlignedText> output)
     {
         if (addPrefixSpace && first && text.Length > 0 && text.Text[0] != ' ')
@@ -30,4 +33,6 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         PatternSplitter.Split(text, Gpt2Pattern, SplitBehavior.Isolated, false, output);
         for (int i = from; i < output.Count; i++) output[i] = ByteLevelAlphabet.Encode(output[i]);
     }
+
+    public IPreTokenizer? WithoutSplitting() => new ByteLevelPreTokenizer(addPrefixSpace, useRegex: false);
 }

@@ -29,4 +29,6 @@ internal sealed class MetaspacePreTokenizer(char replacement, string prependSche
         }
         if (start < replaced.Length) output.Add(replaced.Slice(start, replaced.Length - start));
     }
+
+    public IPreTokenizer? WithoutSplitting() => new MetaspacePreTokenizer(replacement, prependScheme, split: false);
 }

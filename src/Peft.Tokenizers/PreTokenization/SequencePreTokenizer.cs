@@ -14,4 +14,10 @@ internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> parts) :
         }
         output.AddRange(pieces);
     }
+
+    public IPreTokenizer? WithoutSplitting()
+    {
+        var kept = parts.Select(p => p.WithoutSplitting()).OfType<IPreTokenizer>().ToArray();
+        return kept.Length == 0 ? null : new SequencePreTokenizer(kept);
+    }
 }

@@ -121,6 +121,8 @@ public sealed class IcuIndependenceTests
             string qwen = Path.Combine(TokenizerFixtureTests.Folder("qwen3"), "tokenizer.json");
             string Escape(string s) => string.Concat(s.Select(c => $"\\u{(int)c:X4}"));
             var script = new StringBuilder();
+            // Peft.Tokenizers' Tokenizer derives from ML.NET's: the script needs that assembly too.
+            script.AppendLine($"#r @\"{typeof(Microsoft.ML.Tokenizers.Tokenizer).Assembly.Location}\"");
             script.AppendLine($"#r @\"{library}\"");
             script.AppendLine("let ty = typeof<Peft.Tokenizers.Tokenizer>.Assembly.GetType(\"Peft.Tokenizers.Normalization.UnicodeNormalization\")");
             script.AppendLine("let normalize = ty.GetMethod(\"Normalize\", [| typeof<string>; typeof<System.Text.NormalizationForm>; typeof<int> |])");

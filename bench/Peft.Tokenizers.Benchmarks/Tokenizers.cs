@@ -1,0 +1,22 @@
+using Microsoft.ML.Tokenizers;
+using MLTokenizer = Microsoft.ML.Tokenizers.Tokenizer;
+
+namespace Peft.Tokenizers.Benchmarks;
+
+/// <summary>The pairs compared: our tokenizer.json tokenizer and ML.NET's on the same vocabulary.</summary>
+internal static class Tokenizers
+{
+    /// <summary>"gpt2": our byte-level BPE and TiktokenTokenizer("gpt2"); "mistral": our SentencePiece BPE and LlamaTokenizer on a .model written from the same tokenizer.json.</summary>
+    public static (Tokenizer Ours, MLTokenizer Theirs) Pair(string name)
+    {
+        var ours = Tokenizer.Load(Corpus.FixtureFolder(name));
+        MLTokenizer theirs = name switch
+        {
+            "gpt2" => TiktokenTokenizer.CreateForModel("gpt2"),
+            "mistral" => LlamaTokenizer.Create(new MemoryStream(SentencePieceModel.FromTokenizerJson(Path.Combine(Corpus.FixtureFolder(name), Tokenizer.FileName))),
+                addBeginOfSentence: false, addEndOfSentence: false),
+            _ => throw new ArgumentException($"No ML.NET counterpart for {name}.", nameof(name)),
+        };
+        return (ours, theirs);
+    }
+}
