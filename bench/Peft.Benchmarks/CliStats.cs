@@ -32,7 +32,10 @@ internal static class CliStats
             var loaded = ModelLoader.LoadCausal(args[2]);
             int rows = int.Parse(args[3], CultureInfo.InvariantCulture);
             int[] promptIds = Prompts(rows);
-            var (p, d) = Harness(loaded, IntTensor.FromArray(promptIds, rows, PromptLength));
+            // PEFT_CLI_STATS_PEFTMODEL=1: through a PeftModel without adapters, the command's path.
+            var (p, d) = Environment.GetEnvironmentVariable("PEFT_CLI_STATS_PEFTMODEL") == "1"
+                ? HarnessPeft(new Peft.Tuners.PeftModels.PeftModel(loaded), IntTensor.FromArray(promptIds, rows, PromptLength))
+                : Harness(loaded, IntTensor.FromArray(promptIds, rows, PromptLength));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p} {d}"));
             return;
         }
@@ -115,6 +118,27 @@ internal static class CliStats
     {
         string text = stats.Split('\n').Single(l => l.Contains(line, StringComparison.Ordinal));
         return double.Parse(Regex.Match(text, @"([\d.]+) tokens/s").Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>As <see cref="Harness"/>, through a PeftModel without adapters (what the command runs).</summary>
+    private static (double Prompt, double Decode) HarnessPeft(Peft.Tuners.PeftModels.PeftModel model, IntTensor ids)
+    {
+        var clock = Stopwatch.StartNew();
+        TimeSpan first = TimeSpan.Zero;
+        int steps = 0;
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = NewTokens,
+            StepCompleted = generated =>
+            {
+                steps = generated;
+                if (generated == 1) first = clock.Elapsed;
+            },
+        };
+        model.Generate(ids, null, options);
+        var total = clock.Elapsed;
+        int batch = ids.Shape[0];
+        return (batch * PromptLength / first.TotalSeconds, batch * (steps - 1) / (total - first).TotalSeconds);
     }
 
     /// <summary>The same Generate call timed in process, split at the first step as the command splits it.</summary>
