@@ -34,7 +34,7 @@ internal static class CliStats
             int[] promptIds = Prompts(rows);
             // PEFT_CLI_STATS_PEFTMODEL=1: through a PeftModel without adapters, the command's path.
             var (p, d) = Environment.GetEnvironmentVariable("PEFT_CLI_STATS_PEFTMODEL") == "1"
-                ? HarnessPeft(new Peft.Tuners.PeftModels.PeftModel(loaded), IntTensor.FromArray(promptIds, rows, PromptLength))
+                ? Harness(new Peft.Tuners.PeftModels.PeftModel(loaded).Generate, IntTensor.FromArray(promptIds, rows, PromptLength))
                 : Harness(loaded, IntTensor.FromArray(promptIds, rows, PromptLength));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p} {d}"));
             return;
@@ -120,29 +120,12 @@ internal static class CliStats
         return double.Parse(Regex.Match(text, @"([\d.]+) tokens/s").Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>As <see cref="Harness"/>, through a PeftModel without adapters (what the command runs).</summary>
-    private static (double Prompt, double Decode) HarnessPeft(Peft.Tuners.PeftModels.PeftModel model, IntTensor ids)
-    {
-        var clock = Stopwatch.StartNew();
-        TimeSpan first = TimeSpan.Zero;
-        int steps = 0;
-        var options = new GenerationOptions
-        {
-            MaxNewTokens = NewTokens,
-            StepCompleted = generated =>
-            {
-                steps = generated;
-                if (generated == 1) first = clock.Elapsed;
-            },
-        };
-        model.Generate(ids, null, options);
-        var total = clock.Elapsed;
-        int batch = ids.Shape[0];
-        return (batch * PromptLength / first.TotalSeconds, batch * (steps - 1) / (total - first).TotalSeconds);
-    }
-
     /// <summary>The same Generate call timed in process, split at the first step as the command splits it.</summary>
-    private static (double Prompt, double Decode) Harness(CausalLanguageModel model, IntTensor ids)
+    private static (double Prompt, double Decode) Harness(CausalLanguageModel model, IntTensor ids) =>
+        Harness((input, mask, options, _) => new CausalGenerator(model).Generate(input, mask, options), ids);
+
+    /// <summary>One generate call (bare generator or PeftModel) timed with the step split.</summary>
+    private static (double Prompt, double Decode) Harness(Func<IntTensor, IntTensor?, GenerationOptions, IntTensor?, IntTensor> generate, IntTensor ids)
     {
         var clock = Stopwatch.StartNew();
         TimeSpan first = TimeSpan.Zero;
@@ -156,7 +139,7 @@ internal static class CliStats
                 if (generated == 1) first = clock.Elapsed;
             },
         };
-        new CausalGenerator(model).Generate(ids, null, options);
+        generate(ids, null, options, null);
         var total = clock.Elapsed;
         int batch = ids.Shape[0];
         return (batch * PromptLength / first.TotalSeconds, batch * (steps - 1) / (total - first).TotalSeconds);
