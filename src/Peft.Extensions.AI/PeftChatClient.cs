@@ -111,15 +111,7 @@ public sealed class PeftChatClient : IChatClient
         if (ids.Count == 0) throw new ArgumentException("The conversation renders to no tokens.", nameof(messages));
         var generation = Generation(options);
         // With learned positions (GPT-2) the answer stops at the last one, as a length finish, rather than failing past it.
-        if (_model.BaseModel.Config.PositionLimit is int positions)
-        {
-            int context = positions - _model.VirtualTokenCount;
-            if (ids.Count >= context)
-                throw new ArgumentException(
-                    $"The conversation renders to {ids.Count} tokens; this model's context holds {context}, leaving no room for an answer. " +
-                    "Shorten the conversation.", nameof(messages));
-            if (ids.Count + generation.MaxNewTokens > context) generation = generation with { MaxNewTokens = context - ids.Count };
-        }
+        generation = generation with { MaxNewTokens = _model.NewTokensThatFit(ids.Count, generation.MaxNewTokens) };
         string responseId = Guid.NewGuid().ToString("N");
         var created = _options.Clock.GetUtcNow();
         string modelId = Metadata.DefaultModelId!;
@@ -183,14 +175,7 @@ public sealed class PeftChatClient : IChatClient
             TopK = options?.TopK ?? 0,
             Seed = unchecked((ulong)(options?.Seed ?? 0)),
         };
-        try
-        {
-            (generation with { TextDecoder = _ => "" }).Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentOutOfRangeException($"{nameof(options)}: {ex.Message}", ex);
-        }
+        generation.Validate();
         return generation;
     }
 

@@ -81,13 +81,14 @@ internal sealed class TextGeneration
         if (ids.Count == 0) throw new UsageException("generate: the prompt encodes to no tokens.");
         var config = _model.Model.BaseModel.Config;
         // With learned positions (GPT-2) generation stops at the last one instead of failing past it.
-        int maxNewTokens = _settings.MaxNewTokens;
-        if (config.PositionLimit is int positions)
+        int maxNewTokens;
+        try
         {
-            int context = positions - _model.Model.VirtualTokenCount;
-            if (ids.Count >= context)
-                throw new UsageException($"generate: the prompt is {ids.Count} tokens; this model's context holds {context}, leaving no room to generate.");
-            maxNewTokens = Math.Min(maxNewTokens, context - ids.Count);
+            maxNewTokens = _model.Model.NewTokensThatFit(ids.Count, _settings.MaxNewTokens);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"generate: {ex.Message}");
         }
         IReadOnlyList<int> eos = config.EosTokenIds.Count > 0 ? config.EosTokenIds : _tokenizer.EosTokenId is int e ? [e] : [];
         var options = new GenerationOptions

@@ -522,6 +522,25 @@ public sealed class PeftModel
     /// <summary>Virtual tokens the active prompt adapters put in front of every row (0 without any).</summary>
     public int VirtualTokenCount => Applied.OfType<IVirtualTokenAdapter>().Sum(a => a.NumVirtualTokens);
 
+    /// <summary>
+    /// The new tokens that fit after a prompt: <paramref name="requested"/>, cut to the positions the base's learned
+    /// position table (GPT-2) leaves after the prompt and the active virtual tokens, so generation stops at the last
+    /// position instead of failing past it; rotary and relative positions (Llama, Qwen2, Mistral, T5) set no limit.
+    /// </summary>
+    /// <param name="promptLength">The prompt's tokens.</param>
+    /// <param name="requested">The new tokens asked for.</param>
+    /// <exception cref="ArgumentException">The prompt alone fills the positions.</exception>
+    public int NewTokensThatFit(int promptLength, int requested)
+    {
+        if (BaseModel.Config.PositionLimit is not int positions) return requested;
+        int context = positions - VirtualTokenCount;
+        if (promptLength >= context)
+            throw new ArgumentException(
+                $"The prompt is {promptLength} tokens; this model's context holds {context}, leaving no room to generate. Shorten the prompt.",
+                nameof(promptLength));
+        return Math.Min(requested, context - promptLength);
+    }
+
     /// <summary>True when an active adapter needs task ids.</summary>
     public bool NeedsTaskIds => Applied.OfType<IVirtualTokenAdapter>().Any(a => a.NeedsTaskIds);
 
