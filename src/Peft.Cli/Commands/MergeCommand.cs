@@ -51,12 +51,7 @@ internal sealed class MergeCommand : CliCommand
         var model = LoadedModel.Load(Name, folder, [adapter], null, context.Error);
         model.Model.MergeAndUnload(model.Model.AdapterNames[0]);
 
-        string full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
-        string parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicFolder.Write(output, temp =>
         {
             foreach (string file in Directory.EnumerateFiles(folder))
             {
@@ -65,16 +60,9 @@ internal sealed class MergeCommand : CliCommand
                 File.Copy(file, Path.Combine(temp, name));
             }
             MergedCheckpoint.Write(model.Model.BaseModel.Parameters, folder, Path.Combine(temp, CheckpointReader.SingleFileName));
-            if (Directory.Exists(full)) Directory.Delete(full);
-            Directory.Move(temp, full);
-        }
-        catch
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        });
         context.Out.WriteLine($"merge: {type} adapter {adapter} merged into {folder}; wrote {output} " +
-            $"({string.Join(", ", Directory.EnumerateFiles(full).Select(Path.GetFileName).Order(StringComparer.Ordinal))})");
+            $"({string.Join(", ", Directory.EnumerateFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal))})");
         return 0;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors;
 using Peft.Tensors.Optimizers;
+using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Tuners.Training;
@@ -23,12 +24,7 @@ internal static class TrainingCheckpoint
 
     public static void Save(string folder, State state, IReadOnlyList<(string Key, Tensor Tensor)> parameters, AdamW optimizer)
     {
-        string full = Path.GetFullPath(folder);
-        string parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"Checkpoint folder {folder} has no parent folder.", nameof(folder));
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicFolder.Write(folder, temp =>
         {
             var entries = new List<SafeTensorWriteEntry>();
             for (int i = 0; i < parameters.Count; i++)
@@ -53,20 +49,7 @@ internal static class TrainingCheckpoint
                 ["random_states"] = new JsonArray(state.RandomStates.Select(r => (JsonNode)new JsonArray(r.Item1, r.Item2, r.Item3, r.Item4)).ToArray()),
             };
             File.WriteAllText(Path.Combine(temp, StateFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            string? old = null;
-            if (Directory.Exists(full))
-            {
-                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
-                Directory.Move(full, old);
-            }
-            Directory.Move(temp, full);
-            if (old is not null) Directory.Delete(old, true);
-        }
-        catch
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, true);
-            throw;
-        }
+        });
     }
 
     private static SafeTensorWriteEntry Entry(string name, ReadOnlySpan<float> values, Shape shape) =>
