@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Peft.Tokenizers.Interop;
 using Peft.Tensors.Quantization;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.Training;
@@ -13,6 +14,20 @@ public abstract class PeftTrainingOptions
 {
     /// <summary>A Hugging Face model folder: config.json, model.safetensors (or shards), tokenizer.json.</summary>
     public string BaseModelFolder { get; set; } = "";
+
+    /// <summary>
+    /// The tokenizer to use instead of the base folder's tokenizer.json: any Microsoft.ML.Tokenizers
+    /// tokenizer (TiktokenTokenizer, LlamaTokenizer, BpeTokenizer, ours...). A saved model records its
+    /// fingerprint, not the tokenizer: register the same one with <see cref="Runtime.PeftBaseModels.RegisterTokenizer"/>
+    /// in a process that loads the model. Null: the folder's tokenizer.json.
+    /// </summary>
+    public Microsoft.ML.Tokenizers.Tokenizer? Tokenizer { get; set; }
+
+    /// <summary>
+    /// The model's special ids (bos, eos, pad) where <see cref="Tokenizer"/> does not know them (e.g. a
+    /// TiktokenTokenizer has no pad); ignored without <see cref="Tokenizer"/>.
+    /// </summary>
+    public MLTokenizerOptions? TokenizerSpecialTokens { get; set; }
 
     /// <summary>Quantize the base's linear layers on load (QLoRA-style: int8 or NF4; the adapter stays float).</summary>
     public QuantizationFormat Quantization { get; set; }

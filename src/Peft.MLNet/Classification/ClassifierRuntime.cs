@@ -36,7 +36,7 @@ internal sealed class ClassifierRuntime
         var classifier = ModelLoader.LoadSequenceClassifier(folder, settings.ClassNames.Count, new LoadOptions { Quantization = state.Quantization });
         var model = new PeftModel(classifier);
         AdapterBytes.Load(model, Training.AdapterFit.AdapterName, state.AdapterConfigJson, state.AdapterWeights);
-        return new ClassifierRuntime(model, Tokenizer.Load(folder), settings);
+        return new ClassifierRuntime(model, PeftBaseModels.ResolveTokenizer(folder, state.SuppliedTokenizer), settings);
     }
 
     /// <summary>Token ids of a row, cut to the settings' limit.</summary>

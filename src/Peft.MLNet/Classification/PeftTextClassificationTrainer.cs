@@ -87,7 +87,7 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         }
 
         using var host = new PipelineHost(_environment, nameof(PeftTextClassificationTrainer), "Fit");
-        var (model, tokenizer, baseModel) = AdapterFit.Prepare(_options, host,
+        var (model, tokenizer, baseModel, suppliedTokenizer) = AdapterFit.Prepare(_options, host,
             (folder, load) => ModelLoader.LoadSequenceClassifier(folder, classNames.Length, load, (ulong)_options.Seed));
         SchemaChecks.RequireTaskIdsWhereNeeded(input.Schema, columns.TaskId, model.NeedsTaskIds);
         if (_options.ValidationSet is { } validationData) SchemaChecks.RequireTaskIdsWhereNeeded(validationData.Schema, columns.TaskId, model.NeedsTaskIds);
@@ -103,7 +103,8 @@ public sealed class PeftTextClassificationTrainer : IEstimator<PeftTextClassific
         AdapterFit.Train(model, tokenizer, rows, evaluation, _options, host);
 
         var (configJson, weights) = AdapterFit.Freeze(model);
-        var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, settings.ToJson(), configJson, weights);
+        var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, settings.ToJson(), configJson, weights,
+            SuppliedTokenizer: suppliedTokenizer);
         RuntimeCache.Put(state.Id, runtime);
         var chain = Chain(new MLContext(), columns, state.Serialize(), classNames).Fit(input);
         return new PeftTextClassificationTransformer(chain, runtime, columns);

@@ -61,7 +61,7 @@ internal sealed class GenerationRuntime
         ILanguageModel baseModel = config.IsEncoderDecoder ? ModelLoader.LoadSeq2Seq(folder, options) : ModelLoader.LoadCausal(folder, options);
         var model = new PeftModel(baseModel);
         AdapterBytes.Load(model, Training.AdapterFit.AdapterName, state.AdapterConfigJson, state.AdapterWeights);
-        return new GenerationRuntime(model, Tokenizer.Load(folder), TextGenerationSettings.FromJson(state.Settings));
+        return new GenerationRuntime(model, PeftBaseModels.ResolveTokenizer(folder, state.SuppliedTokenizer), TextGenerationSettings.FromJson(state.Settings));
     }
 
     /// <summary>A prompt's token ids (special tokens as the tokenizer adds them), cut to the settings' limit.</summary>

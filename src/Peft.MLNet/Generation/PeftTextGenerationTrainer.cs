@@ -71,7 +71,7 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
         }
 
         using var host = new PipelineHost(_environment, nameof(PeftTextGenerationTrainer), "Fit");
-        var (model, tokenizer, baseModel) = AdapterFit.Prepare(_options, host, (folder, load) => ModelConfig.Load(folder).IsEncoderDecoder
+        var (model, tokenizer, baseModel, suppliedTokenizer) = AdapterFit.Prepare(_options, host, (folder, load) => ModelConfig.Load(folder).IsEncoderDecoder
             ? ModelLoader.LoadSeq2Seq(folder, load)
             : ModelLoader.LoadCausal(folder, load));
         SchemaChecks.RequireTaskIdsWhereNeeded(input.Schema, columns.TaskId, model.NeedsTaskIds);
@@ -85,7 +85,7 @@ public sealed class PeftTextGenerationTrainer : IEstimator<PeftTextGenerationTra
 
         var (configJson, weights) = AdapterFit.Freeze(model);
         var state = new ModelState(Guid.NewGuid().ToString("N"), TaskName, baseModel, _options.Quantization, runtime.Settings.ToJson(), configJson, weights,
-            columns.ToJson());
+            columns.ToJson(), suppliedTokenizer);
         return PeftTextGenerationTransformer.Create(state, runtime, columns, input.Schema, _options.TransformBatchSize);
     }
 

@@ -10,7 +10,8 @@ namespace Peft.MLNet.Persistence;
 /// mapping carries through <c>Model.Save</c>: a first line naming the format and the state's id,
 /// then JSON with the task settings, the base model reference and the adapter folder's two files
 /// (adapter_config.json as JSON, adapter_model.safetensors in base64, byte for byte), and the
-/// columns the transformer reads and writes (so a loaded chain can be rebuilt into the transformer).
+/// columns the transformer reads and writes (so a loaded chain can be rebuilt into the transformer),
+/// and, when training used a tokenizer supplied in code, that tokenizer's fingerprint (null: the base folder's tokenizer.json).
 /// </summary>
 internal sealed record ModelState(
     string Id,
@@ -20,7 +21,8 @@ internal sealed record ModelState(
     JsonObject Settings,
     string AdapterConfigJson,
     byte[] AdapterWeights,
-    JsonObject? Columns = null)
+    JsonObject? Columns = null,
+    string? SuppliedTokenizer = null)
 {
     /// <summary>The format this version writes and reads.</summary>
     public const string Format = "peft-mlnet/1";
@@ -38,6 +40,7 @@ internal sealed record ModelState(
             ["adapter_model_safetensors"] = Convert.ToBase64String(AdapterWeights),
         };
         if (Columns is not null) json["columns"] = Columns.DeepClone();
+        if (SuppliedTokenizer is not null) json["supplied_tokenizer_sha256"] = SuppliedTokenizer;
         return $"{Format} {Id}\n{json.ToJsonString()}";
     }
 
@@ -72,7 +75,8 @@ internal sealed record ModelState(
                 json["settings"]!.AsObject(),
                 json["adapter_config"]!.ToJsonString(),
                 Convert.FromBase64String(json["adapter_model_safetensors"]!.GetValue<string>()),
-                json["columns"]?.AsObject());
+                json["columns"]?.AsObject(),
+                json["supplied_tokenizer_sha256"]?.GetValue<string>());
         }
         catch (Exception ex) when (ex is JsonException or FormatException or NullReferenceException or InvalidOperationException or ArgumentException)
         {

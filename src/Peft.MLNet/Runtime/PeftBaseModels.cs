@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using Peft.Tokenizers;
+using Peft.Tokenizers.Interop;
+using MLTokenizer = Microsoft.ML.Tokenizers.Tokenizer;
 
 namespace Peft.MLNet.Runtime;
 
@@ -7,12 +10,15 @@ namespace Peft.MLNet.Runtime;
 /// carries its base model's folder and a SHA-256 of its files, not the weights; when it is used
 /// after <c>Model.Load</c>, a folder registered here with the same files wins, otherwise the saved
 /// folder is used if it still holds the same files. Register a folder when the base has moved
-/// (another machine, a container).
+/// (another machine, a container). A model trained with a tokenizer supplied in code
+/// (<see cref="PeftTrainingOptions.Tokenizer"/>) finds it the same way: register that tokenizer
+/// with <see cref="RegisterTokenizer"/> in the process that loads the model.
 /// </summary>
 public static class PeftBaseModels
 {
     private static readonly ConcurrentDictionary<string, string> ByHash = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, (DateTime Stamp, string Hash)> HashCache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Tokenizer> TokenizersByFingerprint = new(StringComparer.Ordinal);
 
     /// <summary>Makes <paramref name="folder"/> the base model for every saved model whose base had the same files.</summary>
     /// <returns>The folder's SHA-256 (what saved models compare).</returns>
@@ -27,8 +33,44 @@ public static class PeftBaseModels
         return hash;
     }
 
-    /// <summary>Forgets every registered folder.</summary>
-    public static void Clear() => ByHash.Clear();
+    /// <summary>
+    /// Makes <paramref name="tokenizer"/> (with the special ids in <paramref name="specialTokens"/>) the
+    /// tokenizer of every saved model that was trained with an equal one supplied in code. Models whose
+    /// tokenizer is the base folder's tokenizer.json need no registration.
+    /// </summary>
+    /// <param name="tokenizer">Any Microsoft.ML.Tokenizers tokenizer, ours included.</param>
+    /// <param name="specialTokens">The model's bos/eos/pad ids where the tokenizer does not know them, as given in training.</param>
+    /// <returns>The tokenizer's fingerprint (what saved models compare: its ids on a fixed probe text and its special ids).</returns>
+    public static string RegisterTokenizer(MLTokenizer tokenizer, MLTokenizerOptions? specialTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var wrapped = Tokenizer.FromMLTokenizer(tokenizer, specialTokens);
+        string fingerprint = TokenizerFingerprint.Of(wrapped);
+        TokenizersByFingerprint[fingerprint] = wrapped;
+        return fingerprint;
+    }
+
+    /// <summary>Forgets every registered folder and tokenizer.</summary>
+    public static void Clear()
+    {
+        ByHash.Clear();
+        TokenizersByFingerprint.Clear();
+    }
+
+    /// <summary>
+    /// The tokenizer of a saved model: the base folder's tokenizer.json, or, when the model was
+    /// trained with one supplied in code (<paramref name="suppliedFingerprint"/> not null), the one registered for it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model needs a supplied tokenizer and none with its fingerprint is registered.</exception>
+    internal static Tokenizer ResolveTokenizer(string folder, string? suppliedFingerprint)
+    {
+        if (suppliedFingerprint is null) return Tokenizer.Load(folder);
+        if (TokenizersByFingerprint.TryGetValue(suppliedFingerprint, out var tokenizer)) return tokenizer;
+        throw new InvalidOperationException(
+            "This model was trained with a tokenizer supplied in code (PeftTrainingOptions.Tokenizer), which a saved model cannot carry. " +
+            "Call PeftBaseModels.RegisterTokenizer(tokenizer, specialTokens) with the same tokenizer and special ids before using the model " +
+            $"(fingerprint {suppliedFingerprint[..12]}…; a registered tokenizer that encodes differently does not match).");
+    }
 
     /// <summary>The folder holding the base that <paramref name="reference"/> names.</summary>
     /// <exception cref="InvalidOperationException">

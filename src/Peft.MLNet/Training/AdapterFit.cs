@@ -20,12 +20,17 @@ internal static class AdapterFit
     /// <summary>The adapter's name inside every model of ours.</summary>
     public const string AdapterName = "peft";
 
-    /// <summary>Loads the base from <paramref name="options"/>' folder with <paramref name="load"/> and adds the adapter to train.</summary>
-    public static (PeftModel Model, Tokenizer Tokenizer, BaseModelReference Base) Prepare(PeftTrainingOptions options, PipelineHost host,
-        Func<string, LoadOptions, ILanguageModel> load)
+    /// <summary>
+    /// Loads the base from <paramref name="options"/>' folder with <paramref name="load"/> and adds the adapter to train;
+    /// the tokenizer is the options' one (registered for loading in this process, its fingerprint returned for the saved state)
+    /// or the folder's tokenizer.json (fingerprint null).
+    /// </summary>
+    public static (PeftModel Model, Tokenizer Tokenizer, BaseModelReference Base, string? SuppliedTokenizer) Prepare(PeftTrainingOptions options,
+        PipelineHost host, Func<string, LoadOptions, ILanguageModel> load)
     {
         var reference = BaseModelReference.Of(options.BaseModelFolder);
-        var tokenizer = Tokenizer.Load(reference.Folder);
+        string? fingerprint = options.Tokenizer is { } supplied ? PeftBaseModels.RegisterTokenizer(supplied, options.TokenizerSpecialTokens) : null;
+        var tokenizer = PeftBaseModels.ResolveTokenizer(reference.Folder, fingerprint);
         var model = new PeftModel(load(reference.Folder, new LoadOptions { Quantization = options.Quantization }));
         if (options.InitialAdapterFolder is { } start) model.LoadAdapter(start, AdapterName, trainable: true);
         else model.AddAdapter(AdapterName,
@@ -34,7 +39,7 @@ internal static class AdapterFit
         var (trainable, total) = model.CountParameters();
         host.Info($"Base model {reference.Folder} (SHA-256 {reference.Sha256[..12]}…), {model.TaskType}; {model[AdapterName].Config.PeftType}: " +
             $"{trainable.ToString("N0", CultureInfo.InvariantCulture)} trainable of {total.ToString("N0", CultureInfo.InvariantCulture)} parameters.");
-        return (model, tokenizer, reference);
+        return (model, tokenizer, reference, fingerprint);
     }
 
     /// <summary>Trains the adapter on <paramref name="rows"/> (validation loss on <paramref name="evaluation"/>), progress in the log.</summary>
