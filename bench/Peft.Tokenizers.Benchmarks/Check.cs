@@ -9,7 +9,7 @@ internal static class Check
     public static void Run()
     {
         Console.WriteLine($"corpus: {Corpus.Paragraphs.Length:N0} paragraphs, {Corpus.Bytes:N0} UTF-8 bytes");
-        foreach (string name in new[] { "gpt2", "mistral" })
+        foreach (string name in new[] { "gpt2", "llama3", "mistral" })
         {
             var (ours, theirs) = Tokenizers.Pair(name);
             int tokens = 0, differ = 0;

@@ -16,8 +16,8 @@ public class EncodeBenchmarks
     private MLTokenizer _theirs = null!;
     private string[] _paragraphs = [];
 
-    /// <summary>gpt2 (byte-level BPE vs TiktokenTokenizer) or mistral (SentencePiece BPE vs LlamaTokenizer).</summary>
-    [Params("gpt2", "mistral")]
+    /// <summary>gpt2 or llama3 (byte-level BPE vs TiktokenTokenizer on the same ranks) or mistral (SentencePiece BPE vs LlamaTokenizer).</summary>
+    [Params("gpt2", "llama3", "mistral")]
     public string Vocabulary { get; set; } = "gpt2";
 
     [GlobalSetup]

@@ -110,20 +110,20 @@ public sealed partial class Tokenizer
     }
 
     /// <summary>
-    /// Ids alone for byte-level BPE with GPT-2's regex and no normalizer (GPT-2, RoBERTa-style
-    /// files): no offsets, token strings or piece strings, so cached pieces allocate nothing;
+    /// Ids alone for plain byte-level BPE (GPT-2, RoBERTa, Llama 3, Qwen files; see ByteLevelFast):
+    /// no offsets, token strings or piece strings, so cached pieces allocate nothing;
     /// null where the pipeline has another shape (the full path then runs).
     /// </summary>
     private List<int>? TryEncodeIdsFast(string text, EncodeSettings settings)
     {
-        if (!settings.ConsiderPreTokenization || (!settings.ConsiderNormalization && _normalizer is not null) || ByteLevelFast is not { } bpe
-            || !PostProcessorAddsNothing)
+        if (!settings.ConsiderPreTokenization || (!settings.ConsiderNormalization && _normalizer is not null)
+            || ByteLevelFast(text, normalize: true) is not var (bpe, split) || !PostProcessorAddsNothing)
             return null;
         var ids = new List<int>(text.Length / 3 + 4);
         foreach (var (start, length, token) in _added.Split(text))
         {
             if (token is not null) ids.Add(token.Id);
-            else PreTokenization.ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, ids, null, null);
+            else PreTokenization.ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, split, ids, null, null);
         }
         return ids;
     }

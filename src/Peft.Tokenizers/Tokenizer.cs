@@ -36,6 +36,9 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     // Special tokens the post-processor adds before and after a text (ML.NET offsets and the fast ids path).
     private readonly (int Before, int After)? _postProcessorCounts;
 
+    // The split pattern when the pipeline is byte-level BPE that ByteLevelIds encodes directly, else null.
+    private readonly PerThreadRegex? _byteLevelSplit;
+
     private Tokenizer(INormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenizerModel model, IPostProcessor? postProcessor, IDecoder? decoder,
         AddedVocabulary added)
     {
@@ -46,6 +49,7 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
         _decoder = decoder;
         _added = added;
         _postProcessorCounts = CountPostProcessorTokens(postProcessor);
+        _byteLevelSplit = model is BpeModel && normalizer is null or UnicodeNormalizer ? ByteLevelIds.PatternOf(preTokenizer) : null;
         VocabularySize = Math.Max(model.VocabularySize, added.All.Count == 0 ? 0 : added.All.Max(t => t.Id) + 1);
     }
 
@@ -179,7 +183,7 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     /// <summary>The pipeline, with normalization or pre-tokenizer splitting optionally left out (ML.NET's consider* flags).</summary>
     private EncodedText EncodeCore(string text, bool addSpecialTokens, bool normalize, bool preTokenize)
     {
-        if (preTokenize && ByteLevelFast is { } bpe) return EncodeByteLevel(text, addSpecialTokens, bpe);
+        if (preTokenize && ByteLevelFast(text, normalize) is var (bpe, split)) return EncodeByteLevel(text, addSpecialTokens, bpe, split);
         var normalizer = normalize ? _normalizer : null;
         var preTokenizer = preTokenize ? _preTokenizer : _preTokenizer?.WithoutSplitting();
         // About one token per three characters in prose: most texts fill these without regrowing.
@@ -218,14 +222,21 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     }
 
     /// <summary>
-    /// The BPE model when the pipeline is plain GPT-2 byte-level BPE (no normalizer, GPT-2's regex,
-    /// no prefix space), which <see cref="PreTokenization.ByteLevelIds"/> encodes without the
-    /// general path's per-piece strings and span arrays; else null.
+    /// The BPE model and split pattern when the pipeline is plain byte-level BPE (GPT-2's ByteLevel, or
+    /// Split then ByteLevel as Llama 3 and Qwen have it; no prefix space) and normalization leaves
+    /// <paramref name="text"/> as it is (none, or a Unicode form it is already in), which
+    /// <see cref="PreTokenization.ByteLevelIds"/> encodes without the general path's per-piece strings
+    /// and span arrays; else null.
     /// </summary>
-    private BpeModel? ByteLevelFast =>
-        _foreign is null && _normalizer is null && _preTokenizer is ByteLevelPreTokenizer { SplitsLikeGpt2: true } && _model is BpeModel bpe ? bpe : null;
+    private (BpeModel Model, PerThreadRegex Split)? ByteLevelFast(string text, bool normalize)
+    {
+        if (_byteLevelSplit is not { } split || _foreign is not null) return null;
+        if (normalize && _normalizer is UnicodeNormalizer unicode && UnicodeNormalization.QuickLength(text, unicode.Form, unicode.MaxAge) != text.Length)
+            return null;
+        return ((BpeModel)_model, split);
+    }
 
-    private EncodedText EncodeByteLevel(string text, bool addSpecialTokens, BpeModel bpe)
+    private EncodedText EncodeByteLevel(string text, bool addSpecialTokens, BpeModel bpe, PerThreadRegex split)
     {
         int capacity = text.Length / 3 + 4;
         var ids = new List<int>(capacity);
@@ -235,7 +246,7 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
         {
             if (token is null)
             {
-                ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, ids, tokens, offsets);
+                ByteLevelIds.Encode(text.AsSpan(start, length), start, bpe, split, ids, tokens, offsets);
                 continue;
             }
             ids.Add(token.Id);

@@ -6,24 +6,34 @@ namespace Peft.Tokenizers.PreTokenization;
 
 /// <summary>
 /// Byte-level BPE of a plain stretch of text without the general pipeline's per-piece strings and
-/// span arrays: GPT-2's regex pieces (matches and the gaps between, as the Isolated split gives
+/// span arrays: the split regex's pieces (matches and the gaps between, as the Isolated split gives
 /// them) are written in the byte alphabet into a reused buffer and looked up in the model's piece
 /// cache by span, so a cached piece allocates nothing. Token strings and offsets are optional.
+/// Serves GPT-2's ByteLevel pre-tokenizer and the Split(regex)-then-ByteLevel sequence of
+/// Llama 3, Qwen and most byte-level models since.
 /// </summary>
 internal static class ByteLevelIds
 {
-    // One regex per thread: a Regex lends its single cached matcher to one caller at a time, so
-    // threads sharing one build a fresh matcher on most calls (~13 KB each, and the time with it).
-    [ThreadStatic]
-    private static System.Text.RegularExpressions.Regex? t_pattern;
+    /// <summary>
+    /// The split pattern when <paramref name="preTokenizer"/> is one this path reproduces exactly:
+    /// ByteLevel with GPT-2's regex and no prefix space, or Split(regex, Isolated) followed by a
+    /// ByteLevel that only maps bytes; else null.
+    /// </summary>
+    public static PerThreadRegex? PatternOf(IPreTokenizer? preTokenizer) => preTokenizer switch
+    {
+        ByteLevelPreTokenizer { SplitsLikeGpt2: true } => ByteLevelPreTokenizer.Gpt2PerThread,
+        SequencePreTokenizer { Parts: [SplitPreTokenizer { IsolatesMatches: true } split, ByteLevelPreTokenizer { OnlyMapsBytes: true }] } => split.Pattern,
+        _ => null,
+    };
 
     /// <param name="text">The stretch.</param>
     /// <param name="offset">Where the stretch starts in the input (for offsets).</param>
     /// <param name="model">The BPE model.</param>
+    /// <param name="split">The split pattern (<see cref="PatternOf"/>).</param>
     /// <param name="ids">Receives the ids.</param>
     /// <param name="tokens">Receives the token strings, or null.</param>
     /// <param name="offsets">Receives each token's input span, or null (with <paramref name="tokens"/>).</param>
-    public static void Encode(ReadOnlySpan<char> text, int offset, BpeModel model, List<int> ids, List<string>? tokens, List<(int Start, int End)>? offsets)
+    public static void Encode(ReadOnlySpan<char> text, int offset, BpeModel model, PerThreadRegex split, List<int> ids, List<string>? tokens, List<(int Start, int End)>? offsets)
     {
         char[]? rentedChars = null;
         int[]? rentedSpans = null;
@@ -35,8 +45,7 @@ internal static class ByteLevelIds
         {
             var pieces = new Pieces(buffer, spans, model, ids, tokens, offsets);
             int at = 0;
-            var pattern = t_pattern ??= new System.Text.RegularExpressions.Regex(ByteLevelPreTokenizer.Gpt2Pattern.ToString(), ByteLevelPreTokenizer.Gpt2Pattern.Options);
-            foreach (var m in pattern.EnumerateMatches(text))
+            foreach (var m in split.Current.EnumerateMatches(text))
             {
                 if (m.Length == 0) continue;
                 if (m.Index > at) pieces.Add(text[at..m.Index], offset + at);

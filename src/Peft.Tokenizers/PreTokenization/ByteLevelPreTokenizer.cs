@@ -12,8 +12,14 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
     public static readonly Regex Gpt2Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
         RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
+    /// <summary>GPT-2's pattern, each thread with its own copy.</summary>
+    public static readonly PerThreadRegex Gpt2PerThread = new(Gpt2Pattern);
+
     /// <summary>True when the ids-only path (<see cref="ByteLevelIds"/>) reproduces <see cref="Split"/>: GPT-2's regex, no prefix space.</summary>
     public bool SplitsLikeGpt2 => useRegex && !addPrefixSpace;
+
+    /// <summary>True when this only maps bytes (no regex, no prefix space): the second half of a Split-then-ByteLevel sequence.</summary>
+    public bool OnlyMapsBytes => !useRegex && !addPrefixSpace;
 
     public void Split(AlignedText text, bool first, List<AlignedText> output)
     {

@@ -3,6 +3,9 @@ namespace Peft.Tokenizers.PreTokenization;
 /// <summary>Applies pre-tokenizers in order, each to every piece of the one before.</summary>
 internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> parts) : IPreTokenizer
 {
+    /// <summary>The pre-tokenizers, in order.</summary>
+    public IReadOnlyList<IPreTokenizer> Parts => parts;
+
     public void Split(AlignedText text, bool first, List<AlignedText> output)
     {
         var pieces = new List<AlignedText> { text };
