@@ -32,12 +32,22 @@ internal sealed class ClassifierRuntime
     public static ClassifierRuntime FromState(ModelState state)
     {
         string folder = PeftBaseModels.Resolve(state.BaseModel);
-        var settings = ClassificationSettings.FromJson(state.Settings);
+        var settings = SettingsOf(state);
         var classifier = ModelLoader.LoadSequenceClassifier(folder, settings.ClassNames.Count, new LoadOptions { Quantization = state.Quantization });
         var model = new PeftModel(classifier);
         AdapterBytes.Load(model, Training.AdapterFit.AdapterName, state.AdapterConfigJson, state.AdapterWeights);
         return new ClassifierRuntime(model, PeftBaseModels.ResolveTokenizer(folder, state.SuppliedTokenizer), settings);
     }
+
+    /// <summary>A saved state's classification settings, checked as the trainer checks them.</summary>
+    /// <exception cref="InvalidDataException">The settings are damaged or out of range.</exception>
+    public static ClassificationSettings SettingsOf(ModelState state) => state.ReadPart("settings", () =>
+    {
+        var settings = ClassificationSettings.FromJson(state.Settings);
+        if (settings.ClassNames.Count == 0) throw new ArgumentOutOfRangeException(nameof(state), "class_names is empty.");
+        if (settings.MaxLength is <= 0) throw new ArgumentOutOfRangeException(nameof(state), $"max_length must be positive; got {settings.MaxLength}.");
+        return settings;
+    });
 
     /// <summary>Token ids of a row, cut to the settings' limit.</summary>
     /// <exception cref="ArgumentException">The row encodes to no tokens.</exception>

@@ -55,14 +55,25 @@ internal sealed class GenerationRuntime
     /// <summary>Rebuilds a runtime from a saved state: the base from its (verified) folder, the adapter from the state's bytes.</summary>
     public static GenerationRuntime FromState(ModelState state)
     {
+        var settings = SettingsOf(state);
         string folder = PeftBaseModels.Resolve(state.BaseModel);
         var options = new LoadOptions { Quantization = state.Quantization };
         var config = Peft.Transformers.Configuration.ModelConfig.Load(folder);
         ILanguageModel baseModel = config.IsEncoderDecoder ? ModelLoader.LoadSeq2Seq(folder, options) : ModelLoader.LoadCausal(folder, options);
         var model = new PeftModel(baseModel);
         AdapterBytes.Load(model, Training.AdapterFit.AdapterName, state.AdapterConfigJson, state.AdapterWeights);
-        return new GenerationRuntime(model, PeftBaseModels.ResolveTokenizer(folder, state.SuppliedTokenizer), TextGenerationSettings.FromJson(state.Settings));
+        return new GenerationRuntime(model, PeftBaseModels.ResolveTokenizer(folder, state.SuppliedTokenizer), settings);
     }
+
+    /// <summary>A saved state's generation settings, checked as the trainer checks them.</summary>
+    /// <exception cref="InvalidDataException">The settings are damaged or out of range.</exception>
+    public static TextGenerationSettings SettingsOf(ModelState state) => state.ReadPart("settings", () =>
+    {
+        var settings = TextGenerationSettings.FromJson(state.Settings);
+        settings.Generation.Validate();
+        if (settings.MaxLength is <= 0) throw new ArgumentOutOfRangeException(nameof(state), $"max_length must be positive; got {settings.MaxLength}.");
+        return settings;
+    });
 
     /// <summary>A prompt's token ids (special tokens as the tokenizer adds them), cut to the settings' limit.</summary>
     /// <exception cref="ArgumentException">The prompt encodes to no tokens.</exception>

@@ -65,7 +65,7 @@ internal sealed record ModelState(
         var body = state[(state.IndexOf('\n') + 1)..];
         try
         {
-            var json = JsonNode.Parse(body.ToString())?.AsObject() ?? throw new InvalidDataException("The saved PEFT state has no settings.");
+            var json = JsonNode.Parse(body.ToString(), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject() ?? throw new InvalidDataException("The saved PEFT state has no settings.");
             var baseModel = json["base_model"]!.AsObject();
             return new ModelState(
                 id,
@@ -81,6 +81,24 @@ internal sealed record ModelState(
         catch (Exception ex) when (ex is JsonException or FormatException or NullReferenceException or InvalidOperationException or ArgumentException)
         {
             throw new InvalidDataException($"The saved PEFT state '{id}' is damaged ({ex.Message}); save the model again.", ex);
+        }
+    }
+
+    /// <summary>
+    /// A part of the state read by <paramref name="read"/> (a settings or columns reader, which may also validate); a
+    /// part that is missing, mistyped or out of range is an <see cref="InvalidDataException"/> naming it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The part is damaged.</exception>
+    public T ReadPart<T>(string part, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or NullReferenceException or InvalidOperationException or ArgumentException
+            or KeyNotFoundException or OverflowException or InvalidCastException)
+        {
+            throw new InvalidDataException($"The saved PEFT state '{Id}' is damaged ({part}: {ex.Message}); save the model again.", ex);
         }
     }
 

@@ -129,7 +129,8 @@ public sealed class ModelConfig
         JsonObject obj;
         try
         {
-            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }) as JsonObject
+            // Duplicate keys fail here, as invalid JSON, rather than later when a field is first read.
+            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new ModelConfigException(source, "(root)", "is not a JSON object.");
         }
         catch (JsonException ex)
