@@ -18,14 +18,16 @@ internal static class Check
                 var a = ours.Encode(p, addSpecialTokens: false).Ids;
                 tokens += a.Count;
                 if (!a.SequenceEqual(theirs.EncodeToIds(p))) differ++;
-                if (!a.SequenceEqual(((MLTokenizer)ours).EncodeToIds(p).Skip(ours.BosTokenId is int b && name == "mistral" ? 1 : 0))) throw new InvalidOperationException("EncodeToIds differs from Encode");
+                int bos = ours.BosTokenId is not null && name == "mistral" ? 1 : 0;
+                if (!a.SequenceEqual(((MLTokenizer)ours).EncodeToIds(p).Skip(bos))) throw new InvalidOperationException("EncodeToIds differs from Encode");
             }
             using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Corpus.FixtureFolder(name), "cases.json")));
             var fixtureDiffs = doc.RootElement.EnumerateArray().Select(c => c.GetProperty("text").GetString()!).Distinct()
                 .Where(t => !t.Contains('<') && !ours.Encode(t, false).Ids.SequenceEqual(theirs.EncodeToIds(t))).ToList();
             Console.WriteLine($"{name}: {tokens:N0} tokens, {differ} corpus paragraphs differ; fixture texts (without '<') that differ: {fixtureDiffs.Count}");
             foreach (var t in fixtureDiffs.Take(5))
-                Console.WriteLine($"  {JsonSerializer.Serialize(t)}: ours {string.Join(",", ours.Encode(t, false).Ids)} theirs {string.Join(",", theirs.EncodeToIds(t))}");
+                Console.WriteLine($"  {JsonSerializer.Serialize(t)}: ours {string.Join(",", ours.Encode(t, false).Ids)} " +
+                    $"theirs {string.Join(",", theirs.EncodeToIds(t))}");
         }
     }
 }

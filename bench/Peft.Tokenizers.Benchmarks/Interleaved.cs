@@ -13,7 +13,8 @@ internal static class Interleaved
     public static void Run(int rounds)
     {
         var bench = new EncodeBenchmarks();
-        Console.WriteLine($"corpus: {Corpus.Paragraphs.Length:N0} paragraphs, {Corpus.Bytes:N0} UTF-8 bytes; {rounds} interleaved rounds after 3 warm-up rounds");
+        Console.WriteLine($"corpus: {Corpus.Paragraphs.Length:N0} paragraphs, {Corpus.Bytes:N0} UTF-8 bytes; " +
+            $"{rounds} interleaved rounds after 3 warm-up rounds");
         Console.WriteLine("| vocabulary | row | best MB/s | median MB/s | allocated per call |");
         Console.WriteLine("|---|---|---:|---:|---:|");
         foreach (string vocabulary in new[] { "gpt2", "llama3", "mistral" })

@@ -18,7 +18,8 @@ internal static class Tokenizers
         {
             "gpt2" => TiktokenTokenizer.CreateForModel("gpt2"),
             "llama3" => Llama3Tiktoken(Path.Combine(Corpus.FixtureFolder(name), Tokenizer.FileName)),
-            "mistral" => LlamaTokenizer.Create(new MemoryStream(SentencePieceModel.FromTokenizerJson(Path.Combine(Corpus.FixtureFolder(name), Tokenizer.FileName))),
+            "mistral" => LlamaTokenizer.Create(
+                new MemoryStream(SentencePieceModel.FromTokenizerJson(Path.Combine(Corpus.FixtureFolder(name), Tokenizer.FileName))),
                 addBeginOfSentence: false, addEndOfSentence: false),
             _ => throw new ArgumentException($"No ML.NET counterpart for {name}.", nameof(name)),
         };

@@ -11,7 +11,8 @@ public static class FixtureFolders
     {
         foreach (string start in (string[])[AppContext.BaseDirectory, Environment.CurrentDirectory])
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                foreach (string candidate in (string[])[Path.Combine(dir.FullName, "shared", "fixtures"), Path.Combine(dir.FullName, "..", "shared", "fixtures")])
+                foreach (string candidate in (string[])[Path.Combine(dir.FullName, "shared", "fixtures"),
+                             Path.Combine(dir.FullName, "..", "shared", "fixtures")])
                     if (Directory.Exists(Path.Combine(candidate, "hf"))) return Path.GetFullPath(candidate);
         throw new DirectoryNotFoundException("../shared/fixtures not found above the program's folder or the working folder.");
     }

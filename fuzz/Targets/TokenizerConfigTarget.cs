@@ -16,7 +16,9 @@ public static class TokenizerConfigTarget
         File.WriteAllBytes(Path.Combine(folder, "tokenizer_config.json"), input);
         var templates = TokenizerChatTemplates.Load(folder);
         if (templates is null) return;
-        var messages = JsonNode.Parse("""[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]""")!.AsArray();
+        var messages = JsonNode.Parse("""
+            [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+            """)!.AsArray();
         foreach (string name in templates.Templates.Keys)
             _ = templates.Render((JsonArray)messages.DeepClone(), addGenerationPrompt: true, templateName: name);
     });

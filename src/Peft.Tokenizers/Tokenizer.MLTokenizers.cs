@@ -64,7 +64,10 @@ public sealed partial class Tokenizer
             int keep = Math.Min(tokens.Count, settings.MaxTokenCount);
             int consumed = keep == tokens.Count ? (normalized ?? text)?.Length ?? textSpan.Length
                 : keep == 0 ? 0 : tokens[keep - 1].Offset.End.GetOffset(int.MaxValue);
-            return new EncodeResults<EncodedToken> { Tokens = keep == tokens.Count ? tokens : tokens.Take(keep).ToList(), NormalizedText = normalized, CharsConsumed = consumed };
+            return new EncodeResults<EncodedToken>
+            {
+                Tokens = keep == tokens.Count ? tokens : tokens.Take(keep).ToList(), NormalizedText = normalized, CharsConsumed = consumed,
+            };
         }
         string input = text ?? textSpan.ToString();
         var encoded = EncodeForML(input, settings);
@@ -84,8 +87,10 @@ public sealed partial class Tokenizer
         if (_foreign is not null)
         {
             var ids = text is null
-                ? _foreign.Inner.EncodeToIds(textSpan, settings.MaxTokenCount, out string? normalized, out int consumed, settings.ConsiderPreTokenization, settings.ConsiderNormalization)
-                : _foreign.Inner.EncodeToIds(text, settings.MaxTokenCount, out normalized, out consumed, settings.ConsiderPreTokenization, settings.ConsiderNormalization);
+                ? _foreign.Inner.EncodeToIds(textSpan, settings.MaxTokenCount, out string? normalized, out int consumed,
+                    settings.ConsiderPreTokenization, settings.ConsiderNormalization)
+                : _foreign.Inner.EncodeToIds(text, settings.MaxTokenCount, out normalized, out consumed,
+                    settings.ConsiderPreTokenization, settings.ConsiderNormalization);
             return new EncodeResults<int> { Tokens = ids, NormalizedText = normalized, CharsConsumed = consumed };
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.MaxTokenCount, "maxTokenCount");

@@ -169,7 +169,10 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
     /// <summary>True when <paramref name="id"/> is a special added token.</summary>
     public bool IsSpecial(int id) => _foreign?.IsSpecial(id) ?? _added.ById(id)?.Special == true;
 
-    /// <summary>The normalizer's output for the whole of <paramref name="text"/> (added tokens not split out), for tests against Hugging Face's normalize_str.</summary>
+    /// <summary>
+    /// The normalizer's output for the whole of <paramref name="text"/> (added tokens not split out), for tests against
+    /// Hugging Face's normalize_str.
+    /// </summary>
     internal string Normalize(string text) => _normalizer?.Normalize(AlignedText.Identity(text, 0)).Text ?? text;
 
     /// <summary>Encodes <paramref name="text"/> (with the post-processor's special tokens when <paramref name="addSpecialTokens"/>).</summary>

@@ -31,7 +31,8 @@ public sealed partial class MLTokenizersInteropTests
     {
         var model = JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFixtureTests.Folder("gpt2"), "tokenizer.json")))!["model"]!;
         var vocab = new MemoryStream(Encoding.UTF8.GetBytes(model["vocab"]!.ToJsonString()));
-        var merges = new MemoryStream(Encoding.UTF8.GetBytes("#version: 0.2\n" + string.Join('\n', model["merges"]!.AsArray().Select(m => m!.GetValue<string>())) + "\n"));
+        string mergeLines = string.Join('\n', model["merges"]!.AsArray().Select(m => m!.GetValue<string>()));
+        var merges = new MemoryStream(Encoding.UTF8.GetBytes("#version: 0.2\n" + mergeLines + "\n"));
         return CodeGenTokenizer.Create(vocab, merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
     }
 
@@ -195,7 +196,8 @@ public sealed partial class MLTokenizersInteropTests
         var ours = TokenizerFixtureTests.Get(name);
         MLTokenizer fast = ours;
         // Lone surrogates, long pieces, whitespace runs, an added token, and (for Qwen's NFC) text that is not NFC.
-        string[] extra = ["lone \uD800 high", "lone \uDC00 low", "pair \uD83C\uDF55 and end \uD83C", new string('x', 3000) + " 🍕 " + new string(' ', 900) + "end",
+        string[] extra = ["lone \uD800 high", "lone \uDC00 low", "pair \uD83C\uDF55 and end \uD83C",
+            new string('x', 3000) + " 🍕 " + new string(' ', 900) + "end",
             "tab\t\tnew\n\nline   spaces <|endoftext|>x", "cafe\u0301 \u1100\u1161 and 1234567 it's I'M", "\r\n\r\n  x\n \n"];
         foreach (string text in FixtureTexts(name).Concat(extra.Select(System.Text.RegularExpressions.Regex.Unescape)))
         {

@@ -28,7 +28,8 @@ public static class JsonlRecords
                 throw new UsageException($"{at}: not valid JSON at column {(ex.BytePositionInLine ?? 0) + 1}: {what}.");
             }
             if (node is not JsonObject obj)
-                throw new UsageException($"{at}: expected a JSON object like {{\"prompt\": ..., \"completion\": ...}}; got {(node is null ? "null" : DataRecord.Describe(node))}.");
+                throw new UsageException($"{at}: expected a JSON object like {{\"prompt\": ..., \"completion\": ...}}; " +
+                    $"got {(node is null ? "null" : DataRecord.Describe(node))}.");
             foreach (var (field, column) in columns.FieldToColumn)
             {
                 if (!obj.ContainsKey(column)) throw new UsageException($"{at}: no field '{column}' (mapped to {field} by --columns).");

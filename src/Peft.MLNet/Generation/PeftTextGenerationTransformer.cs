@@ -52,7 +52,8 @@ public sealed class PeftTextGenerationTransformer : ITransformer
         var state = ModelState.Parse(stateText);
         var columns = state.Columns is { } saved
             ? state.ReadPart("columns", () => GenerationColumns.FromJson(saved))
-            : throw new InvalidDataException("The saved generator does not record its columns (an earlier version saved it); fit and save it again to batch it.");
+            : throw new InvalidDataException(
+                "The saved generator does not record its columns (an earlier version saved it); fit and save it again to batch it.");
         var runtime = RuntimeCache.GetOrBuild(stateText.AsMemory(), GenerationMapping.Build);
         return Create(state, runtime, columns, inputSchema, transformBatchSize);
     }

@@ -65,7 +65,8 @@ internal sealed record ModelState(
         var body = state[(state.IndexOf('\n') + 1)..];
         try
         {
-            var json = JsonNode.Parse(body.ToString(), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject() ?? throw new InvalidDataException("The saved PEFT state has no settings.");
+            var json = JsonNode.Parse(body.ToString(), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
+                ?? throw new InvalidDataException("The saved PEFT state has no settings.");
             var baseModel = json["base_model"]!.AsObject();
             return new ModelState(
                 id,

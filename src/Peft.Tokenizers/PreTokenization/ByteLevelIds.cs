@@ -33,7 +33,8 @@ internal static class ByteLevelIds
     /// <param name="ids">Receives the ids.</param>
     /// <param name="tokens">Receives the token strings, or null.</param>
     /// <param name="offsets">Receives each token's input span, or null (with <paramref name="tokens"/>).</param>
-    public static void Encode(ReadOnlySpan<char> text, int offset, BpeModel model, PerThreadRegex split, List<int> ids, List<string>? tokens, List<(int Start, int End)>? offsets)
+    public static void Encode(ReadOnlySpan<char> text, int offset, BpeModel model, PerThreadRegex split, List<int> ids, List<string>? tokens,
+        List<(int Start, int End)>? offsets)
     {
         char[]? rentedChars = null;
         int[]? rentedSpans = null;

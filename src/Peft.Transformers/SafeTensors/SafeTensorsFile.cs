@@ -241,6 +241,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (8 + (long)headerLength > fileLength)
             throw new SafeTensorsFormatException(path, $"header length {headerLength} runs past the end of the {fileLength}-byte file (truncated?).");
         var header = prefix.Slice(8, (int)headerLength);
+        // The JSON reader checks structure, not the bytes inside strings: names are read later and would fail there.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new SafeTensorsFormatException(path, "header is not valid UTF-8 (corrupt file?).");
         long dataLength = fileLength - 8 - (long)headerLength;
 
         var tensors = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
