@@ -121,15 +121,18 @@ public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
                 var model = reader.Model(modelJson, "model");
                 var added = new AddedVocabulary(reader.AddedTokens(root));
                 int? IdOf(string token) => added.ByContent(token)?.Id ?? model.TokenToId(token);
+                bool IsKnownId(int id) => added.ById(id) is not null || model.IdToToken(id) is not null;
                 return new Tokenizer(
                     root.TryGetProperty("normalizer", out var n) ? reader.Normalizer(n, "normalizer") : null,
                     root.TryGetProperty("pre_tokenizer", out var p) ? reader.PreTokenizer(p, "pre_tokenizer") : null,
                     model,
-                    root.TryGetProperty("post_processor", out var pp) ? reader.PostProcessor(pp, "post_processor", IdOf) : null,
+                    root.TryGetProperty("post_processor", out var pp) ? reader.PostProcessor(pp, "post_processor", IdOf, IsKnownId) : null,
                     root.TryGetProperty("decoder", out var d) ? reader.Decoder(d, "decoder") : null,
                     added);
             }
-            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+            // JsonElement reports a field of the wrong kind or an array too short with these; none of them can come from a valid file.
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException
+                or IndexOutOfRangeException or OverflowException)
             {
                 throw new TokenizerFormatException($"{source}: a field has the wrong type or is missing ({ex.Message}).", ex);
             }

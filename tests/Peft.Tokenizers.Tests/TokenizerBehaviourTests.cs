@@ -76,8 +76,8 @@ public sealed class TokenizerBehaviourTests
                     new JsonObject { ["id"] = 3, ["content"] = "b", ["single_word"] = true }]);
         CollectionAssert.AreEqual(new[] { "a", "<m>", "a" }, added.Encode("a  <m> a", false).Tokens.ToArray(), "lstrip/rstrip take the spaces around");
         CollectionAssert.AreEqual(new[] { 0, 1, 3 }, added.Encode("a b", false).Ids.ToArray(), "single_word matches a whole word");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => added.Encode("ab", false)).Message, "'b'",
-            "inside a word 'b' is plain text, which the model's vocabulary lacks");
+        CollectionAssert.AreEqual(new[] { 0 }, added.Encode("ab", false).Ids.ToArray(),
+            "inside a word 'b' is plain text, which the model's vocabulary lacks (no unk: dropped, as Hugging Face does)");
     }
 
     [TestMethod]
@@ -182,5 +182,23 @@ public sealed class TokenizerBehaviourTests
         Assert.IsNotNull(llama.EosTokenId);
         Assert.IsTrue(llama.IsSpecial(128000));
         Assert.AreEqual(128256, llama.VocabularySize);
+    }
+
+    [TestMethod]
+    public void BpeWithoutUnkDropsWhatItCannotRepresentAsHuggingFaceDoes()
+    {
+        // tokenizers' BPE adds no symbol for a character outside the vocabulary when there is no unk token.
+        string Json(string? unk) => new JsonObject
+        {
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["vocab"] = new JsonObject { ["a"] = 0, ["b"] = 1, ["ab"] = 2, ["<unk>"] = 3 },
+                ["merges"] = new JsonArray("a b"), ["unk_token"] = unk,
+            },
+        }.ToJsonString();
+        CollectionAssert.AreEqual(new[] { 2 }, Tokenizer.FromJson(Json(null)).Encode("acb", false).Ids.ToArray(), "c dropped, then a b merge");
+        CollectionAssert.AreEqual(new[] { 0, 3, 1 }, Tokenizer.FromJson(Json("<unk>")).Encode("acb", false).Ids.ToArray());
+        var missing = Assert.ThrowsExactly<TokenizerFormatException>(() => Tokenizer.FromJson(Json("[UNK]")).Encode("acb", false));
+        StringAssert.Contains(missing.Message, "unk_token '[UNK]' is not in the vocabulary");
     }
 }

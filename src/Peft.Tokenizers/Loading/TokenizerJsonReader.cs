@@ -149,7 +149,7 @@ internal sealed class TokenizerJsonReader(string source)
                         if (entry.ValueKind == JsonValueKind.String)
                         {
                             string text = entry.GetString()!;
-                            int space = text.IndexOf(' ', 1);
+                            int space = text.Length < 2 ? -1 : text.IndexOf(' ', 1);
                             if (space < 0) throw Error($"{path}.merges[{i}]", $"\"{text}\" is not two tokens separated by a space.");
                             merges.Add((text[..space], text[(space + 1)..]));
                         }
@@ -196,13 +196,18 @@ internal sealed class TokenizerJsonReader(string source)
         return vocab;
     }
 
-    public IPostProcessor? PostProcessor(JsonElement e, string path, Func<string, int?> idOf)
+    /// <param name="e">The post_processor object.</param>
+    /// <param name="path">Its JSON path, for messages.</param>
+    /// <param name="idOf">A token's id in the vocabulary or added tokens, or null.</param>
+    /// <param name="isKnownId">Whether an id is in the vocabulary or added tokens: ids the processor adds must decode.</param>
+    public IPostProcessor? PostProcessor(JsonElement e, string path, Func<string, int?> idOf, Func<int, bool> isKnownId)
     {
         if (e.ValueKind == JsonValueKind.Null) return null;
+        int Known(int id, string at) => isKnownId(id) ? id : throw Error(at, $"adds token id {id}, which is neither in the vocabulary nor an added token.");
         (int, string) Token(JsonElement pair, string at)
         {
             if (pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() != 2) throw Error(at, "must be [token, id].");
-            return (pair[1].GetInt32(), pair[0].GetString()!);
+            return (Known(pair[1].GetInt32(), at), pair[0].GetString()!);
         }
         switch (Type(e))
         {
@@ -213,13 +218,14 @@ internal sealed class TokenizerJsonReader(string source)
                 return new SurroundProcessing(Token(e.GetProperty("cls"), path + ".cls"), Token(e.GetProperty("sep"), path + ".sep"));
             case "Sequence":
                 return new SequenceProcessing(e.GetProperty("processors").EnumerateArray()
-                    .Select((p, i) => PostProcessor(p, $"{path}.processors[{i}]", idOf)).OfType<IPostProcessor>().ToArray());
+                    .Select((p, i) => PostProcessor(p, $"{path}.processors[{i}]", idOf, isKnownId)).OfType<IPostProcessor>().ToArray());
             case "TemplateProcessing":
             {
                 var specials = new Dictionary<string, (int[] Ids, string[] Tokens)>(StringComparer.Ordinal);
                 if (e.TryGetProperty("special_tokens", out var st))
                     foreach (var p in st.EnumerateObject())
-                        specials[p.Name] = (p.Value.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
+                        specials[p.Name] = (
+                            p.Value.GetProperty("ids").EnumerateArray().Select(x => Known(x.GetInt32(), $"{path}.special_tokens.{p.Name}")).ToArray(),
                             p.Value.GetProperty("tokens").EnumerateArray().Select(x => x.GetString()!).ToArray());
                 var items = new List<(bool, int[], string[])>();
                 int i = 0;
@@ -228,7 +234,7 @@ internal sealed class TokenizerJsonReader(string source)
                     if (item.TryGetProperty("Sequence", out _)) items.Add((true, [], []));
                     else if (item.TryGetProperty("SpecialToken", out var s))
                     {
-                        string name = Str(s, "id")!;
+                        string name = Str(s, "id") ?? throw Error($"{path}.single[{i}].SpecialToken.id", "missing (a string naming the token).");
                         if (!specials.TryGetValue(name, out var special))
                         {
                             int id = idOf(name)

@@ -21,6 +21,7 @@ internal sealed class BpeModel : ITokenizerModel
     private readonly string? _unk;
     private readonly bool _fuseUnk, _byteFallback, _ignoreMerges;
     private readonly string _prefix, _suffix;
+    private readonly string _source;
     // Tokenizers are shared across threads (serving), so the piece cache is concurrent.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int[] Ids, string[] Tokens, (int, int)[] Spans)> _cache =
         new(StringComparer.Ordinal);
@@ -48,6 +49,7 @@ internal sealed class BpeModel : ITokenizerModel
         _ignoreMerges = ignoreMerges;
         _prefix = continuingSubwordPrefix ?? "";
         _suffix = endOfWordSuffix ?? "";
+        _source = source;
 #if NET9_0_OR_GREATER
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
 #endif
@@ -214,8 +216,10 @@ internal sealed class BpeModel : ITokenizerModel
                     continue;
                 }
             }
-            if (_unk is null || !_vocab.TryGetValue(_unk, out int unkId))
-                throw new ArgumentException($"The text contains '{ch}', which the vocabulary cannot represent (no unk token).");
+            // Without an unk token, Hugging Face's BPE drops a character it cannot represent.
+            if (_unk is null) continue;
+            if (!_vocab.TryGetValue(_unk, out int unkId))
+                throw new TokenizerFormatException($"{_source}: model.unk_token '{_unk}' is not in the vocabulary, so '{ch}' cannot be encoded.");
             if (_fuseUnk && lastWasUnk) result[^1] = (unkId, (result[^1].Item2.Item1, charSpan.Item2));
             else result.Add((unkId, charSpan));
             lastWasUnk = true;

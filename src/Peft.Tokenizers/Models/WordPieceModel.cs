@@ -47,7 +47,7 @@ internal sealed class WordPieceModel(Dictionary<string, int> vocab, string unk, 
         if (bad)
         {
             if (!vocab.TryGetValue(unk, out int unkId))
-                throw new ArgumentException($"WordPiece: '{piece}' cannot be tokenized and the unk token '{unk}' is not in the vocabulary.");
+                throw new TokenizerFormatException($"WordPiece: '{piece}' cannot be tokenized and the unk token '{unk}' is not in the vocabulary.");
             ids.Add(unkId);
             tokens.Add(unk);
             spans.Add((0, piece.Length));
