@@ -20,7 +20,7 @@ case "$target" in
   safetensors|config) assemblies="Peft.Transformers" ;;
   adapter) assemblies="Peft.Tuners Peft.Transformers" ;;
   tokenizer-json|tokenizer-config|chat-template) assemblies="Peft.Tokenizers" ;;
-  jsonl|csv) assemblies="Peft.Cli" ;;
+  jsonl|csv) assemblies="peft" ;;   # Peft.Cli builds as peft.dll
   mlnet-state) assemblies="Peft.MLNet Peft.Tuners" ;;
   *) echo "unknown target $target (see: dotnet run --project fuzz/Peft.Fuzz -- list)" >&2; exit 2 ;;
 esac

@@ -32,7 +32,9 @@ public static class ChatTemplateTarget
         {
             try
             {
-                if (JsonNode.Parse(json) is JsonArray fuzzed) return fuzzed;
+                // A JsonNode with duplicate keys fails wherever it is read (not ours to catch): such input is not JSON here.
+                if (JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) is JsonArray fuzzed)
+                    return fuzzed;
             }
             catch (JsonException)
             {

@@ -203,7 +203,7 @@ internal sealed class Lexer
             }
 
             char c = _source[_pos];
-            if (char.IsDigit(c)) LexNumber();
+            if (char.IsAsciiDigit(c)) LexNumber();
             else if (c == '_' || char.IsLetter(c)) LexName();
             else if (c is '\'' or '"') LexString();
             else
@@ -237,7 +237,7 @@ internal sealed class Lexer
         bool isFloat = false;
         // "1.5" is a float but "x.0.1" (attribute access after a dot) never starts one.
         bool afterDot = start > 0 && _source[start - 1] == '.';
-        if (!afterDot && _pos + 1 < _source.Length && _source[_pos] == '.' && char.IsDigit(_source[_pos + 1]))
+        if (!afterDot && _pos + 1 < _source.Length && _source[_pos] == '.' && char.IsAsciiDigit(_source[_pos + 1]))
         {
             _pos++;
             SkipDigits();
@@ -248,7 +248,7 @@ internal sealed class Lexer
             int save = _pos;
             _pos++;
             if (_pos < _source.Length && _source[_pos] is '+' or '-') _pos++;
-            if (_pos < _source.Length && char.IsDigit(_source[_pos]))
+            if (_pos < _source.Length && char.IsAsciiDigit(_source[_pos]))
             {
                 SkipDigits();
                 isFloat = true;
@@ -265,7 +265,7 @@ internal sealed class Lexer
     private void SkipDigits()
     {
         while (_pos < _source.Length &&
-               (char.IsDigit(_source[_pos]) || (_source[_pos] == '_' && _pos + 1 < _source.Length && char.IsDigit(_source[_pos + 1]))))
+               (char.IsAsciiDigit(_source[_pos]) || (_source[_pos] == '_' && _pos + 1 < _source.Length && char.IsAsciiDigit(_source[_pos + 1]))))
             _pos++;
     }
 
