@@ -1,4 +1,5 @@
 using Peft.MLNet.Tests;
+using Peft.Transformers.Tests;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Cli.Tests;
@@ -176,6 +177,41 @@ public sealed class TrainCommandTests
             using var b = SafeTensorsFile.Open(Path.Combine(parts, "adapter_model.safetensors"));
             CollectionAssert.AreEquivalent(a.Tensors.Keys.ToArray(), b.Tensors.Keys.ToArray());
             foreach (string key in a.Tensors.Keys) CollectionAssert.AreEqual(a.ReadFloat32(key), b.ReadFloat32(key), key);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [TestMethod]
+    public void AReadOnlyDestinationFailsNamingItAndKeepsThePreviousAdapterAndTheCheckpoint()
+    {
+        using var tiny = TinyBase.Create();
+        using var destination = ImmutableFolder.Create();
+        string work = CliRun.TempFolder();
+        try
+        {
+            string data = CliRun.WriteLines(work, "train.jsonl", Completions);
+            string output = Path.Combine(destination.Path, "adapter");
+            string[] Args(string seed) => ["train", "--model", tiny.Folder, "--method", "lora", "--data", data, "--out", output, "--max-steps", "2",
+                "--batch-size", "2", "--seed", seed];
+            var (code, _, error) = CliRun.Run(Args("1"));
+            Assert.AreEqual(0, code, error);
+            byte[] previous = File.ReadAllBytes(Path.Combine(output, "adapter_model.safetensors"));
+            string previousConfig = File.ReadAllText(Path.Combine(output, "adapter_config.json"));
+
+            // The adapter replaces OUT through a temporary folder beside it, which the kernel now refuses (EPERM, even for root).
+            destination.Freeze();
+            (code, _, error) = CliRun.Run(Args("2"));
+            Assert.AreEqual(1, code, error);
+            Assert.AreEqual($"peft: Could not write {output}: access denied: the destination is read-only or not writable (Access to the path " +
+                $"'{destination.Path}/.adapter.", error[..(error.IndexOf(".adapter.", StringComparison.Ordinal) + ".adapter.".Length)]);
+            StringAssert.EndsWith(error.TrimEnd(), $"is denied.). The previous {output} is unchanged.");
+            CollectionAssert.AreEqual(previous, File.ReadAllBytes(Path.Combine(output, "adapter_model.safetensors")), "the previous adapter is intact");
+            Assert.AreEqual(previousConfig, File.ReadAllText(Path.Combine(output, "adapter_config.json")));
+            Assert.IsTrue(File.Exists(Path.Combine(output, "checkpoint", "trainer_state.json")), "the finished run's checkpoint stays to resume from");
+            CollectionAssert.AreEqual(new[] { "adapter" }, Directory.GetFileSystemEntries(destination.Path).Select(Path.GetFileName).ToArray());
         }
         finally
         {
