@@ -185,6 +185,29 @@ public sealed class TrainCommandTests
     }
 
     [TestMethod]
+    public void AnOutFolderThatIsOrContainsTheCurrentDirectoryIsRefusedBeforeTraining()
+    {
+        // The adapter replaces OUT by moving it aside: the current directory would vanish from under the shell.
+        using var tiny = TinyBase.Create();
+        string work = CliRun.TempFolder();
+        try
+        {
+            string data = CliRun.WriteLines(work, "train.jsonl", Completions);
+            string here = Environment.CurrentDirectory;
+            foreach (string output in new[] { here, Path.GetDirectoryName(here)! })
+            {
+                var (code, _, error) = CliRun.Run("train", "--model", tiny.Folder, "--method", "lora", "--data", data, "--out", output);
+                Assert.AreEqual(2, code, error);
+                Assert.AreEqual($"peft: Cannot replace {output}: it is or contains the current directory; write to another folder.", error.TrimEnd());
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [TestMethod]
     public void AReadOnlyDestinationFailsNamingItAndKeepsThePreviousAdapterAndTheCheckpoint()
     {
         using var tiny = TinyBase.Create();

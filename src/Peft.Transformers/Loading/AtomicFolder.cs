@@ -91,7 +91,9 @@ public static class AtomicFolder
         string here = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
         var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (here.Equals(full, comparison) || here.StartsWith(full + Path.DirectorySeparatorChar, comparison))
-            throw new ArgumentException($"Cannot replace {full}: it is or contains the current directory; write to another folder.", nameof(folder));
+#pragma warning disable CA2208 // The message names the folder; a "(Parameter 'folder')" suffix would only clutter the CLI's one-line error.
+            throw new ArgumentException($"Cannot replace {full}: it is or contains the current directory; write to another folder.");
+#pragma warning restore CA2208
     }
 
     /// <summary>
