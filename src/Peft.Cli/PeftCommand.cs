@@ -70,8 +70,8 @@ public static class PeftCommand
         }
         catch (WriteFailedException ex)
         {
-            // The message names the destination, the cause and what is left: nothing to add.
-            return Fail(context, 1, ex.Message);
+            // The message names the destination, the cause and what is left: no exception type to add.
+            return Fail(context, 1, "error: " + ex.Message);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

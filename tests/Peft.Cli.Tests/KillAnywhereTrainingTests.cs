@@ -56,7 +56,7 @@ public sealed partial class KillAnywhereTrainingTests
     public void ATrainingRunKilledAnywhereResumesFromItsLastWholeCheckpointToTheUninterruptedWeights()
     {
         using var tiny = TinyBase.Create();
-        string work = CliRun.TempFolder();
+        string work = CliRun.TempFolder(), snapshot = CliRun.TempFolder();
         try
         {
             string data = CliRun.WriteLines(work, "train.jsonl", [.. TrainCommandTests.Completions, .. TrainCommandTests.Completions]);
@@ -72,7 +72,7 @@ public sealed partial class KillAnywhereTrainingTests
             var random = new Random(20261206);
             var plans = new Queue<Plan>(Plans(random));
             Directory.CreateDirectory(parts);
-            int runs = 0, checkpointWriteKills = 0, adapterWriteKills = 0, resumes = 0, movedAside = 0;
+            int runs = 0, checkpointWriteKills = 0, adapterWriteKills = 0, adapterWriteMisses = 0, resumes = 0, movedAside = 0;
             var killedBy = new HashSet<KillAt>();
             var log = new StringBuilder();
             while (true)
@@ -82,6 +82,8 @@ public sealed partial class KillAnywhereTrainingTests
                 int? step = CheckpointStep(work, parts, out bool aside);
                 if (aside) movedAside++;
                 var plan = NextPlan(plans, step, checkpointWriteKills, adapterWriteKills);
+                // No process runs now, so OUT is as a kill left it: kept to retry from if the adapter-write kill comes too late.
+                if (plan is { At: KillAt.AdapterWrite } && adapterWriteMisses == 0) CopyFolder(parts, snapshot);
                 string[] args = step is null ? Args(parts) : [.. Args(parts), "--resume", Path.Combine(parts, Checkpoint)];
                 var outcome = Run(args, plan, work, parts);
                 runs++;
@@ -89,6 +91,16 @@ public sealed partial class KillAnywhereTrainingTests
                 string lastStep = StepLine().Matches(outcome.Output).LastOrDefault()?.Value ?? "no step";
                 log.AppendLine($"run {runs}: {(step is null ? "from scratch" : $"resumed at step {step}")}, {plan}, exit {outcome.ExitCode}, " +
                     $"last line: {lastStep}");
+                if (plan is { At: KillAt.AdapterWrite } && !(outcome.Killed && Directory.EnumerateDirectories(work, ".parts.*.tmp").Any()))
+                {
+                    // On a loaded machine the watcher's event can arrive after the adapter replaced OUT: put OUT back and try again.
+                    Assert.IsLessThan(6, ++adapterWriteMisses, $"a kill lands during the adapter write:\n{log}");
+                    log.AppendLine("  the kill came after the adapter write: OUT put back as before this run");
+                    Directory.Delete(parts, recursive: true);
+                    foreach (string leftover in Directory.EnumerateDirectories(work, ".parts.*")) Directory.Delete(leftover, recursive: true);
+                    CopyFolder(snapshot, parts);
+                    continue;
+                }
                 if (!outcome.Killed)
                 {
                     // Never a corrupt or half-written checkpoint: any failure of a restarted run fails the test with its message.
@@ -103,7 +115,8 @@ public sealed partial class KillAnywhereTrainingTests
             }
             TestContext.WriteLine(log.ToString());
             TestContext.WriteLine($"{runs} runs ({checkpointWriteKills} killed during a checkpoint write, {adapterWriteKills} during the adapter " +
-                $"write, {movedAside} leaving the checkpoint only moved aside), {resumes} resumes: {clock.Elapsed.TotalSeconds:F1} s");
+                $"write after {adapterWriteMisses} that came too late, {movedAside} leaving the checkpoint only moved aside), {resumes} resumes: " +
+                $"{clock.Elapsed.TotalSeconds:F1} s");
 
             CollectionAssert.AreEquivalent(Enum.GetValues<KillAt>(), killedBy.ToArray(), $"a kill of every kind landed:\n{log}");
             Assert.IsGreaterThanOrEqualTo(1, checkpointWriteKills, $"a kill left a checkpoint half-written:\n{log}");
@@ -122,7 +135,15 @@ public sealed partial class KillAnywhereTrainingTests
         finally
         {
             Directory.Delete(work, true);
+            if (Directory.Exists(snapshot)) Directory.Delete(snapshot, true);
         }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        foreach (string folder in Directory.EnumerateDirectories(from)) CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
     }
 
     // Kills at checkpoint writes, at step lines and at startup, in a seeded order; each lands before a run's third step ends.
@@ -166,7 +187,7 @@ public sealed partial class KillAnywhereTrainingTests
         return json.RootElement.GetProperty("step").GetInt32();
     }
 
-    /// <summary>Runs the CLI in a child process, killing it (and anything it started) where <paramref name="plan"/> says.</summary>
+    /// <summary>Runs the CLI in a child process, killing it where <paramref name="plan"/> says.</summary>
     private static Outcome Run(string[] args, Plan? plan, string work, string parts)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -181,7 +202,9 @@ public sealed partial class KillAnywhereTrainingTests
             if (Interlocked.Exchange(ref killRequested, 1) != 0) return;
             try
             {
-                process.Kill(entireProcessTree: true);
+                // SIGKILL at once: Kill(entireProcessTree: true) first walks /proc for descendants, 50-80 ms here, long enough
+                // for the child to finish the write the kill was aimed at. The CLI starts no processes of its own.
+                process.Kill();
             }
             catch (InvalidOperationException)
             {

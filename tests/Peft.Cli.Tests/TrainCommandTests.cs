@@ -228,9 +228,10 @@ public sealed class TrainCommandTests
             destination.Freeze();
             (code, _, error) = CliRun.Run(Args("2"));
             Assert.AreEqual(1, code, error);
-            Assert.AreEqual($"peft: Could not write {output}: access denied: the destination is read-only or not writable (Access to the path " +
+            Assert.AreEqual($"peft: error: Could not write {output}: access denied: the destination is read-only or not writable (Access to the path " +
                 $"'{destination.Path}/.adapter.", error[..(error.IndexOf(".adapter.", StringComparison.Ordinal) + ".adapter.".Length)]);
             StringAssert.EndsWith(error.TrimEnd(), $"is denied.). The previous {output} is unchanged.");
+            Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
             CollectionAssert.AreEqual(previous, File.ReadAllBytes(Path.Combine(output, "adapter_model.safetensors")), "the previous adapter is intact");
             Assert.AreEqual(previousConfig, File.ReadAllText(Path.Combine(output, "adapter_config.json")));
             Assert.IsTrue(File.Exists(Path.Combine(output, "checkpoint", "trainer_state.json")), "the finished run's checkpoint stays to resume from");
