@@ -7,6 +7,7 @@ namespace Peft.Transformers.Loading;
 /// renamed over the path (and the rename flushed), so a reader, a crash or a killed process sees the old file or the new one,
 /// never a part. A failure leaves the old file (or none) and no temporary file, and throws <see cref="WriteFailedException"/>.
 /// </summary>
+/// <remarks>One writer per file at a time: a write removes the temporary files that killed writes of the same file left.</remarks>
 public static class AtomicFile
 {
     /// <summary>Writes what <paramref name="write"/> puts in the stream it is given to <paramref name="path"/>.</summary>
