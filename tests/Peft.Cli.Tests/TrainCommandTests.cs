@@ -185,6 +185,47 @@ public sealed class TrainCommandTests
     }
 
     [TestMethod]
+    public void ResumeFindsACheckpointOrAnOutFolderAKilledWriteLeftOnlyMovedAside()
+    {
+        using var tiny = TinyBase.Create();
+        string work = CliRun.TempFolder();
+        try
+        {
+            string data = CliRun.WriteLines(work, "train.jsonl", Completions);
+            string[] Args(string output) => ["train", "--model", tiny.Folder, "--method", "lora", "--data", data, "--out", output, "--epochs", "2",
+                "--batch-size", "2", "--lr", "1e-2", "--log-every", "1"];
+            string whole = Path.Combine(work, "whole");
+            Assert.AreEqual(0, CliRun.Run(Args(whole)).Code);
+            byte[] expected = File.ReadAllBytes(Path.Combine(whole, "adapter_model.safetensors"));
+
+            // What a kill between AtomicFolder's two moves leaves: the checkpoint, or OUT holding it, moved aside.
+            foreach (bool outMovedAside in new[] { false, true })
+            {
+                string parts = Path.Combine(work, $"parts-{outMovedAside}"), checkpoint = Path.Combine(parts, "checkpoint");
+                using var interrupt = new CancellationTokenSource();
+                var (code, _, error) = CliRun.Run(interrupt.Token, line =>
+                {
+                    if (line.Contains("step 2/4", StringComparison.Ordinal)) interrupt.Cancel();
+                }, Args(parts));
+                Assert.AreEqual(1, code, error);
+                if (outMovedAside) Directory.Move(parts, Path.Combine(work, $".{Path.GetFileName(parts)}.{Guid.NewGuid():N}.old"));
+                else Directory.Move(checkpoint, Path.Combine(parts, $".checkpoint.{Guid.NewGuid():N}.old"));
+
+                var (resumed, stdout, resumeError) = CliRun.Run([.. Args(parts), "--resume", checkpoint]);
+                Assert.AreEqual(0, resumed, resumeError);
+                StringAssert.Contains(stdout, "resuming from");
+                CollectionAssert.AreEqual(expected, File.ReadAllBytes(Path.Combine(parts, "adapter_model.safetensors")), $"OUT moved aside: {outMovedAside}");
+            }
+            CollectionAssert.AreEquivalent(new[] { "train.jsonl", "whole", "parts-False", "parts-True" },
+                Directory.GetFileSystemEntries(work).Select(Path.GetFileName).ToArray(), "nothing moved aside is left");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [TestMethod]
     public void AnOutFolderThatIsOrContainsTheCurrentDirectoryIsRefusedBeforeTraining()
     {
         // The adapter replaces OUT by moving it aside: the current directory would vanish from under the shell.
