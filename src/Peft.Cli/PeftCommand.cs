@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Loading;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Cli;
@@ -10,7 +11,7 @@ namespace Peft.Cli;
 /// The <c>peft</c> command's dispatcher: exit 0 on success, 2 with a one-line message on bad
 /// usage or input (unknown options, missing files, malformed data naming file and line, corrupt
 /// safetensors, wrong shapes, token ids out of range), 1 with a one-line message on any other
-/// failure, so scripts can tell them apart. Commands are the <see cref="CliCommand"/> classes of
+/// failure (a write refused by the disk names the path and the cause), so scripts can tell them apart. Commands are the <see cref="CliCommand"/> classes of
 /// this assembly.
 /// </summary>
 public static class PeftCommand
@@ -66,6 +67,11 @@ public static class PeftCommand
         catch (OperationCanceledException)
         {
             return Fail(context, 1, "cancelled.");
+        }
+        catch (WriteFailedException ex)
+        {
+            // The message names the destination, the cause and what is left: no exception type to add.
+            return Fail(context, 1, "error: " + ex.Message);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

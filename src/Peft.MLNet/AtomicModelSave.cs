@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Peft.Transformers.Loading;
 
 namespace Peft.MLNet;
 
@@ -12,7 +13,7 @@ public static class AtomicModelSave
 {
     /// <summary>
     /// Writes the model as <c>Model.Save</c> does, into a temporary file beside <paramref name="filePath"/>,
-    /// and moves it over the path only when the whole zip was written: on failure the path keeps what it
+    /// flushes it to disk and moves it over the path only when the whole zip was written: on failure the path keeps what it
     /// held (or stays absent) and the temporary file is deleted.
     /// </summary>
     /// <param name="catalog">The context's model operations (<c>mlContext.Model</c>).</param>
@@ -20,6 +21,7 @@ public static class AtomicModelSave
     /// <param name="inputSchema">Its input schema.</param>
     /// <param name="filePath">The zip to write.</param>
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="filePath"/> does not exist.</exception>
+    /// <exception cref="WriteFailedException">The file system refused the write (disk full, read-only destination, ...).</exception>
     public static void SaveAtomically(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, string filePath)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -29,20 +31,7 @@ public static class AtomicModelSave
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Cannot save the model to '{full}': the folder '{folder}' does not exist.");
-        // Same folder, so the final move is a rename on one file system.
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                catalog.Save(model, inputSchema, stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        // A temporary file in the same folder, flushed to disk, renamed over the path (one file system), the rename flushed.
+        AtomicFile.Write(full, stream => catalog.Save(model, inputSchema, stream));
     }
 }

@@ -1,4 +1,5 @@
 using Peft.MLNet.Tests;
+using Peft.Transformers.Tests;
 using Peft.Transformers.SafeTensors;
 
 namespace Peft.Cli.Tests;
@@ -176,6 +177,106 @@ public sealed class TrainCommandTests
             using var b = SafeTensorsFile.Open(Path.Combine(parts, "adapter_model.safetensors"));
             CollectionAssert.AreEquivalent(a.Tensors.Keys.ToArray(), b.Tensors.Keys.ToArray());
             foreach (string key in a.Tensors.Keys) CollectionAssert.AreEqual(a.ReadFloat32(key), b.ReadFloat32(key), key);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [TestMethod]
+    public void ResumeFindsACheckpointOrAnOutFolderAKilledWriteLeftOnlyMovedAside()
+    {
+        using var tiny = TinyBase.Create();
+        string work = CliRun.TempFolder();
+        try
+        {
+            string data = CliRun.WriteLines(work, "train.jsonl", Completions);
+            string[] Args(string output) => ["train", "--model", tiny.Folder, "--method", "lora", "--data", data, "--out", output, "--epochs", "2",
+                "--batch-size", "2", "--lr", "1e-2", "--log-every", "1"];
+            string whole = Path.Combine(work, "whole");
+            Assert.AreEqual(0, CliRun.Run(Args(whole)).Code);
+            byte[] expected = File.ReadAllBytes(Path.Combine(whole, "adapter_model.safetensors"));
+
+            // What a kill between AtomicFolder's two moves leaves: the checkpoint, or OUT holding it, moved aside.
+            foreach (bool outMovedAside in new[] { false, true })
+            {
+                string parts = Path.Combine(work, $"parts-{outMovedAside}"), checkpoint = Path.Combine(parts, "checkpoint");
+                using var interrupt = new CancellationTokenSource();
+                var (code, _, error) = CliRun.Run(interrupt.Token, line =>
+                {
+                    if (line.Contains("step 2/4", StringComparison.Ordinal)) interrupt.Cancel();
+                }, Args(parts));
+                Assert.AreEqual(1, code, error);
+                if (outMovedAside) Directory.Move(parts, Path.Combine(work, $".{Path.GetFileName(parts)}.{Guid.NewGuid():N}.old"));
+                else Directory.Move(checkpoint, Path.Combine(parts, $".checkpoint.{Guid.NewGuid():N}.old"));
+
+                var (resumed, stdout, resumeError) = CliRun.Run([.. Args(parts), "--resume", checkpoint]);
+                Assert.AreEqual(0, resumed, resumeError);
+                StringAssert.Contains(stdout, "resuming from");
+                CollectionAssert.AreEqual(expected, File.ReadAllBytes(Path.Combine(parts, "adapter_model.safetensors")), $"OUT moved aside: {outMovedAside}");
+            }
+            CollectionAssert.AreEquivalent(new[] { "train.jsonl", "whole", "parts-False", "parts-True" },
+                Directory.GetFileSystemEntries(work).Select(Path.GetFileName).ToArray(), "nothing moved aside is left");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [TestMethod]
+    public void AnOutFolderThatIsOrContainsTheCurrentDirectoryIsRefusedBeforeTraining()
+    {
+        // The adapter replaces OUT by moving it aside: the current directory would vanish from under the shell.
+        using var tiny = TinyBase.Create();
+        string work = CliRun.TempFolder();
+        try
+        {
+            string data = CliRun.WriteLines(work, "train.jsonl", Completions);
+            string here = Environment.CurrentDirectory;
+            foreach (string output in new[] { here, Path.GetDirectoryName(here)! })
+            {
+                var (code, _, error) = CliRun.Run("train", "--model", tiny.Folder, "--method", "lora", "--data", data, "--out", output);
+                Assert.AreEqual(2, code, error);
+                Assert.AreEqual($"peft: Cannot replace {output}: it is or contains the current directory; write to another folder.", error.TrimEnd());
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [TestMethod]
+    public void AReadOnlyDestinationFailsNamingItAndKeepsThePreviousAdapterAndTheCheckpoint()
+    {
+        using var tiny = TinyBase.Create();
+        using var destination = ImmutableFolder.Create();
+        string work = CliRun.TempFolder();
+        try
+        {
+            string data = CliRun.WriteLines(work, "train.jsonl", Completions);
+            string output = Path.Combine(destination.Path, "adapter");
+            string[] Args(string seed) => ["train", "--model", tiny.Folder, "--method", "lora", "--data", data, "--out", output, "--max-steps", "2",
+                "--batch-size", "2", "--seed", seed];
+            var (code, _, error) = CliRun.Run(Args("1"));
+            Assert.AreEqual(0, code, error);
+            byte[] previous = File.ReadAllBytes(Path.Combine(output, "adapter_model.safetensors"));
+            string previousConfig = File.ReadAllText(Path.Combine(output, "adapter_config.json"));
+
+            // The adapter replaces OUT through a temporary folder beside it, which the kernel now refuses (EPERM, even for root).
+            destination.Freeze();
+            (code, _, error) = CliRun.Run(Args("2"));
+            Assert.AreEqual(1, code, error);
+            Assert.AreEqual($"peft: error: Could not write {output}: access denied: the destination is read-only or not writable (Access to the path " +
+                $"'{destination.Path}/.adapter.", error[..(error.IndexOf(".adapter.", StringComparison.Ordinal) + ".adapter.".Length)]);
+            StringAssert.EndsWith(error.TrimEnd(), $"is denied.). The previous {output} is unchanged.");
+            Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+            CollectionAssert.AreEqual(previous, File.ReadAllBytes(Path.Combine(output, "adapter_model.safetensors")), "the previous adapter is intact");
+            Assert.AreEqual(previousConfig, File.ReadAllText(Path.Combine(output, "adapter_config.json")));
+            Assert.IsTrue(File.Exists(Path.Combine(output, "checkpoint", "trainer_state.json")), "the finished run's checkpoint stays to resume from");
+            CollectionAssert.AreEqual(new[] { "adapter" }, Directory.GetFileSystemEntries(destination.Path).Select(Path.GetFileName).ToArray());
         }
         finally
         {

@@ -149,6 +149,56 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
+    public void ResumeFromRecoversACheckpointAKilledWriteLeftOnlyMovedAsideAndNeverReadsTheHalfWrittenOne()
+    {
+        string parent = Directory.CreateTempSubdirectory("peft-ckpt-").FullName;
+        string folder = Path.Combine(parent, "checkpoint");
+        try
+        {
+            static PeftModel Model()
+            {
+                var model = Gpt2();
+                var lora = new LoraConfig { R = 2, LoraAlpha = 4, LoraDropout = 0.2f, TargetModules = TargetModules.FromNames("c_attn") };
+                model.AddAdapter("lora", lora, seed: 3);
+                return model;
+            }
+            var data = KeyValueRows(8, 5);
+            var options = new TrainerOptions { Epochs = 2, BatchSize = 4, LearningRate = 0.02f, LogEverySteps = 1 };
+            var full = Model();
+            new Trainer(full, options).Train(data);
+            var expected = Snapshot(full.TrainableParameters);
+
+            var first = Model();
+            using var cancel = new CancellationTokenSource();
+            Assert.ThrowsExactly<OperationCanceledException>(() => new Trainer(first, options with { CheckpointFolder = folder, CheckpointEverySteps = 1 })
+                .Train(data, progress: new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    if (p.Step == 2) cancel.Cancel();
+                }), cancellationToken: cancel.Token));
+            // What a process killed while writing the next checkpoint leaves between AtomicFolder's two moves: the last whole
+            // checkpoint moved aside, a newer one half-written beside it.
+            Directory.Move(folder, Path.Combine(parent, $".checkpoint.{Guid.NewGuid():N}.old"));
+            string halfWritten = Directory.CreateDirectory(Path.Combine(parent, $".checkpoint.{Guid.NewGuid():N}.tmp")).FullName;
+            File.WriteAllText(Path.Combine(halfWritten, "trainer_state.json"), "{\"step\": 3, \"total_st");
+
+            var resumed = Model();
+            var trainer = new Trainer(resumed, options with { CheckpointFolder = folder });
+            trainer.ResumeFrom(folder);
+            CollectionAssert.AreEqual(new[] { "checkpoint" }, Directory.GetFileSystemEntries(parent).Select(Path.GetFileName).ToArray(),
+                "the checkpoint is back at its name, the half-written one removed");
+            var steps = new List<int>();
+            trainer.Train(data, progress: new SynchronousProgress<TrainingProgress>(p => steps.Add(p.Step)));
+            CollectionAssert.AreEqual(new[] { 3, 4 }, steps, "resumed after step 2, the last whole checkpoint");
+            var actual = Snapshot(resumed.TrainableParameters);
+            for (int i = 0; i < expected.Length; i++) CollectionAssert.AreEqual(expected[i], actual[i], $"tensor {i}");
+        }
+        finally
+        {
+            Directory.Delete(parent, true);
+        }
+    }
+
+    [TestMethod]
     public void EarlyStoppingEndsARunThatStopsImprovingAndTheBestWeightsComeBack()
     {
         var model = Gpt2();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Transformers.Loading;
 using Peft.Tuners.Adapters;
 
 namespace Peft.Cli.Commands;
@@ -13,6 +14,6 @@ internal static class AdapterConfigFile
         string path = Path.Combine(adapterFolder, AdapterFiles.ConfigFileName);
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         json["base_model_name_or_path"] = Path.GetFullPath(modelFolder).TrimEnd(Path.DirectorySeparatorChar);
-        File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Transformers.Loading;
 
 namespace Peft.Cli.Commands;
 
@@ -12,7 +13,7 @@ internal static class LabelList
     public const string FileName = "labels.json";
 
     public static void Write(string folder, IReadOnlyList<string> labels) =>
-        File.WriteAllText(Path.Combine(folder, FileName),
+        AtomicFile.WriteAllText(Path.Combine(folder, FileName),
             new JsonObject { ["labels"] = new JsonArray(labels.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()) }.ToJsonString());
 
     /// <summary>The labels of an adapter folder, or null when it has none.</summary>

@@ -15,11 +15,13 @@ namespace Peft.Cli.Commands;
 /// <c>peft train</c>: trains one adapter of any PEFT method on a data file and writes it as an HF
 /// PEFT folder. The row format decides the task ({prompt, completion}, {text}, {text, label} for
 /// classification, {source, target} for T5). Ctrl+C stops after the current step and leaves a
-/// checkpoint in OUT/checkpoint that <c>--resume</c> continues from to the same weights.
+/// checkpoint in OUT/checkpoint that <c>--resume</c> continues from to the same weights; so does a
+/// process killed at any moment (the checkpoint and the finished adapter are each written whole).
 /// </summary>
 internal sealed class TrainCommand : CliCommand
 {
     private const string AdapterName = "default";
+    private const string CheckpointFolderName = "checkpoint";
 
     private readonly Option<string> _model = CliOptions.Model();
     private readonly MethodOptions _method = new();
@@ -75,7 +77,12 @@ internal sealed class TrainCommand : CliCommand
         string output = Required(result, _out);
         if (!Directory.Exists(folder)) throw new UsageException($"train: model folder not found: {folder}");
         if (!File.Exists(Path.Combine(folder, Tokenizer.FileName))) throw new UsageException($"train: --model {folder} has no {Tokenizer.FileName}.");
+        // The adapter replaces OUT whole at the end (the checkpoint inside goes with the old OUT), so OUT must be movable.
+        AtomicFolder.CheckReplaceable(output);
         string? resume = result.GetValue(_resume);
+        // A run killed while writing OUT or a checkpoint may have left it only moved aside: put it back before looking.
+        AtomicFolder.Recover(output);
+        if (resume is not null) AtomicFolder.Recover(resume);
         if (resume is not null && !File.Exists(Path.Combine(resume, "trainer_state.json")))
             throw new UsageException($"train: --resume {resume} is not a checkpoint folder (no trainer_state.json).");
         var columns = ColumnMapping.Parse(result.GetValue(_columns));
@@ -117,7 +124,7 @@ internal sealed class TrainCommand : CliCommand
         int? maxSteps = result.GetValue(_maxSteps);
         int total = maxSteps ?? result.GetValue(_epochs) * stepsPerEpoch;
         int epochs = maxSteps is int m ? (m + stepsPerEpoch - 1) / stepsPerEpoch : result.GetValue(_epochs);
-        string checkpoint = Path.Combine(output, "checkpoint");
+        string checkpoint = Path.Combine(output, CheckpointFolderName);
         var options = new TrainerOptions
         {
             Epochs = result.GetValue(_epochs),
@@ -157,10 +164,14 @@ internal sealed class TrainCommand : CliCommand
                 $"Resume with: peft {ResumeCommandLine(result, checkpoint)}");
             return 1;
         }
-        peft.SaveAdapter(AdapterName, output);
-        AdapterConfigFile.SetBaseModel(output, folder);
-        if (labels is not null) LabelList.Write(output, labels);
-        if (Directory.Exists(checkpoint)) Directory.Delete(checkpoint, recursive: true);
+        // One atomic switch from "OUT holds the checkpoint" to "OUT holds the whole adapter": a kill at any moment leaves one of
+        // the two. Other files a user keeps in OUT are carried over; an old labels.json belongs to the adapter it replaces.
+        AtomicFolder.Write(output, temp =>
+        {
+            peft.SaveAdapter(AdapterName, temp);
+            AdapterConfigFile.SetBaseModel(temp, folder);
+            if (labels is not null) LabelList.Write(temp, labels);
+        }, keep: entry => entry != CheckpointFolderName && entry != LabelList.FileName);
         string best = outcome.BestEvaluation is { } b ? $"; best eval loss {b.Loss:F4} (perplexity {b.Perplexity:F2}) at step {outcome.BestStep}" : "";
         display.Message($"train: done: {outcome.Steps} steps, final loss {outcome.FinalLoss:F4}{best}; adapter saved to {output}");
         return 0;

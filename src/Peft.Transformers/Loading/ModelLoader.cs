@@ -177,7 +177,7 @@ public static class ModelLoader
         Directory.CreateDirectory(folder);
         SafeTensorsWriter.Write(Path.Combine(folder, CheckpointReader.SingleFileName), parameters.ToEntries(),
             new Dictionary<string, string> { ["format"] = "pt" });
-        WriteAtomically(Path.Combine(folder, "config.json"), ConfigJson(config, parameters));
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), ConfigJson(config, parameters));
     }
 
     // config.json with a quantization_config describing the quantized weights (none when all are float).
@@ -187,21 +187,6 @@ public static class ModelLoader
         json.Remove("quantization_config");
         if (ModelQuantization.Describe(parameters) is { } q) json["quantization_config"] = q.ToJson();
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        string temp = path + $".{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
     }
 
     // Buffers some checkpoints carry that are not parameters.

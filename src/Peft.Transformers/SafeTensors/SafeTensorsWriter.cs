@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Peft.Transformers.Loading;
 
 namespace Peft.Transformers.SafeTensors;
 
@@ -8,12 +9,14 @@ namespace Peft.Transformers.SafeTensors;
 /// Writes safetensors files the way the reference implementation lays them out (tensors ordered
 /// by dtype, widest first, then by name; <c>__metadata__</c> first; compact JSON padded with
 /// spaces to 8 bytes), so a file read and written back is identical byte for byte. Writes are
-/// atomic: a temporary file in the same folder is renamed over the target only when complete.
+/// atomic (<see cref="AtomicFile"/>): a temporary file in the same folder is flushed to disk and
+/// renamed over the target only when complete.
 /// </summary>
 public static class SafeTensorsWriter
 {
     /// <summary>Writes <paramref name="tensors"/> (and optional metadata) to <paramref name="path"/>.</summary>
     /// <exception cref="ArgumentException">Duplicate names, or data whose size does not match dtype and shape.</exception>
+    /// <exception cref="WriteFailedException">The file could not be written (disk full, read-only destination, ...).</exception>
     public static void Write(string path, IEnumerable<SafeTensorWriteEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -21,28 +24,14 @@ public static class SafeTensorsWriter
         var ordered = Validate(tensors);
         byte[] header = BuildHeader(ordered, metadata);
 
-        string full = System.IO.Path.GetFullPath(path);
-        string dir = System.IO.Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> prefix = stackalloc byte[8];
-                BitConverter.TryWriteBytes(prefix, (ulong)header.Length);
-                stream.Write(prefix);
-                stream.Write(header);
-                foreach (var t in ordered) stream.Write(t.Data.Span);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
+            Span<byte> prefix = stackalloc byte[8];
+            BitConverter.TryWriteBytes(prefix, (ulong)header.Length);
+            stream.Write(prefix);
+            stream.Write(header);
+            foreach (var t in ordered) stream.Write(t.Data.Span);
+        });
     }
 
     // The reference implementation's dtype order (its enum order), compared descending.

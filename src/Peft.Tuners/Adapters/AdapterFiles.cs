@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Tensors;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Modules;
 using Peft.Transformers.SafeTensors;
 
@@ -10,7 +11,7 @@ namespace Peft.Tuners.Adapters;
 /// <summary>
 /// HF PEFT's adapter folder: adapter_config.json (with <c>peft_type</c>) and
 /// adapter_model.safetensors (named tensors, no adapter name in the keys). Reads check every
-/// name and shape; writes are atomic.
+/// name and shape; each file is written atomically and flushed to disk (<see cref="AtomicFile"/>).
 /// </summary>
 public static class AdapterFiles
 {
@@ -24,6 +25,8 @@ public static class AdapterFiles
     public static JsonDocument ReadConfig(string folder, string expectedType)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        // A folder written by AtomicFolder (peft train's output) may be only moved aside by a killed write.
+        AtomicFolder.Recover(folder);
         string path = Path.Combine(folder, ConfigFileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"No {ConfigFileName} in {folder}.", path);
         JsonDocument doc;
@@ -130,21 +133,6 @@ public static class AdapterFiles
         SafeTensorsWriter.Write(Path.Combine(folder, WeightsFileName),
             tensors.Select(p => new SafeTensorWriteEntry(p.Name!, SafeTensorDType.F32, p.Shape.ToArray(), MemoryMarshal.AsBytes(p.Span).ToArray())),
             new Dictionary<string, string> { ["format"] = "pt" });
-        WriteJsonAtomically(Path.Combine(folder, ConfigFileName), config);
-    }
-
-    private static void WriteJsonAtomically(string path, JsonObject config)
-    {
-        string temp = path + $".{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllText(temp, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
+        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFileName), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Peft.Tensors;
 using Peft.Tensors.Optimizers;
+using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Models.Classification;
 using Peft.Tuners.Adapters;
@@ -53,6 +54,10 @@ public sealed class Trainer
     /// </summary>
     /// <exception cref="FileNotFoundException">Not a checkpoint folder.</exception>
     /// <exception cref="InvalidDataException">The checkpoint does not match the trainable adapters (names, shapes) or is corrupt.</exception>
+    /// <remarks>
+    /// A checkpoint that a killed write left only moved aside is put back first (<see cref="AtomicFolder.Recover"/>); the
+    /// leftovers of killed writes are removed, never read.
+    /// </remarks>
     public void ResumeFrom(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -65,7 +70,9 @@ public sealed class Trainer
     }
 
     /// <summary>Writes a checkpoint of the run in progress (or just finished) to <paramref name="folder"/>.</summary>
+    /// <remarks>The folder is replaced whole or not at all, flushed to disk (<see cref="AtomicFolder"/>), so a kill leaves the previous one.</remarks>
     /// <exception cref="InvalidOperationException">No run has started yet.</exception>
+    /// <exception cref="WriteFailedException">The disk refused the write (full, read-only, ...); the previous checkpoint is unchanged.</exception>
     public void SaveCheckpoint(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

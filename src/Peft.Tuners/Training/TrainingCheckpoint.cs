@@ -12,7 +12,8 @@ namespace Peft.Tuners.Training;
 /// A full training checkpoint, from which training resumes exactly: every trainable tensor (prompt
 /// encoders included, which HF PEFT's adapter files leave out), AdamW's moments and step count, the
 /// optimizer step reached, early-stopping state and the dropout generators' states. Files:
-/// <c>trainer_state.json</c> and <c>trainer_tensors.safetensors</c>; the folder is replaced atomically.
+/// <c>trainer_state.json</c> and <c>trainer_tensors.safetensors</c>; the folder is replaced atomically and flushed to disk
+/// (<see cref="AtomicFolder"/>), so a process killed at any moment leaves the previous checkpoint or the new one, whole.
 /// </summary>
 internal static class TrainingCheckpoint
 {
@@ -60,6 +61,8 @@ internal static class TrainingCheckpoint
     public static (State State, int OptimizerSteps, float[][] FirstMoments, float[][] SecondMoments) Load(string folder,
         IReadOnlyList<(string Key, Tensor Tensor)> parameters)
     {
+        // A write killed between its two moves leaves the checkpoint only moved aside; leftovers of others are removed.
+        AtomicFolder.Recover(folder);
         string statePath = Path.Combine(folder, StateFileName);
         string tensorsPath = Path.Combine(folder, TensorsFileName);
         if (!File.Exists(statePath)) throw new FileNotFoundException($"Not a training checkpoint: no {StateFileName} in {folder}.", statePath);
