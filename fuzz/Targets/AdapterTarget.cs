@@ -21,9 +21,7 @@ public static class AdapterTarget
 
     private static readonly Lazy<ILanguageModel[]> Bases = new(() =>
     [
-        ModelLoader.LoadCausal(Path.Combine(FixtureFolders.Root, "hf", "gpt2_base", "base")),
-        ModelLoader.LoadCausal(Path.Combine(FixtureFolders.Root, "hf", "llama_base", "base")),
-        ModelLoader.LoadSeq2Seq(Path.Combine(FixtureFolders.Root, "hf", "t5_base", "base")),
+        ModelLoader.LoadCausal(FixtureFolders.Base("gpt2")), ModelLoader.LoadCausal(FixtureFolders.Base("llama")), ModelLoader.LoadSeq2Seq(FixtureFolders.Base("t5")),
     ]);
 
     private static readonly Lazy<byte[]> DefaultWeights =

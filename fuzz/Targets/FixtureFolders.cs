@@ -7,6 +7,9 @@ public static class FixtureFolders
     /// <exception cref="DirectoryNotFoundException">Not found above the program's folder or the working folder.</exception>
     public static string Root { get; } = Find();
 
+    /// <summary>The tiny base model of a family ("gpt2", "llama", "t5") that the HF fixtures were made on.</summary>
+    public static string Base(string family) => Path.Combine(Root, "hf", $"{family}_base", "base");
+
     private static string Find()
     {
         foreach (string start in (string[])[AppContext.BaseDirectory, Environment.CurrentDirectory])

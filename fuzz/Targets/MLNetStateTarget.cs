@@ -3,8 +3,6 @@ using Peft.MLNet.Generation;
 using Peft.MLNet.Persistence;
 using Peft.MLNet.Runtime;
 using Peft.Transformers.Loading;
-using Peft.Transformers.SafeTensors;
-using Peft.Tuners.Adapters;
 using Peft.Tuners.PeftModels;
 
 namespace Peft.Fuzz;
@@ -17,11 +15,9 @@ namespace Peft.Fuzz;
 public static class MLNetStateTarget
 {
     /// <summary>The target.</summary>
-    public static FuzzTarget Target { get; } = new("mlnet-state",
-        [typeof(InvalidDataException), typeof(AdapterConfigException), typeof(SafeTensorsFormatException)], Parse);
+    public static FuzzTarget Target { get; } = new("mlnet-state", [typeof(InvalidDataException), .. AdapterTarget.Target.Documented], Parse);
 
-    private static readonly Lazy<PeftModel> Model =
-        new(() => new PeftModel(ModelLoader.LoadCausal(Path.Combine(FixtureFolders.Root, "hf", "gpt2_base", "base"))));
+    private static readonly Lazy<PeftModel> Model = new(() => new PeftModel(ModelLoader.LoadCausal(FixtureFolders.Base("gpt2"))));
 
     private static void Parse(byte[] input)
     {
