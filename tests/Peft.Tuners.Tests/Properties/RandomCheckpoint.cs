@@ -27,7 +27,8 @@ internal sealed record RandomCheckpoint(TrainingCheckpoint.State State, int Opti
         (1, Gen.OneOf<double?>(double.NaN, double.PositiveInfinity, double.NegativeInfinity, -0.0, double.Epsilon, double.MaxValue)));
 
     private static readonly Gen<string> Key =
-        Gen.Select(Gen.Char.AlphaNumeric.Array[1, 8], Gen.Char[" ./_-\"\\:{}éß漢字\u0301\u200D"].Array[0, 3], (plain, odd) => new string(plain) + new string(odd));
+        Gen.Select(Gen.Char.AlphaNumeric.Array[1, 8], Gen.Char[" ./_-\"\\:{}éß漢字\u0301\u200D"].Array[0, 3],
+            (plain, odd) => new string(plain) + new string(odd));
 
     public static Gen<RandomCheckpoint> Generate { get; } =
         from state in Gen.Select(
