@@ -42,8 +42,8 @@ internal sealed record RandomAdapterSpec(string Method, int VirtualTokens, bool 
             (a, b) => new RandomAdapterSpec(a.Item1, a.Item2, a.Item3, a.Item4, a.Item5, a.Item6, a.Item7, b.Item1, b.Item2, b.Item3, b.Item4, b.Item5,
                 b.Item6));
 
-    /// <summary>The adapter's config on a base of <paramref name="model"/>'s shape.</summary>
-    public IPeftConfig Config(TinyModelSpec model)
+    /// <summary>The adapter's config on a base of <paramref name="model"/>'s shape (LoRA with <paramref name="loraDropout"/>).</summary>
+    public IPeftConfig Config(TinyModelSpec model, float loraDropout = 0f)
     {
         string[] names = model.LinearModuleNames();
         // At least one target: the masks are drawn over 7 bits, T5 and GPT-2 blocks have fewer layers.
@@ -67,7 +67,8 @@ internal sealed record RandomAdapterSpec(string Method, int VirtualTokens, bool 
             "multitask_prompt_tuning" => new MultitaskPromptTuningConfig { NumVirtualTokens = VirtualTokens, NumTasks = Tasks, NumRanks = 1 + Rank % 2 },
             "lora" => new LoraConfig
             {
-                R = Rank, LoraAlpha = Alpha, UseRsLora = Flag, Bias = (LoraBias)Bias, TargetModules = TargetModules.FromNames(targets),
+                R = Rank, LoraAlpha = Alpha, LoraDropout = loraDropout, UseRsLora = Flag, Bias = (LoraBias)Bias,
+                TargetModules = TargetModules.FromNames(targets),
                 FanInFanOut = model.Kind() == ModelFamily.Gpt2,
             },
             "ia3" => new Ia3Config
@@ -80,9 +81,9 @@ internal sealed record RandomAdapterSpec(string Method, int VirtualTokens, bool 
     }
 
     /// <summary>Adds the adapter to <paramref name="model"/> (active) and moves every one of its weights by uniform noise of ±<see cref="Noise"/>.</summary>
-    public IPeftAdapter AddTo(PeftModel model, TinyModelSpec spec, string name = "random")
+    public IPeftAdapter AddTo(PeftModel model, TinyModelSpec spec, string name = "random", float loraDropout = 0f)
     {
-        var adapter = model.AddAdapter(name, Config(spec), Seed);
+        var adapter = model.AddAdapter(name, Config(spec, loraDropout), Seed);
         var random = new Random(unchecked((int)Seed));
         foreach (Tensor tensor in adapter.Parameters)
         {

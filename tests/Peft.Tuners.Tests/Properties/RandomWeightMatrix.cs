@@ -32,8 +32,11 @@ internal sealed record RandomWeightMatrix(int Rows, int Columns, float[] Values)
 
     public Tensor Tensor() => Peft.Tensors.Tensor.FromArray([.. Values], Rows, Columns);
 
+    /// <summary>The shape and each row's first 12 values (enough to see the row's magnitude; the seed reproduces the rest).</summary>
     public override string ToString() =>
-        $"RandomWeightMatrix {{ [{Rows}, {Columns}], rows: {string.Join(" | ", Enumerable.Range(0, Rows).Select(r =>
-            string.Join(",", Values.AsSpan(r * Columns, Columns).ToArray().Take(12).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))
-            + (Columns > 12 ? ",…" : "")))} }}";
+        $"RandomWeightMatrix {{ [{Rows}, {Columns}], rows: {string.Join(" | ", Enumerable.Range(0, Rows).Select(Row))} }}";
+
+    private string Row(int r) =>
+        string.Join(",", Values.Skip(r * Columns).Take(Math.Min(Columns, 12)).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))
+        + (Columns > 12 ? ",…" : "");
 }
