@@ -12,7 +12,7 @@ namespace Peft.Tokenizers.Tests.Properties;
 public sealed class ByteLevelRoundTripProperties
 {
     // Each run draws a new seed; a failure prints it (CsCheck's "seed" in the message) for a rerun with CsCheck_Seed.
-    private const int Iterations = 5000;
+    private const int Iterations = 3000;
 
     [TestMethod]
     [DataRow("gpt2")]

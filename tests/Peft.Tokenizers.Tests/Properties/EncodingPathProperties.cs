@@ -11,7 +11,7 @@ namespace Peft.Tokenizers.Tests.Properties;
 [TestClass]
 public sealed class EncodingPathProperties
 {
-    private const int Iterations = 5000;
+    private const int Iterations = 3000;
 
     [TestMethod]
     [DataRow("gpt2")]
