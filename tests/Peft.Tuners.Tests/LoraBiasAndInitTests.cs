@@ -57,6 +57,45 @@ public sealed class LoraBiasAndInitTests
         }
     }
 
+    /// <summary>
+    /// Bias "all" trains every parameter named like a bias, as PEFT does, and on T5 that includes
+    /// the relative_attention_bias tables (".weight", not ".bias"); their saved copies made the
+    /// folder unloadable ("tensors for modules this model does not have"). Found by AdapterSaveLoadProperties.
+    /// </summary>
+    [TestMethod]
+    public void BiasAllOnT5SavesAndLoadsTheRelativeAttentionBiasTables()
+    {
+        var ids = IntTensor.FromArray([3, 9, 13, 2, 44, 7, 8, 21], 2, 4);
+        float[] Logits(PeftModel m)
+        {
+            using (Autograd.NoGrad())
+            using (new TensorScope())
+                return m.Forward(ids, labels: ids).Logits.ToArray();
+        }
+        PeftModel T5() => new(ModelLoader.LoadSeq2Seq(Fixtures.Hf("t5_base", "base")));
+        var model = T5();
+        model.AddAdapter("a", new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("q", "v"), Bias = LoraBias.All }, seed: 1);
+        var table = model.BaseModel.Parameters.All.First(p => p.Name.EndsWith("relative_attention_bias.weight", StringComparison.Ordinal));
+        CollectionAssert.Contains(model.TrainableParameters.ToList(), table.Tensor, "PEFT's bias 'all' takes in the relative attention bias table");
+        // Trained, the adapter's copy of the table differs from the base's: loading must bring the copy back.
+        PeftModelRuns.Train(model, ids, steps: 2);
+        model.SetTrainable("a", false);
+        string folder = Path.Combine(Path.GetTempPath(), "peft-lora-t5-bias-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            model.SaveAdapter("a", folder);
+            using (var file = SafeTensorsFile.Open(Path.Combine(folder, AdapterFiles.WeightsFileName)))
+                Assert.IsTrue(file.Contains("base_model.model." + table.Name), "the table's copy is in the file");
+            var fresh = T5();
+            fresh.LoadAdapter(folder, "a");
+            CollectionAssert.AreEqual(Logits(model), Logits(fresh));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void InitModesFollowPeft()
     {

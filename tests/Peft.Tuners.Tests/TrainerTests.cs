@@ -219,6 +219,31 @@ public sealed class TrainerTests
         Assert.AreEqual(run.BestEvaluation!.Loss, trainer.Evaluate(evaluation).Loss, 1e-6, "the weights of the best evaluation are back");
     }
 
+    /// <summary>
+    /// Diverged weights evaluate to a NaN loss, which becomes the run's first best loss; the
+    /// checkpoint then wrote it as a JSON number and threw (found by TrainingCheckpointProperties).
+    /// </summary>
+    [TestMethod]
+    public void ACheckpointAfterANaNEvaluationLossIsWrittenAndResumes()
+    {
+        var model = Gpt2();
+        var prompt = (PromptTuningAdapter)model.AddAdapter("prompt", new PromptTuningConfig { NumVirtualTokens = 2 });
+        prompt.Parameters.First().Span.Fill(float.NaN);
+        string folder = Path.Combine(Path.GetTempPath(), $"peft-nan-checkpoint-{Guid.NewGuid():N}");
+        var options = new TrainerOptions { MaxSteps = 1, BatchSize = 4, LearningRate = 0, MaxGradNorm = 0, EvalEverySteps = 1, CheckpointFolder = folder };
+        try
+        {
+            var run = new Trainer(model, options).Train(KeyValueRows(4, 1), KeyValueRows(4, 2));
+            Assert.IsTrue(double.IsNaN(run.BestEvaluation!.Loss), "precondition: the evaluation loss is NaN");
+            StringAssert.Contains(File.ReadAllText(Path.Combine(folder, "trainer_state.json")), "\"best_loss\": \"NaN\"");
+            new Trainer(model, options).ResumeFrom(folder);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void Seq2SeqPrefixTuningTrains()
     {

@@ -67,11 +67,14 @@ public sealed class Int8Matrix : QuantizedMatrix
             float scale = absMax / 127f;
             m._scales[r] = scale;
             float inv = scale == 0f ? 0f : 1f / scale;
+            // A subnormal scale (absmax below ~4e-37) has no float reciprocal: 0·∞ is NaN and ±absmax·∞ is ±∞, so zeros and the
+            // largest values came out as -127. Such rows divide instead.
+            bool divide = float.IsInfinity(inv);
             var q = m._values.AsSpan(r * m.Stride, cols);
             int sum = 0;
             for (int c = 0; c < cols; c++)
             {
-                int v = (int)MathF.Round(row[c] * inv, MidpointRounding.ToEven);
+                int v = (int)MathF.Round(divide ? row[c] / scale : row[c] * inv, MidpointRounding.ToEven);
                 v = Math.Clamp(v, -127, 127);
                 q[c] = (sbyte)v;
                 sum += v;

@@ -142,11 +142,17 @@ public sealed class Nf4Matrix : QuantizedMatrix
                 // Codes are chosen against the true absmax, as QLoRA does; only the stored scale is rounded.
                 float a = absMax[r * m.BlocksPerRow + b];
                 float inv = a == 0f ? 0f : 1f / a;
+                // A subnormal absmax (below ~3e-39) has no float reciprocal: 0·∞ is NaN, which encoded as -1, so zeros came back as
+                // -absmax. Such blocks divide instead.
+                if (float.IsInfinity(inv))
+                    for (int j = 0; j < count; j++) block[j] /= a;
+                else
+                    for (int j = 0; j < count; j++) block[j] *= inv;
                 var codes = m._codes.AsSpan((r * m.BlocksPerRow + b) * BlockBytes, BlockBytes);
                 for (int j = 0; j < BlockBytes; j++)
                 {
-                    byte lo = j < count ? Nf4Codebook.Encode(block[j] * inv) : Nf4Codebook.ZeroCode;
-                    byte hi = j + BlockBytes < count ? Nf4Codebook.Encode(block[j + BlockBytes] * inv) : Nf4Codebook.ZeroCode;
+                    byte lo = j < count ? Nf4Codebook.Encode(block[j]) : Nf4Codebook.ZeroCode;
+                    byte hi = j + BlockBytes < count ? Nf4Codebook.Encode(block[j + BlockBytes]) : Nf4Codebook.ZeroCode;
                     codes[j] = (byte)(lo | (hi << 4));
                 }
             }

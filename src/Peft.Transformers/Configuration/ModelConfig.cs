@@ -225,6 +225,7 @@ public sealed class ModelConfig
         // Hugging Face maps T5's "gated-gelu" to the tanh approximation (gelu_new).
         if (gated && act == "gelu") act = "gelu_new";
         int layers = r.RequiredInt("num_layers");
+        var (buckets, maxDistance) = RelativeAttention(r);
         return new ModelConfig(obj)
         {
             Source = r.Source,
@@ -242,13 +243,33 @@ public sealed class ModelConfig
             HiddenActivation = act,
             IsGatedFeedForward = gated,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? true,
-            RelativeAttentionNumBuckets = r.OptionalInt("relative_attention_num_buckets") ?? 32,
-            RelativeAttentionMaxDistance = r.OptionalInt("relative_attention_max_distance") ?? 128,
+            RelativeAttentionNumBuckets = buckets,
+            RelativeAttentionMaxDistance = maxDistance,
             IsEncoderDecoder = true,
             EosTokenIds = r.TokenIds("eos_token_id") ?? [1],
             PadTokenId = r.OptionalInt("pad_token_id") ?? 0,
             DecoderStartTokenId = r.OptionalInt("decoder_start_token_id") ?? 0,
         };
+    }
+
+    /// <summary>
+    /// T5's relative position buckets and max distance. A distance past the exact range (half the
+    /// buckets; the encoder's is half of its half) is bucketed by log(distance / exact) /
+    /// log(max_distance / exact), which needs an exact range of at least 1 and a max distance
+    /// beyond it: otherwise the bucket is NaN or infinite cast to an int, an index far outside the
+    /// table (Hugging Face's model fails the same way), found only at the first forward pass.
+    /// </summary>
+    private static (int Buckets, int MaxDistance) RelativeAttention(FieldReader r)
+    {
+        int buckets = r.OptionalInt("relative_attention_num_buckets") ?? 32;
+        int maxDistance = r.OptionalInt("relative_attention_max_distance") ?? 128;
+        if (buckets < 4)
+            throw new ModelConfigException(r.Source, "relative_attention_num_buckets",
+                $"is {buckets}; T5's relative attention needs at least 4 buckets (an exact and a logarithmic range in each direction).");
+        if (maxDistance <= buckets / 2)
+            throw new ModelConfigException(r.Source, "relative_attention_max_distance",
+                $"is {maxDistance}; it must exceed the exact range relative_attention_num_buckets / 2 = {buckets / 2}, where logarithmic buckets start.");
+        return (buckets, maxDistance);
     }
 
     /// <summary>The config as JSON text, exactly the fields it was read with.</summary>

@@ -68,24 +68,34 @@ public static class AdapterFiles
             used.Add(key);
         }
         // Modules saved with the adapter (a classification head, modules_to_save copies) belong to the PeftModel, which reads them.
-        var (modulesToSave, biases) = SavedWithAdapterIn(folder);
-        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave)
-            && !(biases && k.EndsWith(".bias", StringComparison.Ordinal))).ToList();
+        var (modulesToSave, bias) = SavedWithAdapterIn(folder);
+        var extra = file.Tensors.Keys.Where(k => !used.Contains(k) && !IsModuleToSaveKey(k, modulesToSave) && !IsTrainedBiasKey(k, bias)).ToList();
         if (extra.Count > 0)
             throw new InvalidDataException($"{path}: tensors for modules this model does not have: {string.Join(", ", extra.Take(5))} " +
                 "(does the adapter belong to this base model?).");
     }
 
-    /// <summary>The folder config's modules_to_save list (or null), and whether it trains biases (LoRA's bias "all"/"lora_only").</summary>
-    private static (IReadOnlyList<string>? Modules, bool Biases) SavedWithAdapterIn(string folder)
+    /// <summary>The folder config's modules_to_save list (or null), and its LoRA <c>bias</c> mode (null when absent).</summary>
+    private static (IReadOnlyList<string>? Modules, string? Bias) SavedWithAdapterIn(string folder)
     {
         string path = Path.Combine(folder, ConfigFileName);
-        if (!File.Exists(path)) return (null, false);
+        if (!File.Exists(path)) return (null, null);
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, false);
-        bool biases = ConfigFields.String(doc.RootElement, "bias") is "all" or "lora_only";
-        return (ConfigFields.ModulesToSave(doc.RootElement, "adapter"), biases);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, null);
+        return (ConfigFields.ModulesToSave(doc.RootElement, "adapter"), ConfigFields.String(doc.RootElement, "bias"));
     }
+
+    /// <summary>
+    /// A base parameter LoRA's <c>bias</c> mode trains and saves with the adapter (the PeftModel reads
+    /// it): "lora_only" the biases of the wrapped layers; "all" every parameter whose name contains
+    /// "bias", as PEFT selects them, which takes in T5's relative_attention_bias.weight too.
+    /// </summary>
+    private static bool IsTrainedBiasKey(string key, string? bias) => bias switch
+    {
+        "all" => key.Contains("bias", StringComparison.Ordinal),
+        "lora_only" => key.EndsWith(".bias", StringComparison.Ordinal),
+        _ => false,
+    };
 
     /// <summary>
     /// <see cref="ReadWeights"/> for an adapter already attached to a model: on any failure the

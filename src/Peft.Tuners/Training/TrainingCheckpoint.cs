@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -42,7 +43,7 @@ internal static class TrainingCheckpoint
                 ["total_steps"] = state.TotalSteps,
                 ["seed"] = state.Seed,
                 ["optimizer_steps"] = optimizer.StepCount,
-                ["best_loss"] = state.BestLoss,
+                ["best_loss"] = state.BestLoss is double best ? LossNode(best) : null,
                 ["best_step"] = state.BestStep,
                 ["best_tokens"] = state.BestTokens,
                 ["evaluations_without_improvement"] = state.EvaluationsWithoutImprovement,
@@ -51,6 +52,23 @@ internal static class TrainingCheckpoint
             };
             File.WriteAllText(Path.Combine(temp, StateFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         });
+    }
+
+    /// <summary>
+    /// A loss as JSON: a number, or for NaN and the infinities (an evaluation of diverged weights) the
+    /// string "NaN", "Infinity" or "-Infinity", since JSON numbers have none and writing one throws.
+    /// </summary>
+    private static JsonNode LossNode(double loss) =>
+        double.IsFinite(loss) ? JsonValue.Create(loss) : JsonValue.Create(loss.ToString(CultureInfo.InvariantCulture));
+
+    private static double? ReadLoss(JsonNode? node, string path, string field)
+    {
+        if (node is null) return null;
+        if (node.GetValueKind() != JsonValueKind.String) return node.GetValue<double>();
+        string text = node.GetValue<string>();
+        return text is "NaN" or "Infinity" or "-Infinity"
+            ? double.Parse(text, CultureInfo.InvariantCulture)
+            : throw new InvalidDataException($"{path}: '{field}' is \"{text}\"; expected a number, \"NaN\", \"Infinity\" or \"-Infinity\".");
     }
 
     private static SafeTensorWriteEntry Entry(string name, ReadOnlySpan<float> values, Shape shape) =>
@@ -103,7 +121,7 @@ internal static class TrainingCheckpoint
         }).ToArray() ?? [];
         var state = new State(
             root["step"]!.GetValue<int>(), root["total_steps"]!.GetValue<int>(), root["seed"]!.GetValue<ulong>(),
-            root["best_loss"]?.GetValue<double>(), root["best_step"]?.GetValue<int>(), root["best_tokens"]?.GetValue<long>() ?? 0,
+            ReadLoss(root["best_loss"], statePath, "best_loss"), root["best_step"]?.GetValue<int>(), root["best_tokens"]?.GetValue<long>() ?? 0,
             root["evaluations_without_improvement"]!.GetValue<int>(), randomStates);
         return (state, root["optimizer_steps"]!.GetValue<int>(), m, v);
     }

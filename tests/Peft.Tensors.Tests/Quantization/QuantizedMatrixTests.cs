@@ -72,6 +72,26 @@ public sealed class QuantizedMatrixTests
         Assert.AreEqual(expectedBytes, q.ByteSize);
     }
 
+    /// <summary>
+    /// A row or block so small that its scale has no float reciprocal (1/scale is infinite): zeros
+    /// stay zero and the largest value keeps its sign. Multiplying by the infinite reciprocal gave
+    /// NaN and ±∞, which int8 clamped to -127 and NF4 encoded as -1 (found by QuantizationRoundTripProperties).
+    /// </summary>
+    [TestMethod]
+    public void SubnormalScalesKeepZerosAndSigns()
+    {
+        var w = Tensor.FromArray([0f, 1e-40f, -5e-41f, -0f], 1, 4);
+        var int8 = Int8Matrix.Quantize(w).Dequantize().ToArray();
+        var nf4 = Nf4Matrix.Quantize(w).Dequantize().ToArray();
+        foreach (var (name, d) in new[] { ("int8", int8), ("nf4", nf4) })
+        {
+            Assert.AreEqual(0f, d[0], $"{name}: zero");
+            Assert.AreEqual(0f, d[3], $"{name}: negative zero");
+            Assert.IsGreaterThan(0f, d[1], $"{name}: the largest value stays positive");
+            Assert.IsLessThan(0f, d[2], $"{name}: a negative value stays negative");
+        }
+    }
+
     [TestMethod]
     public void Nf4MemoryIsUnderAThirdOfFloatAndDoubleQuantizationSavesMore()
     {

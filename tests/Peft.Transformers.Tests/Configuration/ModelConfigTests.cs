@@ -78,6 +78,11 @@ public sealed class ModelConfigTests
         "num_attention_heads", "not divisible by num_key_value_heads = 3")]
     [DataRow("""{"model_type":"t5","vocab_size":10,"d_model":8,"num_layers":1,"num_heads":2,"d_kv":4,"d_ff":16,"feed_forward_proj":"swish"}""",
         "feed_forward_proj", "supported")]
+    // Found by CachedGenerationProperties: these T5 configs parsed, then the first forward pass indexed the bias table at int.MinValue.
+    [DataRow("""{"model_type":"t5","vocab_size":10,"d_model":8,"num_layers":1,"num_heads":2,"d_kv":4,"d_ff":16""" +
+        ""","relative_attention_num_buckets":4,"relative_attention_max_distance":2}""", "relative_attention_max_distance", "exceed the exact range")]
+    [DataRow("""{"model_type":"t5","vocab_size":10,"d_model":8,"num_layers":1,"num_heads":2,"d_kv":4,"d_ff":16""" +
+        ""","relative_attention_num_buckets":2}""", "relative_attention_num_buckets", "at least 4 buckets")]
     [DataRow("""not json""", "(root)", "not valid JSON")]
     public void BadFieldsAreNamed(string json, string field, string fragment)
     {
