@@ -32,7 +32,12 @@ for assembly in $assemblies; do sharpfuzz "$bin/$assembly.dll" >/dev/null; done
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 rm -rf "$out/$target"
 # -t: a .NET start plus a slow input on a loaded 2-core machine; hangs beyond it are findings too.
-afl-fuzz -V "$seconds" -t 10000 -m none -i "fuzz/corpora/$target" -o "$out/$target" -- "$dotnet" "$bin/Peft.Fuzz.dll" "$target" >"$out/$target.log" 2>&1 || true
+# /usr/bin/time counts afl-fuzz and the harness it waited for: the CPU seconds the table reports (wall time overstates
+# them when the machine is shared).
+/usr/bin/time -f '%U %S' -o "$out/$target.cpu" \
+  afl-fuzz -V "$seconds" -t 10000 -m none -i "fuzz/corpora/$target" -o "$out/$target" -- "$dotnet" "$bin/Peft.Fuzz.dll" "$target" \
+  >"$out/$target.log" 2>&1 || true
+cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$out/$target.cpu" 2>/dev/null || echo "?")
 
 stats="$out/$target/default/fuzzer_stats"
 value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
@@ -54,4 +59,4 @@ if [ -d "$min" ] && [ -n "$(ls -A "$min")" ]; then
   for f in "$min"/*; do cp "$f" "fuzz/corpora/$target/min-$(sha1sum "$f" | cut -c1-16)"; done
 fi
 
-echo "| $target | $(value run_time) s | $(value execs_done) | $(value execs_per_sec) | $(value bitmap_cvg) | $(value corpus_count) | $crashes | $hangs |"
+echo "| $target | $(value run_time) s | $cpu s | $(value execs_done) | $(value execs_per_sec) | $(value bitmap_cvg) | $(value corpus_count) | $crashes | $hangs |"
