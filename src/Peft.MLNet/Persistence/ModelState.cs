@@ -65,7 +65,7 @@ internal sealed record ModelState(
         var body = state[(state.IndexOf('\n') + 1)..];
         try
         {
-            var json = JsonNode.Parse(body.ToString(), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
+            var json = Peft.Shared.StrictJson.Parse(body.ToString())?.AsObject()
                 ?? throw new InvalidDataException("The saved PEFT state has no settings.");
             var baseModel = json["base_model"]!.AsObject();
             return new ModelState(

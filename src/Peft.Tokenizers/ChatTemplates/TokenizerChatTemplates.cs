@@ -129,7 +129,7 @@ public sealed class TokenizerChatTemplates
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+            return Peft.Shared.StrictJson.Parse(File.ReadAllText(path)) as JsonObject
                 ?? throw new TokenizerFormatException($"{path}: expected a JSON object.");
         }
         catch (JsonException e)

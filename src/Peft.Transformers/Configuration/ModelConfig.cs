@@ -130,7 +130,7 @@ public sealed class ModelConfig
         try
         {
             // Duplicate keys fail here, as invalid JSON, rather than later when a field is first read.
-            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, AllowDuplicateProperties = false }) as JsonObject
+            obj = Peft.Shared.StrictJson.Parse(json, allowTrailingCommas: true) as JsonObject
                 ?? throw new ModelConfigException(source, "(root)", "is not a JSON object.");
         }
         catch (JsonException ex)
