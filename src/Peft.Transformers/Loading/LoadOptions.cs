@@ -15,7 +15,11 @@ public sealed record LoadOptions
     /// <summary>
     /// Quantize the linear layers of the transformer blocks on load (the base model is frozen).
     /// Embeddings, the LM head and norms stay float. A folder saved quantized loads quantized
-    /// whatever this says.
+    /// whatever this says. <see cref="QuantizationFormat.BFloat16"/> and <see cref="QuantizationFormat.Float16"/>
+    /// keep those weights 16-bit in memory instead (half of float32): a checkpoint already in that dtype keeps its bits,
+    /// F32 (or the other 16-bit dtype) is rounded to nearest even; products widen them exactly to float32. Biases,
+    /// embeddings, norms and the LM head stay float32 (with <see cref="QuantizeLmHead"/> the head's product reads a
+    /// 16-bit copy). Saving such a model writes those weights as plain BF16/F16 tensors.
     /// </summary>
     public QuantizationFormat Quantization { get; init; }
 
