@@ -72,13 +72,13 @@ public sealed class ParameterSet
             throw new InvalidDataException($"{checkpoint.Folder}: the checkpoint lacks '{name}', which the model needs.");
         var info = checkpoint.GetInfo(source);
         var expected = p.StoredShape;
-        if (!info.Shape.AsSpan().SequenceEqual(expected))
-            throw new InvalidDataException(
-                $"{checkpoint.Folder}: tensor '{source}' has shape {info.ShapeText} but the model (from config.json) needs [{string.Join(", ", expected)}].");
         if (info.DType is not (SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16))
             throw new InvalidDataException(
                 $"{checkpoint.Folder}: {format} weights were asked for, but tensor '{source}' has dtype {info.DType}; " +
                 "16-bit loading reads F32, F16 or BF16 tensors only (a quantized int8/NF4 folder loads in its own format).");
+        if (!info.Shape.AsSpan().SequenceEqual(expected))
+            throw new InvalidDataException(
+                $"{checkpoint.Folder}: tensor '{source}' has shape {info.ShapeText} but the model (from config.json) needs [{string.Join(", ", expected)}].");
         int rows = p.Tensor.Shape[0], columns = p.Tensor.Shape[1];
         bool transposed = p.Layout == StoredLayout.TransposedConv1D;
         HalfMatrix matrix;
