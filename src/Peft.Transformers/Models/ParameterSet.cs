@@ -28,7 +28,7 @@ public sealed class ParameterSet
     /// <summary>Weights replaced by quantized matrices, in the order they were replaced.</summary>
     public IReadOnlyList<QuantizedParameter> Quantized => _quantized;
 
-    /// <summary>Bytes held by the weights: 4 per float value plus the quantized matrices' codes and scales.</summary>
+    /// <summary>Bytes held by the weights: 4 per float value plus the quantized matrices' codes and scales (16-bit ones: 2 per value).</summary>
     public long ResidentBytes => 4 * ElementCount + _quantized.Sum(q => q.Matrix.ByteSize);
 
     /// <summary>
