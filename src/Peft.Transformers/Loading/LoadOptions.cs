@@ -36,7 +36,8 @@ public sealed record LoadOptions
     /// With <see cref="Quantization"/>: also multiply by a quantized copy of the LM head (decoder-only
     /// models). The float head (tied to the embeddings in GPT-2) stays for token lookups and the
     /// chunked loss; the copy makes decoding read a quarter (int8) of the head's bytes per token, at
-    /// the price of approximate logits. Not stored when saving: pass it again when loading.
+    /// the price of approximate logits, or half (BFloat16/Float16: exact when the checkpoint's head is
+    /// already in that dtype). Not stored when saving: pass it again when loading.
     /// </summary>
     public bool QuantizeLmHead { get; init; }
 }

@@ -209,6 +209,33 @@ public sealed class HalfPrecisionModelTests
     }
 
     [TestMethod]
+    [DataRow("gpt2_base", SafeTensorDType.BF16)]
+    [DataRow("llama_base", SafeTensorDType.F16)]
+    public void A16BitLmHeadCopyOfA16BitCheckpointGivesTheFloat32Logits(string caseName, SafeTensorDType dtype)
+    {
+        // The head's values came from the file's 16-bit ones, so its 16-bit copy holds them exactly: only summation order differs.
+        string folder = SixteenBitCheckpoint.Write(BaseFolder(caseName), dtype);
+        try
+        {
+            var options = new LoadOptions { Quantization = FormatOf(dtype), QuantizeLmHead = true };
+            var model = ModelLoader.LoadCausal(folder, options);
+            Assert.AreEqual(FormatOf(dtype), model.QuantizedHead!.Format);
+            Assert.AreEqual(2L * model.QuantizedHead.Rows * model.QuantizedHead.Columns, model.QuantizedHead.ByteSize);
+            foreach (var (reference, half) in new[] { (Run(caseName, folder, null).Logits, Run(caseName, folder, options).Logits),
+                         (RunFewRows(caseName, folder, null), RunFewRows(caseName, folder, options)) })
+            {
+                var (maxAbs, maxLogit) = Difference(reference, half);
+                TestContext.WriteLine($"{caseName} {dtype} with a 16-bit head: max |Δlogit| {maxAbs:G3} (max |logit| {maxLogit:G3})");
+                Assert.IsLessThanOrEqualTo(1e-5 * maxLogit + 1e-5, maxAbs);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void UnsupportedDtypesAndOutOfRangeValuesFailWithClearMessages()
     {
         using var c = new HfCase("gpt2_base");
