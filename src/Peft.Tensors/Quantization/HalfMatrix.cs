@@ -62,7 +62,8 @@ public sealed class HalfMatrix : QuantizedMatrix
     /// <exception cref="ArgumentException">As for <see cref="FromBits"/>, or the byte count is odd.</exception>
     public static HalfMatrix FromBytes(QuantizationFormat format, int rows, int columns, ReadOnlySpan<byte> bytes, bool storedTransposed = false)
     {
-        if (bytes.Length % 2 != 0) throw new ArgumentException($"HalfMatrix.FromBytes: {bytes.Length} bytes is not a whole number of 16-bit values.", nameof(bytes));
+        if (bytes.Length % 2 != 0)
+            throw new ArgumentException($"HalfMatrix.FromBytes: {bytes.Length} bytes is not a whole number of 16-bit values.", nameof(bytes));
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("HalfMatrix.FromBytes reads little-endian data on a little-endian CPU only.");
         return FromBits(format, rows, columns, MemoryMarshal.Cast<byte, ushort>(bytes), storedTransposed);
     }

@@ -44,7 +44,8 @@ public static class ModelLoader
         if (options is { QuantizeLmHead: true })
         {
             if (options.Quantization == QuantizationFormat.None)
-                throw new ArgumentException("LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8, Nf4, BFloat16 or Float16) to say the format.", nameof(options));
+                throw new ArgumentException(
+                    "LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8, Nf4, BFloat16 or Float16) to say the format.", nameof(options));
             model.QuantizeHead(options.Quantization, options.DoubleQuantization);
         }
         return model;

@@ -40,7 +40,9 @@ public sealed class HalfMatrixTests
             }
             for (int i = 0; i < bits.Length; i++)
             {
-                float expected = format == QuantizationFormat.BFloat16 ? BitConverter.Int32BitsToSingle(bits[i] << 16) : (float)BitConverter.UInt16BitsToHalf(bits[i]);
+                float expected = format == QuantizationFormat.BFloat16
+                    ? BitConverter.Int32BitsToSingle(bits[i] << 16)
+                    : (float)BitConverter.UInt16BitsToHalf(bits[i]);
                 Assert.AreEqual(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(widened[i]),
                     $"{format} 0x{bits[i]:X4} (avx512 {avx512}): expected {expected:R} got {widened[i]:R}");
             }

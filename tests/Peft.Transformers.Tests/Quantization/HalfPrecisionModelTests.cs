@@ -21,7 +21,8 @@ public sealed class HalfPrecisionModelTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static QuantizationFormat FormatOf(SafeTensorDType dtype) => dtype == SafeTensorDType.BF16 ? QuantizationFormat.BFloat16 : QuantizationFormat.Float16;
+    private static QuantizationFormat FormatOf(SafeTensorDType dtype) =>
+        dtype == SafeTensorDType.BF16 ? QuantizationFormat.BFloat16 : QuantizationFormat.Float16;
 
     private static bool IsT5(string caseName) => caseName.StartsWith("t5", StringComparison.Ordinal);
 
@@ -105,7 +106,9 @@ public sealed class HalfPrecisionModelTests
                 Assert.AreEqual(format, m.Format);
                 CollectionAssert.AreEqual(reference.Layers[i].Weight.ToArray(), m.Dequantize().ToArray(), $"{half.Layers[i].Name}: widened values");
                 string name = reference.Layers[i].Weight.Name!;
-                var stored = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(weights.GetBytes(weights.Contains(name) ? name : name["transformer.".Length..]));
+                // GPT2 checkpoints may name weights without the "transformer." prefix.
+                string stored16 = weights.Contains(name) ? name : name["transformer.".Length..];
+                var stored = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(weights.GetBytes(stored16));
                 var expected = HalfMatrix.FromBits(format, m.Rows, m.Columns, stored, storedTransposed: caseName.StartsWith("gpt2", StringComparison.Ordinal));
                 CollectionAssert.AreEqual(expected.Bits.ToArray(), m.Bits.ToArray(), $"{half.Layers[i].Name}: bits as stored");
                 Assert.AreEqual(2L * m.Rows * m.Columns, m.ByteSize, "two bytes per weight");
@@ -175,7 +178,8 @@ public sealed class HalfPrecisionModelTests
             var again = Run(caseName, saved, options);
             CollectionAssert.AreEqual(first.Logits, again.Logits, "16-bit logits after a save and reload");
             for (int i = 0; i < first.Layers.Count; i++)
-                CollectionAssert.AreEqual(((HalfMatrix)first.Layers[i].QuantizedWeight!).Bits.ToArray(), ((HalfMatrix)again.Layers[i].QuantizedWeight!).Bits.ToArray());
+                CollectionAssert.AreEqual(((HalfMatrix)first.Layers[i].QuantizedWeight!).Bits.ToArray(),
+                    ((HalfMatrix)again.Layers[i].QuantizedWeight!).Bits.ToArray(), first.Layers[i].Name);
             CollectionAssert.AreEqual(Run(caseName, source, null).Logits, Run(caseName, saved, null).Logits, "float32 logits of the saved copy");
         }
         finally
@@ -199,7 +203,8 @@ public sealed class HalfPrecisionModelTests
         if (IsT5(caseName))
         {
             var gen = new Seq2SeqGenerator(ModelLoader.LoadSeq2Seq(c.BaseFolder, load));
-            CollectionAssert.AreEqual(gen.GenerateGreedy(ids, mask, options with { UseCache = false }).ToArray(), gen.GenerateGreedy(ids, mask, options).ToArray());
+            CollectionAssert.AreEqual(gen.GenerateGreedy(ids, mask, options with { UseCache = false }).ToArray(),
+                gen.GenerateGreedy(ids, mask, options).ToArray());
             return;
         }
         var causal = new CausalGenerator(ModelLoader.LoadCausal(c.BaseFolder, load));

@@ -60,7 +60,8 @@ public sealed class HalfPrecisionProperties
                         loaded = ModelLoader.LoadCausal(folder.FullName, options);
                     }
                     Assert.DoesNotContain("quantization_config", File.ReadAllText(Path.Combine(folder.FullName, "config.json")));
-                    CollectionAssert.AreEqual(model.Parameters.Quantized.Select(q => q.Name).ToArray(), loaded.Parameters.Quantized.Select(q => q.Name).ToArray());
+                    CollectionAssert.AreEqual(model.Parameters.Quantized.Select(q => q.Name).ToArray(),
+                        loaded.Parameters.Quantized.Select(q => q.Name).ToArray(), "16-bit weights");
                     for (int i = 0; i < model.Parameters.Quantized.Count; i++)
                         CollectionAssert.AreEqual(((HalfMatrix)model.Parameters.Quantized[i].Matrix).Bits.ToArray(),
                             ((HalfMatrix)loaded.Parameters.Quantized[i].Matrix).Bits.ToArray(), model.Parameters.Quantized[i].Name);
