@@ -75,7 +75,8 @@ public static unsafe class QuantizedGemm
 #if NET9_0_OR_GREATER
             if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py); return; }
 #endif
-            if (isa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
+            // The 16-bit kernels run on every CPU (AVX-512 or portable): only a forced tile path skips them.
+            if (t_forcedIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
             {
                 HalfForward(m, px, half, py);
                 return;
@@ -101,7 +102,7 @@ public static unsafe class QuantizedGemm
         if (m == 0) return;
         fixed (float* pdy = dy, pdx = dx)
         {
-            if (ActiveIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
+            if (t_forcedIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
             {
                 HalfBackward(m, pdy, half, pdx);
                 return;
