@@ -241,6 +241,31 @@ public sealed class HalfPrecisionModelTests
     }
 
     [TestMethod]
+    [DataRow("gpt2_base")]
+    [DataRow("llama_base")]
+    public void SequenceClassifierOnA16BitBaseGivesTheFloat32Logits(string caseName)
+    {
+        string folder = SixteenBitCheckpoint.Write(BaseFolder(caseName), SafeTensorDType.BF16);
+        try
+        {
+            using var c = new HfCase(caseName);
+            using var scope = new TensorScope();
+            var reference = ModelLoader.LoadSequenceClassifier(folder, numLabels: 3, seed: 4);
+            var half = ModelLoader.LoadSequenceClassifier(folder, numLabels: 3, new LoadOptions { Quantization = QuantizationFormat.BFloat16 }, seed: 4);
+            Assert.IsTrue(half.LinearLayers.All(l => l.QuantizedWeight is HalfMatrix), "every backbone linear layer is 16-bit");
+            var ids = c.Ints("input.input_ids");
+            var mask = c.Ints("input.attention_mask");
+            var (maxAbs, maxLogit) = Difference(reference.Forward(inputIds: ids, attentionMask: mask).Logits.ToArray(),
+                half.Forward(inputIds: ids, attentionMask: mask).Logits.ToArray());
+            Assert.IsLessThanOrEqualTo(1e-5 * maxLogit + 1e-5, maxAbs);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void UnsupportedDtypesAndOutOfRangeValuesFailWithClearMessages()
     {
         using var c = new HfCase("gpt2_base");
