@@ -16,14 +16,16 @@ internal static class CliOptions
 
     public static Option<string> Quantize() => new Option<string>("--quantize")
     {
-        Description = "quantize the base's linear layers on load",
-        HelpName = "int8|nf4",
-    }.AcceptOnlyFromAmong("int8", "nf4");
+        Description = "quantize the base's linear layers on load (bf16|f16: keep them 16-bit, a 16-bit checkpoint's bits as they are)",
+        HelpName = "int8|nf4|bf16|f16",
+    }.AcceptOnlyFromAmong("int8", "nf4", "bf16", "f16");
 
     public static QuantizationFormat Format(string? text) => text switch
     {
         "int8" => QuantizationFormat.Int8,
         "nf4" => QuantizationFormat.Nf4,
+        "bf16" => QuantizationFormat.BFloat16,
+        "f16" => QuantizationFormat.Float16,
         _ => QuantizationFormat.None,
     };
 

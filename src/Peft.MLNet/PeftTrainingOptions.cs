@@ -29,7 +29,10 @@ public abstract class PeftTrainingOptions
     /// </summary>
     public MLTokenizerOptions? TokenizerSpecialTokens { get; set; }
 
-    /// <summary>Quantize the base's linear layers on load (QLoRA-style: int8 or NF4; the adapter stays float).</summary>
+    /// <summary>
+    /// Quantize the base's linear layers on load (QLoRA-style: int8 or NF4; the adapter stays float), or keep them 16-bit
+    /// (BFloat16, Float16).
+    /// </summary>
     public QuantizationFormat Quantization { get; set; }
 
     /// <summary>

@@ -73,6 +73,33 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    [DataRow("gpt2_base", "bf16")]
+    [DataRow("llama_base", "f16")]
+    [DataRow("t5_base", "bf16")]
+    public void GenerateOnA16BitBaseRunsAndAnUnknownFormatIsRefused(string caseName, string format)
+    {
+        string inputs = InputsFrom(caseName, "input_ids", "attention_mask");
+        string sequences = Temp("seq.safetensors");
+        try
+        {
+            var (code, error) = Run("generate", "--model", Fixture(caseName, "base"), "--inputs", inputs, "--greedy", "--max-new-tokens", "8",
+                "--quantize", format, "--out", sequences);
+            Assert.AreEqual(0, code, error);
+            using var expected = SafeTensorsFile.Open(Fixture(caseName, "expected.safetensors"));
+            using var seq = SafeTensorsFile.Open(sequences);
+            // The weights are rounded to 16 bits, which moves logits by ~1e-4 (F16) to ~1e-3 (BF16): the fixtures' greedy tokens stay.
+            CollectionAssert.AreEqual(expected.ReadInt32("generate.ids"), seq.ReadInt32("sequences"), $"{caseName} --quantize {format}");
+            (code, error) = Run("generate", "--model", Fixture(caseName, "base"), "--inputs", inputs, "--quantize", "fp8", "--out", sequences);
+            Assert.AreEqual(2, code);
+            StringAssert.Contains(error, "bf16");
+        }
+        finally
+        {
+            foreach (var f in new[] { inputs, sequences }) File.Delete(f);
+        }
+    }
+
+    [TestMethod]
     public void BadUsageAndInputExitWithCodeTwoAndOneLine()
     {
         string model = Fixture("gpt2_base", "base");

@@ -8,8 +8,9 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
 /// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
-/// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 6), and the
-/// fallback dequantizes one tile at a time into a per-thread buffer for the float GEMM.
+/// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 6, 16-bit weights
+/// for M ≤ 8 forward and backward, AVX-512 or portable), and the fallback dequantizes (16-bit: widens) one tile at a time
+/// into a per-thread buffer for the float GEMM.
 /// </summary>
 public static unsafe class QuantizedGemm
 {
@@ -74,6 +75,12 @@ public static unsafe class QuantizedGemm
 #if NET9_0_OR_GREATER
             if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py); return; }
 #endif
+            // The 16-bit kernels run on every CPU (AVX-512 or portable): only a forced tile path skips them.
+            if (t_forcedIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
+            {
+                HalfForward(m, px, half, py);
+                return;
+            }
             if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= Nf4SmallMKernel.RowsPerPass && Nf4DirectSupported)
             {
                 Nf4SmallForward(m, px, nf4, py);
@@ -95,6 +102,11 @@ public static unsafe class QuantizedGemm
         if (m == 0) return;
         fixed (float* pdy = dy, pdx = dx)
         {
+            if (t_forcedIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
+            {
+                HalfBackward(m, pdy, half, pdx);
+                return;
+            }
             var task = TileBackwardTask.ForCurrentThread;
             task.Set(m, pdy, w, pdx);
             RunChunks(task, w.Columns, TileColumns, (long)m * w.Rows * w.Columns >= (1L << 21) || (long)w.Rows * w.Columns >= ParallelElements);
@@ -130,6 +142,30 @@ public static unsafe class QuantizedGemm
         }
     }
 #endif
+
+    private static void HalfForward(int m, float* x, HalfMatrix w, float* y)
+    {
+        fixed (ushort* bits = w.BitArray)
+        {
+            var task = HalfForwardTask.ForCurrentThread;
+            task.M = m; task.X = x; task.W = bits; task.K = w.Columns; task.Y = y; task.N = w.Rows;
+            task.BFloat16 = w.Format == QuantizationFormat.BFloat16; task.Avx512 = HalfDotKernel.UseAvx512;
+            RunChunks(task, w.Rows, 4, (long)w.Rows * w.Columns >= ParallelElements);
+            task.X = null; task.Y = null; task.W = null;
+        }
+    }
+
+    private static void HalfBackward(int m, float* dy, HalfMatrix w, float* dx)
+    {
+        fixed (ushort* bits = w.BitArray)
+        {
+            var task = HalfBackwardTask.ForCurrentThread;
+            task.M = m; task.Dy = dy; task.W = bits; task.K = w.Columns; task.Dx = dx; task.N = w.Rows;
+            task.BFloat16 = w.Format == QuantizationFormat.BFloat16; task.Avx512 = HalfDotKernel.UseAvx512;
+            RunChunks(task, w.Columns, HalfDotKernel.StripColumns, (long)w.Rows * w.Columns >= ParallelElements);
+            task.Dy = null; task.Dx = null; task.W = null;
+        }
+    }
 
     private static void Nf4SmallForward(int m, float* x, Nf4Matrix w, float* y)
     {
@@ -219,6 +255,49 @@ public static unsafe class QuantizedGemm
             Nf4SmallMKernel.Multiply(M, X, Ldx, W!, Codes, start, end, Y, W!.Rows);
     }
 
+    private sealed class HalfForwardTask : ChunkedTask
+    {
+        [ThreadStatic] private static HalfForwardTask? t_instance;
+        public static HalfForwardTask ForCurrentThread => t_instance ??= new HalfForwardTask();
+
+        public int M, K, N;
+
+        // Chosen on the calling thread, so a path a test forces there reaches the workers too.
+        public bool BFloat16, Avx512;
+        public float* X, Y;
+        public ushort* W;
+
+        protected override void Run(int start, int end)
+        {
+            if (BFloat16) HalfDotKernel.MultiplyTransposed<BFloat16Widening>(M, X, K, W, start, end, Y, N, Avx512);
+            else HalfDotKernel.MultiplyTransposed<Float16Widening>(M, X, K, W, start, end, Y, N, Avx512);
+        }
+    }
+
+    private sealed class HalfBackwardTask : ChunkedTask
+    {
+        [ThreadStatic] private static HalfBackwardTask? t_instance;
+        public static HalfBackwardTask ForCurrentThread => t_instance ??= new HalfBackwardTask();
+
+        public int M, K, N;
+        public bool BFloat16, Avx512;
+        public float* Dy, Dx;
+        public ushort* W;
+
+        protected override void Run(int start, int end)
+        {
+            if (BFloat16) HalfDotKernel.MultiplyAccumulate<BFloat16Widening>(M, Dy, N, W, K, start, end, Dx, Avx512);
+            else HalfDotKernel.MultiplyAccumulate<Float16Widening>(M, Dy, N, W, K, start, end, Dx, Avx512);
+        }
+    }
+
+    /// <summary>Widens a tile of W on this worker the way the calling thread chose (16-bit weights), else dequantizes it.</summary>
+    private static void FillTile(QuantizedMatrix w, int row0, int rows, int col0, int cols, float* t, int ldt, bool avx512)
+    {
+        if (w is HalfMatrix half) half.WidenTile(row0, rows, col0, cols, t, ldt, avx512);
+        else w.DequantizeTile(row0, rows, col0, cols, t, ldt);
+    }
+
     /// <summary>Y[:, rows of the tile] = X · tileᵀ, one dequantized tile of W rows at a time.</summary>
     private sealed class TileForwardTask : ChunkedTask
     {
@@ -228,8 +307,9 @@ public static unsafe class QuantizedGemm
         private int _m;
         private float* _x, _y;
         private QuantizedMatrix? _w;
+        private bool _avx512;
 
-        public void Set(int m, float* x, QuantizedMatrix w, float* y) { _m = m; _x = x; _w = w; _y = y; }
+        public void Set(int m, float* x, QuantizedMatrix w, float* y) { _m = m; _x = x; _w = w; _y = y; _avx512 = HalfDotKernel.UseAvx512; }
 
         protected override void Run(int start, int end)
         {
@@ -242,7 +322,7 @@ public static unsafe class QuantizedGemm
                 for (int j = start; j < end; j += extent)
                 {
                     int rows = Math.Min(extent, end - j);
-                    w.DequantizeTile(j, rows, 0, k, t, k);
+                    FillTile(w, j, rows, 0, k, t, k, _avx512);
                     // Nested inside a worker-pool piece, the GEMM runs on this thread only.
                     Gemm.Multiply(false, true, _m, rows, k, 1f, new ReadOnlySpan<float>(_x, _m * k), k,
                         new ReadOnlySpan<float>(t, rows * k), k, 0f, new Span<float>(_y + j, (_m - 1) * n + rows), n);
@@ -260,8 +340,9 @@ public static unsafe class QuantizedGemm
         private int _m;
         private float* _dy, _dx;
         private QuantizedMatrix? _w;
+        private bool _avx512;
 
-        public void Set(int m, float* dy, QuantizedMatrix w, float* dx) { _m = m; _dy = dy; _w = w; _dx = dx; }
+        public void Set(int m, float* dy, QuantizedMatrix w, float* dx) { _m = m; _dy = dy; _w = w; _dx = dx; _avx512 = HalfDotKernel.UseAvx512; }
 
         protected override void Run(int start, int end)
         {
@@ -274,7 +355,7 @@ public static unsafe class QuantizedGemm
                 for (int c = start; c < end; c += extent)
                 {
                     int cols = Math.Min(extent, end - c);
-                    w.DequantizeTile(0, n, c, cols, t, cols);
+                    FillTile(w, 0, n, c, cols, t, cols, _avx512);
                     Gemm.Multiply(false, false, _m, cols, n, 1f, new ReadOnlySpan<float>(_dy, _m * n), n,
                         new ReadOnlySpan<float>(t, n * cols), cols, 1f, new Span<float>(_dx + c, (_m - 1) * k + cols), k);
                 }

@@ -18,10 +18,11 @@ public abstract class QuantizedMatrix
 
     /// <summary>
     /// Quantizes a float [out, in] weight to <paramref name="format"/> (<see cref="Int8Matrix"/> or
-    /// <see cref="Nf4Matrix"/>, the latter optionally with double-quantized scales).
+    /// <see cref="Nf4Matrix"/>, the latter optionally with double-quantized scales), or rounds it to nearest even 16-bit
+    /// (<see cref="HalfMatrix"/> for BFloat16 and Float16).
     /// </summary>
     /// <param name="weight">The float weight.</param>
-    /// <param name="format">Int8 or Nf4.</param>
+    /// <param name="format">Int8, Nf4, BFloat16 or Float16.</param>
     /// <param name="doubleQuantization">For NF4: quantize the block scales too.</param>
     /// <param name="what">Names the caller in the error for an unsupported format.</param>
     /// <exception cref="ArgumentException">The format is <see cref="QuantizationFormat.None"/> or unknown.</exception>
@@ -29,7 +30,8 @@ public abstract class QuantizedMatrix
     {
         QuantizationFormat.Int8 => Int8Matrix.Quantize(weight),
         QuantizationFormat.Nf4 => Nf4Matrix.Quantize(weight, doubleQuantization),
-        _ => throw new ArgumentException($"{what}: cannot quantize to format {format}; use Int8 or Nf4.", nameof(format)),
+        QuantizationFormat.BFloat16 or QuantizationFormat.Float16 => HalfMatrix.Round(weight, format),
+        _ => throw new ArgumentException($"{what}: cannot quantize to format {format}; use Int8, Nf4, BFloat16 or Float16.", nameof(format)),
     };
 
     /// <summary>Output features (rows of the [out, in] weight).</summary>

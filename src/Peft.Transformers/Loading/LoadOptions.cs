@@ -15,7 +15,11 @@ public sealed record LoadOptions
     /// <summary>
     /// Quantize the linear layers of the transformer blocks on load (the base model is frozen).
     /// Embeddings, the LM head and norms stay float. A folder saved quantized loads quantized
-    /// whatever this says.
+    /// whatever this says. <see cref="QuantizationFormat.BFloat16"/> and <see cref="QuantizationFormat.Float16"/>
+    /// keep those weights 16-bit in memory instead (half of float32): a checkpoint already in that dtype keeps its bits,
+    /// F32 (or the other 16-bit dtype) is rounded to nearest even; products widen them exactly to float32. Biases,
+    /// embeddings, norms and the LM head stay float32 (with <see cref="QuantizeLmHead"/> the head's product reads a
+    /// 16-bit copy). Saving such a model writes those weights as plain BF16/F16 tensors.
     /// </summary>
     public QuantizationFormat Quantization { get; init; }
 
@@ -32,7 +36,8 @@ public sealed record LoadOptions
     /// With <see cref="Quantization"/>: also multiply by a quantized copy of the LM head (decoder-only
     /// models). The float head (tied to the embeddings in GPT-2) stays for token lookups and the
     /// chunked loss; the copy makes decoding read a quarter (int8) of the head's bytes per token, at
-    /// the price of approximate logits. Not stored when saving: pass it again when loading.
+    /// the price of approximate logits, or half (BFloat16/Float16: exact when the checkpoint's head is
+    /// already in that dtype). Not stored when saving: pass it again when loading.
     /// </summary>
     public bool QuantizeLmHead { get; init; }
 }

@@ -44,7 +44,8 @@ public static class ModelLoader
         if (options is { QuantizeLmHead: true })
         {
             if (options.Quantization == QuantizationFormat.None)
-                throw new ArgumentException("LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8 or Nf4) to say the format.", nameof(options));
+                throw new ArgumentException(
+                    "LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8, Nf4, BFloat16 or Float16) to say the format.", nameof(options));
             model.QuantizeHead(options.Quantization, options.DoubleQuantization);
         }
         return model;
@@ -140,12 +141,29 @@ public static class ModelLoader
                 parameters.ReplaceWithQuantized(name, q);
             }
         }
+        if (stored is null && options.Quantization is QuantizationFormat.BFloat16 or QuantizationFormat.Float16)
+            LoadHalfLayers(checkpoint, parameters, layers, options, aliases, cancellationToken);
         parameters.Load(checkpoint, options, name => IsIgnorable(config, name) || alsoIgnorable?.Invoke(name) == true, aliases, mayBeMissing,
             cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         // A quantized folder keeps the layers it saved float (its excluded modules) as they are.
-        if (stored is null && options.Quantization != QuantizationFormat.None)
+        if (stored is null && options.Quantization is QuantizationFormat.Int8 or QuantizationFormat.Nf4)
             ModelQuantization.Quantize(layers, parameters, options.Quantization, options.DoubleQuantization, options.QuantizationExcludedModules);
+    }
+
+    // 16-bit base: each linear layer's weight goes from the checkpoint's bytes to a HalfMatrix (F16/BF16 bits kept as they
+    // are, F32 rounded to nearest even) without a float copy held in the model. Excluded modules stay float.
+    private static void LoadHalfLayers(CheckpointReader checkpoint, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions options,
+        IReadOnlyDictionary<string, string>? aliases, CancellationToken cancellationToken)
+    {
+        var excluded = options.QuantizationExcludedModules.ToArray();
+        foreach (var layer in layers)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (layer.IsQuantized || ModelQuantization.IsExcluded(layer.Name, excluded)) continue;
+            string name = layer.Weight.Name ?? layer.Name + ".weight";
+            layer.UseQuantizedWeight(parameters.LoadHalf(checkpoint, name, options.Quantization, aliases));
+        }
     }
 
     /// <summary>Builds a zero-weight model of the config's family.</summary>

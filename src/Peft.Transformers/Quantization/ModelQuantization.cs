@@ -8,6 +8,7 @@ namespace Peft.Transformers.Quantization;
 /// <summary>
 /// Quantizes a loaded model's frozen linear layers (those of the transformer blocks; embeddings,
 /// the LM head and norms stay float) and drops their float weights from the model's parameters.
+/// BFloat16 and Float16 round the float weights to nearest even 16-bit values instead.
 /// </summary>
 public static class ModelQuantization
 {
@@ -33,8 +34,9 @@ public static class ModelQuantization
     internal static int Quantize(IReadOnlyList<LinearLayer> layers, ParameterSet parameters, QuantizationFormat format, bool doubleQuantization,
         IEnumerable<string>? excludedModules)
     {
-        if (format is not (QuantizationFormat.Int8 or QuantizationFormat.Nf4))
-            throw new ArgumentException($"ModelQuantization.Quantize: format {format} is not a quantized format; use Int8 or Nf4.", nameof(format));
+        if (format is not (QuantizationFormat.Int8 or QuantizationFormat.Nf4 or QuantizationFormat.BFloat16 or QuantizationFormat.Float16))
+            throw new ArgumentException(
+                $"ModelQuantization.Quantize: format {format} is not a quantized format; use Int8, Nf4, BFloat16 or Float16.", nameof(format));
         var excluded = excludedModules?.ToArray() ?? [];
         int count = 0;
         foreach (var layer in layers)
@@ -56,13 +58,17 @@ public static class ModelQuantization
         return false;
     }
 
-    /// <summary>The quantization config describing a parameter set's quantized weights, or null when all are float.</summary>
+    /// <summary>
+    /// The quantization config describing a parameter set's int8/NF4 weights, or null when there are none (16-bit weights
+    /// are saved as plain F16/BF16 tensors, which need no config).
+    /// </summary>
     internal static QuantizationConfig? Describe(ParameterSet parameters)
     {
-        if (parameters.Quantized.Count == 0) return null;
-        var first = parameters.Quantized[0].Matrix;
+        var quantized = parameters.Quantized.Where(q => q.Matrix is not HalfMatrix).ToList();
+        if (quantized.Count == 0) return null;
+        var first = quantized[0].Matrix;
         bool dq = first is Nf4Matrix { DoubleQuantized: true };
-        foreach (var q in parameters.Quantized)
+        foreach (var q in quantized)
             if (q.Matrix.Format != first.Format || (q.Matrix is Nf4Matrix nf && nf.DoubleQuantized != dq))
                 throw new InvalidOperationException(
                     $"Cannot save a model whose weights mix quantization formats ({first.Format} and {q.Matrix.Format} at '{q.Name}').");

@@ -16,6 +16,7 @@ internal static class QuantizedWeightFile
     public static IEnumerable<string> EntryNames(string name, QuantizedMatrix matrix) => matrix switch
     {
         Int8Matrix => [name, name + "_scale"],
+        HalfMatrix => [name],
         Nf4Matrix { DoubleQuantized: true } => [name, name + "_absmax_codes", name + "_absmax_scales", name + "_absmax_mean"],
         _ => [name, name + "_absmax"],
     };

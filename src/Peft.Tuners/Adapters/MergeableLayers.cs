@@ -42,7 +42,7 @@ internal static class MergeableLayers
     public static void RequireFloatTarget(string method, LinearLayer target)
     {
         if (target.IsQuantized)
-            throw new InvalidOperationException($"{method} on '{target.Name}': the base weight is {target.QuantizedWeight!.Format}-quantized; " +
+            throw new InvalidOperationException($"{method} on '{target.Name}': the base weight is held as {target.QuantizedWeight!.Format}; " +
                 "merging would need a float weight. Keep the adapter unmerged (it runs in float beside the quantized base), " +
                 "or load the base in float32 to merge.");
     }

@@ -71,10 +71,13 @@ internal sealed class ContractRig
     /// </summary>
     public static GenerationOptions Penalized { get; } = Greedy with { RepetitionPenalty = 2f };
 
-    /// <summary>A freshly loaded base of the cell's family with the cell's quantization (frozen; no PeftModel around it).</summary>
-    public static ILanguageModel LoadBase(ContractCase c)
+    /// <summary>
+    /// A freshly loaded base of the cell's family with the cell's quantization (frozen; no PeftModel around it), from the
+    /// fixture base or from <paramref name="folder"/> (e.g. a 16-bit copy of it).
+    /// </summary>
+    public static ILanguageModel LoadBase(ContractCase c, string? folder = null)
     {
-        string folder = Fixtures.Hf($"{MethodMatrix.FamilyName(c.Family)}_base", "base");
+        folder ??= Fixtures.Hf($"{MethodMatrix.FamilyName(c.Family)}_base", "base");
         var options = new LoadOptions { Quantization = c.Quantization };
         ILanguageModel model = c.Family == Transformers.Configuration.ModelFamily.T5
             ? ModelLoader.LoadSeq2Seq(folder, options)
@@ -88,9 +91,9 @@ internal sealed class ContractRig
     private static PeftModel Wrap(ILanguageModel model) => new(model);
 
     /// <summary>Fresh base + PeftModel + the cell's adapter added fresh (seed <see cref="Seed"/>), trainable and active.</summary>
-    public static ContractRig Build(ContractCase c)
+    public static ContractRig Build(ContractCase c, string? baseFolder = null)
     {
-        var baseModel = LoadBase(c);
+        var baseModel = LoadBase(c, baseFolder);
         var model = Wrap(baseModel);
         var adapter = model.AddAdapter(AdapterName, c.Config(), Seed);
         return new ContractRig(c, baseModel, model, adapter);

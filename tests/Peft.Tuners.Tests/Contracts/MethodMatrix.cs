@@ -45,7 +45,7 @@ public sealed record ContractCase(MethodEntry Method, ModelFamily Family, Quanti
 /// No cell is left out: HF PEFT 0.13 allows every one of these methods on decoder-only
 /// (CAUSAL_LM) and encoder-decoder (SEQ_2_SEQ_LM) models (prefix tuning on llama's grouped-query
 /// attention included: PEFT sizes the prefix by the key/value heads), and every method trains on
-/// an int8 or NF4 base (only merging into a quantized base is refused, which the merge contract
+/// an int8, NF4 or BF16 base (only merging into a quantized or 16-bit base is refused, which the merge contract
 /// checks). The fixtures' hf README lists no HF fixture for multitask prompt tuning on llama/t5,
 /// but that is a gap in the reference outputs, not a combination HF forbids.
 /// </remarks>
@@ -89,8 +89,9 @@ public static class MethodMatrix
     /// <summary>The families, each with a tiny fixture base (hf/&lt;family&gt;_base/base).</summary>
     public static IReadOnlyList<ModelFamily> Families { get; } = [ModelFamily.Gpt2, ModelFamily.Llama, ModelFamily.T5];
 
-    /// <summary>How the base is loaded: float, or its linear layers quantized on load.</summary>
-    public static IReadOnlyList<QuantizationFormat> Quantizations { get; } = [QuantizationFormat.None, QuantizationFormat.Int8, QuantizationFormat.Nf4];
+    /// <summary>How the base is loaded: float, or its linear layers quantized (or rounded to 16-bit BF16) on load.</summary>
+    public static IReadOnlyList<QuantizationFormat> Quantizations { get; } =
+        [QuantizationFormat.None, QuantizationFormat.Int8, QuantizationFormat.Nf4, QuantizationFormat.BFloat16];
 
     /// <summary>Every cell: methods × families × quantizations.</summary>
     public static IReadOnlyList<ContractCase> Cases { get; } =

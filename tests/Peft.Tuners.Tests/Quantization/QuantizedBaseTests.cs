@@ -18,7 +18,7 @@ using Peft.Tuners.PromptTuning;
 namespace Peft.Tuners.Tests;
 
 /// <summary>
-/// Every PEFT method on int8 and NF4 bases of the gpt2, llama and t5 fixtures: one training step
+/// Every PEFT method on int8, NF4, BF16 and F16 bases of the gpt2, llama and t5 fixtures: one training step
 /// (finite, non-zero gradients reach only the adapter, the optimizer moves it) and greedy
 /// generation with and without a cache giving the same tokens.
 /// </summary>
@@ -45,7 +45,7 @@ public sealed class QuantizedBaseTests
             "t5_prompt_tuning", "t5_prefix_tuning", "t5_lora", "t5_ia3",
         ];
         foreach (var c in cases)
-            foreach (var format in new[] { QuantizationFormat.Int8, QuantizationFormat.Nf4 })
+            foreach (var format in new[] { QuantizationFormat.Int8, QuantizationFormat.Nf4, QuantizationFormat.BFloat16, QuantizationFormat.Float16 })
                 yield return [c, (int)format];
     }
 
