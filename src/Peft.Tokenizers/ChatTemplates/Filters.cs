@@ -25,7 +25,7 @@ internal static partial class Filters
         ["attr"] = (v, a) => PyOps.GetAttribute(v, Text(a.Get(0, "name"))),
         ["batch"] = Batch,
         ["capitalize"] = (v, _) => PythonText.Capitalize(Text(v)),
-        ["center"] = (v, a) => PyStringFormat.Center(Text(v), (int)Integer(a.Get(0, "width", 80L)), " "),
+        ["center"] = (v, a) => PyStringFormat.Center(Text(v), (int)CheckedWidth(Integer(a.Get(0, "width", 80L)), "center's width"), " "),
         ["count"] = (v, _) => PyOps.Length(v),
         ["d"] = Default,
         ["default"] = Default,
@@ -352,10 +352,16 @@ internal static partial class Filters
         return result;
     }
 
+    private static long CheckedWidth(long width, string what)
+    {
+        TemplateLimits.CheckLength(width, what);
+        return width;
+    }
+
     private static object? Indent(object? value, CallArguments args)
     {
         var width = args.Get(0, "width", 4L);
-        string indentation = width is string w ? w : new string(' ', (int)Integer(width));
+        string indentation = width is string w ? w : new string(' ', (int)Math.Max(CheckedWidth(Integer(width), "indent's width"), 0));
         bool first = PyOps.Truthy(args.Get(1, "first", false));
         bool blank = PyOps.Truthy(args.Get(2, "blank", false));
         // jinja2 appends "\n" to the value itself: anything but a string fails (Undefined with its own message).

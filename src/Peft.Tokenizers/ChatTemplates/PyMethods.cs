@@ -43,6 +43,14 @@ internal static class PyMethods
 
     private static readonly object Missing = new();
 
+    /// <summary>A padding method's width (negative: none), checked before a string that wide is built.</summary>
+    private static int Width(CallArguments args, string method)
+    {
+        long width = IntArgument(args, 0, "width", 0);
+        TemplateLimits.CheckLength(width, $"{method}()'s width");
+        return (int)Math.Max(width, 0);
+    }
+
     private static long IntArgument(CallArguments args, int index, string name, long fallback) => args.Get(index, name) switch
     {
         null => fallback,
@@ -83,10 +91,10 @@ internal static class PyMethods
         "isupper" => Method(name, _ => s.Any(char.IsUpper) && !s.Any(char.IsLower)),
         "islower" => Method(name, _ => s.Any(char.IsLower) && !s.Any(char.IsUpper)),
         "istitle" => Method(name, _ => s.Any(char.IsLetter) && PythonText.Title(s) == s),
-        "zfill" => Method(name, a => ZFill(s, (int)IntArgument(a, 0, "width", 0))),
-        "center" => Method(name, a => PyStringFormat.Center(s, (int)IntArgument(a, 0, "width", 0), OptionalString(a, 1, "fillchar") ?? " ")),
-        "ljust" => Method(name, a => s.PadRight((int)Math.Max(IntArgument(a, 0, "width", 0), 0), (OptionalString(a, 1, "fillchar") ?? " ")[0])),
-        "rjust" => Method(name, a => s.PadLeft((int)Math.Max(IntArgument(a, 0, "width", 0), 0), (OptionalString(a, 1, "fillchar") ?? " ")[0])),
+        "zfill" => Method(name, a => ZFill(s, Width(a, name))),
+        "center" => Method(name, a => PyStringFormat.Center(s, Width(a, name), OptionalString(a, 1, "fillchar") ?? " ")),
+        "ljust" => Method(name, a => s.PadRight(Width(a, name), (OptionalString(a, 1, "fillchar") ?? " ")[0])),
+        "rjust" => Method(name, a => s.PadLeft(Width(a, name), (OptionalString(a, 1, "fillchar") ?? " ")[0])),
         "removeprefix" => Method(name, a => RequiredString(a, 0, "prefix", name) is var p && s.StartsWith(p, StringComparison.Ordinal) ? s[p.Length..] : s),
         "removesuffix" => Method(name, a =>
             RequiredString(a, 0, "suffix", name) is var p && p.Length > 0 && s.EndsWith(p, StringComparison.Ordinal) ? s[..^p.Length] : s),
@@ -138,6 +146,10 @@ internal static class PyMethods
 
     public static string Replace(string s, string old, string replacement, long count)
     {
+        // At most one replacement per character (or between characters, for an empty old): bounded before anything is built.
+        long most = old.Length == 0 ? s.Length + 1L : s.Length / old.Length;
+        if (replacement.Length > old.Length)
+            TemplateLimits.CheckRepeat(replacement.Length - old.Length, count < 0 ? most : Math.Min(count, most), "the result of replace()");
         if (count < 0) return old.Length == 0 ? InsertEverywhere(s, replacement, -1) : s.Replace(old, replacement, StringComparison.Ordinal);
         if (old.Length == 0) return InsertEverywhere(s, replacement, count);
         var sb = new StringBuilder();
@@ -196,6 +208,7 @@ internal static class PyMethods
 
     private static string ZFill(string s, int width)
     {
+        TemplateLimits.CheckLength(width, "zfill()'s width");
         if (s.Length >= width) return s;
         int signLength = s.Length > 0 && s[0] is '+' or '-' ? 1 : 0;
         return s[..signLength] + new string('0', width - s.Length) + s[signLength..];

@@ -364,6 +364,7 @@ internal static class PyOps
 
     private static object Repeat(object? sequence, long times)
     {
+        TemplateLimits.CheckRepeat(sequence is string text ? text.Length : AsSequence(sequence)!.Count, times, "a repetition with '*'");
         if (sequence is string s)
         {
             var sb = new StringBuilder();

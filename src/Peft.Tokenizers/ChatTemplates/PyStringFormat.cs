@@ -8,6 +8,7 @@ internal static class PyStringFormat
 {
     public static string Center(string s, int width, string fill)
     {
+        TemplateLimits.CheckLength(width, "center()'s width");
         int length = PythonText.Length(s);
         if (width <= length) return s;
         int margin = width - length;
@@ -161,6 +162,14 @@ internal static class PyStringFormat
         return value;
     }
 
+    // A width or precision in a spec, which sizes the string made: checked before anything that long is built.
+    private static int SpecNumber(string digits, string what)
+    {
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value)) value = long.MaxValue;
+        TemplateLimits.CheckLength(value, what);
+        return (int)value;
+    }
+
     // A format spec: [[fill]align][sign][#][0][width][,][.precision][type] (format()) or %-style flags.
     private static string ApplySpec(object? value, string spec, bool percentStyle)
     {
@@ -196,7 +205,7 @@ internal static class PyStringFormat
         }
         int widthStart = i;
         while (i < spec.Length && char.IsDigit(spec[i])) i++;
-        int width = i > widthStart ? int.Parse(spec[widthStart..i], CultureInfo.InvariantCulture) : 0;
+        int width = i > widthStart ? SpecNumber(spec[widthStart..i], "a format width") : 0;
         bool thousands = i < spec.Length && spec[i] == ',';
         if (thousands) i++;
         int precision = -1;
@@ -204,7 +213,7 @@ internal static class PyStringFormat
         {
             int start = ++i;
             while (i < spec.Length && char.IsDigit(spec[i])) i++;
-            precision = int.Parse(spec[start..i], CultureInfo.InvariantCulture);
+            precision = SpecNumber(spec[start..i], "a format precision");
         }
         char type = i < spec.Length ? spec[i] : '\0';
 

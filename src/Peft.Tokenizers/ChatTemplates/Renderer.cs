@@ -11,6 +11,7 @@ internal sealed class Renderer
     // Python stops a recursive jinja2 macro somewhere between 150 and 200 levels (its recursion limit is 1000 frames).
     private const int MaxDepth = 200;
     private int _depth;
+    private long _steps;
 
     public static string Render(IReadOnlyList<Stmt> template, Dictionary<string, object?> globals)
     {
@@ -39,6 +40,7 @@ internal sealed class Renderer
         foreach (var statement in body)
         {
             var flow = Execute(statement, scope, output);
+            if (output.Length > TemplateLimits.MaxLength) TemplateLimits.CheckLength(output.Length, "the rendered text");
             if (flow != Flow.Normal) return flow;
         }
         return Flow.Normal;
@@ -46,6 +48,7 @@ internal sealed class Renderer
 
     private Flow Execute(Stmt statement, Scope scope, StringBuilder output)
     {
+        Step();
         switch (statement)
         {
             case TextStmt text:
@@ -142,6 +145,7 @@ internal sealed class Renderer
         var context = new LoopContext(items, depth, recurse);
         for (int i = 0; i < items.Count; i++)
         {
+            Step();
             context.Index0 = i;
             // jinja2 gives each iteration fresh local variables: a "set" in the body does not carry to the next one.
             var iteration = new Scope(scope);
@@ -150,6 +154,13 @@ internal sealed class Renderer
             if (Execute(loop.Body, iteration, output) == Flow.Break) break;
         }
         if (items.Count == 0) Execute(loop.Else, new Scope(scope), output);
+    }
+
+    // Counts statements run and loop iterations (an empty loop body runs none), so nested loops cannot run for hours.
+    private void Step()
+    {
+        if (++_steps > TemplateLimits.MaxSteps)
+            throw new ChatTemplateException($"the template ran more than {TemplateLimits.MaxSteps:N0} statements and loop iterations (a runaway template?).");
     }
 
     private void EnterNested()
