@@ -24,11 +24,20 @@ internal sealed class OrtGpt2 : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        // ORT's pool spins while waiting for work (its default, kept for the real measurement); on a loaded machine the
+        // spinning threads compete with everything else, so PEFT_ORT_SPIN=0 turns it off for a second look.
+        if (!Spinning) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        // PEFT_ORT_OPTIMIZED=DIR writes the graphs as ORT optimized them (to see which fusions applied).
+        if (Environment.GetEnvironmentVariable("PEFT_ORT_OPTIMIZED") is { Length: > 0 } dump)
+            options.OptimizedModelFilePath = Path.Combine(dump, "optimized_" + Path.GetFileName(path));
         _session = new InferenceSession(path, options);
         (_layers, _heads, _headDim, Vocab) = (layers, heads, headDim, vocab);
     }
 
     public int Vocab { get; }
+
+    /// <summary>Whether ORT's intra-op threads spin (default) or not (environment PEFT_ORT_SPIN=0).</summary>
+    public static bool Spinning => Environment.GetEnvironmentVariable("PEFT_ORT_SPIN") != "0";
 
     /// <summary>Buffers for a case of <paramref name="batch"/> rows and up to <paramref name="capacity"/> positions.</summary>
     public KeyValueBuffers NewCache(int batch, int capacity) => new(2 * _layers, batch, _heads, _headDim, capacity);

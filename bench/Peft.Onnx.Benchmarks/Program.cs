@@ -33,6 +33,8 @@ static int[] Prompt(int batch, int length)
 }
 
 var cases = new List<BenchCase>();
+// Warm-up outputs by case name, so an int8 row can also be set against its fp32 row.
+var warmOutputs = new Dictionary<string, (object Ours, object Ort)>();
 foreach (int batch in new[] { 1, 8 })
     foreach (int length in new[] { 32, 128, 512 })
     {
@@ -42,6 +44,15 @@ foreach (int batch in new[] { 1, 8 })
             () => (tokens / oursFp32.Prefill(p, batch, length, out var l), l),
             () => (tokens / ortFp32.Prefill(p, batch, length, out var l), l),
             (a, b) => Agreement.Logits((float[])a, (float[])b, vocab)));
+        if (length != 128) continue;
+        // int8 prefill at one length: its speed, and its logit error against each engine's own fp32 (same prompt).
+        string fp32Name = cases[^1].Name;
+        cases.Add(new BenchCase($"prefill int8 b{batch} × {length}",
+            () => (tokens / oursInt8.Prefill(p, batch, length, out var l), l),
+            () => (tokens / ortInt8.Prefill(p, batch, length, out var l), l),
+            (a, b) => Agreement.Logits((float[])a, (float[])b, vocab) + (warmOutputs.TryGetValue(fp32Name, out var f)
+                ? $"; vs own fp32: ours {Agreement.Logits((float[])a, (float[])f.Ours, vocab)}, ORT {Agreement.Logits((float[])b, (float[])f.Ort, vocab)}"
+                : "")));
     }
 foreach (var (label, ours, ort) in new[] { ("fp32", oursFp32, ortFp32), ("int8", oursInt8, ortInt8) })
     foreach (int batch in new[] { 1, 8 })
@@ -49,16 +60,21 @@ foreach (var (label, ours, ort) in new[] { ("fp32", oursFp32, ortFp32), ("int8",
         int[] p = Prompt(batch, DecodePrompt);
         // Decode rate: the tokens after the first (which the prefill produces) over the time they took.
         double tokens = batch * (NewTokens - 1);
+        string fp32Name = $"decode fp32 b{batch} ({DecodePrompt}+{NewTokens})";
         cases.Add(new BenchCase($"decode {label} b{batch} ({DecodePrompt}+{NewTokens})",
             () => ours.Generate(p, batch, DecodePrompt, NewTokens) is var r ? (tokens / r.DecodeSeconds, r.Ids) : default,
             () => ort.Generate(p, batch, DecodePrompt, NewTokens) is var r ? (tokens / r.DecodeSeconds, r.Ids) : default,
-            (a, b) => Agreement.Ids((int[][])a, (int[][])b)));
+            (a, b) => Agreement.Ids((int[][])a, (int[][])b) + (label == "int8" && warmOutputs.TryGetValue(fp32Name, out var f)
+                // How soon each engine's int8 leaves its own fp32 ids: random weights give flat logits, so argmax flips early.
+                ? $"; vs own fp32: ours {Agreement.Ids((int[][])a, (int[][])f.Ours)}, ORT {Agreement.Ids((int[][])b, (int[][])f.Ort)}"
+                : "")));
     }
 cases.RemoveAll(c => !c.Name.Contains(filter, StringComparison.Ordinal));
 
 string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 string loadBefore = Load();
-Console.WriteLine($"{folder}: ORT {OrtVersion.Text}, {rounds} rounds after a warm-up, 2 threads each; load average {loadBefore}");
+Console.WriteLine($"{folder}: ORT {OrtVersion.Text}, {rounds} rounds after a warm-up, 2 threads each" +
+    $" (ORT spinning {(OrtGpt2.Spinning ? "on" : "off")}); load average {loadBefore}");
 for (int round = 0; round <= rounds; round++)
 {
     foreach (var c in cases)
@@ -67,6 +83,7 @@ for (int round = 0; round <= rounds; round++)
         var (ortRate, ortOut) = c.Ort();
         if (round == 0)
         {
+            warmOutputs[c.Name] = (oursOut, ortOut);
             c.Check = c.Compare(oursOut, ortOut);
             Console.WriteLine($"warm-up {c.Name}: {c.Check}");
             continue;
