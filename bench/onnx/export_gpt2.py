@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Export a GPT-2 folder written by Peft.MLNet (config.json + model.safetensors) to ONNX for the ORT comparison.
 
-Usage: /usr/bin/python3 bench/onnx/export_gpt2.py FOLDER [--opset 17] [--check]
+Usage: /usr/bin/python3 bench/onnx/export_gpt2.py FOLDER [--opset 17]
 
 Writes FOLDER/gpt2.onnx (fp32) and FOLDER/gpt2_int8.onnx (every weight MatMul int8, LM head included).
 One graph serves prefill and decode:
