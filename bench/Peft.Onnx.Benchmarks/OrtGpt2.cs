@@ -13,6 +13,7 @@ internal sealed class OrtGpt2 : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _run = new();
+    private readonly OrtIoBinding _binding;
     private readonly int _layers, _heads, _headDim;
 
     public OrtGpt2(string path, int layers, int heads, int headDim, int vocab)
@@ -31,6 +32,7 @@ internal sealed class OrtGpt2 : IDisposable
         if (Environment.GetEnvironmentVariable("PEFT_ORT_OPTIMIZED") is { Length: > 0 } dump)
             options.OptimizedModelFilePath = Path.Combine(dump, "optimized_" + Path.GetFileName(path));
         _session = new InferenceSession(path, options);
+        _binding = _session.CreateIoBinding();
         (_layers, _heads, _headDim, Vocab) = (layers, heads, headDim, vocab);
     }
 
@@ -52,7 +54,10 @@ internal sealed class OrtGpt2 : IDisposable
         var values = new List<OrtValue>(4 * _layers + 3);
         try
         {
-            using var binding = _session.CreateIoBinding();
+            // One binding for the session's life; each step rebinds the views of that step's buffers.
+            var binding = _binding;
+            binding.ClearBoundInputs();
+            binding.ClearBoundOutputs();
             unsafe
             {
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Int64, [batch, length],
@@ -158,6 +163,7 @@ internal sealed class OrtGpt2 : IDisposable
 
     public void Dispose()
     {
+        _binding.Dispose();
         _run.Dispose();
         _session.Dispose();
     }
