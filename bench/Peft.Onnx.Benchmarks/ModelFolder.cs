@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using Peft.Transformers.Configuration;
+using Peft.Transformers.Loading;
+using Peft.Transformers.Models;
+
+namespace Peft.Onnx.Benchmarks;
+
+/// <summary>The gpt2-small folder both engines read: made once with random weights (seed 1) as bench/Peft.Benchmarks makes it.</summary>
+internal static class ModelFolder
+{
+    public const string Fp32 = "gpt2.onnx", Int8 = "gpt2_int8.onnx";
+
+    public static void Ensure(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, "model.safetensors"))) return;
+        Console.WriteLine($"writing a random-weight gpt2-small to {folder}");
+        var config = ModelConfig.Parse(new JsonObject
+        {
+            ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
+        }.ToJsonString(), "gpt2-small benchmark config");
+        var model = ModelLoader.CreateCausal(config);
+        ModelInitializer.InitializeRandom(model.Parameters, 1);
+        ModelLoader.Save(model, folder);
+    }
+
+    /// <summary>False (with the command that makes them printed) when the ONNX files are missing or older than the weights.</summary>
+    public static bool HasOnnx(string folder)
+    {
+        var weights = File.GetLastWriteTimeUtc(Path.Combine(folder, "model.safetensors"));
+        bool ok = new[] { Fp32, Int8 }.All(f => File.Exists(Path.Combine(folder, f)) && File.GetLastWriteTimeUtc(Path.Combine(folder, f)) >= weights);
+        if (!ok)
+        {
+            Console.WriteLine($"{Fp32} / {Int8} missing (or older than model.safetensors) in {folder}. Make them with:");
+            Console.WriteLine($"  /usr/bin/python3 bench/onnx/export_gpt2.py {folder}");
+            Console.WriteLine("  (needs: DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch python3-onnx)");
+        }
+        return ok;
+    }
+}
