@@ -67,7 +67,7 @@ public sealed class HalfPrecisionProperties
                             ((HalfMatrix)loaded.Parameters.Quantized[i].Matrix).Bits.ToArray(), model.Parameters.Quantized[i].Name);
                     for (int i = 0; i < model.Parameters.All.Count; i++)
                         SameBits.Floats(model.Parameters.All[i].Tensor.Span, loaded.Parameters.All[i].Tensor.Span, model.Parameters.All[i].Name);
-                    SameBits.Floats(Logits(model, spec, prompts), Logits(loaded, spec, prompts), "logits");
+                    SameBits.Floats(TinyModelLogits.Of(model, spec, prompts), TinyModelLogits.Of(loaded, spec, prompts), "logits");
                 }
                 finally
                 {
@@ -107,21 +107,5 @@ public sealed class HalfPrecisionProperties
         if (next >= infinity) return direction * double.PositiveInfinity;
         double value = HalfMatrix.Widen((ushort)next, format);
         return negative ? -value : value;
-    }
-
-    private static float[] Logits(ILanguageModel model, TinyModelSpec spec, RandomPrompts prompts)
-    {
-        var ids = prompts.Ids(spec.Vocab);
-        var mask = prompts.Mask();
-        using (Autograd.NoGrad())
-        using (new TensorScope())
-        {
-            return model switch
-            {
-                CausalLanguageModel causal => causal.Forward(inputIds: ids, attentionMask: mask).Logits.ToArray(),
-                T5Model t5 => t5.Forward(inputIds: ids, attentionMask: mask, labels: ids).Logits.ToArray(),
-                _ => throw new ArgumentException($"Unknown model {model.GetType().Name}.", nameof(model)),
-            };
-        }
     }
 }

@@ -49,7 +49,7 @@ public sealed class QuantizedSaveLoadProperties
                     "float parameters");
                 for (int i = 0; i < model.Parameters.All.Count; i++)
                     SameBits.Floats(model.Parameters.All[i].Tensor.Span, loaded.Parameters.All[i].Tensor.Span, model.Parameters.All[i].Name);
-                SameBits.Floats(Logits(model, spec, prompts), Logits(loaded, spec, prompts), "logits");
+                SameBits.Floats(TinyModelLogits.Of(model, spec, prompts), TinyModelLogits.Of(loaded, spec, prompts), "logits");
             }
             finally
             {
@@ -83,21 +83,5 @@ public sealed class QuantizedSaveLoadProperties
                 break;
         }
         SameBits.Floats(expected.Dequantize().Span, actual.Dequantize().Span, $"{what}: dequantized");
-    }
-
-    private static float[] Logits(ILanguageModel model, TinyModelSpec spec, RandomPrompts prompts)
-    {
-        var ids = prompts.Ids(spec.Vocab);
-        var mask = prompts.Mask();
-        using (Autograd.NoGrad())
-        using (new TensorScope())
-        {
-            return model switch
-            {
-                CausalLanguageModel causal => causal.Forward(inputIds: ids, attentionMask: mask).Logits.ToArray(),
-                T5Model t5 => t5.Forward(inputIds: ids, attentionMask: mask, labels: ids).Logits.ToArray(),
-                _ => throw new ArgumentException($"Unknown model {model.GetType().Name}.", nameof(model)),
-            };
-        }
     }
 }
