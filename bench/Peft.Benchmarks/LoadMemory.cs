@@ -23,16 +23,7 @@ internal static class LoadMemory
             return;
         }
         string folder = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "peft-load-memory-gpt2-small");
-        if (!File.Exists(Path.Combine(folder, "model.safetensors")))
-        {
-            var config = ModelConfig.Parse(new JsonObject
-            {
-                ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
-            }.ToJsonString(), "gpt2-small benchmark config");
-            var model = ModelLoader.CreateCausal(config);
-            ModelInitializer.InitializeRandom(model.Parameters, 1);
-            ModelLoader.Save(model, folder);
-        }
+        Shared.Gpt2SmallFolder.Ensure(folder);
         long fileBytes = new FileInfo(Path.Combine(folder, "model.safetensors")).Length;
         Console.WriteLine($"checkpoint {folder}: model.safetensors {fileBytes / 1048576.0:F0} MiB");
         for (int run = 0; run < 3; run++)

@@ -12,15 +12,7 @@ internal static class ModelFolder
 
     public static void Ensure(string folder)
     {
-        if (File.Exists(Path.Combine(folder, "model.safetensors"))) return;
-        Console.WriteLine($"writing a random-weight gpt2-small to {folder}");
-        var config = ModelConfig.Parse(new JsonObject
-        {
-            ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
-        }.ToJsonString(), "gpt2-small benchmark config");
-        var model = ModelLoader.CreateCausal(config);
-        ModelInitializer.InitializeRandom(model.Parameters, 1);
-        ModelLoader.Save(model, folder);
+        if (Peft.Benchmarks.Shared.Gpt2SmallFolder.Ensure(folder)) Console.WriteLine($"wrote a random-weight gpt2-small to {folder}");
     }
 
     /// <summary>False (with the command that makes them printed) when the ONNX files are missing or older than the weights.</summary>
