@@ -21,7 +21,9 @@ public static class AdapterTarget
 
     private static readonly Lazy<ILanguageModel[]> Bases = new(() =>
     [
-        ModelLoader.LoadCausal(FixtureFolders.Base("gpt2")), ModelLoader.LoadCausal(FixtureFolders.Base("llama")), ModelLoader.LoadSeq2Seq(FixtureFolders.Base("t5")),
+        ModelLoader.LoadCausal(FixtureFolders.Base("gpt2")),
+        ModelLoader.LoadCausal(FixtureFolders.Base("llama")),
+        ModelLoader.LoadSeq2Seq(FixtureFolders.Base("t5")),
     ]);
 
     private static readonly Lazy<byte[]> DefaultWeights =

@@ -21,7 +21,8 @@ public sealed class WriteFailedException : IOException
     }
 
     private WriteFailedException(string path, string cause, Exception innerException, bool hadPrevious)
-        : base($"Could not write {path}: {cause.TrimEnd('.')}. " + (hadPrevious ? $"The previous {path} is unchanged." : "Nothing was left there."), innerException)
+        : base($"Could not write {path}: {cause.TrimEnd('.')}. " + (hadPrevious ? $"The previous {path} is unchanged." : "Nothing was left there."),
+            innerException)
     {
         Path = path;
         Cause = cause;
