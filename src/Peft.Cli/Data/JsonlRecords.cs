@@ -27,6 +27,11 @@ public static class JsonlRecords
                 string what = ex.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.');
                 throw new UsageException($"{at}: not valid JSON at column {(ex.BytePositionInLine ?? 0) + 1}: {what}.");
             }
+            catch (InvalidOperationException ex)
+            {
+                throw new UsageException($"{at}: a key is not text ({ex.Message}).");
+            }
+            RequireText(node, at);
             if (node is not JsonObject obj)
                 throw new UsageException($"{at}: expected a JSON object like {{\"prompt\": ..., \"completion\": ...}}; " +
                     $"got {(node is null ? "null" : DataRecord.Describe(node))}.");
@@ -38,6 +43,39 @@ public static class JsonlRecords
                 obj[field] = value?.DeepClone();
             }
             yield return new DataRecord(obj, at);
+        }
+    }
+
+    /// <summary>
+    /// Reads every string of a row once: the parser checks structure, not the \u escapes inside strings, and a lone
+    /// surrogate (half a character, which Python's json accepts but .NET strings from JSON cannot hold) would otherwise
+    /// fail wherever the field is first read.
+    /// </summary>
+    private static void RequireText(JsonNode? node, DataLocation at)
+    {
+        try
+        {
+            Visit(node);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new UsageException($"{at}: a string is not text ({ex.Message}).");
+        }
+
+        static void Visit(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (_, value) in obj) Visit(value);
+                    break;
+                case JsonArray array:
+                    foreach (var item in array) Visit(item);
+                    break;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    _ = value.GetValue<string>();
+                    break;
+            }
         }
     }
 }
