@@ -31,9 +31,8 @@ public static class AdapterTarget
 
     private static void Parse(byte[] input)
     {
-        int nul = Array.IndexOf(input, (byte)0);
-        byte[] config = nul < 0 ? input : input[..nul];
-        byte[] weights = nul < 0 ? DefaultWeights.Value : input[(nul + 1)..];
+        var (config, fuzzedWeights) = FuzzInput.SplitBytes(input);
+        byte[] weights = fuzzedWeights ?? DefaultWeights.Value;
         FuzzInput.InScratchFolder(folder =>
         {
             File.WriteAllBytes(Path.Combine(folder, AdapterFiles.ConfigFileName), config);

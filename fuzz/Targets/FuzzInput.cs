@@ -14,8 +14,15 @@ internal static class FuzzInput
     /// </summary>
     public static (string First, string? Second) Split(byte[] input)
     {
+        var (first, second) = SplitBytes(input);
+        return (Text(first), second is null ? null : Text(second));
+    }
+
+    /// <summary>The bytes split at the first NUL, as bytes (for a binary second input); the second is null without a NUL.</summary>
+    public static (byte[] First, byte[]? Second) SplitBytes(byte[] input)
+    {
         int nul = Array.IndexOf(input, (byte)0);
-        return nul < 0 ? (Text(input), null) : (Encoding.UTF8.GetString(input, 0, nul), Encoding.UTF8.GetString(input, nul + 1, input.Length - nul - 1));
+        return nul < 0 ? (input, null) : (input[..nul], input[(nul + 1)..]);
     }
 
     /// <summary>Runs <paramref name="use"/> on a fresh scratch folder that is removed afterwards.</summary>

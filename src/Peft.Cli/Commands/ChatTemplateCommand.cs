@@ -82,7 +82,7 @@ internal sealed class ChatTemplateCommand : CliCommand
         JsonObject request;
         try
         {
-            request = JsonNode.Parse(line, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+            request = Peft.Shared.StrictJson.Parse(line) as JsonObject
                 ?? throw new UsageException($"{file}:{number}: expected a JSON object.");
         }
         catch (JsonException ex)

@@ -19,7 +19,7 @@ public static class JsonlRecords
             JsonNode? node;
             try
             {
-                node = JsonNode.Parse(line, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+                node = Peft.Shared.StrictJson.Parse(line);
             }
             catch (JsonException ex)
             {
