@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes one target with afl++ through SharpFuzz, then keeps the minimized corpus and any crashers in the repository.
-#   fuzz/run.sh TARGET [SECONDS]      (default 1800 s: the 30 CPU-minutes per target the fuzz table records)
+#   fuzz/run.sh TARGET [CPU_SECONDS]      (default 1800: the 30 CPU-minutes per target the fuzz table records)
+# The budget is CPU time of the whole process tree, not wall time: on a shared machine a wall-clock run gets less.
 # Needs: afl++ (Debian: apt-get install afl++) and the SharpFuzz instrumenter
 # (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Not run by CI: CI replays the corpora
 # (tests/Peft.Fuzz.Tests). Results: $FUZZ_OUT/TARGET (default ~/peft-fuzz: afl-cmin refuses /tmp); a summary line goes to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: fuzz/run.sh TARGET [SECONDS]}
-seconds=${2:-1800}
+target=${1:?usage: fuzz/run.sh TARGET [CPU_SECONDS]}
+budget=${2:-1800}
 out=${FUZZ_OUT:-$HOME/peft-fuzz}
 mkdir -p "$out"
 dotnet=$(command -v dotnet)  # afl-cmin wants the program as a path
@@ -33,9 +34,10 @@ export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT
 rm -rf "$out/$target"
 # -t: a .NET start plus a slow input on a loaded 2-core machine; hangs beyond it are findings too.
 # CPU seconds of afl-fuzz and every process under it (the harness runs inputs in a child that afl never waits for, so
-# rusage misses it): the process tree under afl-fuzz sampled every 2 s, the largest reading of each process summed. Wall time overstates the
-# CPU time when the machine is shared.
-afl-fuzz -V "$seconds" -t 10000 -m none -i "fuzz/corpora/$target" -o "$out/$target" -- "$dotnet" "$bin/Peft.Fuzz.dll" "$target" \
+# rusage misses it): the process tree under afl-fuzz sampled every 2 s, the largest reading of each process summed.
+# afl stops on SIGINT once the budget is spent (its wall limit -V is only a backstop: 20x the budget).
+cpu_total() { awk '{ if ($2 > best[$1]) best[$1] = $2 } END { for (p in best) total += best[p]; printf "%.0f", total }' "$out/$target.cpu"; }
+afl-fuzz -V "$((budget * 20))" -t 10000 -m none -i "fuzz/corpora/$target" -o "$out/$target" -- "$dotnet" "$bin/Peft.Fuzz.dll" "$target" \
   >"$out/$target.log" 2>&1 &
 afl=$!
 : >"$out/$target.cpu"
@@ -44,10 +46,11 @@ while kill -0 "$afl" 2>/dev/null; do
     { parent[$1] = $2; cpu[$1] = $3 }
     END { for (p in parent) { q = p; while (q != "" && q != root && q != 1 && q != 0) q = parent[q]; if (q == root) print p, cpu[p] } }
   ' >>"$out/$target.cpu" || true
+  if [ "$(cpu_total)" -ge "$budget" ]; then kill -INT "$afl" 2>/dev/null || true; break; fi
   sleep 2
 done
 wait "$afl" || true
-cpu=$(awk '{ if ($2 > best[$1]) best[$1] = $2 } END { for (p in best) total += best[p]; printf "%.0f", total }' "$out/$target.cpu")
+cpu=$(cpu_total)
 
 stats="$out/$target/default/fuzzer_stats"
 value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
