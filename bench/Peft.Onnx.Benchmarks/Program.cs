@@ -20,7 +20,7 @@ if (!ModelFolder.HasOnnx(folder)) return 1;
 // Both engines on 2 threads.
 WorkerPool.SetMaxDegree(2);
 var oursFp32 = new OursGpt2(ModelLoader.LoadCausal(folder));
-var oursInt8 = new OursGpt2(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.Int8, QuantizeLmHead = true }));
+var oursInt8 = new OursGpt2(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.Int8 }));
 var config = Peft.Transformers.Configuration.ModelConfig.Load(folder);
 int vocab = config.VocabSize;
 using var ortFp32 = new OrtGpt2(Path.Combine(folder, ModelFolder.Fp32), config.NumLayers, config.NumAttentionHeads, config.HeadDim, vocab);

@@ -41,12 +41,17 @@ public static class ModelLoader
         var config = LoadConfig(folder);
         var model = CreateCausal(config);
         LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model), cancellationToken: cancellationToken);
-        if (options is { QuantizeLmHead: true })
+        // The blocks' format: asked for, or what a folder saved quantized holds.
+        var format = options is { Quantization: not QuantizationFormat.None }
+            ? options.Quantization
+            : model.Parameters.Quantized.Count > 0 ? model.Parameters.Quantized[0].Matrix.Format : QuantizationFormat.None;
+        if (options?.QuantizeLmHead ?? format == QuantizationFormat.Int8)
         {
-            if (options.Quantization == QuantizationFormat.None)
+            if (format == QuantizationFormat.None)
                 throw new ArgumentException(
-                    "LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8, Nf4, BFloat16 or Float16) to say the format.", nameof(options));
-            model.QuantizeHead(options.Quantization, options.DoubleQuantization);
+                    "LoadOptions.QuantizeLmHead needs LoadOptions.Quantization (Int8, Nf4, BFloat16 or Float16) or a folder saved quantized to say the format.",
+                    nameof(options));
+            model.QuantizeHead(format, options?.DoubleQuantization ?? false);
         }
         return model;
     }
