@@ -93,7 +93,10 @@ internal static class CliStats
     /// <summary>The harness in a fresh process of this program: the same cold start the command has.</summary>
     private static (double Prompt, double Decode) Cold(string folder, int batch)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!, ["cli-stats", "child", folder, batch.ToString(CultureInfo.InvariantCulture)])
+        // Under `dotnet run` this program is its apphost; started as `dotnet Peft.Benchmarks.dll` the host needs the dll first.
+        string[] childArgs = ["cli-stats", "child", folder, batch.ToString(CultureInfo.InvariantCulture)];
+        bool viaHost = Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet";
+        var start = new ProcessStartInfo(Environment.ProcessPath!, viaHost ? [typeof(CliStats).Assembly.Location, .. childArgs] : childArgs)
         {
             RedirectStandardOutput = true,
         };

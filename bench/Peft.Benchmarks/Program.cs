@@ -36,6 +36,11 @@ if (args.Length > 0 && args[0] == "quant")
     QuantizedQuickCheck.Run(args);
     return;
 }
+if (args.Length > 0 && args[0] == "cli-startup")
+{
+    CliStartup.Run(args);
+    return;
+}
 if (args.Length > 0 && args[0] == "cli-stats")
 {
     CliStats.Run(args);
