@@ -61,7 +61,10 @@ internal sealed record ComparisonOptions
                 "--filter" => options with { Filter = value },
                 "--threads" => options with { Threads = Positive(key, value) },
                 "--runs" => options with { Runs = Positive(key, value) },
-                "--size" => options with { Size = value is "tiny" or "small" or "gpt2" ? value : throw new ArgumentException("--size is tiny, small or gpt2.") },
+                "--size" => options with
+                {
+                    Size = value is "tiny" or "small" or "gpt2" ? value : throw new ArgumentException("--size is tiny, small or gpt2."),
+                },
                 "--loss" => options with { Loss = value is "chunked" or "full" ? value : throw new ArgumentException("--loss is chunked or full.") },
                 "--torchsharp" => options with { TorchSharpSource = Path.GetFullPath(value) },
                 "--work" => options with { WorkFolder = Path.GetFullPath(value) },
