@@ -62,8 +62,8 @@ string Figure(IEnumerable<double> values, string format, string unit)
     return list.Count == 1 ? $"{f(list[0])}{unit}" : $"{f(RowSamples.Median(list))}{unit} ({f(list.Min())}-{f(list.Max())})";
 }
 Console.WriteLine();
-Console.WriteLine($"Peft.MLNet against libtorch {libtorch} (TorchSharp-cpu 0.107), size {options.Size}, {options.Threads} threads each; " +
-    $"median of {options.Rounds} round medians (range of the rounds). Speed ratio > 1: ours faster; RSS ratio > 1: ours smaller.");
+Console.WriteLine($"Peft.MLNet against libtorch {libtorch} (TorchSharp-cpu 0.107), size {options.Size}, {options.Threads} threads each, " +
+    $"our loss {options.Loss}; median of {options.Rounds} round medians (range of the rounds). Speed ratio > 1: ours faster; RSS ratio > 1: ours smaller.");
 Console.WriteLine();
 Console.WriteLine("| row | this project | libtorch (TorchSharp) | speed ratio | peak RSS ours | peak RSS TorchSharp | RSS ratio |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
