@@ -1,7 +1,5 @@
-using System.Text.Json.Nodes;
 using Peft.Tensors;
 using Peft.Tensors.Optimizers;
-using Peft.Transformers.Configuration;
 using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
 using Peft.Transformers.Quantization;
@@ -17,7 +15,7 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// One PEFT training step (forward, backward, AdamW on the adapter only) on a gpt2-small-shaped
-/// model (12 layers, d=768, vocab 50257, random weights) at batch 4 × 128, the setting of
+/// model (12 layers, d=768, vocab 50257, random weights) at batch 4 × 128 unless told otherwise, the setting of
 /// ../shared/bench/torch_gpt_peft.py: prefix 20 tokens, LoRA r=8 on c_attn, and the other methods.
 /// </summary>
 internal sealed class PeftTrainingStep
@@ -31,38 +29,41 @@ internal sealed class PeftTrainingStep
     private readonly bool _chunkedLoss;
 
     public PeftTrainingStep(string method, bool checkpointing = false, bool chunkedLoss = false,
-        Peft.Tensors.Quantization.QuantizationFormat quantization = Peft.Tensors.Quantization.QuantizationFormat.None)
+        Peft.Tensors.Quantization.QuantizationFormat quantization = Peft.Tensors.Quantization.QuantizationFormat.None,
+        int batch = Batch, int length = Length, BenchModelShape? shape = null)
     {
+        if (batch < 1 || length < 2) throw new ArgumentException($"Batch must be at least 1 and length at least 2; got {batch} × {length}.");
         _chunkedLoss = chunkedLoss;
-        var config = ModelConfig.Parse(new JsonObject
-        {
-            ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
-        }.ToJsonString(), "gpt2-small benchmark config");
-        var baseModel = ModelLoader.CreateCausal(config);
+        shape ??= BenchModelShape.Gpt2;
+        var baseModel = ModelLoader.CreateCausal(shape.Config());
+        BaseParameters = baseModel.Parameters.ElementCount;
         ModelInitializer.InitializeRandom(baseModel.Parameters, 1);
         if (quantization != Peft.Tensors.Quantization.QuantizationFormat.None) ModelQuantization.Quantize(baseModel, quantization);
         _model = new PeftModel(baseModel);
-        _model.AddAdapter(method, Config(method), seed: 2);
+        _model.AddAdapter(method, Config(method, shape.Embedding), seed: 2);
         if (_model[method] is LoraAdapter lora) foreach (var l in lora.Layers) l.B.Span.Fill(0.01f);
         baseModel.GradientCheckpointing = checkpointing;
         _optimizer = new AdamW(_model.TrainableParameters, 1e-3f);
         var r = new Random(1);
-        _ids = IntTensor.FromArray(Enumerable.Range(0, Batch * Length).Select(_ => r.Next(50257)).ToArray(), Batch, Length);
+        _ids = IntTensor.FromArray(Enumerable.Range(0, batch * length).Select(_ => r.Next(shape.Vocabulary)).ToArray(), batch, length);
     }
 
     public static string[] Methods => ["prefix", "lora", "prompt", "p_tuning", "ia3"];
 
-    private static IPeftConfig Config(string method) => method switch
+    private static IPeftConfig Config(string method, int embedding) => method switch
     {
         "prefix" => new PrefixTuningConfig { NumVirtualTokens = 20 },
         "lora" => new LoraConfig { R = 8, LoraAlpha = 16, TargetModules = TargetModules.FromNames("c_attn") },
         "prompt" => new PromptTuningConfig { NumVirtualTokens = 20 },
-        "p_tuning" => new PTuningConfig { NumVirtualTokens = 20, EncoderHiddenSize = 768 },
+        "p_tuning" => new PTuningConfig { NumVirtualTokens = 20, EncoderHiddenSize = embedding },
         "ia3" => new Ia3Config { TargetModules = TargetModules.FromNames("c_attn", "mlp.c_proj"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") },
         _ => throw new ArgumentException($"Unknown method '{method}'; use one of {string.Join(", ", Methods)}."),
     };
 
     public long TrainableParameters => _model.CountParameters().Trainable;
+
+    /// <summary>Number of the base model's (frozen) parameters.</summary>
+    public long BaseParameters { get; }
 
     /// <summary>Seconds of the forward pass alone, the forward with the tape, and the backward pass (one step each).</summary>
     public (double Inference, double Forward, double Backward) Phases()

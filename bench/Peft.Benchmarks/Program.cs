@@ -21,6 +21,11 @@ if (args.Length > 0 && args[0] == "train-memory")
     PeftTrainingMemory.Run(args);
     return;
 }
+if (args.Length > 0 && args[0] == "json")
+{
+    ComparisonRun.Run(args);
+    return;
+}
 if (args.Length > 0 && args[0] == "quality")
 {
     AdapterQuality.Run(args);
