@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using Peft.Tensors;
+using Peft.Transformers.Caching;
+using Peft.Transformers.Generation;
+using Peft.Transformers.Models;
+
+namespace Peft.Llama.Benchmarks;
+
+/// <summary>
+/// Our side, as bench/Peft.Onnx.Benchmarks runs it: CausalGenerator's greedy generation timed with CliStats' split
+/// after the first token, and for the correctness check one forward of the prompt into a fresh DynamicCache.
+/// </summary>
+internal sealed class OursGpt2(CausalLanguageModel model)
+{
+    private readonly CausalGenerator _generator = new(model);
+
+    /// <summary>The last position's logits of a forward over [batch, length] prompts, per row.</summary>
+    public float[] FirstLogits(int[] prompt, int batch, int length)
+    {
+        var ids = IntTensor.FromArray(prompt, batch, length);
+        int vocab = model.Config.VocabSize;
+        var lastLogits = new float[batch * vocab];
+        var cache = new DynamicCache(model.CacheLayoutFor(batch), length);
+        using (Autograd.NoGrad())
+        using (new TensorScope())
+        {
+            var logits = model.Forward(inputIds: ids, cache: cache).Logits;
+            for (int b = 0; b < batch; b++)
+                logits.Span.Slice(((b * length) + length - 1) * vocab, vocab).CopyTo(lastLogits.AsSpan(b * vocab, vocab));
+        }
+        return lastLogits;
+    }
+
+    /// <summary>Greedy generation, no end-of-sequence stop: the new ids [batch][newTokens], the time to the first new
+    /// token (prefill) and the time after it (decode).</summary>
+    public (int[][] Ids, double PrefillSeconds, double DecodeSeconds) Generate(int[] prompt, int batch, int length, int newTokens)
+    {
+        var clock = Stopwatch.StartNew();
+        TimeSpan first = TimeSpan.Zero;
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = newTokens,
+            EosTokenIds = [],
+            StepCompleted = generated =>
+            {
+                if (generated == 1) first = clock.Elapsed;
+            },
+        };
+        var sequences = _generator.GenerateGreedy(IntTensor.FromArray(prompt, batch, length), null, options);
+        double seconds = (clock.Elapsed - first).TotalSeconds;
+        int total = sequences.Shape[1];
+        if (total != length + newTokens) throw new InvalidOperationException($"Generation stopped early: {total - length} of {newTokens} tokens.");
+        var ids = Enumerable.Range(0, batch).Select(b => sequences.Span.Slice(b * total + length, newTokens).ToArray()).ToArray();
+        return (ids, first.TotalSeconds, seconds);
+    }
+}
