@@ -98,7 +98,7 @@ internal sealed class InspectCommand : CliCommand
         }
         if (config.GetRawField("quantization_config") is { } q) Row(table, "quantization", q.ToJsonString());
         Row(table, "files", string.Join(", ", Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal)
-            .Select(f => $"{Path.GetFileName(f)} {Size(new FileInfo(f).Length)}")));
+            .Select(f => $"{Path.GetFileName(f)} {Size(ResolvedFile.Info(f).Length)}")));
         Row(table, "tokenizer", File.Exists(Path.Combine(folder, "tokenizer.json")) ? "tokenizer.json" : "none (no tokenizer.json)");
         Row(table, "chat template", ChatTemplate(folder));
     }
@@ -151,7 +151,7 @@ internal sealed class InspectCommand : CliCommand
         if (File.Exists(weights))
         {
             using var file = Transformers.SafeTensors.SafeTensorsFile.Open(weights);
-            Row(table, "trainable parameters", $"{file.Tensors.Values.Sum(i => i.ElementCount):N0} in {file.Tensors.Count} tensors ({Size(new FileInfo(weights).Length)})");
+            Row(table, "trainable parameters", $"{file.Tensors.Values.Sum(i => i.ElementCount):N0} in {file.Tensors.Count} tensors ({Size(ResolvedFile.Info(weights).Length)})");
         }
         else Row(table, "trainable parameters", $"none: no {AdapterFiles.WeightsFileName}");
         if (LabelList.TryRead(folder) is { } labels) Row(table, "labels", string.Join(", ", labels));

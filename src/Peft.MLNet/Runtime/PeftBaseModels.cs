@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Peft.Tokenizers;
 using Peft.Tokenizers.Interop;
+using Peft.Transformers.Loading;
 using MLTokenizer = Microsoft.ML.Tokenizers.Tokenizer;
 
 namespace Peft.MLNet.Runtime;
@@ -96,8 +97,10 @@ public static class PeftBaseModels
     internal static string HashOf(string folder)
     {
         var files = BaseModelReference.DefiningFiles(folder);
-        var stamp = files.Select(File.GetLastWriteTimeUtc).Max();
-        string key = folder + "|" + string.Join("|", files.Select(f => new FileInfo(f).Length));
+        // Sizes and times of the files links point to (a hub-cache folder is links into its blob store).
+        var targets = files.Select(ResolvedFile.Info).ToList();
+        var stamp = targets.Select(f => f.LastWriteTimeUtc).Max();
+        string key = folder + "|" + string.Join("|", targets.Select(f => f.Length));
         if (HashCache.TryGetValue(key, out var cached) && cached.Stamp == stamp) return cached.Hash;
         string hash = BaseModelReference.HashOf(folder);
         HashCache[key] = (stamp, hash);

@@ -60,7 +60,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public static SafeTensorsFile Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var info = new FileInfo(path);
+        // The target's size: a hub-cache folder's files are links into its blob store.
+        var info = Loading.ResolvedFile.Info(path);
         if (!info.Exists) throw new FileNotFoundException($"Safetensors file not found: {path}", path);
         long length = info.Length;
         if (length < 8)
