@@ -174,6 +174,24 @@ public sealed class TokenizerBehaviourTests
         Assert.IsNull(Tokenizer.TryLoad(Path.GetTempPath()));
     }
 
+    /// <summary>
+    /// Unigram fuses consecutive unknown characters into one unk token that keeps their text (as the Rust library does), at
+    /// the start, between pieces and at the end; a 100,000-character unknown stretch is one token too (it was built by
+    /// appending a character at a time, quadratic: an afl input of 32 KB took 3 s).
+    /// </summary>
+    [TestMethod]
+    public void UnigramFusesUnknownStretchesIntoOneTokenWithTheirText()
+    {
+        var tokenizer = Tokenizer.FromJson(
+            "{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"<unk>\", 0], [\"a\", -1], [\"b\", -2]]}}", "unigram.json");
+        string stretch = new('q', 100_000);
+        string text = "xyab" + stretch + "a" + "zz";
+        var encoded = tokenizer.Encode(text, addSpecialTokens: false);
+        CollectionAssert.AreEqual(new[] { 0, 1, 2, 0, 1, 0 }, encoded.Ids.ToArray());
+        CollectionAssert.AreEqual(new[] { "xy", "a", "b", stretch, "a", "zz" }, encoded.Tokens.ToArray());
+        CollectionAssert.AreEqual(new[] { (0, 2), (2, 3), (3, 4), (4, 100_004), (100_004, 100_005), (100_005, 100_007) }, encoded.Offsets.ToArray());
+    }
+
     [TestMethod]
     public void SpecialTokenIdsComeFromTheTokenizerConfig()
     {
