@@ -82,14 +82,11 @@ internal static class CliStartup
         double wall = clock.Elapsed.TotalMilliseconds;
         if (process.ExitCode != 0) throw new InvalidOperationException($"peft failed ({process.ExitCode}): {error}");
         return new Sample(wall, Milliseconds(error, "load time"), Milliseconds(error, "prompt eval time"), Milliseconds(error, "peft: eval time"),
-            Rate(error, "peft: eval time"));
+            CliStats.Rate(error, "peft: eval time"));
     }
 
     private static string StatsLine(string stats, string name) => stats.Split('\n').Single(l => l.Contains(name, StringComparison.Ordinal));
 
     private static double Milliseconds(string stats, string name) =>
         double.Parse(Regex.Match(StatsLine(stats, name), @"=\s*([\d.]+) ms").Groups[1].Value, CultureInfo.InvariantCulture);
-
-    private static double Rate(string stats, string name) =>
-        double.Parse(Regex.Match(StatsLine(stats, name), @"([\d.]+) tokens/s").Groups[1].Value, CultureInfo.InvariantCulture);
 }

@@ -122,7 +122,7 @@ internal static class CliStats
         return (Rate(error, "prompt eval time"), Rate(error, "peft: eval time"));
     }
 
-    private static double Rate(string stats, string line)
+    internal static double Rate(string stats, string line)
     {
         string text = stats.Split('\n').Single(l => l.Contains(line, StringComparison.Ordinal));
         return double.Parse(Regex.Match(text, @"([\d.]+) tokens/s").Groups[1].Value, CultureInfo.InvariantCulture);

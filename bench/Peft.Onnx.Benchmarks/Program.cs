@@ -1,4 +1,5 @@
 using System.Globalization;
+using Peft.Benchmarks.Shared;
 using Peft.Onnx.Benchmarks;
 using Peft.Tensors.Quantization;
 using Peft.Tensors.Threading;

@@ -4,11 +4,12 @@ using Peft.Transformers.Caching;
 using Peft.Transformers.Generation;
 using Peft.Transformers.Models;
 
-namespace Peft.Onnx.Benchmarks;
+namespace Peft.Benchmarks.Shared;
 
 /// <summary>
-/// Our side of each case, done as bench/Peft.Benchmarks does it: prefill is PrefillThroughput's forward into a fresh
-/// DynamicCache; decode is CausalGenerator's greedy generation timed with CliStats' split after the first token.
+/// Our side of the engine comparisons (ONNX Runtime, llama.cpp; linked source): prefill is one forward of the prompts
+/// into a fresh DynamicCache, as PrefillThroughput does; generation is CausalGenerator's greedy generation timed with
+/// CliStats' split after the first token.
 /// </summary>
 internal sealed class OursGpt2(CausalLanguageModel model)
 {
@@ -34,8 +35,18 @@ internal sealed class OursGpt2(CausalLanguageModel model)
         return seconds;
     }
 
-    /// <summary>Greedy generation, no end-of-sequence stop; the new ids [batch][newTokens] and the time after the first token.</summary>
-    public (int[][] Ids, double DecodeSeconds) Generate(int[] prompt, int batch, int length, int newTokens)
+    /// <summary>The last position's logits of a forward over [batch, length] prompts, per row.</summary>
+    public float[] FirstLogits(int[] prompt, int batch, int length)
+    {
+        Prefill(prompt, batch, length, out var lastLogits);
+        return lastLogits;
+    }
+
+    /// <summary>
+    /// Greedy generation, no end-of-sequence stop: the new ids [batch][newTokens], the time to the first new token
+    /// (prefill) and the time after it (decode).
+    /// </summary>
+    public (int[][] Ids, double PrefillSeconds, double DecodeSeconds) Generate(int[] prompt, int batch, int length, int newTokens)
     {
         var clock = Stopwatch.StartNew();
         TimeSpan first = TimeSpan.Zero;
@@ -53,6 +64,6 @@ internal sealed class OursGpt2(CausalLanguageModel model)
         int total = sequences.Shape[1];
         if (total != length + newTokens) throw new InvalidOperationException($"Generation stopped early: {total - length} of {newTokens} tokens.");
         var ids = Enumerable.Range(0, batch).Select(b => sequences.Span.Slice(b * total + length, newTokens).ToArray()).ToArray();
-        return (ids, seconds);
+        return (ids, first.TotalSeconds, seconds);
     }
 }
