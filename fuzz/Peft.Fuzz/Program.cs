@@ -22,12 +22,24 @@ if (args is ["replay", string name, .. var files])
 if (args is [string only])
 {
     var target = FuzzTargets.Named(only);
+    // SharpFuzz reports an escaping exception to afl as a crash without showing it; PEFT_FUZZ_LOG=FILE keeps each one
+    // (with the input's SHA-1) for inputs that crash under afl but not on replay.
+    string? log = Environment.GetEnvironmentVariable("PEFT_FUZZ_LOG");
     // Out of process: afl's forkserver starts this once and feeds inputs on stdin, each run in a fresh child.
     Fuzzer.OutOfProcess.Run(stream =>
     {
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
-        target.Run(buffer.ToArray());
+        byte[] input = buffer.ToArray();
+        try
+        {
+            target.Run(input);
+        }
+        catch (Exception e) when (log is not null)
+        {
+            File.AppendAllText(log, $"--- {Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(input))}\n{e}\n");
+            throw;
+        }
     });
     return 0;
 }

@@ -66,4 +66,24 @@ public sealed class LoraAdapterTests
         Assert.ThrowsExactly<AdapterConfigException>(() => LoraAdapter.Load(Fixtures.Hf("llama_lora", "adapter"), model.LinearLayers));
         Assert.ThrowsExactly<FileNotFoundException>(() => LoraAdapter.Load(Path.GetTempPath(), model.LinearLayers));
     }
+
+    /// <summary>
+    /// An integer field holding anything but a whole number is an error naming the field (afl: "r": false threw
+    /// InvalidOperationException from JsonElement.TryGetInt32, and 1.5 a FormatException); absent or null takes the default.
+    /// </summary>
+    [TestMethod]
+    [DataRow("false")]
+    [DataRow("\"8\"")]
+    [DataRow("1.5")]
+    [DataRow("1e12")]
+    public void AnIntegerFieldThatIsNoWholeNumberIsNamed(string value)
+    {
+        static LoraConfig Parse(string r) => LoraConfig.FromJson(
+            System.Text.Json.JsonDocument.Parse($"{{\"peft_type\": \"LORA\", \"r\": {r}, \"target_modules\": [\"c_attn\"]}}").RootElement);
+        var ex = Assert.ThrowsExactly<AdapterConfigException>(() => Parse(value));
+        StringAssert.Contains(ex.Message, "'r' must be a whole number");
+        StringAssert.Contains(ex.Message, value);
+        Assert.AreEqual(8, Parse("null").R);
+        Assert.AreEqual(4, Parse("4").R);
+    }
 }

@@ -309,7 +309,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
         if (!e.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new SafeTensorsFormatException(path, $"entry '{name}' has no [begin, end] data_offsets.");
-        if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        // TryGetInt64 throws on a value that is not a number at all, so the kind comes first.
+        if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+            || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw new SafeTensorsFormatException(path, $"entry '{name}' has invalid data_offsets {off}.");
         if (end > dataLength)
             throw new SafeTensorsFormatException(path, $"entry '{name}' data_offsets end {end} is past the {dataLength}-byte data section (truncated file?).");

@@ -13,8 +13,17 @@ internal static class ConfigFields
     /// <summary>Fields every PEFT config carries.</summary>
     private static readonly string[] Common = ["peft_type", "task_type", "inference_mode", "base_model_name_or_path", "revision", "auto_mapping"];
 
-    public static int? Int(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    /// <summary>An integer field: null when absent or null; anything but a whole number that fits an int is an error naming it.</summary>
+    /// <exception cref="AdapterConfigException">The field holds something else (false, "8", 1.5, 1e12).</exception>
+    public static int? Int(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        // TryGetInt32 throws on a value that is not a number at all, so the kind comes first (afl: "r": false).
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int value)) return value;
+        throw new AdapterConfigException($"adapter_config.json: '{name}' must be a whole number; got {Shorten(v.GetRawText())}.");
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
     public static string? String(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -84,7 +84,7 @@ public sealed record LoraConfig : IModulesToSaveConfig
     /// <summary>Reads a LORA adapter_config.json object.</summary>
     public static LoraConfig FromJson(JsonElement root, Action<string>? warn = null)
     {
-        int r = root.TryGetProperty("r", out var rv) && rv.TryGetInt32(out int ri) ? ri : 8;
+        int r = ConfigFields.Int(root, "r") ?? 8;
         if (!root.TryGetProperty("target_modules", out var tm) || tm.ValueKind == JsonValueKind.Null)
             throw new AdapterConfigException("LoRA config: 'target_modules' is required (a list of module names or a regular expression).");
         string biasName = root.TryGetProperty("bias", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "none";

@@ -100,6 +100,8 @@ public sealed class SafeTensorsTests
         12, "overlapping")]
     [DataRow("{\"a\":{\"dtype\":\"F32\",", 8, "not valid JSON")]
     [DataRow("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,8]}}", 8, "invalid shape")]
+    [DataRow("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[false,8]}}", 8, "invalid data_offsets")]
+    [DataRow("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,\"8\"]}}", 8, "invalid data_offsets")]
     public void CorruptHeadersFailWithAClearMessage(string header, int dataBytes, string expected)
     {
         var ex = Assert.ThrowsExactly<SafeTensorsFormatException>(() => SafeTensorsFile.FromBytes(Image(header, dataBytes), "bad.safetensors"));
