@@ -343,7 +343,8 @@ internal sealed class Lexer
         if (escapeAt + digits >= text.Length ||
             !int.TryParse(text.AsSpan(escapeAt + 1, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
             throw Error("truncated \\" + text[escapeAt] + " escape in string literal", at);
-        if (code > 0x10FFFF) throw Error("illegal Unicode character in string literal", at);
+        // Eight hex digits parse as a two's-complement int: \UFFFFFFFF is -1 (afl), as illegal as anything past U+10FFFF.
+        if (code is < 0 or > 0x10FFFF) throw Error("illegal Unicode character in string literal", at);
         // Python allows a lone surrogate here; .NET strings can hold one too.
         if (code is >= 0xD800 and <= 0xDFFF) sb.Append((char)code);
         else sb.Append(char.ConvertFromUtf32(code));

@@ -430,8 +430,14 @@ internal static class PyOps
         if (!IsNumber(a) || !IsNumber(b)) throw Unsupported("** or pow()", a, b);
         if (IsInteger(a) && IsInteger(b) && AsLong(b) >= 0)
         {
+            // By squaring: a loop per unit of the exponent never ended for 1 ** 111111111113111111 (afl). Any base but
+            // 0 and ±1 overflows long within 63 squarings (the render reports it).
             long result = 1, x = AsLong(a);
-            for (long e = AsLong(b); e > 0; e--) result = checked(result * x);
+            for (long e = AsLong(b); e > 0; e >>= 1)
+            {
+                if ((e & 1) != 0) result = checked(result * x);
+                if (e > 1) x = checked(x * x);
+            }
             return result;
         }
         return Math.Pow(AsDouble(a), AsDouble(b));

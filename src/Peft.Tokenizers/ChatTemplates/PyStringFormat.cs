@@ -244,7 +244,7 @@ internal static class PyStringFormat
                 break;
             case 'c':
                 numeric = false;
-                body = value is string cs ? cs : char.ConvertFromUtf32((int)AsInteger(value));
+                body = value is string cs ? cs : Character(AsInteger(value));
                 break;
             case 'r' or 'a':
                 numeric = false;
@@ -283,4 +283,11 @@ internal static class PyStringFormat
 
     private static double AsFloat(object? value) =>
         PyOps.IsNumber(value) ? PyOps.AsDouble(value) : throw new ChatTemplateException($"must be real number, not {PyOps.TypeName(value)}");
+
+    /// <summary>Python's %c of an integer: any code point below 0x110000, a lone surrogate included.</summary>
+    private static string Character(long code)
+    {
+        if (code is < 0 or > 0x10FFFF) throw new ChatTemplateException("%c arg not in range(0x110000)");
+        return code is >= 0xD800 and <= 0xDFFF ? ((char)code).ToString() : char.ConvertFromUtf32((int)code);
+    }
 }

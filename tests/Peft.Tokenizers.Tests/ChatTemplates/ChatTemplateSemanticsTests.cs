@@ -75,6 +75,11 @@ public sealed class ChatTemplateSemanticsTests
     [DataRow("{{ 10/2 }}", "5.0")]
     [DataRow("{{ 2**10 }}", "1024")]
     [DataRow("{{ 2**-1 }}", "0.5")]
+    [DataRow("{{ 1 ** 111111111113111111 }}", "1")]
+    [DataRow("{{ (-1) ** 111111111113111111 }}", "-1")]
+    [DataRow("{{ 0 ** 111111111113111111 }}", "0")]
+    [DataRow("{{ 3 ** 39 }}", "4052555153018976267")]
+    [DataRow("{{ '%c' | format(128512) }}", "\U0001F600")]
     [DataRow("{{ -7 // 2 }}", "-4")]
     [DataRow("{{ -7 % 3 }}", "2")]
     [DataRow("{{ 7 % -3 }}", "-2")]
@@ -650,5 +655,18 @@ public sealed class ChatTemplateSemanticsTests
         "macro 'm' was invoked with two values for the special caller argument. This is most likely a bug.")]
     [DataRow("{% macro m(a) %}{{a}}{% endmacro %}{{ m(1, a=2) }}", "runtime", "macro 'm' takes no keyword argument 'a'")]
     [DataRow("{{ m(1) is defined }}", "runtime", "'m' is undefined")]
+    [DataRow("{{ '%c' | format(1114112) }}", "runtime", "%c arg not in range(0x110000)")]
+    [DataRow("{{ '%c' | format(-1) }}", "runtime", "%c arg not in range(0x110000)")]
     public void Errors_fail_as_python_does(string template, string source, string pythonMessage) => AssertFails(template, source, pythonMessage);
+
+    /// <summary>
+    /// A \U escape past U+10FFFF is a syntax error as in Python, eight F's included: they parse as a two's-complement -1,
+    /// which reached char.ConvertFromUtf32 (afl).
+    /// </summary>
+    [TestMethod]
+    [DataRow("{{ '\\UFFFFFFFF' }}")]
+    [DataRow("{{ '\\U00110000' }}")]
+    [DataRow("{{ '\\U80000000' }}")]
+    public void AnEscapePastTheLastCodePointIsASyntaxError(string template) =>
+        StringAssert.Contains(Assert.ThrowsExactly<ChatTemplateSyntaxException>(() => ChatTemplate.Parse(template)).Message, "illegal Unicode character");
 }
