@@ -4,6 +4,7 @@ using Peft.Transformers.Loading;
 using Peft.Transformers.Tests;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.Ia3;
+using Peft.Tuners.PeftModels;
 
 namespace Peft.Tuners.Tests;
 
@@ -66,5 +67,10 @@ public sealed class Ia3ParityTests
         var ex = Assert.ThrowsExactly<AdapterConfigException>(() => Ia3Adapter.Attach(model.LinearLayers,
             new Ia3Config { TargetModules = TargetModules.FromNames("c_attn"), FeedforwardModules = TargetModules.FromNames("mlp.c_proj") }));
         StringAssert.Contains(ex.Message, "subset");
+        // Rejected before anything was attached (c_attn of layer 0 comes before the first mlp.c_proj): the base stays free
+        // for the next PeftModel, which refused it when a half-attached adapter was left behind (afl, adapter target).
+        Assert.IsTrue(model.LinearLayers.All(l => l.Adapters.Count == 0));
+        var peft = new PeftModel(model);
+        Assert.IsEmpty(peft.AdapterNames);
     }
 }

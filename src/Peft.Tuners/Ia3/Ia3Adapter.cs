@@ -46,7 +46,9 @@ public sealed class Ia3Adapter : IWeightAdapter
     {
         ArgumentNullException.ThrowIfNull(linearLayers);
         ArgumentNullException.ThrowIfNull(config);
-        var adapter = new Ia3Adapter(config);
+        // Every layer is checked before any is touched: a config rejected half-way left the layers before it attached to
+        // the (shared) base, and the next PeftModel over it refused the base (afl, adapter target).
+        var targets = new List<(LinearLayer Layer, bool Feedforward)>();
         foreach (var layer in linearLayers)
         {
             bool target = config.TargetModules.Matches(layer.Name);
@@ -54,14 +56,18 @@ public sealed class Ia3Adapter : IWeightAdapter
             if (feedforward && !target)
                 throw new AdapterConfigException($"IA3 config: 'feedforward_modules' matches '{layer.Name}', which 'target_modules' does not; " +
                     "feedforward modules must be a subset of the targets.");
-            if (!target) continue;
+            if (target) targets.Add((layer, feedforward));
+        }
+        if (targets.Count == 0)
+            throw new AdapterConfigException($"IA3 config: 'target_modules' matches no linear layer of the model; " +
+                $"its layers are named like {string.Join(", ", linearLayers.Take(8).Select(l => l.Name))}.");
+        var adapter = new Ia3Adapter(config);
+        foreach (var (layer, feedforward) in targets)
+        {
             var ia3 = new Ia3Layer(layer, feedforward);
             layer.AddAdapter(ia3);
             adapter._layers.Add(ia3);
         }
-        if (adapter._layers.Count == 0)
-            throw new AdapterConfigException($"IA3 config: 'target_modules' matches no linear layer of the model; " +
-                $"its layers are named like {string.Join(", ", linearLayers.Take(8).Select(l => l.Name))}.");
         return adapter;
     }
 

@@ -77,12 +77,21 @@ public sealed class LoraAdapter : IWeightAdapter, ITrainsBaseParameters, IHasDro
         config.Validate();
         var adapter = new LoraAdapter(config);
         var random = new SeededRandom(seed);
-        foreach (var layer in linearLayers)
+        try
         {
-            if (!config.TargetModules.Matches(layer.Name)) continue;
-            var lora = new LoraLayer(layer, config, random);
-            layer.AddAdapter(lora);
-            adapter._layers.Add(lora);
+            foreach (var layer in linearLayers)
+            {
+                if (!config.TargetModules.Matches(layer.Name)) continue;
+                var lora = new LoraLayer(layer, config, random);
+                layer.AddAdapter(lora);
+                adapter._layers.Add(lora);
+            }
+        }
+        catch
+        {
+            // A layer that cannot take the adapter leaves none attached (the base is shared).
+            adapter.Detach();
+            throw;
         }
         if (adapter._layers.Count == 0)
         {
