@@ -37,10 +37,11 @@ public sealed record LoadOptions
     /// models). The float head (tied to the embeddings in GPT-2) stays for token lookups and the
     /// chunked loss; the copy makes decoding read a quarter (int8) of the head's bytes per token, at
     /// the price of approximate logits, or half (BFloat16/Float16: exact when the checkpoint's head is
-    /// already in that dtype). Not stored when saving: the default applies again on loading, or pass it again.
+    /// already in that dtype). The copy is not stored, only that there was one.
     /// <para>
-    /// Null (the default) means: quantized when the blocks are int8 (<see cref="QuantizationFormat.Int8"/> here, or a folder
-    /// saved int8), float with every other format.
+    /// Null (the default) means: quantized when <see cref="Quantization"/> is <see cref="QuantizationFormat.Int8"/>, float with
+    /// every other format; a folder saved quantized gets the head it was saved with (config.json's
+    /// quantization_config.quantized_lm_head), so save -> load keeps the logits.
     /// An int8 base decodes about 3x faster with an int8 head, because the head is the largest product of a
     /// decode step, and that is what int8 models elsewhere do (llama.cpp's Q8_0, ONNX Runtime's dynamic
     /// quantization). Each logit is then off by at most

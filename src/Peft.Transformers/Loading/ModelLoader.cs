@@ -41,11 +41,13 @@ public static class ModelLoader
         var config = LoadConfig(folder);
         var model = CreateCausal(config);
         LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model), cancellationToken: cancellationToken);
-        // The blocks' format: asked for, or what a folder saved quantized holds.
-        var format = options is { Quantization: not QuantizationFormat.None }
-            ? options.Quantization
+        // The blocks' format: asked for, or what a folder saved quantized holds. The head copy by default: with int8 asked
+        // for, or as the saved model had it (save -> load keeps the logits).
+        var saved = config.GetRawField("quantization_config") is { } node ? QuantizationConfig.Parse(node, config.Source) : null;
+        bool asked = options is { Quantization: not QuantizationFormat.None };
+        var format = asked ? options!.Quantization
             : model.Parameters.Quantized.Count > 0 ? model.Parameters.Quantized[0].Matrix.Format : QuantizationFormat.None;
-        if (options?.QuantizeLmHead ?? format == QuantizationFormat.Int8)
+        if (options?.QuantizeLmHead ?? (asked ? format == QuantizationFormat.Int8 : saved?.QuantizedLmHead ?? false))
         {
             if (format == QuantizationFormat.None)
                 throw new ArgumentException(
@@ -184,7 +186,7 @@ public static class ModelLoader
     public static void Save(CausalLanguageModel model, string folder)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Save(model.Config, model.Parameters, folder);
+        Save(model.Config, model.Parameters, folder, quantizedLmHead: model.QuantizedHead is not null);
     }
 
     /// <summary>Writes a T5 model's config.json and model.safetensors to <paramref name="folder"/>.</summary>
@@ -194,21 +196,21 @@ public static class ModelLoader
         Save(model.Config, model.Parameters, folder);
     }
 
-    private static void Save(ModelConfig config, ParameterSet parameters, string folder)
+    private static void Save(ModelConfig config, ParameterSet parameters, string folder, bool quantizedLmHead = false)
     {
         ArgumentNullException.ThrowIfNull(folder);
         Directory.CreateDirectory(folder);
         SafeTensorsWriter.Write(Path.Combine(folder, CheckpointReader.SingleFileName), parameters.ToEntries(),
             new Dictionary<string, string> { ["format"] = "pt" });
-        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), ConfigJson(config, parameters));
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), ConfigJson(config, parameters, quantizedLmHead));
     }
 
     // config.json with a quantization_config describing the quantized weights (none when all are float).
-    private static string ConfigJson(ModelConfig config, ParameterSet parameters)
+    private static string ConfigJson(ModelConfig config, ParameterSet parameters, bool quantizedLmHead)
     {
         var json = (JsonObject)JsonNode.Parse(config.ToJson())!;
         json.Remove("quantization_config");
-        if (ModelQuantization.Describe(parameters) is { } q) json["quantization_config"] = q.ToJson();
+        if (ModelQuantization.Describe(parameters, quantizedLmHead) is { } q) json["quantization_config"] = q.ToJson();
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

@@ -62,7 +62,7 @@ public static class ModelQuantization
     /// The quantization config describing a parameter set's int8/NF4 weights, or null when there are none (16-bit weights
     /// are saved as plain F16/BF16 tensors, which need no config).
     /// </summary>
-    internal static QuantizationConfig? Describe(ParameterSet parameters)
+    internal static QuantizationConfig? Describe(ParameterSet parameters, bool quantizedLmHead = false)
     {
         var quantized = parameters.Quantized.Where(q => q.Matrix is not HalfMatrix).ToList();
         if (quantized.Count == 0) return null;
@@ -72,6 +72,6 @@ public static class ModelQuantization
             if (q.Matrix.Format != first.Format || (q.Matrix is Nf4Matrix nf && nf.DoubleQuantized != dq))
                 throw new InvalidOperationException(
                     $"Cannot save a model whose weights mix quantization formats ({first.Format} and {q.Matrix.Format} at '{q.Name}').");
-        return new QuantizationConfig { Format = first.Format, DoubleQuantization = dq };
+        return new QuantizationConfig { Format = first.Format, DoubleQuantization = dq, QuantizedLmHead = quantizedLmHead };
     }
 }

@@ -22,9 +22,16 @@ public sealed record QuantizationConfig
     /// <summary>NF4 block scales stored as int8 (double quantization).</summary>
     public bool DoubleQuantization { get; init; }
 
+    /// <summary>
+    /// The model computed logits with a quantized copy of its LM head when saved; loading gives it one again unless
+    /// LoadOptions.QuantizeLmHead says otherwise (the copy itself is not stored: it is made from the float head).
+    /// </summary>
+    public bool QuantizedLmHead { get; init; }
+
     /// <summary>The JSON object written to config.json.</summary>
     public JsonObject ToJson() => new()
     {
+        ["quantized_lm_head"] = QuantizedLmHead,
         ["quant_method"] = Method,
         ["format"] = Format == QuantizationFormat.Int8 ? "int8" : "nf4",
         ["block_size"] = BlockSize,
@@ -53,7 +60,9 @@ public sealed record QuantizationConfig
             var f => throw new ModelConfigException(source, "quantization_config.format", $"is '{f}'; expected 'int8' or 'nf4'."),
         };
         bool dq = obj["double_quantization"] is JsonValue v && v.TryGetValue(out bool b) && b;
-        var config = new QuantizationConfig { Format = format, DoubleQuantization = dq };
+        // Absent in folders saved before the head copy became int8's default: those loaded with a float head.
+        bool head = obj["quantized_lm_head"] is JsonValue hv && hv.TryGetValue(out bool h) && h;
+        var config = new QuantizationConfig { Format = format, DoubleQuantization = dq, QuantizedLmHead = head };
         int blockSize = obj["block_size"] is JsonValue bv && bv.TryGetValue(out int bs) ? bs : -1;
         if (blockSize != config.BlockSize)
             throw new ModelConfigException(source, "quantization_config.block_size", $"is {blockSize}; {format} weights here use {config.BlockSize}.");
