@@ -18,7 +18,10 @@ namespace Peft.MLNet.Tests;
 /// adapter and generates the same text as the folder's tokenizer.json does; a saved model needs
 /// the tokenizer registered again and says so; a folder with no tokenizer.json works.
 /// </summary>
+// Its tests clear and fill the process-wide registries (PeftBaseModels, RuntimeCache): run in parallel, the other test's
+// Fit registered the tokenizer again between a Clear and the load that must fail without it.
 [TestClass]
+[DoNotParallelize]
 public sealed class SuppliedTokenizerTests
 {
     private static readonly LoraConfig EveryLinear = new() { R = 8, LoraAlpha = 16, TargetModules = TargetModules.FromNames("c_attn", "c_fc", "c_proj") };
