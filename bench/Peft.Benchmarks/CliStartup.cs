@@ -53,21 +53,16 @@ internal static class CliStartup
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var ((name, tiered, batch), list) in rows.OrderBy(r => r.Key.Item3))
         {
+            double M(Func<Sample, double> value) => Statistics.Median(list.Select(value));
             string line = string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {(tiered ? "on" : "off")} | {batch} | {Median(list, r => r.WallMs):F0} | {Median(list, r => r.WallMs - r.DecodeMs):F0} | " +
-                $"{Median(list, r => r.LoadMs):F0} | {Median(list, r => r.PromptMs):F0} | {Median(list, r => r.DecodeRate):F1} | " +
-                $"{Median(list, r => batch * NewTokens / (r.WallMs / 1000)):F1} |");
+                $"| {name} | {(tiered ? "on" : "off")} | {batch} | {M(r => r.WallMs):F0} | {M(r => r.WallMs - r.DecodeMs):F0} | " +
+                $"{M(r => r.LoadMs):F0} | {M(r => r.PromptMs):F0} | {M(r => r.DecodeRate):F1} | " +
+                $"{M(r => batch * NewTokens / (r.WallMs / 1000)):F1} |");
             Console.WriteLine(line);
         }
     }
 
     private sealed record Sample(double WallMs, double LoadMs, double PromptMs, double DecodeMs, double DecodeRate);
-
-    private static double Median(List<Sample> runs, Func<Sample, double> value)
-    {
-        var sorted = runs.Select(value).Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     private static Sample Once(string dll, string folder, int batch, bool tiered)
     {

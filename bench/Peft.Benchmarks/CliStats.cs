@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Peft.Benchmarks.Shared;
 using Peft.Tensors;
-using Peft.Transformers.Configuration;
 using Peft.Transformers.Generation;
 using Peft.Transformers.Loading;
 using Peft.Transformers.Models;
@@ -44,16 +43,7 @@ internal static class CliStats
         string peft = args[1];
         int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
         string folder = Path.Combine(Path.GetTempPath(), "peft-cli-stats-gpt2-small");
-        if (!File.Exists(Path.Combine(folder, "model.safetensors")))
-        {
-            var config = ModelConfig.Parse(new JsonObject
-            {
-                ["model_type"] = "gpt2", ["vocab_size"] = 50257, ["n_embd"] = 768, ["n_layer"] = 12, ["n_head"] = 12, ["n_positions"] = 1024,
-            }.ToJsonString(), "gpt2-small benchmark config");
-            var created = ModelLoader.CreateCausal(config);
-            ModelInitializer.InitializeRandom(created.Parameters, 1);
-            ModelLoader.Save(created, folder);
-        }
+        Gpt2SmallFolder.Ensure(folder);
         var model = ModelLoader.LoadCausal(folder);
         Console.WriteLine($"gpt2-small float32, {PromptLength}-token prompts, {NewTokens} new tokens greedy, best of {runs}; tokens/s");
         Console.WriteLine("batch | CLI prompt | harness prompt (cold) | warm | CLI decode | harness decode (cold) | warm | decode CLI/cold harness");

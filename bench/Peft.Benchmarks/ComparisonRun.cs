@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Benchmarks.Shared;
 using Peft.Tensors;
 using Peft.Tensors.Threading;
 using Peft.Transformers.Generation;
@@ -126,19 +127,13 @@ internal static class ComparisonRun
         output["prefill_s"] = Stats(prefill);
         output["decode_s"] = Stats(decode);
         output["total_s"] = Stats(total);
-        output["tok_per_s_total"] = batch * newTokens / Median(total);
-        output["tok_per_s_decode"] = batch * (newTokens - 1) / Median(decode);
-        output["ms_per_decode_step"] = 1e3 * Median(decode) / (newTokens - 1);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var s = values.Order().ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+        output["tok_per_s_total"] = batch * newTokens / Statistics.Median(total);
+        output["tok_per_s_decode"] = batch * (newTokens - 1) / Statistics.Median(decode);
+        output["ms_per_decode_step"] = 1e3 * Statistics.Median(decode) / (newTokens - 1);
     }
 
     private static JsonObject Stats(List<double> values) =>
-        new() { ["median"] = Median(values), ["min"] = values.Min(), ["max"] = values.Max(), ["n"] = values.Count };
+        new() { ["median"] = Statistics.Median(values), ["min"] = values.Min(), ["max"] = values.Max(), ["n"] = values.Count };
 
     /// <summary>Peak resident set of this process in MiB, read as tsbench reads it.</summary>
     private static double VmHwmMiB()

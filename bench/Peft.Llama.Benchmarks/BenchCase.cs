@@ -11,10 +11,4 @@ internal sealed record BenchCase(string Name, Func<RunResult> Ours, Func<RunResu
     public List<RunResult> LlamaRuns { get; } = [];
 
     public string Check { get; set; } = "";
-
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }

@@ -120,8 +120,8 @@ Console.WriteLine("| case | ours decode tok/s | llama.cpp decode tok/s | ours/ll
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---|");
 foreach (var c in cases)
 {
-    double oursDecode = BenchCase.Median(c.OursRuns.Select(r => r.DecodeRate)), llamaDecode = BenchCase.Median(c.LlamaRuns.Select(r => r.DecodeRate));
-    double oursPrefill = BenchCase.Median(c.OursRuns.Select(r => r.PrefillRate)), llamaPrefill = BenchCase.Median(c.LlamaRuns.Select(r => r.PrefillRate));
+    double oursDecode = Statistics.Median(c.OursRuns.Select(r => r.DecodeRate)), llamaDecode = Statistics.Median(c.LlamaRuns.Select(r => r.DecodeRate));
+    double oursPrefill = Statistics.Median(c.OursRuns.Select(r => r.PrefillRate)), llamaPrefill = Statistics.Median(c.LlamaRuns.Select(r => r.PrefillRate));
     Console.WriteLine($"| {c.Name} | {oursDecode:F1} | {llamaDecode:F1} | {oursDecode / llamaDecode:F2} | {oursPrefill:F0} | {llamaPrefill:F0} | {c.Check} |");
 }
 Console.WriteLine($"\nload average before {loadBefore}, after {Load()} (1, 5, 15 min)");

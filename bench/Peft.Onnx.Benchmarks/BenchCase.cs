@@ -12,10 +12,4 @@ internal sealed record BenchCase(string Name, Func<(double Rate, object Output)>
     public List<double> OrtRates { get; } = [];
 
     public string Check { get; set; } = "";
-
-    public static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }

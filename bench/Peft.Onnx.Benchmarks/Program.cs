@@ -100,7 +100,7 @@ Console.WriteLine($"| case | ours tok/s | ORT tok/s | ours/ORT (speed) | outputs
 Console.WriteLine("|---|---:|---:|---:|---|");
 foreach (var c in cases)
 {
-    double ours = BenchCase.Median(c.OursRates), ort = BenchCase.Median(c.OrtRates);
+    double ours = Statistics.Median(c.OursRates), ort = Statistics.Median(c.OrtRates);
     Console.WriteLine($"| {c.Name} | {ours:F1} | {ort:F1} | {ours / ort:F2} | {c.Check} |");
 }
 Console.WriteLine($"\nload average before {loadBefore}, after {Load()} (1, 5, 15 min)");

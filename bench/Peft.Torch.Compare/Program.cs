@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Peft.Benchmarks.Shared;
 using Peft.Torch.Compare;
 
 // Ours against libtorch 2.10 (TorchSharp-cpu 0.107) on gpt2-small shapes, issue 15. One command:
@@ -59,7 +60,7 @@ string Figure(IEnumerable<double> values, string format, string unit)
 {
     var list = values.ToList();
     string f(double v) => v.ToString(format, CultureInfo.InvariantCulture);
-    return list.Count == 1 ? $"{f(list[0])}{unit}" : $"{f(RowSamples.Median(list))}{unit} ({f(list.Min())}-{f(list.Max())})";
+    return list.Count == 1 ? $"{f(list[0])}{unit}" : $"{f(Statistics.Median(list))}{unit} ({f(list.Min())}-{f(list.Max())})";
 }
 Console.WriteLine();
 Console.WriteLine($"Peft.MLNet against libtorch {libtorch} (TorchSharp-cpu 0.107), size {options.Size}, {options.Threads} threads each, " +
