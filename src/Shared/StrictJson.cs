@@ -40,4 +40,38 @@ internal static class StrictJson
             foreach (var item in element.EnumerateArray()) RejectRepeatedKeys(item);
     }
 #endif
+
+    /// <summary>
+    /// The message of the first string in <paramref name="node"/> that cannot be read as .NET text, or null when every one
+    /// can. The parser checks structure, not the \u escapes inside strings, and a lone surrogate (half a character, which
+    /// Python's json accepts) would otherwise fail with an InvalidOperationException wherever the field is first read.
+    /// </summary>
+    public static string? UnreadableString(JsonNode? node)
+    {
+        try
+        {
+            Visit(node);
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            return ex.Message;
+        }
+
+        static void Visit(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (_, value) in obj) Visit(value);
+                    break;
+                case JsonArray array:
+                    foreach (var item in array) Visit(item);
+                    break;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    _ = value.GetValue<string>();
+                    break;
+            }
+        }
+    }
 }

@@ -31,7 +31,9 @@ public static class JsonlRecords
             {
                 throw new UsageException($"{at}: a key is not text ({ex.Message}).");
             }
-            RequireText(node, at);
+            // A lone surrogate in a \u escape would otherwise fail wherever the field is first read.
+            if (Peft.Shared.StrictJson.UnreadableString(node) is { } unreadable)
+                throw new UsageException($"{at}: a string is not text ({unreadable}).");
             if (node is not JsonObject obj)
                 throw new UsageException($"{at}: expected a JSON object like {{\"prompt\": ..., \"completion\": ...}}; " +
                     $"got {(node is null ? "null" : DataRecord.Describe(node))}.");
@@ -43,39 +45,6 @@ public static class JsonlRecords
                 obj[field] = value?.DeepClone();
             }
             yield return new DataRecord(obj, at);
-        }
-    }
-
-    /// <summary>
-    /// Reads every string of a row once: the parser checks structure, not the \u escapes inside strings, and a lone
-    /// surrogate (half a character, which Python's json accepts but .NET strings from JSON cannot hold) would otherwise
-    /// fail wherever the field is first read.
-    /// </summary>
-    private static void RequireText(JsonNode? node, DataLocation at)
-    {
-        try
-        {
-            Visit(node);
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new UsageException($"{at}: a string is not text ({ex.Message}).");
-        }
-
-        static void Visit(JsonNode? node)
-        {
-            switch (node)
-            {
-                case JsonObject obj:
-                    foreach (var (_, value) in obj) Visit(value);
-                    break;
-                case JsonArray array:
-                    foreach (var item in array) Visit(item);
-                    break;
-                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                    _ = value.GetValue<string>();
-                    break;
-            }
         }
     }
 }

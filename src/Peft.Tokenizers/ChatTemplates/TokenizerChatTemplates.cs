@@ -46,19 +46,6 @@ public sealed class TokenizerChatTemplates
     public static TokenizerChatTemplates? Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        try
-        {
-            return LoadCore(folder);
-        }
-        catch (InvalidOperationException e) when (e.StackTrace?.Contains("System.Text.Json", StringComparison.Ordinal) == true)
-        {
-            // A string whose \u escapes leave a lone surrogate parses but cannot be read as a .NET string (afl).
-            throw new TokenizerFormatException($"{folder}: tokenizer_config.json or chat_template.json holds a string that cannot be read: {e.Message}");
-        }
-    }
-
-    private static TokenizerChatTemplates? LoadCore(string folder)
-    {
         var config = ReadJsonObject(Path.Combine(folder, "tokenizer_config.json"));
         var sources = new Dictionary<string, string>();
         switch (config?["chat_template"])
@@ -142,8 +129,11 @@ public sealed class TokenizerChatTemplates
         if (!File.Exists(path)) return null;
         try
         {
-            return Peft.Shared.StrictJson.Parse(File.ReadAllText(path)) as JsonObject
+            var obj = Peft.Shared.StrictJson.Parse(File.ReadAllText(path)) as JsonObject
                 ?? throw new TokenizerFormatException($"{path}: expected a JSON object.");
+            if (Peft.Shared.StrictJson.UnreadableString(obj) is { } unreadable)
+                throw new TokenizerFormatException($"{path}: a string is not text ({unreadable}).");
+            return obj;
         }
         catch (JsonException e)
         {
