@@ -132,8 +132,19 @@ public sealed class QuantizedGemmTests
         Int8DotKernel.t_forcedStep = (Int8DotStep)step;
         try
         {
-            // 5 rows × 70 outputs × 100 inputs: partial column groups, padded depth, every row count of a tile.
-            const int m = 5, n = 70, k = 100;  // k = 100: the quantizer's 32-wide AVX2 loop, then its scalar tail
+            // 5 rows × 70 outputs × 100 inputs: partial column groups, padded depth, every row count of a tile; one row (the
+            // row-at-a-time path) with an even and an odd count of 32-byte steps (k = 100 pads to 128, k = 70 to 96).
+            foreach (var (m, k) in new[] { (5, 100), (1, 100), (1, 70) })
+                CheckExact(m, 70, k);
+        }
+        finally
+        {
+            Int8DotKernel.t_forcedStep = null;
+        }
+
+        static void CheckExact(int m, int n, int k)
+        {
+            // k = 100: the quantizer's 32-wide AVX2 loop, then its scalar tail
             var q = Int8Matrix.Quantize(QuantizedMatrixTests.RandomWeight(3, n, k));
             var x = RandomArray(new Random(9), m * k);
             x[7] = 0.5f / 127f * x.AsSpan(0, k).ToArray().Max(Math.Abs) * 127f; // a value on a rounding midpoint
@@ -149,13 +160,9 @@ public sealed class QuantizedGemmTests
                     for (int p = 0; p < k; p++)
                         total += Math.Clamp((int)MathF.Round(x[i * k + p] * inv), -127, 127) * q.PaddedValues[j * q.Stride + p];
                     float expected = total * scale * q.ScaleArray[j];
-                    Assert.AreEqual(expected, y[i * n + j], $"row {i} output {j}");
+                    Assert.AreEqual(expected, y[i * n + j], $"{m} rows, k {k}: row {i} output {j}");
                 }
             }
-        }
-        finally
-        {
-            Int8DotKernel.t_forcedStep = null;
         }
     }
 
