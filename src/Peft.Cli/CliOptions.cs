@@ -17,7 +17,7 @@ internal static class CliOptions
     public static Option<string> Quantize() => new Option<string>("--quantize")
     {
         Description = "quantize the base's linear layers on load (int8: the LM head's product too, as llama.cpp and ONNX Runtime do; "
-            + "bf16|f16: keep them 16-bit, a 16-bit checkpoint's bits as they are)",
+            + "bf16|f16: keep them 16-bit, a 16-bit checkpoint's bits as they are, its LM head's product too)",
         HelpName = "int8|nf4|bf16|f16",
     }.AcceptOnlyFromAmong("int8", "nf4", "bf16", "f16");
 

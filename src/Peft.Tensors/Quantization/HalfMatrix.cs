@@ -113,6 +113,17 @@ public sealed class HalfMatrix : QuantizedMatrix
         return !Half.IsInfinity(h);
     }
 
+    /// <summary>Whether every value is exactly a finite value of the 16-bit format (rounding would change none).</summary>
+    /// <exception cref="ArgumentException">The format is not BFloat16 or Float16.</exception>
+    public static bool HoldsExactly(ReadOnlySpan<float> values, QuantizationFormat format)
+    {
+        CheckFormat(format, "HalfMatrix.HoldsExactly");
+        foreach (float v in values)
+            if (!TryRound(v, format, out ushort bits) || BitConverter.SingleToUInt32Bits(Widen(bits, format)) != BitConverter.SingleToUInt32Bits(v))
+                return false;
+        return true;
+    }
+
     /// <summary>The float32 value of a BF16 or F16 pattern (exact).</summary>
     /// <exception cref="ArgumentException">The format is not BFloat16 or Float16.</exception>
     public static float Widen(ushort bits, QuantizationFormat format) => format switch

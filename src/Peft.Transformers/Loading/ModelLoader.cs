@@ -42,12 +42,15 @@ public static class ModelLoader
         var model = CreateCausal(config);
         LoadWeights(folder, config, model.Parameters, model.LinearLayers, options, Aliases(model), cancellationToken: cancellationToken);
         // The blocks' format: asked for, or what a folder saved quantized holds. The head copy by default: with int8 asked
-        // for, or as the saved model had it (save -> load keeps the logits).
+        // for, with a 16-bit format asked for when the head's values are that format's (exact), or as the saved model had it
+        // (save -> load keeps the logits).
         var saved = config.GetRawField("quantization_config") is { } node ? QuantizationConfig.Parse(node, config.Source) : null;
         bool asked = options is { Quantization: not QuantizationFormat.None };
         var format = asked ? options!.Quantization
             : model.Parameters.Quantized.Count > 0 ? model.Parameters.Quantized[0].Matrix.Format : QuantizationFormat.None;
-        if (options?.QuantizeLmHead ?? (asked ? format == QuantizationFormat.Int8 : saved?.QuantizedLmHead ?? false))
+        if (options?.QuantizeLmHead is null && asked && format is QuantizationFormat.BFloat16 or QuantizationFormat.Float16)
+            model.TryQuantizeHeadExactly(format);
+        else if (options?.QuantizeLmHead ?? (asked ? format == QuantizationFormat.Int8 : saved?.QuantizedLmHead ?? false))
         {
             if (format == QuantizationFormat.None)
                 throw new ArgumentException(

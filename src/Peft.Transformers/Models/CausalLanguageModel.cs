@@ -212,6 +212,19 @@ public abstract class CausalLanguageModel : ILanguageModel
         QuantizedHead = Tensors.Quantization.QuantizedMatrix.Quantize(HeadWeight, format, doubleQuantization, "QuantizeHead");
     }
 
+    /// <summary>
+    /// <see cref="QuantizeHead"/> with a 16-bit format when every head value is exactly one of that format's (a 16-bit
+    /// checkpoint's head): the logits stay the float head's up to summation order. Otherwise no copy is made.
+    /// </summary>
+    /// <returns>Whether the copy was made.</returns>
+    /// <exception cref="ArgumentException"><paramref name="format"/> is not BFloat16 or Float16.</exception>
+    public bool TryQuantizeHeadExactly(Tensors.Quantization.QuantizationFormat format)
+    {
+        if (!Tensors.Quantization.HalfMatrix.HoldsExactly(HeadWeight.Span, format)) return false;
+        QuantizeHead(format);
+        return true;
+    }
+
     /// <summary>Maps final hidden states to logits.</summary>
     protected abstract Tensor Head(Tensor hidden);
 

@@ -41,6 +41,8 @@ public sealed class QuantizedHeadTests
         Assert.IsNotNull(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.Int8 }).QuantizedHead);
         Assert.IsNull(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.Int8, QuantizeLmHead = false }).QuantizedHead);
         Assert.IsNull(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.Nf4 }).QuantizedHead);
+        // The fixture is F32: a 16-bit copy of its head would round it, so 16-bit formats copy it only when asked (a 16-bit
+        // checkpoint's head is copied by default: HalfPrecisionModelTests).
         Assert.IsNull(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.BFloat16 }).QuantizedHead);
         Assert.IsNotNull(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = QuantizationFormat.BFloat16, QuantizeLmHead = true }).QuantizedHead);
         Assert.IsNull(ModelLoader.LoadCausal(folder).QuantizedHead);

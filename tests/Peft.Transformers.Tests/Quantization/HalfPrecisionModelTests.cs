@@ -216,15 +216,17 @@ public sealed class HalfPrecisionModelTests
     [TestMethod]
     [DataRow("gpt2_base", SafeTensorDType.BF16)]
     [DataRow("llama_base", SafeTensorDType.F16)]
-    public void A16BitLmHeadCopyOfA16BitCheckpointGivesTheFloat32Logits(string caseName, SafeTensorDType dtype)
+    public void TheDefault16BitLmHeadCopyOfA16BitCheckpointGivesTheFloat32Logits(string caseName, SafeTensorDType dtype)
     {
-        // The head's values came from the file's 16-bit ones, so its 16-bit copy holds them exactly: only summation order differs.
+        // The head's values came from the file's 16-bit ones, so its 16-bit copy (made by default) holds them exactly: only
+        // summation order differs.
         string folder = SixteenBitCheckpoint.Write(BaseFolder(caseName), dtype);
         try
         {
-            var options = new LoadOptions { Quantization = FormatOf(dtype), QuantizeLmHead = true };
+            var options = new LoadOptions { Quantization = FormatOf(dtype) };
             var model = ModelLoader.LoadCausal(folder, options);
             Assert.AreEqual(FormatOf(dtype), model.QuantizedHead!.Format);
+            Assert.IsNull(ModelLoader.LoadCausal(folder, options with { QuantizeLmHead = false }).QuantizedHead);
             Assert.AreEqual(2L * model.QuantizedHead.Rows * model.QuantizedHead.Columns, model.QuantizedHead.ByteSize);
             foreach (var (reference, half) in new[] { (Run(caseName, folder, null).Logits, Run(caseName, folder, options).Logits),
                          (RunFewRows(caseName, folder, null), RunFewRows(caseName, folder, options)) })
