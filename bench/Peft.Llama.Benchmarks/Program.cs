@@ -38,10 +38,15 @@ static int[] Prompt(int batch, int length)
     return [.. Enumerable.Range(0, batch * length).Select(_ => random.Next(50257))];
 }
 
-// Models are loaded when a kept case first needs them.
+// Models are loaded when a kept case first needs them. The folder is F32; the F16/BF16 GGUF files hold the tied head
+// rounded to 16 bits (output = token_embd), so ours reads a 16-bit head copy too: the same bytes per token.
 var ours = new Dictionary<QuantizationFormat, OursGpt2>();
 OursGpt2 Ours(QuantizationFormat format) => ours.TryGetValue(format, out var m) ? m
-    : ours[format] = new OursGpt2(ModelLoader.LoadCausal(folder, new LoadOptions { Quantization = format }));
+    : ours[format] = new OursGpt2(ModelLoader.LoadCausal(folder, new LoadOptions
+    {
+        Quantization = format,
+        QuantizeLmHead = format is QuantizationFormat.BFloat16 or QuantizationFormat.Float16 ? true : null,
+    }));
 var llamas = new Dictionary<GgufType, LlamaGpt2>();
 LlamaGpt2 Llama(GgufType type) => llamas.TryGetValue(type, out var m) ? m : llamas[type] = new LlamaGpt2(Gpt2Gguf.Ensure(folder, type), cacheType);
 

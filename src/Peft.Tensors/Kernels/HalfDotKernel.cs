@@ -6,18 +6,18 @@ using System.Runtime.Intrinsics.X86;
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
-/// Products with a 16-bit weight W [N, K] (BF16 or F16 bits, row stride K) for few activation rows (token-by-token
-/// generation and small training batches), bound by reading the weight: each weight value is loaded once per pass and
-/// widened in registers (<see cref="IHalfWidening"/>), products accumulate in float32 with FMA. AVX-512: one weight row
-/// after another for a single activation row (one sequential stream), else four weight rows against up to four activation
-/// rows at once (16 accumulators of 16 lanes); a portable <see cref="Vector{T}"/> path runs everywhere else. Larger M goes through widened tiles and the float GEMM (<see cref="QuantizedGemm"/>).
+/// Products with a 16-bit weight W [N, K] (BF16 or F16 bits, row stride K) that are bound by reading the weight: the
+/// forward product of one activation row (token-by-token generation) and the input gradient of a few rows (small training
+/// batches). Each weight value is loaded once and widened in registers (<see cref="IHalfWidening"/>), products accumulate
+/// in float32 with FMA; AVX-512, or a portable <see cref="Vector{T}"/> path everywhere else. The rest goes through
+/// widened tiles and the float GEMM (<see cref="QuantizedGemm"/>).
 /// </summary>
 internal static unsafe class HalfDotKernel
 {
-    /// <summary>The most activation rows sent to the direct kernels; more take widened tiles and the float GEMM.</summary>
+    /// <summary>The most gradient rows sent to the direct input-gradient kernel; more take widened tiles and the float GEMM.</summary>
     public const int MaxRows = 8;
 
-    // Activation rows kept in registers per pass over a block of weight rows (forward) or a column strip (input gradient).
+    // Activation rows kept in registers per pass over a column strip (input gradient).
     private const int RowsPerPass = 4;
 
     // Columns of the input gradient per strip: two 16-lane vectors, a whole 64-byte line of 16-bit weights.
@@ -63,100 +63,19 @@ internal static unsafe class HalfDotKernel
         }
     }
 
-    /// <summary>y[i, j] = Σ_k x[i, k]·W[j, k] for i &lt; m (≤ <see cref="MaxRows"/>), j in [n0, n1); x rows have stride k.</summary>
+    /// <summary>
+    /// y[j] = Σ_k x[k]·W[j, k] for j in [n0, n1): one activation row (a decode step), bound by reading W. One weight row
+    /// after another is a single sequential stream, which the hardware prefetcher follows best (four interleaved rows of
+    /// 1.5 KB streamed at 13-19 GB/s from DRAM on a Zen 4 host, one row at a time at 25-29). More rows take widened tiles
+    /// and the float GEMM, which beat a register-blocked 16-bit kernel there at 2-8 rows.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyTransposed<TW>(int m, float* x, int k, ushort* w, int n0, int n1, float* y, int ldy, bool avx512)
-        where TW : struct, IHalfWidening
+    public static void MultiplyRow<TW>(float* x, int k, ushort* w, int n0, int n1, float* y, bool avx512) where TW : struct, IHalfWidening
     {
-        if (!avx512)
-        {
-            PortableForward<TW>(m, x, k, w, n0, n1, y, ldy);
-            return;
-        }
-        int j = n0;
-        if (m == 1)
-        {
-            // One activation row is bound by reading W: one weight row after another is a single sequential stream, which
-            // the hardware prefetcher follows best (four interleaved rows of 1.5 KB ran at ~2/3 of the DRAM rate).
-            for (; j < n1; j++) y[j] = Dot1<TW>(k, x, w + (long)j * k);
-            return;
-        }
-        // Four weight rows at a time stay in L1/L2 while every group of activation rows passes over them.
-        for (; j + 4 <= n1; j += 4)
-            for (int i = 0; i < m; i += RowsPerPass)
-            {
-                float* xi = x + (long)i * k, yi = y + (long)i * ldy + j;
-                ushort* wj = w + (long)j * k;
-                switch (Math.Min(RowsPerPass, m - i))
-                {
-                    case 1: Dot4<TW, GemmSmallM.Count1>(k, xi, wj, yi, ldy); break;
-                    case 2: Dot4<TW, GemmSmallM.Count2>(k, xi, wj, yi, ldy); break;
-                    case 3: Dot4<TW, GemmSmallM.Count3>(k, xi, wj, yi, ldy); break;
-                    default: Dot4<TW, GemmSmallM.Count4>(k, xi, wj, yi, ldy); break;
-                }
-            }
-        for (; j < n1; j++)
-            for (int i = 0; i < m; i++)
-                y[(long)i * ldy + j] = Dot1<TW>(k, x + (long)i * k, w + (long)j * k);
-    }
-
-    /// <summary>Four weight rows against TRows activation rows: y[r, q] for r &lt; TRows, q &lt; 4.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4<TW, TRows>(int k, float* x, ushort* w, float* y, int ldy)
-        where TW : struct, IHalfWidening where TRows : struct, GemmSmallM.IConstant
-    {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
-            a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-        ushort* w1 = w + k, w2 = w + 2L * k, w3 = w + 3L * k;
-        float* x1 = x + k, x2 = x + 2L * k, x3 = x + 3L * k;
-        int c = 0;
-        for (; c + 16 <= k; c += 16)
-        {
-            var v0 = TW.Widen(Vector256.Load(w + c));
-            var v1 = TW.Widen(Vector256.Load(w1 + c));
-            var v2 = TW.Widen(Vector256.Load(w2 + c));
-            var v3 = TW.Widen(Vector256.Load(w3 + c));
-            var xv = Vector512.Load(x + c);
-            a00 = Avx512F.FusedMultiplyAdd(v0, xv, a00); a01 = Avx512F.FusedMultiplyAdd(v1, xv, a01);
-            a02 = Avx512F.FusedMultiplyAdd(v2, xv, a02); a03 = Avx512F.FusedMultiplyAdd(v3, xv, a03);
-            if (TRows.Value > 1)
-            {
-                xv = Vector512.Load(x1 + c);
-                a10 = Avx512F.FusedMultiplyAdd(v0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(v1, xv, a11);
-                a12 = Avx512F.FusedMultiplyAdd(v2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(v3, xv, a13);
-            }
-            if (TRows.Value > 2)
-            {
-                xv = Vector512.Load(x2 + c);
-                a20 = Avx512F.FusedMultiplyAdd(v0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(v1, xv, a21);
-                a22 = Avx512F.FusedMultiplyAdd(v2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(v3, xv, a23);
-            }
-            if (TRows.Value > 3)
-            {
-                xv = Vector512.Load(x3 + c);
-                a30 = Avx512F.FusedMultiplyAdd(v0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(v1, xv, a31);
-                a32 = Avx512F.FusedMultiplyAdd(v2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(v3, xv, a33);
-            }
-        }
-        Finish4<TW>(c, k, x, w, y, a00, a01, a02, a03);
-        if (TRows.Value > 1) Finish4<TW>(c, k, x1, w, y + ldy, a10, a11, a12, a13);
-        if (TRows.Value > 2) Finish4<TW>(c, k, x2, w, y + 2L * ldy, a20, a21, a22, a23);
-        if (TRows.Value > 3) Finish4<TW>(c, k, x3, w, y + 3L * ldy, a30, a31, a32, a33);
-    }
-
-    /// <summary>Sums one activation row's four accumulators and adds the columns [c, k) the vectors did not cover.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish4<TW>(int c, int k, float* x, ushort* w, float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2,
-        Vector512<float> a3) where TW : struct, IHalfWidening
-    {
-        float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
-        for (; c < k; c++)
-        {
-            float xv = x[c];
-            s0 += xv * TW.Widen(w[c]); s1 += xv * TW.Widen(w[k + c]);
-            s2 += xv * TW.Widen(w[2L * k + c]); s3 += xv * TW.Widen(w[3L * k + c]);
-        }
-        y[0] = s0; y[1] = s1; y[2] = s2; y[3] = s3;
+        if (avx512)
+            for (int j = n0; j < n1; j++) y[j] = Dot1<TW>(k, x, w + (long)j * k);
+        else
+            PortableRow<TW>(x, k, w, n0, n1, y);
     }
 
     /// <summary>One weight row against one activation row: two accumulators so consecutive FMAs do not wait on each other.</summary>
@@ -233,28 +152,24 @@ internal static unsafe class HalfDotKernel
         if (TRows.Value > 3) { Vector512.Store(a3, dx3); Vector512.Store(b3, dx3 + 16); }
     }
 
-    /// <summary>Portable forward: one weight row widened a <see cref="Vector{T}"/> at a time against each activation row.</summary>
-    private static void PortableForward<TW>(int m, float* x, int k, ushort* w, int n0, int n1, float* y, int ldy) where TW : struct, IHalfWidening
+    /// <summary>Portable forward: one weight row widened a <see cref="Vector{T}"/> at a time against the activation row.</summary>
+    private static void PortableRow<TW>(float* x, int k, ushort* w, int n0, int n1, float* y) where TW : struct, IHalfWidening
     {
         int step = Vector<ushort>.Count, half = Vector<uint>.Count;
         for (int j = n0; j < n1; j++)
         {
             ushort* wj = w + (long)j * k;
-            for (int i = 0; i < m; i++)
+            Vector<float> a = default, b = default;
+            int c = 0;
+            for (; c + step <= k; c += step)
             {
-                float* xi = x + (long)i * k;
-                Vector<float> a = default, b = default;
-                int c = 0;
-                for (; c + step <= k; c += step)
-                {
-                    Vector.Widen(Vector.Load(wj + c), out Vector<uint> lo, out Vector<uint> hi);
-                    a += TW.Widen(lo) * Vector.Load(xi + c);
-                    b += TW.Widen(hi) * Vector.Load(xi + c + half);
-                }
-                float s = Vector.Sum(a + b);
-                for (; c < k; c++) s += xi[c] * TW.Widen(wj[c]);
-                y[(long)i * ldy + j] = s;
+                Vector.Widen(Vector.Load(wj + c), out Vector<uint> lo, out Vector<uint> hi);
+                a += TW.Widen(lo) * Vector.Load(x + c);
+                b += TW.Widen(hi) * Vector.Load(x + c + half);
             }
+            float s = Vector.Sum(a + b);
+            for (; c < k; c++) s += x[c] * TW.Widen(wj[c]);
+            y[j] = s;
         }
     }
 

@@ -9,7 +9,7 @@ namespace Peft.Tensors.Kernels;
 /// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
 /// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
 /// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 6, 16-bit weights
-/// for M ≤ 8 forward and backward, AVX-512 or portable), and the fallback dequantizes (16-bit: widens) one tile at a time
+/// for M = 1 forward and M ≤ 8 backward, AVX-512 or portable), and the fallback dequantizes (16-bit: widens) one tile at a time
 /// into a per-thread buffer for the float GEMM.
 /// </summary>
 public static unsafe class QuantizedGemm
@@ -76,9 +76,9 @@ public static unsafe class QuantizedGemm
             if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py); return; }
 #endif
             // The 16-bit kernels run on every CPU (AVX-512 or portable): only a forced tile path skips them.
-            if (t_forcedIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m <= HalfDotKernel.MaxRows)
+            if (t_forcedIsa != QuantizedIsa.DequantizedTiles && w is HalfMatrix half && m == 1)
             {
-                HalfForward(m, px, half, py);
+                HalfForward(px, half, py);
                 return;
             }
             if (isa == QuantizedIsa.Direct && w is Nf4Matrix nf4 && m <= Nf4SmallMKernel.RowsPerPass && Nf4DirectSupported)
@@ -143,12 +143,12 @@ public static unsafe class QuantizedGemm
     }
 #endif
 
-    private static void HalfForward(int m, float* x, HalfMatrix w, float* y)
+    private static void HalfForward(float* x, HalfMatrix w, float* y)
     {
         fixed (ushort* bits = w.BitArray)
         {
             var task = HalfForwardTask.ForCurrentThread;
-            task.M = m; task.X = x; task.W = bits; task.K = w.Columns; task.Y = y; task.N = w.Rows;
+            task.X = x; task.W = bits; task.K = w.Columns; task.Y = y; task.N = w.Rows;
             task.BFloat16 = w.Format == QuantizationFormat.BFloat16; task.Avx512 = HalfDotKernel.UseAvx512;
             RunChunks(task, w.Rows, 4, (long)w.Rows * w.Columns >= ParallelElements);
             task.X = null; task.Y = null; task.W = null;
@@ -260,7 +260,7 @@ public static unsafe class QuantizedGemm
         [ThreadStatic] private static HalfForwardTask? t_instance;
         public static HalfForwardTask ForCurrentThread => t_instance ??= new HalfForwardTask();
 
-        public int M, K, N;
+        public int K, N;
 
         // Chosen on the calling thread, so a path a test forces there reaches the workers too.
         public bool BFloat16, Avx512;
@@ -269,8 +269,8 @@ public static unsafe class QuantizedGemm
 
         protected override void Run(int start, int end)
         {
-            if (BFloat16) HalfDotKernel.MultiplyTransposed<BFloat16Widening>(M, X, K, W, start, end, Y, N, Avx512);
-            else HalfDotKernel.MultiplyTransposed<Float16Widening>(M, X, K, W, start, end, Y, N, Avx512);
+            if (BFloat16) HalfDotKernel.MultiplyRow<BFloat16Widening>(X, K, W, start, end, Y, Avx512);
+            else HalfDotKernel.MultiplyRow<Float16Widening>(X, K, W, start, end, Y, Avx512);
         }
     }
 
