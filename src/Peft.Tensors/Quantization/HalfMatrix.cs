@@ -70,22 +70,39 @@ public sealed class HalfMatrix : QuantizedMatrix
 
     /// <summary>Rounds a float weight [out, in] to 16 bits, each value to the nearest representable one (ties to even).</summary>
     /// <exception cref="ArgumentException">The tensor is not 2-D, the format is not 16-bit, or a value is not finite or overflows the format.</exception>
-    public static HalfMatrix Round(Tensor weight, QuantizationFormat format)
+    public static HalfMatrix Round(Tensor weight, QuantizationFormat format) => Convert(weight, format, exactOnly: false, "HalfMatrix.Round")!;
+
+    /// <summary>
+    /// The weight [out, in] in 16 bits when every value is exactly one of the format's finite values (a 16-bit checkpoint's
+    /// weight read as float32), so the matrix holds it unchanged; null when some value would be rounded, overflow or is not
+    /// finite. One pass: the check is the rounding.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not 2-D or the format is not 16-bit.</exception>
+    public static HalfMatrix? RoundExactly(Tensor weight, QuantizationFormat format) => Convert(weight, format, exactOnly: true, "HalfMatrix.RoundExactly");
+
+    private static HalfMatrix? Convert(Tensor weight, QuantizationFormat format, bool exactOnly, string what)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        CheckFormat(format, "HalfMatrix.Round");
+        CheckFormat(format, what);
         if (weight.Rank != 2)
-            throw new ArgumentException($"HalfMatrix.Round: the weight must be 2-D [out, in]; got {weight.Shape}.", nameof(weight));
+            throw new ArgumentException($"{what}: the weight must be 2-D [out, in]; got {weight.Shape}.", nameof(weight));
         int rows = weight.Shape[0], cols = weight.Shape[1];
         var m = new HalfMatrix(format, rows, cols);
         ReadOnlySpan<float> w = weight.Span;
         for (int i = 0; i < w.Length; i++)
         {
-            if (!TryRound(w[i], format, out m._bits[i]))
+            bool finite = TryRound(w[i], format, out m._bits[i]);
+            if (exactOnly)
+            {
+                if (!finite || BitConverter.SingleToUInt32Bits(Widen(m._bits[i], format)) != BitConverter.SingleToUInt32Bits(w[i])) return null;
+            }
+            else if (!finite)
+            {
                 throw new ArgumentException(
-                    $"HalfMatrix.Round: weight {weight.Name ?? weight.Shape.ToString()} value [{i / cols}, {i % cols}] = {w[i]} " +
+                    $"{what}: weight {weight.Name ?? weight.Shape.ToString()} value [{i / cols}, {i % cols}] = {w[i]} " +
                     $"is not finite or overflows {format} (largest finite: {(format == QuantizationFormat.Float16 ? "65504" : "3.39e38")}).",
                     nameof(weight));
+            }
         }
         return m;
     }
@@ -111,17 +128,6 @@ public sealed class HalfMatrix : QuantizedMatrix
         var h = (Half)value; // .NET converts to nearest, ties to even
         bits = BitConverter.HalfToUInt16Bits(h);
         return !Half.IsInfinity(h);
-    }
-
-    /// <summary>Whether every value is exactly a finite value of the 16-bit format (rounding would change none).</summary>
-    /// <exception cref="ArgumentException">The format is not BFloat16 or Float16.</exception>
-    public static bool HoldsExactly(ReadOnlySpan<float> values, QuantizationFormat format)
-    {
-        CheckFormat(format, "HalfMatrix.HoldsExactly");
-        foreach (float v in values)
-            if (!TryRound(v, format, out ushort bits) || BitConverter.SingleToUInt32Bits(Widen(bits, format)) != BitConverter.SingleToUInt32Bits(v))
-                return false;
-        return true;
     }
 
     /// <summary>The float32 value of a BF16 or F16 pattern (exact).</summary>

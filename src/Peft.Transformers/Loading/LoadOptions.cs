@@ -41,8 +41,9 @@ public sealed record LoadOptions
     /// <para>
     /// Null (the default) means: a copy when <see cref="Quantization"/> is <see cref="QuantizationFormat.Int8"/>; with
     /// <see cref="QuantizationFormat.BFloat16"/> or <see cref="QuantizationFormat.Float16"/> a copy when every head value is
-    /// exactly that format's (a 16-bit checkpoint's head), so the logits do not change; float with NF4; a folder saved quantized gets the head it was saved with (config.json's
-    /// quantization_config.quantized_lm_head), so save -> load keeps the logits.
+    /// exactly that format's (a 16-bit checkpoint's head), so the logits do not change; float with NF4; a folder saved
+    /// quantized gets the head it was saved with (config.json's quantization_config.quantized_lm_head), so save -> load
+    /// keeps the logits.
     /// An int8 base decodes about 3x faster with an int8 head, because the head is the largest product of a
     /// decode step, and that is what int8 models elsewhere do (llama.cpp's Q8_0, ONNX Runtime's dynamic
     /// quantization). Each logit is then off by at most
@@ -51,7 +52,8 @@ public sealed record LoadOptions
     /// head (as QLoRA does: 4-bit logits are too coarse). An exact 16-bit copy gives the float head's logits up to the
     /// float32 summation order, and decoding reads half the head's bytes (a memory-bound batch-1 step: gpt2-small's BF16
     /// head is 77 MB of its 248); its 2 bytes per weight replace the packed float32 copy the GEMM would keep. True rounds
-    /// an F32 head too (relative error at most 2⁻⁹ for BF16, 2⁻¹¹ for F16 in its normal range). Set false for Hugging Face's bitsandbytes behaviour (lm_head never quantized).
+    /// an F32 head too (relative error at most 2⁻⁹ for BF16, 2⁻¹¹ for F16 in its normal range). Set false for Hugging
+    /// Face's bitsandbytes behaviour (lm_head never quantized).
     /// </para>
     /// </summary>
     public bool? QuantizeLmHead { get; init; }

@@ -220,8 +220,8 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <exception cref="ArgumentException"><paramref name="format"/> is not BFloat16 or Float16.</exception>
     public bool TryQuantizeHeadExactly(Tensors.Quantization.QuantizationFormat format)
     {
-        if (!Tensors.Quantization.HalfMatrix.HoldsExactly(HeadWeight.Span, format)) return false;
-        QuantizeHead(format);
+        if (Tensors.Quantization.HalfMatrix.RoundExactly(HeadWeight, format) is not { } exact) return false;
+        QuantizedHead = exact;
         return true;
     }
 

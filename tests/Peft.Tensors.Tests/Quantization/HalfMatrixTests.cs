@@ -76,20 +76,23 @@ public sealed class HalfMatrixTests
     [TestMethod]
     [DataRow(QuantizationFormat.BFloat16)]
     [DataRow(QuantizationFormat.Float16)]
-    public void HoldsExactlyIsTrueForWidenedPatternsOnlyAndRejectsWhatRoundingWouldChange(QuantizationFormat format)
+    public void RoundExactlyKeepsEveryFinitePatternAndRejectsWhatRoundingWouldChange(QuantizationFormat format)
     {
         ushort exponent = format == QuantizationFormat.BFloat16 ? (ushort)0x7F80 : (ushort)0x7C00;
-        var widened = Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & exponent) != exponent)
-            .Select(b => HalfMatrix.Widen(b, format)).ToArray();
-        Assert.IsTrue(HalfMatrix.HoldsExactly(widened, format), "every finite pattern's value");
-        // One value off by a float32 ulp, one past the format's range, one not finite: each makes the span inexact.
-        foreach (float bad in new[] { BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(1f) + 1), format == QuantizationFormat.Float16 ? 70000f : float.MaxValue, float.NaN })
+        var patterns = Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & exponent) != exponent).ToArray();
+        var widened = patterns.Select(b => HalfMatrix.Widen(b, format)).ToArray();
+        var exact = HalfMatrix.RoundExactly(Tensor.FromArray(widened, 1, widened.Length), format);
+        Assert.IsNotNull(exact, "every finite pattern's value");
+        CollectionAssert.AreEqual(patterns, exact.Bits.ToArray(), "the patterns themselves");
+        // One value off by a float32 ulp, one past the format's range, one not finite: each makes the weight inexact.
+        float pastRange = format == QuantizationFormat.Float16 ? 70000f : float.MaxValue;
+        foreach (float bad in new[] { BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(1f) + 1), pastRange, float.NaN })
         {
             var values = (float[])widened.Clone();
             values[12345] = bad;
-            Assert.IsFalse(HalfMatrix.HoldsExactly(values, format), $"{format} with {bad:R}");
+            Assert.IsNull(HalfMatrix.RoundExactly(Tensor.FromArray(values, 1, values.Length), format), $"{format} with {bad:R}");
         }
-        Assert.ThrowsExactly<ArgumentException>(() => HalfMatrix.HoldsExactly(widened, QuantizationFormat.Int8));
+        Assert.ThrowsExactly<ArgumentException>(() => HalfMatrix.RoundExactly(Tensor.FromArray(widened, 1, widened.Length), QuantizationFormat.Int8));
     }
 
     [TestMethod]
