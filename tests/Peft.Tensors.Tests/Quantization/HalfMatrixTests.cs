@@ -23,13 +23,19 @@ public sealed class HalfMatrixTests
                     yield return [(int)format, path, threads];
     }
 
+    /// <summary>Every 16-bit pattern whose exponent is not all ones: the format's finite values, both zeros and subnormals.</summary>
+    private static ushort[] FinitePatterns(QuantizationFormat format)
+    {
+        ushort exponent = format == QuantizationFormat.BFloat16 ? (ushort)0x7F80 : (ushort)0x7C00;
+        return Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & exponent) != exponent).ToArray();
+    }
+
     [TestMethod]
     [DataRow(QuantizationFormat.BFloat16)]
     [DataRow(QuantizationFormat.Float16)]
     public void WideningIsExactForEveryFinitePatternOnBothPaths(QuantizationFormat format)
     {
-        ushort exponent = format == QuantizationFormat.BFloat16 ? (ushort)0x7F80 : (ushort)0x7C00;
-        var bits = Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & exponent) != exponent).ToArray();
+        var bits = FinitePatterns(format);
         var m = HalfMatrix.FromBits(format, 1, bits.Length, bits);
         foreach (bool avx512 in AvailablePaths())
         {
@@ -78,8 +84,7 @@ public sealed class HalfMatrixTests
     [DataRow(QuantizationFormat.Float16)]
     public void RoundExactlyKeepsEveryFinitePatternAndRejectsWhatRoundingWouldChange(QuantizationFormat format)
     {
-        ushort exponent = format == QuantizationFormat.BFloat16 ? (ushort)0x7F80 : (ushort)0x7C00;
-        var patterns = Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & exponent) != exponent).ToArray();
+        var patterns = FinitePatterns(format);
         var widened = patterns.Select(b => HalfMatrix.Widen(b, format)).ToArray();
         var exact = HalfMatrix.RoundExactly(Tensor.FromArray(widened, 1, widened.Length), format);
         Assert.IsNotNull(exact, "every finite pattern's value");
