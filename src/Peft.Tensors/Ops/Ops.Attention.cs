@@ -97,6 +97,11 @@ public static partial class Ops
         [ThreadStatic] private static AttentionTask? t_instance;
         [ThreadStatic] private static float[]? t_scratch;
 
+        // Query rows per block when future scores are replaced: block [i0, i0 + QueryBlock) multiplies only the keys
+        // its last row sees, so at Tq = Tk the products skip about half the scores (the upper triangle beyond the
+        // diagonal blocks), and one block's scores stay in L2.
+        private const int QueryBlock = 64;
+
         // Per query row of the head in hand: whether its softmax covered only its valid keys.
         [ThreadStatic] private static bool[]? t_trimmed;
 
@@ -145,36 +150,58 @@ public static partial class Ops
             int batch = index / hkv, kvHead = index % hkv;
             var kBlock = k.Span.Slice((batch * hkv + kvHead) * rows * d, tk * d);
             var vBlock = v.Span.Slice((batch * hkv + kvHead) * rows * dv, tk * dv);
+            // With replaced future scores the queries go in blocks, each attending only the keys its last row sees.
+            int block = _replaceFuture ? Math.Min(QueryBlock, tq) : tq;
+            // One block's probabilities live only in this worker's scratch (backward recomputes them).
+            var scratch = Scratch(_backward ? 2 * block * tk : block * tk);
             for (int g = 0; g < group; g++)
             {
                 int head = kvHead * group + g;
                 int bh = batch * hq + head;
-                var qBlock = q.Span.Slice(bh * tq * d, tq * d);
-                // One head's probabilities live only in this worker's scratch (backward recomputes them).
-                var scratch = Scratch(_backward ? 2 * tq * tk : tq * tk);
-                var pBlock = scratch.Slice(0, tq * tk);
-                Probabilities(qBlock, kBlock, pBlock, batch, head, tq, tk, d);
-                if (!_backward) Gemm.Multiply(false, false, tq, dv, tk, 1f, pBlock, tk, vBlock, dv, 0f, _out!.Span.Slice(bh * tq * dv, tq * dv), dv);
-                else Backward(qBlock, kBlock, vBlock, pBlock, scratch.Slice(tq * tk, tq * tk), batch, head, bh, kvHead, tq, tk, d, dv);
+                var qHead = q.Span.Slice(bh * tq * d, tq * d);
+                for (int i0 = 0; i0 < tq; i0 += block)
+                {
+                    int count = Math.Min(block, tq - i0);
+                    var p = scratch.Slice(0, count * tk);
+                    int keys = Probabilities(qHead, kBlock, p, batch, head, i0, count, tq, tk, d);
+                    if (!_backward)
+                        Gemm.Multiply(false, false, count, dv, keys, 1f, p, tk, vBlock, dv, 0f, _out!.Span.Slice((bh * tq + i0) * dv, count * dv), dv);
+                    else
+                        Backward(qHead, kBlock, vBlock, p, scratch.Slice(count * tk, count * tk), batch, head, bh, kvHead, i0, count, keys, tq, tk, d, dv);
+                }
             }
         }
 
-        /// <summary>softmax(scale·Q·Kᵀ (future scores replaced) + mask + bias) of one head, into <paramref name="scores"/>.</summary>
-        private void Probabilities(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, Span<float> scores, int batch, int head, int tq, int tk, int d)
+        /// <summary>
+        /// softmax(scale·Q·Kᵀ (future scores replaced) + mask + bias) of query rows [i0, i0 + count) of one head, into
+        /// <paramref name="scores"/> (row stride <paramref name="tk"/>). Returns how many leading keys the rows may weigh:
+        /// with replaced future scores, those the block's last row sees (Q·Kᵀ is computed for no others), else all.
+        /// </summary>
+        private int Probabilities(ReadOnlySpan<float> qHead, ReadOnlySpan<float> kBlock, Span<float> scores, int batch, int head, int i0, int count,
+            int tq, int tk, int d)
         {
-            Gemm.Multiply(false, true, tq, tk, d, _scale, qBlock, d, kBlock, d, 0f, scores, tk);
-            if (_replaceFuture)
-                for (int i = 0; i < tq; i++) scores.Slice(i * tk, tk)[Math.Min(tk, tk - tq + i + 1)..].Fill(float.MinValue);
-            AddScoreOperand(_mask, scores, batch, head, tq, tk);
-            AddScoreOperand(_bias, scores, batch, head, tq, tk);
-            var trimmed = Trimmed(tq);
-            for (int i = 0; i < tq; i++)
+            int visible = ValidKeys(i0 + count - 1, tq, tk);
+            if (visible > 0) Gemm.Multiply(false, true, count, visible, d, _scale, qHead.Slice(i0 * d, count * d), d, kBlock, d, 0f, scores, tk);
+            int keys = visible;
+            var trimmed = Trimmed(count);
+            for (int r = 0; r < count; r++)
             {
-                var row = scores.Slice(i * tk, tk);
-                int valid = ValidKeys(i, tq, tk);
-                trimmed[i] = valid < tk && SoftmaxOfValidKeys(row, valid);
-                if (!trimmed[i]) SoftmaxRow(row, row, log: false);
+                var row = scores.Slice(r * tk, tk);
+                int i = i0 + r, valid = ValidKeys(i, tq, tk);
+                AddScoreOperands(row, batch, head, i, tq, tk, 0, valid);
+                trimmed[r] = valid < tk && SoftmaxOfValidKeys(row[..visible], valid);
+                if (trimmed[r]) continue;
+                // The full-row softmax HF computes: every replaced future score is float.MinValue plus the operands.
+                row[valid..].Fill(float.MinValue);
+                AddScoreOperands(row, batch, head, i, tq, tk, valid, tk);
+                SoftmaxRow(row, row, log: false);
+                keys = tk;
             }
+            // A full-row softmax widens the block's products to every key: the other rows are zero there too.
+            if (keys > visible)
+                for (int r = 0; r < count; r++)
+                    if (trimmed[r]) scores.Slice(r * tk + visible, keys - visible).Clear();
+            return keys;
         }
 
         /// <summary>dS = P ⊙ (dP − Σ P·dP) in place, in one pass after the dot (rows are short: call overhead counts).</summary>
@@ -221,56 +248,80 @@ public static partial class Ops
             return true;
         }
 
-        private static void AddScoreOperand(Tensor? operand, Span<float> scores, int batch, int head, int tq, int tk)
+        /// <summary>Adds the mask and the position bias to keys [from, to) of query row <paramref name="i"/>'s scores.</summary>
+        private void AddScoreOperands(Span<float> row, int batch, int head, int i, int tq, int tk, int from, int to)
+        {
+            if (from >= to) return;
+            AddScoreOperand(_mask, row, batch, head, i, tq, tk, from, to);
+            AddScoreOperand(_bias, row, batch, head, i, tq, tk, from, to);
+        }
+
+        private static void AddScoreOperand(Tensor? operand, Span<float> row, int batch, int head, int i, int tq, int tk, int from, int to)
         {
             if (operand is null) return;
             int ob = operand.Shape[0] == 1 ? 0 : batch;
             int oh = operand.Shape[1] == 1 ? 0 : head;
-            var block = operand.Span.Slice(((ob * operand.Shape[1]) + oh) * tq * tk, tq * tk);
-            TensorPrimitives.Add(scores, block, scores);
+            var operandRow = operand.Span.Slice((((ob * operand.Shape[1]) + oh) * tq + i) * tk, tk);
+            TensorPrimitives.Add(row[from..to], operandRow[from..to], row[from..to]);
         }
 
-        private void Backward(ReadOnlySpan<float> qBlock, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, ReadOnlySpan<float> p, Span<float> ds,
-            int batch, int head, int bh, int kvHead, int tq, int tk, int d, int dv)
+        /// <summary>
+        /// Gradients of query rows [i0, i0 + count) of one head from their probabilities <paramref name="p"/> (of which the
+        /// first <paramref name="keys"/> columns can be non-zero): dQ for those rows, their share of dK and dV.
+        /// </summary>
+        private void Backward(ReadOnlySpan<float> qHead, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, ReadOnlySpan<float> p, Span<float> ds,
+            int batch, int head, int bh, int kvHead, int i0, int count, int keys, int tq, int tk, int d, int dv)
         {
             Tensor q = _q!, k = _k!, v = _v!;
-            var gOut = _gradOut!.Span.Slice(bh * tq * dv, tq * dv);
+            var gOut = _gradOut!.Span.Slice((bh * tq + i0) * dv, count * dv);
             var gq = Tape.GradOf(q);
             var gk = Tape.GradOf(k);
             var gv = Tape.GradOf(v);
             int hkv = k.Shape[1];
             int kvOffset = (batch * hkv + kvHead) * tk;
+            if (keys == 0) return;
             // dV += Pᵀ·dO
-            if (!gv.IsEmpty) Gemm.Multiply(true, false, tk, dv, tq, 1f, p, tk, gOut, dv, 1f, gv.Slice(kvOffset * dv, tk * dv), dv);
+            if (!gv.IsEmpty) Gemm.Multiply(true, false, keys, dv, count, 1f, p, tk, gOut, dv, 1f, gv.Slice(kvOffset * dv, keys * dv), dv);
             bool needScores = !gq.IsEmpty || !gk.IsEmpty || _bias is { RequiresGrad: true };
             if (!needScores) return;
             // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-            Gemm.Multiply(false, true, tq, tk, dv, 1f, gOut, dv, vBlock, dv, 0f, ds, tk);
-            // Set by the Probabilities call that just made p for this head, on this thread.
-            var trimmed = Trimmed(tq);
-            for (int i = 0; i < tq; i++)
+            Gemm.Multiply(false, true, count, keys, dv, 1f, gOut, dv, vBlock, dv, 0f, ds, tk);
+            // Set by the Probabilities call that just made p for these rows, on this thread.
+            var trimmed = Trimmed(count);
+            for (int r = 0; r < count; r++)
             {
-                int valid = ValidKeys(i, tq, tk);
+                int valid = ValidKeys(i0 + r, tq, tk);
                 // A row whose softmax covered only its valid keys has zero probability beyond them.
-                int n = trimmed[i] ? valid : tk;
-                SoftmaxGradientRow(ds.Slice(i * tk, n), p.Slice(i * tk, n));
+                int n = trimmed[r] ? valid : keys;
+                SoftmaxGradientRow(ds.Slice(r * tk, n), p.Slice(r * tk, n));
                 // Replaced scores are constants: no gradient reaches Q or K through them.
-                ds.Slice(i * tk + valid, tk - valid).Clear();
+                if (valid < keys) ds.Slice(r * tk + valid, keys - valid).Clear();
             }
-            if (_bias is { RequiresGrad: true } bias && !_serialBiasGrad)
+            if (_bias is { RequiresGrad: true } bias)
             {
-                int ob = bias.Shape[0] == 1 ? 0 : batch;
-                var gb = Tape.GradOf(bias).Slice((ob * bias.Shape[1] + head) * tq * tk, tq * tk);
-                TensorPrimitives.Add(gb, ds, gb);
+                if (_serialBiasGrad)
+                {
+                    // Batch-shared bias: accumulate under a lock (rare: T5 training with batch > 1).
+                    lock (bias) AddBiasGradient(bias, ds, batch, head, i0, count, keys, tq, tk);
+                }
+                else
+                {
+                    AddBiasGradient(bias, ds, batch, head, i0, count, keys, tq, tk);
+                }
             }
-            else if (_serialBiasGrad)
-            {
-                // Batch-shared bias: accumulate under a lock (rare: T5 training with batch > 1).
-                var gb = Tape.GradOf(_bias).Slice(head * tq * tk, tq * tk);
-                lock (_bias!) TensorPrimitives.Add(gb, ds, gb);
-            }
-            if (!gq.IsEmpty) Gemm.Multiply(false, false, tq, d, tk, _scale, ds, tk, kBlock, d, 1f, gq.Slice(bh * tq * d, tq * d), d);
-            if (!gk.IsEmpty) Gemm.Multiply(true, false, tk, d, tq, _scale, ds, tk, qBlock, d, 1f, gk.Slice(kvOffset * d, tk * d), d);
+            if (!gq.IsEmpty)
+                Gemm.Multiply(false, false, count, d, keys, _scale, ds, tk, kBlock, d, 1f, gq.Slice((bh * tq + i0) * d, count * d), d);
+            if (!gk.IsEmpty)
+                Gemm.Multiply(true, false, keys, d, count, _scale, ds, tk, qHead.Slice(i0 * d, count * d), d, 1f, gk.Slice(kvOffset * d, keys * d), d);
+        }
+
+        /// <summary>Adds dS of query rows [i0, i0 + count) (zero beyond <paramref name="keys"/>) to the position bias's gradient.</summary>
+        private static void AddBiasGradient(Tensor bias, ReadOnlySpan<float> ds, int batch, int head, int i0, int count, int keys, int tq, int tk)
+        {
+            int ob = bias.Shape[0] == 1 ? 0 : batch;
+            var gb = Tape.GradOf(bias).Slice(((ob * bias.Shape[1] + head) * tq + i0) * tk, count * tk);
+            for (int r = 0; r < count; r++)
+                TensorPrimitives.Add(gb.Slice(r * tk, keys), ds.Slice(r * tk, keys), gb.Slice(r * tk, keys));
         }
     }
 

@@ -180,4 +180,92 @@ public sealed class AttentionTests
         GradientCheck.AssertClose(dk, k.Grad!.ToArray(), atol: 1e-5, rtol: 1e-5, what: "dK");
         GradientCheck.AssertClose(dv, v.Grad!.ToArray(), atol: 1e-5, rtol: 1e-5, what: "dV");
     }
+
+    [TestMethod]
+    public void ReplacedFutureScoresOverSeveralQueryBlocksMatchTheFullRowComputation()
+    {
+        // Long enough for several query blocks (each multiplies only the keys its last row sees), with 20 prefix keys,
+        // grouped-query heads, left padding in batch row 1, one query row of batch row 0 whose visible keys are all
+        // masked (its block falls back to full rows), and a trainable position bias shared by the batch. Output and
+        // every gradient against a scalar float transcription of the full-row computation.
+        const int batch = 2, hq = 4, hkv = 2, tq = 150, prefix = 20, tk = tq + prefix, d = 8, fullyMaskedRow = 100;
+        const float scale = 0.35f;
+        var q = GradientCheck.Random(21, -1f, 1f, batch, hq, tq, d);
+        var k = GradientCheck.Random(22, -1f, 1f, batch, hkv, tk, d);
+        var v = GradientCheck.Random(23, -1f, 1f, batch, hkv, tk, d);
+        var bias = GradientCheck.Random(24, -0.5f, 0.5f, 1, hq, tq, tk);
+        var upstream = GradientCheck.Random(25, -1f, 1f, batch, hq, tq, d);
+        var mask = Tensor.Zeros(new Shape(batch, 1, tq, tk));
+        for (int i = 0; i < tq; i++)
+        {
+            for (int j = prefix; j < prefix + 3; j++) mask.Span[((1 * tq) + i) * tk + j] = float.MinValue;
+            if (i == fullyMaskedRow)
+                for (int j = 0; j <= prefix + i; j++) mask.Span[i * tk + j] = float.MinValue;
+        }
+        foreach (var x in new[] { q, k, v, bias }) x.RequiresGrad = true;
+        float[] output;
+        using (new TensorScope())
+        {
+            var y = Ops.ScaledDotProductAttention(q, k, v, mask, bias, scale, replaceFutureScores: true);
+            output = y.ToArray();
+            Ops.SumAll(Ops.Multiply(y, upstream)).Backward();
+        }
+
+        float[] Q = q.ToArray(), K = k.ToArray(), V = v.ToArray(), dO = upstream.ToArray(), M = mask.ToArray(), B = bias.ToArray();
+        var expected = new float[output.Length];
+        var dq = new float[Q.Length];
+        var dk = new float[K.Length];
+        var dv = new float[V.Length];
+        var dBias = new float[B.Length];
+        var s = new float[tk];
+        var p = new float[tk];
+        var dP = new float[tk];
+        for (int b = 0; b < batch; b++)
+            for (int h = 0; h < hq; h++)
+                for (int i = 0; i < tq; i++)
+                {
+                    int kh = h / (hq / hkv), valid = prefix + i + 1;
+                    int qi = ((b * hq + h) * tq + i) * d, kv0 = (b * hkv + kh) * tk, bi = (h * tq + i) * tk;
+                    for (int j = 0; j < tk; j++)
+                    {
+                        float dot = 0f;
+                        for (int c = 0; c < d; c++) dot += Q[qi + c] * K[(kv0 + j) * d + c];
+                        s[j] = (j >= valid ? float.MinValue : scale * dot) + M[(b * tq + i) * tk + j] + B[bi + j];
+                    }
+                    float max = s.Max();
+                    float sum = 0f;
+                    for (int j = 0; j < tk; j++) sum += p[j] = MathF.Exp(s[j] - max);
+                    float rowDot = 0f;
+                    for (int j = 0; j < tk; j++)
+                    {
+                        p[j] /= sum;
+                        dP[j] = 0f;
+                        for (int c = 0; c < d; c++)
+                        {
+                            expected[qi + c] += p[j] * V[(kv0 + j) * d + c];
+                            dP[j] += dO[qi + c] * V[(kv0 + j) * d + c];
+                            dv[(kv0 + j) * d + c] += p[j] * dO[qi + c];
+                        }
+                        rowDot += p[j] * dP[j];
+                    }
+                    // Replaced future scores are constants: nothing flows back through them.
+                    for (int j = 0; j < valid; j++)
+                    {
+                        float dS = p[j] * (dP[j] - rowDot);
+                        dBias[bi + j] += dS;
+                        for (int c = 0; c < d; c++)
+                        {
+                            dq[qi + c] += scale * dS * K[(kv0 + j) * d + c];
+                            dk[(kv0 + j) * d + c] += scale * dS * Q[qi + c];
+                        }
+                    }
+                }
+        int row = (0 * hq * tq + fullyMaskedRow) * d;
+        Assert.AreNotEqual(0f, output[row], "the fully masked row weighs the keys beyond its block too (uniform over them)");
+        GradientCheck.AssertClose(expected, output, atol: 1e-5, rtol: 1e-4, what: "output");
+        GradientCheck.AssertClose(dq, q.Grad!.ToArray(), atol: 1e-5, rtol: 1e-4, what: "dQ");
+        GradientCheck.AssertClose(dk, k.Grad!.ToArray(), atol: 1e-5, rtol: 1e-4, what: "dK");
+        GradientCheck.AssertClose(dv, v.Grad!.ToArray(), atol: 1e-5, rtol: 1e-4, what: "dV");
+        GradientCheck.AssertClose(dBias, bias.Grad!.ToArray(), atol: 1e-5, rtol: 1e-4, what: "dBias");
+    }
 }
