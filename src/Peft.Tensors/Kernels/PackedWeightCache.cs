@@ -37,6 +37,13 @@ internal sealed class PackedWeightCache
     }
 
     /// <summary>
+    /// The packed Wᵀ an earlier product with few rows made for this frozen weight, if it is still current, else null:
+    /// a product with more rows (a long prompt after decoding built the copy) then uses it instead of packing per call.
+    /// </summary>
+    public static PackedMatrix? ExistingForward(Tensor weight) =>
+        !weight.RequiresGrad && weight.DerivedCache is PackedWeightCache c && c.IsCurrentFor(weight, Gemm.ActiveIsa) ? c._forward : null;
+
+    /// <summary>
     /// Whether <c>Ops.Linear</c> should multiply <paramref name="rows"/> rows by a packed copy: only
     /// for frozen weights that own their memory (a pooled temporary would be packed for a single
     /// use), and only for few rows (decoding, short prefills), where packing per call would cost as
@@ -48,11 +55,13 @@ internal sealed class PackedWeightCache
     /// <summary>Products with more rows than this pack the weight on the fly instead of caching it.</summary>
     public const int MaxCachedRows = 64;
 
+    private bool IsCurrentFor(Tensor weight, GemmIsa isa) =>
+        _version == weight.Version && ReferenceEquals(_buffer, weight.Buffer) && _shape == weight.Shape && _isa == isa;
+
     private static PackedWeightCache For(Tensor weight)
     {
         var isa = Gemm.ActiveIsa;
-        if (weight.DerivedCache is PackedWeightCache c && c._version == weight.Version
-            && ReferenceEquals(c._buffer, weight.Buffer) && c._shape == weight.Shape && c._isa == isa)
+        if (weight.DerivedCache is PackedWeightCache c && c.IsCurrentFor(weight, isa))
             return c;
         // Racing threads may each build one; either result is valid and the last store wins.
         var fresh = new PackedWeightCache(weight, isa);

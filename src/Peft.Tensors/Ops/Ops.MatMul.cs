@@ -84,8 +84,9 @@ public static partial class Ops
         int rows = x.Length / inF;
         var y = Tensor.Uninitialized(x.Shape.With(-1, outF));
         var ys = y.Span;
-        if (PackedWeightCache.Applies(weight, rows))
-            Gemm.Multiply(false, rows, 1f, x.Span, inF, PackedWeightCache.Forward(weight), 0f, ys, outF);
+        var packed = PackedWeightCache.Applies(weight, rows) ? PackedWeightCache.Forward(weight) : PackedWeightCache.ExistingForward(weight);
+        if (packed is not null)
+            Gemm.Multiply(false, rows, 1f, x.Span, inF, packed, 0f, ys, outF);
         else
             Gemm.Multiply(false, true, rows, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, ys, outF);
         if (bias is not null)

@@ -61,6 +61,35 @@ public sealed class PackedLinearTests
         CollectionAssert.AreEqual(new float[] { 2, 2, 2 }, InputGradient());
     }
 
+    [TestMethod]
+    public void ManyRowsReuseTheCopyFewRowsMadeAndNeverAStaleOne()
+    {
+        // 130 rows alone pack per call; after a 1-row product made the cached copy they multiply through it instead:
+        // the same products, so within float rounding of the per-call result, and after MarkModified neither path
+        // may see the old values.
+        const int rows = PackedWeightCache.MaxCachedRows * 2 + 2, inF = 96, outF = 80;
+        var rng = new Random(7);
+        var x = Tensor.FromArray(GemmTests.RandomArray(rng, rows * inF), rows, inF);
+        var w = Tensor.FromArray(GemmTests.RandomArray(rng, outF * inF), outF, inF);
+        Assert.IsNull(PackedWeightCache.ExistingForward(w), "no copy before a product with few rows");
+        var perCall = Ops.Linear(x, w).ToArray();
+        Ops.Linear(Tensor.FromArray(GemmTests.RandomArray(rng, inF), 1, inF), w);
+        Assert.IsNotNull(PackedWeightCache.ExistingForward(w), "a product with one row keeps a packed copy");
+        GemmTests.AssertClose(perCall, Ops.Linear(x, w).ToArray(), inF, "through the cached copy");
+
+        w.Span.Fill(0.5f);
+        w.MarkModified();
+        Assert.IsNull(PackedWeightCache.ExistingForward(w), "a modified weight's copy is stale");
+        var expected = new float[rows * outF];
+        for (int r = 0; r < rows; r++)
+        {
+            float sum = 0f;
+            for (int i = 0; i < inF; i++) sum += 0.5f * x.Span[r * inF + i];
+            for (int o = 0; o < outF; o++) expected[r * outF + o] = sum;
+        }
+        GemmTests.AssertClose(expected, Ops.Linear(x, w).ToArray(), inF, "after MarkModified");
+    }
+
     private static (float[] Y, float[] Gx) Run(float[] xValues, float[] wValues, float[] gValues, int rows, int inF, int outF, bool trainable)
     {
         var x = Tensor.Parameter(xValues, new Shape(rows, inF));
