@@ -6,7 +6,8 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// Prefill (the prompt's forward pass, filling a cache) tokens/s of a gpt2-small-shaped random model:
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- prefill [batch] [length]</c>; best of 5 after a warm-up.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- prefill [batch] [length] [runs]</c>; best of the runs (5) after
+/// a warm-up (more runs make a longer process to profile).
 /// </summary>
 internal static class PrefillThroughput
 {
@@ -14,11 +15,12 @@ internal static class PrefillThroughput
     {
         int batch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
         int length = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 512;
+        int runs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
         var model = QuantizedQuickCheck.Gpt2Small();
         var r = new Random(1);
         var ids = IntTensor.FromArray(Enumerable.Range(0, batch * length).Select(_ => r.Next(50257)).ToArray(), batch, length);
         double best = double.MaxValue;
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i <= runs; i++)
         {
             var cache = new Peft.Transformers.Caching.DynamicCache(model.CacheLayoutFor(batch), length);
             var clock = Stopwatch.StartNew();

@@ -19,6 +19,9 @@ internal readonly unsafe struct GemmMicroKernel256 : IGemmMicroKernel
     // 144 rows × 256 × 4 B = 144 KB of packed A: fits a 256 KB or larger L2.
     public static int MC => 144;
 
+    // Not measured with software prefetch (no AVX2-only or ARM host here): plain Run.
+    public static void RunPrefetching(int kc, float* a, float* b, float* c, nint ldc, float beta, float* nextB) => Run(kc, a, b, c, ldc, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float beta)
     {

@@ -24,4 +24,10 @@ internal unsafe interface IGemmMicroKernel
     /// aligned). beta 0 means C is not read.
     /// </summary>
     static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float beta);
+
+    /// <summary>
+    /// <see cref="Run"/>, also bringing the B sliver at <paramref name="nextB"/> toward L2 at one step of it per step,
+    /// for B streaming from memory (a kernel without software prefetch just runs <see cref="Run"/>).
+    /// </summary>
+    static abstract void RunPrefetching(int kc, float* a, float* b, float* c, nint ldc, float beta, float* nextB);
 }
