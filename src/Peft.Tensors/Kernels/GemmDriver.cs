@@ -80,8 +80,17 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
                             }
                             else
                             {
-                                TKernel.Run(kc, asl, bs, tile, nr, 0f);
-                                MergeTile(tile, nr, ct, g.Ldc, nrows, ncols, beta);
+                                // An edge: the kernel's fewest rows that cover it, straight into C when they fit exactly.
+                                int computed = TKernel.RowsFor(nrows);
+                                if (computed == nrows && ncols == nr)
+                                {
+                                    TKernel.RunRows(computed, kc, asl, bs, ct, g.Ldc, beta);
+                                }
+                                else
+                                {
+                                    TKernel.RunRows(computed, kc, asl, bs, tile, nr, 0f);
+                                    MergeTile(tile, nr, ct, g.Ldc, nrows, ncols, beta);
+                                }
                             }
                         }
                     }

@@ -20,6 +20,11 @@ internal readonly unsafe struct GemmMicroKernelPortable : IGemmMicroKernel
     // Not measured with software prefetch (no AVX2-only or ARM host here): plain Run.
     public static void RunPrefetching(int kc, float* a, float* b, float* c, nint ldc, float beta, float* nextB) => Run(kc, a, b, c, ldc, beta);
 
+    // No smaller-row variants: an edge sliver runs the full tile.
+    public static int RowsFor(int rows) => MR;
+
+    public static void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float beta) => Run(kc, a, b, c, ldc, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float beta)
     {

@@ -30,4 +30,13 @@ internal unsafe interface IGemmMicroKernel
     /// for B streaming from memory (a kernel without software prefetch just runs <see cref="Run"/>).
     /// </summary>
     static abstract void RunPrefetching(int kc, float* a, float* b, float* c, nint ldc, float beta, float* nextB);
+
+    /// <summary>The fewest rows, at least <paramref name="rows"/> (below MR), that <see cref="RunRows"/> computes; MR when it has no smaller variant.</summary>
+    static abstract int RowsFor(int rows);
+
+    /// <summary>
+    /// C[0..rows, 0..NR] = A·B + beta·C for a row count <see cref="RowsFor"/> returned, over an A sliver still packed
+    /// with MR floats per step.
+    /// </summary>
+    static abstract void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float beta);
 }

@@ -23,6 +23,8 @@ public sealed class GemmTests
         (1, 1, 1), (7, 13, 5), (13, 7, 5), (1, 33, 17), (2, 64, 40), (3, 31, 9), (4, 100, 50), (5, 47, 33),
         (6, 70, 128), (7, 129, 64), (8, 96, 31), (9, 65, 19), (12, 32, 16), (25, 67, 401), (37, 130, 1),
         (300, 257, 129), (130, 300, 777),
+        // Edge slivers of exactly 4 and 8 rows below full 12-row ones (the AVX-512 kernel's 4- and 8-row variants write C directly).
+        (16, 70, 50), (20, 45, 300),
     ];
 
     [TestMethod]
@@ -72,7 +74,7 @@ public sealed class GemmTests
     {
         using var _ = Force((GemmIsa)isa, threads);
         var rng = new Random(11);
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 768, 300), (3, 45, 800), (8, 100, 97), (9, 33, 16), (128, 200, 770), (300, 70, 129) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 768, 300), (3, 45, 800), (8, 100, 97), (9, 33, 16), (20, 64, 500), (128, 200, 770), (300, 70, 129) })
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
                     foreach (float beta in new[] { 0f, 0.5f })
