@@ -14,6 +14,8 @@ int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) 
 if (rounds < 1) throw new ArgumentException("rounds must be at least 1");
 string filter = args.Length > 2 ? args[2] : "";
 const int DecodePrompt = 32, NewTokens = 64;
+// Pause before every measured run (see the round loop).
+const int SettleMilliseconds = 300;
 
 ModelFolder.Ensure(folder);
 if (!ModelFolder.HasOnnx(folder)) return 1;
@@ -80,7 +82,11 @@ for (int round = 0; round <= rounds; round++)
 {
     foreach (var c in cases)
     {
+        // Each engine starts on an idle machine: ORT's intra-op threads keep spinning for a while after its run, and
+        // on two cores that took one from our next measurement (ours at b1 x 32: 377 tok/s right after ORT, 630-680 alone).
+        Thread.Sleep(SettleMilliseconds);
         var (oursRate, oursOut) = c.Ours();
+        Thread.Sleep(SettleMilliseconds);
         var (ortRate, ortOut) = c.Ort();
         if (round == 0)
         {
