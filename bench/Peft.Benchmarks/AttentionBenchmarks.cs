@@ -4,11 +4,11 @@ using Peft.Transformers.Masking;
 
 namespace Peft.Benchmarks;
 
-/// <summary>Causal attention forward and forward+backward at (batch 4, heads 12, length 128, head size 64).</summary>
+/// <summary>Causal attention forward and forward+backward, heads 12, head size 64, batch × length 4 × 128 or 1 × 512.</summary>
 [Config(typeof(ShortJobConfig))]
 public class AttentionBenchmarks : IFlopCount
 {
-    private const int Batch = 4, Heads = 12, Length = 128, HeadDim = 64;
+    private const int Heads = 12, HeadDim = 64;
     private Tensor _q = null!, _k = null!, _v = null!, _mask = null!;
 
     // QKᵀ and P·V: 2 products of 2·T·T·D each per (batch, head); backward does 4 more.
@@ -16,6 +16,14 @@ public class AttentionBenchmarks : IFlopCount
 
     [Params(false, true)]
     public bool BackwardToo { get; set; }
+
+    /// <summary>Batch × length: a training batch of short rows, or one long row (where causal blocks skip the most).</summary>
+    [Params("4x128", "1x512")]
+    public string BatchByLength { get; set; } = "4x128";
+
+    private int Batch => BatchByLength == "1x512" ? 1 : 4;
+
+    private int Length => BatchByLength == "1x512" ? 512 : 128;
 
     /// <summary>Causal by replaced future scores (GPT-2's way: only visible keys go through the softmax) instead of an added mask.</summary>
     [Params(false, true)]

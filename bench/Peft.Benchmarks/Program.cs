@@ -16,6 +16,11 @@ if (args.Length > 0 && args[0] == "prefill")
     PrefillThroughput.Run(args);
     return;
 }
+if (args.Length > 0 && args[0] == "packed-cold")
+{
+    ColdPackedGemm.Run(args);
+    return;
+}
 if (args.Length > 0 && args[0] == "train-memory")
 {
     PeftTrainingMemory.Run(args);
