@@ -44,7 +44,7 @@ public static class ModelLoader
         // The blocks' format: asked for, or what a folder saved quantized holds. The head copy by default: with int8 asked
         // for, with a 16-bit format asked for when the head's values are that format's (exact), or as the saved model had it
         // (save -> load keeps the logits).
-        var saved = config.GetRawField("quantization_config") is { } node ? QuantizationConfig.Parse(node, config.Source) : null;
+        var saved = SavedQuantization(config);
         bool asked = options is { Quantization: not QuantizationFormat.None };
         var format = asked ? options!.Quantization
             : model.Parameters.Quantized.Count > 0 ? model.Parameters.Quantized[0].Matrix.Format : QuantizationFormat.None;
@@ -133,13 +133,17 @@ public static class ModelLoader
         return ModelConfig.Load(folder);
     }
 
+    /// <summary>The quantization_config a folder saved quantized carries in its config.json, or null.</summary>
+    private static QuantizationConfig? SavedQuantization(ModelConfig config) =>
+        config.GetRawField("quantization_config") is { } node ? QuantizationConfig.Parse(node, config.Source) : null;
+
     private static void LoadWeights(string folder, ModelConfig config, ParameterSet parameters, IReadOnlyList<LinearLayer> layers, LoadOptions? options,
         IReadOnlyDictionary<string, string>? aliases, Func<string, bool>? alsoIgnorable = null, Func<string, bool>? mayBeMissing = null,
         CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
         using var checkpoint = CheckpointReader.Open(folder);
-        var stored = config.GetRawField("quantization_config") is { } node ? QuantizationConfig.Parse(node, config.Source) : null;
+        var stored = SavedQuantization(config);
         if (stored is not null)
         {
             foreach (var layer in layers)
