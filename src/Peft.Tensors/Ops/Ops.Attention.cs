@@ -181,7 +181,7 @@ public static partial class Ops
             int tq, int tk, int d)
         {
             int visible = ValidKeys(i0 + count - 1, tq, tk);
-            if (visible > 0) Gemm.Multiply(false, true, count, visible, d, _scale, qHead.Slice(i0 * d, count * d), d, kBlock, d, 0f, scores, tk);
+            Gemm.Multiply(false, true, count, visible, d, _scale, qHead.Slice(i0 * d, count * d), d, kBlock, d, 0f, scores, tk);
             int keys = visible;
             var trimmed = Trimmed(count);
             for (int r = 0; r < count; r++)
@@ -259,10 +259,19 @@ public static partial class Ops
         private static void AddScoreOperand(Tensor? operand, Span<float> row, int batch, int head, int i, int tq, int tk, int from, int to)
         {
             if (operand is null) return;
-            int ob = operand.Shape[0] == 1 ? 0 : batch;
-            int oh = operand.Shape[1] == 1 ? 0 : head;
-            var operandRow = operand.Span.Slice((((ob * operand.Shape[1]) + oh) * tq + i) * tk, tk);
+            var operandRow = operand.Span.Slice(ScoreRowOffset(operand.Shape, batch, head, i, tq, tk), tk);
             TensorPrimitives.Add(row[from..to], operandRow[from..to], row[from..to]);
+        }
+
+        /// <summary>
+        /// Where query row <paramref name="i"/> of (batch, head) starts in a [batch or 1, heads or 1, Tq, Tk] score operand
+        /// or its gradient.
+        /// </summary>
+        private static int ScoreRowOffset(Shape operand, int batch, int head, int i, int tq, int tk)
+        {
+            int ob = operand[0] == 1 ? 0 : batch;
+            int oh = operand[1] == 1 ? 0 : head;
+            return (((ob * operand[1]) + oh) * tq + i) * tk;
         }
 
         /// <summary>
@@ -318,8 +327,7 @@ public static partial class Ops
         /// <summary>Adds dS of query rows [i0, i0 + count) (zero beyond <paramref name="keys"/>) to the position bias's gradient.</summary>
         private static void AddBiasGradient(Tensor bias, ReadOnlySpan<float> ds, int batch, int head, int i0, int count, int keys, int tq, int tk)
         {
-            int ob = bias.Shape[0] == 1 ? 0 : batch;
-            var gb = Tape.GradOf(bias).Slice(((ob * bias.Shape[1] + head) * tq + i0) * tk, count * tk);
+            var gb = Tape.GradOf(bias).Slice(ScoreRowOffset(bias.Shape, batch, head, i0, tq, tk), count * tk);
             for (int r = 0; r < count; r++)
                 TensorPrimitives.Add(gb.Slice(r * tk, keys), ds.Slice(r * tk, keys), gb.Slice(r * tk, keys));
         }
