@@ -109,7 +109,12 @@ public static partial class Ops
         private float _scale;
         private bool _replaceFuture;
         private bool _backward;
-        private bool _serialBiasGrad;
+        private bool _sharedBiasGrad;
+
+        // A position bias shared by a batch of several rows: each row's share of its gradient goes to its own slice here
+        // and the slices are added in batch order after the run, so the sum does not depend on which worker ran which
+        // row (a lock around one sum did: a resumed run must end with the same bits as an uninterrupted one).
+        private float[] _sharedBiasGradients = [];
         private int _validKeys = -1, _keyRows = -1;
 
         /// <summary>Attend the first <paramref name="valid"/> of every head's <paramref name="rows"/> key rows (a cache read in place).</summary>
@@ -122,10 +127,20 @@ public static partial class Ops
         {
             (_q, _k, _v, _mask, _bias, _scale, _out, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, backward, gradOut);
             _replaceFuture = replaceFuture;
-            _serialBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
+            _sharedBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
+            if (!_sharedBiasGrad) return;
+            int length = q.Shape[0] * bias!.Length;
+            if (_sharedBiasGradients.Length < length) _sharedBiasGradients = new float[length];
+            else Array.Clear(_sharedBiasGradients, 0, length);
         }
 
-        public bool NeedsSerialBiasGrad => _serialBiasGrad;
+        /// <summary>After a backward run: adds the batch rows' shares of a batch-shared bias's gradient, in batch order.</summary>
+        public void AddSharedBiasGradients()
+        {
+            if (!_sharedBiasGrad) return;
+            var gb = Tape.GradOf(_bias);
+            for (int b = 0; b < _q!.Shape[0]; b++) TensorPrimitives.Add(gb, _sharedBiasGradients.AsSpan(b * gb.Length, gb.Length), gb);
+        }
 
         public void Clear()
         {
@@ -308,15 +323,8 @@ public static partial class Ops
             }
             if (_bias is { RequiresGrad: true } bias)
             {
-                if (_serialBiasGrad)
-                {
-                    // Batch-shared bias: accumulate under a lock (rare: T5 training with batch > 1).
-                    lock (bias) AddBiasGradient(bias, ds, batch, head, i0, count, keys, tq, tk);
-                }
-                else
-                {
-                    AddBiasGradient(bias, ds, batch, head, i0, count, keys, tq, tk);
-                }
+                var target = _sharedBiasGrad ? _sharedBiasGradients.AsSpan(batch * bias.Length, bias.Length) : Tape.GradOf(bias);
+                AddBiasGradient(target, bias.Shape, ds, batch, head, i0, count, keys, tq, tk);
             }
             if (!gq.IsEmpty)
                 Gemm.Multiply(false, false, count, d, keys, _scale, ds, tk, kBlock, d, 1f, gq.Slice((bh * tq + i0) * d, count * d), d);
@@ -324,10 +332,14 @@ public static partial class Ops
                 Gemm.Multiply(true, false, keys, d, count, _scale, ds, tk, qHead.Slice(i0 * d, count * d), d, 1f, gk.Slice(kvOffset * d, keys * d), d);
         }
 
-        /// <summary>Adds dS of query rows [i0, i0 + count) (zero beyond <paramref name="keys"/>) to the position bias's gradient.</summary>
-        private static void AddBiasGradient(Tensor bias, ReadOnlySpan<float> ds, int batch, int head, int i0, int count, int keys, int tq, int tk)
+        /// <summary>
+        /// Adds dS of query rows [i0, i0 + count) (zero beyond <paramref name="keys"/>) to a gradient laid out as the
+        /// position bias (<paramref name="shape"/>).
+        /// </summary>
+        private static void AddBiasGradient(Span<float> target, Shape shape, ReadOnlySpan<float> ds, int batch, int head, int i0, int count, int keys,
+            int tq, int tk)
         {
-            var gb = Tape.GradOf(bias).Slice(ScoreRowOffset(bias.Shape, batch, head, i0, tq, tk), count * tk);
+            var gb = target.Slice(ScoreRowOffset(shape, batch, head, i0, tq, tk), count * tk);
             for (int r = 0; r < count; r++)
                 TensorPrimitives.Add(gb.Slice(r * tk, keys), ds.Slice(r * tk, keys), gb.Slice(r * tk, keys));
         }
@@ -351,6 +363,7 @@ public static partial class Ops
             var task = AttentionTask.ForThread;
             task.Set(q, k, v, e.Saved0, e.D, e.Float0, e.Int0 == 1, null, backward: true, e.Output.Grad);
             WorkerPool.Run(task, q.Shape[0] * k.Shape[1]);
+            task.AddSharedBiasGradients();
             task.Clear();
         }
     }

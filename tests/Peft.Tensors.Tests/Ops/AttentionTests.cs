@@ -268,4 +268,41 @@ public sealed class AttentionTests
         GradientCheck.AssertClose(dv, v.Grad!.ToArray(), atol: 1e-5, rtol: 1e-4, what: "dV");
         GradientCheck.AssertClose(dBias, bias.Grad!.ToArray(), atol: 1e-5, rtol: 1e-4, what: "dBias");
     }
+
+    [TestMethod]
+    public void BatchSharedBiasGradientSumsTheBatchRowsInOrder()
+    {
+        // T5's relative bias is shared by the batch. Its gradient must be the rows' shares added in batch order onto what
+        // the gradient already held (accumulation), whichever worker ran which row: a resumed run has to end with the
+        // same bits as an uninterrupted one. Each row's share is what a batch of that row alone gives.
+        const int batch = 6, heads = 3, t = 48, d = 16;
+        var q = GradientCheck.Random(31, -1f, 1f, batch, heads, t, d);
+        var k = GradientCheck.Random(32, -1f, 1f, batch, heads, t, d);
+        var v = GradientCheck.Random(33, -1f, 1f, batch, heads, t, d);
+        var bias = GradientCheck.Random(34, -0.5f, 0.5f, 1, heads, t, t);
+        var upstream = GradientCheck.Random(35, -1f, 1f, batch, heads, t, d);
+        var held = GradientCheck.Random(36, -1f, 1f, 1, heads, t, t).ToArray();
+        float[] BiasGradient(int from, int rows, float[] start)
+        {
+            Tensor Rows(Tensor x) => Tensor.FromArray(x.ToArray().AsSpan(from * heads * t * d, rows * heads * t * d).ToArray(), rows, heads, t, d);
+            var (qs, ks, vs) = (Rows(q), Rows(k), Rows(v));
+            var b = Tensor.Parameter(bias.ToArray(), bias.Shape);
+            b.Grad = Tensor.FromArray((float[])start.Clone(), 1, heads, t, t);
+            using (new TensorScope())
+                Ops.SumAll(Ops.Multiply(Ops.ScaledDotProductAttention(qs, ks, vs, null, b, 1f), Rows(upstream))).Backward();
+            return b.Grad!.ToArray();
+        }
+        var expected = held;
+        for (int row = 0; row < batch; row++)
+        {
+            var share = BiasGradient(row, 1, new float[held.Length]);
+            expected = expected.Zip(share, (a, s) => a + s).ToArray();
+        }
+        for (int run = 0; run < 20; run++)
+        {
+            var actual = BiasGradient(0, batch, held);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.AreEqual(BitConverter.SingleToUInt32Bits(expected[i]), BitConverter.SingleToUInt32Bits(actual[i]), $"run {run}, element {i}");
+        }
+    }
 }
