@@ -124,7 +124,7 @@ internal static unsafe class GemmPacking
     /// column-at-a-time scatter touches a new line per element and thrashes L1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(float* src, nint lds, int rows, int depth, float* dst, nint ldd, float alpha)
+    internal static void Transpose(float* src, nint lds, int rows, int depth, float* dst, nint ldd, float alpha)
     {
         int r0 = 0;
         if (Avx.IsSupported)

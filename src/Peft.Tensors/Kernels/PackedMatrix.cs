@@ -1,3 +1,5 @@
+using Peft.Tensors.Threading;
+
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
@@ -68,8 +70,36 @@ public sealed unsafe class PackedMatrix
         var (_, nr, kc) = Gemm.Blocking(isa);
         var packed = new PackedMatrix(k, n, isa, nr, kc);
         if (k == 0 || n == 0) return packed;
-        fixed (float* src = b) PackInto(transposed, k, n, src, ldb, packed.Data, isa);
+        fixed (float* src = b)
+        {
+            // A large weight packs on every worker: decoding's first step packs each frozen weight, and a single
+            // thread doing so (copying and first-touching the whole model) was most of a fresh process's first prompt.
+            int chunks = (packed.NPad / nr + SliversPerPiece - 1) / SliversPerPiece;
+            int depthBlocks = (k + kc - 1) / kc;
+            if ((long)k * n < ParallelElements || WorkerPool.Degree == 1 || chunks * depthBlocks == 1)
+                PackInto(transposed, k, n, src, ldb, packed.Data, isa);
+            else
+                WorkerPool.Run(new PackPieces(transposed, k, n, src, ldb, packed, chunks), chunks * depthBlocks);
+        }
         return packed;
+    }
+
+    // Slivers per parallel piece (a few KB to tens of KB of a depth block each) and the size below which one thread packs.
+    private const int SliversPerPiece = 16;
+    private const int ParallelElements = 1 << 16;
+
+    /// <summary>One depth block × one run of slivers of <see cref="PackInto"/>'s layout per piece.</summary>
+    private sealed class PackPieces(bool transposed, int k, int n, float* source, nint ldb, PackedMatrix packed, int chunks) : ParallelTask
+    {
+        public override void Execute(int index)
+        {
+            int nr = packed.SliverWidth, kc = packed.BlockDepth;
+            int pc = index / chunks * kc, j0 = index % chunks * SliversPerPiece * nr;
+            int depth = Math.Min(kc, k - pc), columns = Math.Min(SliversPerPiece * nr, n - j0);
+            if (columns <= 0) return;
+            float* block = packed.Data + (nint)pc * packed.NPad + (nint)(j0 / nr) * kc * nr;
+            GemmPacking.PackB(nr, transposed, source, ldb, pc, depth, j0, columns, block, (nint)kc * nr);
+        }
     }
 
     /// <summary>Floats a packed K×N operand takes for a kernel family (the <see cref="PackInto"/> layout).</summary>

@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Tensors.Kernels;
 using Peft.Transformers.Loading;
 
 namespace Peft.Transformers.Models;
@@ -20,7 +21,7 @@ public sealed record ModelParameter(string Name, Tensor Tensor, StoredLayout Lay
     {
         CheckLength(values.Length, nameof(values));
         var stored = new float[values.Length];
-        if (Layout == StoredLayout.TransposedConv1D) Transpose(values, Tensor.Shape[0], Tensor.Shape[1], stored);
+        if (Layout == StoredLayout.TransposedConv1D) MatrixTranspose.Transpose(values, Tensor.Shape[0], Tensor.Shape[1], stored);
         else values.CopyTo(stored);
         return stored;
     }
@@ -31,7 +32,7 @@ public sealed record ModelParameter(string Name, Tensor Tensor, StoredLayout Lay
     {
         CheckLength(stored.Length, nameof(stored));
         CheckLength(destination.Length, nameof(destination));
-        if (Layout == StoredLayout.TransposedConv1D) Transpose(stored, StoredShape[0], StoredShape[1], destination);
+        if (Layout == StoredLayout.TransposedConv1D) MatrixTranspose.Transpose(stored, StoredShape[0], StoredShape[1], destination);
         else stored.CopyTo(destination);
     }
 
@@ -39,24 +40,5 @@ public sealed record ModelParameter(string Name, Tensor Tensor, StoredLayout Lay
     {
         if (length != Tensor.Length)
             throw new ArgumentException($"Parameter '{Name}' has {Tensor.Length} values {Tensor.Shape}; got {length}.", name);
-    }
-
-    // Fully optimized at once: a load runs it a few dozen times, never long enough to tier up.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
-    {
-        // In 32×32 tiles, so both sides stay in cache (a plain loop misses on every column write).
-        const int Tile = 32;
-        for (int r0 = 0; r0 < rows; r0 += Tile)
-        {
-            int r1 = Math.Min(rows, r0 + Tile);
-            for (int c0 = 0; c0 < cols; c0 += Tile)
-            {
-                int c1 = Math.Min(cols, c0 + Tile);
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++)
-                        destination[c * rows + r] = source[r * cols + c];
-            }
-        }
     }
 }
