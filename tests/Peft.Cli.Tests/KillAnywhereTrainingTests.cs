@@ -25,7 +25,11 @@ public sealed partial class KillAnywhereTrainingTests
         /// <summary>As the child creates its <c>Nth</c> temporary checkpoint folder (<c>OUT/.checkpoint.GUID.tmp</c>).</summary>
         CheckpointWrite,
 
-        /// <summary>A random 0-15 ms after the child prints its <c>Nth</c> step line: anywhere in a step or a checkpoint write.</summary>
+        /// <summary>
+        /// A random 0-15 sixteenths of a step (as long as the uninterrupted run's steps took) after the child prints its
+        /// <c>Nth</c> step line: anywhere in the next step or its checkpoint write. (A fixed 0-15 ms let a fast host's
+        /// 1 ms steps run to the end before the kill.)
+        /// </summary>
         AfterStepLine,
 
         /// <summary>As the child creates the temporary folder of the finished adapter (beside OUT).</summary>
@@ -35,9 +39,11 @@ public sealed partial class KillAnywhereTrainingTests
         Startup,
     }
 
-    private sealed record Plan(KillAt At, int Nth, int DelayMilliseconds);
+    /// <summary>A kill: where, after which occurrence, and <c>Delay</c> (milliseconds at startup, sixteenths of a step after a step line).</summary>
+    private sealed record Plan(KillAt At, int Nth, int Delay);
 
-    private sealed record Outcome(int ExitCode, bool Killed, string Output, string Error);
+    /// <summary>How a run ended, and the mean time between its step lines (0 with fewer than two).</summary>
+    private sealed record Outcome(int ExitCode, bool Killed, string Output, string Error, double StepMilliseconds);
 
     [GeneratedRegex(@"\bstep \d+/\d+\b")]
     private static partial Regex StepLine();
@@ -65,9 +71,10 @@ public sealed partial class KillAnywhereTrainingTests
                 "--out", output, "--epochs", "4", "--batch-size", "2", "--lr", "1e-2", "--log-every", "1", "--checkpoint-every", "1", "--seed", "11"];
             string whole = Path.Combine(work, "whole"), parts = Path.Combine(work, "parts");
             var clock = Stopwatch.StartNew();
-            var reference = Run(Args(whole), plan: null, work, parts);
+            var reference = Run(Args(whole), plan: null, work, parts, stepMilliseconds: 0);
             Assert.AreEqual(0, reference.ExitCode, reference.Error);
-            TestContext.WriteLine($"uninterrupted run: {clock.Elapsed.TotalSeconds:F1} s");
+            double step = reference.StepMilliseconds;
+            TestContext.WriteLine($"uninterrupted run: {clock.Elapsed.TotalSeconds:F1} s, {step:F1} ms per step");
 
             var random = new Random(20261206);
             var plans = new Queue<Plan>(Plans(random));
@@ -80,24 +87,27 @@ public sealed partial class KillAnywhereTrainingTests
             {
                 Assert.IsLessThan(30, runs, $"the run completes after its planned kills:\n{log}");
                 // A user restarts with --resume once a checkpoint exists (maybe only moved aside by the kill: the CLI puts it back).
-                int? step = CheckpointStep(work, parts, out bool aside);
+                int? resumeAt = CheckpointStep(work, parts, out bool aside);
                 if (aside) movedAside++;
-                var plan = retry ?? NextPlan(plans, step, checkpointWriteKills, adapterWriteKills);
+                var plan = retry ?? NextPlan(plans, resumeAt, checkpointWriteKills, adapterWriteKills);
                 retry = null;
                 // No process runs now, so OUT is as a kill left it: kept to retry from if the kill comes too late.
                 if (plan is not null && misses == 0) CopyFolder(parts, snapshot);
-                string[] args = step is null ? Args(parts) : [.. Args(parts), "--resume", Path.Combine(parts, Checkpoint)];
-                var outcome = Run(args, plan, work, parts);
+                string[] args = resumeAt is null ? Args(parts) : [.. Args(parts), "--resume", Path.Combine(parts, Checkpoint)];
+                var outcome = Run(args, plan, work, parts, step);
                 runs++;
-                if (step is not null) resumes++;
+                if (resumeAt is not null) resumes++;
                 string lastStep = StepLine().Matches(outcome.Output).LastOrDefault()?.Value ?? "no step";
-                log.AppendLine($"run {runs}: {(step is null ? "from scratch" : $"resumed at step {step}")}, {plan}, exit {outcome.ExitCode}, " +
+                log.AppendLine($"run {runs}: {(resumeAt is null ? "from scratch" : $"resumed at step {resumeAt}")}, {plan}, exit {outcome.ExitCode}, " +
                     $"last line: {lastStep}");
                 bool adapterWriteMissed = plan is { At: KillAt.AdapterWrite } && !(outcome.Killed && Directory.EnumerateDirectories(work, ".parts.*.tmp").Any());
-                if (adapterWriteMissed || (plan is not null && !outcome.Killed && outcome.ExitCode == 0))
+                // Killed only after the adapter replaced OUT: the run had finished, so the kill did not land where it was planned.
+                bool finishedFirst = outcome.Killed && File.Exists(Path.Combine(parts, "adapter_model.safetensors"));
+                if (adapterWriteMissed || finishedFirst || (plan is not null && !outcome.Killed && outcome.ExitCode == 0))
                 {
-                    // On a loaded machine the watcher's event can arrive after the adapter replaced OUT, and on an idle one a
-                    // short run can finish before a step-line kill's delay: put OUT back and try the same kill again.
+                    // On a loaded machine the watcher's event or a step-line kill's timer can fire after the adapter replaced
+                    // OUT, and on an idle one a short run can finish before a step-line kill's delay: put OUT back and try the
+                    // same kill again.
                     if (adapterWriteMissed) adapterWriteMisses++;
                     Assert.IsLessThan(6, ++misses, $"a kill lands in the run it was planned for:\n{log}");
                     retry = plan;
@@ -117,8 +127,6 @@ public sealed partial class KillAnywhereTrainingTests
                 killedBy.Add(plan!.At);
                 if (Directory.Exists(parts) && Directory.EnumerateDirectories(parts, $".{Checkpoint}.*.tmp").Any()) checkpointWriteKills++;
                 if (Directory.EnumerateDirectories(work, ".parts.*.tmp").Any()) adapterWriteKills++;
-                // Killed after the adapter replaced OUT: that run had finished its work, only its exit was lost.
-                if (File.Exists(Path.Combine(parts, "adapter_model.safetensors"))) break;
             }
             TestContext.WriteLine(log.ToString());
             TestContext.WriteLine($"{runs} runs ({checkpointWriteKills} killed during a checkpoint write, {adapterWriteKills} during the adapter " +
@@ -195,7 +203,8 @@ public sealed partial class KillAnywhereTrainingTests
     }
 
     /// <summary>Runs the CLI in a child process, killing it where <paramref name="plan"/> says.</summary>
-    private static Outcome Run(string[] args, Plan? plan, string work, string parts)
+    /// <param name="stepMilliseconds">How long a step takes (the unit of a step-line kill's delay).</param>
+    private static Outcome Run(string[] args, Plan? plan, string work, string parts, double stepMilliseconds)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(PeftDll());
@@ -204,6 +213,8 @@ public sealed partial class KillAnywhereTrainingTests
         var output = new StringBuilder();
         var error = new StringBuilder();
         int killRequested = 0, stepLines = 0, createdFolders = 0;
+        var stepLineTimes = new List<double>();
+        var clock = Stopwatch.StartNew();
         void Kill()
         {
             if (Interlocked.Exchange(ref killRequested, 1) != 0) return;
@@ -223,8 +234,10 @@ public sealed partial class KillAnywhereTrainingTests
         {
             if (e.Data is null) return;
             lock (output) output.AppendLine(e.Data);
-            if (plan is { At: KillAt.AfterStepLine } && StepLine().IsMatch(e.Data) && Interlocked.Increment(ref stepLines) == plan.Nth)
-                delayed = new Timer(_ => Kill(), null, plan.DelayMilliseconds, Timeout.Infinite);
+            if (!StepLine().IsMatch(e.Data)) return;
+            lock (stepLineTimes) stepLineTimes.Add(clock.Elapsed.TotalMilliseconds);
+            if (plan is { At: KillAt.AfterStepLine } && Interlocked.Increment(ref stepLines) == plan.Nth)
+                delayed = new Timer(_ => Kill(), null, (int)Math.Round(plan.Delay / 16.0 * stepMilliseconds), Timeout.Infinite);
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -252,7 +265,7 @@ public sealed partial class KillAnywhereTrainingTests
         process.PriorityClass = ProcessPriorityClass.BelowNormal;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        if (plan is { At: KillAt.Startup }) delayed = new Timer(_ => Kill(), null, plan.DelayMilliseconds, Timeout.Infinite);
+        if (plan is { At: KillAt.Startup }) delayed = new Timer(_ => Kill(), null, plan.Delay, Timeout.Infinite);
         try
         {
             if (!process.WaitForExit(ProcessTimeout))
@@ -267,6 +280,7 @@ public sealed partial class KillAnywhereTrainingTests
             delayed?.Dispose();
         }
         bool killed = Volatile.Read(ref killRequested) == 1 && process.ExitCode != 0;
-        lock (output) lock (error) return new Outcome(process.ExitCode, killed, output.ToString(), error.ToString());
+        double stepMs = stepLineTimes.Count < 2 ? 0 : (stepLineTimes[^1] - stepLineTimes[0]) / (stepLineTimes.Count - 1);
+        lock (output) lock (error) return new Outcome(process.ExitCode, killed, output.ToString(), error.ToString(), stepMs);
     }
 }
