@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Peft.Transformers.Configuration;
+using Peft.Transformers.Generation;
 using Peft.Transformers.Loading;
 using Peft.Tuners.Adapters;
 using Peft.Tuners.PeftModels;
@@ -41,6 +42,9 @@ internal sealed class LoadedModel
         var labels = adapters.Select(LabelList.TryRead).LastOrDefault(l => l is not null);
         var clock = Stopwatch.StartNew();
         var config = ModelConfig.Load(folder);
+        // The kernels compile on the other core while this one reads the weights (a fresh process's first prompt
+        // otherwise waits for the JIT); a warm-up that fails only leaves that to the first prompt.
+        var warmup = GenerationWarmup.StartAsync(config, options);
         var model = labels is not null ? new PeftModel(ModelLoader.LoadSequenceClassifier(folder, labels.Count, options))
             : config.IsEncoderDecoder ? new PeftModel(ModelLoader.LoadSeq2Seq(folder, options))
             : new PeftModel(ModelLoader.LoadCausal(folder, options));
@@ -60,6 +64,14 @@ internal sealed class LoadedModel
             names.Add(name);
         }
         if (names.Count > 0) model.SetActiveAdapters([.. names]);
+        try
+        {
+            warmup.Wait();
+        }
+        catch (AggregateException ex)
+        {
+            warnings.WriteLine($"peft: warning: kernel warm-up failed ({ex.InnerException?.Message}); the first prompt compiles them instead.");
+        }
         return new LoadedModel(model, clock.Elapsed, folder, labels);
     }
 }

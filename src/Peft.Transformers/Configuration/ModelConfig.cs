@@ -151,6 +151,31 @@ public sealed class ModelConfig
         };
     }
 
+    /// <summary>
+    /// The same network with <paramref name="layers"/> blocks (each stack of an encoder-decoder) and a vocabulary of
+    /// <paramref name="vocabulary"/> tokens, every other field unchanged: a small stand-in that runs the same kernels
+    /// at the same widths (see <see cref="Generation.GenerationWarmup"/>).
+    /// </summary>
+    internal ModelConfig Resized(int layers, int vocabulary)
+    {
+        var json = (JsonObject)_json.DeepClone();
+        json["vocab_size"] = vocabulary;
+        switch (Family)
+        {
+            case ModelFamily.Gpt2:
+                json["n_layer"] = layers;
+                break;
+            case ModelFamily.T5:
+                json["num_layers"] = layers;
+                json["num_decoder_layers"] = layers;
+                break;
+            default:
+                json["num_hidden_layers"] = layers;
+                break;
+        }
+        return Parse(json.ToJsonString(), Source);
+    }
+
     private static ModelConfig ParseGpt2(JsonObject obj, FieldReader r)
     {
         int hidden = r.RequiredInt("n_embd");
