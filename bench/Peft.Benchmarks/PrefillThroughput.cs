@@ -7,7 +7,8 @@ namespace Peft.Benchmarks;
 /// <summary>
 /// Prefill (the prompt's forward pass, filling a cache) tokens/s of a gpt2-small-shaped random model:
 /// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- prefill [batch] [length] [runs]</c>; best of the runs (5) after
-/// a warm-up (more runs make a longer process to profile).
+/// a warm-up (more runs make a longer process to profile). Then the time to generation's first token (greedy, one new
+/// token: the same prompt pass as CausalGenerator runs it, which scores the last position only).
 /// </summary>
 internal static class PrefillThroughput
 {
@@ -30,5 +31,15 @@ internal static class PrefillThroughput
             if (i > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         Console.WriteLine($"gpt2-small prefill, batch {batch} x {length}: {batch * length / best:F0} tok/s ({best * 1000:F0} ms)");
+        var generator = new Peft.Transformers.Generation.CausalGenerator(model);
+        var options = new Peft.Transformers.Generation.GenerationOptions { MaxNewTokens = 1, EosTokenIds = [] };
+        best = double.MaxValue;
+        for (int i = 0; i <= runs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            generator.GenerateGreedy(ids, null, options);
+            if (i > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        Console.WriteLine($"gpt2-small generation's first token, batch {batch} x {length}: {best * 1000:F0} ms ({batch * length / best:F0} prompt tok/s)");
     }
 }

@@ -18,6 +18,9 @@ public interface ICausalStep
     /// <param name="newIds">[batch, fed]: the real ids the cache does not hold yet (every id without a cache).</param>
     /// <param name="attentionMask">[batch, real tokens so far] (1 = token, 0 = left padding): real tokens only, fed ones included.</param>
     /// <param name="cache">The cache to fill and attend over (empty on the first call), or null.</param>
-    /// <returns>Logits [batch, positions, vocab] whose last position scores the next token.</returns>
+    /// <returns>
+    /// Logits [batch, positions, vocab] whose last position scores the next token; only that one is read, so a step
+    /// scores just the last position (the ones here do).
+    /// </returns>
     Tensor Logits(IntTensor newIds, IntTensor attentionMask, Cache? cache);
 }

@@ -29,6 +29,6 @@ public sealed class ModelStep : ICausalStep
         ArgumentNullException.ThrowIfNull(newIds);
         ArgumentNullException.ThrowIfNull(attentionMask);
         var positions = PositionIds.FromAttentionMask(attentionMask, newIds.Shape[1]);
-        return _model.Forward(inputIds: newIds, attentionMask: attentionMask, positionIds: positions, cache: cache).Logits;
+        return _model.Forward(inputIds: newIds, attentionMask: attentionMask, positionIds: positions, cache: cache, logitsToKeep: 1).Logits;
     }
 }

@@ -67,11 +67,31 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <param name="prefix">Per-layer prefix key/values (prefix tuning), combined with <paramref name="cache"/> by <see cref="CachePrecedence"/>.</param>
     /// <param name="labels">[batch, length] targets for the loss (shifted by one inside; -100 ignored), or null.</param>
     /// <param name="outputHiddenStates">Also return every layer's hidden states.</param>
+    /// <param name="logitsToKeep">
+    /// Score only the last this many positions of each row (Hugging Face's <c>logits_to_keep</c>); 0 = every position.
+    /// Generation keeps 1: the LM head over a whole prompt is a third of gpt2-small's prefill and most of a model with a
+    /// large vocabulary's.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="logitsToKeep"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logitsToKeep"/> is given with <paramref name="labels"/> (the loss scores every position).</exception>
     public CausalLMOutput Forward(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
-        IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null, IntTensor? labels = null, bool outputHiddenStates = false)
+        IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null, IntTensor? labels = null, bool outputHiddenStates = false,
+        int logitsToKeep = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(logitsToKeep);
+        if (logitsToKeep > 0 && labels is not null)
+            throw new ArgumentException($"logitsToKeep is {logitsToKeep} but labels are given; the loss needs the logits of every position (pass 0).",
+                nameof(logitsToKeep));
         var hiddenStates = outputHiddenStates ? new List<Tensor>() : null;
         var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, labels, hiddenStates);
+        int length = last.Shape[1];
+        if (logitsToKeep > 0 && logitsToKeep < length)
+        {
+            var kept = Ops.Slice(last, 1, length - logitsToKeep, logitsToKeep);
+            // The returned hidden states may hold it.
+            if (hiddenStates is null) TensorScope.Release(last);
+            last = kept;
+        }
         var logits = QuantizedHead is { } quantized ? Ops.QuantizedLinear(last, quantized) : Head(last);
         Tensor? loss = labels is null ? null : CausalLoss(logits, labels);
         return new CausalLMOutput(logits, loss, hiddenStates);

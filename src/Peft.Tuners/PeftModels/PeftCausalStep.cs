@@ -22,6 +22,6 @@ internal sealed class PeftCausalStep(CausalLanguageModel model, AdapterInputs ad
         bool feedVirtual = cache is null || cache.Length == 0;
         var x = CausalInputs.Prepare(model, adapters, newIds, attentionMask, null, feedVirtual, generation: true);
         return model.Forward(inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions, cache: cache,
-            prefix: adapters.Prefix).Logits;
+            prefix: adapters.Prefix, logitsToKeep: 1).Logits;
     }
 }

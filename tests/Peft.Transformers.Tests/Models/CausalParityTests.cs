@@ -34,6 +34,37 @@ public sealed class CausalParityTests
     [TestMethod]
     [DataRow("gpt2_base")]
     [DataRow("llama_base")]
+    public void LogitsToKeepScoresTheLastPositionsOfEveryRowAsTheFullForwardDoes(string caseName)
+    {
+        using var c = new HfCase(caseName);
+        var model = ModelLoader.LoadCausal(c.BaseFolder);
+        var ids = c.Ints("input.input_ids");
+        var mask = c.Ints("input.attention_mask");
+        int batch = ids.Shape[0], length = ids.Shape[1], vocab = model.Config.VocabSize;
+        using var scope = new TensorScope();
+        var full = model.Forward(inputIds: ids, attentionMask: mask).Logits;
+        foreach (int keep in new[] { 1, 2, length, length + 3 })
+        {
+            var kept = model.Forward(inputIds: ids, attentionMask: mask, logitsToKeep: keep).Logits;
+            int rows = Math.Min(keep, length);
+            CollectionAssert.AreEqual(new[] { batch, rows, vocab }, kept.Shape.ToArray(), $"logitsToKeep {keep}");
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < rows; t++)
+                    for (int v = 0; v < vocab; v++)
+                    {
+                        // The head multiplies fewer rows, so another kernel path may sum in another order: float rounding only.
+                        float expected = full.Span[(b * length + length - rows + t) * vocab + v], actual = kept.Span[(b * rows + t) * vocab + v];
+                        Assert.AreEqual(expected, actual, 1e-5f + 1e-5f * Math.Abs(expected), $"logitsToKeep {keep}, row {b}, position {t}, token {v}");
+                    }
+        }
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Forward(inputIds: ids, logitsToKeep: -1));
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => model.Forward(inputIds: ids, labels: ids, logitsToKeep: 1));
+        StringAssert.Contains(ex.Message, "labels");
+    }
+
+    [TestMethod]
+    [DataRow("gpt2_base")]
+    [DataRow("llama_base")]
     public void CacheAfterPromptMatchesHuggingFace(string caseName)
     {
         using var c = new HfCase(caseName);
