@@ -8,6 +8,7 @@ namespace Peft.Onnx.Benchmarks;
 /// The ORT baseline: one graph made by bench/onnx/export_gpt2.py (input_ids, position_ids, past_key_i/past_value_i in;
 /// logits, present_key_i/present_value_i out) run through IOBinding into preallocated buffers, with the KV cache kept in
 /// <see cref="KeyValueBuffers"/> between steps. Session: graph optimization ALL, 2 intra-op threads, 1 inter-op thread.
+/// A "last" graph (gpt2_last*.onnx) scores only each row's last position: its logits are [B, 1, V] whatever T is.
 /// </summary>
 internal sealed class OrtGpt2 : IDisposable
 {
@@ -15,8 +16,9 @@ internal sealed class OrtGpt2 : IDisposable
     private readonly RunOptions _run = new();
     private readonly OrtIoBinding _binding;
     private readonly int _layers, _heads, _headDim;
+    private readonly bool _lastOnly;
 
-    public OrtGpt2(string path, int layers, int heads, int headDim, int vocab)
+    public OrtGpt2(string path, int layers, int heads, int headDim, int vocab, bool lastOnly = false)
     {
         using var options = new SessionOptions
         {
@@ -33,7 +35,7 @@ internal sealed class OrtGpt2 : IDisposable
             options.OptimizedModelFilePath = Path.Combine(dump, "optimized_" + Path.GetFileName(path));
         _session = new InferenceSession(path, options);
         _binding = _session.CreateIoBinding();
-        (_layers, _heads, _headDim, Vocab) = (layers, heads, headDim, vocab);
+        (_layers, _heads, _headDim, Vocab, _lastOnly) = (layers, heads, headDim, vocab, lastOnly);
     }
 
     public int Vocab { get; }
@@ -46,7 +48,7 @@ internal sealed class OrtGpt2 : IDisposable
 
     /// <summary>
     /// One forward of <paramref name="length"/> new tokens per row (ids [batch·length] from <paramref name="ids"/>) after
-    /// <paramref name="past"/> cached positions; logits [batch, length, vocab] land in <paramref name="logits"/>.
+    /// <paramref name="past"/> cached positions; logits [batch, length (1 for a last graph), vocab] land in <paramref name="logits"/>.
     /// </summary>
     public void Step(KeyValueBuffers cache, NativeBuffer<long> ids, NativeBuffer<long> positions, int batch, int length, int past,
         NativeBuffer<float> logits)
@@ -58,14 +60,15 @@ internal sealed class OrtGpt2 : IDisposable
             var binding = _binding;
             binding.ClearBoundInputs();
             binding.ClearBoundOutputs();
+            int scored = LogitRows(length);
             unsafe
             {
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Int64, [batch, length],
                     (nint)ids.Pointer, (long)batch * length * sizeof(long)));
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Int64, [batch, length],
                     (nint)positions.Pointer, (long)batch * length * sizeof(long)));
-                values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [batch, length, Vocab],
-                    (nint)logits.Pointer, (long)batch * length * Vocab * sizeof(float)));
+                values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [batch, scored, Vocab],
+                    (nint)logits.Pointer, (long)batch * scored * Vocab * sizeof(float)));
             }
             binding.BindInput("input_ids", values[0]);
             binding.BindInput("position_ids", values[1]);
@@ -95,13 +98,14 @@ internal sealed class OrtGpt2 : IDisposable
         using var cache = NewCache(batch, length);
         using var ids = Ids(prompt);
         using var positions = Positions(batch, length, 0);
-        using var logits = new NativeBuffer<float>((long)batch * length * Vocab);
+        int scored = LogitRows(length);
+        using var logits = new NativeBuffer<float>((long)batch * scored * Vocab);
         var clock = Stopwatch.StartNew();
         Step(cache, ids, positions, batch, length, 0, logits);
         double seconds = clock.Elapsed.TotalSeconds;
         lastLogits = new float[batch * Vocab];
         for (int b = 0; b < batch; b++)
-            logits.Span(((long)b * length + length - 1) * Vocab, Vocab).CopyTo(lastLogits.AsSpan(b * Vocab, Vocab));
+            logits.Span(((long)b * scored + scored - 1) * Vocab, Vocab).CopyTo(lastLogits.AsSpan(b * Vocab, Vocab));
         return seconds;
     }
 
@@ -114,14 +118,15 @@ internal sealed class OrtGpt2 : IDisposable
         using var cache = NewCache(batch, length + newTokens);
         using var promptIds = Ids(prompt);
         using var promptPositions = Positions(batch, length, 0);
-        using var promptLogits = new NativeBuffer<float>((long)batch * length * Vocab);
+        int scored = LogitRows(length);
+        using var promptLogits = new NativeBuffer<float>((long)batch * scored * Vocab);
         using var stepIds = new NativeBuffer<long>(batch);
         using var stepPositions = new NativeBuffer<long>(batch);
         using var stepLogits = new NativeBuffer<float>((long)batch * Vocab);
         var result = Enumerable.Range(0, batch).Select(_ => new int[newTokens]).ToArray();
         Step(cache, promptIds, promptPositions, batch, length, 0, promptLogits);
         for (int b = 0; b < batch; b++)
-            result[b][0] = ArgMax(promptLogits.Span(((long)b * length + length - 1) * Vocab, Vocab));
+            result[b][0] = ArgMax(promptLogits.Span(((long)b * scored + scored - 1) * Vocab, Vocab));
         var clock = Stopwatch.StartNew();
         for (int t = 1; t < newTokens; t++)
         {
@@ -135,6 +140,9 @@ internal sealed class OrtGpt2 : IDisposable
         }
         return (result, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Positions per row the graph scores for <paramref name="length"/> new tokens.</summary>
+    private int LogitRows(int length) => _lastOnly ? 1 : length;
 
     /// <summary>The first index of the largest value (ties go to the lower id).</summary>
     public static int ArgMax(ReadOnlySpan<float> row)

@@ -28,12 +28,18 @@ var config = Peft.Transformers.Configuration.ModelConfig.Load(folder);
 int vocab = config.VocabSize;
 using var ortFp32 = new OrtGpt2(Path.Combine(folder, ModelFolder.Fp32), config.NumLayers, config.NumAttentionHeads, config.HeadDim, vocab);
 using var ortInt8 = new OrtGpt2(Path.Combine(folder, ModelFolder.Int8), config.NumLayers, config.NumAttentionHeads, config.HeadDim, vocab);
+// The graphs that score only the last position: ORT's fair side of the first-token cases.
+using var ortFp32Last = new OrtGpt2(Path.Combine(folder, ModelFolder.Fp32Last), config.NumLayers, config.NumAttentionHeads, config.HeadDim, vocab, lastOnly: true);
+using var ortInt8Last = new OrtGpt2(Path.Combine(folder, ModelFolder.Int8Last), config.NumLayers, config.NumAttentionHeads, config.HeadDim, vocab, lastOnly: true);
 
 static int[] Prompt(int batch, int length)
 {
     var random = new Random(1000 * batch + length);
     return [.. Enumerable.Range(0, batch * length).Select(_ => random.Next(50257))];
 }
+
+static int[][] LastArgMax(float[] lastLogits, int batch, int vocab) =>
+    [.. Enumerable.Range(0, batch).Select(b => new[] { OrtGpt2.ArgMax(lastLogits.AsSpan(b * vocab, vocab)) })];
 
 var cases = new List<BenchCase>();
 // Warm-up outputs by case name, so an int8 row can also be set against its fp32 row.
@@ -47,15 +53,25 @@ foreach (int batch in new[] { 1, 8 })
             () => (tokens / oursFp32.Prefill(p, batch, length, out var l), l),
             () => (tokens / ortFp32.Prefill(p, batch, length, out var l), l),
             (a, b) => Agreement.Logits((float[])a, (float[])b, vocab)));
+        // Time to generation's first token: ours generates one token (its prompt pass scores the last position only),
+        // ORT runs the graph that scores the last position only on the prompt and takes each row's argmax.
+        cases.Add(new BenchCase($"first token fp32 b{batch} × {length}",
+            () => oursFp32.Generate(p, batch, length, 1) is var r ? (tokens / r.PrefillSeconds, r.Ids) : default,
+            () => (tokens / ortFp32Last.Prefill(p, batch, length, out var l), LastArgMax(l, batch, vocab)),
+            (a, b) => Agreement.Ids((int[][])a, (int[][])b)));
         if (length != 128) continue;
         // int8 prefill at one length: its speed, and its logit error against each engine's own fp32 (same prompt).
-        string fp32Name = cases[^1].Name;
+        string fp32Name = $"prefill fp32 b{batch} × {length}";
         cases.Add(new BenchCase($"prefill int8 b{batch} × {length}",
             () => (tokens / oursInt8.Prefill(p, batch, length, out var l), l),
             () => (tokens / ortInt8.Prefill(p, batch, length, out var l), l),
             (a, b) => Agreement.Logits((float[])a, (float[])b, vocab) + (warmOutputs.TryGetValue(fp32Name, out var f)
                 ? $"; vs own fp32: ours {Agreement.Logits((float[])a, (float[])f.Ours, vocab)}, ORT {Agreement.Logits((float[])b, (float[])f.Ort, vocab)}"
                 : "")));
+        cases.Add(new BenchCase($"first token int8 b{batch} × {length}",
+            () => oursInt8.Generate(p, batch, length, 1) is var r ? (tokens / r.PrefillSeconds, r.Ids) : default,
+            () => (tokens / ortInt8Last.Prefill(p, batch, length, out var l), LastArgMax(l, batch, vocab)),
+            (a, b) => Agreement.Ids((int[][])a, (int[][])b)));
     }
 foreach (var (label, ours, ort) in new[] { ("fp32", oursFp32, ortFp32), ("int8", oursInt8, ortInt8) })
     foreach (int batch in new[] { 1, 8 })

@@ -3,8 +3,9 @@
 
 Usage: /usr/bin/python3 bench/onnx/export_gpt2.py FOLDER [--opset 17]
 
-Writes FOLDER/gpt2.onnx (fp32) and FOLDER/gpt2_int8.onnx (every weight MatMul int8, LM head included).
-One graph serves prefill and decode:
+Writes FOLDER/gpt2.onnx (fp32) and FOLDER/gpt2_int8.onnx (every weight MatMul int8, LM head included), and
+gpt2_last.onnx / gpt2_last_int8.onnx, the same graphs scoring only each row's last position (logits [B, 1, V]: what
+generation needs from a prompt, as Hugging Face's logits_to_keep=1). One graph serves prefill and decode:
   inputs   input_ids [B, T] int64, position_ids [B, T] int64, past_key_i / past_value_i [B, H, P, hd] fp32 (P may be 0)
   outputs  logits [B, T, V] fp32, present_key_i / present_value_i [B, H, P+T, hd] fp32
 The torch module follows Hugging Face's GPT-2 (Conv1D weights [in, out], tied LM head, gelu_new, layer norm eps from
@@ -73,8 +74,9 @@ class Block(nn.Module):
 
 
 class Gpt2(nn.Module):
-    def __init__(self, w, cfg):
+    def __init__(self, w, cfg, last_only=False):
         super().__init__()
+        self.last_only = last_only
         d, L, H = cfg["n_embd"], cfg["n_layer"], cfg["n_head"]
         eps = cfg.get("layer_norm_epsilon", 1e-5)
         self.wte = nn.Parameter(torch.from_numpy(w["transformer.wte.weight"].copy()), requires_grad=False)
@@ -97,6 +99,8 @@ class Gpt2(nn.Module):
         for i, blk in enumerate(self.blocks):
             x, k, v = blk(x, past[2 * i], past[2 * i + 1], allowed)
             presents += [k, v]
+        if self.last_only:
+            x = x[:, -1:, :]  # the final norm and the head on the last position only
         x = nn.functional.layer_norm(x, (self.d,), self.lnf_w, self.lnf_b, self.eps)
         return (torch.matmul(x, self.head_t),) + tuple(presents)
 
@@ -109,7 +113,8 @@ def export(model, cfg, path, opset):
     past = [torch.randn(B, H, P, hd) for _ in range(2 * L)]
     names_past = [f"past_{kv}_{i}" for i in range(L) for kv in ("key", "value")]
     names_present = [f"present_{kv}_{i}" for i in range(L) for kv in ("key", "value")]
-    axes = {"input_ids": {0: "batch", 1: "seq"}, "position_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "position_ids": {0: "batch", 1: "seq"},
+            "logits": {0: "batch"} if model.last_only else {0: "batch", 1: "seq"}}
     axes.update({n: {0: "batch", 2: "past"} for n in names_past})
     axes.update({n: {0: "batch", 2: "total"} for n in names_present})
     torch.onnx.export(model, (ids, pos, *past), path, opset_version=opset, do_constant_folding=True,
@@ -186,12 +191,14 @@ def main():
     model = Gpt2(w, cfg).eval()
     with torch.inference_mode():
         check_cache(model, cfg)
-    fp32 = os.path.join(a.folder, "gpt2.onnx")
-    with torch.no_grad():
-        export(model, cfg, fp32, a.opset)
-    print(f"wrote {fp32}")
-    n = quantize_int8(fp32, os.path.join(a.folder, "gpt2_int8.onnx"))
-    print(f"wrote {os.path.join(a.folder, 'gpt2_int8.onnx')} ({n} MatMuls int8)")
+    for last_only, name in ((False, "gpt2"), (True, "gpt2_last")):
+        model.last_only = last_only
+        fp32 = os.path.join(a.folder, name + ".onnx")
+        with torch.no_grad():
+            export(model, cfg, fp32, a.opset)
+        print(f"wrote {fp32}")
+        n = quantize_int8(fp32, os.path.join(a.folder, name + "_int8.onnx"))
+        print(f"wrote {os.path.join(a.folder, name + '_int8.onnx')} ({n} MatMuls int8)")
 
 
 if __name__ == "__main__":
