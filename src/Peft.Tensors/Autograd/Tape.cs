@@ -61,6 +61,23 @@ internal static class Tape
         if (owner.BackwardReaders == 0 && owner.ReleaseRequested) owner.ReturnToPool();
     }
 
+    /// <summary>
+    /// Lets an elementwise backward write its input's gradient over its output's: when the output's gradient dies after
+    /// this entry and input A is an intermediate with no gradient yet, A takes the output's gradient buffer (same shape)
+    /// and the caller overwrites it in place, instead of zeroing a fresh buffer of the same size and adding into it.
+    /// Returns whether A.Grad now holds the output's gradient.
+    /// </summary>
+    public static bool TryHandGradientToA(ref TapeEntry e)
+    {
+        var a = e.A;
+        var g = e.Output.Grad;
+        if (!e.OutputGradientDies || a is null || !a.RequiresGrad || a.IsLeaf || a.Grad is not null || g is null || !g.IsPooled || g.Shape != a.Shape)
+            return false;
+        a.Grad = g;
+        e.Output.Grad = null;
+        return true;
+    }
+
     /// <summary>The gradient buffer of <paramref name="t"/>, zeroed on first use, or an empty span if it needs none.</summary>
     public static Span<float> GradOf(Tensor? t) =>
         t is { RequiresGrad: true } ? t.EnsureGrad().Span : default;
@@ -131,12 +148,13 @@ internal static class Tape
                     CountReaders(e, -1);
                     continue;
                 }
+                // Intermediate gradients are dead once propagated (ops with several inputs, like
+                // Concat, record consecutive entries sharing one output: keep it for the rest).
+                e.OutputGradientDies = !e.Output.IsLeaf && (next == 0 || !ReferenceEquals(span[next - 1].Output, e.Output));
                 e.Op.Backward(ref e);
                 // Buffers released by their owner go back to the pool once their last reader has run.
                 CountReaders(e, -1);
-                // Intermediate gradients are dead once propagated (ops with several inputs, like
-                // Concat, record consecutive entries sharing one output: keep it for the rest).
-                if (!e.Output.IsLeaf && (next == 0 || !ReferenceEquals(span[next - 1].Output, e.Output)))
+                if (e.OutputGradientDies)
                 {
                     // A pooled gradient goes back to the pool now (its scope's later return is a
                     // no-op), so the rest of backward reuses it: backward's peak stays near one layer's.

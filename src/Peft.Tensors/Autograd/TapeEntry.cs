@@ -25,4 +25,6 @@ internal struct TapeEntry
     public object? State;
     /// <summary>What <see cref="IBackward.Reads"/> answered at record time (the reader counts it added).</summary>
     public TapeSlots Reads;
+    /// <summary>Set by backward before the entry runs: the output's gradient is dropped right after it (see <see cref="Tape.TryHandGradientToA"/>).</summary>
+    public bool OutputGradientDies;
 }

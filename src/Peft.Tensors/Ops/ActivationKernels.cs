@@ -22,21 +22,23 @@ internal sealed class ActivationKernels : ParallelTask
     public enum Kind { GeluTanh, Silu }
 
     private Kind _kind;
-    private bool _backward;
+    private bool _backward, _accumulate;
     private float[] _x = [], _y = [], _g = [], _gx = [];
     private int _length, _chunk;
 
     /// <summary>y = activation(x).</summary>
     public static void Forward(Kind kind, float[] x, float[] y, int length) => Run(kind, false, x, y, [], [], length);
 
-    /// <summary>gx += g · activation'(x).</summary>
-    public static void Backward(Kind kind, float[] x, float[] g, float[] gx, int length) => Run(kind, true, x, [], g, gx, length);
+    /// <summary>gx += g · activation'(x), or gx = g · activation'(x) without <paramref name="accumulate"/> (then gx may be g).</summary>
+    public static void Backward(Kind kind, float[] x, float[] g, float[] gx, int length, bool accumulate = true) =>
+        Run(kind, true, x, [], g, gx, length, accumulate);
 
-    private static void Run(Kind kind, bool backward, float[] x, float[] y, float[] g, float[] gx, int length)
+    private static void Run(Kind kind, bool backward, float[] x, float[] y, float[] g, float[] gx, int length, bool accumulate = true)
     {
         var task = t_task ??= new ActivationKernels();
         task._kind = kind;
         task._backward = backward;
+        task._accumulate = accumulate;
         (task._x, task._y, task._g, task._gx, task._length) = (x, y, g, gx, length);
         int pieces = length >= ParallelThreshold ? WorkerPool.Degree : 1;
         task._chunk = (length + pieces - 1) / pieces;
@@ -46,8 +48,9 @@ internal sealed class ActivationKernels : ParallelTask
         (task._x, task._y, task._g, task._gx) = ([], [], [], []);
     }
 
-    /// <summary>gx += g·(0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)), given x² and t.</summary>
-    private static void GeluTanhGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> xSquared, ReadOnlySpan<float> t, ReadOnlySpan<float> g, Span<float> gx)
+    /// <summary>gx (+)= g·(0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)), given x² and t; g and gx may be one span.</summary>
+    private static void GeluTanhGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> xSquared, ReadOnlySpan<float> t, ReadOnlySpan<float> g, Span<float> gx,
+        bool accumulate)
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -61,19 +64,19 @@ internal sealed class ActivationKernels : ParallelTask
                 var tv = new Vector<float>(t[i..]);
                 var xv = new Vector<float>(x[i..]);
                 var d = half * (one + tv) + half * xv * (one - tv * tv) * scale * (one + cubic3 * new Vector<float>(xSquared[i..]));
-                (new Vector<float>(gx[i..]) + new Vector<float>(g[i..]) * d).CopyTo(gx[i..]);
+                ((accumulate ? new Vector<float>(gx[i..]) : Vector<float>.Zero) + new Vector<float>(g[i..]) * d).CopyTo(gx[i..]);
             }
         }
         for (; i < x.Length; i++)
         {
             float tv = t[i], v = x[i];
             float d = 0.5f * (1f + tv) + 0.5f * v * (1f - tv * tv) * GeluTanhScale * (1f + 3f * GeluCubic * xSquared[i]);
-            gx[i] += g[i] * d;
+            gx[i] = (accumulate ? gx[i] : 0f) + g[i] * d;
         }
     }
 
-    /// <summary>gx += g·s·(1 + x·(1 − s)), given s = sigmoid(x).</summary>
-    private static void SiluGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> sigmoid, ReadOnlySpan<float> g, Span<float> gx)
+    /// <summary>gx (+)= g·s·(1 + x·(1 − s)), given s = sigmoid(x); g and gx may be one span.</summary>
+    private static void SiluGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> sigmoid, ReadOnlySpan<float> g, Span<float> gx, bool accumulate)
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -83,13 +86,13 @@ internal sealed class ActivationKernels : ParallelTask
             {
                 var sv = new Vector<float>(sigmoid[i..]);
                 var d = sv * (one + new Vector<float>(x[i..]) * (one - sv));
-                (new Vector<float>(gx[i..]) + new Vector<float>(g[i..]) * d).CopyTo(gx[i..]);
+                ((accumulate ? new Vector<float>(gx[i..]) : Vector<float>.Zero) + new Vector<float>(g[i..]) * d).CopyTo(gx[i..]);
             }
         }
         for (; i < x.Length; i++)
         {
             float sv = sigmoid[i];
-            gx[i] += g[i] * sv * (1f + x[i] * (1f - sv));
+            gx[i] = (accumulate ? gx[i] : 0f) + g[i] * sv * (1f + x[i] * (1f - sv));
         }
     }
 
@@ -121,7 +124,7 @@ internal sealed class ActivationKernels : ParallelTask
                     continue;
                 }
                 // d = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)
-                GeluTanhGradient(x, a, b, _g.AsSpan(start, n), _gx.AsSpan(start, n));
+                GeluTanhGradient(x, a, b, _g.AsSpan(start, n), _gx.AsSpan(start, n), _accumulate);
             }
             else
             {
@@ -132,7 +135,7 @@ internal sealed class ActivationKernels : ParallelTask
                     continue;
                 }
                 // d = s·(1 + x·(1 − s))
-                SiluGradient(x, a, _g.AsSpan(start, n), _gx.AsSpan(start, n));
+                SiluGradient(x, a, _g.AsSpan(start, n), _gx.AsSpan(start, n), _accumulate);
             }
         }
     }

@@ -111,11 +111,15 @@ public static partial class Ops
 
         public void Backward(ref TapeEntry e)
         {
+            var kind = (UnaryKind)e.Int0;
+            // The feed-forward activations (the largest intermediates of a block) overwrite their output's gradient with
+            // their input's when it dies here: no fresh zeroed buffer of that size in backward.
+            bool inPlace = kind is UnaryKind.GeluTanh or UnaryKind.Silu && Tape.TryHandGradientToA(ref e);
             var gx = Tape.GradOf(e.A);
             if (gx.IsEmpty) return;
-            var kind = (UnaryKind)e.Int0;
             bool fromOutput = kind is UnaryKind.Tanh or UnaryKind.Sigmoid;
-            ReadOnlySpan<float> g = e.Output.Grad!.Span, x = fromOutput ? default : e.A!.Span, y = fromOutput ? e.Output.Span : default;
+            var gradient = inPlace ? e.A!.Grad! : e.Output.Grad!;
+            ReadOnlySpan<float> g = gradient.Span, x = fromOutput ? default : e.A!.Span, y = fromOutput ? e.Output.Span : default;
             switch (kind)
             {
                 case UnaryKind.Relu:
@@ -128,10 +132,10 @@ public static partial class Ops
                     for (int i = 0; i < g.Length; i++) gx[i] += g[i] * y[i] * (1f - y[i]);
                     break;
                 case UnaryKind.Silu:
-                    ActivationKernels.Backward(ActivationKernels.Kind.Silu, e.A!.Buffer, e.Output.Grad!.Buffer, e.A!.Grad!.Buffer, g.Length);
+                    ActivationKernels.Backward(ActivationKernels.Kind.Silu, e.A!.Buffer, gradient.Buffer, e.A!.Grad!.Buffer, g.Length, accumulate: !inPlace);
                     break;
                 case UnaryKind.GeluTanh:
-                    ActivationKernels.Backward(ActivationKernels.Kind.GeluTanh, e.A!.Buffer, e.Output.Grad!.Buffer, e.A!.Grad!.Buffer, g.Length);
+                    ActivationKernels.Backward(ActivationKernels.Kind.GeluTanh, e.A!.Buffer, gradient.Buffer, e.A!.Grad!.Buffer, g.Length, accumulate: !inPlace);
                     break;
                 default:
                     for (int i = 0; i < g.Length; i++)
