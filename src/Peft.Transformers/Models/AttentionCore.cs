@@ -72,6 +72,12 @@ internal static class AttentionCore
                 var (pk, pv) = prefix[layer];
                 k = Ops.Concat([pk, keys], 2); // [B, Hkv, P+T, Hd]
                 v = Ops.Concat([pv, values], 2); // [B, Hkv, P+T, Hd]
+                if (prefix.IsShared)
+                {
+                    // The batch's copies of a shared prefix row were made for this concatenation only.
+                    TensorScope.Release(pk);
+                    TensorScope.Release(pv);
+                }
             }
             attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores); // [B, H, T, Hd]
         }

@@ -48,7 +48,7 @@ public abstract class CausalLanguageModel : ILanguageModel
 
     /// <summary>The tensors with gradients a checkpointed block reads besides its input: its layer's prefix.</summary>
     protected static IReadOnlyList<Tensor>? SideInputs(PrefixKeyValues? prefix, int layer) =>
-        prefix is null ? null : [prefix[layer].Keys, prefix[layer].Values];
+        prefix is null ? null : [prefix.Source(layer).Keys, prefix.Source(layer).Values];
 
     /// <summary>Looks up token embeddings [batch, length, hidden], checking ids against the vocabulary.</summary>
     public Tensor Embed(IntTensor inputIds)

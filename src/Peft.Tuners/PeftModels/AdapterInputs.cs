@@ -24,5 +24,5 @@ internal sealed record AdapterInputs(Tensor? VirtualTokens, PrefixKeyValues? Pre
 
     private static PrefixKeyValues? Keep(PrefixKeyValues? prefix) => prefix is null ? null
         : new PrefixKeyValues(Enumerable.Range(0, prefix.Layout.Layers).Select(i =>
-            (TensorScope.Keep(prefix[i].Keys), TensorScope.Keep(prefix[i].Values))).ToArray());
+            (TensorScope.Keep(prefix.Source(i).Keys), TensorScope.Keep(prefix.Source(i).Values))).ToArray(), prefix.Layout.BatchSize);
 }

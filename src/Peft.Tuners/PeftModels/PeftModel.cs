@@ -514,9 +514,14 @@ public sealed class PeftModel
         if (prefixes.Length == 0) return null;
         if (prefixes.Length == 1) return prefixes[0];
         var layers = new (Tensor, Tensor)[prefixes[0].Layout.Layers];
+        // Shared rows stack as shared rows; a mix takes every prefix at the batch's rows.
+        bool shared = prefixes.All(p => p.IsShared);
         for (int i = 0; i < layers.Length; i++)
-            layers[i] = (Ops.Concat(prefixes.Select(p => p[i].Keys).ToArray(), 2), Ops.Concat(prefixes.Select(p => p[i].Values).ToArray(), 2));
-        return new PrefixKeyValues(layers);
+        {
+            var parts = prefixes.Select(p => shared ? p.Source(i) : p[i]).ToArray();
+            layers[i] = (Ops.Concat(parts.Select(p => p.Keys).ToArray(), 2), Ops.Concat(parts.Select(p => p.Values).ToArray(), 2));
+        }
+        return new PrefixKeyValues(layers, prefixes[0].Layout.BatchSize);
     }
 
     /// <summary>Virtual tokens the active prompt adapters put in front of every row (0 without any).</summary>

@@ -234,9 +234,10 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         int v = Config.NumVirtualTokens, count = _plan.Chunks;
         // [v, C·H·D] -> [v, C, H, D] -> [C, H, v, D]: chunk c is one layer's keys or values.
         var chunks = Ops.Permute(Ops.Reshape(Table(), v, count, heads, headDim), 1, 2, 0, 3);
+        // One row per layer, shared by the batch: attention repeats it where it concatenates it.
         var perLayer = new (Tensor, Tensor)[plan.Length];
         for (int i = 0; i < plan.Length; i++)
-            perLayer[i] = (Ops.Repeat(Ops.Slice(chunks, 0, plan[i].Key, 1), batch), Ops.Repeat(Ops.Slice(chunks, 0, plan[i].Value, 1), batch));
-        return new PrefixKeyValues(perLayer);
+            perLayer[i] = (Ops.Slice(chunks, 0, plan[i].Key, 1), Ops.Slice(chunks, 0, plan[i].Value, 1));
+        return new PrefixKeyValues(perLayer, batch);
     }
 }

@@ -70,10 +70,16 @@ internal sealed class T5Attention
             if (prefix is not null)
             {
                 var (unprefixedKeys, unprefixedValues) = (k, v);
-                k = Ops.Concat([prefix[layer].Keys, k], 2); // [B, H, P+S, Hd]
-                v = Ops.Concat([prefix[layer].Values, v], 2); // [B, H, P+S, Hd]
+                var (pk, pv) = prefix[layer];
+                k = Ops.Concat([pk, k], 2); // [B, H, P+S, Hd]
+                v = Ops.Concat([pv, v], 2); // [B, H, P+S, Hd]
                 TensorScope.Release(unprefixedKeys);
                 TensorScope.Release(unprefixedValues);
+                if (prefix.IsShared)
+                {
+                    TensorScope.Release(pk);
+                    TensorScope.Release(pv);
+                }
             }
             crossCache?.Append(layer, k, v);
         }

@@ -134,7 +134,7 @@ public sealed class T5Model : ILanguageModel
             var input = x;
             x = GradientCheckpointing
                 ? Ops.Checkpoint(h => EncoderBlock(layer, h, mask, bias, encoderPrefix), x,
-                    encoderPrefix is null ? null : [encoderPrefix[layer].Keys, encoderPrefix[layer].Values])
+                    encoderPrefix is null ? null : [encoderPrefix.Source(layer).Keys, encoderPrefix.Source(layer).Values])
                 : EncoderBlock(layer, x, mask, bias, encoderPrefix);
             // A block's input is used up once the next one has it (the embeddings may be the caller's: kept).
             if (i > 0) TensorScope.Release(input);
@@ -242,8 +242,8 @@ public sealed class T5Model : ILanguageModel
             var input = x;
             if (GradientCheckpointing && cache is null)
             {
-                Tensor[] side = prefix is null ? [encoderOutput] : [encoderOutput, prefix[layer].Keys, prefix[layer].Values];
-                if (crossAttentionPrefix is not null) side = [.. side, crossAttentionPrefix[layer].Keys, crossAttentionPrefix[layer].Values];
+                Tensor[] side = prefix is null ? [encoderOutput] : [encoderOutput, prefix.Source(layer).Keys, prefix.Source(layer).Values];
+                if (crossAttentionPrefix is not null) side = [.. side, crossAttentionPrefix.Source(layer).Keys, crossAttentionPrefix.Source(layer).Values];
                 x = Ops.Checkpoint(h => DecoderBlock(layer, h, selfMask, bias, null, prefix, encoderOutput, crossMask, null, crossAttentionPrefix), x, side);
             }
             else x = DecoderBlock(layer, x, selfMask, bias, selfCache, prefix, encoderOutput, crossMask, cache?.CrossAttention, crossAttentionPrefix);
