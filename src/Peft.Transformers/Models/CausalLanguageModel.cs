@@ -140,7 +140,11 @@ public abstract class CausalLanguageModel : ILanguageModel
                 nameof(attentionMask));
 
         var mask = AttentionMasks.Causal(batch, length, keys, attentionMask, MaskStyle, SlidingWindow);
-        return RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
+        var output = RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
+        // Token embeddings looked up here are used up (backward keeps them only if a step reads them); the caller's
+        // inputEmbeddings and any hidden state handed out stay.
+        if (inputIds is not null && hiddenStates is null) TensorScope.Release(hidden);
+        return output;
     }
 
     /// <summary>How this family's Hugging Face code combines causal and padding masks.</summary>
@@ -199,10 +203,13 @@ public abstract class CausalLanguageModel : ILanguageModel
             }
             rows = Ops.Embedding(index, rows);
             targets = kept;
+            TensorScope.Release(hidden);
         }
         var loss = chunked
             ? Ops.LinearCrossEntropy(rows, HeadWeight, targets, -100)
             : Ops.CrossEntropy(Ops.Linear(rows, HeadWeight), targets, -100);
+        // The final hidden rows are used up unless a trainable head's backward reads them.
+        TensorScope.Release(rows);
         return new TargetLoss(loss, used);
     }
 

@@ -238,6 +238,8 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         var perLayer = new (Tensor, Tensor)[plan.Length];
         for (int i = 0; i < plan.Length; i++)
             perLayer[i] = (Ops.Slice(chunks, 0, plan[i].Key, 1), Ops.Slice(chunks, 0, plan[i].Value, 1));
+        // The permuted table is used up once sliced (slicing's backward reads nothing).
+        TensorScope.Release(chunks);
         return new PrefixKeyValues(perLayer, batch);
     }
 }
