@@ -9,10 +9,11 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// int8 × int8 products in exact int32 arithmetic. Activations are quantized per row to int8 and
 /// offset by +128 into uint8; the offset's contribution, 128 · Σ_k w[n, k], is subtracted using row
-/// sums precomputed with the weight. The multiply-add is AVX-VNNI's vpdpbusd (uint8 × int8 → int32)
-/// where the CPU has it (Zen 5, Alder Lake and later, even without AVX-512), else vpmaddwd on both
-/// operands widened to int16, 512-bit with AVX-512BW (Zen 4, Ice Lake: .NET exposes no EVEX vpdpbusd)
-/// or 256-bit with AVX2: the same integers every way.
+/// sums precomputed with the weight. The multiply-add is vpdpbusd (uint8 × int8 → int32): on 512-bit registers
+/// through a tile kernel assembled at start-up where the CPU has AVX512-VNNI (Zen 4 and later, Ice Lake and later
+/// Xeons: .NET exposes no EVEX vpdpbusd there, see <see cref="Int8VnniTileKernel"/>), else AVX-VNNI's 256-bit form
+/// (Alder Lake and later, even without AVX-512), else vpmaddwd on both operands widened to int16, 512-bit with
+/// AVX-512BW or 256-bit with AVX2: the same integers every way.
 /// </summary>
 internal static unsafe class Int8DotKernel
 {
@@ -75,9 +76,11 @@ internal static unsafe class Int8DotKernel
     /// <summary>A step for tests to force on the current thread (null: the fastest the CPU has).</summary>
     [ThreadStatic] internal static Int8DotStep? t_forcedStep;
 
-    /// <summary>The fastest step this CPU runs: vpdpbusd, else 512-bit widening, else 256-bit widening.</summary>
+    /// <summary>The fastest step this CPU runs: 512-bit vpdpbusd, else 256-bit vpdpbusd, else 512-bit widening, else 256-bit widening.</summary>
     internal static Int8DotStep BestStep =>
-        AvxVnni.IsSupported ? Int8DotStep.Vnni : Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? Int8DotStep.Widening512 : Int8DotStep.Widening256;
+        Int8VnniTileKernel.IsAvailable ? Int8DotStep.Vnni512
+        : AvxVnni.IsSupported ? Int8DotStep.Vnni
+        : Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? Int8DotStep.Widening512 : Int8DotStep.Widening256;
 
     /// <summary>The step calls from the current thread use.</summary>
     internal static Int8DotStep ActiveStep => t_forcedStep ?? BestStep;
@@ -85,6 +88,7 @@ internal static unsafe class Int8DotKernel
     /// <summary>Whether <paramref name="step"/> can run on this CPU.</summary>
     internal static bool CanRun(Int8DotStep step) => step switch
     {
+        Int8DotStep.Vnni512 => Int8VnniTileKernel.IsAvailable,
         Int8DotStep.Vnni => AvxVnni.IsSupported,
         Int8DotStep.Widening512 => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated,
         _ => Avx2.IsSupported,
@@ -101,6 +105,9 @@ internal static unsafe class Int8DotKernel
     {
         switch (step)
         {
+            case Int8DotStep.Vnni512:
+                MultiplyVnni512(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+                break;
             case Int8DotStep.Vnni:
                 Multiply<VnniStep, Vector256<byte>, Vector256<sbyte>, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
                 break;
@@ -140,6 +147,68 @@ internal static unsafe class Int8DotKernel
                     Tile<GemmSmallM.Count1, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
                         rowSums + j, y + (long)i * ldy + j, ldy);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Multiply"/> with full 4 × 4 tiles through <see cref="Int8VnniTileKernel"/>; one activation row, and the
+    /// rows and columns that do not fill a tile, take the 512-bit widening step (the same integers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyVnni512(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums, int n0, int n1, float* y, int ldy)
+    {
+        if (m == 1)
+        {
+            Multiply<WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+            return;
+        }
+        int* totals = stackalloc int[Int8VnniTileKernel.Totals];
+        const int rowBlock = 64;
+        for (int i0 = 0; i0 < m; i0 += rowBlock)
+        {
+            int i1 = Math.Min(m, i0 + rowBlock);
+            int j = n0;
+            for (; j + 4 <= n1; j += 4)
+            {
+                for (int i = i0; i < i1; i += 4)
+                {
+                    byte* x = xq + (long)i * kp;
+                    sbyte* wj = w + (long)j * kp;
+                    float* yij = y + (long)i * ldy + j;
+                    if (i + 4 > i1)
+                    {
+                        Tile<GemmSmallM.Count4, WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(i1 - i, kp, x, xScale + i, wj, wScale + j,
+                            rowSums + j, yij, ldy);
+                        continue;
+                    }
+                    Int8VnniTileKernel.Run(x, wj, kp, totals);
+                    StoreVnniTile(totals, rowSums + j, xScale + i, wScale + j, yij, ldy);
+                }
+            }
+            for (; j < n1; j++)
+                for (int i = i0; i < i1; i += 4)
+                    Tile<GemmSmallM.Count1, WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(Math.Min(4, i1 - i), kp, xq + (long)i * kp,
+                        xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+        }
+    }
+
+    /// <summary>
+    /// y[r, c] = (totals[4r + c] − 128·rowSums[c]) · xScale[r] · wScale[c] for a 4 × 4 tile, as <see cref="Store"/> scales
+    /// (the same float operations in the same order), four rows in one vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreVnniTile(int* totals, int* rowSums, float* xScale, float* wScale, float* y, int ldy)
+    {
+        var corrected = Vector512.Load(totals) - Repeat4(Vector128.Load(rowSums) * 128);
+        var scaled = Avx512F.ConvertToVector512Single(corrected)
+            * Vector512.Create(Vector256.Create(Vector128.Create(xScale[0]), Vector128.Create(xScale[1])),
+                Vector256.Create(Vector128.Create(xScale[2]), Vector128.Create(xScale[3])))
+            * Repeat4(Vector128.Load(wScale));
+        scaled.GetLower().GetLower().Store(y);
+        scaled.GetLower().GetUpper().Store(y + ldy);
+        scaled.GetUpper().GetLower().Store(y + 2L * ldy);
+        scaled.GetUpper().GetUpper().Store(y + 3L * ldy);
+
+        static Vector512<T> Repeat4<T>(Vector128<T> v) => Vector512.Create(Vector256.Create(v, v), Vector256.Create(v, v));
     }
 
     private static void Tile<TCols, TStep, TX, TW, TAcc>(int rows, int kp, byte* x, float* xs, sbyte* w, float* ws, int* sums, float* y, int ldy)
@@ -298,6 +367,9 @@ internal static unsafe class Int8DotKernel
 /// <summary>How <see cref="Int8DotKernel"/> multiplies and adds 32 bytes.</summary>
 internal enum Int8DotStep
 {
+    /// <summary>AVX512-VNNI vpdpbusd on 512-bit registers, in a 4 × 4 tile kernel assembled at start-up (<see cref="Int8VnniTileKernel"/>).</summary>
+    Vnni512,
+
     /// <summary>AVX-VNNI vpdpbusd.</summary>
     Vnni,
 

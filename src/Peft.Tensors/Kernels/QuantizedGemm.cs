@@ -8,7 +8,7 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// Products with a quantized weight W [N = Rows, K = Columns] (Linear layout), for the forward
 /// pass (Y = X·Wᵀ) and the input gradient (dX += dY·W). The float matrix is never built: direct
-/// kernels read the codes (int8 with AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 6, 16-bit weights
+/// kernels read the codes (int8 with AVX512-VNNI, AVX-VNNI, AVX-512BW or AVX2 at every M, NF4 with AVX-512 for M ≤ 6, 16-bit weights
 /// for M = 1 forward and M ≤ 8 backward, AVX-512 or portable), and the fallback dequantizes (16-bit: widens) one tile at a time
 /// into a per-thread buffer for the float GEMM.
 /// </summary>

@@ -122,7 +122,7 @@ public sealed class QuantizedGemmTests
 
     /// <summary>The int8 dot steps this CPU runs (one it cannot run is not a test case here, rather than a skipped one).</summary>
     public static IEnumerable<object[]> RunnableInt8Steps() =>
-        new[] { Int8DotStep.Vnni, Int8DotStep.Widening512, Int8DotStep.Widening256 }.Where(Int8DotKernel.CanRun).Select(s => new object[] { (int)s });
+        new[] { Int8DotStep.Vnni512, Int8DotStep.Vnni, Int8DotStep.Widening512, Int8DotStep.Widening256 }.Where(Int8DotKernel.CanRun).Select(s => new object[] { (int)s });
 
     [TestMethod]
     [DynamicData(nameof(RunnableInt8Steps))]
@@ -133,8 +133,9 @@ public sealed class QuantizedGemmTests
         try
         {
             // 5 rows × 70 outputs × 100 inputs: partial column groups, padded depth, every row count of a tile; one row (the
-            // row-at-a-time path) with an even and an odd count of 32-byte steps (k = 100 pads to 128, k = 70 to 96).
-            foreach (var (m, k) in new[] { (5, 100), (1, 100), (1, 70) })
+            // row-at-a-time path) with an even and an odd count of 32-byte steps (k = 100 pads to 128, k = 70 to 96); two full
+            // row tiles over five 64-byte steps (k = 300 pads to 320).
+            foreach (var (m, k) in new[] { (5, 100), (1, 100), (1, 70), (8, 300) })
                 CheckExact(m, 70, k);
         }
         finally

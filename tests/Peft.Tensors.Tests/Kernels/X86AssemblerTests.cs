@@ -1,0 +1,79 @@
+using Peft.Tensors.Kernels;
+using Peft.Tensors.Kernels.Native;
+using static Peft.Tensors.Kernels.Native.X86Assembler;
+
+namespace Peft.Tensors.Tests;
+
+/// <summary>
+/// The run-time assembler's encodings against GNU as 2.40 (`as` with {disp32} forms, then `objdump -d`), instruction by
+/// instruction, including the registers whose numbers need the REX/EVEX extension bits (r8-r15, zmm16-31).
+/// </summary>
+[TestClass]
+public sealed class X86AssemblerTests
+{
+    private static void AssertBytes(Action<X86Assembler> emit, string expected)
+    {
+        var a = new X86Assembler();
+        emit(a);
+        Assert.AreEqual(expected, Convert.ToHexString(a.ToArray()).ToLowerInvariant());
+    }
+
+    [TestMethod]
+    public void EncodingsMatchGnuAs()
+    {
+        AssertBytes(a => a.Prefetch(R14, Rax), "410f188c0600000000");           // prefetcht0 0x0(%r14,%rax,1)
+        AssertBytes(a => a.Prefetch(Rbp, Rax), "0f188c0500000000");             // prefetcht0 0x0(%rbp,%rax,1)
+        AssertBytes(a => a.Load(7, R13, Rax), "62d17f486fbc0500000000");         // vmovdqu8 0x0(%r13,%rax,1),%zmm7
+        AssertBytes(a => a.Load(0, Rdi, Rax), "62f17f486f840700000000");         // vmovdqu8 0x0(%rdi,%rax,1),%zmm0
+        AssertBytes(a => a.Store(Rcx, 0x3c0, 31), "62617e487fb9c0030000");      // vmovdqu32 %zmm31,0x3c0(%rcx)
+        AssertBytes(a => a.MultiplyAddBytes(31, 3, 7), "6262654850ff"); // vpdpbusd %zmm7,%zmm3,%zmm31
+        AssertBytes(a => a.MultiplyAddBytes(16, 0, 4), "62e27d4850c4");         // vpdpbusd %zmm4,%zmm0,%zmm16
+        AssertBytes(a => a.ClearVector(23), "62a14540efff");                     // vpxord %zmm23,%zmm23,%zmm23
+        AssertBytes(a => a.InterleaveLow32(8, 16, 17), "62317d4062c1");          // vpunpckldq %zmm17,%zmm16,%zmm8
+        AssertBytes(a => a.InterleaveHigh32(9, 30, 31), "62110d406acf");         // vpunpckhdq %zmm31,%zmm30,%zmm9
+        AssertBytes(a => a.InterleaveLow64(8, 0, 1), "6271fd486cc1");            // vpunpcklqdq %zmm1,%zmm0,%zmm8
+        AssertBytes(a => a.InterleaveHigh64(9, 6, 7), "6271cd486dcf");           // vpunpckhqdq %zmm7,%zmm6,%zmm9
+        AssertBytes(a => a.AddInt32(13, 8, 9), "62513d48fee9");                  // vpaddd %zmm9,%zmm8,%zmm13
+        AssertBytes(a => a.ShuffleLanes(8, 10, 11, 0x88), "62532d4843c388");     // vshufi32x4 $0x88,%zmm11,%zmm10,%zmm8
+        AssertBytes(a => a.ShuffleLanes(9, 14, 15, 0xdd), "62530d4843cfdd");     // vshufi32x4 $0xdd,%zmm15,%zmm14,%zmm9
+        AssertBytes(a => a.Store(Rcx, 0, 0), "62f17e487f8100000000");           // vmovdqu32 %zmm0,0x0(%rcx)
+        AssertBytes(a => a.AddRegisters(Rbx, R13, Rdx), "498d9c1500000000");     // lea 0x0(%r13,%rdx,1),%rbx
+        AssertBytes(a => a.Clear(Rax), "4831c0");                                // xor %rax,%rax
+        AssertBytes(a => a.AddImmediate(Rax, 64), "4881c040000000");            // add $0x40,%rax (imm32 form)
+        AssertBytes(a => a.Compare(Rax, Rdx), "4839d0");                         // cmp %rdx,%rax
+        AssertBytes(a => { a.Push(Rbp); a.Push(R15); a.Pop(R12); a.Vzeroupper(); a.Ret(); }, "554157415cc5f877c3");
+        // A backward jump to the start of a 6-byte instruction: rel32 = −(6 + 6).
+        AssertBytes(a => { a.Clear(Rax); a.Compare(Rax, Rdx); a.JumpIfBelow(0); }, "4831c04839d00f82f4ffffff");
+    }
+
+    [TestMethod]
+    public unsafe void TheTileKernelGivesTheExactDotProductsWhereItRuns()
+    {
+        // The kernel assembles everywhere; where it runs (AVX512-VNNI, Linux x64) its sixteen sums are the exact integers.
+        Assert.IsGreaterThan(200, Int8VnniTileKernel.Assemble().Length);
+        if (!Int8VnniTileKernel.IsAvailable)
+        {
+            Assert.ThrowsExactly<PlatformNotSupportedException>(() => Int8VnniTileKernel.Run(null, null, 64, null));
+            return;
+        }
+        const int kp = 192;
+        var random = new Random(5);
+        var x = new byte[4 * kp];
+        var w = new sbyte[8 * kp]; // four rows and the four the kernel prefetches
+        random.NextBytes(x);
+        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)random.Next(-128, 128);
+        var totals = new int[Int8VnniTileKernel.Totals];
+        fixed (byte* px = x)
+        fixed (sbyte* pw = w)
+        fixed (int* pt = totals)
+            Int8VnniTileKernel.Run(px, pw, kp, pt);
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++)
+            {
+                int expected = 0;
+                for (int k = 0; k < kp; k++) expected += x[r * kp + k] * w[c * kp + k];
+                Assert.AreEqual(expected, totals[4 * r + c], $"row {r}, column {c}");
+            }
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniTileKernel.Run(null, null, 100, null));
+    }
+}
