@@ -69,15 +69,7 @@ internal static class AttentionCore
             }
             else if (prefix is not null)
             {
-                var (pk, pv) = prefix[layer];
-                k = Ops.Concat([pk, keys], 2); // [B, Hkv, P+T, Hd]
-                v = Ops.Concat([pv, values], 2); // [B, Hkv, P+T, Hd]
-                if (prefix.IsShared)
-                {
-                    // The batch's copies of a shared prefix row were made for this concatenation only.
-                    TensorScope.Release(pk);
-                    TensorScope.Release(pv);
-                }
+                (k, v) = Prepend(prefix, layer, keys, values); // [B, Hkv, P+T, Hd] each
             }
             attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores); // [B, H, T, Hd]
         }
@@ -92,6 +84,23 @@ internal static class AttentionCore
             TensorScope.Release(v);
         }
         return attended;
+    }
+
+    /// <summary>
+    /// The layer's prefix in front of <paramref name="keys"/> and <paramref name="values"/> [batch, kvHeads, length, headDim]:
+    /// [batch, kvHeads, prefix + length, headDim] each. A shared prefix's batch copies are made for this and released after.
+    /// </summary>
+    public static (Tensor Keys, Tensor Values) Prepend(PrefixKeyValues prefix, int layer, Tensor keys, Tensor values)
+    {
+        var (prefixKeys, prefixValues) = prefix[layer];
+        var k = Ops.Concat([prefixKeys, keys], 2);
+        var v = Ops.Concat([prefixValues, values], 2);
+        if (prefix.IsShared)
+        {
+            TensorScope.Release(prefixKeys);
+            TensorScope.Release(prefixValues);
+        }
+        return (k, v);
     }
 
     /// <summary>The valid rows of one cache layer as contiguous [batch, kvHeads, length, headDim] tensors.</summary>

@@ -70,16 +70,9 @@ internal sealed class T5Attention
             if (prefix is not null)
             {
                 var (unprefixedKeys, unprefixedValues) = (k, v);
-                var (pk, pv) = prefix[layer];
-                k = Ops.Concat([pk, k], 2); // [B, H, P+S, Hd]
-                v = Ops.Concat([pv, v], 2); // [B, H, P+S, Hd]
+                (k, v) = AttentionCore.Prepend(prefix, layer, k, v); // [B, H, P+S, Hd] each
                 TensorScope.Release(unprefixedKeys);
                 TensorScope.Release(unprefixedValues);
-                if (prefix.IsShared)
-                {
-                    TensorScope.Release(pk);
-                    TensorScope.Release(pv);
-                }
             }
             crossCache?.Append(layer, k, v);
         }
