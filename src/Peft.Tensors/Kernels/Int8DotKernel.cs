@@ -106,7 +106,10 @@ internal static unsafe class Int8DotKernel
         switch (step)
         {
             case Int8DotStep.Vnni512:
-                MultiplyVnni512(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
+                // Full 4 × 4 tiles through the assembled kernel; one activation row, and rows and columns that do not fill a
+                // tile, through the 512-bit widening step (the same integers).
+                Multiply<WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy,
+                    vnniTiles: true);
                 break;
             case Int8DotStep.Vnni:
                 Multiply<VnniStep, Vector256<byte>, Vector256<sbyte>, Vector256<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
@@ -122,7 +125,7 @@ internal static unsafe class Int8DotKernel
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Multiply<TStep, TX, TW, TAcc>(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums,
-        int n0, int n1, float* y, int ldy)
+        int n0, int n1, float* y, int ldy, bool vnniTiles = false)
         where TStep : struct, IStep<TX, TW, TAcc> where TX : struct where TW : struct where TAcc : struct
     {
         if (m == 1)
@@ -132,36 +135,8 @@ internal static unsafe class Int8DotKernel
             for (int j = n0; j < n1; j++) y[j] = Row<TStep, TX, TW, TAcc>(kp, xq, xScale[0], w + (long)j * kp, wScale[j], rowSums[j]);
             return;
         }
-        // Blocks of rows small enough that their quantized activations stay in L1/L2 while every weight row passes.
-        const int rowBlock = 64;
-        for (int i0 = 0; i0 < m; i0 += rowBlock)
-        {
-            int i1 = Math.Min(m, i0 + rowBlock);
-            int j = n0;
-            for (; j + 4 <= n1; j += 4)
-                for (int i = i0; i < i1; i += 4)
-                    Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
-                        rowSums + j, y + (long)i * ldy + j, ldy);
-            for (; j < n1; j++)
-                for (int i = i0; i < i1; i += 4)
-                    Tile<GemmSmallM.Count1, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
-                        rowSums + j, y + (long)i * ldy + j, ldy);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Multiply"/> with full 4 × 4 tiles through <see cref="Int8VnniTileKernel"/>; one activation row, and the
-    /// rows and columns that do not fill a tile, take the 512-bit widening step (the same integers).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyVnni512(int m, int kp, byte* xq, float* xScale, sbyte* w, float* wScale, int* rowSums, int n0, int n1, float* y, int ldy)
-    {
-        if (m == 1)
-        {
-            Multiply<WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(m, kp, xq, xScale, w, wScale, rowSums, n0, n1, y, ldy);
-            return;
-        }
         int* totals = stackalloc int[Int8VnniTileKernel.Totals];
+        // Blocks of rows small enough that their quantized activations stay in L1/L2 while every weight row passes.
         const int rowBlock = 64;
         for (int i0 = 0; i0 < m; i0 += rowBlock)
         {
@@ -172,22 +147,19 @@ internal static unsafe class Int8DotKernel
                 for (int i = i0; i < i1; i += 4)
                 {
                     byte* x = xq + (long)i * kp;
-                    sbyte* wj = w + (long)j * kp;
                     float* yij = y + (long)i * ldy + j;
-                    if (i + 4 > i1)
+                    if (vnniTiles && i + 4 <= i1)
                     {
-                        Tile<GemmSmallM.Count4, WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(i1 - i, kp, x, xScale + i, wj, wScale + j,
-                            rowSums + j, yij, ldy);
-                        continue;
+                        Int8VnniTileKernel.Run(x, w + (long)j * kp, kp, totals);
+                        StoreVnniTile(totals, rowSums + j, xScale + i, wScale + j, yij, ldy);
                     }
-                    Int8VnniTileKernel.Run(x, wj, kp, totals);
-                    StoreVnniTile(totals, rowSums + j, xScale + i, wScale + j, yij, ldy);
+                    else Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, x, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, yij, ldy);
                 }
             }
             for (; j < n1; j++)
                 for (int i = i0; i < i1; i += 4)
-                    Tile<GemmSmallM.Count1, WideningStep512, Vector512<short>, Vector512<short>, Vector512<int>>(Math.Min(4, i1 - i), kp, xq + (long)i * kp,
-                        xScale + i, w + (long)j * kp, wScale + j, rowSums + j, y + (long)i * ldy + j, ldy);
+                    Tile<GemmSmallM.Count1, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
+                        rowSums + j, y + (long)i * ldy + j, ldy);
         }
     }
 
