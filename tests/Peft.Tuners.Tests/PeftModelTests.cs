@@ -83,6 +83,45 @@ public sealed class PeftModelTests
         Assert.ThrowsExactly<ArgumentException>(() => model.AddAdapter("b", new PromptTuningConfig { NumVirtualTokens = 2 }));
     }
 
+    /// <summary>A prefix adapter (as a third party might write one) that hands out batch-sized rows instead of a shared row.</summary>
+    private sealed class BatchRowsPrefixAdapter(PrefixTuningAdapter inner) : IPrefixAdapter
+    {
+        public IPeftConfig Config => inner.Config;
+
+        public IEnumerable<Tensor> Parameters => inner.Parameters;
+
+        public int NumVirtualTokens => inner.NumVirtualTokens;
+
+        public AdapterFileContents FileContents() => inner.FileContents();
+
+        public Peft.Transformers.Caching.PrefixKeyValues Prefix(int batch)
+        {
+            var shared = inner.Prefix(batch);
+            return new([.. Enumerable.Range(0, shared.Layout.Layers).Select(i => shared[i])]);
+        }
+    }
+
+    [TestMethod]
+    public void AStackOfSharedAndBatchRowPrefixesEqualsTheStackOfSharedOnes()
+    {
+        var ids = Ids(3, 5);
+        float[] Stacked(bool batchRows)
+        {
+            var model = Causal();
+            var first = (PrefixTuningAdapter)model.LoadAdapter(Fixtures.Hf("gpt2_prefix_tuning", "adapter"), "first");
+            var second = PrefixTuningAdapter.FromTensors(new PrefixTuningConfig { NumVirtualTokens = 2 }, model.BaseModel.Config,
+                TensorInit.Normal(new Shape(2, first.Table().Shape[1]), 0, 1, new SeededRandom(4)), null);
+            model.AddAdapter("second", batchRows ? new BatchRowsPrefixAdapter(second) : second);
+            model.SetActiveAdapters("first", "second");
+            Assert.IsFalse(batchRows && model.Prefix(3)!.IsShared, "a stack with a batch-row prefix holds batch rows");
+            return Logits(model, ids);
+        }
+        var shared = Stacked(batchRows: false);
+        var mixed = Stacked(batchRows: true);
+        Assert.AreEqual(shared.Length, mixed.Length);
+        for (int i = 0; i < shared.Length; i++) Assert.AreEqual(shared[i], mixed[i], 1e-6f, $"logit {i}");
+    }
+
     [TestMethod]
     [DataRow("gpt2")]
     [DataRow("llama")]
