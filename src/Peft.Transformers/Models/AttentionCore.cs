@@ -38,6 +38,37 @@ internal static class AttentionCore
         return projected;
     }
 
+    /// <summary>
+    /// Whether a block computes only its last <paramref name="outputRows"/> of <paramref name="length"/> positions past
+    /// attention (0 = every position; see <see cref="LastQueries"/>).
+    /// </summary>
+    public static bool KeepsLastRows(int outputRows, int length) => outputRows > 0 && outputRows < length;
+
+    /// <summary>
+    /// The last block of a pass that scores only its last <paramref name="outputRows"/> positions (generation's prompt
+    /// pass) still gives every position's keys and values (the cache holds them all), but only those rows need queries,
+    /// attention and the rest of the block: the last rows of <paramref name="queries"/> [batch, heads, length, headDim],
+    /// which is released. Query row i then sits at key position keys − outputRows + i, as attention assumes.
+    /// </summary>
+    public static Tensor LastQueries(Tensor queries, int outputRows)
+    {
+        int length = queries.Shape[2];
+        var last = Ops.Slice(queries, 2, length - outputRows, outputRows);
+        TensorScope.Release(queries);
+        return last;
+    }
+
+    /// <summary>
+    /// The mask rows and residual rows that go with <see cref="LastQueries"/>: the last <paramref name="outputRows"/>
+    /// rows of <paramref name="additiveMask"/> [batch or 1, heads or 1, length, keys] and of <paramref name="residual"/>
+    /// [batch, length, hidden], both kept (the mask serves every layer, the residual is the caller's).
+    /// </summary>
+    public static (Tensor Mask, Tensor Residual) LastRows(Tensor additiveMask, Tensor residual, int outputRows)
+    {
+        int length = residual.Shape[1];
+        return (Ops.Slice(additiveMask, 2, length - outputRows, outputRows), Ops.Slice(residual, 1, length - outputRows, outputRows));
+    }
+
     /// <summary>Merges [batch, heads, length, headDim] into [batch, length, heads·headDim].</summary>
     public static Tensor MergeHeads(Tensor x) => Ops.MergeHeads(x);
 

@@ -83,7 +83,9 @@ public abstract class CausalLanguageModel : ILanguageModel
             throw new ArgumentException($"logitsToKeep is {logitsToKeep} but labels are given; the loss needs the logits of every position (pass 0).",
                 nameof(logitsToKeep));
         var hiddenStates = outputHiddenStates ? new List<Tensor>() : null;
-        var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, labels, hiddenStates);
+        // Unless every layer's hidden states are asked for, the last block computes only the kept positions past its keys and values.
+        var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, labels, hiddenStates,
+            outputRows: hiddenStates is null ? logitsToKeep : 0);
         int length = last.Shape[1];
         if (logitsToKeep > 0 && logitsToKeep < length)
         {
@@ -107,7 +109,7 @@ public abstract class CausalLanguageModel : ILanguageModel
         Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, null, null);
 
     private Tensor Run(IntTensor? inputIds, Tensor? inputEmbeddings, IntTensor? attentionMask, IntTensor? positionIds, Cache? cache,
-        PrefixKeyValues? prefix, IntTensor? labels, List<Tensor>? hiddenStates)
+        PrefixKeyValues? prefix, IntTensor? labels, List<Tensor>? hiddenStates, int outputRows = 0)
     {
         if ((inputIds is null) == (inputEmbeddings is null))
             throw new ArgumentException("Forward needs exactly one of inputIds and inputEmbeddings.");
@@ -140,7 +142,7 @@ public abstract class CausalLanguageModel : ILanguageModel
                 nameof(attentionMask));
 
         var mask = AttentionMasks.Causal(batch, length, keys, attentionMask, MaskStyle, SlidingWindow);
-        var output = RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates);
+        var output = RunLayers(hidden, positionIds, mask, cache, attendPrefix, hiddenStates, outputRows);
         // Token embeddings looked up here are used up (backward keeps them only if a step reads them); the caller's
         // inputEmbeddings and any hidden state handed out stay.
         if (inputIds is not null && hiddenStates is null) TensorScope.Release(hidden);
@@ -157,8 +159,18 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// Adds positions to the embeddings (if the family does), runs every block and the final
     /// norm; appends the embedding output and every block output to <paramref name="hiddenStates"/>.
     /// </summary>
+    /// <param name="embeddings">[batch, length, hidden].</param>
+    /// <param name="positionIds">[batch, length].</param>
+    /// <param name="additiveMask">[batch, 1, length, keys].</param>
+    /// <param name="cache">The cache to append to, or null.</param>
+    /// <param name="prefix">Prefix key/values, or null.</param>
+    /// <param name="hiddenStates">Collects every layer's hidden states, or null.</param>
+    /// <param name="outputRows">
+    /// When positive (and below length; never with <paramref name="hiddenStates"/>), only the last this many positions
+    /// are returned [batch, outputRows, hidden], and the last block computes only them past its keys and values.
+    /// </param>
     protected abstract Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix,
-        List<Tensor>? hiddenStates);
+        List<Tensor>? hiddenStates, int outputRows);
 
     /// <summary>The LM head's weight [vocab, hidden] (for losses computed without materialized logits).</summary>
     protected abstract Tensor HeadWeight { get; }

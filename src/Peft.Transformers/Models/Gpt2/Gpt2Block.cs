@@ -61,7 +61,12 @@ internal sealed class Gpt2Block
     /// Runs the block. Every intermediate is released as soon as it is used up (see
     /// <see cref="TensorScope.Release"/>), so a training step keeps only what backward reads.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
+    /// <param name="x">The block's input [B, T, D] (kept: the caller releases it).</param>
+    /// <param name="mask">The additive mask [B, 1, T, keys].</param>
+    /// <param name="cache">The cache to append to, or null.</param>
+    /// <param name="prefix">Prefix key/values, or null.</param>
+    /// <param name="outputRows">Compute only the last this many positions past the keys and values (0 = all): the output is [B, outputRows, D].</param>
+    public Tensor Forward(Tensor x, Tensor mask, Cache? cache, PrefixKeyValues? prefix, int outputRows = 0)
     {
         int d = _heads * _headDim;
         var qkv = Intermediates.Through(Attention, Ops.LayerNorm(x, _ln1Weight, _ln1Bias, _eps)); // [B, T, 3*D]
@@ -70,8 +75,21 @@ internal sealed class Gpt2Block
         var k = Ops.SplitHeads(qkv, d, _heads, _headDim);
         var v = Ops.SplitHeads(qkv, 2 * d, _heads, _headDim);
         TensorScope.Release(qkv);
-        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale, replaceFutureScores: true); // [B, H, T, Hd]
-        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(AttentionOutput, attended)); // [B, T, D]
+        var (queryMask, residual) = (mask, x);
+        bool lastRows = AttentionCore.KeepsLastRows(outputRows, x.Shape[1]);
+        if (lastRows)
+        {
+            // T = outputRows from here.
+            q = AttentionCore.LastQueries(q, outputRows);
+            (queryMask, residual) = AttentionCore.LastRows(mask, x, outputRows);
+        }
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, queryMask, null, _scale, replaceFutureScores: true); // [B, H, T, Hd]
+        var mid = Intermediates.AddTo(residual, AttentionCore.ProjectHeads(AttentionOutput, attended)); // [B, T, D]
+        if (lastRows)
+        {
+            TensorScope.Release(queryMask);
+            TensorScope.Release(residual);
+        }
         var inner = Intermediates.Through(FeedForwardIn, Ops.LayerNorm(mid, _ln2Weight, _ln2Bias, _eps)); // [B, T, I]
         var activated = Ops.Gelu(inner, GeluApproximation.Tanh); // [B, T, I]
         TensorScope.Release(inner);

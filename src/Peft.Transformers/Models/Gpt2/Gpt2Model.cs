@@ -48,7 +48,7 @@ public sealed class Gpt2Model : CausalLanguageModel
 
     /// <inheritdoc/>
     protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix,
-        List<Tensor>? hiddenStates)
+        List<Tensor>? hiddenStates, int outputRows)
     {
         positionIds.CheckRange("position_ids", Config.MaxPositionEmbeddings);
         var positions = Ops.Embedding(positionIds, _wpe); // [B, T, D]
@@ -59,9 +59,11 @@ public sealed class Gpt2Model : CausalLanguageModel
         {
             var block = _blocks[i];
             var input = h;
+            // Only the last block may drop positions: the others give the keys and values of every one.
+            int rows = i == _blocks.Length - 1 ? outputRows : 0;
             h = Checkpointed(cache)
-                ? Ops.Checkpoint(x => block.Forward(x, additiveMask, null, prefix), h, SideInputs(prefix, i))
-                : block.Forward(h, additiveMask, cache, prefix);
+                ? Ops.Checkpoint(x => block.Forward(x, additiveMask, null, prefix, rows), h, SideInputs(prefix, i))
+                : block.Forward(h, additiveMask, cache, prefix, rows);
             // A block's input is used up once the next one has it (unless the caller asked for it).
             if (hiddenStates is null) TensorScope.Release(input);
             else if (i < _blocks.Length - 1) hiddenStates.Add(h);

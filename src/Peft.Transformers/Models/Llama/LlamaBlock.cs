@@ -62,16 +62,39 @@ internal sealed class LlamaBlock
 
     public IEnumerable<LinearLayer> Linears => [Query, Key, Value, Output, Gate, Up, Down];
 
-    public Tensor Forward(Tensor x, IntTensor positionIds, Tensor mask, Cache? cache, PrefixKeyValues? prefix)
+    /// <summary>Runs the block on <paramref name="x"/> [B, T, D] (kept: the caller releases it).</summary>
+    /// <param name="x">The block's input.</param>
+    /// <param name="positionIds">[B, T] positions for the rotary embedding.</param>
+    /// <param name="mask">The additive mask [B, 1, T, keys].</param>
+    /// <param name="cache">The cache to append to, or null.</param>
+    /// <param name="prefix">Prefix key/values, or null.</param>
+    /// <param name="outputRows">Compute only the last this many positions past the keys and values (0 = all): the output is [B, outputRows, D].</param>
+    public Tensor Forward(Tensor x, IntTensor positionIds, Tensor mask, Cache? cache, PrefixKeyValues? prefix, int outputRows = 0)
     {
         // Intermediates are released as soon as they are used up, so training keeps only what backward reads.
         var a = Ops.RmsNorm(x, _inputNorm, _eps); // [B, T, D]
-        var q = Rotated(AttentionCore.ProjectToHeads(Query, a, _heads, _headDim), positionIds); // [B, H, T, Hd]
+        var (queryInput, queryPositions) = (a, positionIds);
+        bool lastRows = AttentionCore.KeepsLastRows(outputRows, x.Shape[1]);
+        if (lastRows)
+        {
+            // Only the last rows need queries: project those alone (the queries' T is outputRows).
+            queryInput = Ops.Slice(a, 1, x.Shape[1] - outputRows, outputRows);
+            queryPositions = LastPositions(positionIds, outputRows);
+        }
+        var q = Rotated(AttentionCore.ProjectToHeads(Query, queryInput, _heads, _headDim), queryPositions); // [B, H, T, Hd]
+        if (lastRows) TensorScope.Release(queryInput);
         var k = Rotated(AttentionCore.ProjectToHeads(Key, a, _kvHeads, _headDim), positionIds); // [B, Hkv, T, Hd]
         var v = AttentionCore.ProjectToHeads(Value, a, _kvHeads, _headDim); // [B, Hkv, T, Hd]
         TensorScope.Release(a);
-        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, mask, null, _scale); // [B, H, T, Hd]
-        var mid = Intermediates.AddTo(x, AttentionCore.ProjectHeads(Output, attended)); // [B, T, D]
+        var (queryMask, residual) = (mask, x);
+        if (lastRows) (queryMask, residual) = AttentionCore.LastRows(mask, x, outputRows);
+        var attended = AttentionCore.Attend(_index, q, k, v, cache, prefix, queryMask, null, _scale); // [B, H, T, Hd]
+        var mid = Intermediates.AddTo(residual, AttentionCore.ProjectHeads(Output, attended)); // [B, T, D]
+        if (lastRows)
+        {
+            TensorScope.Release(queryMask);
+            TensorScope.Release(residual);
+        }
         var m = Ops.RmsNorm(mid, _postNorm, _eps); // [B, T, D]
         var gate = Gate.Forward(m); // [B, T, I]
         var up = Up.Forward(m); // [B, T, I]
@@ -84,6 +107,15 @@ internal sealed class LlamaBlock
         var y = Intermediates.AddTo(mid, Intermediates.Through(Down, gated)); // [B, T, D]
         TensorScope.Release(mid);
         return y;
+    }
+
+    /// <summary>The last <paramref name="rows"/> columns of <paramref name="positionIds"/> [B, T].</summary>
+    private static IntTensor LastPositions(IntTensor positionIds, int rows)
+    {
+        int batch = positionIds.Shape[0], length = positionIds.Shape[1];
+        var last = IntTensor.Zeros(new Shape(batch, rows));
+        for (int b = 0; b < batch; b++) positionIds.Span.Slice(b * length + length - rows, rows).CopyTo(last.Span.Slice(b * rows, rows));
+        return last;
     }
 
     private Tensor Rotated(Tensor heads, IntTensor positionIds)

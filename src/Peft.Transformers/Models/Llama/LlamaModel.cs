@@ -48,7 +48,7 @@ public sealed class LlamaModel : CausalLanguageModel
 
     /// <inheritdoc/>
     protected override Tensor RunLayers(Tensor embeddings, IntTensor positionIds, Tensor additiveMask, Cache? cache, PrefixKeyValues? prefix,
-        List<Tensor>? hiddenStates)
+        List<Tensor>? hiddenStates, int outputRows)
     {
         var h = embeddings; // [B, T, D]
         hiddenStates?.Add(h);
@@ -56,9 +56,11 @@ public sealed class LlamaModel : CausalLanguageModel
         {
             var block = _blocks[i];
             var input = h;
+            // Only the last block may drop positions: the others give the keys and values of every one.
+            int rows = i == _blocks.Length - 1 ? outputRows : 0;
             h = Checkpointed(cache)
-                ? Ops.Checkpoint(x => block.Forward(x, positionIds, additiveMask, null, prefix), h, SideInputs(prefix, i))
-                : block.Forward(h, positionIds, additiveMask, cache, prefix);
+                ? Ops.Checkpoint(x => block.Forward(x, positionIds, additiveMask, null, prefix, rows), h, SideInputs(prefix, i))
+                : block.Forward(h, positionIds, additiveMask, cache, prefix, rows);
             // A block's input is used up once the next one has it (the embeddings may be the caller's: kept).
             if (hiddenStates is null && i > 0) TensorScope.Release(input);
             else if (hiddenStates is not null && i < _blocks.Length - 1) hiddenStates.Add(h);
