@@ -33,9 +33,16 @@ public static partial class Ops
     /// [batch, Hkv, capacity, D] of which only the first <paramref name="validKeys"/> rows of each
     /// head are attended, read in place (no copy). Inference only: nothing here may need a gradient.
     /// </param>
+    /// <param name="prefixKeys">
+    /// Key rows attended in front of <paramref name="keys"/> (prefix tuning), [batch or 1, Hkv, P, D], or null: the
+    /// attention is that over their concatenation (Tk above counts P + the rows of keys), but the concatenation is never
+    /// made, so a training step does not keep a batch-sized copy of every layer's prefix and keys. A batch of 1 is the
+    /// same prefix for every row (its gradient is the sum over the rows). Not with <paramref name="validKeys"/>.
+    /// </param>
+    /// <param name="prefixValues">The value rows that go with <paramref name="prefixKeys"/>, [batch or 1, Hkv, P, Dv].</param>
     /// <returns>[batch, Hq, Tq, Dv].</returns>
     public static Tensor ScaledDotProductAttention(Tensor queries, Tensor keys, Tensor values, Tensor? additiveMask, Tensor? positionBias, float scale,
-        bool replaceFutureScores = false, int validKeys = -1)
+        bool replaceFutureScores = false, int validKeys = -1, Tensor? prefixKeys = null, Tensor? prefixValues = null)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(keys);
@@ -47,7 +54,8 @@ public static partial class Ops
         int hkv = keys.Shape[1], keyRows = keys.Shape[2], dv = values.Shape[3];
         if (validKeys > keyRows)
             throw ShapeError(op, $"validKeys {validKeys} exceeds the {keyRows} rows of keys {keys.Shape}.");
-        int tk = validKeys >= 0 ? validKeys : keyRows;
+        int prefix = CheckPrefix(op, prefixKeys, prefixValues, keys, values, validKeys);
+        int tk = validKeys >= 0 ? validKeys : prefix + keyRows;
         if (validKeys >= 0 && Tape.Needs(queries, keys, values, positionBias))
             throw new ArgumentException(
                 $"{op}: validKeys reads a cache in place and is for inference; a gradient is needed here (run under Autograd.NoGrad()).",
@@ -65,19 +73,37 @@ public static partial class Ops
 
         var output = Tensor.Uninitialized(new Shape(b, hq, tq, dv));
         var task = AttentionTask.ForThread;
-        task.Set(queries, keys, values, additiveMask, positionBias, scale, replaceFutureScores, output, backward: false, null);
-        task.SetKeyRows(tk, keyRows);
+        task.Set(queries, keys, values, additiveMask, positionBias, scale, replaceFutureScores, output, backward: false, null, prefixKeys, prefixValues);
+        if (validKeys >= 0) task.SetKeyRows(tk, keyRows);
         WorkerPool.Run(task, b * hkv);
         task.Clear();
         // Backward recomputes the probabilities head by head from Q, K and the mask instead of
         // keeping them ([batch, heads, Tq, Tk] per layer, the largest activation of a training step).
-        if (Tape.Needs(queries, keys, values, positionBias))
+        if (Tape.Needs(queries, keys, values, positionBias) || Tape.Needs(prefixKeys, prefixValues))
             Tape.Record(new TapeEntry
             {
                 Op = AttentionBackward.Instance, Output = output, A = queries, B = keys, C = values, D = positionBias, Saved0 = additiveMask,
-                Float0 = scale, Int0 = replaceFutureScores ? 1 : 0
+                Saved1 = prefixKeys, Saved2 = prefixValues, Float0 = scale, Int0 = replaceFutureScores ? 1 : 0
             });
         return output;
+    }
+
+    /// <summary>Checks the prefix rows against the keys and values; returns their count (0 without a prefix).</summary>
+    private static int CheckPrefix(string op, Tensor? prefixKeys, Tensor? prefixValues, Tensor keys, Tensor values, int validKeys)
+    {
+        if (prefixKeys is null && prefixValues is null) return 0;
+        if (prefixKeys is null || prefixValues is null)
+            throw new ArgumentException($"{op}: prefixKeys and prefixValues go together; only one was given.");
+        if (validKeys >= 0)
+            throw new ArgumentException($"{op}: a prefix is attended in front of the given keys; a cache read in place (validKeys) already holds its own.");
+        if (prefixKeys.Rank != 4 || prefixValues.Rank != 4)
+            throw ShapeError(op, $"prefixKeys {prefixKeys.Shape} and prefixValues {prefixValues.Shape} must be [batch or 1, heads, length, headDim].");
+        int batch = prefixKeys.Shape[0], rows = prefixKeys.Shape[2];
+        if ((batch != 1 && batch != keys.Shape[0]) || prefixKeys.Shape[1] != keys.Shape[1] || prefixKeys.Shape[3] != keys.Shape[3])
+            throw ShapeError(op, $"prefixKeys {prefixKeys.Shape} must be [{keys.Shape[0]} or 1, {keys.Shape[1]}, length, {keys.Shape[3]}] to go in front of keys {keys.Shape}.");
+        if (prefixValues.Shape[0] != batch || prefixValues.Shape[1] != values.Shape[1] || prefixValues.Shape[2] != rows || prefixValues.Shape[3] != values.Shape[3])
+            throw ShapeError(op, $"prefixValues {prefixValues.Shape} must be [{batch}, {values.Shape[1]}, {rows}, {values.Shape[3]}] to go with prefixKeys {prefixKeys.Shape} and values {values.Shape}.");
+        return rows;
     }
 
     private static void CheckScoreOperand(string op, string name, Tensor? t, int b, int hq, int tq, int tk, bool allowHeadOne)
@@ -105,7 +131,15 @@ public static partial class Ops
         // Per query row of the head in hand: whether its softmax covered only its valid keys.
         [ThreadStatic] private static bool[]? t_trimmed;
 
-        private Tensor? _q, _k, _v, _mask, _bias, _out, _gradOut;
+        private Tensor? _q, _k, _v, _mask, _bias, _out, _gradOut, _prefixKeys, _prefixValues;
+
+        // Per worker: a (batch row, head)'s prefix and new keys/values side by side, and in backward their gradients.
+        [ThreadStatic] private static float[]? t_joinedKeys, t_joinedValues, t_joinedKeyGradients, t_joinedValueGradients;
+
+        // A prefix shared by the batch: each row's share of its gradient goes to its own slice, added in batch order after
+        // the run (as the shared position bias's), so the sum does not depend on which worker ran which row.
+        private float[] _sharedPrefixKeyGradients = [], _sharedPrefixValueGradients = [];
+        private bool _sharedPrefixGrad;
         private float _scale;
         private bool _replaceFuture;
         private bool _backward;
@@ -123,10 +157,18 @@ public static partial class Ops
         public static AttentionTask ForThread => t_instance ??= new AttentionTask();
 
         public void Set(Tensor q, Tensor k, Tensor v, Tensor? mask, Tensor? bias, float scale, bool replaceFuture, Tensor? output, bool backward,
-            Tensor? gradOut)
+            Tensor? gradOut, Tensor? prefixKeys, Tensor? prefixValues)
         {
             (_q, _k, _v, _mask, _bias, _scale, _out, _backward, _gradOut) = (q, k, v, mask, bias, scale, output, backward, gradOut);
+            (_prefixKeys, _prefixValues) = (prefixKeys, prefixValues);
             _replaceFuture = replaceFuture;
+            _sharedPrefixGrad = backward && prefixKeys is not null && prefixKeys.Shape[0] == 1 && q.Shape[0] > 1
+                && (prefixKeys.RequiresGrad || prefixValues!.RequiresGrad);
+            if (_sharedPrefixGrad)
+            {
+                ClearedSlices(ref _sharedPrefixKeyGradients, q.Shape[0] * prefixKeys!.Length);
+                ClearedSlices(ref _sharedPrefixValueGradients, q.Shape[0] * prefixValues!.Length);
+            }
             _sharedBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
             if (!_sharedBiasGrad) return;
             int length = q.Shape[0] * bias!.Length;
@@ -134,18 +176,66 @@ public static partial class Ops
             else Array.Clear(_sharedBiasGradients, 0, length);
         }
 
-        /// <summary>After a backward run: adds the batch rows' shares of a batch-shared bias's gradient, in batch order.</summary>
-        public void AddSharedBiasGradients()
+        private static void ClearedSlices(ref float[] buffer, int length)
         {
-            if (!_sharedBiasGrad) return;
-            var gb = Tape.GradOf(_bias);
-            for (int b = 0; b < _q!.Shape[0]; b++) TensorPrimitives.Add(gb, _sharedBiasGradients.AsSpan(b * gb.Length, gb.Length), gb);
+            if (buffer.Length < length) buffer = new float[length];
+            else Array.Clear(buffer, 0, length);
+        }
+
+        /// <summary>After a backward run: adds the batch rows' shares of a batch-shared bias's or prefix's gradient, in batch order.</summary>
+        public void AddSharedGradients()
+        {
+            int batch = _q!.Shape[0];
+            if (_sharedBiasGrad) AddSlices(Tape.GradOf(_bias), _sharedBiasGradients, batch);
+            if (!_sharedPrefixGrad) return;
+            AddSlices(Tape.GradOf(_prefixKeys), _sharedPrefixKeyGradients, batch);
+            AddSlices(Tape.GradOf(_prefixValues), _sharedPrefixValueGradients, batch);
+        }
+
+        private static void AddSlices(Span<float> target, float[] slices, int batch)
+        {
+            if (target.IsEmpty) return;
+            for (int b = 0; b < batch; b++) TensorPrimitives.Add(target, slices.AsSpan(b * target.Length, target.Length), target);
         }
 
         public void Clear()
         {
-            (_q, _k, _v, _mask, _bias, _out, _gradOut) = (null, null, null, null, null, null, null);
+            (_q, _k, _v, _mask, _bias, _out, _gradOut, _prefixKeys, _prefixValues) = (null, null, null, null, null, null, null, null, null);
             (_validKeys, _keyRows) = (-1, -1);
+        }
+
+        private static Span<float> Joined(ref float[]? buffer, int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = new float[length];
+            return buffer.AsSpan(0, length);
+        }
+
+        /// <summary>The prefix rows of (batch row, head) followed by its <paramref name="rows"/> new rows, into <paramref name="joined"/>.</summary>
+        private static void Join(Tensor prefix, Tensor fresh, int batch, int head, int rows, Span<float> joined)
+        {
+            int heads = fresh.Shape[1], p = prefix.Shape[2], width = fresh.Shape[3];
+            int prefixBatch = prefix.Shape[0] == 1 ? 0 : batch;
+            prefix.Span.Slice((prefixBatch * heads + head) * p * width, p * width).CopyTo(joined);
+            fresh.Span.Slice((batch * heads + head) * rows * width, rows * width).CopyTo(joined[(p * width)..]);
+        }
+
+        /// <summary>Adds a joined gradient's prefix rows to the prefix's gradient (or this row's share) and the rest to the new rows'.</summary>
+        private void SplitJoinedGradient(ReadOnlySpan<float> joined, Tensor prefix, Tensor fresh, float[] sharedSlices, int batch, int head, int rows)
+        {
+            int heads = fresh.Shape[1], p = prefix.Shape[2], width = fresh.Shape[3];
+            var gFresh = Tape.GradOf(fresh);
+            if (!gFresh.IsEmpty)
+            {
+                var target = gFresh.Slice((batch * heads + head) * rows * width, rows * width);
+                TensorPrimitives.Add(target, joined.Slice(p * width, rows * width), target);
+            }
+            if (!prefix.RequiresGrad) return;
+            var gPrefix = _sharedPrefixGrad
+                ? sharedSlices.AsSpan(batch * prefix.Length, prefix.Length)
+                : Tape.GradOf(prefix);
+            int prefixBatch = _sharedPrefixGrad || prefix.Shape[0] == 1 ? 0 : batch;
+            var prefixTarget = gPrefix.Slice((prefixBatch * heads + head) * p * width, p * width);
+            TensorPrimitives.Add(prefixTarget, joined[..(p * width)], prefixTarget);
         }
 
         private static Span<float> Scratch(int length)
@@ -160,11 +250,41 @@ public static partial class Ops
             Tensor q = _q!, k = _k!, v = _v!;
             int hq = q.Shape[1], tq = q.Shape[2], d = q.Shape[3];
             int hkv = k.Shape[1], dv = v.Shape[3];
-            int rows = _keyRows >= 0 ? _keyRows : k.Shape[2], tk = _validKeys >= 0 ? _validKeys : rows;
+            int rows = _keyRows >= 0 ? _keyRows : k.Shape[2];
+            int prefix = _prefixKeys?.Shape[2] ?? 0;
+            int tk = _validKeys >= 0 ? _validKeys : prefix + rows;
             int group = hq / hkv;
             int batch = index / hkv, kvHead = index % hkv;
-            var kBlock = k.Span.Slice((batch * hkv + kvHead) * rows * d, tk * d);
-            var vBlock = v.Span.Slice((batch * hkv + kvHead) * rows * dv, tk * dv);
+            ReadOnlySpan<float> kBlock, vBlock;
+            Span<float> gkBlock = default, gvBlock = default;
+            if (prefix == 0)
+            {
+                kBlock = k.Span.Slice((batch * hkv + kvHead) * rows * d, tk * d);
+                vBlock = v.Span.Slice((batch * hkv + kvHead) * rows * dv, tk * dv);
+                if (_backward)
+                {
+                    var gk = Tape.GradOf(k);
+                    var gv = Tape.GradOf(v);
+                    if (!gk.IsEmpty) gkBlock = gk.Slice((batch * hkv + kvHead) * tk * d, tk * d);
+                    if (!gv.IsEmpty) gvBlock = gv.Slice((batch * hkv + kvHead) * tk * dv, tk * dv);
+                }
+            }
+            else
+            {
+                // The prefix and the new rows side by side for this (batch row, head) only: the same products as over
+                // a concatenated tensor, without keeping one.
+                var joinedKeys = Joined(ref t_joinedKeys, tk * d);
+                var joinedValues = Joined(ref t_joinedValues, tk * dv);
+                Join(_prefixKeys!, k, batch, kvHead, rows, joinedKeys);
+                Join(_prefixValues!, v, batch, kvHead, rows, joinedValues);
+                kBlock = joinedKeys;
+                vBlock = joinedValues;
+                if (_backward)
+                {
+                    if (k.RequiresGrad || _prefixKeys!.RequiresGrad) (gkBlock = Joined(ref t_joinedKeyGradients, tk * d)).Clear();
+                    if (v.RequiresGrad || _prefixValues!.RequiresGrad) (gvBlock = Joined(ref t_joinedValueGradients, tk * dv)).Clear();
+                }
+            }
             // With replaced future scores the queries go in blocks, each attending only the keys its last row sees.
             int block = _replaceFuture ? Math.Min(QueryBlock, tq) : tq;
             // One block's probabilities live only in this worker's scratch (backward recomputes them).
@@ -182,8 +302,14 @@ public static partial class Ops
                     if (!_backward)
                         Gemm.Multiply(false, false, count, dv, keys, 1f, p, tk, vBlock, dv, 0f, _out!.Span.Slice((bh * tq + i0) * dv, count * dv), dv);
                     else
-                        Backward(qHead, kBlock, vBlock, p, scratch.Slice(count * tk, count * tk), batch, head, bh, kvHead, i0, count, keys, tq, tk, d, dv);
+                        Backward(qHead, kBlock, vBlock, gkBlock, gvBlock, p, scratch.Slice(count * tk, count * tk), batch, head, bh, i0, count, keys,
+                            tq, tk, d, dv);
                 }
+            }
+            if (_backward && prefix > 0)
+            {
+                if (!gkBlock.IsEmpty) SplitJoinedGradient(gkBlock, _prefixKeys!, k, _sharedPrefixKeyGradients, batch, kvHead, rows);
+                if (!gvBlock.IsEmpty) SplitJoinedGradient(gvBlock, _prefixValues!, v, _sharedPrefixValueGradients, batch, kvHead, rows);
             }
         }
 
@@ -293,19 +419,14 @@ public static partial class Ops
         /// Gradients of query rows [i0, i0 + count) of one head from their probabilities <paramref name="p"/> (of which the
         /// first <paramref name="keys"/> columns can be non-zero): dQ for those rows, their share of dK and dV.
         /// </summary>
-        private void Backward(ReadOnlySpan<float> qHead, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, ReadOnlySpan<float> p, Span<float> ds,
-            int batch, int head, int bh, int kvHead, int i0, int count, int keys, int tq, int tk, int d, int dv)
+        private void Backward(ReadOnlySpan<float> qHead, ReadOnlySpan<float> kBlock, ReadOnlySpan<float> vBlock, Span<float> gk, Span<float> gv,
+            ReadOnlySpan<float> p, Span<float> ds, int batch, int head, int bh, int i0, int count, int keys, int tq, int tk, int d, int dv)
         {
-            Tensor q = _q!, k = _k!, v = _v!;
             var gOut = _gradOut!.Span.Slice((bh * tq + i0) * dv, count * dv);
-            var gq = Tape.GradOf(q);
-            var gk = Tape.GradOf(k);
-            var gv = Tape.GradOf(v);
-            int hkv = k.Shape[1];
-            int kvOffset = (batch * hkv + kvHead) * tk;
+            var gq = Tape.GradOf(_q!);
             if (keys == 0) return;
-            // dV += Pᵀ·dO
-            if (!gv.IsEmpty) Gemm.Multiply(true, false, keys, dv, count, 1f, p, tk, gOut, dv, 1f, gv.Slice(kvOffset * dv, keys * dv), dv);
+            // dV += Pᵀ·dO (gk and gv: this (batch row, head)'s [tk, D] rows)
+            if (!gv.IsEmpty) Gemm.Multiply(true, false, keys, dv, count, 1f, p, tk, gOut, dv, 1f, gv[..(keys * dv)], dv);
             bool needScores = !gq.IsEmpty || !gk.IsEmpty || _bias is { RequiresGrad: true };
             if (!needScores) return;
             // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
@@ -329,7 +450,7 @@ public static partial class Ops
             if (!gq.IsEmpty)
                 Gemm.Multiply(false, false, count, d, keys, _scale, ds, tk, kBlock, d, 1f, gq.Slice((bh * tq + i0) * d, count * d), d);
             if (!gk.IsEmpty)
-                Gemm.Multiply(true, false, keys, d, count, _scale, ds, tk, qHead.Slice(i0 * d, count * d), d, 1f, gk.Slice(kvOffset * d, keys * d), d);
+                Gemm.Multiply(true, false, keys, d, count, _scale, ds, tk, qHead.Slice(i0 * d, count * d), d, 1f, gk[..(keys * d)], d);
         }
 
         /// <summary>
@@ -349,8 +470,9 @@ public static partial class Ops
     {
         public static readonly AttentionBackward Instance = new();
 
-        // Recomputing the probabilities needs Q, K and the mask; the output itself is never read.
-        public TapeSlots Reads(in TapeEntry e) => TapeSlots.A | TapeSlots.B | TapeSlots.C | TapeSlots.D | TapeSlots.Saved0;
+        // Recomputing the probabilities needs Q, K (and any prefix) and the mask; the output itself is never read.
+        public TapeSlots Reads(in TapeEntry e) =>
+            TapeSlots.A | TapeSlots.B | TapeSlots.C | TapeSlots.D | TapeSlots.Saved0 | TapeSlots.Saved1 | TapeSlots.Saved2;
 
         public void Backward(ref TapeEntry e)
         {
@@ -360,10 +482,12 @@ public static partial class Ops
             Tape.GradOf(k);
             Tape.GradOf(v);
             Tape.GradOf(e.D);
+            Tape.GradOf(e.Saved1);
+            Tape.GradOf(e.Saved2);
             var task = AttentionTask.ForThread;
-            task.Set(q, k, v, e.Saved0, e.D, e.Float0, e.Int0 == 1, null, backward: true, e.Output.Grad);
+            task.Set(q, k, v, e.Saved0, e.D, e.Float0, e.Int0 == 1, null, backward: true, e.Output.Grad, e.Saved1, e.Saved2);
             WorkerPool.Run(task, q.Shape[0] * k.Shape[1]);
-            task.AddSharedBiasGradients();
+            task.AddSharedGradients();
             task.Clear();
         }
     }

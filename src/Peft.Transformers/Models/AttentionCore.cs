@@ -93,6 +93,7 @@ internal static class AttentionCore
         }
         else
         {
+            Tensor? prefixKeys = null, prefixValues = null;
             if (cache is not null)
             {
                 cache.Append(layer, keys, values);
@@ -100,9 +101,12 @@ internal static class AttentionCore
             }
             else if (prefix is not null)
             {
-                (k, v) = Prepend(prefix, layer, keys, values); // [B, Hkv, P+T, Hd] each
+                // Attended in front of the new keys without a concatenated copy (nor a batch copy of a shared prefix):
+                // a training step keeps only the new rows and the prefix itself.
+                (prefixKeys, prefixValues) = prefix.Source(layer); // [B or 1, Hkv, P, Hd] each
             }
-            attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores); // [B, H, T, Hd]
+            attended = Ops.ScaledDotProductAttention(queries, k, v, additiveMask, positionBias, scale, replaceFutureScores,
+                prefixKeys: prefixKeys, prefixValues: prefixValues); // [B, H, T, Hd]
         }
         // The caller's queries, keys and values, and any copies made here, are used up (backward
         // keeps what it reads); the cache holds its own copy.
