@@ -53,7 +53,42 @@ public static class TensorPool
         return buffer;
     }
 
-    /// <summary>Returns a buffer rented with <see cref="Rent"/>.</summary>
+    /// <summary>
+    /// Rents scratch that goes back before the operation that rents it returns (a loss's vocabulary blocks, a packed
+    /// operand): when its size class is empty it may take an idle buffer up to <see cref="ScratchOverhang"/> times longer
+    /// instead of allocating. Such a borrow cannot shift which sizes the pool holds (the buffer is back before anything
+    /// else is rented), while at the peak of a training step (the loss, right after the forward) the forward's one-layer
+    /// buffers sit idle. Contents undefined.
+    /// </summary>
+    public static float[] RentScratch(int length)
+    {
+        int size = SizeClass(length);
+        float[]? buffer = null;
+        lock (s_lock)
+        {
+            int best = int.MaxValue;
+            Stack<float[]>? from = null;
+            foreach (var (classLength, stack) in s_free)
+            {
+                if (stack.Count == 0 || classLength < size || classLength >= best || classLength > (long)size * ScratchOverhang) continue;
+                (best, from) = (classLength, stack);
+                if (classLength == size) break;
+            }
+            if (from is not null)
+            {
+                buffer = from.Pop();
+                s_pooledElements -= buffer.Length;
+            }
+        }
+        buffer ??= new float[size];
+        if ((t_rentedElements += buffer.Length) > t_peakRentedElements) t_peakRentedElements = t_rentedElements;
+        return buffer;
+    }
+
+    /// <summary>How many times longer than asked a buffer <see cref="RentScratch"/> takes may be.</summary>
+    public const int ScratchOverhang = 4;
+
+    /// <summary>Returns a buffer rented with <see cref="Rent"/> or <see cref="RentScratch"/>.</summary>
     public static void Return(float[] buffer)
     {
         ArgumentNullException.ThrowIfNull(buffer);

@@ -90,15 +90,16 @@ internal sealed unsafe class VocabularyBlockedCrossEntropy : ParallelTask
         int blockClasses = Math.Min(BlockClasses, (classes + shares - 1) / shares);
         for (int s = 0; s < shares; s++)
         {
-            _logits[s] = TensorPool.Rent(blockClasses * rows, clear: false);
-            _state[s] = TensorPool.Rent(StateVectors * rows, clear: false);
+            // Scratch for this pass only: it may borrow the forward's idle one-layer buffers (the loss is a step's peak).
+            _logits[s] = TensorPool.RentScratch(blockClasses * rows);
+            _state[s] = TensorPool.RentScratch(StateVectors * rows);
             // Share 0 accumulates straight into the gradient; the others need their own.
-            _sums[s] = hiddenGradient is not null && s > 0 ? TensorPool.Rent(rows * features, clear: false) : [];
+            _sums[s] = hiddenGradient is not null && s > 0 ? TensorPool.RentScratch(rows * features) : [];
         }
-        _targetLogits = TensorPool.Rent(rows, clear: false);
+        _targetLogits = TensorPool.RentScratch(rows);
         // The hidden rows as the right operand Hᵀ (features × rows), packed once for every share.
         long packedFloats = PackedMatrix.PackedFloats(features, rows, isa);
-        var packed = TensorPool.Rent(checked((int)packedFloats + 16), clear: false);
+        var packed = TensorPool.RentScratch(checked((int)packedFloats + 16));
         try
         {
             fixed (float* p = packed)
