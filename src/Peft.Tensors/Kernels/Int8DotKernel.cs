@@ -135,26 +135,29 @@ internal static unsafe class Int8DotKernel
             for (int j = n0; j < n1; j++) y[j] = Row<TStep, TX, TW, TAcc>(kp, xq, xScale[0], w + (long)j * kp, wScale[j], rowSums[j]);
             return;
         }
-        int* totals = stackalloc int[Int8VnniTileKernel.Totals];
         // Blocks of rows small enough that their quantized activations stay in L1/L2 while every weight row passes.
         const int rowBlock = 64;
+        int* totals = stackalloc int[rowBlock / 4 * Int8VnniTileKernel.Totals];
         for (int i0 = 0; i0 < m; i0 += rowBlock)
         {
             int i1 = Math.Min(m, i0 + rowBlock);
+            // The block's full groups of four rows go through the assembled kernel in one call per four weight rows.
+            int groups = vnniTiles ? (i1 - i0) / 4 : 0;
             int j = n0;
             for (; j + 4 <= n1; j += 4)
             {
-                for (int i = i0; i < i1; i += 4)
+                if (groups > 0)
                 {
-                    byte* x = xq + (long)i * kp;
-                    float* yij = y + (long)i * ldy + j;
-                    if (vnniTiles && i + 4 <= i1)
+                    Int8VnniTileKernel.Run(xq + (long)i0 * kp, w + (long)j * kp, kp, totals, groups);
+                    for (int g = 0; g < groups; g++)
                     {
-                        Int8VnniTileKernel.Run(x, w + (long)j * kp, kp, totals);
-                        StoreVnniTile(totals, rowSums + j, xScale + i, wScale + j, yij, ldy);
+                        int i = i0 + 4 * g;
+                        StoreVnniTile(totals + g * Int8VnniTileKernel.Totals, rowSums + j, xScale + i, wScale + j, y + (long)i * ldy + j, ldy);
                     }
-                    else Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, x, xScale + i, w + (long)j * kp, wScale + j, rowSums + j, yij, ldy);
                 }
+                for (int i = i0 + 4 * groups; i < i1; i += 4)
+                    Tile<GemmSmallM.Count4, TStep, TX, TW, TAcc>(Math.Min(4, i1 - i), kp, xq + (long)i * kp, xScale + i, w + (long)j * kp, wScale + j,
+                        rowSums + j, y + (long)i * ldy + j, ldy);
             }
             for (; j < n1; j++)
                 for (int i = i0; i < i1; i += 4)

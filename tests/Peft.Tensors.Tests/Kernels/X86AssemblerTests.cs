@@ -41,6 +41,8 @@ public sealed class X86AssemblerTests
         AssertBytes(a => a.Clear(Rax), "4831c0");                                // xor %rax,%rax
         AssertBytes(a => a.AddImmediate(Rax, 64), "4881c040000000");            // add $0x40,%rax (imm32 form)
         AssertBytes(a => a.Compare(Rax, Rdx), "4839d0");                         // cmp %rdx,%rax
+        AssertBytes(a => a.CompareWithStackTop(Rcx), "483b0c24");                // cmp (%rsp),%rcx
+        AssertBytes(a => a.CompareWithStackTop(R8), "4c3b0424");                 // cmp (%rsp),%r8
         AssertBytes(a => { a.Push(Rbp); a.Push(R15); a.Pop(R12); a.Vzeroupper(); a.Ret(); }, "554157415cc5f877c3");
         // A backward jump to the start of a 6-byte instruction: rel32 = −(6 + 6).
         AssertBytes(a => { a.Clear(Rax); a.Compare(Rax, Rdx); a.JumpIfBelow(0); }, "4831c04839d00f82f4ffffff");
@@ -58,22 +60,30 @@ public sealed class X86AssemblerTests
         }
         const int kp = 192;
         var random = new Random(5);
-        var x = new byte[4 * kp];
         var w = new sbyte[8 * kp]; // four rows and the four the kernel prefetches
-        random.NextBytes(x);
         for (int i = 0; i < w.Length; i++) w[i] = (sbyte)random.Next(-128, 128);
-        var totals = new int[Int8VnniTileKernel.Totals];
-        fixed (byte* px = x)
-        fixed (sbyte* pw = w)
-        fixed (int* pt = totals)
-            Int8VnniTileKernel.Run(px, pw, kp, pt);
-        for (int r = 0; r < 4; r++)
-            for (int c = 0; c < 4; c++)
-            {
-                int expected = 0;
-                for (int k = 0; k < kp; k++) expected += x[r * kp + k] * w[c * kp + k];
-                Assert.AreEqual(expected, totals[4 * r + c], $"row {r}, column {c}");
-            }
+        foreach (int groups in new[] { 1, 3 })
+        {
+            // One call, a column of tiles: rows 4g to 4g + 3 of x against the same four weight rows; one spare group's totals
+            // past the end must stay untouched.
+            var x = new byte[4 * groups * kp];
+            random.NextBytes(x);
+            var totals = new int[(groups + 1) * Int8VnniTileKernel.Totals];
+            Array.Fill(totals, -7);
+            fixed (byte* px = x)
+            fixed (sbyte* pw = w)
+            fixed (int* pt = totals)
+                Int8VnniTileKernel.Run(px, pw, kp, pt, groups);
+            for (int r = 0; r < 4 * groups; r++)
+                for (int c = 0; c < 4; c++)
+                {
+                    int expected = 0;
+                    for (int k = 0; k < kp; k++) expected += x[r * kp + k] * w[c * kp + k];
+                    Assert.AreEqual(expected, totals[16 * (r / 4) + 4 * (r % 4) + c], $"{groups} groups: row {r}, column {c}");
+                }
+            for (int t = groups * Int8VnniTileKernel.Totals; t < totals.Length; t++) Assert.AreEqual(-7, totals[t], $"{groups} groups: total {t}");
+        }
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniTileKernel.Run(null, null, 100, null));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniTileKernel.Run(null, null, 64, null, 0));
     }
 }

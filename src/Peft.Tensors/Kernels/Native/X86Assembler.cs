@@ -57,6 +57,9 @@ internal sealed class X86Assembler
     /// <summary>Sets the flags from a − b (cmp a, b).</summary>
     public void Compare(int a, int b) => Emit(Rex(true, b, 0, a), 0x39, (byte)(0xC0 | (b & 7) << 3 | (a & 7)));
 
+    /// <summary>Sets the flags from register − [rsp] (cmp register, [rsp]): a bound kept on the stack when no register is free.</summary>
+    public void CompareWithStackTop(int register) => Emit(Rex(true, register, 0, 0), 0x3B, (byte)((register & 7) << 3 | 0b100), 0x24);
+
     /// <summary>Jumps to <paramref name="target"/> when the last comparison's a was below b (unsigned).</summary>
     public void JumpIfBelow(int target)
     {
