@@ -60,7 +60,7 @@ public sealed class X86AssemblerTests
         }
         const int kp = 192;
         var random = new Random(5);
-        var w = new sbyte[8 * kp]; // four rows and the four the kernel prefetches
+        var w = new sbyte[8 * kp]; // four rows and more (the kernel prefetches rows further on; a prefetch never faults)
         for (int i = 0; i < w.Length; i++) w[i] = (sbyte)random.Next(-128, 128);
         foreach (int groups in new[] { 1, 3 })
         {
