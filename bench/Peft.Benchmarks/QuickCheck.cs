@@ -6,7 +6,8 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// A fast Stopwatch sweep (best of several runs) for tuning between full BenchmarkDotNet runs:
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quick</c>.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quick [small-M band] [small|big] [threads, e.g. 1,2]</c>
+/// (big alone runs one thread; bench/gemm-compare.sh runs it beside libtorch's MKL).
 /// </summary>
 internal static unsafe class QuickCheck
 {
@@ -17,7 +18,9 @@ internal static unsafe class QuickCheck
         bool bigOnly = args.Length > 2 && args[2] == "big";
         OpenBlas.Initialize(1);
         Console.WriteLine($"OpenBLAS core: {OpenBlas.CoreName}");
-        foreach (int threads in bigOnly ? new[] { 1 } : new[] { 1, 2 })
+        int[] threadCounts = args.Length > 3 ? [.. args[3].Split(',').Select(int.Parse)] : bigOnly ? [1] : [1, 2];
+        Console.WriteLine($"CPU: {CpuModel()}");
+        foreach (int threads in threadCounts)
         {
             WorkerPool.SetMaxDegree(threads);
             OpenBlas.Initialize(threads);
@@ -48,6 +51,12 @@ internal static unsafe class QuickCheck
             }
         }
     }
+
+    /// <summary>The CPU's model name (/proc/cpuinfo), for the table's record.</summary>
+    private static string CpuModel() =>
+        File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
+            : "unknown";
 
     private static float[] Fill(int length)
     {
