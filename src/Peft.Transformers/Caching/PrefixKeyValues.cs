@@ -7,8 +7,9 @@ namespace Peft.Transformers.Caching;
 /// <see cref="Cache"/>, these are differentiable tensors: training sends gradients into them.
 /// Each layer's keys and values are [batch, kvHeads, length, headDim] to a reader; a prefix made with
 /// <see cref="PrefixKeyValues(IReadOnlyList{ValueTuple{Tensor, Tensor}}, int)"/> from one row shared by the
-/// whole batch holds that row once and repeats it only where a layer uses it, so a training step does not keep a
-/// batch-sized copy of every layer's prefix (and its gradient) alive for the whole pass.
+/// whole batch holds that row once: self-attention reads it for every row in place (<see cref="Source"/>), so a training
+/// step keeps no batch-sized copy of any layer's prefix or its gradient; batch copies are made only where rows must be
+/// stored (a cache the prefix is appended to, T5's cross-attention cache).
 /// </summary>
 public sealed class PrefixKeyValues
 {
