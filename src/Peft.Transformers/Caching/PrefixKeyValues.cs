@@ -9,7 +9,7 @@ namespace Peft.Transformers.Caching;
 /// <see cref="PrefixKeyValues(IReadOnlyList{ValueTuple{Tensor, Tensor}}, int)"/> from one row shared by the
 /// whole batch holds that row once: self-attention reads it for every row in place (<see cref="Source"/>), so a training
 /// step keeps no batch-sized copy of any layer's prefix or its gradient; batch copies are made only where rows must be
-/// stored (a cache the prefix is appended to, T5's cross-attention cache).
+/// stored or joined (a cache the prefix is appended to; T5's cross-attention, which concatenates its keys).
 /// </summary>
 public sealed class PrefixKeyValues
 {
