@@ -170,10 +170,7 @@ public static partial class Ops
                 ClearedSlices(ref _sharedPrefixValueGradients, q.Shape[0] * prefixValues!.Length);
             }
             _sharedBiasGrad = backward && bias is { RequiresGrad: true } && bias.Shape[0] == 1 && q.Shape[0] > 1;
-            if (!_sharedBiasGrad) return;
-            int length = q.Shape[0] * bias!.Length;
-            if (_sharedBiasGradients.Length < length) _sharedBiasGradients = new float[length];
-            else Array.Clear(_sharedBiasGradients, 0, length);
+            if (_sharedBiasGrad) ClearedSlices(ref _sharedBiasGradients, q.Shape[0] * bias!.Length);
         }
 
         private static void ClearedSlices(ref float[] buffer, int length)
@@ -204,7 +201,8 @@ public static partial class Ops
             (_validKeys, _keyRows) = (-1, -1);
         }
 
-        private static Span<float> Joined(ref float[]? buffer, int length)
+        /// <summary>The first <paramref name="length"/> floats of a per-worker buffer, grown when too short (contents undefined).</summary>
+        private static Span<float> WorkerBuffer(ref float[]? buffer, int length)
         {
             if (buffer is null || buffer.Length < length) buffer = new float[length];
             return buffer.AsSpan(0, length);
@@ -238,13 +236,6 @@ public static partial class Ops
             TensorPrimitives.Add(prefixTarget, joined[..(p * width)], prefixTarget);
         }
 
-        private static Span<float> Scratch(int length)
-        {
-            var s = t_scratch;
-            if (s is null || s.Length < length) t_scratch = s = new float[length];
-            return s.AsSpan(0, length);
-        }
-
         public override void Execute(int index)
         {
             Tensor q = _q!, k = _k!, v = _v!;
@@ -273,22 +264,22 @@ public static partial class Ops
             {
                 // The prefix and the new rows side by side for this (batch row, head) only: the same products as over
                 // a concatenated tensor, without keeping one.
-                var joinedKeys = Joined(ref t_joinedKeys, tk * d);
-                var joinedValues = Joined(ref t_joinedValues, tk * dv);
+                var joinedKeys = WorkerBuffer(ref t_joinedKeys, tk * d);
+                var joinedValues = WorkerBuffer(ref t_joinedValues, tk * dv);
                 Join(_prefixKeys!, k, batch, kvHead, rows, joinedKeys);
                 Join(_prefixValues!, v, batch, kvHead, rows, joinedValues);
                 kBlock = joinedKeys;
                 vBlock = joinedValues;
                 if (_backward)
                 {
-                    if (k.RequiresGrad || _prefixKeys!.RequiresGrad) (gkBlock = Joined(ref t_joinedKeyGradients, tk * d)).Clear();
-                    if (v.RequiresGrad || _prefixValues!.RequiresGrad) (gvBlock = Joined(ref t_joinedValueGradients, tk * dv)).Clear();
+                    if (k.RequiresGrad || _prefixKeys!.RequiresGrad) (gkBlock = WorkerBuffer(ref t_joinedKeyGradients, tk * d)).Clear();
+                    if (v.RequiresGrad || _prefixValues!.RequiresGrad) (gvBlock = WorkerBuffer(ref t_joinedValueGradients, tk * dv)).Clear();
                 }
             }
             // With replaced future scores the queries go in blocks, each attending only the keys its last row sees.
             int block = _replaceFuture ? Math.Min(QueryBlock, tq) : tq;
             // One block's probabilities live only in this worker's scratch (backward recomputes them).
-            var scratch = Scratch(_backward ? 2 * block * tk : block * tk);
+            var scratch = WorkerBuffer(ref t_scratch, _backward ? 2 * block * tk : block * tk);
             for (int g = 0; g < group; g++)
             {
                 int head = kvHead * group + g;
