@@ -36,20 +36,8 @@ public static class TensorPool
     public static float[] Rent(int length, bool clear)
     {
         int size = SizeClass(length);
-        float[]? buffer = null;
-        lock (s_lock)
-        {
-            if (s_free.TryGetValue(size, out var stack) && stack.Count > 0)
-            {
-                buffer = stack.Pop();
-                s_pooledElements -= size;
-            }
-        }
-        if ((t_rentedElements += size) > t_peakRentedElements) t_peakRentedElements = t_rentedElements;
-        if (buffer is null)
-            return new float[size];
-        if (clear)
-            Array.Clear(buffer);
+        var buffer = Take(size, longest: size, out bool fresh);
+        if (clear && !fresh) Array.Clear(buffer);
         return buffer;
     }
 
@@ -63,26 +51,37 @@ public static class TensorPool
     public static float[] RentScratch(int length)
     {
         int size = SizeClass(length);
+        return Take(size, longest: (long)size * ScratchOverhang, out _);
+    }
+
+    /// <summary>
+    /// An idle buffer of class <paramref name="size"/>, else the shortest idle one up to <paramref name="longest"/>, else a
+    /// new one of class <paramref name="size"/> (<paramref name="fresh"/>: zeroed); counted as rented on this thread.
+    /// </summary>
+    private static float[] Take(int size, long longest, out bool fresh)
+    {
         float[]? buffer = null;
         lock (s_lock)
         {
-            int best = int.MaxValue;
-            Stack<float[]>? from = null;
-            foreach (var (classLength, stack) in s_free)
-            {
-                if (stack.Count == 0 || classLength < size || classLength >= best || classLength > (long)size * ScratchOverhang) continue;
-                (best, from) = (classLength, stack);
-                if (classLength == size) break;
-            }
-            if (from is not null)
-            {
-                buffer = from.Pop();
-                s_pooledElements -= buffer.Length;
-            }
+            if (s_free.TryGetValue(size, out var own) && own.Count > 0) buffer = own.Pop();
+            else if (longest > size) buffer = ShortestIdle(size, longest)?.Pop();
+            if (buffer is not null) s_pooledElements -= buffer.Length;
         }
+        fresh = buffer is null;
         buffer ??= new float[size];
         if ((t_rentedElements += buffer.Length) > t_peakRentedElements) t_peakRentedElements = t_rentedElements;
         return buffer;
+    }
+
+    /// <summary>The non-empty free list of the shortest class in (<paramref name="size"/>, <paramref name="longest"/>], or null (under the lock).</summary>
+    private static Stack<float[]>? ShortestIdle(int size, long longest)
+    {
+        Stack<float[]>? from = null;
+        int best = int.MaxValue;
+        foreach (var (classLength, stack) in s_free)
+            if (stack.Count > 0 && classLength > size && classLength <= longest && classLength < best)
+                (best, from) = (classLength, stack);
+        return from;
     }
 
     /// <summary>How many times longer than asked a buffer <see cref="RentScratch"/> takes may be.</summary>
