@@ -234,7 +234,7 @@ public sealed class PrefixTuningAdapter : IPrefixAdapter
         int v = Config.NumVirtualTokens, count = _plan.Chunks;
         // [v, C·H·D] -> [v, C, H, D] -> [C, H, v, D]: chunk c is one layer's keys or values.
         var chunks = Ops.Permute(Ops.Reshape(Table(), v, count, heads, headDim), 1, 2, 0, 3);
-        // One row per layer, shared by the batch: attention repeats it where it concatenates it.
+        // One row per layer, shared by the batch: attention reads it for every row without a batch copy.
         var perLayer = new (Tensor, Tensor)[plan.Length];
         for (int i = 0; i < plan.Length; i++)
             perLayer[i] = (Ops.Slice(chunks, 0, plan[i].Key, 1), Ops.Slice(chunks, 0, plan[i].Value, 1));

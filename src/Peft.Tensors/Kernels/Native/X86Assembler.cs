@@ -3,8 +3,8 @@ namespace Peft.Tensors.Kernels.Native;
 /// <summary>
 /// Encodes the few x86-64 instructions of the kernels built at run time (<see cref="Int8VnniTileKernel"/>): general
 /// register moves and loop control, and the AVX-512 (EVEX, 512-bit) loads, stores and multiply-adds that .NET does not
-/// expose on every CPU that has them. Memory operands are always [base + index·1 + disp32] or [base + disp32], which
-/// needs no displacement compression and no special cases beyond rsp/r12 as a base.
+/// expose on every CPU that has them. Memory operands are always [base + index·1 + disp32], [base + disp32] or a compare
+/// against [rsp], which needs no displacement compression and no special cases beyond rsp/r12 as a base.
 /// </summary>
 internal sealed class X86Assembler
 {
