@@ -31,11 +31,11 @@ awk '
     }
   }
   END {
-    print "| threads | M K N | Peft packed | Peft x·W | OpenBLAS best | MKL (libtorch) best | peak | packed / peak | packed / OpenBLAS | packed / MKL |"
-    print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    print "| threads | M K N | Peft packed | Peft x·W | OpenBLAS best | MKL (libtorch) best | peak | packed / peak | x·W / peak | packed / OpenBLAS | packed / MKL |"
+    print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= n; i++) {
       split(keys[i], f, " "); k = keys[i]
-      printf "| %d | %s %s %s | %.1f | %.1f | %.1f | %.1f | %.0f | %.2f | %.2f | %.2f |\n", f[1], f[2], f[3], f[4], packed[k], xw[k], best_blas[k], best_mkl[k], peak[f[1]], packed[k] / peak[f[1]], packed[k] / best_blas[k], packed[k] / best_mkl[k]
+      printf "| %d | %s %s %s | %.1f | %.1f | %.1f | %.1f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", f[1], f[2], f[3], f[4], packed[k], xw[k], best_blas[k], best_mkl[k], peak[f[1]], packed[k] / peak[f[1]], xw[k] / peak[f[1]], packed[k] / best_blas[k], packed[k] / best_mkl[k]
     }
   }' "$out"/ours.* "$out"/mkl.*
 rm -rf "$out"

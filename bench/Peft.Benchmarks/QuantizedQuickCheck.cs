@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Peft.Benchmarks.Shared;
 using Peft.Tensors;
 using Peft.Tensors.Kernels;
 using Peft.Tensors.Quantization;
@@ -175,21 +176,21 @@ internal static class QuantizedQuickCheck
                     var x = Fill(m * k, 1f);
                     var y = new float[m * n];
                     double flops = 2.0 * m * n * k;
-                    double f = QuickCheck.Best(() => Gemm.Multiply(false, m, 1f, x, k, packed, 0f, y, n), flops);
-                    double q8 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
-                    double q4 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
+                    double f = GemmSweep.BestGflops(() => Gemm.Multiply(false, m, 1f, x, k, packed, 0f, y, n), flops);
+                    double q8 = GemmSweep.BestGflops(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
+                    double q4 = GemmSweep.BestGflops(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
                     QuantizedGemm.ForcedIsa = QuantizedIsa.DequantizedTiles;
-                    double t8 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
-                    double t4 = QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
+                    double t8 = GemmSweep.BestGflops(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops);
+                    double t4 = GemmSweep.BestGflops(() => QuantizedGemm.MultiplyTransposed(m, x, nf4, y), flops);
                     var dx = new float[m * k];
-                    double b4 = QuickCheck.Best(() => QuantizedGemm.MultiplyAccumulate(m, y, nf4, dx), flops);
+                    double b4 = GemmSweep.BestGflops(() => QuantizedGemm.MultiplyAccumulate(m, y, nf4, dx), flops);
                     QuantizedGemm.ForcedIsa = QuantizedIsa.Auto;
                     // The int8 kernel with each multiply-add step this CPU runs (the others are what other CPUs get).
                     var steps = new System.Text.StringBuilder();
                     foreach (var step in Enum.GetValues<Int8DotStep>().Where(Int8DotKernel.CanRun))
                     {
                         Int8DotKernel.t_forcedStep = step;
-                        steps.Append($" {step} {QuickCheck.Best(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops):F1}");
+                        steps.Append($" {step} {GemmSweep.BestGflops(() => QuantizedGemm.MultiplyTransposed(m, x, i8, y), flops):F1}");
                     }
                     Int8DotKernel.t_forcedStep = null;
                     Console.WriteLine($"M={m,4} N={n,5} K={k,5}  float {f,6:F1}  int8 {q8,6:F1} ({q8 / f,4:F2}x)  nf4 {q4,6:F1} ({q4 / f,4:F2}x)   " +

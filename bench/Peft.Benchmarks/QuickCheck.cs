@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Peft.Benchmarks.Shared;
 using Peft.Tensors.Kernels;
 using Peft.Tensors.Threading;
 
@@ -25,26 +25,24 @@ internal static unsafe class QuickCheck
             WorkerPool.SetMaxDegree(threads);
             OpenBlas.Initialize(threads);
             Console.WriteLine($"--- threads {threads}: peak {PeakFma.Measure(threads):F0} GFLOP/s");
-            foreach (var (m, k, n) in new[] { (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
-                (128, 768, 768), (128, 768, 3072), (128, 3072, 768), (512, 768, 768), (512, 768, 3072), (512, 3072, 768),
-                (1, 768, 768), (1, 768, 3072), (1, 3072, 768), (8, 768, 768), (8, 768, 3072), (8, 3072, 768) })
+            foreach (var (m, k, n) in GemmSweep.Shapes)
             {
                 if (smallOnly && m > 8) continue;
-                if (bigOnly && (m <= 8 || (long)m * k * n < 1L << 28 && m != 128)) continue;
+                if (bigOnly && !GemmSweep.IsBig((m, k, n))) continue;
                 var a = Fill(m * k);
                 var b = Fill(k * n);
                 var c = new float[m * n];
                 var packed = PackedMatrix.Pack(true, k, n, b, k);
                 double flops = 2.0 * m * n * k;
-                double nn = Best(() => Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n), flops);
-                double nt = Best(() => Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n), flops);
-                double pk = Best(() => Gemm.Multiply(false, m, 1f, a, k, packed, 0f, c, n), flops);
+                double nn = GemmSweep.BestGflops(() => Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n), flops);
+                double nt = GemmSweep.BestGflops(() => Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n), flops);
+                double pk = GemmSweep.BestGflops(() => Gemm.Multiply(false, m, 1f, a, k, packed, 0f, c, n), flops);
                 double onn, ont;
                 fixed (float* pa = a, pb = b, pc = c)
                 {
                     float* xa = pa, xb = pb, xc = pc;
-                    onn = Best(() => OpenBlas.cblas_sgemm(OpenBlas.RowMajor, OpenBlas.NoTrans, OpenBlas.NoTrans, m, n, k, 1f, xa, k, xb, n, 0f, xc, n), flops);
-                    ont = Best(() => OpenBlas.cblas_sgemm(OpenBlas.RowMajor, OpenBlas.NoTrans, OpenBlas.Trans, m, n, k, 1f, xa, k, xb, k, 0f, xc, n), flops);
+                    onn = GemmSweep.BestGflops(() => OpenBlas.cblas_sgemm(OpenBlas.RowMajor, OpenBlas.NoTrans, OpenBlas.NoTrans, m, n, k, 1f, xa, k, xb, n, 0f, xc, n), flops);
+                    ont = GemmSweep.BestGflops(() => OpenBlas.cblas_sgemm(OpenBlas.RowMajor, OpenBlas.NoTrans, OpenBlas.Trans, m, n, k, 1f, xa, k, xb, k, 0f, xc, n), flops);
                 }
                 Console.WriteLine($"M={m,5} K={k,5} N={n,5}  x·W {nn,6:F1}  x·Wᵀ {nt,6:F1}  packed {pk,6:F1}   " +
                     $"OpenBLAS x·W {onn,6:F1}  x·Wᵀ {ont,6:F1}");
@@ -64,24 +62,5 @@ internal static unsafe class QuickCheck
         var v = new float[length];
         for (int i = 0; i < v.Length; i++) v[i] = (float)rng.NextDouble() - 0.5f;
         return v;
-    }
-
-    /// <summary>Best GFLOP/s over several timed batches of about 20 ms each.</summary>
-    internal static double Best(Action action, double flops)
-    {
-        action();
-        int reps = 1;
-        var sw = Stopwatch.StartNew();
-        action();
-        double one = sw.Elapsed.TotalSeconds;
-        reps = (int)Math.Clamp(0.02 / Math.Max(one, 1e-7), 1, 100000);
-        double best = double.MaxValue;
-        for (int t = 0; t < 7; t++)
-        {
-            sw.Restart();
-            for (int r = 0; r < reps; r++) action();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
-        }
-        return flops / best / 1e9;
     }
 }
