@@ -22,12 +22,15 @@ internal static unsafe class Int8DotKernel
 
     /// <summary>
     /// Quantizes rows of x [m, k] to xq [m, kp] (uint8, value + 128, padding 128) with per-row
-    /// scales absmax/127 in <paramref name="scales"/>.
+    /// scales absmax/127 in <paramref name="scales"/>. With <paramref name="corrections"/> (the panel kernel's form) the
+    /// bytes are the int8 values themselves (padding 0) and corrections[i] = 128·Σ_k xq[i, k].
     /// </summary>
-    public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales)
+    public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales, int* corrections = null)
     {
         // The 256-bit step's machines (AVX2 only) take the AVX2 loop; a forced 256-bit step does too, so tests reach it.
         bool wide = Avx512F.IsSupported && ActiveStep != Int8DotStep.Widening256;
+        bool signed = corrections != null;
+        int offset = signed ? 0 : 128;
         for (int i = 0; i < m; i++)
         {
             float* row = x + (long)i * ldx;
@@ -37,36 +40,49 @@ internal static unsafe class Int8DotKernel
             float scale = absMax / 127f;
             scales[i] = scale;
             float inv = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
-            int c = 0;
+            int c = 0, sum = 0;
             if (wide)
             {
                 var invV = Vector512.Create(inv);
-                var offset = Vector512.Create(128);
+                var offsetV = Vector512.Create(offset);
+                var sums = Vector512<int>.Zero;
                 for (; c + 16 <= k; c += 16)
                 {
-                    // Round to nearest even (the default rounding mode), shift into [1, 255], narrow.
-                    var v = Avx512F.ConvertToVector512Int32(Vector512.Load(row + c) * invV) + offset;
-                    Vector128.Store(Avx512F.ConvertToVector128Byte(v), q + c);
+                    // Round to nearest even (the default rounding mode), shift into [1, 255] unless signed, narrow (the low
+                    // byte of each lane: a signed value's two's complement).
+                    var v = Avx512F.ConvertToVector512Int32(Vector512.Load(row + c) * invV);
+                    sums += v;
+                    Vector128.Store(Avx512F.ConvertToVector128Byte(v + offsetV), q + c);
                 }
+                sum = Vector512.Sum(sums);
             }
             if (Avx2.IsSupported)
             {
                 var invV = Vector256.Create(inv);
-                var offset = Vector256.Create(128);
+                var offsetV = Vector256.Create(offset);
+                var sums = Vector256<int>.Zero;
                 for (; c + 32 <= k; c += 32)
                 {
-                    // The same rounding as above; values in [1, 255] narrow without saturation.
-                    var a = Avx.ConvertToVector256Int32(Vector256.Load(row + c) * invV) + offset;
-                    var b = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 8) * invV) + offset;
-                    var d = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 16) * invV) + offset;
-                    var e = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 24) * invV) + offset;
-                    var low = Vector256.Narrow(a, b).AsUInt16();
-                    var high = Vector256.Narrow(d, e).AsUInt16();
+                    // The same rounding as above; values in [1, 255] (or [-127, 127]) narrow to their low bytes.
+                    var a = Avx.ConvertToVector256Int32(Vector256.Load(row + c) * invV);
+                    var b = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 8) * invV);
+                    var d = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 16) * invV);
+                    var e = Avx.ConvertToVector256Int32(Vector256.Load(row + c + 24) * invV);
+                    sums += a + b + d + e;
+                    var low = Vector256.Narrow(a + offsetV, b + offsetV).AsUInt16();
+                    var high = Vector256.Narrow(d + offsetV, e + offsetV).AsUInt16();
                     Vector256.Store(Vector256.Narrow(low, high), q + c);
                 }
+                sum += Vector256.Sum(sums);
             }
-            for (; c < k; c++) q[c] = (byte)(Math.Clamp((int)MathF.Round(row[c] * inv), -127, 127) + 128);
-            for (; c < kp; c++) q[c] = 128;
+            for (; c < k; c++)
+            {
+                int value = Math.Clamp((int)MathF.Round(row[c] * inv), -127, 127);
+                sum += value;
+                q[c] = (byte)(value + offset);
+            }
+            for (; c < kp; c++) q[c] = (byte)offset;
+            if (signed) corrections[i] = 128 * sum;
         }
     }
 
@@ -93,6 +109,65 @@ internal static unsafe class Int8DotKernel
         Int8DotStep.Widening512 => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated,
         _ => Avx2.IsSupported,
     };
+
+    /// <summary>
+    /// Rows from which the AVX512-VNNI step runs the broadcast-form panel kernel (<see cref="Int8VnniPanelKernel"/>), whose
+    /// per-call repacking of the weights pays off only over enough rows; fewer (decoding) take the dot-form tiles. On Zen 4
+    /// the panels were ahead from 32 rows at one thread and from 16 at two (the dot tiles scale worse), behind at 8.
+    /// </summary>
+    internal const int PanelMinRows = 32;
+
+    /// <summary>Whether <paramref name="m"/> rows with <paramref name="step"/> go through the panel kernel (activations quantized with corrections).</summary>
+    internal static bool UsesPanels(Int8DotStep step, int m) => step == Int8DotStep.Vnni512 && m >= PanelMinRows && Int8VnniPanelKernel.IsAvailable;
+
+    /// <summary>
+    /// The panel kernel's y[i, j] for rows [0, m) and weight rows [n0, n1): activations xq as int8 with their
+    /// <paramref name="corrections"/> (<see cref="QuantizeRows"/>), the same floats as <see cref="Multiply"/>. Each panel of
+    /// up to 64 weight rows is packed once and then meets every activation row, six at a time.
+    /// </summary>
+    public static void MultiplyPanels(int m, int kp, sbyte* xq, int* corrections, float* xScale, sbyte* w, float* wScale,
+        int n0, int n1, float* y, int ldy)
+    {
+        const int rowsPerCall = Int8VnniPanelKernel.MaxRows, panelColumns = Int8VnniPanelKernel.PanelColumns;
+        var panelBuffer = QuantizedScratch.Panel(Int8VnniPanelKernel.PanelBytes(kp, Int8VnniPanelKernel.MaxVectors));
+        var tail = QuantizedScratch.PanelTail((rowsPerCall + 1) * panelColumns);
+        fixed (byte* panel = panelBuffer)
+        fixed (float* tailY = tail)
+        {
+            float* tailScales = tailY + rowsPerCall * panelColumns;
+            Int8VnniPanelKernel.Arguments arguments = default;
+            arguments.Kp = kp;
+            arguments.Panel = panel;
+            for (int j = n0; j < n1; j += panelColumns)
+            {
+                int columns = Math.Min(panelColumns, n1 - j);
+                int vectors = (columns + Int8VnniPanelKernel.VectorColumns - 1) / Int8VnniPanelKernel.VectorColumns;
+                // A panel whose columns end inside a vector computes into scratch with zero-padded scales, then copies.
+                bool whole = columns == vectors * Int8VnniPanelKernel.VectorColumns;
+                Int8VnniPanelKernel.Pack(w + (long)j * kp, kp, columns, vectors, panel);
+                if (whole) arguments.WScales = wScale + j;
+                else
+                {
+                    new ReadOnlySpan<float>(wScale + j, columns).CopyTo(new Span<float>(tailScales, panelColumns));
+                    new Span<float>(tailScales + columns, panelColumns - columns).Clear();
+                    arguments.WScales = tailScales;
+                }
+                for (int i = 0; i < m; i += rowsPerCall)
+                {
+                    int rows = Math.Min(rowsPerCall, m - i);
+                    arguments.X = xq + (long)i * kp;
+                    arguments.XCorrections = corrections + i;
+                    arguments.XScales = xScale + i;
+                    arguments.Y = whole ? y + (long)i * ldy + j : tailY;
+                    arguments.LdyBytes = sizeof(float) * (whole ? (long)ldy : panelColumns);
+                    Int8VnniPanelKernel.Run(rows, vectors, &arguments);
+                    if (!whole)
+                        for (int r = 0; r < rows; r++)
+                            new ReadOnlySpan<float>(tailY + r * panelColumns, columns).CopyTo(new Span<float>(y + (long)(i + r) * ldy + j, columns));
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// y[i, j] = (Σ_k xq[i, k]·w[j, k] − 128·rowSum[j]) · xScale[i] · wScale[j] for rows [0, m) and

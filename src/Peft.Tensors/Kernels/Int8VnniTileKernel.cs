@@ -45,7 +45,7 @@ internal static unsafe class Int8VnniTileKernel
     }
 
     /// <summary>Whether the CPU reports AVX512_VNNI (CPUID leaf 7, ECX bit 11) and the runtime uses 512-bit registers.</summary>
-    private static bool CpuHasAvx512Vnni =>
+    internal static bool CpuHasAvx512Vnni =>
         X86Base.IsSupported && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
 
     private static delegate* unmanaged[SuppressGCTransition]<byte*, sbyte*, long, int*, int*, void> Build()

@@ -127,18 +127,24 @@ public static unsafe class QuantizedGemm
         int kp = w.Stride;
         var xq = QuantizedScratch.Bytes((long)m * kp);
         var xs = QuantizedScratch.RowScales(m);
+        var step = Int8DotKernel.ActiveStep;
+        bool panels = Int8DotKernel.UsesPanels(step, m);
+        var corrections = panels ? QuantizedScratch.RowCorrections(m) : null;
         fixed (byte* pq = xq)
         fixed (float* ps = xs)
+        fixed (int* pc = corrections)
         fixed (sbyte* pw = w.PaddedValues)
         fixed (float* pws = w.ScaleArray)
         fixed (int* sums = w.RowSums)
         {
-            Int8DotKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps);
+            Int8DotKernel.QuantizeRows(m, w.Columns, kp, x, w.Columns, pq, ps, panels ? pc : null);
             var task = Int8Task.ForCurrentThread;
-            task.Step = Int8DotKernel.ActiveStep; task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps;
+            task.Step = step; task.Panels = panels; task.M = m; task.Kp = kp; task.Xq = pq; task.Xs = ps; task.Corrections = pc;
             task.W = pw; task.Ws = pws; task.Sums = sums; task.Y = y; task.N = w.Rows;
-            RunChunks(task, w.Rows, 4, (long)m * w.Rows * kp >= (1L << 22) || (long)w.Rows * kp >= ParallelElements);
-            task.Xq = null; task.Y = null;
+            // Panel chunks are whole 64-column panels where the shape allows.
+            RunChunks(task, w.Rows, panels ? Int8VnniPanelKernel.PanelColumns : 4,
+                (long)m * w.Rows * kp >= (1L << 22) || (long)w.Rows * kp >= ParallelElements);
+            task.Xq = null; task.Y = null; task.Corrections = null;
         }
     }
 #endif
@@ -231,13 +237,17 @@ public static unsafe class QuantizedGemm
 
         // Chosen on the calling thread, so a step a test or benchmark forces there reaches the workers too.
         public Int8DotStep Step;
+        public bool Panels;
         public byte* Xq;
         public float* Xs, Ws, Y;
         public sbyte* W;
-        public int* Sums;
+        public int* Sums, Corrections;
 
-        protected override void Run(int start, int end) =>
-            Int8DotKernel.Multiply(Step, M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
+        protected override void Run(int start, int end)
+        {
+            if (Panels) Int8DotKernel.MultiplyPanels(M, Kp, (sbyte*)Xq, Corrections, Xs, W, Ws, start, end, Y, N);
+            else Int8DotKernel.Multiply(Step, M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
+        }
     }
 #endif
 

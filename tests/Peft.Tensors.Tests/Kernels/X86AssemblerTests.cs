@@ -44,6 +44,21 @@ public sealed class X86AssemblerTests
         AssertBytes(a => a.CompareWithStackTop(Rcx), "483b0c24");                // cmp (%rsp),%rcx
         AssertBytes(a => a.CompareWithStackTop(R8), "4c3b0424");                 // cmp (%rsp),%r8
         AssertBytes(a => { a.Push(Rbp); a.Push(R15); a.Pop(R12); a.Vzeroupper(); a.Ret(); }, "554157415cc5f877c3");
+        // Embedded broadcast ({1to16}), memory operands without an index (r12 as a base needs an SIB byte), float arithmetic.
+        AssertBytes(a => a.MultiplyAddBytesBroadcast(31, 3, R8, Rax, 4), "6242655850bc0004000000");   // vpdpbusd 0x4(%r8,%rax,1){1to16},%zmm3,%zmm31
+        AssertBytes(a => a.MultiplyAddBytesBroadcast(8, 0, R13, Rax, 0), "62527d5850840500000000");   // vpdpbusd 0x0(%r13,%rax,1){1to16},%zmm0,%zmm8
+        AssertBytes(a => a.MultiplyAddBytesBroadcast(20, 2, R12, Rax, 12), "62c26d5850a4040c000000"); // vpdpbusd 0xc(%r12,%rax,1){1to16},%zmm2,%zmm20
+        AssertBytes(a => a.LoadAt(1, Rsi, 0x100), "62f17f486f8e00010000");                           // vmovdqu8 0x100(%rsi),%zmm1
+        AssertBytes(a => a.LoadAt(3, R12, 0), "62d17f486f9c2400000000");                             // vmovdqu8 0x0(%r12),%zmm3
+        AssertBytes(a => a.SubtractInt32Broadcast(9, Rbx, 0x14), "62713558fa8b14000000");            // vpsubd 0x14(%rbx){1to16},%zmm9,%zmm9
+        AssertBytes(a => a.SubtractInt32Broadcast(30, R12, 0), "62410d50fab42400000000");            // vpsubd 0x0(%r12){1to16},%zmm30,%zmm30
+        AssertBytes(a => a.ConvertInt32ToSingle(30, 30), "62017c485bf6");                            // vcvtdq2ps %zmm30,%zmm30
+        AssertBytes(a => a.ConvertInt32ToSingle(8, 8), "62517c485bc0");                              // vcvtdq2ps %zmm8,%zmm8
+        AssertBytes(a => a.MultiplySingle(17, R14, 8, broadcast: true), "62c17450598e08000000");     // vmulps 0x8(%r14){1to16},%zmm17,%zmm17
+        AssertBytes(a => a.MultiplySingle(17, R15, 0xc0, broadcast: false), "62c17440598fc0000000"); // vmulps 0xc0(%r15),%zmm17,%zmm17
+        AssertBytes(a => a.MultiplySingle(8, Rbx, 0, broadcast: false), "62713c48598300000000");     // vmulps 0x0(%rbx),%zmm8,%zmm8
+        AssertBytes(a => a.LoadRegister(Rdx, Rdi, 0x38), "488b9738000000");                          // mov 0x38(%rdi),%rdx
+        AssertBytes(a => a.LoadRegister(R12, Rdi, 8), "4c8ba708000000");                             // mov 0x8(%rdi),%r12
         // A backward jump to the start of a 6-byte instruction: rel32 = −(6 + 6).
         AssertBytes(a => { a.Clear(Rax); a.Compare(Rax, Rdx); a.JumpIfBelow(0); }, "4831c04839d00f82f4ffffff");
     }
@@ -85,5 +100,82 @@ public sealed class X86AssemblerTests
         }
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniTileKernel.Run(null, null, 100, null));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniTileKernel.Run(null, null, 64, null, 0));
+    }
+
+    [TestMethod]
+    public unsafe void ThePanelKernelGivesTheScaledExactProductsForEveryShapeWhereItRuns()
+    {
+        // Every (rows, vectors) function assembles; where they run, each writes float(Σ x·(w + 128) − 128·Σ x)·xs·ws, i.e.
+        // float(Σ x·w)·xs·ws bit for bit, over its rows and 16·vectors columns and nothing past them.
+        for (int rows = 1; rows <= Int8VnniPanelKernel.MaxRows; rows++)
+            for (int vectors = 1; vectors <= Int8VnniPanelKernel.MaxVectors; vectors++)
+                Assert.IsGreaterThan(100, Int8VnniPanelKernel.Assemble(rows, vectors).Length);
+        if (!Int8VnniPanelKernel.IsAvailable)
+        {
+            Assert.ThrowsExactly<PlatformNotSupportedException>(() => Int8VnniPanelKernel.Run(1, 1, null));
+            return;
+        }
+        const int kp = 192, ldy = 80;
+        var random = new Random(6);
+        var w = new sbyte[Int8VnniPanelKernel.PanelColumns * kp];
+        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)random.Next(-128, 128);
+        var x = new sbyte[Int8VnniPanelKernel.MaxRows * kp];
+        for (int i = 0; i < x.Length; i++) x[i] = (sbyte)random.Next(-127, 128);
+        var corrections = new int[Int8VnniPanelKernel.MaxRows];
+        for (int r = 0; r < corrections.Length; r++)
+            for (int k = 0; k < kp; k++) corrections[r] += 128 * x[r * kp + k];
+        var xScales = Enumerable.Range(0, Int8VnniPanelKernel.MaxRows).Select(r => 0.01f + 0.003f * r).ToArray();
+        var wScales = Enumerable.Range(0, Int8VnniPanelKernel.PanelColumns).Select(c => 0.02f - 0.0001f * c).ToArray();
+        var panel = new byte[Int8VnniPanelKernel.PanelBytes(kp, Int8VnniPanelKernel.MaxVectors)];
+        for (int vectors = 1; vectors <= Int8VnniPanelKernel.MaxVectors; vectors++)
+        {
+            // The last vector's columns only partly present: the missing ones must act as zero weights.
+            int columns = 16 * vectors - 5;
+            fixed (sbyte* pw = w)
+            fixed (byte* pp = panel)
+                Int8VnniPanelKernel.Pack(pw, kp, columns, vectors, pp);
+            for (int rows = 1; rows <= Int8VnniPanelKernel.MaxRows; rows++)
+            {
+                var y = new float[(Int8VnniPanelKernel.MaxRows + 1) * ldy];
+                Array.Fill(y, -7f);
+                fixed (sbyte* px = x)
+                fixed (byte* pp = panel)
+                fixed (int* pc = corrections)
+                fixed (float* pxs = xScales, pws = wScales, py = y)
+                {
+                    var arguments = new Int8VnniPanelKernel.Arguments
+                    {
+                        X = px, Kp = kp, Panel = pp, XCorrections = pc, XScales = pxs, WScales = pws, Y = py, LdyBytes = ldy * sizeof(float),
+                    };
+                    Int8VnniPanelKernel.Run(rows, vectors, &arguments);
+                }
+                for (int r = 0; r < y.Length / ldy; r++)
+                    for (int c = 0; c < ldy; c++)
+                    {
+                        string where = $"{rows} rows, {vectors} vectors: y[{r}, {c}]";
+                        if (r >= rows || c >= 16 * vectors)
+                        {
+                            Assert.AreEqual(-7f, y[r * ldy + c], where);
+                            continue;
+                        }
+                        int total = 0;
+                        for (int k = 0; k < kp; k++) total += x[r * kp + k] * (c < columns ? w[c * kp + k] : 0);
+                        Assert.AreEqual(total * xScales[r] * wScales[c], y[r * ldy + c], where);
+                    }
+            }
+        }
+        var bad = (Int8VnniPanelKernel.Arguments*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)sizeof(Int8VnniPanelKernel.Arguments));
+        try
+        {
+            bad->Kp = 100;
+            Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniPanelKernel.Run(1, 1, bad));
+            bad->Kp = 64;
+            Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniPanelKernel.Run(7, 1, bad));
+            Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Int8VnniPanelKernel.Run(1, 5, bad));
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(bad);
+        }
     }
 }

@@ -135,9 +135,12 @@ public sealed class QuantizedGemmTests
             // 5 rows × 70 outputs × 100 inputs: partial column groups, padded depth, every row count of a tile; one row (the
             // row-at-a-time path) with an even and an odd count of 32-byte steps (k = 100 pads to 128, k = 70 to 96); two full
             // row tiles over five 64-byte steps (k = 300 pads to 320); three tiles and a leftover row; a full 64-row block
-            // (sixteen tiles in one call of the assembled kernel) and a second block of one tile and two leftover rows.
-            foreach (var (m, k) in new[] { (5, 100), (1, 100), (1, 70), (8, 300), (13, 100), (70, 300) })
-                CheckExact(m, 70, k);
+            // (sixteen tiles in one call of the assembled kernel) and a second block of one tile and two leftover rows. From 32
+            // rows the AVX512-VNNI step takes the panel kernel: 70 rows (eleven calls of six and one of four) over a whole
+            // panel and six columns more; 32 and 45 rows (leftovers of two and three) over two panels and a partly filled
+            // vector (150 = 64 + 64 + 22).
+            foreach (var (m, n, k) in new[] { (5, 70, 100), (1, 70, 100), (1, 70, 70), (8, 70, 300), (13, 70, 100), (70, 70, 300), (32, 150, 64), (45, 150, 100) })
+                CheckExact(m, n, k);
         }
         finally
         {

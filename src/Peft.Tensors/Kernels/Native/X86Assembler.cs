@@ -1,10 +1,11 @@
 namespace Peft.Tensors.Kernels.Native;
 
 /// <summary>
-/// Encodes the few x86-64 instructions of the kernels built at run time (<see cref="Int8VnniTileKernel"/>): general
+/// Encodes the few x86-64 instructions of the kernels built at run time (<see cref="Int8VnniTileKernel"/>, <see cref="Int8VnniPanelKernel"/>): general
 /// register moves and loop control, and the AVX-512 (EVEX, 512-bit) loads, stores and multiply-adds that .NET does not
-/// expose on every CPU that has them. Memory operands are always [base + index·1 + disp32], [base + disp32] or a compare
-/// against [rsp], which needs no displacement compression and no special cases beyond rsp/r12 as a base.
+/// expose on every CPU that has them, including multiply-adds and arithmetic on one element of memory repeated in every lane
+/// (embedded broadcast). Memory operands are always [base + index·1 + disp32], [base + disp32] or a compare against
+/// [rsp], which needs no displacement compression and no special cases beyond rsp/r12 as a base.
 /// </summary>
 internal sealed class X86Assembler
 {
@@ -84,6 +85,21 @@ internal sealed class X86Assembler
         IndexedOperand(zmm, @base, index, 0);
     }
 
+    /// <summary>vmovdqu8 zmm, [base + displacement] (64 bytes).</summary>
+    public void LoadAt(int zmm, int @base, int displacement)
+    {
+        Evex(map: 1, prefix: 3, zmm, 0, @base, 0, rmIsVector: false);
+        Emit(0x6F);
+        BaseOperand(zmm, @base, displacement);
+    }
+
+    /// <summary>mov register, [base + displacement] (64-bit).</summary>
+    public void LoadRegister(int register, int @base, int displacement)
+    {
+        Emit(Rex(true, register, 0, @base), 0x8B);
+        BaseOperand(register, @base, displacement);
+    }
+
     /// <summary>vmovdqu32 [base + displacement], zmm.</summary>
     public void Store(int @base, int displacement, int zmm)
     {
@@ -105,6 +121,40 @@ internal sealed class X86Assembler
     {
         Evex(map: 2, prefix: 1, accumulator, unsignedBytes, signedBytes, 0, rmIsVector: true);
         Emit(0x50, (byte)(0xC0 | (accumulator & 7) << 3 | (signedBytes & 7)));
+    }
+
+    /// <summary>
+    /// vpdpbusd accumulator, unsignedBytes, dword [base + index + displacement]{1to16}: each int32 lane adds the four
+    /// products of its uint8 lanes with the four int8 values read once from memory and repeated in every lane.
+    /// </summary>
+    public void MultiplyAddBytesBroadcast(int accumulator, int unsignedBytes, int @base, int index, int displacement)
+    {
+        Evex(map: 2, prefix: 1, accumulator, unsignedBytes, @base, index, rmIsVector: false, broadcast: true);
+        Emit(0x50);
+        IndexedOperand(accumulator, @base, index, displacement);
+    }
+
+    /// <summary>vpsubd zmm, zmm, dword [base + displacement]{1to16}: every int32 lane less one value from memory.</summary>
+    public void SubtractInt32Broadcast(int zmm, int @base, int displacement)
+    {
+        Evex(map: 1, prefix: 1, zmm, zmm, @base, 0, rmIsVector: false, broadcast: true);
+        Emit(0xFA);
+        BaseOperand(zmm, @base, displacement);
+    }
+
+    /// <summary>vcvtdq2ps destination, source: int32 lanes to float (rounded to nearest even).</summary>
+    public void ConvertInt32ToSingle(int destination, int source)
+    {
+        Evex(map: 1, prefix: 0, destination, 0, source, 0, rmIsVector: true);
+        Emit(0x5B, (byte)(0xC0 | (destination & 7) << 3 | (source & 7)));
+    }
+
+    /// <summary>vmulps zmm, zmm, [base + displacement]: sixteen floats, or with <paramref name="broadcast"/> one float repeated.</summary>
+    public void MultiplySingle(int zmm, int @base, int displacement, bool broadcast)
+    {
+        Evex(map: 1, prefix: 0, zmm, zmm, @base, 0, rmIsVector: false, broadcast: broadcast);
+        Emit(0x59);
+        BaseOperand(zmm, @base, displacement);
     }
 
     /// <summary>vpunpckldq destination, a, b: per 128-bit lane [a0, b0, a1, b1].</summary>
@@ -147,12 +197,20 @@ internal sealed class X86Assembler
         Emit32(displacement);
     }
 
+    /// <summary>ModRM (mod 10) for [base + disp32], with the SIB byte rsp and r12 need as a base.</summary>
+    private void BaseOperand(int reg, int @base, int displacement)
+    {
+        Emit((byte)(0x80 | (reg & 7) << 3 | (@base & 7)));
+        if ((@base & 7) == Rsp) Emit(0x24);
+        Emit32(displacement);
+    }
+
     /// <summary>
     /// The 4-byte EVEX prefix of a 512-bit, unmasked instruction: opcode map (1 = 0F, 2 = 0F38), implied prefix (0 none,
     /// 1 = 66, 2 = F3, 3 = F2), W0 unless <paramref name="wide"/>. reg and vvvv are vector registers 0-31; rm is a vector register or a memory base with
-    /// an index (general registers).
+    /// an index (general registers); <paramref name="broadcast"/> repeats a memory operand's one element in every lane.
     /// </summary>
-    private void Evex(int map, int prefix, int reg, int vvvv, int rm, int index, bool rmIsVector, bool wide = false)
+    private void Evex(int map, int prefix, int reg, int vvvv, int rm, int index, bool rmIsVector, bool wide = false, bool broadcast = false)
     {
         int r = (reg >> 3) & 1, rHigh = (reg >> 4) & 1;
         int x = rmIsVector ? (rm >> 4) & 1 : (index >> 3) & 1;
@@ -160,7 +218,7 @@ internal sealed class X86Assembler
         Emit(0x62,
             (byte)((~r & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~rHigh & 1) << 4 | map),
             (byte)((wide ? 0x80 : 0) | (~vvvv & 15) << 3 | 4 | prefix),
-            (byte)(2 << 5 | (~(vvvv >> 4) & 1) << 3));
+            (byte)(2 << 5 | (broadcast ? 0x10 : 0) | (~(vvvv >> 4) & 1) << 3));
     }
 
     private void Emit(params ReadOnlySpan<byte> bytes)
