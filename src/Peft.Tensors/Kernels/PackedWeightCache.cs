@@ -2,7 +2,7 @@ namespace Peft.Tensors.Kernels;
 
 /// <summary>
 /// The packed forms of a frozen [out, in] weight that <c>Ops.Linear</c> multiplies by: Wᵀ for the
-/// forward x·Wᵀ and W for the input gradient dY·W. Kept in <see cref="Tensor.DerivedCache"/> and
+/// forward x·Wᵀ and W for the input gradient dY·W, and the int8 screen greedy decoding's argmax reads (<c>Ops.LinearArgMax</c>). Kept in <see cref="Tensor.DerivedCache"/> and
 /// rebuilt when the weight's <see cref="Tensor.Version"/>, buffer or the active kernel changes.
 /// </summary>
 internal sealed class PackedWeightCache
@@ -13,6 +13,8 @@ internal sealed class PackedWeightCache
     private readonly GemmIsa _isa;
     private PackedMatrix? _forward;
     private PackedMatrix? _backward;
+    private LogitScreen? _screen;
+    private bool _screenRefused;
 
     private PackedWeightCache(Tensor weight, GemmIsa isa)
     {
@@ -34,6 +36,18 @@ internal sealed class PackedWeightCache
     {
         var cache = For(weight);
         return cache._backward ??= PackedMatrix.Pack(false, weight.Shape[0], weight.Shape[1], weight.Span, weight.Shape[1]);
+    }
+
+    /// <summary>The int8 screen of this frozen weight for greedy argmax (<see cref="LogitScreen"/>), or null when its values are not all finite.</summary>
+    public static LogitScreen? Screen(Tensor weight)
+    {
+        var cache = For(weight);
+        if (cache._screen is null && !cache._screenRefused)
+        {
+            cache._screen = LogitScreen.Build(weight.Span, weight.Shape[0], weight.Shape[1]);
+            cache._screenRefused = cache._screen is null;
+        }
+        return cache._screen;
     }
 
     /// <summary>

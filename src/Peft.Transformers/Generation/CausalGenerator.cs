@@ -143,6 +143,9 @@ public sealed class CausalGenerator
                 : new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
         }
         var selector = new TokenSelector(options);
+        // Greedy selection reads nothing but the first maximum: a step that finds it without all the logits may.
+        var greedyStep = !options.DoSample && options.RepetitionPenalty == 1f && stepLogits is null ? _step as IGreedyCausalStep : null;
+        int[]? greedy = null;
         var stops = new StopStrings(options, batch);
         float[]? next = null;
         int cached = 0;
@@ -160,14 +163,15 @@ public sealed class CausalGenerator
                 var ids = IntTensor.Zeros(new Shape(batch, feed));
                 for (int b = 0; b < batch; b++)
                     for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][cached + t];
-                LastPositionLogits(_step.Logits(ids, realMask, cache), vocab, next);
+                if (greedyStep is not null) greedy = greedyStep.GreedyNextTokens(ids, realMask, cache);
+                else LastPositionLogits(_step.Logits(ids, realMask, cache), vocab, next);
             }
             if (cache is not null) cached = total;
             stepLogits?.Add((float[])next.Clone());
             var chosen = new int[batch];
             for (int b = 0; b < batch; b++)
             {
-                int token = finished[b] ? pad : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
+                int token = finished[b] ? pad : greedy is not null ? greedy[b] : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
                 chosen[b] = token;
                 sequences[b].Add(token);
                 // The mask gains a 1 per row for the new column (HF keeps finished rows attended too).

@@ -9,7 +9,7 @@ namespace Peft.Transformers.Generation;
 /// The step of a bare decoder-only model, as HF's <c>generate()</c> feeds it: positions
 /// cumsum(mask) − 1 over the real tokens (left padding at 1), the mask covering every key.
 /// </summary>
-public sealed class ModelStep : ICausalStep
+public sealed class ModelStep : IGreedyCausalStep
 {
     private readonly CausalLanguageModel _model;
 
@@ -30,5 +30,14 @@ public sealed class ModelStep : ICausalStep
         ArgumentNullException.ThrowIfNull(attentionMask);
         var positions = PositionIds.FromAttentionMask(attentionMask, newIds.Shape[1]);
         return _model.Forward(inputIds: newIds, attentionMask: attentionMask, positionIds: positions, cache: cache, logitsToKeep: 1).Logits;
+    }
+
+    /// <inheritdoc/>
+    public int[] GreedyNextTokens(IntTensor newIds, IntTensor attentionMask, Cache? cache)
+    {
+        ArgumentNullException.ThrowIfNull(newIds);
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        var positions = PositionIds.FromAttentionMask(attentionMask, newIds.Shape[1]);
+        return _model.GreedyNextTokens(inputIds: newIds, attentionMask: attentionMask, positionIds: positions, cache: cache);
     }
 }

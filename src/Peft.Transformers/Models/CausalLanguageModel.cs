@@ -100,6 +100,47 @@ public abstract class CausalLanguageModel : ILanguageModel
     }
 
     /// <summary>
+    /// Greedy decoding's next token for each row: the first maximum of the last position's logits, exactly the index
+    /// <see cref="FirstMaximum.IndexOf"/> picks from <c>Forward(..., logitsToKeep: 1).Logits</c> with the same inputs
+    /// (NaN counting as the maximum, like torch.argmax). The logits are not returned, which lets a frozen float head
+    /// compute only the few it needs (<see cref="Ops.LinearArgMax"/>: an int8 copy of the head screens them, holding
+    /// vocabulary × hidden bytes once made).
+    /// </summary>
+    /// <returns>One token id per row.</returns>
+    public int[] GreedyNextTokens(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
+        IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null)
+    {
+        var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, null, null, outputRows: 1);
+        int batch = last.Shape[0], length = last.Shape[1];
+        if (length > 1)
+        {
+            var kept = Ops.Slice(last, 1, length - 1, 1);
+            TensorScope.Release(last);
+            last = kept;
+        }
+        var ids = new int[batch];
+        if (QuantizedHead is { } quantized)
+        {
+            var logits = Ops.QuantizedLinear(last, quantized).Span;
+            int vocab = quantized.Rows;
+            for (int b = 0; b < batch; b++) ids[b] = FirstMaximum.IndexOf(logits.Slice(b * vocab, vocab));
+        }
+        else HeadArgMax(last, ids);
+        return ids;
+    }
+
+    /// <summary>
+    /// The first maximum of each row of <see cref="Head"/>(hidden) ([batch, 1, hidden] in); a head that is a plain
+    /// product with a weight overrides this with <see cref="Ops.LinearArgMax"/>.
+    /// </summary>
+    protected virtual void HeadArgMax(Tensor hidden, Span<int> ids)
+    {
+        var logits = Head(hidden);
+        int vocab = logits.Shape[-1];
+        for (int b = 0; b < ids.Length; b++) ids[b] = FirstMaximum.IndexOf(logits.Span.Slice(b * vocab, vocab));
+    }
+
+    /// <summary>
     /// The final hidden states [batch, length, hidden] (after the last norm, before the LM head),
     /// with the same inputs and semantics as <see cref="Forward"/>; heads other than the LM head
     /// (sequence classification) start here.

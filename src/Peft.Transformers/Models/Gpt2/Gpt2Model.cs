@@ -79,5 +79,8 @@ public sealed class Gpt2Model : CausalLanguageModel
     protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _wte); // [B, T, D] -> [B, T, V]
 
     /// <inheritdoc/>
+    protected override void HeadArgMax(Tensor hidden, Span<int> ids) => Ops.LinearArgMax(hidden, _wte, ids);
+
+    /// <inheritdoc/>
     protected override Tensor HeadWeight => _wte;
 }

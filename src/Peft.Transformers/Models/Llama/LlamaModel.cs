@@ -76,5 +76,8 @@ public sealed class LlamaModel : CausalLanguageModel
     protected override Tensor Head(Tensor hidden) => Ops.Linear(hidden, _head); // [B, T, D] -> [B, T, V]
 
     /// <inheritdoc/>
+    protected override void HeadArgMax(Tensor hidden, Span<int> ids) => Ops.LinearArgMax(hidden, _head, ids);
+
+    /// <inheritdoc/>
     protected override Tensor HeadWeight => _head;
 }
