@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -6,17 +7,26 @@ using Peft.Tensors.Threading;
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
-/// An int8 copy (one scale per row) of a frozen float weight W [rows, k], with per-row error coefficients, that bounds
-/// every float32 product x·w_j the GEMM would compute: |computed(x·w_j) − approx_j| ≤ ‖x‖₂·<see cref="Bound"/>[j], where
-/// approx_j = (Σ_k x_k·q_jk)·s_j is read from a quarter of W's bytes. The coefficient is
-/// ‖w_j − w̃_j‖₂ + γ·(‖w_j‖₂ + ‖w̃_j‖₂) with w̃_j = q_j·s_j and γ = (k + 2)·u/(1 − (k + 2)·u), u = 2⁻²⁴: by
-/// Cauchy–Schwarz |x·w_j − x·w̃_j| ≤ ‖x‖‖w_j − w̃_j‖, and a float32 dot product of k terms in any order, fused or not
-/// (the GEMM's, and this copy's before and after its one scaling), is within γ·Σ|x_k·v_k| ≤ γ‖x‖‖v‖ of the exact one.
-/// Greedy decoding uses it to find the only rows whose float32 logit can be the largest (<see cref="Ops.LinearArgMax"/>).
+/// An int8 copy (one scale per row) of a frozen float weight W [rows, k] with per-row error coefficients, which bounds
+/// every float32 product x·w_j the GEMM would compute while reading a quarter of W's bytes. The input row is quantized
+/// to int16 (x̃ = q·s_x), the integer sums T_j = Σ q_k·w8_jk are exact (vpmaddwd), and approx_j = float(T_j·s_x·s_j).
+/// Then |computed(x·w_j) − approx_j| ≤ ‖x‖·<see cref="Bound"/>[j] + ‖x − x̃‖·<see cref="CopyBound"/>[j], because
+/// <list type="bullet">
+/// <item>a float32 dot product of k terms in any order, fused or not (the GEMM's), is within γ‖x‖‖w_j‖ of x·w_j,
+/// γ = (k + 2)·u/(1 − (k + 2)·u), u = 2⁻²⁴;</item>
+/// <item>|x·w_j − x̃·w̃_j| ≤ ‖x‖‖w_j − w̃_j‖ + ‖x − x̃‖‖w̃_j‖ (Cauchy–Schwarz, w̃_j = w8_j·s_j);</item>
+/// <item>x̃·w̃_j is T_j·s_x·s_j exactly, rounded once to float: within u‖x̃‖‖w̃_j‖ ≤ u(‖x‖ + ‖x − x̃‖)‖w̃_j‖.</item>
+/// </list>
+/// So Bound = ‖w_j − w̃_j‖ + γ‖w_j‖ + u‖w̃_j‖ and CopyBound = (1 + u)‖w̃_j‖, each rounded up. Greedy decoding uses it to
+/// find the only rows whose float32 logit can be the largest (<see cref="Ops.LinearArgMax"/>).
 /// </summary>
 internal sealed unsafe class LogitScreen
 {
-    private const int Step = 16;
+    private const int Step = 32;
+
+    // A lane of vpmaddwd sums two products of at most 32767·127; Kp / 32 of them must fit an int32 lane.
+    private const int MaxColumns = 8192;
+
     private readonly sbyte[] _values;
     private readonly float[] _scales;
 
@@ -28,6 +38,7 @@ internal sealed unsafe class LogitScreen
         _values = new sbyte[(long)rows * Kp];
         _scales = new float[rows];
         Bound = new double[rows];
+        CopyBound = new double[rows];
     }
 
     /// <summary>Rows of W (logits).</summary>
@@ -36,23 +47,65 @@ internal sealed unsafe class LogitScreen
     /// <summary>Columns of W.</summary>
     public int K { get; }
 
-    /// <summary>Padded row length of the int8 copy (a multiple of 16; the input is padded with zeros to it).</summary>
+    /// <summary>Padded row length of the int8 copy (a multiple of 32; the input is padded with zeros to it).</summary>
     public int Kp { get; }
 
-    /// <summary>Per-row coefficient c_j: |computed(x·w_j) − approx_j| ≤ ‖x‖₂·c_j.</summary>
+    /// <summary>Per-row coefficient of ‖x‖ in the bound.</summary>
     public double[] Bound { get; }
 
-    /// <summary>Bytes held (the int8 copy, scales and coefficients).</summary>
-    public long ByteSize => _values.LongLength + 4L * _scales.Length + 8L * Bound.Length;
+    /// <summary>Per-row coefficient of the input's own quantization error ‖x − x̃‖ in the bound.</summary>
+    public double[] CopyBound { get; }
 
-    /// <summary>The screen of W [rows, k] row-major, or null when a value is not finite (no bound holds then).</summary>
-    public static LogitScreen? Build(ReadOnlySpan<float> w, int rows, int k)
+    /// <summary>Bytes held (the int8 copy, scales and coefficients).</summary>
+    public long ByteSize => _values.LongLength + 4L * _scales.Length + 16L * Rows;
+
+    /// <summary>Gives row <c>row</c> of W in float32.</summary>
+    public delegate void RowSource(int row, Span<float> destination);
+
+    /// <summary>What the float32 kernel computes for logit j (the full product's value, bit for bit).</summary>
+    public interface IExactLogits
     {
+        /// <summary>Starts on the input row whose logits are asked next.</summary>
+        void Start(float* row);
+
+        /// <summary>Logit j of that row.</summary>
+        float Logit(int j);
+    }
+
+    /// <summary>
+    /// Rows whose float32 logits may be computed before the screen gives up: a fiftieth of a 50k head, and even as
+    /// scattered 32-column slivers of a float head two thirds of its bytes.
+    /// </summary>
+    public const int MaxCandidates = 1024;
+
+    /// <summary>
+    /// Where value (j, c) of the copy is: rows in groups of four, each group's 32-byte steps side by side (step p of rows
+    /// 4g..4g+3, then step p + 1), so a pass over four rows reads one sequential stream (four interleaved row streams
+    /// ran at a fraction of the DRAM rate); the rows past the last group one after another.
+    /// </summary>
+    private long Offset(int j, int c)
+    {
+        int grouped = Rows / 4 * 4;
+        if (j >= grouped) return (long)j * Kp + c;
+        return (long)(j / 4) * 4 * Kp + (c / Step) * 4 * Step + (j % 4) * Step + c % Step;
+    }
+
+    /// <summary>Whether the screen runs here (AVX-512: the only CPUs whose exact products it is matched with).</summary>
+    public static bool Supported => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// The screen of W [rows, k], read row by row, or null when a value is not finite (no bound holds then) or k is
+    /// beyond what the exact int32 sums allow.
+    /// </summary>
+    public static LogitScreen? Build(int rows, int k, RowSource source)
+    {
+        if (k > MaxColumns) return null;
         var screen = new LogitScreen(rows, k);
         double u = Math.ScaleB(1.0, -24), gamma = (k + 2) * u / (1 - (k + 2) * u);
+        var row = new float[k];
         for (int j = 0; j < rows; j++)
         {
-            var row = w.Slice(j * k, k);
+            source(j, row);
             float absMax = 0f;
             foreach (float v in row)
             {
@@ -61,101 +114,214 @@ internal sealed unsafe class LogitScreen
             }
             float scale = absMax / 127f;
             float inv = scale == 0f ? 0f : 1f / scale;
-            var q = screen._values.AsSpan(j * screen.Kp, k);
             double error = 0, norm = 0, copyNorm = 0;
             for (int c = 0; c < k; c++)
             {
                 int value = Math.Clamp((int)MathF.Round(row[c] * inv), -127, 127);
-                q[c] = (sbyte)value;
+                screen._values[screen.Offset(j, c)] = (sbyte)value;
                 double copy = (double)value * scale;
                 error += (row[c] - copy) * (row[c] - copy);
                 norm += (double)row[c] * row[c];
                 copyNorm += copy * copy;
             }
             screen._scales[j] = scale;
-            // The double sums are exact to ~k·1e-16 relative; the last factor covers them.
-            screen.Bound[j] = (Math.Sqrt(error) + gamma * (Math.Sqrt(norm) + Math.Sqrt(copyNorm))) * (1 + 1e-9);
+            // The double sums are exact to ~k·1e-16 relative; the last factors cover them.
+            screen.Bound[j] = (Math.Sqrt(error) + gamma * Math.Sqrt(norm) + u * Math.Sqrt(copyNorm)) * (1 + 1e-9);
+            screen.CopyBound[j] = (1 + u) * Math.Sqrt(copyNorm) * (1 + 1e-9);
         }
         return screen;
     }
 
     /// <summary>
-    /// approx[r·Rows + j] = (Σ_k x[r, k]·q_jk)·s_j for <paramref name="m"/> (1-4) rows of x, each <see cref="Kp"/> floats
-    /// (zero past k), over rows [<paramref name="j0"/>, <paramref name="j1"/>) of the copy.
+    /// The first maximum of one input row's float32 logits from its approximations, its norm ‖x‖₂ and its quantization
+    /// error ‖x − x̃‖₂ (both rounded up; <see cref="ApproximateAll"/>): every logit whose interval reaches the best lower
+    /// bound is asked of <paramref name="exact"/>, in increasing j, and the first largest wins, as
+    /// <see cref="FirstMaximum.IndexOf"/> would over all of them. −1 when it cannot decide: more than
+    /// <see cref="MaxCandidates"/> candidates, or a NaN.
     /// </summary>
-    public void Approximate(int m, float* x, float* approx, int j0, int j1)
+    public int FirstMaximumOf<TExact>(float* approx, double norm, double quantizationError, ref TExact exact) where TExact : struct, IExactLogits
     {
-        switch (m)
+        // The best lower bound: the float32 maximum is at least this, so a row whose upper bound is below it never is. In
+        // double (floats widen exactly), eight rows at a time.
+        fixed (double* bounds = Bound, copyBounds = CopyBound)
         {
-            case 1: Approximate<GemmSmallM.Count1>(x, approx, j0, j1); break;
-            case 2: Approximate<GemmSmallM.Count2>(x, approx, j0, j1); break;
-            case 3: Approximate<GemmSmallM.Count3>(x, approx, j0, j1); break;
-            case 4: Approximate<GemmSmallM.Count4>(x, approx, j0, j1); break;
-            default: throw new ArgumentOutOfRangeException(nameof(m), $"The screen takes 1 to 4 rows at a time; got {m}.");
+            int rows = Rows, j = 0;
+            var normV = Vector512.Create(norm);
+            var errorV = Vector512.Create(quantizationError);
+            var floorV = Vector512.Create(double.NegativeInfinity);
+            for (; j + 8 <= rows; j += 8)
+                floorV = Vector512.Max(floorV, Avx512F.ConvertToVector512Double(Vector256.Load(approx + j))
+                    - (normV * Vector512.Load(bounds + j) + errorV * Vector512.Load(copyBounds + j)));
+            double floor = double.NegativeInfinity;
+            for (int lane = 0; lane < 8; lane++) floor = Math.Max(floor, floorV.GetElement(lane));
+            for (; j < rows; j++) floor = Math.Max(floor, approx[j] - Radius(j));
+            int best = -1, candidates = 0;
+            float bestValue = 0f;
+            var floorAll = Vector512.Create(floor);
+            for (j = 0; j < rows; j += 8)
+            {
+                // Eight upper bounds against the floor; the few that reach it are asked for their float32 logits.
+                uint reach = 0;
+                if (j + 8 <= rows)
+                    reach = (uint)Vector512.GreaterThanOrEqual(Avx512F.ConvertToVector512Double(Vector256.Load(approx + j))
+                        + (normV * Vector512.Load(bounds + j) + errorV * Vector512.Load(copyBounds + j)), floorAll).ExtractMostSignificantBits();
+                else
+                    for (int t = j; t < rows; t++)
+                        if (approx[t] + Radius(t) >= floor) reach |= 1u << (t - j);
+                for (; reach != 0; reach &= reach - 1)
+                {
+                    int index = j + BitOperations.TrailingZeroCount(reach);
+                    if (++candidates > MaxCandidates) return -1;
+                    float value = exact.Logit(index);
+                    if (float.IsNaN(value)) return -1;
+                    if (best < 0 || value > bestValue) { best = index; bestValue = value; }
+                }
+            }
+            return best;
+        }
+
+        double Radius(int t) => norm * Bound[t] + quantizationError * CopyBound[t];
+    }
+
+    /// <summary>‖x‖₂ of a float row rounded up past the double sum's own error, or −1 when a value is not finite.</summary>
+    public static double Norm(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (float v in x)
+        {
+            if (!float.IsFinite(v)) return -1;
+            sum += (double)v * v;
+        }
+        return Math.Sqrt(sum) * (1 + 1e-9);
+    }
+
+    /// <summary>
+    /// approx[r·Rows + j] for <paramref name="m"/> (1-4) float rows of x, each <see cref="Kp"/> apart (zero past k), over
+    /// every row of the copy on the worker pool; <paramref name="quantizationErrors"/>[r] receives ‖x_r − x̃_r‖₂ (rounded up).
+    /// </summary>
+    public void ApproximateAll(int m, float* x, float* approx, Span<double> quantizationErrors)
+    {
+        if ((uint)(m - 1) >= 4) throw new ArgumentOutOfRangeException(nameof(m), $"The screen takes 1 to 4 rows at a time; got {m}.");
+        var task = ApproximateTask.ForCurrentThread;
+        var q = LinearArgMaxScratch.Int16Rows((long)m * Kp);
+        fixed (short* pq = q)
+        {
+            Span<float> scales = stackalloc float[m];
+            for (int r = 0; r < m; r++) quantizationErrors[r] = QuantizeRow(x + (long)r * Kp, pq + (long)r * Kp, out scales[r]);
+            task.Screen = this; task.M = m; task.X = pq; task.Approx = approx;
+            for (int r = 0; r < m; r++) task.XScales[r] = scales[r];
+            const int unit = 256;
+            int units = (Rows + unit - 1) / unit;
+            int chunks = Math.Min(Gemm.ThreadsForCall, units);
+            task.ChunkSize = (units + chunks - 1) / chunks * unit;
+            int count = (Rows + task.ChunkSize - 1) / task.ChunkSize;
+            if (count == 1) task.Execute(0);
+            else WorkerPool.Run(task, count);
+            task.Screen = null; task.X = null; task.Approx = null;
         }
     }
 
-    /// <summary>Whether <see cref="Approximate"/> runs here (AVX-512: the only CPUs whose exact products it is matched with).</summary>
-    public static bool Supported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
-
-    /// <summary>Runs <see cref="Approximate"/> over all rows of the copy on the worker pool.</summary>
-    public void ApproximateAll(int m, float* x, float* approx)
+    /// <summary>q = round(x / s), s = max|x| / 32767; returns ‖x − q·s‖₂ rounded up (each term is exact in double).</summary>
+    private double QuantizeRow(float* x, short* q, out float scale)
     {
-        var task = ApproximateTask.ForCurrentThread;
-        task.Screen = this; task.M = m; task.X = x; task.Approx = approx;
-        const int unit = 256;
-        int units = (Rows + unit - 1) / unit;
-        int chunks = Math.Min(Gemm.ThreadsForCall, units);
-        task.ChunkSize = (units + chunks - 1) / chunks * unit;
-        int count = (Rows + task.ChunkSize - 1) / task.ChunkSize;
-        if (count == 1) task.Execute(0);
-        else WorkerPool.Run(task, count);
-        task.Screen = null; task.X = null; task.Approx = null;
+        float absMax = 0f;
+        for (int c = 0; c < Kp; c++) absMax = Math.Max(absMax, Math.Abs(x[c]));
+        scale = absMax / 32767f;
+        float inv = scale == 0f ? 0f : 1f / scale;
+        double error = 0;
+        for (int c = 0; c < Kp; c++)
+        {
+            int value = Math.Clamp((int)MathF.Round(x[c] * inv), -32767, 32767);
+            q[c] = (short)value;
+            double difference = x[c] - (double)value * scale;
+            error += difference * difference;
+        }
+        return Math.Sqrt(error) * (1 + 1e-9);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Approximate<TRows>(float* x, float* approx, int j0, int j1) where TRows : struct, GemmSmallM.IConstant
+    private void Approximate<TRows>(short* x, float* xScales, float* approx, int j0, int j1) where TRows : struct, GemmSmallM.IConstant
     {
         int kp = Kp, rows = Rows;
-        float* x1 = x + kp, x2 = x + 2 * kp, x3 = x + 3 * kp;
+        short* x1 = x + kp, x2 = x + 2 * kp, x3 = x + 3 * kp;
         fixed (sbyte* values = _values)
         fixed (float* scales = _scales)
         {
-            // Two weight rows per pass, so each x vector feeds two multiply-adds per row and every chain has a partner.
-            int j = j0;
-            for (; j + 2 <= j1; j += 2)
+            // Four weight rows per pass: each x vector feeds four multiply-adds per input row, and one input row still has
+            // four independent chains. vpmaddwd sums pairs of int16 products into int32 lanes: exact integers.
+            // Chunks start at multiples of four rows, so the groups here are the copy's groups.
+            int j = j0, grouped = Math.Min(j1, rows / 4 * 4);
+            for (; j + 4 <= grouped; j += 4)
             {
-                sbyte* w0 = values + (long)j * kp, w1 = w0 + kp;
-                Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+                sbyte* w0 = values + (long)j * kp, w1 = w0 + Step, w2 = w1 + Step, w3 = w2 + Step;
+                Vector512<int> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
+                    a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
                 for (int p = 0; p < kp; p += Step)
                 {
-                    var v0 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(w0 + p)));
-                    var v1 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(w1 + p)));
+                    int at = 4 * p;
+                    var v0 = Widen(w0 + at); var v1 = Widen(w1 + at); var v2 = Widen(w2 + at); var v3 = Widen(w3 + at);
                     var xv = Vector512.Load(x + p);
-                    a0 = Avx512F.FusedMultiplyAdd(xv, v0, a0); b0 = Avx512F.FusedMultiplyAdd(xv, v1, b0);
-                    if (TRows.Value > 1) { xv = Vector512.Load(x1 + p); a1 = Avx512F.FusedMultiplyAdd(xv, v0, a1); b1 = Avx512F.FusedMultiplyAdd(xv, v1, b1); }
-                    if (TRows.Value > 2) { xv = Vector512.Load(x2 + p); a2 = Avx512F.FusedMultiplyAdd(xv, v0, a2); b2 = Avx512F.FusedMultiplyAdd(xv, v1, b2); }
-                    if (TRows.Value > 3) { xv = Vector512.Load(x3 + p); a3 = Avx512F.FusedMultiplyAdd(xv, v0, a3); b3 = Avx512F.FusedMultiplyAdd(xv, v1, b3); }
+                    a00 += Avx512BW.MultiplyAddAdjacent(xv, v0); a01 += Avx512BW.MultiplyAddAdjacent(xv, v1);
+                    a02 += Avx512BW.MultiplyAddAdjacent(xv, v2); a03 += Avx512BW.MultiplyAddAdjacent(xv, v3);
+                    if (TRows.Value > 1)
+                    {
+                        xv = Vector512.Load(x1 + p);
+                        a10 += Avx512BW.MultiplyAddAdjacent(xv, v0); a11 += Avx512BW.MultiplyAddAdjacent(xv, v1);
+                        a12 += Avx512BW.MultiplyAddAdjacent(xv, v2); a13 += Avx512BW.MultiplyAddAdjacent(xv, v3);
+                    }
+                    if (TRows.Value > 2)
+                    {
+                        xv = Vector512.Load(x2 + p);
+                        a20 += Avx512BW.MultiplyAddAdjacent(xv, v0); a21 += Avx512BW.MultiplyAddAdjacent(xv, v1);
+                        a22 += Avx512BW.MultiplyAddAdjacent(xv, v2); a23 += Avx512BW.MultiplyAddAdjacent(xv, v3);
+                    }
+                    if (TRows.Value > 3)
+                    {
+                        xv = Vector512.Load(x3 + p);
+                        a30 += Avx512BW.MultiplyAddAdjacent(xv, v0); a31 += Avx512BW.MultiplyAddAdjacent(xv, v1);
+                        a32 += Avx512BW.MultiplyAddAdjacent(xv, v2); a33 += Avx512BW.MultiplyAddAdjacent(xv, v3);
+                    }
                 }
-                float s0 = scales[j], s1 = scales[j + 1];
-                approx[j] = Vector512.Sum(a0) * s0; approx[j + 1] = Vector512.Sum(b0) * s1;
-                if (TRows.Value > 1) { approx[rows + j] = Vector512.Sum(a1) * s0; approx[rows + j + 1] = Vector512.Sum(b1) * s1; }
-                if (TRows.Value > 2) { approx[2 * rows + j] = Vector512.Sum(a2) * s0; approx[2 * rows + j + 1] = Vector512.Sum(b2) * s1; }
-                if (TRows.Value > 3) { approx[3 * rows + j] = Vector512.Sum(a3) * s0; approx[3 * rows + j + 1] = Vector512.Sum(b3) * s1; }
+                Store(approx + j, xScales[0], scales + j, a00, a01, a02, a03);
+                if (TRows.Value > 1) Store(approx + rows + j, xScales[1], scales + j, a10, a11, a12, a13);
+                if (TRows.Value > 2) Store(approx + 2 * rows + j, xScales[2], scales + j, a20, a21, a22, a23);
+                if (TRows.Value > 3) Store(approx + 3 * rows + j, xScales[3], scales + j, a30, a31, a32, a33);
             }
             for (; j < j1; j++)
             {
-                sbyte* w0 = values + (long)j * kp;
+                // A row past the last group (stored whole), or a chunk that did not start on a group (not made here).
                 for (int r = 0; r < TRows.Value; r++)
                 {
-                    Vector512<float> a = default;
+                    Vector512<int> a = default;
                     for (int p = 0; p < kp; p += Step)
-                        a = Avx512F.FusedMultiplyAdd(Vector512.Load(x + r * kp + p),
-                            Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(w0 + p))), a);
-                    approx[r * rows + j] = Vector512.Sum(a) * scales[j];
+                    {
+                        var w = j >= rows / 4 * 4 ? Widen(values + (long)j * kp + p) : Widen(values + Offset(j, p));
+                        a += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x + r * kp + p), w);
+                    }
+                    approx[r * rows + j] = Scaled(a, xScales[r], scales[j]);
                 }
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Widen(sbyte* values) => Avx512BW.ConvertToVector512Int16(Vector256.Load(values));
+
+    /// <summary>float(T·s_x·s_w) with T the lanes' exact total (as 64-bit integers; in double exactly).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Scaled(Vector512<int> lanes, float xScale, float wScale)
+    {
+        long total = Vector512.Sum(Avx512F.ConvertToVector512Int64(lanes.GetLower()) + Avx512F.ConvertToVector512Int64(lanes.GetUpper()));
+        return (float)(total * (double)xScale * wScale);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* approx, float xScale, float* scales, Vector512<int> a0, Vector512<int> a1, Vector512<int> a2, Vector512<int> a3)
+    {
+        approx[0] = Scaled(a0, xScale, scales[0]);
+        approx[1] = Scaled(a1, xScale, scales[1]);
+        approx[2] = Scaled(a2, xScale, scales[2]);
+        approx[3] = Scaled(a3, xScale, scales[3]);
     }
 
     private sealed class ApproximateTask : ParallelTask
@@ -165,12 +331,23 @@ internal sealed unsafe class LogitScreen
 
         public LogitScreen? Screen;
         public int M, ChunkSize;
-        public float* X, Approx;
+        public short* X;
+        public float* Approx;
+        public readonly float[] XScales = new float[4];
 
         public override void Execute(int index)
         {
-            int start = index * ChunkSize;
-            Screen!.Approximate(M, X, Approx, start, Math.Min(Screen.Rows, start + ChunkSize));
+            int start = index * ChunkSize, end = Math.Min(Screen!.Rows, start + ChunkSize);
+            fixed (float* scales = XScales)
+            {
+                switch (M)
+                {
+                    case 1: Screen.Approximate<GemmSmallM.Count1>(X, scales, Approx, start, end); break;
+                    case 2: Screen.Approximate<GemmSmallM.Count2>(X, scales, Approx, start, end); break;
+                    case 3: Screen.Approximate<GemmSmallM.Count3>(X, scales, Approx, start, end); break;
+                    default: Screen.Approximate<GemmSmallM.Count4>(X, scales, Approx, start, end); break;
+                }
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ internal sealed class PackedWeightCache
         var cache = For(weight);
         if (cache._screen is null && !cache._screenRefused)
         {
-            cache._screen = LogitScreen.Build(weight.Span, weight.Shape[0], weight.Shape[1]);
+            cache._screen = LogitScreen.Build(weight.Shape[0], weight.Shape[1], (row, destination) => weight.Span.Slice(row * weight.Shape[1], weight.Shape[1]).CopyTo(destination));
             cache._screenRefused = cache._screen is null;
         }
         return cache._screen;

@@ -1,24 +1,22 @@
 using Peft.Tensors.Kernels;
+using Peft.Tensors.Quantization;
 
 namespace Peft.Tensors;
 
 public static partial class Ops
 {
-    /// <summary>Slivers of exact logits past which the screen gives up and the whole product is computed (an eighth of a 50k head).</summary>
-    private const int MaxScreenedSlivers = 192;
-
     /// <summary>
-    /// Rows up to which the screen runs: it reads a quarter of the head's bytes but does as many multiply-adds as the
-    /// float product (and converts the int8 values), so it pays where the product is bound by reading the head (gpt2-small
-    /// decoding, Zen 4: batch 1 +19 % tok/s) and lost at batch 8 (−12 %), where the float product is bound by arithmetic.
+    /// Rows up to which the screen runs: every row the full product would run through the small-row kernel. gpt2-small
+    /// float32 decoding on Zen 4 against the full head: batch 1 +50 %, 4 +40 %, 8 +16 % tok/s.
     /// </summary>
-    private const int MaxScreenedRows = 4;
+    private const int MaxScreenedRows = GemmSmallM.MaxRows;
 
     /// <summary>
     /// The index of the first maximum of each row of <see cref="Linear"/>(x, weight) (no bias), exactly as
     /// <see cref="FirstMaximum.IndexOf"/> over those logits picks it, for greedy decoding. For a frozen weight and up to
-    /// four rows on AVX-512 (where the float32 product runs the small-row kernel) the logits are not all computed: an
-    /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made once) gives every logit an interval
+    /// eight rows on AVX-512 (where the float32 product runs the small-row kernel) the logits are not all computed: an
+    /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made once; the input rounded to int16)
+    /// gives every logit an interval
     /// that provably holds the float32 value, and only the 32-column slivers holding a row whose interval reaches the
     /// best lower bound are computed, by the very kernel call the full product makes for them: the same floats, so the
     /// same index. Anything else (more rows, a trainable weight, other CPUs, non-finite values, too many candidates)
@@ -34,20 +32,46 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2 || weight.Shape[0] == 0)
             throw ShapeError("LinearArgMax", $"weight must be 2-D [out, in] with out > 0; got {weight.Shape}.");
-        int outF = weight.Shape[0], inF = weight.Shape[1];
-        if (x.Rank < 1 || x.Shape[-1] != inF)
-            throw ShapeError("LinearArgMax", $"input {x.Shape} must end in the weight's in-features {inF} (weight {weight.Shape}).");
-        int rows = inF == 0 ? 0 : x.Length / inF;
-        if (indices.Length != rows)
-            throw new ArgumentException($"LinearArgMax: {rows} rows of input {x.Shape} need {rows} indices; got {indices.Length}.", nameof(indices));
+        int rows = ArgMaxRows("LinearArgMax", x, weight.Shape[0], weight.Shape[1], indices);
         if (rows == 0) return;
         if (CanScreen(weight, rows) && TryScreenedArgMax(x, weight, rows, indices)) return;
         using (Autograd.NoGrad())
         using (new TensorScope())
-        {
-            var logits = Linear(x, weight).Span;
-            for (int r = 0; r < rows; r++) indices[r] = FirstMaximum.IndexOf(logits.Slice(r * outF, outF));
-        }
+            RowMaxima(Linear(x, weight).Span, weight.Shape[0], indices);
+    }
+
+    /// <summary>
+    /// <see cref="LinearArgMax"/> over a quantized weight's logits (<see cref="QuantizedLinear"/>): the same indices. A
+    /// 16-bit weight (a 16-bit checkpoint's LM head) is screened for one row on AVX-512 like a float one, its candidates'
+    /// logits computed by the 16-bit kernel's own per-row dot product; other formats compute every logit.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not match, or <paramref name="indices"/> does not hold one entry per row.</exception>
+    public static void QuantizedLinearArgMax(Tensor x, QuantizedMatrix weight, Span<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        int rows = ArgMaxRows("QuantizedLinearArgMax", x, weight.Rows, weight.Columns, indices);
+        if (rows == 0) return;
+        if (weight is HalfMatrix half && CanScreen(half, rows) && TryScreenedArgMax(x, half, indices)) return;
+        using (Autograd.NoGrad())
+        using (new TensorScope())
+            RowMaxima(QuantizedLinear(x, weight).Span, weight.Rows, indices);
+    }
+
+    private static int ArgMaxRows(string op, Tensor x, int outF, int inF, Span<int> indices)
+    {
+        if (outF == 0) throw ShapeError(op, "the weight has no rows (logits) to pick from.");
+        if (x.Rank < 1 || x.Shape[-1] != inF)
+            throw ShapeError(op, $"input {x.Shape} must end in the weight's in-features {inF} (weight [{outF}, {inF}]).");
+        int rows = inF == 0 ? 0 : x.Length / inF;
+        if (indices.Length != rows)
+            throw new ArgumentException($"{op}: {rows} rows of input {x.Shape} need {rows} indices; got {indices.Length}.", nameof(indices));
+        return rows;
+    }
+
+    private static void RowMaxima(ReadOnlySpan<float> logits, int outF, Span<int> indices)
+    {
+        for (int r = 0; r < indices.Length; r++) indices[r] = FirstMaximum.IndexOf(logits.Slice(r * outF, outF));
     }
 
     /// <summary>Whether <see cref="LinearArgMax"/> screens this weight at this many rows (else it computes every logit).</summary>
@@ -55,66 +79,110 @@ public static partial class Ops
         LogitScreen.Supported && Gemm.ActiveIsa == GemmIsa.Avx512 && rows <= MaxScreenedRows && weight.Shape[1] > 0
         && PackedWeightCache.Applies(weight, rows);
 
+    /// <summary>Whether <see cref="QuantizedLinearArgMax"/> screens this 16-bit weight: one row through its AVX-512 row kernel.</summary>
+    internal static bool CanScreen(HalfMatrix weight, int rows) =>
+        LogitScreen.Supported && HalfDotKernel.UseAvx512 && rows == 1 && weight.Columns > 0 && QuantizedGemm.ActiveIsa != QuantizedIsa.DequantizedTiles;
+
     /// <summary>The screened first maxima, or false (nothing to rely on in <paramref name="indices"/>) when the screen cannot decide.</summary>
     internal static unsafe bool TryScreenedArgMax(Tensor x, Tensor weight, int rows, Span<int> indices)
     {
         if (PackedWeightCache.Screen(weight) is not { } screen) return false;
         var packed = PackedWeightCache.Forward(weight);
         if (packed.Isa != GemmIsa.Avx512) return false;
-        int outF = weight.Shape[0], inF = weight.Shape[1], kp = screen.Kp;
-        var xs = x.Span;
+        int inF = weight.Shape[1];
+        float* exact = stackalloc float[GemmSmallM.StripWidth];
+        fixed (float* px = x.Span)
+        {
+            var logits = new SliverLogits { Packed = packed, K = inF, Buffer = exact };
+            return Screened(screen, px, inF, rows, indices, ref logits);
+        }
+    }
+
+    /// <summary>The 16-bit weight's screened first maximum of one row, or false when the screen cannot decide.</summary>
+    internal static unsafe bool TryScreenedArgMax(Tensor x, HalfMatrix weight, Span<int> indices)
+    {
+        if (weight.Screen() is not { } screen) return false;
+        fixed (float* px = x.Span)
+        fixed (ushort* bits = weight.BitArray)
+        {
+            var logits = new HalfRowLogits { W = bits, K = weight.Columns, BFloat16 = weight.Format == QuantizationFormat.BFloat16 };
+            return Screened(screen, px, weight.Columns, 1, indices, ref logits);
+        }
+    }
+
+    /// <summary>Approximations of every row through the screen, then each row's first maximum; false when one cannot be decided.</summary>
+    private static unsafe bool Screened<TExact>(LogitScreen screen, float* x, int inF, int rows, Span<int> indices, ref TExact exact)
+        where TExact : struct, LogitScreen.IExactLogits
+    {
+        int kp = screen.Kp, outF = screen.Rows;
         var padded = LinearArgMaxScratch.Rows((long)rows * kp);
         var approx = LinearArgMaxScratch.Approximations((long)rows * outF);
-        Span<double> norms = stackalloc double[rows];
+        Span<double> norms = stackalloc double[rows], quantizationErrors = stackalloc double[rows];
         for (int r = 0; r < rows; r++)
         {
-            double sum = 0;
-            var row = xs.Slice(r * inF, inF);
-            foreach (float v in row)
-            {
-                if (!float.IsFinite(v)) return false;
-                sum += (double)v * v;
-            }
-            // The double sum is exact to ~k·1e-16 relative; the factor covers it.
-            norms[r] = Math.Sqrt(sum) * (1 + 1e-9);
+            var row = new ReadOnlySpan<float>(x + (long)r * inF, inF);
+            if ((norms[r] = LogitScreen.Norm(row)) < 0) return false;
             row.CopyTo(padded.AsSpan(r * kp, inF));
             padded.AsSpan(r * kp + inF, kp - inF).Clear();
         }
-        const int width = GemmSmallM.StripWidth;
-        int kc = GemmMicroKernel512.KC;
-        float* exact = stackalloc float[width];
-        var bounds = screen.Bound;
-        fixed (float* px = xs, pp = padded, pa = approx)
+        fixed (float* pp = padded, pa = approx)
         {
-            screen.ApproximateAll(rows, pp, pa);
+            for (int r0 = 0; r0 < rows; r0 += 4)
+                screen.ApproximateAll(Math.Min(4, rows - r0), pp + (long)r0 * kp, pa + (long)r0 * outF, quantizationErrors[r0..]);
             for (int r = 0; r < rows; r++)
             {
-                float* a = pa + (long)r * outF;
-                double xn = norms[r];
-                // The best lower bound: the float32 maximum is at least this, so a row whose upper bound is below it never is.
-                double floor = double.NegativeInfinity;
-                for (int j = 0; j < outF; j++) floor = Math.Max(floor, a[j] - xn * bounds[j]);
-                int best = -1, sliver = -1, slivers = 0;
-                float bestValue = 0f;
-                for (int j = 0; j < outF; j++)
-                {
-                    if (a[j] + xn * bounds[j] < floor) continue;
-                    if (j / width != sliver)
-                    {
-                        if (++slivers > MaxScreenedSlivers) return false;
-                        sliver = j / width;
-                        int start = sliver * width;
-                        // What the full product's small-row path computes for this sliver (GemmTask.RunStrips), one row of it.
-                        GemmSmallM.Strip(1, inF, px + (long)r * inF, inF, packed.Data + (long)sliver * kc * width, width, kc,
-                            (nint)kc * packed.NPad, exact, width, Math.Min(width, outF - start), 1f, 0f);
-                    }
-                    float value = exact[j - sliver * width];
-                    if (float.IsNaN(value)) return false;
-                    if (best < 0 || value > bestValue) { best = j; bestValue = value; }
-                }
+                exact.Start(x + (long)r * inF);
+                int best = screen.FirstMaximumOf(pa + (long)r * outF, norms[r], quantizationErrors[r], ref exact);
+                if (best < 0) return false;
                 indices[r] = best;
             }
         }
         return true;
+    }
+
+    /// <summary>A float weight's logits by 32-column slivers, as the full product's small-row path computes them (GemmTask.RunStrips).</summary>
+    private unsafe struct SliverLogits : LogitScreen.IExactLogits
+    {
+        public PackedMatrix Packed;
+        public float* X, Buffer;
+        public int K, Sliver;
+
+        public void Start(float* row)
+        {
+            X = row;
+            Sliver = -1;
+        }
+
+        public float Logit(int j)
+        {
+            const int width = GemmSmallM.StripWidth;
+            if (j / width != Sliver)
+            {
+                Sliver = j / width;
+                int kc = GemmMicroKernel512.KC, start = Sliver * width;
+                GemmSmallM.Strip(1, K, X, K, Packed.Data + (long)Sliver * kc * width, width, kc, (nint)kc * Packed.NPad, Buffer, width,
+                    Math.Min(width, Packed.N - start), 1f, 0f);
+            }
+            return Buffer[j - Sliver * width];
+        }
+    }
+
+    /// <summary>A 16-bit weight's logits one row at a time, as its one-row product computes them (HalfDotKernel.MultiplyRow).</summary>
+    private unsafe struct HalfRowLogits : LogitScreen.IExactLogits
+    {
+        public float* X;
+        public ushort* W;
+        public int K;
+        public bool BFloat16;
+
+        public void Start(float* row) => X = row;
+
+        public float Logit(int j)
+        {
+            float y;
+            if (BFloat16) HalfDotKernel.MultiplyRow<BFloat16Widening>(X, K, W, j, j + 1, &y - j, avx512: true);
+            else HalfDotKernel.MultiplyRow<Float16Widening>(X, K, W, j, j + 1, &y - j, avx512: true);
+            return y;
+        }
     }
 }

@@ -30,6 +30,21 @@ public sealed class HalfMatrix : QuantizedMatrix
 
     internal ushort[] BitArray => _bits;
 
+    private LogitScreen? _screen;
+    private volatile bool _screenBuilt;
+
+    /// <summary>The int8 screen greedy decoding's argmax reads (<c>Ops.QuantizedLinearArgMax</c>), made on first use.</summary>
+    internal LogitScreen? Screen()
+    {
+        if (!_screenBuilt)
+        {
+            // Racing threads may each build one; every one is the same.
+            _screen = LogitScreen.Build(Rows, Columns, DequantizeRow);
+            _screenBuilt = true;
+        }
+        return _screen;
+    }
+
     /// <summary>
     /// A matrix holding <paramref name="bits"/> as they are: BF16 or F16 patterns [rows, columns] row-major, or
     /// [columns, rows] when <paramref name="storedTransposed"/> (GPT-2's Conv1D checkpoint layout), transposed here.

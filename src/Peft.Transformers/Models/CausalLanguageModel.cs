@@ -102,9 +102,9 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <summary>
     /// Greedy decoding's next token for each row: the first maximum of the last position's logits, exactly the index
     /// <see cref="FirstMaximum.IndexOf"/> picks from <c>Forward(..., logitsToKeep: 1).Logits</c> with the same inputs
-    /// (NaN counting as the maximum, like torch.argmax). The logits are not returned, which lets a frozen float head
-    /// compute only the few it needs (<see cref="Ops.LinearArgMax"/>: an int8 copy of the head screens them, holding
-    /// vocabulary × hidden bytes once made).
+    /// (NaN counting as the maximum, like torch.argmax). The logits are not returned, which lets a frozen float or 16-bit
+    /// head compute only the few it needs (<see cref="Ops.LinearArgMax"/>, <see cref="Ops.QuantizedLinearArgMax"/>: an
+    /// int8 copy of the head screens them, holding vocabulary × hidden bytes once made).
     /// </summary>
     /// <returns>One token id per row.</returns>
     public int[] GreedyNextTokens(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
@@ -119,12 +119,7 @@ public abstract class CausalLanguageModel : ILanguageModel
             last = kept;
         }
         var ids = new int[batch];
-        if (QuantizedHead is { } quantized)
-        {
-            var logits = Ops.QuantizedLinear(last, quantized).Span;
-            int vocab = quantized.Rows;
-            for (int b = 0; b < batch; b++) ids[b] = FirstMaximum.IndexOf(logits.Slice(b * vocab, vocab));
-        }
+        if (QuantizedHead is { } quantized) Ops.QuantizedLinearArgMax(last, quantized, ids);
         else HeadArgMax(last, ids);
         return ids;
     }

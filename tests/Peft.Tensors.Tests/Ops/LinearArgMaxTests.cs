@@ -1,4 +1,5 @@
 using Peft.Tensors.Kernels;
+using Peft.Tensors.Quantization;
 
 namespace Peft.Tensors.Tests;
 
@@ -9,8 +10,8 @@ namespace Peft.Tensors.Tests;
 [TestClass]
 public sealed class LinearArgMaxTests
 {
-    // 1000 rows (not a multiple of the 32-column slivers), 100 columns (not a multiple of the 16-value steps).
-    private const int Vocab = 1000, Hidden = 100;
+    // 1003 rows (not a multiple of the 32-column slivers nor of the copy's groups of four), 100 columns (not a multiple of its 32-value steps).
+    private const int Vocab = 1003, Hidden = 100;
 
     private static Tensor FrozenWeight(int seed)
     {
@@ -45,7 +46,7 @@ public sealed class LinearArgMaxTests
             Assert.IsFalse(Ops.CanScreen(weight, 1));
             return;
         }
-        var screen = LogitScreen.Build(weight.Span, Vocab, Hidden)!;
+        var screen = LogitScreen.Build(Vocab, Hidden, (row, destination) => weight.Span.Slice(row * Hidden, Hidden).CopyTo(destination))!;
         foreach (float scale in new[] { 0.01f, 1f, 300f })
         {
             var x = Rows(2, 3, scale);
@@ -53,14 +54,17 @@ public sealed class LinearArgMaxTests
             var padded = new float[3 * screen.Kp];
             for (int r = 0; r < 3; r++) x.AsSpan(r * Hidden, Hidden).CopyTo(padded.AsSpan(r * screen.Kp));
             var approx = new float[3 * Vocab];
-            fixed (float* px = padded, pa = approx) screen.ApproximateAll(3, px, pa);
+            var quantizationErrors = new double[3];
+            fixed (float* px = padded, pa = approx) screen.ApproximateAll(3, px, pa, quantizationErrors);
             int tight = 0;
             for (int r = 0; r < 3; r++)
             {
                 double norm = Math.Sqrt(x.AsSpan(r * Hidden, Hidden).ToArray().Sum(v => (double)v * v));
+                Assert.IsLessThan(1e-3 * norm, quantizationErrors[r], $"scale {scale}, row {r}: the input's int16 error");
                 for (int j = 0; j < Vocab; j++)
                 {
-                    double error = Math.Abs(exact[r * Vocab + j] - approx[r * Vocab + j]), bound = norm * screen.Bound[j];
+                    double error = Math.Abs(exact[r * Vocab + j] - approx[r * Vocab + j]);
+                    double bound = norm * screen.Bound[j] + quantizationErrors[r] * screen.CopyBound[j];
                     Assert.IsLessThanOrEqualTo(bound, error, $"scale {scale}, row {r}, logit {j}");
                     if (bound < 0.05 * norm * 0.1 * Math.Sqrt(Hidden / 12.0)) tight++;
                 }
@@ -95,7 +99,7 @@ public sealed class LinearArgMaxTests
                 Ops.LinearArgMax(input, weight, indices);
                 CollectionAssert.AreEqual(expected, indices, $"{rows} rows {shape}");
                 bool screens = Ops.CanScreen(weight, rows);
-                Assert.AreEqual(LogitScreen.Supported && Gemm.ActiveIsa == GemmIsa.Avx512 && rows <= 4, screens, $"{rows} rows");
+                Assert.AreEqual(LogitScreen.Supported && Gemm.ActiveIsa == GemmIsa.Avx512, screens, $"{rows} rows");
                 if (!screens) continue;
                 // The screen itself decided (no fallback to the full product) and agreed.
                 var screened = new int[rows];
@@ -124,5 +128,40 @@ public sealed class LinearArgMaxTests
         Assert.AreEqual(0, indices[0]);
         Assert.ThrowsExactly<ArgumentException>(() => Ops.LinearArgMax(x, weight, new int[2]));
         Assert.ThrowsExactly<ArgumentException>(() => Ops.LinearArgMax(Tensor.FromArray(new float[7], 1, 7), weight, new int[1]));
+    }
+
+    [TestMethod]
+    [DataRow("bf16")]
+    [DataRow("f16")]
+    public void ASixteenBitWeightIsScreenedForOneRowWithTheSameFirstMaximum(string format)
+    {
+        var kind = format == "bf16" ? QuantizationFormat.BFloat16 : QuantizationFormat.Float16;
+        var bits = HalfMatrix.Round(FrozenWeight(6), kind).Bits.ToArray();
+        // Row 700 repeats row 37's bits; row 901 is row 37 with one value one 16-bit step larger.
+        bits.AsSpan(37 * Hidden, Hidden).CopyTo(bits.AsSpan(700 * Hidden, Hidden));
+        bits.AsSpan(37 * Hidden, Hidden).CopyTo(bits.AsSpan(901 * Hidden, Hidden));
+        bits[901 * Hidden + 5]++;
+        var weight = HalfMatrix.FromBits(kind, Vocab, Hidden, bits);
+        var row37 = new float[Hidden];
+        weight.DequantizeRow(37, row37);
+        foreach (int rows in new[] { 1, 3 })
+            foreach (float sign in new[] { 1f, -1f })
+            {
+                var x = Rows(20 + rows, rows, 1f);
+                for (int c = 0; c < Hidden; c++) x[c] = sign * 40f * row37[c] + 0.01f * x[c];
+                var input = Tensor.FromArray(x, rows, Hidden);
+                var logits = Ops.QuantizedLinear(input, weight).ToArray();
+                var expected = Enumerable.Range(0, rows).Select(r => FirstMaximum.IndexOf(logits.AsSpan(r * Vocab, Vocab))).ToArray();
+                var indices = new int[rows];
+                Ops.QuantizedLinearArgMax(input, weight, indices);
+                CollectionAssert.AreEqual(expected, indices, $"{format}, {rows} rows, sign {sign}");
+                bool screens = Ops.CanScreen(weight, rows);
+                Assert.AreEqual(LogitScreen.Supported && HalfDotKernel.UseAvx512 && rows == 1, screens, $"{format}, {rows} rows");
+                if (!screens) continue;
+                var screened = new int[rows];
+                Assert.IsTrue(Ops.TryScreenedArgMax(input, weight, screened), $"{format}: the screen gave up");
+                CollectionAssert.AreEqual(expected, screened, $"{format}, sign {sign}: screened");
+            }
+        Assert.ThrowsExactly<ArgumentException>(() => Ops.QuantizedLinearArgMax(Tensor.FromArray(new float[Hidden], 1, Hidden), weight, new int[2]));
     }
 }

@@ -1,4 +1,5 @@
 using Peft.Tensors;
+using Peft.Tensors.Quantization;
 using Peft.Transformers.Generation;
 using Peft.Transformers.Loading;
 
@@ -11,12 +12,23 @@ namespace Peft.Transformers.Tests;
 [TestClass]
 public sealed class GreedyNextTokensTests
 {
-    [TestMethod]
-    [DataRow("gpt2_base")]
-    [DataRow("llama_base")]
-    public void TheNextTokensAreTheFirstMaximaOfTheLastLogits(string name)
+    /// <summary>float32, and a 16-bit copy of the head (what a 16-bit checkpoint gets), which is screened too.</summary>
+    private static Models.CausalLanguageModel Load(string name, string head) => ModelLoader.LoadCausal(Fixtures.Hf(name, "base"), head switch
     {
-        var model = ModelLoader.LoadCausal(Fixtures.Hf(name, "base"));
+        "bf16" => new LoadOptions { Quantization = QuantizationFormat.BFloat16, QuantizeLmHead = true },
+        "f16" => new LoadOptions { Quantization = QuantizationFormat.Float16, QuantizeLmHead = true },
+        _ => null,
+    });
+
+    [TestMethod]
+    [DataRow("gpt2_base", "f32")]
+    [DataRow("llama_base", "f32")]
+    [DataRow("gpt2_base", "bf16")]
+    [DataRow("llama_base", "f16")]
+    public void TheNextTokensAreTheFirstMaximaOfTheLastLogits(string name, string head)
+    {
+        var model = Load(name, head);
+        Assert.AreEqual(head != "f32", model.QuantizedHead is not null);
         int vocab = model.Config.VocabSize;
         // One row; two rows with left padding; five rows (past the rows the head screens: the full product).
         foreach (var (ids, mask) in new[]
@@ -36,11 +48,13 @@ public sealed class GreedyNextTokensTests
     }
 
     [TestMethod]
-    [DataRow("gpt2_base")]
-    [DataRow("llama_base")]
-    public void GreedyGenerationGivesTheTokensOfTheFullLogitsCachedAndUncached(string name)
+    [DataRow("gpt2_base", "f32")]
+    [DataRow("llama_base", "f32")]
+    [DataRow("gpt2_base", "f16")]
+    [DataRow("llama_base", "bf16")]
+    public void GreedyGenerationGivesTheTokensOfTheFullLogitsCachedAndUncached(string name, string head)
     {
-        var model = ModelLoader.LoadCausal(Fixtures.Hf(name, "base"));
+        var model = Load(name, head);
         var generator = new CausalGenerator(model);
         var options = new GenerationOptions { MaxNewTokens = 12, EosTokenIds = [] };
         foreach (var ids in new[] { IntTensor.FromArray([5, 9, 13], 1, 3), IntTensor.FromArray([5, 9, 13, 2, 44, 7], 2, 3) })
