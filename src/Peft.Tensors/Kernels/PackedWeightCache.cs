@@ -15,6 +15,7 @@ internal sealed class PackedWeightCache
     private PackedMatrix? _backward;
     private LogitScreen? _screen;
     private bool _screenRefused;
+    private int _screenRequests;
 
     private PackedWeightCache(Tensor weight, GemmIsa isa)
     {
@@ -38,11 +39,14 @@ internal sealed class PackedWeightCache
         return cache._backward ??= PackedMatrix.Pack(false, weight.Shape[0], weight.Shape[1], weight.Span, weight.Shape[1]);
     }
 
-    /// <summary>The int8 screen of this frozen weight for greedy argmax (<see cref="LogitScreen"/>), or null when its values are not all finite.</summary>
-    public static LogitScreen? Screen(Tensor weight)
+    /// <summary>
+    /// The int8 screen of this frozen weight for greedy argmax (<see cref="LogitScreen"/>): null until it has been asked
+    /// for more than <paramref name="warmUses"/> times, and when its values are not all finite.
+    /// </summary>
+    public static LogitScreen? Screen(Tensor weight, int warmUses = 0)
     {
         var cache = For(weight);
-        if (cache._screen is null && !cache._screenRefused)
+        if (cache._screen is null && !cache._screenRefused && ++cache._screenRequests > warmUses)
         {
             cache._screen = LogitScreen.Build(weight.Shape[0], weight.Shape[1], (row, destination) => weight.Span.Slice(row * weight.Shape[1], weight.Shape[1]).CopyTo(destination));
             cache._screenRefused = cache._screen is null;

@@ -12,10 +12,18 @@ public static partial class Ops
     private const int MaxScreenedRows = GemmSmallM.MaxRows;
 
     /// <summary>
+    /// Greedy argmaxes over a head before its screen is made: building it takes 50-140 ms for gpt2-small's (the time of
+    /// 5-10 batch-1 tokens), so a fresh process's first tokens come as fast as without it and a generation pays it once,
+    /// on its fifth step.
+    /// </summary>
+    private const int ScreenWarmUses = 4;
+
+    /// <summary>
     /// The index of the first maximum of each row of <see cref="Linear"/>(x, weight) (no bias), exactly as
     /// <see cref="FirstMaximum.IndexOf"/> over those logits picks it, for greedy decoding. For a frozen weight and up to
     /// eight rows on AVX-512 (where the float32 product runs the small-row kernel) the logits are not all computed: an
-    /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made once; the input rounded to int16)
+    /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made on the fifth call; the input rounded
+    /// to int16)
     /// gives every logit an interval
     /// that provably holds the float32 value, and only the 32-column slivers holding a row whose interval reaches the
     /// best lower bound are computed, by the very kernel call the full product makes for them: the same floats, so the
@@ -34,7 +42,7 @@ public static partial class Ops
             throw ShapeError("LinearArgMax", $"weight must be 2-D [out, in] with out > 0; got {weight.Shape}.");
         int rows = ArgMaxRows("LinearArgMax", x, weight.Shape[0], weight.Shape[1], indices);
         if (rows == 0) return;
-        if (CanScreen(weight, rows) && TryScreenedArgMax(x, weight, rows, indices)) return;
+        if (CanScreen(weight, rows) && TryScreenedArgMax(x, weight, rows, indices, ScreenWarmUses)) return;
         using (Autograd.NoGrad())
         using (new TensorScope())
             RowMaxima(Linear(x, weight).Span, weight.Shape[0], indices);
@@ -52,7 +60,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(weight);
         int rows = ArgMaxRows("QuantizedLinearArgMax", x, weight.Rows, weight.Columns, indices);
         if (rows == 0) return;
-        if (weight is HalfMatrix half && CanScreen(half, rows) && TryScreenedArgMax(x, half, indices)) return;
+        if (weight is HalfMatrix half && CanScreen(half, rows) && TryScreenedArgMax(x, half, indices, ScreenWarmUses)) return;
         using (Autograd.NoGrad())
         using (new TensorScope())
             RowMaxima(QuantizedLinear(x, weight).Span, weight.Rows, indices);
@@ -84,9 +92,9 @@ public static partial class Ops
         LogitScreen.Supported && HalfDotKernel.UseAvx512 && rows == 1 && weight.Columns > 0 && QuantizedGemm.ActiveIsa != QuantizedIsa.DequantizedTiles;
 
     /// <summary>The screened first maxima, or false (nothing to rely on in <paramref name="indices"/>) when the screen cannot decide.</summary>
-    internal static unsafe bool TryScreenedArgMax(Tensor x, Tensor weight, int rows, Span<int> indices)
+    internal static unsafe bool TryScreenedArgMax(Tensor x, Tensor weight, int rows, Span<int> indices, int warmUses = 0)
     {
-        if (PackedWeightCache.Screen(weight) is not { } screen) return false;
+        if (PackedWeightCache.Screen(weight, warmUses) is not { } screen) return false;
         var packed = PackedWeightCache.Forward(weight);
         if (packed.Isa != GemmIsa.Avx512) return false;
         int inF = weight.Shape[1];
@@ -99,9 +107,9 @@ public static partial class Ops
     }
 
     /// <summary>The 16-bit weight's screened first maximum of one row, or false when the screen cannot decide.</summary>
-    internal static unsafe bool TryScreenedArgMax(Tensor x, HalfMatrix weight, Span<int> indices)
+    internal static unsafe bool TryScreenedArgMax(Tensor x, HalfMatrix weight, Span<int> indices, int warmUses = 0)
     {
-        if (weight.Screen() is not { } screen) return false;
+        if (weight.Screen(warmUses) is not { } screen) return false;
         fixed (float* px = x.Span)
         fixed (ushort* bits = weight.BitArray)
         {

@@ -32,11 +32,15 @@ public sealed class HalfMatrix : QuantizedMatrix
 
     private LogitScreen? _screen;
     private volatile bool _screenBuilt;
+    private int _screenRequests;
 
-    /// <summary>The int8 screen greedy decoding's argmax reads (<c>Ops.QuantizedLinearArgMax</c>), made on first use.</summary>
-    internal LogitScreen? Screen()
+    /// <summary>
+    /// The int8 screen greedy decoding's argmax reads (<c>Ops.QuantizedLinearArgMax</c>): null until it has been asked
+    /// for more than <paramref name="warmUses"/> times, and when it cannot be made.
+    /// </summary>
+    internal LogitScreen? Screen(int warmUses = 0)
     {
-        if (!_screenBuilt)
+        if (!_screenBuilt && Interlocked.Increment(ref _screenRequests) > warmUses)
         {
             // Racing threads may each build one; every one is the same.
             _screen = LogitScreen.Build(Rows, Columns, DequantizeRow);

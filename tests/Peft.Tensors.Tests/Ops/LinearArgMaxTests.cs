@@ -126,6 +126,14 @@ public sealed class LinearArgMaxTests
         if (Ops.CanScreen(weight, 1)) Assert.IsFalse(Ops.TryScreenedArgMax(nanInput, weight, 1, indices));
         Ops.LinearArgMax(nanInput, weight, indices);
         Assert.AreEqual(0, indices[0]);
+        // An infinite weight value: no bound holds, so the screen is refused and the full product decides (+inf's row).
+        var infinite = weight.ToArray();
+        infinite[123 * Hidden + 7] = float.PositiveInfinity;
+        var infiniteWeight = Tensor.FromArray(infinite, Vocab, Hidden);
+        var positive = Tensor.FromArray(Enumerable.Repeat(1f, Hidden).ToArray(), 1, Hidden);
+        if (Ops.CanScreen(infiniteWeight, 1)) Assert.IsFalse(Ops.TryScreenedArgMax(positive, infiniteWeight, 1, indices));
+        Ops.LinearArgMax(positive, infiniteWeight, indices);
+        Assert.AreEqual(123, indices[0]);
         Assert.ThrowsExactly<ArgumentException>(() => Ops.LinearArgMax(x, weight, new int[2]));
         Assert.ThrowsExactly<ArgumentException>(() => Ops.LinearArgMax(Tensor.FromArray(new float[7], 1, 7), weight, new int[1]));
     }
