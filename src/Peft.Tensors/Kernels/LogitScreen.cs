@@ -101,8 +101,7 @@ internal sealed unsafe class LogitScreen
     {
         if (k > MaxColumns || !Supported) return null;
         var screen = new LogitScreen(rows, k);
-        // A fresh process builds it before its first greedy token: rows in parallel, each in vectors (240 ms scalar for
-        // gpt2-small's head).
+        // Rows in parallel, each in vectors: 40-55 ms for gpt2-small's head in a fresh process (240 ms scalar).
         var task = new BuildTask(screen, source);
         const int unit = 1024;
         int units = (rows + unit - 1) / unit;

@@ -12,18 +12,20 @@ public static partial class Ops
     private const int MaxScreenedRows = GemmSmallM.MaxRows;
 
     /// <summary>
-    /// Greedy argmaxes over a head before its screen is made: building it takes 50-140 ms for gpt2-small's (the time of
-    /// 5-10 batch-1 tokens), so a fresh process's first tokens come as fast as without it and a generation pays it once,
-    /// on its fifth step.
+    /// Greedy argmaxes over a head before its screen is made. A fresh process pays 40-55 ms to build gpt2-small's and
+    /// about as much again to compile the screen's code, which the 2-5 ms it saves per step repay after some 30 steps:
+    /// a fresh `peft generate` of 32 tokens ran slower with the screen made on its fifth step (whole run 19.5 against
+    /// 21.2 tok/s at batch 1), so short generations keep the full product and a long one (or a process's later ones)
+    /// switches on its 33rd step.
     /// </summary>
-    private const int ScreenWarmUses = 4;
+    private const int ScreenWarmUses = 32;
 
     /// <summary>
     /// The index of the first maximum of each row of <see cref="Linear"/>(x, weight) (no bias), exactly as
     /// <see cref="FirstMaximum.IndexOf"/> over those logits picks it, for greedy decoding. For a frozen weight and up to
     /// eight rows on AVX-512 (where the float32 product runs the small-row kernel) the logits are not all computed: an
-    /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made on the fifth call; the input rounded
-    /// to int16)
+    /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made once the weight has served 32
+    /// calls; the input rounded to int16)
     /// gives every logit an interval
     /// that provably holds the float32 value, and only the 32-column slivers holding a row whose interval reaches the
     /// best lower bound are computed, by the very kernel call the full product makes for them: the same floats, so the

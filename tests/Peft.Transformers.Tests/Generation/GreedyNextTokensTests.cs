@@ -56,7 +56,9 @@ public sealed class GreedyNextTokensTests
     {
         var model = Load(name, head);
         var generator = new CausalGenerator(model);
-        var options = new GenerationOptions { MaxNewTokens = 12, EosTokenIds = [] };
+        // 40 new tokens: the head's screen is made after 32 greedy steps, so the first run switches to it mid-way and the
+        // later runs use it from their first step.
+        var options = new GenerationOptions { MaxNewTokens = 40, EosTokenIds = [] };
         foreach (var ids in new[] { IntTensor.FromArray([5, 9, 13], 1, 3), IntTensor.FromArray([5, 9, 13, 2, 44, 7], 2, 3) })
         {
             // Keeping each step's logits makes the generator select from them (the full head); without, it asks the step.
