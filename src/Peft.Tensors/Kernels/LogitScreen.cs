@@ -103,13 +103,7 @@ internal sealed unsafe class LogitScreen
         var screen = new LogitScreen(rows, k);
         // Rows in parallel, each in vectors: 40-55 ms for gpt2-small's head in a fresh process (240 ms scalar).
         var task = new BuildTask(screen, source);
-        const int unit = 1024;
-        int units = (rows + unit - 1) / unit;
-        int chunks = Math.Min(Gemm.ThreadsForCall, units);
-        task.ChunkSize = (units + chunks - 1) / chunks * unit;
-        int count = (rows + task.ChunkSize - 1) / task.ChunkSize;
-        if (count == 1) task.Execute(0);
-        else WorkerPool.Run(task, count);
+        task.RunAll(rows, unit: 1024);
         return task.Failed ? null : screen;
     }
 
@@ -254,13 +248,7 @@ internal sealed unsafe class LogitScreen
             for (int r = 0; r < m; r++) quantizationErrors[r] = QuantizeRow(x + (long)r * Kp, pq + (long)r * Kp, out scales[r]);
             task.Screen = this; task.M = m; task.X = pq; task.Approx = approx;
             for (int r = 0; r < m; r++) task.XScales[r] = scales[r];
-            const int unit = 256;
-            int units = (Rows + unit - 1) / unit;
-            int chunks = Math.Min(Gemm.ThreadsForCall, units);
-            task.ChunkSize = (units + chunks - 1) / chunks * unit;
-            int count = (Rows + task.ChunkSize - 1) / task.ChunkSize;
-            if (count == 1) task.Execute(0);
-            else WorkerPool.Run(task, count);
+            task.RunAll(Rows, unit: 256);
             task.Screen = null; task.X = null; task.Approx = null;
         }
     }
@@ -369,43 +357,65 @@ internal sealed unsafe class LogitScreen
         approx[3] = Scaled(a3, xScale, scales[3]);
     }
 
-    private sealed class BuildTask(LogitScreen screen, RowSource source) : ParallelTask
+    /// <summary>Work over the copy's rows in one chunk per thread (chunks start at multiples of <c>unit</c>, itself of four).</summary>
+    private abstract class RowChunkTask : ParallelTask
     {
-        private volatile bool _failed;
+        private int _rows, _chunkSize;
 
-        public int ChunkSize;
-
-        public bool Failed => _failed;
+        public void RunAll(int rows, int unit)
+        {
+            int units = (rows + unit - 1) / unit;
+            int chunks = Math.Min(Gemm.ThreadsForCall, units);
+            _rows = rows;
+            _chunkSize = (units + chunks - 1) / chunks * unit;
+            int count = (rows + _chunkSize - 1) / _chunkSize;
+            if (count == 1) Execute(0);
+            else WorkerPool.Run(this, count);
+        }
 
         public override void Execute(int index)
         {
-            int start = index * ChunkSize;
-            if (!screen.BuildRows(start, Math.Min(screen.Rows, start + ChunkSize), source)) _failed = true;
+            int start = index * _chunkSize;
+            Run(start, Math.Min(_rows, start + _chunkSize));
+        }
+
+        protected abstract void Run(int j0, int j1);
+    }
+
+    private sealed class BuildTask(LogitScreen screen, RowSource source) : RowChunkTask
+    {
+        private volatile bool _failed;
+
+        public bool Failed => _failed;
+
+        protected override void Run(int j0, int j1)
+        {
+            if (!screen.BuildRows(j0, j1, source)) _failed = true;
         }
     }
 
-    private sealed class ApproximateTask : ParallelTask
+    private sealed class ApproximateTask : RowChunkTask
     {
         [ThreadStatic] private static ApproximateTask? t_instance;
         public static ApproximateTask ForCurrentThread => t_instance ??= new ApproximateTask();
 
         public LogitScreen? Screen;
-        public int M, ChunkSize;
+        public int M;
         public short* X;
         public float* Approx;
         public readonly float[] XScales = new float[4];
 
-        public override void Execute(int index)
+        protected override void Run(int start, int end)
         {
-            int start = index * ChunkSize, end = Math.Min(Screen!.Rows, start + ChunkSize);
+            var screen = Screen!;
             fixed (float* scales = XScales)
             {
                 switch (M)
                 {
-                    case 1: Screen.Approximate<GemmSmallM.Count1>(X, scales, Approx, start, end); break;
-                    case 2: Screen.Approximate<GemmSmallM.Count2>(X, scales, Approx, start, end); break;
-                    case 3: Screen.Approximate<GemmSmallM.Count3>(X, scales, Approx, start, end); break;
-                    default: Screen.Approximate<GemmSmallM.Count4>(X, scales, Approx, start, end); break;
+                    case 1: screen.Approximate<GemmSmallM.Count1>(X, scales, Approx, start, end); break;
+                    case 2: screen.Approximate<GemmSmallM.Count2>(X, scales, Approx, start, end); break;
+                    case 3: screen.Approximate<GemmSmallM.Count3>(X, scales, Approx, start, end); break;
+                    default: screen.Approximate<GemmSmallM.Count4>(X, scales, Approx, start, end); break;
                 }
             }
         }
