@@ -11,7 +11,7 @@ namespace Peft.Tuners.PeftModels;
 /// empty (every step without a cache) and after that only their mask columns remain; a prefix is
 /// written into the cache once by the model's cache precedence.
 /// </summary>
-internal sealed class PeftCausalStep(CausalLanguageModel model, AdapterInputs adapters) : ICausalStep
+internal sealed class PeftCausalStep(CausalLanguageModel model, AdapterInputs adapters) : IGreedyCausalStep
 {
     /// <inheritdoc/>
     public int VirtualPositions => adapters.VirtualTokenCount + (adapters.Prefix?.Length ?? 0);
@@ -19,9 +19,22 @@ internal sealed class PeftCausalStep(CausalLanguageModel model, AdapterInputs ad
     /// <inheritdoc/>
     public Tensor Logits(IntTensor newIds, IntTensor attentionMask, Cache? cache)
     {
-        bool feedVirtual = cache is null || cache.Length == 0;
-        var x = CausalInputs.Prepare(model, adapters, newIds, attentionMask, null, feedVirtual, generation: true);
+        var x = Inputs(newIds, attentionMask, cache);
         return model.Forward(inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions, cache: cache,
             prefix: adapters.Prefix, logitsToKeep: 1).Logits;
+    }
+
+    /// <inheritdoc/>
+    public int[] GreedyNextTokens(IntTensor newIds, IntTensor attentionMask, Cache? cache)
+    {
+        var x = Inputs(newIds, attentionMask, cache);
+        return model.GreedyNextTokens(inputIds: x.InputIds, inputEmbeddings: x.Embeddings, attentionMask: x.Mask, positionIds: x.Positions, cache: cache,
+            prefix: adapters.Prefix);
+    }
+
+    private CausalInputs Inputs(IntTensor newIds, IntTensor attentionMask, Cache? cache)
+    {
+        bool feedVirtual = cache is null || cache.Length == 0;
+        return CausalInputs.Prepare(model, adapters, newIds, attentionMask, null, feedVirtual, generation: true);
     }
 }

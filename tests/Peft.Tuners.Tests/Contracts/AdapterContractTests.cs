@@ -1,3 +1,4 @@
+using Peft.Tensors;
 using Peft.Tensors.Quantization;
 using Peft.Tuners.Adapters;
 
@@ -72,6 +73,46 @@ public sealed class AdapterContractTests
             $"{c}: greedy tokens with the cache vs without");
         Same.Ints(rig.Generate(ContractRig.Penalized with { UseCache = false }), rig.Generate(ContractRig.Penalized with { UseCache = true }),
             $"{c}: penalized greedy tokens with the cache vs without");
+    }
+
+    /// <summary>
+    /// Greedy generation (which asks the step for ids rather than logits, and past 32 steps screens the LM head) picks
+    /// at every step the first maximum of the last position's logits of a plain forward pass over the sequence so far:
+    /// 40 new tokens on two unpadded rows (causal bases; T5 generates through its own step).
+    /// </summary>
+    public static IEnumerable<object[]> CausalCases => MethodMatrix.Cases.Where(c => c.Family != Peft.Transformers.Configuration.ModelFamily.T5)
+        .Select(c => new object[] { c.Id });
+
+    [TestMethod]
+    [DynamicData(nameof(CausalCases), DynamicDataDisplayName = nameof(MethodMatrix.DisplayName), DynamicDataDisplayNameDeclaringType = typeof(MethodMatrix))]
+    public void GreedyGenerationPicksTheForwardPassesFirstMaxima(string cell)
+    {
+        var c = MethodMatrix.Find(cell);
+        var rig = ContractRig.Build(c);
+        rig.Train();
+        Assert.IsFalse(rig.Model.BaseModel.Config.IsEncoderDecoder, $"{c}: a causal base");
+        const int newTokens = 40;
+        int prompt = rig.Ids.Shape[1], vocab = rig.Model.BaseModel.Config.VocabSize;
+        var ids = rig.Ids.ToArray().ToList();
+        var mask = Enumerable.Repeat(1, ids.Count).ToList();
+        var generated = rig.Model.Generate(rig.Ids, IntTensor.FromArray([.. mask], 2, prompt), ContractRig.Greedy with { MaxNewTokens = newTokens },
+            rig.TaskIds).ToArray();
+        for (int t = 0; t < newTokens; t++)
+        {
+            int length = prompt + t;
+            float[] logits;
+            using (Autograd.NoGrad())
+            using (new TensorScope())
+                logits = rig.Model.Forward(IntTensor.FromArray([.. ids], 2, length), IntTensor.FromArray([.. mask], 2, length), null, rig.TaskIds).Logits.ToArray();
+            int positions = logits.Length / (2 * vocab);
+            for (int row = 1; row >= 0; row--)
+            {
+                int next = FirstMaximum.IndexOf(logits.AsSpan((row * positions + positions - 1) * vocab, vocab));
+                Assert.AreEqual(next, generated[row * (prompt + newTokens) + length], $"{c}: row {row}, new token {t}");
+                ids.Insert((row + 1) * length, next);
+                mask.Insert((row + 1) * length, 1);
+            }
+        }
     }
 
     /// <summary>
