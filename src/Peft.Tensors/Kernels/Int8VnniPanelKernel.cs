@@ -35,7 +35,7 @@ internal static unsafe class Int8VnniPanelKernel
     /// <summary>Weight rows (output columns) per panel, at most.</summary>
     public const int PanelColumns = VectorColumns * MaxVectors;
 
-    /// <summary>What a call reads; 8-byte fields at the offsets the assembled code loads them from.</summary>
+    /// <summary>What a call reads; the assembled code loads each field from its offset in this layout.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Arguments
     {
@@ -178,10 +178,11 @@ internal static unsafe class Int8VnniPanelKernel
         // the accumulator of row r, vector v in zmm8 + 4r + v.
         int[] xRows = [R8, R9, R10, R11, R12, R13];
         static int Accumulator(int row, int vector) => 8 + MaxVectors * row + vector;
-        a.LoadRegister(R8, Rdi, 0);
-        a.LoadRegister(Rdx, Rdi, 8);
+        static int Field(string name) => (int)Marshal.OffsetOf<Arguments>(name);
+        a.LoadRegister(R8, Rdi, Field(nameof(Arguments.X)));
+        a.LoadRegister(Rdx, Rdi, Field(nameof(Arguments.Kp)));
         for (int r = 1; r < rows; r++) a.AddRegisters(xRows[r], xRows[r - 1], Rdx);
-        a.LoadRegister(Rsi, Rdi, 16);
+        a.LoadRegister(Rsi, Rdi, Field(nameof(Arguments.Panel)));
         a.Clear(Rax);
         for (int r = 0; r < rows; r++)
             for (int v = 0; v < vectors; v++) a.ClearVector(Accumulator(r, v));
@@ -198,11 +199,11 @@ internal static unsafe class Int8VnniPanelKernel
         a.JumpIfBelow(loop);
         // y = float(total − correction) · x scale · w scale, row by row: corrections in rbx, x scales in r14, w scales in
         // r15, the output row in rcx, its stride in rdx.
-        a.LoadRegister(Rbx, Rdi, 24);
-        a.LoadRegister(R14, Rdi, 32);
-        a.LoadRegister(R15, Rdi, 40);
-        a.LoadRegister(Rcx, Rdi, 48);
-        a.LoadRegister(Rdx, Rdi, 56);
+        a.LoadRegister(Rbx, Rdi, Field(nameof(Arguments.XCorrections)));
+        a.LoadRegister(R14, Rdi, Field(nameof(Arguments.XScales)));
+        a.LoadRegister(R15, Rdi, Field(nameof(Arguments.WScales)));
+        a.LoadRegister(Rcx, Rdi, Field(nameof(Arguments.Y)));
+        a.LoadRegister(Rdx, Rdi, Field(nameof(Arguments.LdyBytes)));
         for (int r = 0; r < rows; r++)
         {
             for (int v = 0; v < vectors; v++)

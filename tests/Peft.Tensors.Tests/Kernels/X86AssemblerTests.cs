@@ -37,6 +37,7 @@ public sealed class X86AssemblerTests
         AssertBytes(a => a.ShuffleLanes(8, 10, 11, 0x88), "62532d4843c388");     // vshufi32x4 $0x88,%zmm11,%zmm10,%zmm8
         AssertBytes(a => a.ShuffleLanes(9, 14, 15, 0xdd), "62530d4843cfdd");     // vshufi32x4 $0xdd,%zmm15,%zmm14,%zmm9
         AssertBytes(a => a.Store(Rcx, 0, 0), "62f17e487f8100000000");           // vmovdqu32 %zmm0,0x0(%rcx)
+        AssertBytes(a => a.Store(R12, 0x40, 3), "62d17e487f9c2440000000");       // vmovdqu32 %zmm3,0x40(%r12)
         AssertBytes(a => a.AddRegisters(Rbx, R13, Rdx), "498d9c1500000000");     // lea 0x0(%r13,%rdx,1),%rbx
         AssertBytes(a => a.Clear(Rax), "4831c0");                                // xor %rax,%rax
         AssertBytes(a => a.AddImmediate(Rax, 64), "4881c040000000");            // add $0x40,%rax (imm32 form)

@@ -103,10 +103,9 @@ internal sealed class X86Assembler
     /// <summary>vmovdqu32 [base + displacement], zmm.</summary>
     public void Store(int @base, int displacement, int zmm)
     {
-        if ((@base & 7) == Rsp) throw new ArgumentException("rsp and r12 need an SIB byte as a base; not used here.", nameof(@base));
         Evex(map: 1, prefix: 2, zmm, 0, @base, 0, rmIsVector: false);
-        Emit(0x7F, (byte)(0x80 | (zmm & 7) << 3 | (@base & 7)));
-        Emit32(displacement);
+        Emit(0x7F);
+        BaseOperand(zmm, @base, displacement);
     }
 
     /// <summary>vpxord zmm, zmm, zmm.</summary>
