@@ -51,4 +51,16 @@ public static class FirstMaximum
             if (float.IsNaN(values[i])) return i;
         throw new InvalidOperationException("ArgMax: the maximum was NaN but no value is.");
     }
+
+    /// <summary>
+    /// <see cref="IndexOf"/> of each of <paramref name="indices"/>.Length consecutive rows of <paramref name="width"/>
+    /// values (logits [rows, vocabulary] to greedy tokens).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> holds fewer than that many rows, or the width is not positive.</exception>
+    public static void IndexOfEachRow(ReadOnlySpan<float> values, int width, Span<int> indices)
+    {
+        if (width <= 0 || values.Length < (long)width * indices.Length)
+            throw new ArgumentException($"{indices.Length} rows of {width} values need {(long)width * indices.Length}; got {values.Length}.", nameof(values));
+        for (int r = 0; r < indices.Length; r++) indices[r] = IndexOf(values.Slice(r * width, width));
+    }
 }

@@ -70,13 +70,8 @@ internal sealed unsafe class GemmTask : ParallelTask
         if (g.PackedB is not null)
         {
             // Packed slivers are zero-padded to full width, so the last one may be partial.
-            int kc = GemmMicroKernel512.KC;
             for (int j = n0; j < n1; j += width)
-            {
-                float* sliver = g.PackedB + (j / width) * (nint)kc * width;
-                GemmSmallM.Strip(g.M, g.K, g.A, g.Lda, sliver, width, kc, (nint)kc * g.PackedNPad, g.C + j, g.Ldc,
-                    Math.Min(width, n1 - j), g.Alpha, g.Beta);
-            }
+                GemmSmallM.PackedSliver(g.M, g.K, g.A, g.Lda, g.PackedB, g.PackedNPad, j, Math.Min(width, n1 - j), g.C + j, g.Ldc, g.Alpha, g.Beta);
             return;
         }
 

@@ -78,9 +78,12 @@ internal static unsafe class HalfDotKernel
             PortableRow<TW>(x, k, w, n0, n1, y);
     }
 
-    /// <summary>One weight row against one activation row: two accumulators so consecutive FMAs do not wait on each other.</summary>
+    /// <summary>
+    /// One weight row against one activation row: two accumulators so consecutive FMAs do not wait on each other. The
+    /// AVX-512 one-row product's value of each output (greedy decoding's screen recomputes candidates with it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot1<TW>(int k, float* x, ushort* w) where TW : struct, IHalfWidening
+    internal static float Dot1<TW>(int k, float* x, ushort* w) where TW : struct, IHalfWidening
     {
         Vector512<float> a = default, b = default;
         int c = 0;

@@ -25,10 +25,8 @@ public static partial class Ops
     /// <see cref="FirstMaximum.IndexOf"/> over those logits picks it, for greedy decoding. For a frozen weight and up to
     /// eight rows on AVX-512 (where the float32 product runs the small-row kernel) the logits are not all computed: an
     /// int8 copy of the weight (<see cref="LogitScreen"/>, a quarter of its bytes, made once the weight has served 32
-    /// calls; the input rounded to int16)
-    /// gives every logit an interval
-    /// that provably holds the float32 value, and only the 32-column slivers holding a row whose interval reaches the
-    /// best lower bound are computed, by the very kernel call the full product makes for them: the same floats, so the
+    /// calls; the input rounded to int16) gives every logit an interval that provably holds the float32 value, and only
+    /// the 32-column slivers holding a row whose interval reaches the best lower bound are computed, by the very kernel call the full product makes for them: the same floats, so the
     /// same index. Anything else (more rows, a trainable weight, other CPUs, non-finite values, too many candidates)
     /// computes the full product.
     /// </summary>
@@ -40,14 +38,13 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
-        if (weight.Rank != 2 || weight.Shape[0] == 0)
-            throw ShapeError("LinearArgMax", $"weight must be 2-D [out, in] with out > 0; got {weight.Shape}.");
+        if (weight.Rank != 2) throw ShapeError("LinearArgMax", $"weight must be 2-D [out, in]; got {weight.Shape}.");
         int rows = ArgMaxRows("LinearArgMax", x, weight.Shape[0], weight.Shape[1], indices);
         if (rows == 0) return;
         if (CanScreen(weight, rows) && TryScreenedArgMax(x, weight, rows, indices, ScreenWarmUses)) return;
         using (Autograd.NoGrad())
         using (new TensorScope())
-            RowMaxima(Linear(x, weight).Span, weight.Shape[0], indices);
+            FirstMaximum.IndexOfEachRow(Linear(x, weight).Span, weight.Shape[0], indices);
     }
 
     /// <summary>
@@ -65,7 +62,7 @@ public static partial class Ops
         if (weight is HalfMatrix half && CanScreen(half, rows) && TryScreenedArgMax(x, half, indices, ScreenWarmUses)) return;
         using (Autograd.NoGrad())
         using (new TensorScope())
-            RowMaxima(QuantizedLinear(x, weight).Span, weight.Rows, indices);
+            FirstMaximum.IndexOfEachRow(QuantizedLinear(x, weight).Span, weight.Rows, indices);
     }
 
     private static int ArgMaxRows(string op, Tensor x, int outF, int inF, Span<int> indices)
@@ -79,19 +76,13 @@ public static partial class Ops
         return rows;
     }
 
-    private static void RowMaxima(ReadOnlySpan<float> logits, int outF, Span<int> indices)
-    {
-        for (int r = 0; r < indices.Length; r++) indices[r] = FirstMaximum.IndexOf(logits.Slice(r * outF, outF));
-    }
-
     /// <summary>Whether <see cref="LinearArgMax"/> screens this weight at this many rows (else it computes every logit).</summary>
     internal static bool CanScreen(Tensor weight, int rows) =>
-        LogitScreen.Supported && Gemm.ActiveIsa == GemmIsa.Avx512 && rows <= MaxScreenedRows && weight.Shape[1] > 0
-        && PackedWeightCache.Applies(weight, rows);
+        LogitScreen.Supported && Gemm.ActiveIsa == GemmIsa.Avx512 && rows <= MaxScreenedRows && PackedWeightCache.Applies(weight, rows);
 
     /// <summary>Whether <see cref="QuantizedLinearArgMax"/> screens this 16-bit weight: one row through its AVX-512 row kernel.</summary>
     internal static bool CanScreen(HalfMatrix weight, int rows) =>
-        LogitScreen.Supported && HalfDotKernel.UseAvx512 && rows == 1 && weight.Columns > 0 && QuantizedGemm.ActiveIsa != QuantizedIsa.DequantizedTiles;
+        LogitScreen.Supported && HalfDotKernel.UseAvx512 && rows == 1 && QuantizedGemm.ActiveIsa != QuantizedIsa.DequantizedTiles;
 
     /// <summary>The screened first maxima, or false (nothing to rely on in <paramref name="indices"/>) when the screen cannot decide.</summary>
     internal static unsafe bool TryScreenedArgMax(Tensor x, Tensor weight, int rows, Span<int> indices, int warmUses = 0)
@@ -150,7 +141,7 @@ public static partial class Ops
         return true;
     }
 
-    /// <summary>A float weight's logits by 32-column slivers, as the full product's small-row path computes them (GemmTask.RunStrips).</summary>
+    /// <summary>A float weight's logits by 32-column slivers, through the small-row path's own call (<see cref="GemmSmallM.PackedSliver"/>).</summary>
     private unsafe struct SliverLogits : LogitScreen.IExactLogits
     {
         public PackedMatrix Packed;
@@ -169,15 +160,14 @@ public static partial class Ops
             if (j / width != Sliver)
             {
                 Sliver = j / width;
-                int kc = GemmMicroKernel512.KC, start = Sliver * width;
-                GemmSmallM.Strip(1, K, X, K, Packed.Data + (long)Sliver * kc * width, width, kc, (nint)kc * Packed.NPad, Buffer, width,
-                    Math.Min(width, Packed.N - start), 1f, 0f);
+                int start = Sliver * width;
+                GemmSmallM.PackedSliver(1, K, X, K, Packed.Data, Packed.NPad, start, Math.Min(width, Packed.N - start), Buffer, width, 1f, 0f);
             }
             return Buffer[j - Sliver * width];
         }
     }
 
-    /// <summary>A 16-bit weight's logits one row at a time, as its one-row product computes them (HalfDotKernel.MultiplyRow).</summary>
+    /// <summary>A 16-bit weight's logits one row at a time, through the one-row product's own dot (<see cref="HalfDotKernel.Dot1"/>).</summary>
     private unsafe struct HalfRowLogits : LogitScreen.IExactLogits
     {
         public float* X;
@@ -187,12 +177,6 @@ public static partial class Ops
 
         public void Start(float* row) => X = row;
 
-        public float Logit(int j)
-        {
-            float y;
-            if (BFloat16) HalfDotKernel.MultiplyRow<BFloat16Widening>(X, K, W, j, j + 1, &y - j, avx512: true);
-            else HalfDotKernel.MultiplyRow<Float16Widening>(X, K, W, j, j + 1, &y - j, avx512: true);
-            return y;
-        }
+        public float Logit(int j) => BFloat16 ? HalfDotKernel.Dot1<BFloat16Widening>(K, X, W + (long)j * K) : HalfDotKernel.Dot1<Float16Widening>(K, X, W + (long)j * K);
     }
 }
