@@ -282,7 +282,8 @@ internal sealed unsafe class LogitScreen
         {
             // Four weight rows per pass: each x vector feeds four multiply-adds per input row, and one input row still has
             // four independent chains. vpmaddwd sums pairs of int16 products into int32 lanes: exact integers.
-            // Chunks start at multiples of four rows, so the groups here are the copy's groups.
+            // Chunks start at multiples of their unit (256 rows), so the groups here are the copy's groups and the rows
+            // after them are the ones past the last group.
             int j = j0, grouped = Math.Min(j1, rows / 4 * 4);
             for (; j + 4 <= grouped; j += 4)
             {
@@ -320,17 +321,14 @@ internal sealed unsafe class LogitScreen
                 if (TRows.Value > 2) Store(approx + 2 * rows + j, xScales[2], scales + j, a20, a21, a22, a23);
                 if (TRows.Value > 3) Store(approx + 3 * rows + j, xScales[3], scales + j, a30, a31, a32, a33);
             }
+            // The rows past the last group, each stored whole.
             for (; j < j1; j++)
             {
-                // A row past the last group (stored whole), or a chunk that did not start on a group (not made here).
+                sbyte* w = values + (long)j * kp;
                 for (int r = 0; r < TRows.Value; r++)
                 {
                     Vector512<int> a = default;
-                    for (int p = 0; p < kp; p += Step)
-                    {
-                        var w = j >= rows / 4 * 4 ? Widen(values + (long)j * kp + p) : Widen(values + Offset(j, p));
-                        a += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x + r * kp + p), w);
-                    }
+                    for (int p = 0; p < kp; p += Step) a += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x + r * kp + p), Widen(w + p));
                     approx[r * rows + j] = Scaled(a, xScales[r], scales[j]);
                 }
             }

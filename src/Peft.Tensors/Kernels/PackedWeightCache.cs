@@ -13,9 +13,7 @@ internal sealed class PackedWeightCache
     private readonly GemmIsa _isa;
     private PackedMatrix? _forward;
     private PackedMatrix? _backward;
-    private LogitScreen? _screen;
-    private bool _screenRefused;
-    private int _screenRequests;
+    private readonly LogitScreenSlot _screen = new();
 
     private PackedWeightCache(Tensor weight, GemmIsa isa)
     {
@@ -45,13 +43,8 @@ internal sealed class PackedWeightCache
     /// </summary>
     public static LogitScreen? Screen(Tensor weight, int warmUses = 0)
     {
-        var cache = For(weight);
-        if (cache._screen is null && !cache._screenRefused && ++cache._screenRequests > warmUses)
-        {
-            cache._screen = LogitScreen.Build(weight.Shape[0], weight.Shape[1], (row, destination) => weight.Span.Slice(row * weight.Shape[1], weight.Shape[1]).CopyTo(destination));
-            cache._screenRefused = cache._screen is null;
-        }
-        return cache._screen;
+        int rows = weight.Shape[0], k = weight.Shape[1];
+        return For(weight)._screen.Get(warmUses, rows, k, (row, destination) => weight.Span.Slice(row * k, k).CopyTo(destination));
     }
 
     /// <summary>

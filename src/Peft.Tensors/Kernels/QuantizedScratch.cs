@@ -18,35 +18,24 @@ internal static class QuantizedScratch
     public static float[] Rows(long length) => Grow(ref t_rows, length);
 
     /// <summary>Quantized activations.</summary>
-    public static byte[] Bytes(long length)
-    {
-        if (t_bytes is null || t_bytes.Length < length) t_bytes = new byte[Math.Max(length, 4096)];
-        return t_bytes;
-    }
+    public static byte[] Bytes(long length) => Grow(ref t_bytes, length, 4096);
 
     /// <summary>Per-row activation scales, or a row's block scales.</summary>
     public static float[] RowScales(long length) => Grow(ref t_rowScales, length);
 
     /// <summary>Per-row int8 sum corrections of the panel kernel's activations.</summary>
-    public static int[] RowCorrections(long length)
-    {
-        if (t_rowCorrections is null || t_rowCorrections.Length < length) t_rowCorrections = new int[Math.Max(length, 1024)];
-        return t_rowCorrections;
-    }
+    public static int[] RowCorrections(long length) => Grow(ref t_rowCorrections, length);
 
     /// <summary>A weight panel packed for the panel kernel (each worker packs its own).</summary>
-    public static byte[] Panel(long length)
-    {
-        if (t_panel is null || t_panel.Length < length) t_panel = new byte[Math.Max(length, 4096)];
-        return t_panel;
-    }
+    public static byte[] Panel(long length) => Grow(ref t_panel, length, 4096);
 
     /// <summary>The panel kernel's output and column scales for a panel whose columns do not fill its vectors.</summary>
     public static float[] PanelTail(long length) => Grow(ref t_panelTail, length);
 
-    private static float[] Grow(ref float[]? buffer, long length)
+    /// <summary>A thread's buffer, replaced by one of at least <paramref name="length"/> (and <paramref name="minimum"/>) elements when shorter.</summary>
+    internal static T[] Grow<T>(ref T[]? buffer, long length, long minimum = 1024)
     {
-        if (buffer is null || buffer.Length < length) buffer = new float[Math.Max(length, 1024)];
+        if (buffer is null || buffer.Length < length) buffer = new T[Math.Max(length, minimum)];
         return buffer;
     }
 }

@@ -30,24 +30,13 @@ public sealed class HalfMatrix : QuantizedMatrix
 
     internal ushort[] BitArray => _bits;
 
-    private LogitScreen? _screen;
-    private volatile bool _screenBuilt;
-    private int _screenRequests;
+    private readonly LogitScreenSlot _screen = new();
 
     /// <summary>
     /// The int8 screen greedy decoding's argmax reads (<c>Ops.QuantizedLinearArgMax</c>): null until it has been asked
     /// for more than <paramref name="warmUses"/> times, and when it cannot be made.
     /// </summary>
-    internal LogitScreen? Screen(int warmUses = 0)
-    {
-        if (!_screenBuilt && Interlocked.Increment(ref _screenRequests) > warmUses)
-        {
-            // Racing threads may each build one; every one is the same.
-            _screen = LogitScreen.Build(Rows, Columns, DequantizeRow);
-            _screenBuilt = true;
-        }
-        return _screen;
-    }
+    internal LogitScreen? Screen(int warmUses = 0) => _screen.Get(warmUses, Rows, Columns, DequantizeRow);
 
     /// <summary>
     /// A matrix holding <paramref name="bits"/> as they are: BF16 or F16 patterns [rows, columns] row-major, or

@@ -1,7 +1,3 @@
-using System.Numerics;
-using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Peft.Tensors;
 
 namespace Peft.Transformers.Generation;
@@ -36,7 +32,7 @@ internal sealed class TokenSelector
                 logits[id] = logits[id] < 0 ? logits[id] * penalty : logits[id] / penalty;
             }
         }
-        if (!_options.DoSample) return ArgMax(logits);
+        if (!_options.DoSample) return FirstMaximum.IndexOf(logits);
         return Sample(logits);
     }
 
@@ -81,7 +77,4 @@ internal sealed class TokenSelector
         }
         return _order[keep - 1];
     }
-
-    /// <summary>The index of the first maximum, as torch.argmax picks it (<see cref="FirstMaximum.IndexOf"/>).</summary>
-    internal static int ArgMax(ReadOnlySpan<float> values) => FirstMaximum.IndexOf(values);
 }

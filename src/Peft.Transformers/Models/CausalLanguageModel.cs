@@ -86,14 +86,8 @@ public abstract class CausalLanguageModel : ILanguageModel
         // Unless every layer's hidden states are asked for, the last block computes only the kept positions past its keys and values.
         var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, labels, hiddenStates,
             outputRows: hiddenStates is null ? logitsToKeep : 0);
-        int length = last.Shape[1];
-        if (logitsToKeep > 0 && logitsToKeep < length)
-        {
-            var kept = Ops.Slice(last, 1, length - logitsToKeep, logitsToKeep);
-            // The returned hidden states may hold it.
-            if (hiddenStates is null) TensorScope.Release(last);
-            last = kept;
-        }
+        // The returned hidden states may hold the full rows.
+        if (logitsToKeep > 0) last = LastPositions(last, logitsToKeep, releaseFull: hiddenStates is null);
         var logits = QuantizedHead is { } quantized ? Ops.QuantizedLinear(last, quantized) : Head(last);
         Tensor? loss = labels is null ? null : CausalLoss(logits, labels);
         return new CausalLMOutput(logits, loss, hiddenStates);
@@ -110,18 +104,25 @@ public abstract class CausalLanguageModel : ILanguageModel
     public int[] GreedyNextTokens(IntTensor? inputIds = null, Tensor? inputEmbeddings = null, IntTensor? attentionMask = null,
         IntTensor? positionIds = null, Cache? cache = null, PrefixKeyValues? prefix = null)
     {
-        var last = Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, null, null, outputRows: 1);
-        int batch = last.Shape[0], length = last.Shape[1];
-        if (length > 1)
-        {
-            var kept = Ops.Slice(last, 1, length - 1, 1);
-            TensorScope.Release(last);
-            last = kept;
-        }
-        var ids = new int[batch];
+        var last = LastPositions(Run(inputIds, inputEmbeddings, attentionMask, positionIds, cache, prefix, null, null, outputRows: 1), 1,
+            releaseFull: true);
+        var ids = new int[last.Shape[0]];
         if (QuantizedHead is { } quantized) Ops.QuantizedLinearArgMax(last, quantized, ids);
         else HeadArgMax(last, ids);
         return ids;
+    }
+
+    /// <summary>
+    /// The last <paramref name="keep"/> positions of final hidden states [batch, length, hidden] (all of them when the
+    /// last block already kept only those), releasing the full rows to the pool when nothing else holds them.
+    /// </summary>
+    private static Tensor LastPositions(Tensor hidden, int keep, bool releaseFull)
+    {
+        int length = hidden.Shape[1];
+        if (keep >= length) return hidden;
+        var kept = Ops.Slice(hidden, 1, length - keep, keep);
+        if (releaseFull) TensorScope.Release(hidden);
+        return kept;
     }
 
     /// <summary>
@@ -131,8 +132,7 @@ public abstract class CausalLanguageModel : ILanguageModel
     protected virtual void HeadArgMax(Tensor hidden, Span<int> ids)
     {
         var logits = Head(hidden);
-        int vocab = logits.Shape[-1];
-        for (int b = 0; b < ids.Length; b++) ids[b] = FirstMaximum.IndexOf(logits.Span.Slice(b * vocab, vocab));
+        FirstMaximum.IndexOfEachRow(logits.Span, logits.Shape[-1], ids);
     }
 
     /// <summary>
