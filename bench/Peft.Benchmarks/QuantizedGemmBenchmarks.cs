@@ -8,7 +8,7 @@ namespace Peft.Benchmarks;
 
 /// <summary>
 /// y = x·Wᵀ for GPT-2-small layer shapes (768→768, 768→3072) at M = 1, 8 and 512 rows with the
-/// weight in float32 (pre-packed, what Ops.Linear does for a frozen weight), int8 (VNNI) and NF4,
+/// weight in float32 (pre-packed, what Ops.Linear does for a frozen weight), int8 (VNNI), NF4, BF16 and F16,
 /// on 1 and 2 threads. GFLOP/s count 2·M·N·K for every format.
 /// </summary>
 [Config(typeof(GemmBenchmarkConfig))]
@@ -30,7 +30,7 @@ public class QuantizedGemmBenchmarks
     public GemmShape Shape { get; set; }
 
     /// <summary>Weight storage.</summary>
-    [Params("float32", "int8", "nf4")]
+    [Params("float32", "int8", "nf4", "bf16", "f16")]
     public string Format { get; set; } = "float32";
 
     /// <summary>Worker threads.</summary>
@@ -55,6 +55,8 @@ public class QuantizedGemmBenchmarks
         {
             "int8" => Int8Matrix.Quantize(weight),
             "nf4" => Nf4Matrix.Quantize(weight),
+            "bf16" => HalfMatrix.Round(weight, QuantizationFormat.BFloat16),
+            "f16" => HalfMatrix.Round(weight, QuantizationFormat.Float16),
             _ => null,
         };
     }

@@ -17,7 +17,7 @@ namespace Peft.Benchmarks;
 /// <summary>
 /// Stopwatch sweep of the quantized kernels and of gpt2-small decoding on float32, int8 and NF4
 /// weights, for tuning between BenchmarkDotNet runs:
-/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|decode [threads]|error|ppl]</c>.
+/// <c>dotnet run -c Release --project bench/Peft.Benchmarks -- quant [kernels|half|decode [threads]|error|ppl]</c>.
 /// </summary>
 internal static class QuantizedQuickCheck
 {
@@ -25,6 +25,7 @@ internal static class QuantizedQuickCheck
     {
         string what = args.Length > 1 ? args[1] : "all";
         if (what is "all" or "kernels") Kernels();
+        if (what is "all" or "half") HalfRows();
         if (what is "all" or "ppl") Perplexity();
         if (what is "all" or "decode")
         {
@@ -157,6 +158,38 @@ internal static class QuantizedQuickCheck
                 if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
         }
         throw new DirectoryNotFoundException("../shared/fixtures/hf not found beside the repository.");
+    }
+
+    /// <summary>
+    /// One activation row against 16-bit weights on one core (the decode step's product), GB/s of weights read: BF16,
+    /// F16 through the assembled vcvtph2ps kernel and F16 through the managed widening, for weights that fit in L2/L3
+    /// (gpt2-small's block shapes) and one that does not (its 77 MB head).
+    /// </summary>
+    private static unsafe void HalfRows()
+    {
+        Console.WriteLine($"--- one row, one core, GB/s of 16-bit weights (assembled F16 kernel available: {Float16RowKernel.IsAvailable})");
+        foreach (var (n, k) in new[] { (768, 768), (3072, 768), (768, 3072), (50257, 768) })
+        {
+            var rng = new Random(1);
+            var w = new ushort[n * k];
+            for (int i = 0; i < w.Length; i++) w[i] = BitConverter.HalfToUInt16Bits((Half)(rng.NextDouble() - 0.5));
+            var x = Fill(k, 1f);
+            var y = new float[n];
+            double bytes = 2.0 * n * k;
+            fixed (ushort* pw = w)
+            fixed (float* px = x, py = y)
+            {
+                ushort* wp = pw;
+                float* xp = px, yp = py;
+                // BestGflops over "bytes / 1e9 GFLOP" gives GB/s.
+                double bf16 = GemmSweep.BestGflops(() => HalfDotKernel.MultiplyRow<BFloat16Widening>(xp, k, wp, 0, n, yp, true), bytes);
+                double f16 = GemmSweep.BestGflops(() => HalfDotKernel.MultiplyRow<Float16Widening>(xp, k, wp, 0, n, yp, true), bytes);
+                HalfDotKernel.t_managedFloat16 = true;
+                double managed = GemmSweep.BestGflops(() => HalfDotKernel.MultiplyRow<Float16Widening>(xp, k, wp, 0, n, yp, true), bytes);
+                HalfDotKernel.t_managedFloat16 = false;
+                Console.WriteLine($"N={n,5} K={k,5} ({bytes / 1e6,5:F1} MB)  bf16 {bf16,5:F1}  f16 {f16,5:F1}  f16 managed {managed,5:F1}  ({f16 / managed:F2}x)");
+            }
+        }
     }
 
     private static void Kernels()

@@ -25,6 +25,9 @@ internal static unsafe class HalfDotKernel
 
     [ThreadStatic] internal static bool t_forcePortable;
 
+    /// <summary>Tests set this to run F16 rows through the managed widening instead of <see cref="Float16RowKernel"/>.</summary>
+    [ThreadStatic] internal static bool t_managedFloat16;
+
     /// <summary>True when the AVX-512 kernels can run here.</summary>
     internal static bool Avx512Supported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
@@ -72,19 +75,28 @@ internal static unsafe class HalfDotKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyRow<TW>(float* x, int k, ushort* w, int n0, int n1, float* y, bool avx512) where TW : struct, IHalfWidening
     {
-        if (avx512)
+        if (avx512 && UsesAssembledRows<TW>(k))
+            Float16RowKernel.Multiply(x, k, w + (long)n0 * k, n1 - n0, y + n0);
+        else if (avx512)
             for (int j = n0; j < n1; j++) y[j] = Dot1<TW>(k, x, w + (long)j * k);
         else
             PortableRow<TW>(x, k, w, n0, n1, y);
     }
 
     /// <summary>
-    /// One weight row against one activation row: two accumulators so consecutive FMAs do not wait on each other. The
-    /// AVX-512 one-row product's value of each output (greedy decoding's screen recomputes candidates with it).
+    /// One weight row against one activation row: two accumulators so consecutive FMAs do not wait on each other (F16 rows
+    /// that <see cref="Float16RowKernel"/> takes go there). The AVX-512 one-row product's value of each output (greedy
+    /// decoding's screen recomputes candidates with it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Dot1<TW>(int k, float* x, ushort* w) where TW : struct, IHalfWidening
     {
+        if (UsesAssembledRows<TW>(k))
+        {
+            float y;
+            Float16RowKernel.Multiply(x, k, w, 1, &y);
+            return y;
+        }
         Vector512<float> a = default, b = default;
         int c = 0;
         for (; c + 32 <= k; c += 32)
@@ -97,6 +109,14 @@ internal static unsafe class HalfDotKernel
         for (; c < k; c++) s += x[c] * TW.Widen(w[c]);
         return s;
     }
+
+    /// <summary>
+    /// Whether the AVX-512 one-row products of this format and row length go through <see cref="Float16RowKernel"/> (F16
+    /// rows of a multiple of 32 weights); the same answer for every row of a matrix, so a value computed alone (a screened
+    /// candidate) is the one the whole row product gives.
+    /// </summary>
+    private static bool UsesAssembledRows<TW>(int k) where TW : struct, IHalfWidening =>
+        typeof(TW) == typeof(Float16Widening) && !t_managedFloat16 && Float16RowKernel.Supports(k);
 
     /// <summary>
     /// dx[i, c] += Σ_j dy[i, j]·W[j, c] for i &lt; m (≤ <see cref="MaxRows"/>), c in [c0, c1); dy rows have stride n, dx rows stride k.

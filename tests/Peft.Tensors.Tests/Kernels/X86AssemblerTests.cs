@@ -58,6 +58,19 @@ public sealed class X86AssemblerTests
         AssertBytes(a => a.MultiplySingle(17, R14, 8, broadcast: true), "62c17450598e08000000");     // vmulps 0x8(%r14){1to16},%zmm17,%zmm17
         AssertBytes(a => a.MultiplySingle(17, R15, 0xc0, broadcast: false), "62c17440598fc0000000"); // vmulps 0xc0(%r15),%zmm17,%zmm17
         AssertBytes(a => a.MultiplySingle(8, Rbx, 0, broadcast: false), "62713c48598300000000");     // vmulps 0x0(%rbx),%zmm8,%zmm8
+        // The 16-bit row kernel's: half-to-float widening from memory, float multiply-add from memory, the reduction's shuffles.
+        AssertBytes(a => a.ConvertHalfToSingle(1, Rsi, 0x20), "62f27d48138e20000000");             // vcvtph2ps 0x20(%rsi),%zmm1
+        AssertBytes(a => a.ConvertHalfToSingle(17, R12, 0), "62c27d48138c2400000000");             // vcvtph2ps 0x0(%r12),%zmm17
+        AssertBytes(a => a.MultiplyAddSingle(3, 1, R9, 0x40), "62d27548b89940000000");             // vfmadd231ps 0x40(%r9),%zmm1,%zmm3
+        AssertBytes(a => a.MultiplyAddSingle(2, 20, Rdi, 0), "62f25d40b89700000000");              // vfmadd231ps 0x0(%rdi),%zmm20,%zmm2
+        AssertBytes(a => a.AddSingle(2, 2, 3), "62f16c4858d3");                                     // vaddps %zmm3,%zmm2,%zmm2
+        AssertBytes(a => a.AddSingle(24, 8, 17), "62213c4858c1");                                   // vaddps %zmm17,%zmm8,%zmm24
+        AssertBytes(a => a.ShuffleInt32(3, 2, 0x4e), "62f17d4870da4e");                             // vpshufd $0x4e,%zmm2,%zmm3
+        AssertBytes(a => a.ShuffleInt32(9, 18, 0xb1), "62317d4870cab1");                            // vpshufd $0xb1,%zmm18,%zmm9
+        AssertBytes(a => a.StoreScalarSingle(Rcx, 0, 2), "62f17e08119100000000");                   // {evex} vmovss %xmm2,0x0(%rcx)
+        AssertBytes(a => a.StoreScalarSingle(R13, 8, 17), "62c17e08118d08000000");                  // vmovss %xmm17,0x8(%r13)
+        AssertBytes(a => a.Move(R9, Rdi), "4989f9");                                                 // mov %rdi,%r9
+        AssertBytes(a => a.Move(Rax, R10), "4c89d0");                                                // mov %r10,%rax
         AssertBytes(a => a.LoadRegister(Rdx, Rdi, 0x38), "488b9738000000");                          // mov 0x38(%rdi),%rdx
         AssertBytes(a => a.LoadRegister(R12, Rdi, 8), "4c8ba708000000");                             // mov 0x8(%rdi),%r12
         // A backward jump to the start of a 6-byte instruction: rel32 = −(6 + 6).

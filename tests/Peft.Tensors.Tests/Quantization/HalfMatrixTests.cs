@@ -12,7 +12,7 @@ namespace Peft.Tensors.Tests;
 [TestClass]
 public sealed class HalfMatrixTests
 {
-    private static readonly (int N, int K)[] WeightShapes = [(1, 1), (5, 7), (33, 65), (70, 130), (13, 300), (257, 200)];
+    private static readonly (int N, int K)[] WeightShapes = [(1, 1), (5, 7), (33, 65), (70, 130), (13, 300), (257, 200), (40, 96), (3, 768)];
     private static readonly int[] RowCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64];
 
     public static IEnumerable<object[]> Cases()

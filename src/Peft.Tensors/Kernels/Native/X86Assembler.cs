@@ -156,6 +156,48 @@ internal sealed class X86Assembler
         BaseOperand(zmm, @base, displacement);
     }
 
+    /// <summary>vcvtph2ps zmm, [base + displacement]: sixteen IEEE halves (32 bytes) widened to float, exactly.</summary>
+    public void ConvertHalfToSingle(int zmm, int @base, int displacement)
+    {
+        Evex(map: 2, prefix: 1, zmm, 0, @base, 0, rmIsVector: false);
+        Emit(0x13);
+        BaseOperand(zmm, @base, displacement);
+    }
+
+    /// <summary>vfmadd231ps accumulator, a, [base + displacement]: accumulator += a · sixteen floats from memory.</summary>
+    public void MultiplyAddSingle(int accumulator, int a, int @base, int displacement)
+    {
+        Evex(map: 2, prefix: 1, accumulator, a, @base, 0, rmIsVector: false);
+        Emit(0xB8);
+        BaseOperand(accumulator, @base, displacement);
+    }
+
+    /// <summary>vaddps destination, a, b.</summary>
+    public void AddSingle(int destination, int a, int b)
+    {
+        Evex(map: 1, prefix: 0, destination, a, b, 0, rmIsVector: true);
+        Emit(0x58, (byte)(0xC0 | (destination & 7) << 3 | (b & 7)));
+    }
+
+    /// <summary>vpshufd destination, source, control: within each 128-bit lane, 32-bit element i = source[c_i] (two bits each, low first).</summary>
+    public void ShuffleInt32(int destination, int source, byte control)
+    {
+        Evex(map: 1, prefix: 1, destination, 0, source, 0, rmIsVector: true);
+        Emit(0x70, (byte)(0xC0 | (destination & 7) << 3 | (source & 7)), control);
+    }
+
+    /// <summary>vmovss [base + displacement], xmm: the lowest float of a vector register.</summary>
+    public void StoreScalarSingle(int @base, int displacement, int xmm)
+    {
+        Evex(map: 1, prefix: 2, xmm, 0, @base, 0, rmIsVector: false, scalar: true);
+        Emit(0x11);
+        BaseOperand(xmm, @base, displacement);
+    }
+
+    /// <summary>destination = source (mov r64, r64).</summary>
+    public void Move(int destination, int source) =>
+        Emit(Rex(true, source, 0, destination), 0x89, (byte)(0xC0 | (source & 7) << 3 | (destination & 7)));
+
     /// <summary>vpunpckldq destination, a, b: per 128-bit lane [a0, b0, a1, b1].</summary>
     public void InterleaveLow32(int destination, int a, int b) => VectorOp(1, false, 0x62, destination, a, b);
 
@@ -205,11 +247,12 @@ internal sealed class X86Assembler
     }
 
     /// <summary>
-    /// The 4-byte EVEX prefix of a 512-bit, unmasked instruction: opcode map (1 = 0F, 2 = 0F38), implied prefix (0 none,
+    /// The 4-byte EVEX prefix of a 512-bit (or, with <paramref name="scalar"/>, length-ignored) unmasked instruction: opcode map (1 = 0F, 2 = 0F38), implied prefix (0 none,
     /// 1 = 66, 2 = F3, 3 = F2), W0 unless <paramref name="wide"/>. reg and vvvv are vector registers 0-31; rm is a vector register or a memory base with
     /// an index (general registers); <paramref name="broadcast"/> repeats a memory operand's one element in every lane.
     /// </summary>
-    private void Evex(int map, int prefix, int reg, int vvvv, int rm, int index, bool rmIsVector, bool wide = false, bool broadcast = false)
+    private void Evex(int map, int prefix, int reg, int vvvv, int rm, int index, bool rmIsVector, bool wide = false, bool broadcast = false,
+        bool scalar = false)
     {
         int r = (reg >> 3) & 1, rHigh = (reg >> 4) & 1;
         int x = rmIsVector ? (rm >> 4) & 1 : (index >> 3) & 1;
@@ -217,7 +260,7 @@ internal sealed class X86Assembler
         Emit(0x62,
             (byte)((~r & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~rHigh & 1) << 4 | map),
             (byte)((wide ? 0x80 : 0) | (~vvvv & 15) << 3 | 4 | prefix),
-            (byte)(2 << 5 | (broadcast ? 0x10 : 0) | (~(vvvv >> 4) & 1) << 3));
+            (byte)((scalar ? 0 : 2 << 5) | (broadcast ? 0x10 : 0) | (~(vvvv >> 4) & 1) << 3));
     }
 
     private void Emit(params ReadOnlySpan<byte> bytes)
