@@ -43,7 +43,12 @@ internal static unsafe class HalfDotKernel
             ushort* s = src + (long)r * lds;
             float* d = dst + (long)r * ldd;
             int c = 0;
-            if (avx512)
+            if (avx512 && typeof(TW) == typeof(Float16Widening) && !t_managedFloat16 && cols >= Float16RowKernel.WidenStep && Float16RowKernel.IsAvailable)
+            {
+                c = cols / Float16RowKernel.WidenStep * Float16RowKernel.WidenStep;
+                Float16RowKernel.Widen(s, c, d);
+            }
+            else if (avx512)
             {
                 for (; c + 32 <= cols; c += 32)
                 {

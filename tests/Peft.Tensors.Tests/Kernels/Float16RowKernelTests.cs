@@ -3,9 +3,9 @@ using Peft.Tensors.Kernels;
 namespace Peft.Tensors.Tests;
 
 /// <summary>
-/// The assembled F16 row kernel (vcvtph2ps from memory): every finite half widens exactly, sums stay within float32
-/// summation error of a double reference, only the asked rows are written, and the one-row value the greedy screen
-/// recomputes is bit for bit the row product's.
+/// The assembled F16 kernels (vcvtph2ps from memory): every finite half widens exactly (alone and inside row sums), sums
+/// stay within float32 summation error of a double reference, only the asked rows and elements are written, and the
+/// one-row value the greedy screen recomputes is bit for bit the row product's.
 /// </summary>
 [TestClass]
 public sealed unsafe class Float16RowKernelTests
@@ -44,6 +44,40 @@ public sealed unsafe class Float16RowKernelTests
                 }
             }
         }
+    }
+
+    [TestMethod]
+    public void WideningGivesEveryFiniteHalfsFloatBitForBit()
+    {
+        RequireKernel();
+        var patterns = Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & 0x7C00) != 0x7C00).ToArray();
+        var widened = new float[patterns.Length + 1];
+        widened[^1] = 7f;
+        fixed (ushort* src = patterns)
+        fixed (float* dst = widened)
+            Float16RowKernel.Widen(src, patterns.Length, dst);
+        Assert.AreEqual(7f, widened[^1], "the float after the last one must stay untouched");
+        for (int i = 0; i < patterns.Length; i++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits((float)BitConverter.UInt16BitsToHalf(patterns[i])), BitConverter.SingleToInt32Bits(widened[i]),
+                $"pattern 0x{patterns[i]:X4}");
+    }
+
+    [TestMethod]
+    public void WideningCountsTheKernelCannotTakeAreRefused()
+    {
+        RequireKernel();
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => WidenCount(24));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => WidenCount(0));
+        WidenCount(32);
+    }
+
+    private static void WidenCount(int count)
+    {
+        var src = new ushort[32];
+        var dst = new float[32];
+        fixed (ushort* s = src)
+        fixed (float* d = dst)
+            Float16RowKernel.Widen(s, count, d);
     }
 
     [TestMethod]
