@@ -8,7 +8,8 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// Exact widening of 16-bit floats (BF16 or F16 bit patterns) to float32, one value, 16 lanes (AVX-512) or a
 /// <see cref="Vector{T}"/> at a time. .NET 10 exposes neither AVX-512 BF16 (<c>vdpbf16ps</c>) nor F16C
-/// (<c>vcvtph2ps</c>), so the kernels widen with integer shifts and one multiply, then use float32 FMA.
+/// (<c>vcvtph2ps</c>), so the managed kernels widen with integer shifts and one multiply, then use float32 FMA; F16 rows
+/// and tiles on AVX-512 go through <see cref="Float16RowKernel"/>, assembled around vcvtph2ps, instead.
 /// Generic kernels take the format as a type argument so the JIT emits one specialized loop per format.
 /// </summary>
 internal interface IHalfWidening
