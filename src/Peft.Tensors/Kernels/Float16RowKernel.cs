@@ -19,10 +19,13 @@ internal static unsafe class Float16RowKernel
     /// <summary>Weights per pass of the loop (two vectors): the row length must be a multiple of it.</summary>
     public const int Step = 32;
 
+    /// <summary>Weights per step of <see cref="Widen"/>: the count must be a multiple of it.</summary>
+    public const int WidenStep = 16;
+
     private static readonly nint s_entry = Build(Assemble());
     private static readonly nint s_widen = s_entry == 0 ? 0 : Build(AssembleWiden());
 
-    /// <summary>Whether the kernel runs on this machine.</summary>
+    /// <summary>Whether the kernels run on this machine.</summary>
     public static bool IsAvailable => s_entry != 0 && s_widen != 0;
 
     /// <summary>Whether rows of <paramref name="k"/> weights can take this kernel here.</summary>
@@ -35,9 +38,6 @@ internal static unsafe class Float16RowKernel
         if (rows <= 0) return;
         ((delegate* unmanaged[SuppressGCTransition]<float*, ushort*, long, float*, float*, void>)s_entry)(x, w, 2L * k, y, y + rows);
     }
-
-    /// <summary>Weights per step of <see cref="Widen"/>: the count must be a multiple of it.</summary>
-    public const int WidenStep = 16;
 
     /// <summary>dst[i] = the float32 value of src[i] for i &lt; <paramref name="count"/> (a positive multiple of <see cref="WidenStep"/>).</summary>
     public static void Widen(ushort* src, int count, float* dst)
