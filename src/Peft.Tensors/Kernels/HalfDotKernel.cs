@@ -38,15 +38,17 @@ internal static unsafe class HalfDotKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WidenRows<TW>(int rows, int cols, ushort* src, int lds, float* dst, int ldd, bool avx512) where TW : struct, IHalfWidening
     {
+        // The part of each row the assembled F16 widening takes (whole steps of it), decided once for all rows.
+        int assembled = avx512 && UsesAssembledF16<TW>() ? cols / Float16RowKernel.WidenStep * Float16RowKernel.WidenStep : 0;
         for (int r = 0; r < rows; r++)
         {
             ushort* s = src + (long)r * lds;
             float* d = dst + (long)r * ldd;
             int c = 0;
-            if (avx512 && typeof(TW) == typeof(Float16Widening) && !t_managedFloat16 && cols >= Float16RowKernel.WidenStep && Float16RowKernel.IsAvailable)
+            if (assembled > 0)
             {
-                c = cols / Float16RowKernel.WidenStep * Float16RowKernel.WidenStep;
-                Float16RowKernel.Widen(s, c, d);
+                Float16RowKernel.Widen(s, assembled, d);
+                c = assembled;
             }
             else if (avx512)
             {
@@ -120,8 +122,11 @@ internal static unsafe class HalfDotKernel
     /// rows of a multiple of 32 weights); the same answer for every row of a matrix, so a value computed alone (a screened
     /// candidate) is the one the whole row product gives.
     /// </summary>
-    private static bool UsesAssembledRows<TW>(int k) where TW : struct, IHalfWidening =>
-        typeof(TW) == typeof(Float16Widening) && !t_managedFloat16 && Float16RowKernel.Supports(k);
+    private static bool UsesAssembledRows<TW>(int k) where TW : struct, IHalfWidening => UsesAssembledF16<TW>() && Float16RowKernel.Supports(k);
+
+    /// <summary>Whether this format is F16 and its AVX-512 paths may take <see cref="Float16RowKernel"/> here (not turned off by a test).</summary>
+    private static bool UsesAssembledF16<TW>() where TW : struct, IHalfWidening =>
+        typeof(TW) == typeof(Float16Widening) && !t_managedFloat16 && Float16RowKernel.IsAvailable;
 
     /// <summary>
     /// dx[i, c] += Σ_j dy[i, j]·W[j, c] for i &lt; m (≤ <see cref="MaxRows"/>), c in [c0, c1); dy rows have stride n, dx rows stride k.
