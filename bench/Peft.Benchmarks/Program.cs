@@ -41,6 +41,11 @@ if (args.Length > 0 && args[0] == "quick")
     QuickCheck.Run(args);
     return;
 }
+if (args.Length > 0 && args[0] == "blocking")
+{
+    BlockingSweep.Run(args);
+    return;
+}
 if (args.Length > 0 && args[0] == "quant")
 {
     QuantizedQuickCheck.Run(args);

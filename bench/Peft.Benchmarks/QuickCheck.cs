@@ -51,7 +51,7 @@ internal static unsafe class QuickCheck
     }
 
     /// <summary>The CPU's model name (/proc/cpuinfo), for the table's record.</summary>
-    private static string CpuModel() =>
+    internal static string CpuModel() =>
         File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
             : "unknown";

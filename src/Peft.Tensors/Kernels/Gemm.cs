@@ -59,12 +59,12 @@ public static unsafe class Gemm
         _ => true,
     };
 
-    /// <summary>MR, NR and KC of a kernel family.</summary>
+    /// <summary>MR and NR of a kernel family and the current thread's block depth for it (<see cref="GemmBlocking"/>).</summary>
     internal static (int Mr, int Nr, int Kc) Blocking(GemmIsa isa) => isa switch
     {
-        GemmIsa.Avx512 => (GemmMicroKernel512.MR, GemmMicroKernel512.NR, GemmMicroKernel512.KC),
-        GemmIsa.Avx2 => (GemmMicroKernel256.MR, GemmMicroKernel256.NR, GemmMicroKernel256.KC),
-        _ => (GemmMicroKernelPortable.MR, GemmMicroKernelPortable.NR, GemmMicroKernelPortable.KC),
+        GemmIsa.Avx512 => (GemmMicroKernel512.MR, GemmMicroKernel512.NR, GemmBlocking.For(isa).Kc),
+        GemmIsa.Avx2 => (GemmMicroKernel256.MR, GemmMicroKernel256.NR, GemmBlocking.For(isa).Kc),
+        _ => (GemmMicroKernelPortable.MR, GemmMicroKernelPortable.NR, GemmBlocking.For(isa).Kc),
     };
 
     /// <summary>Multiplies row-major matrices with leading dimensions (row strides) lda, ldb, ldc.</summary>
@@ -114,7 +114,7 @@ public static unsafe class Gemm
         int n = b.N, k = b.K;
         CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
-        fixed (float* pa = a, pc = c) MultiplyPacked(transA, m, n, k, alpha, pa, lda, b.Data, b.Isa, beta, pc, ldc);
+        fixed (float* pa = a, pc = c) MultiplyPackedBlocks(transA, m, n, k, alpha, pa, lda, b.Data, b.Isa, b.BlockDepth, beta, pc, ldc);
     }
 
     /// <summary>
@@ -123,7 +123,12 @@ public static unsafe class Gemm
     /// and every operand pinned by the caller. No checks: callers size every operand.
     /// </summary>
     internal static void MultiplyPacked(bool transA, int m, int n, int k, float alpha, float* a, nint lda, float* packedB, GemmIsa isa,
-        float beta, float* c, nint ldc)
+        float beta, float* c, nint ldc) =>
+        MultiplyPackedBlocks(transA, m, n, k, alpha, a, lda, packedB, isa, Blocking(isa).Kc, beta, c, ldc);
+
+    /// <summary><see cref="MultiplyPacked(bool, int, int, int, float, float*, nint, float*, GemmIsa, float, float*, nint)"/> for B packed with blocks of the given depth.</summary>
+    private static void MultiplyPackedBlocks(bool transA, int m, int n, int k, float alpha, float* a, nint lda, float* packedB, GemmIsa isa,
+        int blockDepth, float beta, float* c, nint ldc)
     {
         if (m == 0 || n == 0) return;
         var (_, nr, _) = Blocking(isa);
@@ -132,7 +137,7 @@ public static unsafe class Gemm
             TransA = transA, M = m, N = n, K = k, Alpha = alpha, A = a, Lda = lda, Beta = beta, C = c, Ldc = ldc,
             PackedB = packedB, PackedNPad = (n + nr - 1) / nr * nr,
         };
-        Execute(g, isa);
+        Execute(g, isa, blockDepth);
     }
 
     /// <summary>C = alpha · op(A) · op(B) + beta · C on raw pointers the caller keeps pinned (no checks).</summary>
@@ -145,7 +150,8 @@ public static unsafe class Gemm
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
             A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc,
         };
-        Execute(g, ActiveIsa);
+        var isa = ActiveIsa;
+        Execute(g, isa, GemmBlocking.For(isa).Kc);
     }
 
     /// <summary>Throws unless a rows×cols operand with row stride ld fits in length elements.</summary>
@@ -160,7 +166,8 @@ public static unsafe class Gemm
             throw new ArgumentException($"Gemm: {name} has {length} elements but a {rows}×{cols} operand with row stride {ld} needs {needed}.", name);
     }
 
-    private static void Execute(in GemmArgs g, GemmIsa isa)
+    /// <summary>Runs a call with B's block depth <paramref name="kc"/> (a packed B's own) and the thread's row blocking.</summary>
+    private static void Execute(in GemmArgs g, GemmIsa isa, int kc)
     {
         if (g.K == 0 || g.Alpha == 0f)
         {
@@ -169,6 +176,9 @@ public static unsafe class Gemm
         }
         var task = GemmTask.ForCurrentThread;
         task.Args = g;
+        // Workers run the chunks, so the calling thread's blocking travels with the operands.
+        task.Args.Kc = kc;
+        task.Args.Mc = GemmBlocking.For(isa).Mc;
         task.Isa = isa;
         int threads = ThreadsForCall;
 

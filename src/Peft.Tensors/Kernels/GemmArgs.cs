@@ -25,4 +25,10 @@ internal unsafe struct GemmArgs
 
     /// <summary>N rounded up to the packed sliver width (row length of a packed block).</summary>
     public int PackedNPad;
+
+    /// <summary>Depth of a packed block (a pre-packed B's own block depth).</summary>
+    public int Kc;
+
+    /// <summary>Rows of a packed A block.</summary>
+    public int Mc;
 }

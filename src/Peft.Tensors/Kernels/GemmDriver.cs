@@ -9,7 +9,7 @@ namespace Peft.Tensors.Kernels;
 /// </summary>
 internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKernel
 {
-    /// <summary>Columns per packed B panel: KC×NC floats stay within a slice of L3.</summary>
+    /// <summary>Columns per packed B panel: Kc×NC floats stay within a slice of L3.</summary>
     private const int NC = 2048;
 
     /// <summary>Up to this many rows, products with pre-packed B prefetch the next B sliver (measured neutral at 96-128 rows).</summary>
@@ -19,7 +19,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in GemmArgs g, int m0, int m1, int n0, int n1)
     {
-        int mr = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC, mcMax = TKernel.MC;
+        int mr = TKernel.MR, nr = TKernel.NR, kcMax = g.Kc, mcMax = g.Mc;
         int k = g.K;
         int ncMax = Math.Min(NC, RoundUp(n1 - n0, nr));
         var scratch = GemmScratch.Get(
@@ -37,14 +37,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
                 // With a single row block every B sliver is used by one sweep of A slivers only, so a
                 // transposed B (contiguous along K) is packed just before that sweep, into L1, instead of
                 // as a whole panel through L3. A row-major B is packed as a panel, row by row: a sliver at
-                // a time would read 32 floats from each of KC rows a stride apart (M = 128, x·W,
+                // a time would read 32 floats from each of Kc rows a stride apart (M = 128, x·W,
                 // 768 × 3072 and 3072 × 768 on Zen 4: 86-91 GFLOP/s per sliver, 92-102 as a panel).
                 bool packPerSliver = g.PackedB is null && m1 - m0 <= mcMax && g.TransB;
                 float* bPanel;
                 nint sliverStride;
                 if (g.PackedB is not null)
                 {
-                    // Pre-packed blocks are laid out with a uniform KC-deep sliver stride.
+                    // Pre-packed blocks are laid out with a uniform Kc-deep sliver stride.
                     sliverStride = (nint)kcMax * nr;
                     bPanel = g.PackedB + (nint)pc * g.PackedNPad + (jc / nr) * sliverStride;
                 }

@@ -13,12 +13,6 @@ internal readonly unsafe struct GemmMicroKernel256 : IGemmMicroKernel
     public static int MR => 6;
     public static int NR => 16;
 
-    // A 256×16 B sliver is 16 KB, the 6-row A sliver 6 KB: both fit a 32 KB L1.
-    public static int KC => 256;
-
-    // 144 rows × 256 × 4 B = 144 KB of packed A: fits a 256 KB or larger L2.
-    public static int MC => 144;
-
     // Not measured with software prefetch (no AVX2-only or ARM host here): plain Run.
     public static void RunPrefetching(int kc, float* a, float* b, float* c, nint ldc, float beta, float* nextB) => Run(kc, a, b, c, ldc, beta);
 

@@ -13,14 +13,6 @@ internal readonly unsafe struct GemmMicroKernel512 : IGemmMicroKernel
     public static int MR => 12;
     public static int NR => 32;
 
-    // A 384×32 B sliver is 48 KB: it streams from L1/L2 while the 12-row A sliver (18 KB) stays in L1.
-    public static int KC => 384;
-
-    // 144 rows × 384 × 4 B = 221 KB of packed A in L2; 144 ≥ 128 keeps a 128-token batch in one
-    // block, whose B slivers can then be packed just in time (see GemmDriver). Measured no slower
-    // than 240 or 480 at 512-1024 rows.
-    public static int MC => 144;
-
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float beta) => Run<Full>(kc, a, b, c, ldc, beta, null);
 
     // Two prefetches per step (the 128 bytes of the next sliver's step) keep DRAM busy while this sliver's A passes

@@ -13,10 +13,6 @@ internal readonly unsafe struct GemmMicroKernelPortable : IGemmMicroKernel
     public static int MR => 6;
     public static int NR => 8;
 
-    public static int KC => 256;
-
-    public static int MC => 120;
-
     // Not measured with software prefetch (no AVX2-only or ARM host here): plain Run.
     public static void RunPrefetching(int kc, float* a, float* b, float* c, nint ldc, float beta, float* nextB) => Run(kc, a, b, c, ldc, beta);
 

@@ -22,20 +22,19 @@ internal static unsafe class GemmSmallM
 
     /// <summary>
     /// C[0..m, j..j + cols) of A·B for B packed by <see cref="PackedMatrix"/> for AVX-512 (32-column slivers of
-    /// <see cref="GemmMicroKernel512.KC"/>-deep blocks, <paramref name="packedNPad"/> columns per block row): the one call
+    /// <paramref name="kc"/>-deep blocks, <paramref name="packedNPad"/> columns per block row): the one call
     /// of the small-row path for the sliver starting at column <paramref name="j"/> (a multiple of 32), whose every
     /// column's value depends only on that sliver and its row of A, so any subset of slivers gives the full product's floats.
     /// </summary>
-    public static void PackedSliver(int m, int k, float* a, nint lda, float* packedB, int packedNPad, int j, int cols, float* c, nint ldc,
+    public static void PackedSliver(int m, int k, float* a, nint lda, float* packedB, int kc, int packedNPad, int j, int cols, float* c, nint ldc,
         float alpha, float beta)
     {
-        int kc = GemmMicroKernel512.KC;
         Strip(m, k, a, lda, packedB + (j / StripWidth) * (nint)kc * StripWidth, StripWidth, kc, (nint)kc * packedNPad, c, ldc, cols, alpha, beta);
     }
 
     /// <summary>
     /// C[0..m, 0..cols) for k-major B: element (p, j) at b + (p / blockK)·blockStride +
-    /// (p % blockK)·kStride + j. Strided B uses one block; a packed matrix uses KC-deep blocks.
+    /// (p % blockK)·kStride + j. Strided B uses one block; a packed matrix uses its block depth.
     /// <paramref name="cols"/> may be below 32 only when B has 32 readable (zero-padded) columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

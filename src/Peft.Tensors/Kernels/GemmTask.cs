@@ -71,7 +71,7 @@ internal sealed unsafe class GemmTask : ParallelTask
         {
             // Packed slivers are zero-padded to full width, so the last one may be partial.
             for (int j = n0; j < n1; j += width)
-                GemmSmallM.PackedSliver(g.M, g.K, g.A, g.Lda, g.PackedB, g.PackedNPad, j, Math.Min(width, n1 - j), g.C + j, g.Ldc, g.Alpha, g.Beta);
+                GemmSmallM.PackedSliver(g.M, g.K, g.A, g.Lda, g.PackedB, g.Kc, g.PackedNPad, j, Math.Min(width, n1 - j), g.C + j, g.Ldc, g.Alpha, g.Beta);
             return;
         }
 

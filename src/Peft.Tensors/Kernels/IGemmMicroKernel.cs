@@ -1,7 +1,7 @@
 namespace Peft.Tensors.Kernels;
 
 /// <summary>
-/// A register-blocked GEMM micro-kernel and the cache blocking that suits it. The blocked driver
+/// A register-blocked GEMM micro-kernel (its cache blocking is <see cref="GemmBlocking"/>). The blocked driver
 /// is generic over this interface so the JIT specialises it per kernel and folds MR/NR to constants.
 /// </summary>
 internal unsafe interface IGemmMicroKernel
@@ -11,12 +11,6 @@ internal unsafe interface IGemmMicroKernel
 
     /// <summary>Columns of C computed per call (width of a packed B sliver).</summary>
     static abstract int NR { get; }
-
-    /// <summary>Depth of a packed block: a B sliver (KC×NR) should stay in L1.</summary>
-    static abstract int KC { get; }
-
-    /// <summary>Rows of a packed A block (MC×KC): sized to sit in L2.</summary>
-    static abstract int MC { get; }
 
     /// <summary>
     /// C[0..MR, 0..NR] = A·B + beta·C over <paramref name="kc"/> steps, where A is an MR-row sliver

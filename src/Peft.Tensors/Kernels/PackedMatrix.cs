@@ -42,7 +42,7 @@ public sealed unsafe class PackedMatrix
     /// <summary>Columns per packed sliver (the kernel's NR).</summary>
     internal int SliverWidth { get; }
 
-    /// <summary>Depth of each packed block (the kernel's KC); every block has this sliver stride.</summary>
+    /// <summary>Depth of each packed block (<see cref="GemmBlocking.Kc"/> when it was packed); every block has this sliver stride.</summary>
     internal int BlockDepth { get; }
 
     /// <summary>N rounded up to <see cref="SliverWidth"/>.</summary>

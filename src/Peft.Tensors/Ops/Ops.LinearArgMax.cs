@@ -161,7 +161,7 @@ public static partial class Ops
             {
                 Sliver = j / width;
                 int start = Sliver * width;
-                GemmSmallM.PackedSliver(1, K, X, K, Packed.Data, Packed.NPad, start, Math.Min(width, Packed.N - start), Buffer, width, 1f, 0f);
+                GemmSmallM.PackedSliver(1, K, X, K, Packed.Data, Packed.BlockDepth, Packed.NPad, start, Math.Min(width, Packed.N - start), Buffer, width, 1f, 0f);
             }
             return Buffer[j - Sliver * width];
         }

@@ -102,7 +102,7 @@ public sealed class GemmTests
             Gemm.Multiply(false, false, 2, 2, 2, 1f, new float[4], 1, new float[4], 2, 0f, new float[4], 2));
     }
 
-    private static void CheckCase(Random rng, bool ta, bool tb, int m, int n, int k, float alpha, float beta, int pad)
+    internal static void CheckCase(Random rng, bool ta, bool tb, int m, int n, int k, float alpha, float beta, int pad)
     {
         int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
         var a = RandomArray(rng, Math.Max(0, (ta ? k : m) * lda));
