@@ -13,6 +13,7 @@ for r in $(seq 1 "$rounds"); do
   dotnet bench/Peft.Torch.Gemm/bin/Release/net10.0/Peft.Torch.Gemm.dll 1,2 > "$out/mkl.$r"
 done
 grep -m1 '^CPU:' "$out/ours.1"
+grep -m1 '^Caches:' "$out/ours.1"
 grep -m1 '^OpenBLAS core' "$out/ours.1"
 # Lines (awk fields: "M=" and the number apart): "--- threads T: peak P GFLOP/s" and
 # "M= m K= k N= n  x·W a  x·Wᵀ b  packed c   OpenBLAS x·W d  x·Wᵀ e" (ours),

@@ -20,6 +20,8 @@ internal static unsafe class QuickCheck
         Console.WriteLine($"OpenBLAS core: {OpenBlas.CoreName}");
         int[] threadCounts = args.Length > 3 ? [.. args[3].Split(',').Select(int.Parse)] : bigOnly ? [1] : [1, 2];
         Console.WriteLine($"CPU: {CpuModel()}");
+        var blocking = GemmBlocking.For(GemmIsa.Avx512);
+        Console.WriteLine($"Caches: {CpuCaches.Current}; AVX-512 blocking Kc {blocking.Kc}, Mc {blocking.Mc}");
         foreach (int threads in threadCounts)
         {
             WorkerPool.SetMaxDegree(threads);
