@@ -5,7 +5,7 @@ namespace Peft.Tensors.Kernels;
 /// A per packed A block. Chosen once per process from the CPU's caches (<see cref="Choose"/>); a thread may override
 /// it (tests, and the benchmarks' blocking sweep). Packed weights record the depth they were packed with.
 /// </summary>
-/// <param name="Kc">Depth of a packed block: the A sliver (MR × Kc) stays in L1 while B slivers stream past it.</param>
+/// <param name="Kc">Depth of a packed block: each B sliver (Kc × NR) is swept across every A sliver (MR × Kc) of a block.</param>
 /// <param name="Mc">Rows of a packed A block (Mc × Kc floats), which stays in L2 while the B panel is swept.</param>
 internal readonly record struct GemmBlocking(int Kc, int Mc)
 {
