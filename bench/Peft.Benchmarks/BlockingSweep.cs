@@ -7,7 +7,8 @@ namespace Peft.Benchmarks;
 /// <summary>
 /// The AVX-512 GEMM under a grid of cache blockings (Kc × Mc) on issue 19's shapes, to check or re-tune
 /// <see cref="GemmBlocking.Choose"/> on a new host in minutes:
-/// <c>dotnet bench/Peft.Benchmarks/bin/Release/net10.0/Peft.Benchmarks.dll blocking [threads, e.g. 1,2] [Kc list] [Mc list] [rounds]</c>.
+/// <c>dotnet bench/Peft.Benchmarks/bin/Release/net10.0/Peft.Benchmarks.dll blocking [threads, e.g. 1,2] [Kc list] [Mc list] [rounds] [Nc list]</c>
+/// (Nc: the chosen one unless listed).
 /// Prints every cell's GFLOP/s (best of the rounds, forms packed / x·W / x·Wᵀ) and, per blocking, the geometric mean
 /// of its cells against the start-up choice's.
 /// </summary>
@@ -20,8 +21,9 @@ internal static class BlockingSweep
         int[] mcs = args.Length > 3 ? Ints(args[3]) : [96, 132, 144, 192, 240, 288];
         int rounds = args.Length > 4 ? int.Parse(args[4]) : 2;
         var chosen = GemmBlocking.For(GemmIsa.Avx512);
-        Console.WriteLine($"CPU: {QuickCheck.CpuModel()}; caches: {CpuCaches.Current}; chosen: Kc {chosen.Kc}, Mc {chosen.Mc}");
-        var grid = (from kc in kcs from mc in mcs select new GemmBlocking(kc, mc)).ToList();
+        int[] ncs = args.Length > 5 ? Ints(args[5]) : [chosen.Nc];
+        Console.WriteLine($"CPU: {QuickCheck.CpuModel()}; caches: {CpuCaches.Current}; chosen: Kc {chosen.Kc}, Mc {chosen.Mc}, Nc {chosen.Nc}");
+        var grid = (from kc in kcs from mc in mcs from nc in ncs select new GemmBlocking(kc, mc, nc)).ToList();
         if (!grid.Contains(chosen)) grid.Insert(0, chosen);
         var shapes = GemmSweep.Shapes.Where(GemmSweep.IsBig).ToArray();
 
@@ -42,14 +44,14 @@ internal static class BlockingSweep
                 }
             GemmBlocking.Override = null;
 
-            Console.WriteLine($"--- threads {threads} (GFLOP/s packed / x·W / x·Wᵀ; last column: geometric mean against the chosen Kc {chosen.Kc}, Mc {chosen.Mc})");
-            Console.WriteLine("| Kc | Mc | " + string.Join(" | ", shapes.Select(s => $"{s.M} {s.K} {s.N}")) + " | vs chosen |");
-            Console.WriteLine("|---:|---:|" + string.Concat(Enumerable.Repeat("---|", shapes.Length)) + "---:|");
+            Console.WriteLine($"--- threads {threads} (GFLOP/s packed / x·W / x·Wᵀ; last column: geometric mean against the chosen {chosen})");
+            Console.WriteLine("| Kc | Mc | Nc | " + string.Join(" | ", shapes.Select(s => $"{s.M} {s.K} {s.N}")) + " | vs chosen |");
+            Console.WriteLine("|---:|---:|---:|" + string.Concat(Enumerable.Repeat("---|", shapes.Length)) + "---:|");
             foreach (var blocking in grid.OrderByDescending(b => GeoMeanRatio(best[b], best[chosen])))
             {
                 var cells = best[blocking];
                 var row = Enumerable.Range(0, shapes.Length).Select(s => $"{cells[s, 0]:F0} / {cells[s, 1]:F0} / {cells[s, 2]:F0}");
-                Console.WriteLine($"| {blocking.Kc} | {blocking.Mc} | {string.Join(" | ", row)} | {GeoMeanRatio(cells, best[chosen]):F3} |");
+                Console.WriteLine($"| {blocking.Kc} | {blocking.Mc} | {blocking.Nc} | {string.Join(" | ", row)} | {GeoMeanRatio(cells, best[chosen]):F3} |");
             }
         }
     }

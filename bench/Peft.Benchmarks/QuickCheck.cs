@@ -21,7 +21,7 @@ internal static unsafe class QuickCheck
         int[] threadCounts = args.Length > 3 ? [.. args[3].Split(',').Select(int.Parse)] : bigOnly ? [1] : [1, 2];
         Console.WriteLine($"CPU: {CpuModel()}");
         var blocking = GemmBlocking.For(GemmIsa.Avx512);
-        Console.WriteLine($"Caches: {CpuCaches.Current}; AVX-512 blocking Kc {blocking.Kc}, Mc {blocking.Mc}");
+        Console.WriteLine($"Caches: {CpuCaches.Current}; AVX-512 blocking Kc {blocking.Kc}, Mc {blocking.Mc}, Nc {blocking.Nc}");
         foreach (int threads in threadCounts)
         {
             WorkerPool.SetMaxDegree(threads);

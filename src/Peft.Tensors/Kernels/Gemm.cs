@@ -177,8 +177,10 @@ public static unsafe class Gemm
         var task = GemmTask.ForCurrentThread;
         task.Args = g;
         // Workers run the chunks, so the calling thread's blocking travels with the operands.
+        var blocking = GemmBlocking.For(isa);
         task.Args.Kc = kc;
-        task.Args.Mc = GemmBlocking.For(isa).Mc;
+        task.Args.Mc = blocking.Mc;
+        task.Args.Nc = blocking.Nc;
         task.Isa = isa;
         int threads = ThreadsForCall;
 

@@ -31,4 +31,7 @@ internal unsafe struct GemmArgs
 
     /// <summary>Rows of a packed A block.</summary>
     public int Mc;
+
+    /// <summary>Columns of B per block when A slivers sweep a pre-packed B.</summary>
+    public int Nc;
 }

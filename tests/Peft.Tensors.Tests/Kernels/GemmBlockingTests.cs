@@ -12,7 +12,7 @@ public sealed class GemmBlockingTests
     public static IEnumerable<object[]> IsaAndThreads() => GemmTests.IsaAndThreads();
 
     // Blocks far below, around and above the chosen ones: one step deep, Mc not a multiple of any MR, Kc past every K.
-    private static readonly GemmBlocking[] Blockings = [new(16, 12), new(1, 5), new(100, 30), new(1000, 500)];
+    private static readonly GemmBlocking[] Blockings = [new(16, 12, 64), new(1, 5, 1), new(100, 30, 96), new(1000, 500, 1000)];
 
     [TestMethod]
     [DynamicData(nameof(IsaAndThreads))]
@@ -44,10 +44,10 @@ public sealed class GemmBlockingTests
             Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, expected, n);
 
             PackedMatrix packed;
-            using (Use(new GemmBlocking(48, 24))) packed = PackedMatrix.Pack(true, k, n, b, k);
+            using (Use(new GemmBlocking(48, 24, 64))) packed = PackedMatrix.Pack(true, k, n, b, k);
             Assert.AreEqual(48, packed.BlockDepth);
             // Multiplied under the process's blocking and under a third one: the layout is the matrix's own.
-            foreach (var blocking in new GemmBlocking?[] { null, new GemmBlocking(96, 36) })
+            foreach (var blocking in new GemmBlocking?[] { null, new GemmBlocking(96, 36, 32) })
             {
                 using var __ = Use(blocking);
                 var actual = new float[m * n];
@@ -58,10 +58,40 @@ public sealed class GemmBlockingTests
     }
 
     [TestMethod]
+    [DynamicData(nameof(IsaAndThreads))]
+    public void PackedProductsOverManyRowsEqualTheStridedOnesBitForBit(int isa, int threads)
+    {
+        // More rows than one A block take the other loop order (A slivers swept across blocks of B): several A panels
+        // (4 x 24 rows), B blocks (64 columns) and depth blocks (48), with edges in each, must give the strided
+        // product's floats exactly (the same tiles summed in the same order).
+        using var _ = GemmTests.Force((GemmIsa)isa, threads);
+        using var __ = Use(new GemmBlocking(48, 24, 64));
+        var rng = new Random(17);
+        foreach (var (m, n, k) in new[] { (37, 200, 130), (250, 70, 100), (100, 33, 400), (97, 64, 48) })
+            foreach (bool ta in new[] { false, true })
+                foreach (float beta in new[] { 0f, 0.5f })
+                {
+                    var a = GemmTests.RandomArray(rng, m * k);
+                    var b = GemmTests.RandomArray(rng, n * k);
+                    int lda = ta ? m : k;
+                    var packed = PackedMatrix.Pack(true, k, n, b, k);
+                    var strided = GemmTests.RandomArray(rng, m * n);
+                    var fromPacked = (float[])strided.Clone();
+                    Gemm.Multiply(ta, true, m, n, k, 1.5f, a, lda, b, k, beta, strided, n);
+                    Gemm.Multiply(ta, m, 1.5f, a, lda, packed, beta, fromPacked, n);
+                    string label = $"m={m} n={n} k={k} ta={ta} beta={beta} {(GemmIsa)isa} threads {threads}";
+                    for (int i = 0; i < strided.Length; i++)
+                        Assert.AreEqual(BitConverter.SingleToInt32Bits(strided[i]), BitConverter.SingleToInt32Bits(fromPacked[i]),
+                            $"{label}: element {i} is {fromPacked[i]}, the strided product's {strided[i]}");
+                }
+    }
+
+    [TestMethod]
     public void OverrideRefusesEmptyOrHugeBlocks()
     {
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => GemmBlocking.Override = new GemmBlocking(0, 12));
-        var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => GemmBlocking.Override = new GemmBlocking(16, 1 << 17));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => GemmBlocking.Override = new GemmBlocking(0, 12, 64));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => GemmBlocking.Override = new GemmBlocking(16, 12, -1));
+        var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => GemmBlocking.Override = new GemmBlocking(16, 1 << 17, 64));
         StringAssert.Contains(ex.Message, "Mc 131072");
         Assert.IsNull(GemmBlocking.Override);
     }
@@ -71,16 +101,16 @@ public sealed class GemmBlockingTests
     {
         // The host the figures were measured on (Zen 4: 32 KiB L1d, 1 MiB L2) gets them back, as does Zen 5 (48 KiB
         // L1d): on AMD the B sliver streams from L2, so only the L2 sets the block.
-        Assert.AreEqual(new GemmBlocking(384, 144), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Amd, 32, 1024)));
-        Assert.AreEqual(new GemmBlocking(384, 144), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Amd, 48, 1024)));
-        Assert.AreEqual(new GemmBlocking(384, 288), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Amd, 48, 2048)));
+        Assert.AreEqual(new GemmBlocking(384, 144, 256), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Amd, 32, 1024)));
+        Assert.AreEqual(new GemmBlocking(384, 144, 256), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Amd, 48, 1024)));
+        Assert.AreEqual(new GemmBlocking(384, 288, 512), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Amd, 48, 2048)));
         // A CPU whose caches could not be read is taken for the measured one.
-        Assert.AreEqual(new GemmBlocking(384, 144), GemmBlocking.Choose(GemmIsa.Avx512, CpuCaches.Assumed));
+        Assert.AreEqual(new GemmBlocking(384, 144, 256), GemmBlocking.Choose(GemmIsa.Avx512, CpuCaches.Assumed));
         // Intel: the B sliver within 5/6 of L1 (Sapphire/Emerald Rapids 48 KiB: 40 KiB, Kc 320; Skylake-SP 32 KiB: 208),
         // the A block at the measured share of L2 (216 KiB per MiB: 2 MiB 336 rows of 320, 1 MiB 264 of 208).
-        Assert.AreEqual(new GemmBlocking(320, 336), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Intel, 48, 2048)));
-        Assert.AreEqual(new GemmBlocking(208, 264), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Intel, 32, 1024)));
-        Assert.AreEqual(new GemmBlocking(320, 216), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Intel, 48, 1280)));
+        Assert.AreEqual(new GemmBlocking(320, 336, 608), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Intel, 48, 2048)));
+        Assert.AreEqual(new GemmBlocking(208, 264, 448), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Intel, 32, 1024)));
+        Assert.AreEqual(new GemmBlocking(320, 216, 384), GemmBlocking.Choose(GemmIsa.Avx512, Caches(Intel, 48, 1280)));
 
         foreach (string vendor in new[] { Intel, Amd })
             foreach (var (l1, l2) in new[] { (16, 256), (32, 512), (48, 1280), (64, 4096), (128, 16384), (1024, 65536) })
@@ -89,6 +119,8 @@ public sealed class GemmBlockingTests
                 string label = $"{vendor} L1 {l1} KiB, L2 {l2} KiB: {chosen}";
                 Assert.AreEqual(0, chosen.Kc % 16, label);
                 Assert.AreEqual(0, chosen.Mc % 12, label);
+                Assert.AreEqual(0, chosen.Nc % 32, label);
+                Assert.IsTrue(chosen.Nc is >= 128 and <= 1024, label);
                 Assert.IsTrue(chosen.Kc is >= 192 and <= 384, label);
                 // At least a 128-token batch in one block, and never more than four times the measured block.
                 Assert.IsTrue(chosen.Mc is >= 128 and <= 576, label);
@@ -100,8 +132,8 @@ public sealed class GemmBlockingTests
     {
         foreach (var caches in new[] { Caches(Intel, 32, 256), Caches(Amd, 48, 2048) })
         {
-            Assert.AreEqual(new GemmBlocking(256, 144), GemmBlocking.Choose(GemmIsa.Avx2, caches));
-            Assert.AreEqual(new GemmBlocking(256, 120), GemmBlocking.Choose(GemmIsa.Portable, caches));
+            Assert.AreEqual(new GemmBlocking(256, 144, 256), GemmBlocking.Choose(GemmIsa.Avx2, caches));
+            Assert.AreEqual(new GemmBlocking(256, 120, 256), GemmBlocking.Choose(GemmIsa.Portable, caches));
         }
     }
 
@@ -110,8 +142,8 @@ public sealed class GemmBlockingTests
     {
         foreach (var isa in new[] { GemmIsa.Avx512, GemmIsa.Avx2, GemmIsa.Portable })
             Assert.AreEqual(GemmBlocking.Choose(isa, CpuCaches.Current), GemmBlocking.For(isa), $"{isa} on {CpuCaches.Current}");
-        using (Use(new GemmBlocking(64, 24)))
-            Assert.AreEqual(new GemmBlocking(64, 24), GemmBlocking.For(GemmIsa.Avx512));
+        using (Use(new GemmBlocking(64, 24, 96)))
+            Assert.AreEqual(new GemmBlocking(64, 24, 96), GemmBlocking.For(GemmIsa.Avx512));
     }
 
     private const string Intel = "GenuineIntel", Amd = "AuthenticAMD";
