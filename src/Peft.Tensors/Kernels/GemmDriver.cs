@@ -26,8 +26,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
     {
         // Pre-packed B over more than one A block: the other order reads each B block from memory once per A panel
         // into L2, where the first order streams the whole B panel through L3 once per A block (Zen 4, 512-2048 rows:
-        // +1-5 % per product, a prefix training step -2-3 %). One block of rows (a 128-token prompt, whose weights
-        // come from DRAM) keeps the first order, as do strided B operands (their per-call packing is row by row).
+        // +1-5 % per product; in training this is the LM-head loss's 288-row logits products). One block of rows (a
+        // 128-token prompt, whose weights come from DRAM) keeps the first order, as do strided B operands (training's
+        // Linear layers: their per-call packing is row by row, and measured mixed in the other order).
         if (g.PackedB is not null && m1 - m0 > g.Mc) SweepBlocksOfB(g, m0, m1, n0, n1);
         else SweepBlocksOfA(g, m0, m1, n0, n1);
     }
