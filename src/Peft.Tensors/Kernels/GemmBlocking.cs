@@ -6,7 +6,7 @@ namespace Peft.Tensors.Kernels;
 /// caches (<see cref="Choose"/>); a thread may override it (tests, and the benchmarks' blocking sweep). Packed weights
 /// record the depth they were packed with.
 /// </summary>
-/// <param name="Kc">Depth of a packed block: each B sliver (Kc × NR) is swept across every A sliver (MR × Kc) of a block.</param>
+/// <param name="Kc">Depth of a packed block: every A sliver (MR × Kc) and B sliver (Kc × NR) is this deep.</param>
 /// <param name="Mc">Rows of a packed A block (Mc × Kc floats), which stays in L2 while the B panel is swept.</param>
 /// <param name="Nc">
 /// Columns of a pre-packed B per block (Kc × Nc floats) when more rows than one A block sweep it: the block stays in L2
