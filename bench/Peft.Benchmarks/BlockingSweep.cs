@@ -68,8 +68,8 @@ internal static class BlockingSweep
     private static double[] Measure((int M, int K, int N) shape)
     {
         var (m, k, n) = shape;
-        var a = Fill(m * k);
-        var b = Fill(k * n);
+        var a = QuickCheck.Fill(m * k);
+        var b = QuickCheck.Fill(k * n);
         var c = new float[m * n];
         var packed = PackedMatrix.Pack(true, k, n, b, k);
         double flops = 2.0 * m * n * k;
@@ -82,12 +82,4 @@ internal static class BlockingSweep
     }
 
     private static int[] Ints(string list) => [.. list.Split(',').Select(int.Parse)];
-
-    private static float[] Fill(int length)
-    {
-        var rng = new Random(1);
-        var v = new float[length];
-        for (int i = 0; i < v.Length; i++) v[i] = (float)rng.NextDouble() - 0.5f;
-        return v;
-    }
 }

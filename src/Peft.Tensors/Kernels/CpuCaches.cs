@@ -26,9 +26,6 @@ internal readonly record struct CpuCaches(string Vendor, int L1Data, int L2, lon
     /// <summary>Whether the CPU is an Intel one (its vendor string).</summary>
     public bool IsIntel => Vendor == "GenuineIntel";
 
-    /// <summary>Whether the CPU is an AMD one (its vendor string).</summary>
-    public bool IsAmd => Vendor == "AuthenticAMD";
-
     /// <inheritdoc />
     public override string ToString() =>
         $"{(Vendor.Length > 0 ? Vendor : "unknown vendor")}: L1d {L1Data / 1024} KiB, L2 {L2 / 1024} KiB, L3 {L3 / (1024 * 1024)} MiB ({Source})";

@@ -60,12 +60,16 @@ public static unsafe class Gemm
     };
 
     /// <summary>MR and NR of a kernel family and the current thread's block depth for it (<see cref="GemmBlocking"/>).</summary>
-    internal static (int Mr, int Nr, int Kc) Blocking(GemmIsa isa) => isa switch
+    internal static (int Mr, int Nr, int Kc) Blocking(GemmIsa isa)
     {
-        GemmIsa.Avx512 => (GemmMicroKernel512.MR, GemmMicroKernel512.NR, GemmBlocking.For(isa).Kc),
-        GemmIsa.Avx2 => (GemmMicroKernel256.MR, GemmMicroKernel256.NR, GemmBlocking.For(isa).Kc),
-        _ => (GemmMicroKernelPortable.MR, GemmMicroKernelPortable.NR, GemmBlocking.For(isa).Kc),
-    };
+        var (mr, nr) = isa switch
+        {
+            GemmIsa.Avx512 => (GemmMicroKernel512.MR, GemmMicroKernel512.NR),
+            GemmIsa.Avx2 => (GemmMicroKernel256.MR, GemmMicroKernel256.NR),
+            _ => (GemmMicroKernelPortable.MR, GemmMicroKernelPortable.NR),
+        };
+        return (mr, nr, GemmBlocking.For(isa).Kc);
+    }
 
     /// <summary>Multiplies row-major matrices with leading dimensions (row strides) lda, ldb, ldc.</summary>
     /// <param name="transA">Use Aᵀ: A is stored K×M.</param>
@@ -114,7 +118,7 @@ public static unsafe class Gemm
         int n = b.N, k = b.K;
         CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
-        fixed (float* pa = a, pc = c) MultiplyPackedBlocks(transA, m, n, k, alpha, pa, lda, b.Data, b.Isa, b.BlockDepth, beta, pc, ldc);
+        fixed (float* pa = a, pc = c) MultiplyPackedBlocks(transA, m, n, k, alpha, pa, lda, b.Data, b.Isa, b.SliverWidth, b.BlockDepth, beta, pc, ldc);
     }
 
     /// <summary>
@@ -123,21 +127,26 @@ public static unsafe class Gemm
     /// and every operand pinned by the caller. No checks: callers size every operand.
     /// </summary>
     internal static void MultiplyPacked(bool transA, int m, int n, int k, float alpha, float* a, nint lda, float* packedB, GemmIsa isa,
-        float beta, float* c, nint ldc) =>
-        MultiplyPackedBlocks(transA, m, n, k, alpha, a, lda, packedB, isa, Blocking(isa).Kc, beta, c, ldc);
+        float beta, float* c, nint ldc)
+    {
+        var (_, nr, kc) = Blocking(isa);
+        MultiplyPackedBlocks(transA, m, n, k, alpha, a, lda, packedB, isa, nr, kc, beta, c, ldc);
+    }
 
-    /// <summary><see cref="MultiplyPacked(bool, int, int, int, float, float*, nint, float*, GemmIsa, float, float*, nint)"/> for B packed with blocks of the given depth.</summary>
+    /// <summary>
+    /// <see cref="MultiplyPacked(bool, int, int, int, float, float*, nint, float*, GemmIsa, float, float*, nint)"/> for B
+    /// packed in slivers of <paramref name="sliverWidth"/> columns and blocks of <paramref name="blockDepth"/> steps.
+    /// </summary>
     private static void MultiplyPackedBlocks(bool transA, int m, int n, int k, float alpha, float* a, nint lda, float* packedB, GemmIsa isa,
-        int blockDepth, float beta, float* c, nint ldc)
+        int sliverWidth, int blockDepth, float beta, float* c, nint ldc)
     {
         if (m == 0 || n == 0) return;
-        var (_, nr, _) = Blocking(isa);
         var g = new GemmArgs
         {
             TransA = transA, M = m, N = n, K = k, Alpha = alpha, A = a, Lda = lda, Beta = beta, C = c, Ldc = ldc,
-            PackedB = packedB, PackedNPad = (n + nr - 1) / nr * nr,
+            PackedB = packedB, PackedNPad = (n + sliverWidth - 1) / sliverWidth * sliverWidth, Kc = blockDepth,
         };
-        Execute(g, isa, blockDepth);
+        Execute(g, isa);
     }
 
     /// <summary>C = alpha · op(A) · op(B) + beta · C on raw pointers the caller keeps pinned (no checks).</summary>
@@ -150,8 +159,7 @@ public static unsafe class Gemm
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
             A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc,
         };
-        var isa = ActiveIsa;
-        Execute(g, isa, GemmBlocking.For(isa).Kc);
+        Execute(g, ActiveIsa);
     }
 
     /// <summary>Throws unless a rows×cols operand with row stride ld fits in length elements.</summary>
@@ -166,8 +174,8 @@ public static unsafe class Gemm
             throw new ArgumentException($"Gemm: {name} has {length} elements but a {rows}×{cols} operand with row stride {ld} needs {needed}.", name);
     }
 
-    /// <summary>Runs a call with B's block depth <paramref name="kc"/> (a packed B's own) and the thread's row blocking.</summary>
-    private static void Execute(in GemmArgs g, GemmIsa isa, int kc)
+    /// <summary>Runs a call with the thread's blocking; a pre-packed B keeps the block depth its caller set in <c>g.Kc</c>.</summary>
+    private static void Execute(in GemmArgs g, GemmIsa isa)
     {
         if (g.K == 0 || g.Alpha == 0f)
         {
@@ -178,7 +186,7 @@ public static unsafe class Gemm
         task.Args = g;
         // Workers run the chunks, so the calling thread's blocking travels with the operands.
         var blocking = GemmBlocking.For(isa);
-        task.Args.Kc = kc;
+        if (g.PackedB is null) task.Args.Kc = blocking.Kc;
         task.Args.Mc = blocking.Mc;
         task.Args.Nc = blocking.Nc;
         task.Isa = isa;

@@ -26,7 +26,7 @@ internal unsafe struct GemmArgs
     /// <summary>N rounded up to the packed sliver width (row length of a packed block).</summary>
     public int PackedNPad;
 
-    /// <summary>Depth of a packed block (a pre-packed B's own block depth).</summary>
+    /// <summary>Depth of a packed block: a pre-packed B's own, set by the caller; for a strided B, the thread's blocking.</summary>
     public int Kc;
 
     /// <summary>Rows of a packed A block.</summary>

@@ -67,7 +67,7 @@ internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
             case GemmIsa.Portable:
                 return new GemmBlocking(256, 120, 256);
         }
-        const int mr = 12, nr = 32; // GemmMicroKernel512's tile, as constants for the arithmetic
+        int mr = GemmMicroKernel512.MR, nr = GemmMicroKernel512.NR;
         int kc = caches.IsIntel ? Math.Clamp(caches.L1Data * 5 / 6 / (nr * sizeof(float)) / 16 * 16, 192, ReferenceKc) : ReferenceKc;
         double aBlockBytes = (double)ReferenceMc * ReferenceKc * sizeof(float) * caches.L2 / ReferenceL2;
         // At least 132 rows (11 slivers): a 128-token batch then sits in one block, whose B slivers are packed just in
