@@ -5,14 +5,15 @@ namespace Peft.Tensors.Kernels;
 
 /// <summary>
 /// The data caches one core sees, as the GEMM's cache blocking needs them: L1 data and L2 per core, and the
-/// last-level cache's whole size. Read once from CPUID (Intel's leaf 4, AMD's leaf 0x8000001D), else from Linux's
-/// sysfs, else assumed (<see cref="Assumed"/>).
+/// last-level cache's whole size. Read once from CPUID (Intel's leaf 4, AMD's leaf 0x8000001D; on AMD, when a
+/// hypervisor hides that leaf, the older 0x80000005/0x80000006), else from Linux's sysfs, else assumed
+/// (<see cref="Assumed"/>). The vendor is CPUID's whichever way the sizes were found, since the blocking depends on it.
 /// </summary>
 /// <param name="Vendor">CPUID's vendor string ("GenuineIntel", "AuthenticAMD"), or "" when unknown.</param>
 /// <param name="L1Data">Bytes of L1 data cache per core.</param>
 /// <param name="L2">Bytes of L2 per core.</param>
 /// <param name="L3">Bytes of the last-level cache (0 when there is none).</param>
-/// <param name="Source">Where the figures came from: "cpuid", "sysfs" or "assumed".</param>
+/// <param name="Source">Where the figures came from: "cpuid", "cpuid 0x80000005/6", "sysfs" or "assumed".</param>
 internal readonly record struct CpuCaches(string Vendor, int L1Data, int L2, long L3, string Source)
 {
     /// <summary>What a CPU without readable cache descriptions is taken to have (a common desktop/server core).</summary>
@@ -33,16 +34,18 @@ internal readonly record struct CpuCaches(string Vendor, int L1Data, int L2, lon
     private static CpuCaches Detect()
     {
         if (FromCpuId() is { } cpuid) return cpuid;
-        if (FromSysfs("/sys/devices/system/cpu/cpu0/cache") is { } sysfs) return sysfs;
-        return Assumed;
+        if (FromAmdLegacyLeaves() is { } legacy) return legacy;
+        string vendor = X86Base.IsSupported ? VendorString() : "";
+        if (FromSysfs("/sys/devices/system/cpu/cpu0/cache") is { } sysfs) return sysfs with { Vendor = vendor };
+        return Assumed with { Vendor = vendor };
     }
 
     /// <summary>The caches CPUID describes, or null when it describes no L1 data and L2 cache (or is not x86).</summary>
     internal static CpuCaches? FromCpuId()
     {
         if (!X86Base.IsSupported) return null;
-        var (maxLeaf, b0, c0, d0) = X86Base.CpuId(0, 0);
-        string vendor = VendorString(b0, d0, c0);
+        int maxLeaf = X86Base.CpuId(0, 0).Eax;
+        string vendor = VendorString();
         int leaf;
         if (vendor == "GenuineIntel" && maxLeaf >= 4) leaf = 4;
         else if (vendor is "AuthenticAMD" or "HygonGenuine" && HasAmdTopologyLeaf()) leaf = unchecked((int)0x8000001D);
@@ -59,14 +62,39 @@ internal readonly record struct CpuCaches(string Vendor, int L1Data, int L2, lon
         return FromLevels(vendor, levels, "cpuid");
     }
 
+    /// <summary>
+    /// The caches AMD's older extended leaves describe (0x80000005 for L1, 0x80000006 for L2 and L3), or null when the
+    /// CPU is not an AMD/Hygon one or the leaves are missing or empty. Cloud hypervisors that hide leaf 0x8000001D
+    /// (and its TopologyExtensions bit) still pass these through.
+    /// </summary>
+    internal static CpuCaches? FromAmdLegacyLeaves()
+    {
+        if (!X86Base.IsSupported || VendorString() is not ("AuthenticAMD" or "HygonGenuine")) return null;
+        if ((uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax < 0x80000006) return null;
+        int l1 = X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx;
+        var (_, _, l2, l3) = X86Base.CpuId(unchecked((int)0x80000006), 0);
+        return DecodeAmdLegacyLeaves(VendorString(), l1, l2, l3);
+    }
+
+    /// <summary>
+    /// Decodes AMD's legacy cache leaves: 0x80000005 ECX bits 31-24 the L1 data cache in KiB; 0x80000006 ECX bits 31-16
+    /// the L2 in KiB and EDX bits 31-18 the L3 in 512 KiB units. Null when L1 or L2 reads as zero.
+    /// </summary>
+    internal static CpuCaches? DecodeAmdLegacyLeaves(string vendor, int l1Ecx, int l2Ecx, int l3Edx)
+    {
+        long l1 = ((uint)l1Ecx >> 24) * 1024L, l2 = ((uint)l2Ecx >> 16) * 1024L, l3 = ((uint)l3Edx >> 18) * 512L * 1024;
+        return FromLevels(vendor, [new(1, true, l1), new(2, true, l2), new(3, true, l3)], "cpuid 0x80000005/6");
+    }
+
     private static bool HasAmdTopologyLeaf()
     {
         if ((uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax < 0x8000001D) return false;
         return (X86Base.CpuId(unchecked((int)0x80000001), 0).Ecx & (1 << 22)) != 0; // TopologyExtensions
     }
 
-    private static string VendorString(int ebx, int edx, int ecx)
+    private static string VendorString()
     {
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
         Span<byte> bytes = stackalloc byte[12];
         BitConverter.TryWriteBytes(bytes, ebx);
         BitConverter.TryWriteBytes(bytes[4..], edx);

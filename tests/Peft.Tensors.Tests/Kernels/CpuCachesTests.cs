@@ -77,6 +77,36 @@ public sealed class CpuCachesTests
         }
     }
 
+    [TestMethod]
+    public void DecodesAmdsLegacyCacheLeaves()
+    {
+        // Read off a Zen 5 EPYC guest whose hypervisor hides leaf 0x8000001D: 48 KiB L1d, 1 MiB L2, 1016 x 512 KiB L3.
+        var zen5 = CpuCaches.DecodeAmdLegacyLeaves("AuthenticAMD", 0x300c0140, 0x04006140, 0x0fe09140);
+        Assert.AreEqual(new CpuCaches("AuthenticAMD", 48 * 1024, 1024 * 1024, 508L * 1024 * 1024, "cpuid 0x80000005/6"), zen5);
+        // A Zen 4 core: 32 KiB L1d, 1 MiB L2, 32 MiB L3 (64 units in EDX 31-18; the low bits are ways and line size).
+        var zen4 = CpuCaches.DecodeAmdLegacyLeaves("AuthenticAMD", 0x20080140, 0x04006140, (64 << 18) | 0x9140);
+        Assert.AreEqual((32 * 1024, 1024 * 1024, 32L * 1024 * 1024), (zen4!.Value.L1Data, zen4.Value.L2, zen4.Value.L3));
+        // Zeroed leaves (a hypervisor that hides them too) describe nothing: the next source is tried.
+        Assert.IsNull(CpuCaches.DecodeAmdLegacyLeaves("AuthenticAMD", 0, 0x04006140, 0));
+        Assert.IsNull(CpuCaches.DecodeAmdLegacyLeaves("AuthenticAMD", 0x300c0140, 0, 0));
+    }
+
+    [TestMethod]
+    public void KeepsTheVendorWhicheverWayTheSizesWereFound()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported) return; // the vendor string is an x86 notion
+        var current = CpuCaches.Current;
+        // The blocking depends on the vendor, so a hidden cache leaf must not turn an Intel or AMD CPU into an unknown one.
+        Assert.IsGreaterThan(0, current.Vendor.Length, current.ToString());
+        if (current.Vendor is "AuthenticAMD" or "HygonGenuine")
+        {
+            Assert.AreNotEqual("assumed", current.Source, current.ToString());
+            // Where both AMD leaves answer they describe the same L1 and L2.
+            if (CpuCaches.FromCpuId() is { } topology && CpuCaches.FromAmdLegacyLeaves() is { } legacy)
+                Assert.AreEqual((topology.L1Data, topology.L2), (legacy.L1Data, legacy.L2), $"{topology} against {legacy}");
+        }
+    }
+
     private static void Write(string root, int index, int level, string type, string size)
     {
         string dir = Path.Combine(root, $"index{index}");
