@@ -5,7 +5,8 @@ namespace Peft.Tensors.Kernels;
 /// <summary>
 /// The BLIS loop nests around a micro-kernel. Works on one rectangle of C so parallel chunks each run it on their own
 /// part with their own buffers. Two orders (see <see cref="GemmBlocking"/>): columns in NC panels, depth in Kc blocks (B
-/// packed once per block), rows in Mc blocks (A packed once per block), each B sliver swept across the block's A slivers;
+/// packed once per block), rows in Mc blocks (A packed once per block), each B sliver swept across the block's A slivers
+/// (for one block of rows against a row-major B, depth outermost and B packed in L2-sized blocks of Nc columns instead);
 /// or, for pre-packed B over more rows than one A block, rows in panels of several A blocks, each A sliver swept across
 /// an L2-sized block of Nc columns of B.
 /// </summary>
@@ -29,8 +30,53 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
         // +1-5 % per product; in training this is the LM-head loss's 288-row logits products). One block of rows (a
         // 128-token prompt, whose weights come from DRAM) keeps the first order, as do strided B operands (training's
         // Linear layers: their per-call packing is row by row, and measured mixed in the other order).
+        // One block of rows against a row-major B packed per call (a 128-token prompt's x·W; a column chunk of one
+        // on two threads): pack B in L2-sized blocks, since a whole 2048-column panel spills to L3 and its writes
+        // there cost more than the copy (Zen 5, M = 64-128: PackB 15-23 % of the time -> 11-14 %, +5-25 % per
+        // product). Over several row blocks the panel's reuse across them wins (tried at 512 rows with A packed once per
+        // depth block: -2-7 %, but +2-5 % at 768 x 3072).
         if (g.PackedB is not null && m1 - m0 > g.Mc) SweepBlocksOfB(g, m0, m1, n0, n1);
+        else if (g.PackedB is null && !g.TransB && m1 - m0 <= g.Mc) SweepOneBlockOfA(g, m0, m1, n0, n1);
         else SweepBlocksOfA(g, m0, m1, n0, n1);
+    }
+
+    /// <summary>
+    /// One block of rows against a row-major B packed per call: A packed once per depth block, B in L2-sized blocks
+    /// of Nc columns, each swept across the whole of A.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SweepOneBlockOfA(in GemmArgs g, int m0, int m1, int n0, int n1)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR, kcMax = g.Kc, k = g.K, mc = m1 - m0;
+        int ncMax = Math.Min(RoundUp(g.Nc, nr), RoundUp(n1 - n0, nr));
+        var scratch = GemmScratch.Get((nuint)(RoundUp(mc, mr) * Math.Min(kcMax, k)), (nuint)(ncMax * Math.Min(kcMax, k)));
+        float* tile = scratch.Tile;
+        for (int pc = 0; pc < k; pc += kcMax)
+        {
+            int kc = Math.Min(kcMax, k - pc);
+            float beta = pc == 0 ? g.Beta : 1f;
+            nint sliverStride = (nint)kc * nr;
+            GemmPacking.PackA(mr, g.TransA, g.A, g.Lda, m0, mc, pc, kc, g.Alpha, scratch.A);
+            for (int jc = n0; jc < n1; jc += ncMax)
+            {
+                int nc = Math.Min(ncMax, n1 - jc);
+                GemmPacking.PackB(nr, false, g.B, g.Ldb, pc, kc, jc, nc, scratch.B, sliverStride);
+                for (int jr = 0; jr < nc; jr += nr)
+                {
+                    int ncols = Math.Min(nr, nc - jr);
+                    float* bs = scratch.B + (jr / nr) * sliverStride;
+                    float* cCol = g.C + jc + jr;
+                    for (int ir = 0; ir < mc; ir += mr)
+                    {
+                        int nrows = Math.Min(mr, mc - ir);
+                        float* asl = scratch.A + (nint)ir * kc;
+                        float* ct = cCol + (nint)(m0 + ir) * g.Ldc;
+                        if (nrows == mr && ncols == nr) TKernel.Run(kc, asl, bs, ct, g.Ldc, beta);
+                        else RunEdge(kc, asl, bs, ct, g.Ldc, beta, nrows, ncols, tile);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>Each B sliver swept across an L2-resident block of A slivers.</summary>
@@ -54,9 +100,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
                 float beta = pc == 0 ? g.Beta : 1f;
                 // With a single row block every B sliver is used by one sweep of A slivers only, so a
                 // transposed B (contiguous along K) is packed just before that sweep, into L1, instead of
-                // as a whole panel through L3. A row-major B is packed as a panel, row by row: a sliver at
-                // a time would read 32 floats from each of Kc rows a stride apart (M = 128, x·W,
-                // 768 × 3072 and 3072 × 768 on Zen 4: 86-91 GFLOP/s per sliver, 92-102 as a panel).
+                // as a whole panel through L3. (A row-major B over one row block takes SweepOneBlockOfA: a
+                // sliver at a time would read 32 floats from each of Kc rows a stride apart, M = 128, x·W,
+                // 768 × 3072 and 3072 × 768 on Zen 4: 86-91 GFLOP/s per sliver, 92-102 as a panel.)
                 bool packPerSliver = g.PackedB is null && m1 - m0 <= mcMax && g.TransB;
                 float* bPanel;
                 nint sliverStride;

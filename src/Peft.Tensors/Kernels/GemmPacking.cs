@@ -52,6 +52,13 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
+    /// Rows ahead whose columns a row-major panel pack prefetches: each short row segment is a new stream the hardware
+    /// prefetchers have not learnt yet (Zen 5, 256-column blocks: PackB 18 % of a 128 x 768 x 3072 product -> 12 %,
+    /// +8-10 %; 3, 4 and 6 rows alike, 8 and 16 less).
+    /// </summary>
+    private const int PrefetchRowsAhead = 4;
+
+    /// <summary>
     /// Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into NR-column slivers of kc steps
     /// each, sliver s starting at <paramref name="dst"/> + s·<paramref name="sliverStride"/>.
     /// </summary>
@@ -66,6 +73,11 @@ internal static unsafe class GemmPacking
             float* src = b + (nint)p0 * ldb + j0;
             for (int p = 0; p < kc; p++, src += ldb)
             {
+                if (Sse.IsSupported && p + PrefetchRowsAhead < kc)
+                {
+                    float* ahead = src + PrefetchRowsAhead * ldb;
+                    for (int c = 0; c < full * nr; c += 16) Sse.Prefetch0(ahead + c); // one per 64-byte line
+                }
                 float* d = dst + (nint)p * nr;
                 for (int s = 0; s < full; s++, d += sliverStride) CopyFull(src + s * nr, d, nr);
             }

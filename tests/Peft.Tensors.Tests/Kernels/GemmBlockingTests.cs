@@ -23,7 +23,8 @@ public sealed class GemmBlockingTests
         foreach (var blocking in Blockings)
         {
             using var __ = Use(blocking);
-            foreach (var (m, n, k) in new[] { (9, 33, 16), (37, 70, 130), (150, 65, 257), (300, 100, 45) })
+            // (11, 200, 50) and (20, 200, 50): one block of rows over several Nc blocks of B, deeper than Kc for some blockings.
+            foreach (var (m, n, k) in new[] { (9, 33, 16), (37, 70, 130), (150, 65, 257), (300, 100, 45), (11, 200, 50), (20, 200, 50) })
                 foreach (bool ta in new[] { false, true })
                     foreach (bool tb in new[] { false, true })
                         GemmTests.CheckCase(rng, ta, tb, m, n, k, alpha: 1.5f, beta: 0.5f, pad: 1);
