@@ -8,7 +8,7 @@ namespace Peft.Benchmarks.Shared;
 
 /// <summary>
 /// Our side of the engine comparisons (ONNX Runtime, llama.cpp; linked source): prefill is one forward of the prompts
-/// into a fresh DynamicCache, as PrefillThroughput does; generation is CausalGenerator's greedy generation timed with
+/// into a fresh DynamicCache, as CausalGenerator's prompt pass runs it (frozen weights through their packed copies); generation is CausalGenerator's greedy generation timed with
 /// CliStats' split after the first token.
 /// </summary>
 internal sealed class OursGpt2(CausalLanguageModel model)
@@ -24,7 +24,9 @@ internal sealed class OursGpt2(CausalLanguageModel model)
         var cache = new DynamicCache(model.CacheLayoutFor(batch), length);
         var clock = Stopwatch.StartNew();
         double seconds;
+        // As CausalGenerator's prompt pass: frozen weights through their packed copies.
         using (Autograd.NoGrad())
+        using (WeightPacking.PackFrozenWeights())
         using (new TensorScope())
         {
             var logits = model.Forward(inputIds: ids, cache: cache).Logits;

@@ -58,10 +58,12 @@ internal sealed class PackedWeightCache
     /// Whether <c>Ops.Linear</c> should multiply <paramref name="rows"/> rows by a packed copy: only
     /// for frozen weights that own their memory (a pooled temporary would be packed for a single
     /// use), and only for few rows (decoding, short prefills), where packing per call would cost as
-    /// much as the product. Large products (training, long prefills) pack panels on the fly for
-    /// 1/rows of the work, so frozen weights are not held twice in memory while training.
+    /// much as the product, or any rows inside <see cref="WeightPacking.PackFrozenWeights"/> (generation,
+    /// whose decode steps make the copies anyway). Other large products (training, scoring long inputs)
+    /// pack slices on the fly, so frozen weights are not held twice in memory while training.
     /// </summary>
-    public static bool Applies(Tensor weight, int rows) => rows <= MaxCachedRows && !weight.RequiresGrad && !weight.IsPooled && weight.Rank == 2;
+    public static bool Applies(Tensor weight, int rows) =>
+        (rows <= MaxCachedRows || WeightPacking.PacksFrozenWeights) && !weight.RequiresGrad && !weight.IsPooled && weight.Rank == 2;
 
     /// <summary>Products with more rows than this pack the weight on the fly instead of caching it.</summary>
     public const int MaxCachedRows = 64;

@@ -155,7 +155,9 @@ public sealed class CausalGenerator
             var realMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, total);
             // One logits buffer for the whole loop (its rows are vocabulary-sized: 200 KB for GPT-2).
             next ??= new float[batch * vocab];
+            // The decode steps pack every frozen weight for their few rows anyway: the prompt pass uses those copies too.
             using (Autograd.NoGrad())
+            using (WeightPacking.PackFrozenWeights())
             using (new TensorScope())
             {
                 // With a cache only the tokens it does not hold yet are fed.

@@ -149,7 +149,9 @@ public sealed class Seq2SeqGenerator
                 for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][feedFrom + t];
             // One logits buffer for the whole loop (each row is vocabulary-sized).
             next ??= new float[batch * vocab];
+            // The decoder's single-token steps pack its frozen weights anyway; uncached steps over all tokens use them too.
             using (Autograd.NoGrad())
+            using (WeightPacking.PackFrozenWeights())
             using (new TensorScope())
             {
                 var logits = _step.Logits(ids, encoderOutput, encoderMask, cache);

@@ -90,6 +90,41 @@ public sealed class PackedLinearTests
         GemmTests.AssertClose(expected, Ops.Linear(x, w).ToArray(), inF, "after MarkModified");
     }
 
+    [TestMethod]
+    public void PackFrozenWeightsMakesTheCopyForAnyRowsAndOnlyInsideTheRegion()
+    {
+        const int rows = PackedWeightCache.MaxCachedRows * 2 + 2, inF = 96, outF = 80;
+        var rng = new Random(11);
+        var x = Tensor.FromArray(GemmTests.RandomArray(rng, rows * inF), rows, inF);
+        var w = Tensor.FromArray(GemmTests.RandomArray(rng, outF * inF), outF, inF);
+        var trainable = Tensor.Parameter(GemmTests.RandomArray(rng, outF * inF), new Shape(outF, inF));
+        var perCall = Ops.Linear(x, w).ToArray();
+        Assert.IsNull(PackedWeightCache.ExistingForward(w), "outside the region many rows pack per call");
+
+        float[] packed;
+        using (WeightPacking.PackFrozenWeights())
+        {
+            using (WeightPacking.PackFrozenWeights()) Assert.IsTrue(WeightPacking.PacksFrozenWeights);
+            Assert.IsTrue(WeightPacking.PacksFrozenWeights, "an inner region's end leaves the outer one in force");
+            packed = Ops.Linear(x, w).ToArray();
+            Assert.IsNotNull(PackedWeightCache.ExistingForward(w), "inside the region many rows make the copy");
+            Ops.Linear(x, trainable);
+            Assert.IsNull(trainable.DerivedCache, "a weight that trains is never copied");
+        }
+        Assert.IsFalse(WeightPacking.PacksFrozenWeights);
+        GemmTests.AssertClose(perCall, packed, inF, "through the copy the region made");
+
+        // Another thread is not in this thread's region.
+        var other = Tensor.FromArray(GemmTests.RandomArray(rng, outF * inF), outF, inF);
+        using (WeightPacking.PackFrozenWeights())
+        {
+            var thread = new Thread(() => Ops.Linear(x, other)); // a thread of its own: a Task could run inline here
+            thread.Start();
+            thread.Join();
+        }
+        Assert.IsNull(PackedWeightCache.ExistingForward(other), "the region is per thread");
+    }
+
     private static (float[] Y, float[] Gx) Run(float[] xValues, float[] wValues, float[] gValues, int rows, int inF, int outF, bool trainable)
     {
         var x = Tensor.Parameter(xValues, new Shape(rows, inF));
