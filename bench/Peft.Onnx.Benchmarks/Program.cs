@@ -8,7 +8,7 @@ using Peft.Transformers.Loading;
 // Ours against ONNX Runtime 1.32 on gpt2-small (issue 16):
 //   dotnet run -c Release --project bench/Peft.Onnx.Benchmarks -- [folder] [rounds] [filter]
 // Each round runs every case ours then ORT, each engine three times in a row keeping its best (after a warm-up round
-// that also checks the outputs agree); the table shows medians over the rounds. filter keeps the cases whose name contains it (e.g. "decode").
+// that also checks the outputs agree); the table shows medians over the rounds. filter keeps the cases whose name contains it (e.g. "decode"; "a|b" for either).
 string folder = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "peft-onnx-gpt2-small");
 int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 if (rounds < 1) throw new ArgumentException("rounds must be at least 1");
@@ -88,7 +88,8 @@ foreach (var (label, ours, ort) in new[] { ("fp32", oursFp32, ortFp32), ("int8",
                 ? $"; vs own fp32: ours {Agreement.Ids((int[][])a, (int[][])f.Ours)}, ORT {Agreement.Ids((int[][])b, (int[][])f.Ort)}"
                 : "")));
     }
-cases.RemoveAll(c => !c.Name.Contains(filter, StringComparison.Ordinal));
+string[] filters = filter.Split('|');
+cases.RemoveAll(c => !filters.Any(f => c.Name.Contains(f, StringComparison.Ordinal)));
 
 string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 string loadBefore = Load();

@@ -104,6 +104,13 @@ public abstract class Cache
         foreach (var l in _layers) l.Crop(length);
     }
 
+    /// <summary>Empties every layer, prefix included, keeping the storage (a generator reusing its cache for the next run).</summary>
+    internal void Clear()
+    {
+        foreach (var l in _layers) l.Crop(0);
+        PrefixLength = 0;
+    }
+
     /// <summary>Reorders batch rows: row r becomes old row <paramref name="batchIndices"/>[r] (beam search).</summary>
     public void Reorder(ReadOnlySpan<int> batchIndices)
     {

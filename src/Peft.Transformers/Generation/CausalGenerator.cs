@@ -10,7 +10,9 @@ namespace Peft.Transformers.Generation;
 /// token takes the next position, the mask grows by one column per step, finished rows are filled
 /// with the pad id, and generation stops when every row has finished. Cached and uncached runs
 /// give the same tokens. What goes into the model besides the real tokens (PEFT's prefixes and
-/// virtual tokens) is decided by the <see cref="ICausalStep"/> the generator runs.
+/// virtual tokens) is decided by the <see cref="ICausalStep"/> the generator runs. The model keeps the key/value
+/// storage of its last dynamic-cache generation for the next one with the same batch layout and no more positions,
+/// so a serving loop does not allocate (and fault in) a fresh cache per request.
 /// </summary>
 public sealed class CausalGenerator
 {
@@ -140,49 +142,56 @@ public sealed class CausalGenerator
             int ahead = _step.VirtualPositions + promptLength;
             cache = options.UseStaticCache
                 ? new StaticCache(layout, ahead + options.MaxNewTokens)
-                : new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
+                : _model.TakeSpareCache(layout, ahead + Math.Min(options.MaxNewTokens, 256)) ?? new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
         }
-        var selector = new TokenSelector(options);
-        // Greedy selection reads nothing but the first maximum: a step that finds it without all the logits may.
-        var greedyStep = !options.DoSample && options.RepetitionPenalty == 1f && stepLogits is null ? _step as IGreedyCausalStep : null;
-        int[]? greedy = null;
-        var stops = new StopStrings(options, batch);
-        float[]? next = null;
-        int cached = 0;
-        for (int step = 0; step < options.MaxNewTokens; step++)
+        try
         {
-            int total = sequences[0].Count;
-            var realMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, total);
-            // One logits buffer for the whole loop (its rows are vocabulary-sized: 200 KB for GPT-2).
-            next ??= new float[batch * vocab];
-            // The decode steps pack every frozen weight for their few rows anyway: the prompt pass uses those copies too.
-            using (Autograd.NoGrad())
-            using (WeightPacking.PackFrozenWeights())
-            using (new TensorScope())
+            var selector = new TokenSelector(options);
+            // Greedy selection reads nothing but the first maximum: a step that finds it without all the logits may.
+            var greedyStep = !options.DoSample && options.RepetitionPenalty == 1f && stepLogits is null ? _step as IGreedyCausalStep : null;
+            int[]? greedy = null;
+            var stops = new StopStrings(options, batch);
+            float[]? next = null;
+            int cached = 0;
+            for (int step = 0; step < options.MaxNewTokens; step++)
             {
-                // With a cache only the tokens it does not hold yet are fed.
-                int feed = total - cached;
-                var ids = IntTensor.Zeros(new Shape(batch, feed));
+                int total = sequences[0].Count;
+                var realMask = IntTensor.FromArray([.. mask.SelectMany(m => m)], batch, total);
+                // One logits buffer for the whole loop (its rows are vocabulary-sized: 200 KB for GPT-2).
+                next ??= new float[batch * vocab];
+                // The decode steps pack every frozen weight for their few rows anyway: the prompt pass uses those copies too.
+                using (Autograd.NoGrad())
+                using (WeightPacking.PackFrozenWeights())
+                using (new TensorScope())
+                {
+                    // With a cache only the tokens it does not hold yet are fed.
+                    int feed = total - cached;
+                    var ids = IntTensor.Zeros(new Shape(batch, feed));
+                    for (int b = 0; b < batch; b++)
+                        for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][cached + t];
+                    if (greedyStep is not null) greedy = greedyStep.GreedyNextTokens(ids, realMask, cache);
+                    else LastPositionLogits(_step.Logits(ids, realMask, cache), vocab, next);
+                }
+                if (cache is not null) cached = total;
+                stepLogits?.Add((float[])next.Clone());
+                var chosen = new int[batch];
                 for (int b = 0; b < batch; b++)
-                    for (int t = 0; t < feed; t++) ids.Span[b * feed + t] = sequences[b][cached + t];
-                if (greedyStep is not null) greedy = greedyStep.GreedyNextTokens(ids, realMask, cache);
-                else LastPositionLogits(_step.Logits(ids, realMask, cache), vocab, next);
+                {
+                    int token = finished[b] ? pad : greedy is not null ? greedy[b] : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
+                    chosen[b] = token;
+                    sequences[b].Add(token);
+                    // The mask gains a 1 per row for the new column (HF keeps finished rows attended too).
+                    mask[b].Add(1);
+                    if (!finished[b] && (eos.Contains(token) || stops.Hit(b, sequences[b], promptLength))) finished[b] = true;
+                }
+                options.StepCompleted?.Invoke(sequences[0].Count - promptLength);
+                yield return chosen;
+                if (finished.All(f => f)) yield break;
             }
-            if (cache is not null) cached = total;
-            stepLogits?.Add((float[])next.Clone());
-            var chosen = new int[batch];
-            for (int b = 0; b < batch; b++)
-            {
-                int token = finished[b] ? pad : greedy is not null ? greedy[b] : selector.Select(next.AsSpan(b * vocab, vocab), sequences[b]);
-                chosen[b] = token;
-                sequences[b].Add(token);
-                // The mask gains a 1 per row for the new column (HF keeps finished rows attended too).
-                mask[b].Add(1);
-                if (!finished[b] && (eos.Contains(token) || stops.Hit(b, sequences[b], promptLength))) finished[b] = true;
-            }
-            options.StepCompleted?.Invoke(sequences[0].Count - promptLength);
-            yield return chosen;
-            if (finished.All(f => f)) yield break;
+        }
+        finally
+        {
+            if (cache is DynamicCache dynamic) _model.KeepSpareCache(dynamic);
         }
     }
 

@@ -40,6 +40,26 @@ public abstract class CausalLanguageModel : ILanguageModel
     /// <summary>The layout a cache or prefix must have for a batch of <paramref name="batchSize"/>.</summary>
     public CacheLayout CacheLayoutFor(int batchSize) => new(Config.NumLayers, batchSize, Config.NumKeyValueHeads, Config.HeadDim);
 
+    /// <summary>The last generation's dynamic cache, taken by the next generation over this model that fits it.</summary>
+    private DynamicCache? _spareCache;
+
+    /// <summary>
+    /// The dynamic cache a finished generation left (<see cref="KeepSpareCache"/>), emptied, when it has
+    /// <paramref name="layout"/> and at least <paramref name="capacity"/> positions; else null. A serving loop thus
+    /// allocates (and faults in) its key/value storage once rather than per request; a generation running at the
+    /// same time on another thread finds no spare and allocates its own.
+    /// </summary>
+    internal DynamicCache? TakeSpareCache(CacheLayout layout, int capacity)
+    {
+        var spare = Interlocked.Exchange(ref _spareCache, null);
+        if (spare is null || spare.Layout != layout || spare.GetCapacity() < capacity) return null;
+        spare.Clear();
+        return spare;
+    }
+
+    /// <summary>Keeps a finished generation's cache for the next (the last to finish wins when generations overlap).</summary>
+    internal void KeepSpareCache(DynamicCache cache) => Volatile.Write(ref _spareCache, cache);
+
     /// <inheritdoc/>
     public bool GradientCheckpointing { get; set; }
 

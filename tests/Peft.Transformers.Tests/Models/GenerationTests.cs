@@ -31,6 +31,31 @@ public sealed class GenerationTests
     }
 
     [TestMethod]
+    [DataRow("gpt2_base")]
+    [DataRow("llama_base")]
+    public void AReusedCacheGivesTheTokensOfAFreshOne(string caseName)
+    {
+        // A long run leaves its cache to the model; shorter runs with the same batch take it emptied, and must generate
+        // exactly what a fresh model does (stale keys past the new length, or a kept prefix length, would change them).
+        var (model, ids, mask) = Load(caseName);
+        var (fresh, _, _) = Load(caseName);
+        var options = new GenerationOptions { MaxNewTokens = 7, EosTokenIds = [] };
+        var gen = new CausalGenerator(model);
+        gen.GenerateGreedy(ids, mask, options with { MaxNewTokens = 12 });
+        var kept = model.TakeSpareCache(model.CacheLayoutFor(ids.Shape[0]), 1);
+        Assert.IsNotNull(kept, "a finished generation keeps its dynamic cache");
+        Assert.AreEqual((0, 0), (kept.Length, kept.PrefixLength), "taken emptied");
+        model.KeepSpareCache(kept);
+        for (int run = 0; run < 2; run++)
+            CollectionAssert.AreEqual(new CausalGenerator(fresh).GenerateGreedy(ids, mask, options).ToArray(),
+                new CausalGenerator(model).GenerateGreedy(ids, mask, options).ToArray(), $"run {run} on the reused cache");
+        // A different batch layout does not take it, nor does a request for more positions than it holds.
+        Assert.IsNull(model.TakeSpareCache(model.CacheLayoutFor(ids.Shape[0] + 1), 1));
+        new CausalGenerator(model).GenerateGreedy(ids, mask, options);
+        Assert.IsNull(model.TakeSpareCache(model.CacheLayoutFor(ids.Shape[0]), 1 << 20));
+    }
+
+    [TestMethod]
     public void RepetitionPenaltyDividesPositiveAndMultipliesNegativeScores()
     {
         var selector = new TokenSelector(new GenerationOptions { RepetitionPenalty = 2f });

@@ -8,7 +8,7 @@ namespace Peft.Tuners.Tests.Properties;
 /// <summary>
 /// Cached == uncached on random models: a key/value cache (growing or static) only saves
 /// recomputing the past, so greedy generation with it gives the tokens a full forward pass per
-/// step gives, whatever the family, sizes, quantization of the base (half the cases: int8, NF4,
+/// step gives (also on a cache an earlier generation left to the model), whatever the family, sizes, quantization of the base (half the cases: int8, NF4,
 /// NF4-DQ), PEFT method and settings, adapter weights, batch, prompt lengths and left padding. The fixed table of <see cref="AdapterContractTests"/> checks one
 /// batch per method on the fixture bases; this draws them.
 /// </summary>
@@ -38,6 +38,9 @@ public sealed class CachedGenerationProperties
             Same.Ints(uncached, model.Generate(ids, mask, options with { UseCache = true }, taskIds).ToArray(), "cached (dynamic) vs uncached");
             Same.Ints(uncached, model.Generate(ids, mask, options with { UseCache = true, UseStaticCache = true }, taskIds).ToArray(),
                 "cached (static) vs uncached");
+            // The dynamic run left its cache to the base model; this one takes it emptied (prefix and all).
+            Same.Ints(uncached, model.Generate(ids, mask, options with { UseCache = true }, taskIds).ToArray(),
+                "cached (dynamic, on the cache the first dynamic run left) vs uncached");
         }, iter: Iterations);
     }
 }
