@@ -119,6 +119,9 @@ public static unsafe class Gemm
         CheckOperand(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
         fixed (float* pa = a, pc = c) MultiplyPackedBlocks(transA, m, n, k, alpha, pa, lda, b.Data, b.Isa, b.SliverWidth, b.BlockDepth, beta, pc, ldc);
+        // The product reads b's pinned array through a raw pointer: b must outlive it even when the caller's reference
+        // was its last (a collection on another thread during the product freed it: a test host crashed in CI).
+        GC.KeepAlive(b);
     }
 
     /// <summary>
