@@ -89,7 +89,7 @@ public sealed partial class KillAnywhereTrainingTests
             var log = new StringBuilder();
             while (true)
             {
-                Assert.IsLessThan(30, runs, $"the run completes after its planned kills:\n{log}");
+                Assert.IsLessThan(40, runs, $"the run completes after its planned kills:\n{log}");
                 // A user restarts with --resume once a checkpoint exists (maybe only moved aside by the kill: the CLI puts it back).
                 int? resumeAt = CheckpointStep(work, parts, out bool aside);
                 if (aside) movedAside++;
@@ -112,8 +112,11 @@ public sealed partial class KillAnywhereTrainingTests
                     // On a loaded machine the watcher's event or a step-line kill's timer can fire after the adapter replaced
                     // OUT or several steps after the one aimed at, and on an idle one a short run can finish before a step-line
                     // kill's delay: put OUT back and try the same kill again.
+                    // Six misses in a row happened once in a fresh-clone CI run (2026-12-08, other test assemblies busy on
+                    // both cores: a kill 15/16 of a step after a step line landed 3-13 steps late or after the run had
+                    // finished), so ten; a kill that never lands still fails.
                     if (adapterWriteMissed) adapterWriteMisses++;
-                    Assert.IsLessThan(6, ++misses, $"a kill lands in the run it was planned for:\n{log}");
+                    Assert.IsLessThan(10, ++misses, $"a kill lands in the run it was planned for:\n{log}");
                     retry = plan;
                     log.AppendLine("  the kill came too late: OUT put back as before this run");
                     Directory.Delete(parts, recursive: true);
