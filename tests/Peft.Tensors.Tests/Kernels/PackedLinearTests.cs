@@ -67,37 +67,31 @@ public sealed class PackedLinearTests
         // 130 rows alone pack per call; after a 1-row product made the cached copy they multiply through it instead:
         // the same products, so within float rounding of the per-call result, and after MarkModified neither path
         // may see the old values.
-        const int rows = PackedWeightCache.MaxCachedRows * 2 + 2, inF = 96, outF = 80;
-        var rng = new Random(7);
-        var x = Tensor.FromArray(GemmTests.RandomArray(rng, rows * inF), rows, inF);
-        var w = Tensor.FromArray(GemmTests.RandomArray(rng, outF * inF), outF, inF);
+        var (rng, x, w) = ManyRowsByFrozenWeight(7);
         Assert.IsNull(PackedWeightCache.ExistingForward(w), "no copy before a product with few rows");
         var perCall = Ops.Linear(x, w).ToArray();
-        Ops.Linear(Tensor.FromArray(GemmTests.RandomArray(rng, inF), 1, inF), w);
+        Ops.Linear(Tensor.FromArray(GemmTests.RandomArray(rng, InF), 1, InF), w);
         Assert.IsNotNull(PackedWeightCache.ExistingForward(w), "a product with one row keeps a packed copy");
-        GemmTests.AssertClose(perCall, Ops.Linear(x, w).ToArray(), inF, "through the cached copy");
+        GemmTests.AssertClose(perCall, Ops.Linear(x, w).ToArray(), InF, "through the cached copy");
 
         w.Span.Fill(0.5f);
         w.MarkModified();
         Assert.IsNull(PackedWeightCache.ExistingForward(w), "a modified weight's copy is stale");
-        var expected = new float[rows * outF];
-        for (int r = 0; r < rows; r++)
+        var expected = new float[Rows * OutF];
+        for (int r = 0; r < Rows; r++)
         {
             float sum = 0f;
-            for (int i = 0; i < inF; i++) sum += 0.5f * x.Span[r * inF + i];
-            for (int o = 0; o < outF; o++) expected[r * outF + o] = sum;
+            for (int i = 0; i < InF; i++) sum += 0.5f * x.Span[r * InF + i];
+            for (int o = 0; o < OutF; o++) expected[r * OutF + o] = sum;
         }
-        GemmTests.AssertClose(expected, Ops.Linear(x, w).ToArray(), inF, "after MarkModified");
+        GemmTests.AssertClose(expected, Ops.Linear(x, w).ToArray(), InF, "after MarkModified");
     }
 
     [TestMethod]
     public void PackFrozenWeightsMakesTheCopyForAnyRowsAndOnlyInsideTheRegion()
     {
-        const int rows = PackedWeightCache.MaxCachedRows * 2 + 2, inF = 96, outF = 80;
-        var rng = new Random(11);
-        var x = Tensor.FromArray(GemmTests.RandomArray(rng, rows * inF), rows, inF);
-        var w = Tensor.FromArray(GemmTests.RandomArray(rng, outF * inF), outF, inF);
-        var trainable = Tensor.Parameter(GemmTests.RandomArray(rng, outF * inF), new Shape(outF, inF));
+        var (rng, x, w) = ManyRowsByFrozenWeight(11);
+        var trainable = Tensor.Parameter(GemmTests.RandomArray(rng, OutF * InF), new Shape(OutF, InF));
         var perCall = Ops.Linear(x, w).ToArray();
         Assert.IsNull(PackedWeightCache.ExistingForward(w), "outside the region many rows pack per call");
 
@@ -112,10 +106,10 @@ public sealed class PackedLinearTests
             Assert.IsNull(trainable.DerivedCache, "a weight that trains is never copied");
         }
         Assert.IsFalse(WeightPacking.PacksFrozenWeights);
-        GemmTests.AssertClose(perCall, packed, inF, "through the copy the region made");
+        GemmTests.AssertClose(perCall, packed, InF, "through the copy the region made");
 
         // Another thread is not in this thread's region.
-        var other = Tensor.FromArray(GemmTests.RandomArray(rng, outF * inF), outF, inF);
+        var other = Tensor.FromArray(GemmTests.RandomArray(rng, OutF * InF), OutF, InF);
         using (WeightPacking.PackFrozenWeights())
         {
             var thread = new Thread(() => Ops.Linear(x, other)); // a thread of its own: a Task could run inline here
@@ -123,6 +117,17 @@ public sealed class PackedLinearTests
             thread.Join();
         }
         Assert.IsNull(PackedWeightCache.ExistingForward(other), "the region is per thread");
+    }
+
+    // More rows than the default packed-copy limit, by a frozen weight: [Rows, InF] · [OutF, InF]ᵀ.
+    private const int Rows = PackedWeightCache.MaxCachedRows * 2 + 2, InF = 96, OutF = 80;
+
+    private static (Random Rng, Tensor X, Tensor W) ManyRowsByFrozenWeight(int seed)
+    {
+        var rng = new Random(seed);
+        var x = Tensor.FromArray(GemmTests.RandomArray(rng, Rows * InF), Rows, InF);
+        var w = Tensor.FromArray(GemmTests.RandomArray(rng, OutF * InF), OutF, InF);
+        return (rng, x, w);
     }
 
     private static (float[] Y, float[] Gx) Run(float[] xValues, float[] wValues, float[] gValues, int rows, int inF, int outF, bool trainable)
