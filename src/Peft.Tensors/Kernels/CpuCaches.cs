@@ -69,11 +69,13 @@ internal readonly record struct CpuCaches(string Vendor, int L1Data, int L2, lon
     /// </summary>
     internal static CpuCaches? FromAmdLegacyLeaves()
     {
-        if (!X86Base.IsSupported || VendorString() is not ("AuthenticAMD" or "HygonGenuine")) return null;
+        if (!X86Base.IsSupported) return null;
+        string vendor = VendorString();
+        if (vendor is not ("AuthenticAMD" or "HygonGenuine")) return null;
         if ((uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax < 0x80000006) return null;
         int l1 = X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx;
         var (_, _, l2, l3) = X86Base.CpuId(unchecked((int)0x80000006), 0);
-        return DecodeAmdLegacyLeaves(VendorString(), l1, l2, l3);
+        return DecodeAmdLegacyLeaves(vendor, l1, l2, l3);
     }
 
     /// <summary>

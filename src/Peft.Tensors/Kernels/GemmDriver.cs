@@ -27,14 +27,13 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : IGemmMicroKerne
     {
         // Pre-packed B over more than one A block: the other order reads each B block from memory once per A panel
         // into L2, where the first order streams the whole B panel through L3 once per A block (Zen 4, 512-2048 rows:
-        // +1-5 % per product; in training this is the LM-head loss's 288-row logits products). One block of rows (a
-        // 128-token prompt, whose weights come from DRAM) keeps the first order, as do strided B operands (training's
-        // Linear layers: their per-call packing is row by row, and measured mixed in the other order).
-        // One block of rows against a row-major B packed per call (a 128-token prompt's x·W; a column chunk of one
-        // on two threads): pack B in L2-sized blocks, since a whole 2048-column panel spills to L3 and its writes
-        // there cost more than the copy (Zen 5, M = 64-128: PackB 15-23 % of the time -> 11-14 %, +5-25 % per
-        // product). Over several row blocks the panel's reuse across them wins (tried at 512 rows with A packed once per
-        // depth block: -2-7 %, but +2-5 % at 768 x 3072).
+        // +1-5 % per product; in training this is the LM-head loss's 288-row logits products). One block of rows
+        // against a pre-packed B (a 128-token prompt, whose weights come from DRAM) keeps the first order.
+        // A B packed per call: over one block of rows, a row-major B (x·W; a column chunk of one on two threads) is
+        // packed in L2-sized blocks, since a whole 2048-column panel spills to L3 and its writes there cost more than
+        // the copy (Zen 5, M = 64-128: PackB 15-23 % of the time -> 11-14 %, +5-25 % per product). Over several row
+        // blocks (training's Linear layers) the first order's panel, reused across them, wins: tried at 512 rows with A
+        // packed once per depth block, -2-7 % but +2-5 % at 768 x 3072; the other order measured mixed too.
         if (g.PackedB is not null && m1 - m0 > g.Mc) SweepBlocksOfB(g, m0, m1, n0, n1);
         else if (g.PackedB is null && !g.TransB && m1 - m0 <= g.Mc) SweepOneBlockOfA(g, m0, m1, n0, n1);
         else SweepBlocksOfA(g, m0, m1, n0, n1);

@@ -140,9 +140,10 @@ public sealed class CausalGenerator
         {
             var layout = _model.CacheLayoutFor(batch);
             int ahead = _step.VirtualPositions + promptLength;
+            int dynamicCapacity = ahead + Math.Min(options.MaxNewTokens, 256);
             cache = options.UseStaticCache
                 ? new StaticCache(layout, ahead + options.MaxNewTokens)
-                : _model.TakeSpareCache(layout, ahead + Math.Min(options.MaxNewTokens, 256)) ?? new DynamicCache(layout, ahead + Math.Min(options.MaxNewTokens, 256));
+                : _model.TakeSpareCache(layout, dynamicCapacity) ?? new DynamicCache(layout, dynamicCapacity);
         }
         try
         {
