@@ -125,6 +125,53 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// C = A · B + bias with B pre-packed: a Linear layer's forward, bias added to every row of C by each thread in its
+    /// own chunk (no serial pass over C after the product).
+    /// </summary>
+    /// <exception cref="ArgumentException">An operand or the bias is too short for its shape.</exception>
+    internal static void MultiplyAddRow(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, ReadOnlySpan<float> bias, Span<float> c, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.N, k = b.K;
+        CheckOperand(nameof(a), a.Length, m, k, lda);
+        CheckOperand(nameof(c), c.Length, m, n, ldc);
+        CheckOperand(nameof(bias), bias.Length, 1, n, n);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pc = c, pbias = bias)
+        {
+            var g = new GemmArgs
+            {
+                M = m, N = n, K = k, Alpha = 1f, A = pa, Lda = lda, Beta = 0f, C = pc, Ldc = ldc, RowBias = pbias,
+                PackedB = b.Data, PackedNPad = (n + b.SliverWidth - 1) / b.SliverWidth * b.SliverWidth, Kc = b.BlockDepth,
+            };
+            Execute(g, b.Isa);
+        }
+        // Read through a raw pointer: see Multiply(PackedMatrix).
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>C = A · op(B) + bias (see the packed overload), B strided.</summary>
+    /// <exception cref="ArgumentException">An operand or the bias is too short for its shape.</exception>
+    internal static void MultiplyAddRow(bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        ReadOnlySpan<float> bias, Span<float> c, int ldc)
+    {
+        CheckOperand(nameof(a), a.Length, m, k, lda);
+        CheckOperand(nameof(b), b.Length, transB ? n : k, transB ? k : n, ldb);
+        CheckOperand(nameof(c), c.Length, m, n, ldc);
+        CheckOperand(nameof(bias), bias.Length, 1, n, n);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pb = b, pc = c, pbias = bias)
+        {
+            var g = new GemmArgs
+            {
+                TransB = transB, M = m, N = n, K = k, Alpha = 1f, A = pa, Lda = lda, B = pb, Ldb = ldb, Beta = 0f, C = pc, Ldc = ldc,
+                RowBias = pbias,
+            };
+            Execute(g, ActiveIsa);
+        }
+    }
+
+    /// <summary>
     /// C = alpha · op(A) · B + beta · C on the current thread's thread limit, with B packed for
     /// <paramref name="isa"/> (by <see cref="PackedMatrix"/> or <see cref="PackedMatrix.PackInto"/>)
     /// and every operand pinned by the caller. No checks: callers size every operand.
@@ -183,6 +230,7 @@ public static unsafe class Gemm
         if (g.K == 0 || g.Alpha == 0f)
         {
             ScaleC(g);
+            if (g.RowBias is not null) GemmTask.AddRowBias(g.RowBias, g.C, g.Ldc, 0, g.M, 0, g.N);
             return;
         }
         var task = GemmTask.ForCurrentThread;

@@ -34,4 +34,7 @@ internal unsafe struct GemmArgs
 
     /// <summary>Columns of B per block when A slivers sweep a pre-packed B.</summary>
     public int Nc;
+
+    /// <summary>N floats added to every row of C after the product (a Linear layer's bias), or null.</summary>
+    public float* RowBias;
 }

@@ -37,7 +37,7 @@ internal sealed unsafe class GemmTask : ParallelTask
         else RunRange(0, Args.M, start, Math.Min(Args.N, start + ChunkSize));
     }
 
-    /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C on the current thread.</summary>
+    /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C on the current thread, then adds the row bias there.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunRange(int m0, int m1, int n0, int n1)
     {
@@ -46,16 +46,32 @@ internal sealed unsafe class GemmTask : ParallelTask
         {
             case GemmPath.SmallDots:
                 GemmSmallM.Dots(g.M, n1 - n0, g.K, g.A, g.Lda, g.B + n0 * g.Ldb, g.Ldb, g.C + n0, g.Ldc, g.Alpha, g.Beta);
-                return;
+                break;
             case GemmPath.SmallStrip:
                 RunStrips(n0, n1);
-                return;
+                break;
+            default:
+                switch (Isa)
+                {
+                    case GemmIsa.Avx512: GemmDriver<GemmMicroKernel512>.Run(g, m0, m1, n0, n1); break;
+                    case GemmIsa.Avx2: GemmDriver<GemmMicroKernel256>.Run(g, m0, m1, n0, n1); break;
+                    default: GemmDriver<GemmMicroKernelPortable>.Run(g, m0, m1, n0, n1); break;
+                }
+                break;
         }
-        switch (Isa)
+        // Each chunk adds the bias to its own part of C, on its own thread: a pass after the product would run on the
+        // calling thread alone while the other cores wait (int8 and fp32 prompts: 2-3 % of a prefill's samples).
+        if (g.RowBias is not null) AddRowBias(g.RowBias, g.C, g.Ldc, m0, m1, n0, n1);
+    }
+
+    /// <summary>C[i, j] += bias[j] over rows [m0, m1) × columns [n0, n1).</summary>
+    internal static void AddRowBias(float* bias, float* c, nint ldc, int m0, int m1, int n0, int n1)
+    {
+        var row = new ReadOnlySpan<float>(bias + n0, n1 - n0);
+        for (int i = m0; i < m1; i++)
         {
-            case GemmIsa.Avx512: GemmDriver<GemmMicroKernel512>.Run(g, m0, m1, n0, n1); break;
-            case GemmIsa.Avx2: GemmDriver<GemmMicroKernel256>.Run(g, m0, m1, n0, n1); break;
-            default: GemmDriver<GemmMicroKernelPortable>.Run(g, m0, m1, n0, n1); break;
+            var ci = new Span<float>(c + i * ldc + n0, n1 - n0);
+            System.Numerics.Tensors.TensorPrimitives.Add(ci, row, ci);
         }
     }
 

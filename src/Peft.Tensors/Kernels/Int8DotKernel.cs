@@ -25,10 +25,19 @@ internal static unsafe class Int8DotKernel
     /// scales absmax/127 in <paramref name="scales"/>. With <paramref name="corrections"/> (the panel kernel's form) the
     /// bytes are the int8 values themselves (padding 0) and corrections[i] = 128·Σ_k xq[i, k].
     /// </summary>
-    public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales, int* corrections = null)
+    public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales, int* corrections = null) =>
+        QuantizeRows(m, k, kp, x, ldx, xq, scales, corrections, QuantizesWide);
+
+    /// <summary>
+    /// Whether the current thread's quantization takes the 512-bit loop: the 256-bit step's machines (AVX2 only) take
+    /// the AVX2 loop, and a forced 256-bit step does too, so tests reach it. Read on the calling thread, so a forced step
+    /// reaches the workers that quantize its rows.
+    /// </summary>
+    public static bool QuantizesWide => Avx512F.IsSupported && ActiveStep != Int8DotStep.Widening256;
+
+    /// <summary><see cref="QuantizeRows(int, int, int, float*, int, byte*, float*, int*)"/> with the loop width chosen by the caller.</summary>
+    public static void QuantizeRows(int m, int k, int kp, float* x, int ldx, byte* xq, float* scales, int* corrections, bool wide)
     {
-        // The 256-bit step's machines (AVX2 only) take the AVX2 loop; a forced 256-bit step does too, so tests reach it.
-        bool wide = Avx512F.IsSupported && ActiveStep != Int8DotStep.Widening256;
         bool signed = corrections != null;
         int offset = signed ? 0 : 128;
         for (int i = 0; i < m; i++)
@@ -122,7 +131,7 @@ internal static unsafe class Int8DotKernel
 
     /// <summary>
     /// The panel kernel's y[i, j] for rows [0, m) and weight rows [n0, n1): activations xq as int8 with their
-    /// <paramref name="corrections"/> (<see cref="QuantizeRows"/>), the same floats as <see cref="Multiply"/>. Each panel of
+    /// <paramref name="corrections"/> (<see cref="QuantizeRows(int, int, int, float*, int, byte*, float*, int*)"/>), the same floats as <see cref="Multiply"/>. Each panel of
     /// up to 64 weight rows is packed once and then meets every activation row, six at a time.
     /// </summary>
     public static void MultiplyPanels(int m, int kp, sbyte* xq, int* corrections, float* xScale, sbyte* w, float* wScale,

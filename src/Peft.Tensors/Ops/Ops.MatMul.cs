@@ -85,16 +85,15 @@ public static partial class Ops
         var y = Tensor.Uninitialized(x.Shape.With(-1, outF));
         var ys = y.Span;
         var packed = PackedWeightCache.Applies(weight, rows) ? PackedWeightCache.Forward(weight) : PackedWeightCache.ExistingForward(weight);
-        if (packed is not null)
+        // The bias is added by the product's own threads, each to its chunk of y.
+        if (bias is null && packed is not null)
             Gemm.Multiply(false, rows, 1f, x.Span, inF, packed, 0f, ys, outF);
-        else
+        else if (bias is null)
             Gemm.Multiply(false, true, rows, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, ys, outF);
-        if (bias is not null)
-        {
-            var bs = bias.Span;
-            for (int r = 0; r < rows; r++)
-                System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(r * outF, outF), bs, ys.Slice(r * outF, outF));
-        }
+        else if (packed is not null)
+            Gemm.MultiplyAddRow(rows, x.Span, inF, packed, bias.Span, ys, outF);
+        else
+            Gemm.MultiplyAddRow(true, rows, outF, inF, x.Span, inF, weight.Span, inF, bias.Span, ys, outF);
         if (Tape.Needs(x, weight, bias))
             Tape.Record(new TapeEntry { Op = LinearBackward.Instance, Output = y, A = x, B = weight, C = bias, Int0 = rows, Int1 = inF, Int2 = outF });
         return y;

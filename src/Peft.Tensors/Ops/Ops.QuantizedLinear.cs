@@ -23,13 +23,8 @@ public static partial class Ops
         int rows = x.Length / inF;
         var y = Tensor.Uninitialized(x.Shape.With(-1, outF));
         var ys = y.Span;
-        QuantizedGemm.MultiplyTransposed(rows, x.Span, weight, ys);
-        if (bias is not null)
-        {
-            var bs = bias.Span;
-            for (int r = 0; r < rows; r++)
-                System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(r * outF, outF), bs, ys.Slice(r * outF, outF));
-        }
+        // The product's threads add the bias, each to the columns it computed.
+        QuantizedGemm.MultiplyTransposedAddRow(rows, x.Span, weight, bias is null ? [] : bias.Span, ys);
         if (Tape.Needs(x, bias))
             Tape.Record(new TapeEntry
             {

@@ -95,6 +95,48 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    [DynamicData(nameof(IsaAndThreads))]
+    public void MultiplyAddRowGivesTheProductThenTheBiasOnEveryRow(int isa, int threads)
+    {
+        using var _ = Force((GemmIsa)isa, threads);
+        var rng = new Random(23);
+        // Small-M dots and strips (strided and packed), blocked products too small to split, and products that two
+        // threads split by rows (300 x 70) or by columns (40 x 1100 packed): each chunk adds the bias to its own part.
+        foreach (var (m, n, k) in new[] { (1, 70, 33), (5, 100, 64), (8, 40, 300), (20, 45, 30), (300, 70, 129), (130, 300, 200), (40, 1100, 96) })
+        {
+            var a = RandomArray(rng, m * k);
+            var w = RandomArray(rng, n * k);
+            var bias = RandomArray(rng, n);
+            var packedW = PackedMatrix.Pack(true, k, n, w, k);
+            // The same floats as the product followed by the bias (a packed B may sum in another order than a strided one).
+            var expected = new float[m * n];
+            var expectedPacked = new float[m * n];
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, w, k, 0f, expected, n);
+            Gemm.Multiply(false, m, 1f, a, k, packedW, 0f, expectedPacked, n);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    expected[i * n + j] += bias[j];
+                    expectedPacked[i * n + j] += bias[j];
+                }
+            var strided = new float[m * n];
+            Array.Fill(strided, float.NaN);
+            Gemm.MultiplyAddRow(true, m, n, k, a, k, w, k, bias, strided, n);
+            CollectionAssert.AreEqual(expected, strided, $"strided m={m} n={n} k={k}");
+            var packed = new float[m * n];
+            Array.Fill(packed, float.NaN);
+            Gemm.MultiplyAddRow(m, a, k, packedW, bias, packed, n);
+            CollectionAssert.AreEqual(expectedPacked, packed, $"packed m={m} n={n} k={k}");
+        }
+        // An empty inner dimension leaves the bias alone on every row.
+        var c = new float[] { 9, 9, 9, 9 };
+        Gemm.MultiplyAddRow(false, 2, 2, 0, [], 1, [], 2, [1f, 2f], c, 2);
+        CollectionAssert.AreEqual(new float[] { 1, 2, 1, 2 }, c);
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => Gemm.MultiplyAddRow(false, 2, 3, 2, new float[4], 2, new float[6], 3, new float[2], new float[6], 3));
+        StringAssert.Contains(ex.Message, "bias");
+    }
+
+    [TestMethod]
     public void RejectsOperandsTooShortForTheirShape()
     {
         var ex = Assert.ThrowsExactly<ArgumentException>(() =>

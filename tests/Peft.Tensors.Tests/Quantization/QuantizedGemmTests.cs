@@ -139,7 +139,8 @@ public sealed class QuantizedGemmTests
             // rows the AVX512-VNNI step takes the panel kernel: 70 rows (eleven calls of six and one of four) over a whole
             // panel and six columns more; 32 and 45 rows (leftovers of two and three) over two panels and a partly filled
             // vector (150 = 64 + 64 + 22).
-            foreach (var (m, n, k) in new[] { (5, 70, 100), (1, 70, 100), (1, 70, 70), (8, 70, 300), (13, 70, 100), (70, 70, 300), (32, 150, 64), (45, 150, 100) })
+            // 130 rows of 600: enough values that two threads quantize half the rows each.
+            foreach (var (m, n, k) in new[] { (5, 70, 100), (1, 70, 100), (1, 70, 70), (8, 70, 300), (13, 70, 100), (70, 70, 300), (32, 150, 64), (45, 150, 100), (130, 70, 600) })
                 CheckExact(m, n, k);
         }
         finally
@@ -169,6 +170,41 @@ public sealed class QuantizedGemmTests
                 }
             }
         }
+    }
+
+    /// <summary>Every forward path (each format, the int8 panel kernel, 16-bit rows, NF4's small-M kernel, the tiles).</summary>
+    public static IEnumerable<object[]> BiasCases()
+    {
+        foreach (var isa in new[] { QuantizedIsa.DequantizedTiles, QuantizedIsa.Direct })
+            foreach (int threads in new[] { 1, 2 })
+                foreach (var format in new[] { "int8", "nf4", "bf16" })
+                    yield return [(int)isa, threads, format];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(BiasCases))]
+    public void BiasIsAddedToEveryRowAfterTheProduct(int isa, int threads, string format)
+    {
+        using var _ = Force((QuantizedIsa)isa, threads);
+        var rng = new Random(31);
+        foreach (var (m, n, k) in new[] { (1, 300, 200), (5, 130, 64), (40, 700, 96), (70, 1030, 128) })
+        {
+            var w = QuantizedMatrixTests.RandomWeight(n + k, n, k);
+            var q = format == "bf16" ? HalfMatrix.Round(w, QuantizationFormat.BFloat16) : Make(format, w);
+            var x = RandomArray(rng, m * k);
+            var bias = RandomArray(rng, n);
+            var expected = new float[m * n];
+            QuantizedGemm.MultiplyTransposed(m, x, q, expected);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) expected[i * n + j] += bias[j];
+            var actual = new float[m * n];
+            Array.Fill(actual, float.NaN);
+            QuantizedGemm.MultiplyTransposedAddRow(m, x, q, bias, actual);
+            CollectionAssert.AreEqual(expected, actual, $"{format} {(QuantizedIsa)isa} {threads} threads, M={m} N={n} K={k}");
+        }
+        var small = Make("int8", QuantizedMatrixTests.RandomWeight(2, 4, 6));
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => QuantizedGemm.MultiplyTransposedAddRow(2, new float[12], small, new float[3], new float[8]));
+        StringAssert.Contains(ex.Message, "bias holds 3 values");
     }
 
     [TestMethod]
