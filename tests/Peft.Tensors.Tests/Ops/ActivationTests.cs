@@ -32,6 +32,33 @@ public sealed class ActivationTests
     }
 
     [TestMethod]
+    public void TanhGeluRoundsEachStepAsFloat()
+    {
+        // 70 000 values: both threads, many 2048-value blocks and a short last one. The fused passes must give the floats
+        // of the formula's steps rounded one at a time (as five separate vector passes gave before them).
+        var rng = new Random(5);
+        var values = Enumerable.Range(0, 70_000).Select(_ => (float)(rng.NextDouble() * 12 - 6)).ToArray();
+        var y = Ops.Gelu(Tensor.FromArray(values, values.Length), GeluApproximation.Tanh).ToArray();
+        var t = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i], u = v * v;
+            u *= 0.044715f;
+            u += 1f;
+            u *= v;
+            u *= 0.7978845608028654f;
+            t[i] = u;
+        }
+        System.Numerics.Tensors.TensorPrimitives.Tanh(t, t);
+        for (int i = 0; i < values.Length; i++)
+        {
+            float expected = (t[i] + 1f) * values[i];
+            expected *= 0.5f;
+            Assert.AreEqual(expected, y[i], $"GELU({values[i]:R}) at {i}");
+        }
+    }
+
+    [TestMethod]
     public void ErfMatchesKnownValues()
     {
         // erf values from tables (Abramowitz & Stegun, 10+ digits).
