@@ -4,7 +4,8 @@ namespace Peft.Tensors;
 
 public static partial class Ops
 {
-    private enum BinaryKind { Add, Subtract, Multiply, Divide }
+    /// <summary>The elementwise operations of <see cref="Binary"/>.</summary>
+    internal enum BinaryKind { Add, Subtract, Multiply, Divide }
 
     /// <summary>a + b. Shapes must be equal, or one must equal the trailing dimensions of the other (broadcast over leading dimensions).</summary>
     public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryKind.Add, "Add", a, b);
@@ -64,21 +65,16 @@ public static partial class Ops
         var ys = y.Span;
         ReadOnlySpan<float> av = a.Span, bv = b.Span;
         int inner = Math.Min(a.Length, b.Length);
-        if (inner > 0)
+        // Same shapes (residual adds): chunks on every worker.
+        if (a.Length == b.Length && inner > 0) ElementwiseBinaryTask.Run(kind, a.Buffer, b.Buffer, y.Buffer, inner);
+        else if (inner > 0)
         {
             int reps = outShape.ElementCount / inner;
             for (int r = 0; r < reps; r++)
             {
                 var ar = a.Length == inner ? av : av.Slice(r * inner, inner);
                 var br = b.Length == inner ? bv : bv.Slice(r * inner, inner);
-                var yr = ys.Slice(r * inner, inner);
-                switch (kind)
-                {
-                    case BinaryKind.Add: TensorPrimitives.Add(ar, br, yr); break;
-                    case BinaryKind.Subtract: TensorPrimitives.Subtract(ar, br, yr); break;
-                    case BinaryKind.Multiply: TensorPrimitives.Multiply(ar, br, yr); break;
-                    default: TensorPrimitives.Divide(ar, br, yr); break;
-                }
+                ElementwiseBinaryTask.Apply(kind, ar, br, ys.Slice(r * inner, inner));
             }
         }
         if (Tape.Needs(a, b))

@@ -29,31 +29,7 @@ public static partial class Ops
         if (!(eps >= 0)) throw ShapeError(op, $"epsilon must be >= 0; got {eps}.");
         var y = Tensor.Uninitialized(x.Shape);
         var stats = Tensor.Uninitialized(new Shape(rows, 2)); // mean, 1/std per row
-        ReadOnlySpan<float> xs = x.Span;
-        ReadOnlySpan<float> w = weight is null ? default : weight.Span;
-        ReadOnlySpan<float> b = bias is null ? default : bias.Span;
-        var ys = y.Span;
-        var st = stats.Span;
-        for (int r = 0; r < rows; r++)
-        {
-            var xr = xs.Slice(r * d, d);
-            var yr = ys.Slice(r * d, d);
-            float mean = rms ? 0f : TensorPrimitives.Sum(xr) / d;
-            float variance;
-            if (rms) variance = TensorPrimitives.SumOfSquares(xr) / d;
-            else
-            {
-                TensorPrimitives.Subtract(xr, mean, yr);
-                variance = TensorPrimitives.SumOfSquares(yr) / d;
-            }
-            float rstd = 1f / MathF.Sqrt(variance + eps);
-            st[2 * r] = mean;
-            st[2 * r + 1] = rstd;
-            if (rms) TensorPrimitives.Multiply(xr, rstd, yr);
-            else TensorPrimitives.Multiply(yr, rstd, yr);
-            if (!w.IsEmpty) TensorPrimitives.Multiply(yr, w, yr);
-            if (!b.IsEmpty) TensorPrimitives.Add(yr, b, yr);
-        }
+        NormalizeRowsTask.Run(x.Buffer, y.Buffer, weight?.Buffer, bias?.Buffer, stats.Buffer, rows, d, eps, rms);
         if (Tape.Needs(x, weight, bias))
             Tape.Record(new TapeEntry { Op = NormalizeBackward.Instance, Output = y, A = x, B = weight, C = bias, Saved0 = stats, Int0 = rms ? 1 : 0 });
         // The statistics are this op's own: back to the pool after backward (at once without one).

@@ -61,4 +61,24 @@ public sealed class ArithmeticTests
         var x = GradientCheck.Random(3, -1f, 1f, 5);
         GradientCheck.Check(t => Ops.AddScalar(Ops.Scale(t[0], -1.5f), 2f), [x]);
     }
+
+    [TestMethod]
+    public void LargeSameShapeOperationsMatchEachElement()
+    {
+        // 210 000 values: chunks on both workers, the second ending short of a whole vector.
+        var rng = new Random(12);
+        var a = Enumerable.Range(0, 210_000).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var b = Enumerable.Range(0, 210_000).Select(_ => (float)(rng.NextDouble() * 4 + 0.5)).ToArray();
+        var ta = Tensor.FromArray(a, 300, 700);
+        var tb = Tensor.FromArray(b, 300, 700);
+        var sum = Ops.Add(ta, tb).ToArray();
+        var difference = Ops.Subtract(ta, tb).ToArray();
+        var product = Ops.Multiply(ta, tb).ToArray();
+        var quotient = Ops.Divide(ta, tb).ToArray();
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (sum[i] != a[i] + b[i] || difference[i] != a[i] - b[i] || product[i] != a[i] * b[i] || quotient[i] != a[i] / b[i])
+                Assert.Fail($"element {i}: {a[i]:R} and {b[i]:R} gave {sum[i]:R}, {difference[i]:R}, {product[i]:R}, {quotient[i]:R}");
+        }
+    }
 }

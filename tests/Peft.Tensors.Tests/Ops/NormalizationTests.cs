@@ -44,6 +44,33 @@ public sealed class NormalizationTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void ManyRowsGiveEachRowsOwnFloatsAndGradients(bool rms)
+    {
+        // 150 rows of 700: enough values that the rows are split between the workers (75 each); each row, and its input
+        // gradient through the saved statistics, must be exactly what that row alone gives.
+        const int rows = 150, d = 700;
+        var x = GradientCheck.Random(4, -3f, 3f, rows, d);
+        var w = GradientCheck.Random(5, 0.5f, 1.5f, d);
+        var b = GradientCheck.Random(6, -1f, 1f, d);
+        var g = GradientCheck.Random(7, -1f, 1f, rows, d).ToArray();
+        Tensor Normalize(Tensor input) => rms ? Ops.RmsNorm(input, w, 1e-5f) : Ops.LayerNorm(input, w, b, 1e-5f);
+        var y = Normalize(x);
+        y.Backward(Tensor.FromArray(g, rows, d));
+        var ys = y.ToArray();
+        var gx = x.Grad!.ToArray();
+        foreach (int r in new[] { 0, 74, 75, 149 })
+        {
+            var row = Tensor.Parameter(x.Span.Slice(r * d, d).ToArray(), new Shape(1, d));
+            var yr = Normalize(row);
+            yr.Backward(Tensor.FromArray(g.AsSpan(r * d, d).ToArray(), 1, d));
+            CollectionAssert.AreEqual(yr.ToArray(), ys.AsSpan(r * d, d).ToArray(), $"row {r} of y");
+            CollectionAssert.AreEqual(row.Grad!.ToArray(), gx.AsSpan(r * d, d).ToArray(), $"row {r} of the input gradient");
+        }
+    }
+
+    [TestMethod]
     public void WrongWeightShapeIsNamed()
     {
         var ex = Assert.ThrowsExactly<ArgumentException>(() => Ops.LayerNorm(Tensor.Zeros(new Shape(2, 4)), Tensor.Zeros(new Shape(3)), null, 1e-5f));
