@@ -250,10 +250,13 @@ public static unsafe class QuantizedGemm
         {
             int start = index * ChunkSize, end = Math.Min(Extent, start + ChunkSize);
             Run(start, end);
-            if (Output.RowBias is not null) GemmTask.AddRowBias(Output.RowBias, Output.Y, Extent, 0, Output.Rows, start, end);
+            if (Output.RowBias is not null && !AddsBiasPerTile) GemmTask.AddRowBias(Output.RowBias, Output.Y, Extent, 0, Output.Rows, start, end);
         }
 
         protected abstract void Run(int start, int end);
+
+        /// <summary>True when <see cref="Run"/> adds <see cref="Output"/>'s bias to each tile it writes.</summary>
+        protected virtual bool AddsBiasPerTile => false;
     }
 
 #if NET9_0_OR_GREATER
@@ -317,9 +320,12 @@ public static unsafe class QuantizedGemm
 
         protected override void Run(int start, int end)
         {
-            if (Panels) Int8DotKernel.MultiplyPanels(M, Kp, (sbyte*)Xq, Corrections, Xs, W, Ws, start, end, Y, N);
+            if (Panels) Int8DotKernel.MultiplyPanels(M, Kp, (sbyte*)Xq, Corrections, Xs, W, Ws, start, end, Y, N, Output.RowBias);
             else Int8DotKernel.Multiply(Step, M, Kp, Xq, Xs, W, Ws, Sums, start, end, Y, N);
         }
+
+        // The panel kernel adds it while each tile is in L1 (prompts); the few-row steps leave it to the chunk.
+        protected override bool AddsBiasPerTile => Panels;
     }
 #endif
 
