@@ -60,8 +60,9 @@ internal sealed unsafe class GemmTask : ParallelTask
                 break;
         }
         // Each chunk adds the bias to its own part of C, on its own thread: a pass after the product would run on the
-        // calling thread alone while the other cores wait (int8 and fp32 prompts: 2-3 % of a prefill's samples).
-        if (g.RowBias is not null) AddRowBias(g.RowBias, g.C, g.Ldc, m0, m1, n0, n1);
+        // calling thread alone while the other cores wait (int8 and fp32 prompts: 2-3 % of a prefill's samples). The
+        // blocked driver adds it to each tile as it finishes; the few-row paths' C is small enough for a pass here.
+        if (g.RowBias is not null && Path != GemmPath.Blocked) AddRowBias(g.RowBias, g.C, g.Ldc, m0, m1, n0, n1);
     }
 
     /// <summary>C[i, j] += bias[j] over rows [m0, m1) × columns [n0, n1).</summary>

@@ -101,8 +101,9 @@ public sealed class GemmTests
         using var _ = Force((GemmIsa)isa, threads);
         var rng = new Random(23);
         // Small-M dots and strips (strided and packed), blocked products too small to split, and products that two
-        // threads split by rows (300 x 70) or by columns (40 x 1100 packed): each chunk adds the bias to its own part.
-        foreach (var (m, n, k) in new[] { (1, 70, 33), (5, 100, 64), (8, 40, 300), (20, 45, 30), (300, 70, 129), (130, 300, 200), (40, 1100, 96) })
+        // threads split by rows (300 x 70) or by columns (40 x 1100 packed): each chunk adds the bias to its own part;
+        // depths of several blocks (900, 800; 700 rows sweep blocks of a packed B), where only the last block adds it.
+        foreach (var (m, n, k) in new[] { (1, 70, 33), (5, 100, 64), (8, 40, 300), (20, 45, 30), (300, 70, 129), (130, 300, 200), (40, 1100, 96), (50, 100, 900), (700, 90, 800) })
         {
             var a = RandomArray(rng, m * k);
             var w = RandomArray(rng, n * k);
