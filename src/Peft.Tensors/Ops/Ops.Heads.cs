@@ -22,7 +22,7 @@ public static partial class Ops
                 $"(heads {heads} × headDim {headDim}) inside width.");
         int batch = x.Shape[0], length = x.Shape[1], width = x.Shape[2];
         var y = Tensor.Uninitialized(new Shape(batch, heads, length, headDim));
-        MoveHeads(x.Span, y.Span, batch, length, width, start, heads, headDim, toHeads: true, accumulate: false);
+        MoveHeadsTask.Run(x.Buffer, y.Buffer, batch, length, width, start, heads, headDim, toHeads: true);
         if (Tape.Needs(x))
             Tape.Record(new TapeEntry { Op = HeadsBackward.Instance, Output = y, A = x, Int0 = start, Int1 = 1 });
         return y;
@@ -38,7 +38,7 @@ public static partial class Ops
         if (x.Rank != 4) throw ShapeError("MergeHeads", $"input {x.Shape} must be [batch, heads, length, headDim].");
         int batch = x.Shape[0], heads = x.Shape[1], length = x.Shape[2], headDim = x.Shape[3];
         var y = Tensor.Uninitialized(new Shape(batch, length, heads * headDim));
-        MoveHeads(y.Span, x.Span, batch, length, heads * headDim, 0, heads, headDim, toHeads: false, accumulate: false);
+        MoveHeadsTask.Run(y.Buffer, x.Buffer, batch, length, heads * headDim, 0, heads, headDim, toHeads: false);
         if (Tape.Needs(x))
             Tape.Record(new TapeEntry { Op = HeadsBackward.Instance, Output = y, A = x, Int0 = 0, Int1 = 0 });
         return y;
@@ -52,23 +52,26 @@ public static partial class Ops
     private static void MoveHeads(Span<float> flat, Span<float> headLayout, int batch, int length, int width, int start, int heads, int headDim,
         bool toHeads, bool accumulate)
     {
-        for (int b = 0; b < batch; b++)
+        for (int pair = 0; pair < batch * heads; pair++)
+            MoveHead(flat, headLayout, pair, length, width, start, heads, headDim, toHeads, accumulate);
+    }
+
+    /// <summary>The rows of one (batch row, head) pair, numbered b·heads + h, for <see cref="MoveHeads"/>.</summary>
+    internal static void MoveHead(Span<float> flat, Span<float> headLayout, int pair, int length, int width, int start, int heads, int headDim,
+        bool toHeads, bool accumulate)
+    {
+        int b = pair / heads, h = pair % heads;
+        for (int t = 0; t < length; t++)
         {
-            for (int h = 0; h < heads; h++)
+            var flatRow = flat.Slice((b * length + t) * width + start + h * headDim, headDim);
+            var headRow = headLayout.Slice((pair * length + t) * headDim, headDim);
+            if (toHeads)
             {
-                for (int t = 0; t < length; t++)
-                {
-                    var flatRow = flat.Slice((b * length + t) * width + start + h * headDim, headDim);
-                    var headRow = headLayout.Slice(((b * heads + h) * length + t) * headDim, headDim);
-                    if (toHeads)
-                    {
-                        if (accumulate) TensorPrimitives.Add(headRow, flatRow, headRow);
-                        else flatRow.CopyTo(headRow);
-                    }
-                    else if (accumulate) TensorPrimitives.Add(flatRow, headRow, flatRow);
-                    else headRow.CopyTo(flatRow);
-                }
+                if (accumulate) TensorPrimitives.Add(headRow, flatRow, headRow);
+                else flatRow.CopyTo(headRow);
             }
+            else if (accumulate) TensorPrimitives.Add(flatRow, headRow, flatRow);
+            else headRow.CopyTo(flatRow);
         }
     }
 

@@ -52,6 +52,19 @@ public sealed class ShapeOpsTests
     }
 
     [TestMethod]
+    public void LargeSplitAndMergeHeadsEqualSliceReshapePermute()
+    {
+        // [3, 100, 2304] with 12 heads of 64 from column 768: 230 400 values copied, the 36 (batch row, head) pairs split
+        // between the workers (18 each).
+        var x = GradientCheck.Random(8, -1f, 1f, 3, 100, 2304);
+        var split = Ops.SplitHeads(x, 768, 12, 64);
+        var slice = Ops.Slice(x, 2, 768, 768);
+        var reference = Ops.Permute(Ops.Reshape(slice, 3, 100, 12, 64), 0, 2, 1, 3);
+        CollectionAssert.AreEqual(reference.ToArray(), split.ToArray());
+        CollectionAssert.AreEqual(slice.ToArray(), Ops.MergeHeads(split).ToArray());
+    }
+
+    [TestMethod]
     public void RepeatCopiesAlongAxisZeroAndSumsGradients()
     {
         var x = Tensor.FromArray([1, 2, 3, 4, 5, 6], 1, 2, 3);
