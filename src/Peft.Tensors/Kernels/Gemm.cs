@@ -125,8 +125,9 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// C = A · B + bias with B pre-packed: a Linear layer's forward, bias added to every row of C by each thread in its
-    /// own chunk (no serial pass over C after the product).
+    /// C = A · B + bias with B pre-packed: a Linear layer's forward, the bias added to every row of C by the threads
+    /// of the product (the blocked driver to each tile after its last depth block, while it is in L1), so no serial
+    /// pass over C follows it.
     /// </summary>
     /// <exception cref="ArgumentException">An operand or the bias is too short for its shape.</exception>
     internal static void MultiplyAddRow(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, ReadOnlySpan<float> bias, Span<float> c, int ldc)

@@ -37,7 +37,7 @@ internal sealed unsafe class GemmTask : ParallelTask
         else RunRange(0, Args.M, start, Math.Min(Args.N, start + ChunkSize));
     }
 
-    /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C on the current thread, then adds the row bias there.</summary>
+    /// <summary>Computes rows [m0, m1) × columns [n0, n1) of C on the current thread, the row bias included.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunRange(int m0, int m1, int n0, int n1)
     {

@@ -228,7 +228,8 @@ public static unsafe class QuantizedGemm
 
     /// <summary>
     /// Where a forward product's chunks add the bias: y [Rows, Extent] and the bias row (null: none). A chunk computes
-    /// columns [start, end) of y for every row, so it adds bias[start..end) there while they are fresh in its cache.
+    /// columns [start, end) of y for every row and then adds bias[start..end) there, on its own thread; the int8 panel
+    /// kernel adds it to each tile as it writes it instead (a chunk's columns over a prompt's rows outgrow L2).
     /// </summary>
     private readonly struct ChunkOutput(float* rowBias, float* y, int rows)
     {
