@@ -125,51 +125,41 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// C = A · B + bias with B pre-packed: a Linear layer's forward, the bias added to every row of C by the threads
-    /// of the product (the blocked driver to each tile after its last depth block, while it is in L1), so no serial
-    /// pass over C follows it.
+    /// C = A · B + bias with B pre-packed: a Linear layer's forward, the bias (empty: none) added to every row of C by
+    /// the threads of the product (the blocked driver to each tile after its last depth block, while it is in L1), so no
+    /// serial pass over C follows it.
     /// </summary>
-    /// <exception cref="ArgumentException">An operand or the bias is too short for its shape.</exception>
+    /// <exception cref="ArgumentException">An operand is too short for its shape, or the bias is neither empty nor N long.</exception>
     internal static void MultiplyAddRow(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, ReadOnlySpan<float> bias, Span<float> c, int ldc)
     {
         ArgumentNullException.ThrowIfNull(b);
         int n = b.N, k = b.K;
         CheckOperand(nameof(a), a.Length, m, k, lda);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
-        CheckOperand(nameof(bias), bias.Length, 1, n, n);
-        if (m == 0 || n == 0) return;
+        CheckBias(bias, n);
+        // An empty span pins to null: no bias.
         fixed (float* pa = a, pc = c, pbias = bias)
-        {
-            var g = new GemmArgs
-            {
-                M = m, N = n, K = k, Alpha = 1f, A = pa, Lda = lda, Beta = 0f, C = pc, Ldc = ldc, RowBias = pbias,
-                PackedB = b.Data, PackedNPad = (n + b.SliverWidth - 1) / b.SliverWidth * b.SliverWidth, Kc = b.BlockDepth,
-            };
-            Execute(g, b.Isa);
-        }
+            MultiplyPackedBlocks(false, m, n, k, 1f, pa, lda, b.Data, b.Isa, b.SliverWidth, b.BlockDepth, 0f, pc, ldc, pbias);
         // Read through a raw pointer: see Multiply(PackedMatrix).
         GC.KeepAlive(b);
     }
 
     /// <summary>C = A · op(B) + bias (see the packed overload), B strided.</summary>
-    /// <exception cref="ArgumentException">An operand or the bias is too short for its shape.</exception>
+    /// <exception cref="ArgumentException">An operand is too short for its shape, or the bias is neither empty nor N long.</exception>
     internal static void MultiplyAddRow(bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
         ReadOnlySpan<float> bias, Span<float> c, int ldc)
     {
         CheckOperand(nameof(a), a.Length, m, k, lda);
         CheckOperand(nameof(b), b.Length, transB ? n : k, transB ? k : n, ldb);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
-        CheckOperand(nameof(bias), bias.Length, 1, n, n);
-        if (m == 0 || n == 0) return;
-        fixed (float* pa = a, pb = b, pc = c, pbias = bias)
-        {
-            var g = new GemmArgs
-            {
-                TransB = transB, M = m, N = n, K = k, Alpha = 1f, A = pa, Lda = lda, B = pb, Ldb = ldb, Beta = 0f, C = pc, Ldc = ldc,
-                RowBias = pbias,
-            };
-            Execute(g, ActiveIsa);
-        }
+        CheckBias(bias, n);
+        fixed (float* pa = a, pb = b, pc = c, pbias = bias) Multiply(false, transB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, ldc, pbias);
+    }
+
+    private static void CheckBias(ReadOnlySpan<float> bias, int n)
+    {
+        if (!bias.IsEmpty && bias.Length != n)
+            throw new ArgumentException($"Gemm: bias holds {bias.Length} values but the product has {n} columns.", nameof(bias));
     }
 
     /// <summary>
@@ -189,26 +179,29 @@ public static unsafe class Gemm
     /// packed in slivers of <paramref name="sliverWidth"/> columns and blocks of <paramref name="blockDepth"/> steps.
     /// </summary>
     private static void MultiplyPackedBlocks(bool transA, int m, int n, int k, float alpha, float* a, nint lda, float* packedB, GemmIsa isa,
-        int sliverWidth, int blockDepth, float beta, float* c, nint ldc)
+        int sliverWidth, int blockDepth, float beta, float* c, nint ldc, float* rowBias = null)
     {
         if (m == 0 || n == 0) return;
         var g = new GemmArgs
         {
             TransA = transA, M = m, N = n, K = k, Alpha = alpha, A = a, Lda = lda, Beta = beta, C = c, Ldc = ldc,
-            PackedB = packedB, PackedNPad = (n + sliverWidth - 1) / sliverWidth * sliverWidth, Kc = blockDepth,
+            PackedB = packedB, PackedNPad = (n + sliverWidth - 1) / sliverWidth * sliverWidth, Kc = blockDepth, RowBias = rowBias,
         };
         Execute(g, isa);
     }
 
-    /// <summary>C = alpha · op(A) · op(B) + beta · C on raw pointers the caller keeps pinned (no checks).</summary>
+    /// <summary>
+    /// C = alpha · op(A) · op(B) + beta · C (+ <paramref name="rowBias"/> on every row, when not null) on raw pointers the
+    /// caller keeps pinned (no checks).
+    /// </summary>
     internal static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
-        float beta, float* c, nint ldc)
+        float beta, float* c, nint ldc, float* rowBias = null)
     {
         if (m == 0 || n == 0) return;
         var g = new GemmArgs
         {
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha,
-            A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc,
+            A = a, Lda = lda, B = b, Ldb = ldb, Beta = beta, C = c, Ldc = ldc, RowBias = rowBias,
         };
         Execute(g, ActiveIsa);
     }

@@ -175,28 +175,9 @@ internal static unsafe class Int8DotKernel
                     if (!whole)
                         for (int r = 0; r < rows; r++)
                             new ReadOnlySpan<float>(tailY + r * panelColumns, columns).CopyTo(new Span<float>(y + (long)(i + r) * ldy + j, columns));
-                    if (rowBias == null) continue;
-                    if (columns == panelColumns) AddPanelBias(rowBias + j, y + (long)i * ldy + j, ldy, rows);
-                    else GemmTask.AddRowBias(rowBias, y, ldy, i, i + rows, j, j + columns);
+                    if (rowBias != null) GemmTask.AddRowBias(rowBias, y, ldy, i, i + rows, j, j + columns);
                 }
             }
-        }
-    }
-
-    /// <summary>y[r, 0..64) += bias[0..64) for the rows of a whole panel's tile, four vectors of bias loaded once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddPanelBias(float* bias, float* y, int ldy, int rows)
-    {
-        var b0 = Vector512.Load(bias);
-        var b1 = Vector512.Load(bias + 16);
-        var b2 = Vector512.Load(bias + 32);
-        var b3 = Vector512.Load(bias + 48);
-        for (int r = 0; r < rows; r++, y += ldy)
-        {
-            Vector512.Store(Vector512.Load(y) + b0, y);
-            Vector512.Store(Vector512.Load(y + 16) + b1, y + 16);
-            Vector512.Store(Vector512.Load(y + 32) + b2, y + 32);
-            Vector512.Store(Vector512.Load(y + 48) + b3, y + 48);
         }
     }
 

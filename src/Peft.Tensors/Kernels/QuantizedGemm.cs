@@ -82,8 +82,8 @@ public static unsafe class QuantizedGemm
         var isa = ActiveIsa;
         fixed (float* px = x, py = y, pbias = bias)
         {
-            // An empty span may pin to a non-null pointer: no bias is null.
-            var output = new ChunkOutput(bias.IsEmpty ? null : pbias, py, m);
+            // An empty span pins to null: no bias.
+            var output = new ChunkOutput(pbias, py, m);
 #if NET9_0_OR_GREATER
             if (isa == QuantizedIsa.Direct && w is Int8Matrix i8 && Int8DotKernel.Supported) { Int8Forward(m, px, i8, py, output); return; }
 #endif

@@ -85,15 +85,10 @@ public static partial class Ops
         var y = Tensor.Uninitialized(x.Shape.With(-1, outF));
         var ys = y.Span;
         var packed = PackedWeightCache.Applies(weight, rows) ? PackedWeightCache.Forward(weight) : PackedWeightCache.ExistingForward(weight);
-        // The bias is added by the product's own threads, each to its chunk of y.
-        if (bias is null && packed is not null)
-            Gemm.Multiply(false, rows, 1f, x.Span, inF, packed, 0f, ys, outF);
-        else if (bias is null)
-            Gemm.Multiply(false, true, rows, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, ys, outF);
-        else if (packed is not null)
-            Gemm.MultiplyAddRow(rows, x.Span, inF, packed, bias.Span, ys, outF);
-        else
-            Gemm.MultiplyAddRow(true, rows, outF, inF, x.Span, inF, weight.Span, inF, bias.Span, ys, outF);
+        // The bias (if any) is added by the product's own threads, each to its part of y.
+        ReadOnlySpan<float> bs = bias is null ? default : bias.Span;
+        if (packed is not null) Gemm.MultiplyAddRow(rows, x.Span, inF, packed, bs, ys, outF);
+        else Gemm.MultiplyAddRow(true, rows, outF, inF, x.Span, inF, weight.Span, inF, bs, ys, outF);
         if (Tape.Needs(x, weight, bias))
             Tape.Record(new TapeEntry { Op = LinearBackward.Instance, Output = y, A = x, B = weight, C = bias, Int0 = rows, Int1 = inF, Int2 = outF });
         return y;
