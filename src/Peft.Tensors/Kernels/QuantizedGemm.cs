@@ -265,14 +265,14 @@ public static unsafe class QuantizedGemm
     /// Quantizes the activation rows on every worker (rows are independent): on the calling thread alone it kept the
     /// other core idle for 1-2 % of an int8 prompt pass's samples.
     /// </summary>
-    private sealed class QuantizeRowsTask : ParallelTask
+    private sealed class QuantizeRowsTask : RangeTask
     {
         [ThreadStatic] private static QuantizeRowsTask? t_instance;
 
         // Below this many values a second thread costs more than the pass (~8 µs on one core).
         private const long ParallelValues = 1L << 16;
 
-        private int _k, _kp, _rowsPerChunk, _m;
+        private int _k, _kp;
         private float* _x, _scales;
         private byte* _xq;
         private int* _corrections;
@@ -280,26 +280,16 @@ public static unsafe class QuantizedGemm
 
         public static void Run(int m, int k, int kp, float* x, byte* xq, float* scales, int* corrections)
         {
-            bool wide = Int8DotKernel.QuantizesWide;
-            int chunks = (long)m * k >= ParallelValues ? Math.Min(Gemm.ThreadsForCall, m) : 1;
-            if (chunks <= 1)
-            {
-                Int8DotKernel.QuantizeRows(m, k, kp, x, k, xq, scales, corrections, wide);
-                return;
-            }
             var task = t_instance ??= new QuantizeRowsTask();
-            task._m = m; task._k = k; task._kp = kp; task._x = x; task._xq = xq; task._scales = scales;
-            task._corrections = corrections; task._wide = wide; task._rowsPerChunk = (m + chunks - 1) / chunks;
-            WorkerPool.Run(task, (m + task._rowsPerChunk - 1) / task._rowsPerChunk);
+            task._k = k; task._kp = kp; task._x = x; task._xq = xq; task._scales = scales; task._corrections = corrections;
+            task._wide = Int8DotKernel.QuantizesWide;
+            task.RunOver(m, 1, (long)m * k >= ParallelValues ? Gemm.ThreadsForCall : 1);
             task._x = null; task._xq = null; task._scales = null; task._corrections = null;
         }
 
-        public override void Execute(int index)
-        {
-            int r0 = index * _rowsPerChunk, rows = Math.Min(_rowsPerChunk, _m - r0);
-            Int8DotKernel.QuantizeRows(rows, _k, _kp, _x + (long)r0 * _k, _k, _xq + (long)r0 * _kp, _scales + r0,
-                _corrections is null ? null : _corrections + r0, _wide);
-        }
+        protected override void Run(int start, int end) =>
+            Int8DotKernel.QuantizeRows(end - start, _k, _kp, _x + (long)start * _k, _k, _xq + (long)start * _kp, _scales + start,
+                _corrections is null ? null : _corrections + start, _wide);
     }
 #endif
 

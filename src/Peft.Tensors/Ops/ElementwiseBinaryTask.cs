@@ -7,7 +7,7 @@ namespace Peft.Tensors;
 /// y = a ∘ b over two same-shaped spans, split into chunks across the worker pool: a prompt's residual adds ran on the
 /// calling thread alone while the other core waited. Every element is computed as by the serial call.
 /// </summary>
-internal sealed class ElementwiseBinaryTask : ParallelTask
+internal sealed class ElementwiseBinaryTask : RangeTask
 {
     // Below this many values a second thread costs more than the pass.
     private const int ParallelValues = 1 << 16;
@@ -18,31 +18,20 @@ internal sealed class ElementwiseBinaryTask : ParallelTask
     [ThreadStatic] private static ElementwiseBinaryTask? t_instance;
 
     private float[] _a = [], _b = [], _y = [];
-    private int _length, _chunk;
     private Ops.BinaryKind _kind;
 
     /// <summary>y[0..length) = a ∘ b elementwise.</summary>
     public static void Run(Ops.BinaryKind kind, float[] a, float[] b, float[] y, int length)
     {
-        int chunks = length >= ParallelValues ? WorkerPool.Degree : 1;
-        if (chunks <= 1)
-        {
-            Apply(kind, a.AsSpan(0, length), b.AsSpan(0, length), y.AsSpan(0, length));
-            return;
-        }
         var task = t_instance ??= new ElementwiseBinaryTask();
-        (task._kind, task._a, task._b, task._y, task._length) = (kind, a, b, y, length);
-        task._chunk = ((length + chunks - 1) / chunks + ChunkAlignment - 1) / ChunkAlignment * ChunkAlignment;
-        WorkerPool.Run(task, (length + task._chunk - 1) / task._chunk);
+        (task._kind, task._a, task._b, task._y) = (kind, a, b, y);
+        task.RunOver(length, ChunkAlignment, length >= ParallelValues ? WorkerPool.Degree : 1);
         (task._a, task._b, task._y) = ([], [], []);
     }
 
     /// <inheritdoc />
-    public override void Execute(int index)
-    {
-        int start = index * _chunk, n = Math.Min(_length, start + _chunk) - start;
-        Apply(_kind, _a.AsSpan(start, n), _b.AsSpan(start, n), _y.AsSpan(start, n));
-    }
+    protected override void Run(int start, int end) =>
+        Apply(_kind, _a.AsSpan(start, end - start), _b.AsSpan(start, end - start), _y.AsSpan(start, end - start));
 
     /// <summary>One serial pass of the operation.</summary>
     public static void Apply(Ops.BinaryKind kind, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)

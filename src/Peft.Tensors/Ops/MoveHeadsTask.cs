@@ -7,7 +7,7 @@ namespace Peft.Tensors;
 /// split across the worker pool: on the calling thread alone a prompt's copies (9 MB per layer at 8 × 128 tokens) kept
 /// the other core idle.
 /// </summary>
-internal sealed class MoveHeadsTask : ParallelTask
+internal sealed class MoveHeadsTask : RangeTask
 {
     // Below this many values a second thread costs more than the copy.
     private const long ParallelValues = 1 << 16;
@@ -15,28 +15,24 @@ internal sealed class MoveHeadsTask : ParallelTask
     [ThreadStatic] private static MoveHeadsTask? t_instance;
 
     private float[] _flat = [], _headLayout = [];
-    private int _pairs, _pairsPerChunk, _length, _width, _start, _heads, _headDim;
+    private int _length, _width, _start, _heads, _headDim;
     private bool _toHeads;
 
     /// <summary>Copies between the flat layout [batch, length, width] (columns from start) and [batch, heads, length, headDim].</summary>
     public static void Run(float[] flat, float[] headLayout, int batch, int length, int width, int start, int heads, int headDim, bool toHeads)
     {
         int pairs = batch * heads;
-        int chunks = (long)pairs * length * headDim >= ParallelValues ? Math.Min(WorkerPool.Degree, pairs) : 1;
         var task = t_instance ??= new MoveHeadsTask();
-        (task._flat, task._headLayout, task._pairs, task._length, task._width, task._start, task._heads, task._headDim, task._toHeads) =
-            (flat, headLayout, pairs, length, width, start, heads, headDim, toHeads);
-        task._pairsPerChunk = (pairs + chunks - 1) / Math.Max(1, chunks);
-        if (chunks <= 1) task.Execute(0);
-        else WorkerPool.Run(task, (pairs + task._pairsPerChunk - 1) / task._pairsPerChunk);
+        (task._flat, task._headLayout, task._length, task._width, task._start, task._heads, task._headDim, task._toHeads) =
+            (flat, headLayout, length, width, start, heads, headDim, toHeads);
+        task.RunOver(pairs, 1, (long)pairs * length * headDim >= ParallelValues ? WorkerPool.Degree : 1);
         (task._flat, task._headLayout) = ([], []);
     }
 
     /// <inheritdoc />
-    public override void Execute(int index)
+    protected override void Run(int start, int end)
     {
-        int first = index * _pairsPerChunk, end = Math.Min(_pairs, first + _pairsPerChunk);
-        for (int pair = first; pair < end; pair++)
+        for (int pair = start; pair < end; pair++)
             Ops.MoveHead(_flat, _headLayout, pair, _length, _width, _start, _heads, _headDim, _toHeads, accumulate: false);
     }
 }

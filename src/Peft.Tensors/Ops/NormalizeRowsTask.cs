@@ -8,42 +8,31 @@ namespace Peft.Tensors;
 /// calling thread alone a prompt's normalizations kept the other core idle. Each row's floats are those of the serial
 /// loop (the same passes over the same row).
 /// </summary>
-internal sealed class NormalizeRowsTask : ParallelTask
+internal sealed class NormalizeRowsTask : RangeTask
 {
     // Below this many values a second thread costs more than the passes (~10 µs on one core).
     private const long ParallelValues = 1 << 16;
 
     [ThreadStatic] private static NormalizeRowsTask? t_instance;
 
-    private float[] _x = [], _y = [], _stats = [], _weight = [], _bias = [];
-    private int _d, _rows, _rowsPerChunk;
+    private float[] _x = [], _y = [], _stats = [];
+    private float[]? _weight, _bias;
+    private int _d;
     private float _epsilon;
-    private bool _rms, _hasWeight, _hasBias;
+    private bool _rms;
 
     /// <summary>y = normalize(x) per row of <paramref name="d"/> values; stats gets (mean, 1/std) per row.</summary>
     public static void Run(float[] x, float[] y, float[]? weight, float[]? bias, float[] stats, int rows, int d, float epsilon, bool rms)
     {
-        int chunks = (long)rows * d >= ParallelValues ? Math.Min(WorkerPool.Degree, rows) : 1;
-        if (chunks <= 1)
-        {
-            NormalizeRows(x, y, weight, bias, stats, 0, rows, d, epsilon, rms);
-            return;
-        }
         var task = t_instance ??= new NormalizeRowsTask();
-        (task._x, task._y, task._stats, task._weight, task._bias) = (x, y, stats, weight ?? [], bias ?? []);
-        (task._hasWeight, task._hasBias) = (weight is not null, bias is not null);
-        (task._rows, task._d, task._epsilon, task._rms) = (rows, d, epsilon, rms);
-        task._rowsPerChunk = (rows + chunks - 1) / chunks;
-        WorkerPool.Run(task, (rows + task._rowsPerChunk - 1) / task._rowsPerChunk);
-        (task._x, task._y, task._stats, task._weight, task._bias) = ([], [], [], [], []);
+        (task._x, task._y, task._stats, task._weight, task._bias) = (x, y, stats, weight, bias);
+        (task._d, task._epsilon, task._rms) = (d, epsilon, rms);
+        task.RunOver(rows, 1, (long)rows * d >= ParallelValues ? WorkerPool.Degree : 1);
+        (task._x, task._y, task._stats, task._weight, task._bias) = ([], [], [], null, null);
     }
 
     /// <inheritdoc />
-    public override void Execute(int index)
-    {
-        int r0 = index * _rowsPerChunk;
-        NormalizeRows(_x, _y, _hasWeight ? _weight : null, _hasBias ? _bias : null, _stats, r0, Math.Min(_rows, r0 + _rowsPerChunk), _d, _epsilon, _rms);
-    }
+    protected override void Run(int start, int end) => NormalizeRows(_x, _y, _weight, _bias, _stats, start, end, _d, _epsilon, _rms);
 
     private static void NormalizeRows(float[] x, float[] y, float[]? weight, float[]? bias, float[] stats, int r0, int r1, int d, float epsilon, bool rms)
     {
